@@ -1,0 +1,14 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class RegistrySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore",
+                                      populate_by_name=True)
+
+    host: str = Field("127.0.0.1", description="address the registry listens on")
+    port: int = Field(8001, description="port the registry listens on")
+    consumer_batch: int = Field(16, description="submission chunks pulled per fetch")
+    page_size_max: int = Field(1000, description="largest page of records served")

@@ -1,0 +1,73 @@
+"""Who is calling: the principal the gateway resolves from an API key and passes inward.
+
+The gateway checks the key against the registry's key store and forwards the principal to the
+services in the ``X-Satudata-Principal`` header (base64url JSON). Services trust that header, so
+only the gateway is exposed; the services listen on 127.0.0.1 by default.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel
+
+from shared.errors import Forbidden, Unauthorized
+
+PRINCIPAL_HEADER = "X-Satudata-Principal"
+Role = Literal["publisher", "walidata", "admin"]
+
+
+class Principal(BaseModel):
+    key_id: str
+    publisher_id: str
+    publisher_name: str
+    role: Role
+    region_scope: str  # the region this publisher may write for, descendants included
+    datasets: list[str] = []  # slugs it may write; ["*"] for all
+
+    def may_write(self, dataset: str) -> bool:
+        return "*" in self.datasets or dataset in self.datasets or self.role != "publisher"
+
+    @property
+    def is_steward(self) -> bool:
+        return self.role in ("walidata", "admin")
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(self.model_dump_json().encode()).decode()
+
+    @classmethod
+    def decode(cls, value: str) -> "Principal":
+        return cls.model_validate_json(base64.urlsafe_b64decode(value.encode()))
+
+
+def hash_key(raw: str) -> str:
+    """API keys are stored and cached only as this hash, never in clear."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def principal_from_headers(headers) -> Principal | None:
+    value = headers.get(PRINCIPAL_HEADER)
+    if not value:
+        return None
+    try:
+        return Principal.decode(value)
+    except Exception as exc:  # noqa: BLE001 - a garbled header is an auth failure
+        raise Unauthorized("Identitas pemanggil tidak valid.", code="invalid_principal") from exc
+
+
+def require_principal(headers) -> Principal:
+    principal = principal_from_headers(headers)
+    if principal is None:
+        raise Unauthorized("Kunci API diperlukan: kirim header Authorization: Bearer <kunci>.",
+                           code="missing_api_key")
+    return principal
+
+
+def require_steward(headers) -> Principal:
+    principal = require_principal(headers)
+    if not principal.is_steward:
+        raise Forbidden("Hanya walidata atau admin yang boleh melakukan ini.",
+                        code="steward_only")
+    return principal

@@ -1,0 +1,164 @@
+"""Event contracts: every message that crosses a service boundary.
+
+Each event type is a versioned Pydantic v2 model carrying its subject; all travel inside one
+``Envelope`` (event_id, type, occurred_at, request_id, data). A breaking change is a new ``...v2``
+subject next to the old one, never an edit of a published model.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Streams own subject spaces; the namespace setting prefixes both (see shared.bus).
+STREAM_SUBJECTS: dict[str, list[str]] = {
+    "INGEST": ["ingest.>"],
+    "REGISTRY": ["registry.>"],
+    "DEADLETTER": ["deadletter.>"],
+}
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: ClassVar[str]
+
+
+class Envelope(BaseModel):
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    request_id: str | None = None
+    data: dict[str, Any]
+
+    @classmethod
+    def wrap(cls, event: Event, *, event_id: uuid.UUID | None = None,
+             request_id: str | None = None) -> "Envelope":
+        return cls(event_id=event_id or uuid.uuid4(), type=event.subject,
+                   request_id=request_id, data=event.model_dump(mode="json"))
+
+    def open(self, model: type[Event]) -> Event:
+        if self.type != model.subject:
+            raise ValueError(f"envelope of type {self.type!r} is not {model.subject!r}")
+        return model.model_validate(self.data)
+
+
+# --- ingest -> registry -------------------------------------------------------------------
+
+class SubmissionChunkV1(Event):
+    """One chunk of a submission's rows (chunks keep messages well under NATS's payload limit)."""
+
+    subject: ClassVar[str] = "ingest.submissions.chunk.v1"
+    submission_id: uuid.UUID
+    dataset: str
+    publisher_id: str
+    chunk: int = Field(ge=0)
+    chunks: int = Field(ge=1)
+    row_offset: int = Field(ge=0, description="index of this chunk's first row in the submission")
+    rows: list[dict[str, Any]]
+
+
+# --- registry -> ingest -------------------------------------------------------------------
+
+class RejectedRow(BaseModel):
+    index: int
+    field: str | None = None
+    code: str
+    message: str
+
+
+class ImportCounts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+
+
+class SubmissionChunkProcessedV1(Event):
+    """The registry's import summary for one chunk of a submission."""
+
+    subject: ClassVar[str] = "registry.submissions.processed.v1"
+    submission_id: uuid.UUID
+    chunk: int
+    chunks: int
+    counts: ImportCounts
+    rejected_rows: list[RejectedRow] = []
+    error: str | None = None
+
+
+# --- registry -> search (and any other reader) --------------------------------------------
+
+class RecordV1(BaseModel):
+    record_id: uuid.UUID
+    dataset: str
+    region_code: str
+    period: str
+    dimensions: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    version: int
+    status: Literal["current", "retracted"] = "current"
+    publisher_id: str | None = None
+    submission_id: uuid.UUID | None = None
+    changed_at: datetime
+
+
+class RecordsChangedV1(Event):
+    """A batch of master records after a change: one event per applied chunk, not per row."""
+
+    subject: ClassVar[str] = "registry.records.changed.v1"
+    records: list[RecordV1]
+
+
+class DatasetV1(BaseModel):
+    slug: str
+    title: str
+    description: str = ""
+    topic: str | None = None
+    tags: list[str] = []
+    publisher: str | None = None
+    frequency: str | None = None
+    dimensions: list[str] = []
+    measures: list[str] = []
+    version: int
+    updated_at: datetime
+
+
+class DatasetsChangedV1(Event):
+    subject: ClassVar[str] = "registry.datasets.changed.v1"
+    datasets: list[DatasetV1]
+
+
+class RegionV1(BaseModel):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None = None
+    path_codes: list[str] = Field(default_factory=list, description="kabupaten .. self")
+    path_names: list[str] = []
+    aliases: list[str] = []
+    version: int = 1
+    valid_until: str | None = None
+
+
+class RegionsChangedV1(Event):
+    subject: ClassVar[str] = "registry.regions.changed.v1"
+    regions: list[RegionV1]
+
+
+class DeadLetterV1(Event):
+    """A message that can never succeed, kept with the reason it was refused."""
+
+    subject: ClassVar[str] = "deadletter.v1"
+    consumer: str
+    original_subject: str
+    reason: str
+    payload: str
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    SubmissionChunkV1, SubmissionChunkProcessedV1, RecordsChangedV1, DatasetsChangedV1,
+    RegionsChangedV1, DeadLetterV1,
+)

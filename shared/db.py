@@ -1,0 +1,69 @@
+"""PostgreSQL helpers: one asyncpg pool per service, pinned to that service's schema.
+
+Store functions take a connection and never commit; the service's unit of work owns the
+transaction (``async with pool.acquire() as conn, conn.transaction(): ...``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads,
+                                  schema="pg_catalog")
+
+
+async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10
+                      ) -> asyncpg.Pool:
+    return await asyncpg.create_pool(
+        dsn=to_asyncpg_dsn(url), min_size=min_size, max_size=max_size, init=_init_connection,
+        server_settings={"search_path": f"{schema},public", "application_name": schema},
+    )
+
+
+def to_asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://").replace(
+        "postgresql+psycopg://", "postgresql://")
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    return "postgresql+asyncpg://" + url.split("://", 1)[1]
+
+
+def outbox_ddl(schema: str) -> list[str]:
+    """The transactional outbox and consumer inbox every service keeps in its own schema.
+
+    Used by each service's first Alembic migration, so the tables are the same everywhere.
+    """
+    return [
+        f"""CREATE TABLE {schema}.outbox (
+            id bigserial PRIMARY KEY,
+            event_id uuid NOT NULL UNIQUE,
+            subject text NOT NULL,
+            payload jsonb NOT NULL,
+            headers jsonb NOT NULL DEFAULT '{{}}',
+            created_at timestamptz NOT NULL DEFAULT now(),
+            sent_at timestamptz)""",
+        f"CREATE INDEX outbox_unsent ON {schema}.outbox (id) WHERE sent_at IS NULL",
+        f"""CREATE TABLE {schema}.inbox (
+            consumer text NOT NULL,
+            event_id uuid NOT NULL,
+            processed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (consumer, event_id))""",
+    ]
+
+
+def run_migrations(service_dir: Path, url: str) -> None:
+    """Apply one service's Alembic history (``services/<name>/migrations``) to ``url``."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(service_dir / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", to_sqlalchemy_url(url))
+    command.upgrade(cfg, "head")

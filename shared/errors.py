@@ -1,0 +1,125 @@
+"""Typed errors and the one error shape: {"error": {"code", "message", "details"}}.
+
+Services raise these; ``install_error_handlers`` maps them (and FastAPI's own validation errors)
+to status codes. Messages shown to villages are in Bahasa Indonesia; codes are English.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("satudata.errors")
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 details: list[dict[str, Any]] | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or []
+        self.headers = headers
+
+    def body(self) -> dict:
+        return error_body(self.code, self.message, self.details)
+
+
+class BadRequest(AppError):
+    status_code, code = 400, "bad_request"
+
+
+class Unauthorized(AppError):
+    status_code, code = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status_code, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status_code, code = 409, "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code, code = 415, "unsupported_media_type"
+
+
+class Unprocessable(AppError):
+    status_code, code = 422, "validation_failed"
+
+
+class TooManyRequests(AppError):
+    status_code, code = 429, "rate_limited"
+
+
+class UpstreamError(AppError):
+    status_code, code = 502, "bad_gateway"
+
+
+class ServiceUnavailable(AppError):
+    status_code, code = 503, "service_unavailable"
+
+
+class UpstreamTimeout(AppError):
+    status_code, code = 504, "gateway_timeout"
+
+
+def error_body(code: str, message: str, details: list | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+                 415: "unsupported_media_type", 429: "rate_limited"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError):
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+             "code": e.get("type", "invalid"), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("validation_failed", "Permintaan tidak valid; periksa kolom yang disebut.",
+                       details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        return JSONResponse(error_body(code, message), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unhandled(_: Request, exc: Exception):
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "Terjadi kesalahan di server; silakan coba lagi."),
+            status_code=500,
+        )

