@@ -103,6 +103,7 @@ class RecordV1(BaseModel):
     publisher_id: str | None = None
     submission_id: uuid.UUID | None = None
     changed_at: datetime
+    seq: int | None = Field(None, description="registry change sequence of this version")
 
 
 class RecordsChangedV1(Event):
@@ -122,6 +123,12 @@ class DatasetV1(BaseModel):
     frequency: str | None = None
     dimensions: list[str] = []
     measures: list[str] = []
+    # dimension name -> {code: label}, e.g. {"jenis_kelamin": {"L": "Laki-laki", "P": "Perempuan"}}
+    dimension_values: dict[str, dict[str, str]] = {}
+    # measure name -> {"label", "unit", "type"}
+    measure_info: dict[str, dict[str, Any]] = {}
+    # Satu Data Indonesia metadata (konsep, definisi, produsen...); optional, search indexes it
+    metadata: dict[str, Any] = {}
     version: int
     updated_at: datetime
 

@@ -12,10 +12,17 @@ from pathlib import Path
 import asyncpg
 
 
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    for typename in ("json", "jsonb"):
-        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads,
-                                  schema="pg_catalog")
+    # Binary codecs, so that COPY (binary) can carry json/jsonb columns too.
+    await conn.set_type_codec("jsonb", schema="pg_catalog", format="binary",
+                              encoder=lambda v: b"\x01" + _dumps(v).encode(),
+                              decoder=lambda b: json.loads(b[1:]))
+    await conn.set_type_codec("json", schema="pg_catalog", format="binary",
+                              encoder=lambda v: _dumps(v).encode(), decoder=json.loads)
 
 
 async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10

@@ -73,11 +73,15 @@ async def relay(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace, schema:
     """Run until cancelled: wake on NOTIFY (or every ``idle_wait`` s) and drain the outbox."""
     wake = asyncio.Event()
     listener = None
+
+    def on_notify(*_args) -> None:
+        wake.set()
+
     while True:
         try:
             if listener is None or listener.is_closed():
                 listener = await pool.acquire()
-                await listener.add_listener(channel(schema), lambda *_: wake.set())
+                await listener.add_listener(channel(schema), on_notify)
             sent = await publish_pending(pool, js, ns)
             if sent:
                 continue
@@ -88,6 +92,7 @@ async def relay(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace, schema:
                 pass
         except asyncio.CancelledError:
             if listener is not None and not listener.is_closed():
+                await listener.remove_listener(channel(schema), on_notify)
                 await pool.release(listener)
             raise
         except Exception as exc:

@@ -25,3 +25,37 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0,
                 raise last_error
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+class served:
+    """Serve an ASGI app with a real uvicorn server on a free port, inside this event loop.
+
+    ``async with served(app) as base_url:`` runs the app's lifespan (its pool, NATS connection,
+    consumers) exactly as in production, and real HTTP reaches it.
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1"):
+        import uvicorn
+
+        from shared.infra import free_port
+
+        self.port = free_port(host)
+        self.url = f"http://{host}:{self.port}"
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning",
+                                lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.server.install_signal_handlers = lambda: None  # noqa: E731 - not the main thread's job
+        self.task = None
+
+    async def __aenter__(self) -> str:
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+                raise RuntimeError("server stopped during start-up")
+            await asyncio.sleep(0.02)
+        return self.url
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.should_exit = True
+        await self.task

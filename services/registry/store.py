@@ -264,11 +264,12 @@ async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int
                    updated_at = now(), seq = nextval('record_seq')
                WHERE r.vals IS DISTINCT FROM excluded.vals OR r.status <> 'current'
              RETURNING r.id, r.region_code, r.period, r.dims, r.vals, r.version, r.status,
-                       r.publisher_id, r.submission_id, r.updated_at),
+                       r.publisher_id, r.submission_id, r.updated_at, r.seq),
            hist AS (
              INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
-                                          submission_id, recorded_at)
-             SELECT id, version, vals, status, publisher_id, submission_id, updated_at FROM up)
+                                          submission_id, recorded_at, seq)
+             SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq
+             FROM up)
            SELECT * FROM up""",
         dataset_id, idxs, publisher_id, submission_id)
     return [dict(r) for r in rows]
@@ -305,7 +306,8 @@ async def supersede_conflicts(conn: asyncpg.Connection, record_ids: list[uuid.UU
 
 
 RECORD_SELECT = """SELECT r.id, d.slug AS dataset, r.region_code, r.period, r.dims, r.vals,
-       r.version, r.status, r.publisher_id, r.submission_id, r.created_at, r.updated_at, r.seq
+       r.version, r.status, r.publisher_id, r.submission_id, r.created_at, r.updated_at, r.seq,
+       r.dims_key
 FROM records r JOIN datasets d ON d.id = r.dataset_id"""
 
 
@@ -333,7 +335,7 @@ async def list_records(conn: asyncpg.Connection, *, dataset_id: int, region: str
         where.append(f"(r.period, r.region_code, r.dims_key) > (${n-2}, ${n-1}, ${n})")
     args.append(limit)
     rows = await conn.fetch(
-        f"""{RECORD_SELECT}, r.dims_key WHERE {' AND '.join(where)}
+        f"""{RECORD_SELECT} WHERE {' AND '.join(where)}
             ORDER BY r.period, r.region_code, r.dims_key LIMIT ${len(args)}""", *args)
     return [dict(r) for r in rows]
 
@@ -352,4 +354,25 @@ async def record_history(conn: asyncpg.Connection, record_id: uuid.UUID) -> list
 
 async def records_by_ids(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> list[dict]:
     rows = await conn.fetch(f"{RECORD_SELECT} WHERE r.id = ANY($1::uuid[])", ids)
+    return [dict(r) for r in rows]
+
+
+async def records_after_seq(conn: asyncpg.Connection, since: int, limit: int) -> list[dict]:
+    """Record versions in change order: the public change feed."""
+    rows = await conn.fetch(
+        """SELECT v.record_id AS id, d.slug AS dataset, r.region_code, r.period, r.dims,
+                  v.vals, v.version, v.status, v.publisher_id, v.submission_id,
+                  v.recorded_at AS updated_at, v.seq
+           FROM record_versions v JOIN records r ON r.id = v.record_id
+           JOIN datasets d ON d.id = r.dataset_id
+           WHERE v.seq > $1 ORDER BY v.seq LIMIT $2""", since, limit)
+    return [dict(r) for r in rows]
+
+
+async def current_records_after(conn: asyncpg.Connection, after: uuid.UUID | None,
+                                limit: int) -> list[dict]:
+    """Every current master record, keyset by id: the snapshot search rebuilds from."""
+    rows = await conn.fetch(
+        f"""{RECORD_SELECT} WHERE ($1::uuid IS NULL OR r.id > $1)
+            ORDER BY r.id LIMIT $2""", after, limit)
     return [dict(r) for r in rows]

@@ -118,8 +118,10 @@ def upgrade() -> None:
         submission_id uuid,
         conflict_id uuid,
         recorded_at timestamptz NOT NULL DEFAULT now(),
+        seq bigint NOT NULL,                 -- same sequence as records.seq: the change feed
         PRIMARY KEY (record_id, version)
     )""")
+    op.execute(f"CREATE UNIQUE INDEX record_versions_seq ON {S}.record_versions (seq)")
     op.execute(f"""
     CREATE TABLE {S}.conflicts (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

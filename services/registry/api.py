@@ -1,0 +1,210 @@
+"""Registry HTTP routes: parse, call the service, shape the response."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from services.registry import models, service, store
+from shared.auth import require_principal, require_steward
+from shared.errors import BadRequest, NotFound
+from shared.web import PoolDep
+
+router = APIRouter(prefix="/v1", tags=["registry"])
+internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+
+RESERVED_PARAMS = {"region", "period_from", "period_to", "limit", "cursor", "format", "period"}
+
+
+@router.get("/datasets", response_model=models.DatasetsPublic)
+async def list_datasets(pool: PoolDep):
+    async with pool.acquire() as conn:
+        items = await store.list_datasets(conn)
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/datasets/{slug}", response_model=models.DatasetPublic, response_model_by_alias=True)
+async def show_dataset(slug: str, pool: PoolDep):
+    async with pool.acquire() as conn:
+        return await service.get_dataset(conn, slug)
+
+
+@router.post("/datasets", response_model=models.DatasetPublic, status_code=201)
+async def create_dataset(body: models.DatasetCreate, request: Request, pool: PoolDep):
+    require_steward(request.headers)
+    data = body.model_dump(by_alias=True)
+    async with pool.acquire() as conn, conn.transaction():
+        return await service.create_dataset(conn, data)
+
+
+@router.patch("/datasets/{slug}", response_model=models.DatasetPublic)
+async def update_dataset(slug: str, body: models.DatasetUpdate, request: Request,
+                         pool: PoolDep):
+    require_steward(request.headers)
+    changes = body.model_dump(by_alias=True, exclude_unset=True)
+    async with pool.acquire() as conn, conn.transaction():
+        return await service.update_dataset(conn, slug, changes)
+
+
+@router.get("/datasets/{slug}/records", response_model=models.RecordsPublic)
+async def list_records(
+    slug: str, request: Request, pool: PoolDep,
+    region: Annotated[str | None, Query(description="region code; descendants included")] = None,
+    period_from: str | None = None, period_to: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    cursor: str | None = None,
+    format: Literal["json", "csv"] = "json",
+):
+    dims = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
+    period = request.query_params.get("period")
+    if period:
+        period_from = period_to = period
+    limit = min(limit, request.app.state.settings.page_size_max)
+    if format == "csv":
+        return StreamingResponse(
+            _csv_pages(pool, slug, region, period_from, period_to, dims),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{slug}.csv"'})
+    async with pool.acquire() as conn:
+        items, next_cursor = await service.list_records(
+            conn, slug, region=region, period_from=period_from, period_to=period_to,
+            dims=dims, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+async def _csv_pages(pool, slug, region, period_from, period_to, dims):
+    """Stream every matching record as CSV, a keyset page at a time (memory stays flat)."""
+    async with pool.acquire() as conn:
+        dataset = await service.get_dataset(conn, slug)
+    dim_names = [d["name"] for d in dataset["schema"].get("dimensions", [])]
+    measure_names = [m["name"] for m in dataset["schema"].get("measures", [])]
+    header = ["region_code", "period", *dim_names, *measure_names, "version", "updated_at"]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    yield buf.getvalue()
+    cursor = None
+    while True:
+        async with pool.acquire() as conn:
+            items, cursor = await service.list_records(
+                conn, slug, region=region, period_from=period_from, period_to=period_to,
+                dims=dims, cursor=cursor, limit=5000)
+        buf.seek(0)
+        buf.truncate()
+        for r in items:
+            writer.writerow([r["region_code"], r["period"],
+                             *(r["dimensions"].get(d, "") for d in dim_names),
+                             *(r["values"].get(m, "") for m in measure_names),
+                             r["version"], r["updated_at"].isoformat()])
+        yield buf.getvalue()
+        if cursor is None:
+            return
+
+
+@router.get("/records/{record_id}", response_model=models.RecordWithHistory)
+async def show_record(record_id: uuid.UUID, pool: PoolDep, as_of: datetime | None = None):
+    async with pool.acquire() as conn:
+        return await service.get_record(conn, record_id, as_of)
+
+
+@router.get("/regions")
+async def list_regions(pool: PoolDep, tree: bool = False):
+    async with pool.acquire() as conn:
+        regions = await store.all_regions(conn)
+    items = [{"code": r["code"], "name": r["name"], "level": r["level"],
+              "parent_code": r["parent_code"], "path": list(r["path"]),
+              "valid_until": r["valid_until"], "successor_code": r["successor_code"]}
+             for r in regions]
+    if not tree:
+        return {"items": items, "count": len(items)}
+    by_code = {r["code"]: {**r, "children": []} for r in items}
+    roots = []
+    for r in by_code.values():
+        parent = by_code.get(r["parent_code"] or "")
+        (parent["children"] if parent else roots).append(r)
+    return {"items": roots, "count": len(items)}
+
+
+@router.get("/regions/{code}")
+async def show_region(code: str, pool: PoolDep):
+    async with pool.acquire() as conn:
+        region = await store.get_region(conn, code)
+        if region is None:
+            raise NotFound(f"Wilayah '{code}' tidak ada.", code="region_not_found")
+        children = await store.region_children(conn, code)
+        aliases = await store.list_aliases(conn, region_code=code)
+        names = {c: (await store.get_region(conn, c) or {}).get("name") for c in region["path"]}
+    return {**region, "path": [{"code": c, "name": names[c]} for c in region["path"]],
+            "children": children,
+            "aliases": [{k: a[k] for k in ("id", "kind", "alias", "source", "status", "note")}
+                        for a in aliases]}
+
+
+@router.get("/publishers")
+async def list_publishers(pool: PoolDep):
+    async with pool.acquire() as conn:
+        items = await store.list_publishers(conn)
+    return {"items": [{k: p[k] for k in ("id", "name", "kind", "region_scope", "datasets")}
+                      for p in items]}
+
+
+@router.get("/changes")
+async def changes(pool: PoolDep, since: int = 0,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 500):
+    async with pool.acquire() as conn:
+        rows = await store.records_after_seq(conn, since, limit)
+    items = [service.record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+    return {"items": items, "next": rows[-1]["seq"] if rows else since}
+
+
+# --- internal: called by the gateway, ingest and search, never exposed publicly -----------
+
+
+@internal.post("/auth/resolve")
+async def resolve_key(body: models.KeyResolve, pool: PoolDep):
+    async with pool.acquire() as conn:
+        principal = await service.resolve_key(conn, body.key)
+    return principal.model_dump()
+
+
+@internal.post("/datasets/{slug}/validate")
+async def validate(slug: str, body: models.ValidateRequest, request: Request, pool: PoolDep):
+    principal = require_principal(request.headers)
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            outcome = await service.dry_run(conn, principal, slug, body.rows)
+        finally:
+            await tx.rollback()  # a dry run changes nothing, temp tables included
+    return {"counts": outcome.counts.model_dump(),
+            "rejected_rows": [r.model_dump() for r in outcome.rejected],
+            "diff": json.loads(json.dumps(outcome.diff, default=str))}
+
+
+@internal.get("/snapshot/{kind}")
+async def snapshot(kind: Literal["regions", "datasets", "records"], pool: PoolDep,
+                   after: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=5000)] = 1000):
+    async with pool.acquire() as conn:
+        if kind == "regions":
+            items = [r.model_dump(mode="json") for r in await service.region_events(conn)]
+            return {"items": items, "next": None}
+        if kind == "datasets":
+            items = [service.dataset_event(d).model_dump(mode="json")
+                     for d in await store.list_datasets(conn)]
+            return {"items": items, "next": None}
+        try:
+            after_id = uuid.UUID(after) if after else None
+        except ValueError as exc:
+            raise BadRequest("Kursor tidak valid.", code="invalid_cursor") from exc
+        rows = await store.current_records_after(conn, after_id, limit)
+    items = [service.record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+    return {"items": items, "next": str(rows[-1]["id"]) if len(rows) == limit else None}

@@ -1,0 +1,113 @@
+"""`satudata seed`: reference data, the demo dataset and development API keys.
+
+Idempotent: running it again changes nothing that is already there. The demo dataset's values
+are SAMPLE DATA (data contoh), generated here and labelled so in the dataset's description.
+"""
+
+from __future__ import annotations
+
+import random
+
+import asyncpg
+
+from services.registry import reference, service, store
+from shared.auth import hash_key
+
+DEMO_DATASET = {
+    "slug": "jumlah-penduduk",
+    "title": "Jumlah Penduduk menurut Desa dan Jenis Kelamin",
+    "description": ("DATA CONTOH (sample data), bukan data resmi: nilai dibuat untuk demonstrasi "
+                    "platform Satu Data. Jumlah penduduk per desa/kelurahan di Kabupaten Kutai "
+                    "Timur menurut jenis kelamin."),
+    "frequency": "annual",
+    "topic": "kependudukan",
+    "tags": ["penduduk", "kependudukan", "demografi", "contoh"],
+    "license": "CC-BY-4.0",
+    "metadata": {
+        "konsep": "Penduduk",
+        "definisi": "Semua orang yang berdomisili di wilayah desa/kelurahan selama 6 bulan atau "
+                    "lebih, atau kurang dari 6 bulan tetapi bertujuan menetap.",
+        "klasifikasi": "Jenis kelamin: Laki-laki (L), Perempuan (P)",
+        "ukuran": "Jumlah",
+        "satuan": "jiwa",
+        "produsen_data": "Dinas Kependudukan dan Pencatatan Sipil (contoh)",
+        "walidata": "Dinas Komunikasi dan Informatika Kabupaten Kutai Timur",
+        "sample_data": True,
+    },
+    "schema": {
+        "dimensions": [{"name": "jenis_kelamin", "label": "Jenis kelamin",
+                        "values": {"L": "Laki-laki", "P": "Perempuan"}}],
+        "measures": [{"name": "jumlah", "label": "Jumlah penduduk", "type": "integer",
+                      "unit": "jiwa", "min": 0, "max": 1_000_000, "additive": True,
+                      "required": True}],
+        "region_levels": ["desa", "kelurahan"],
+    },
+    "authoritative": ["disdukcapil"],
+}
+
+DEV_DESA = "64.08.04.2001"  # Desa Sangatta Utara, Kec. Sangatta Utara
+PUBLISHERS = [
+    {"id": "walidata", "name": "Walidata Kabupaten Kutai Timur (Diskominfo)", "kind": "walidata",
+     "region_scope": "64.08", "datasets": []},
+    {"id": "disdukcapil", "name": "Dinas Kependudukan dan Pencatatan Sipil", "kind": "opd",
+     "region_scope": "64.08", "datasets": ["jumlah-penduduk"]},
+    {"id": f"desa-{DEV_DESA}", "name": "Pemerintah Desa Sangatta Utara", "kind": "desa",
+     "region_scope": DEV_DESA, "datasets": ["jumlah-penduduk"]},
+]
+DEV_KEYS = {  # env name in dev-keys.env -> (publisher, role)
+    "SATUDATA_KEY_DESA": (f"desa-{DEV_DESA}", "publisher"),
+    "SATUDATA_KEY_OPD": ("disdukcapil", "publisher"),
+    "SATUDATA_KEY_WALIDATA": ("walidata", "walidata"),
+}
+
+
+async def seed_reference(conn: asyncpg.Connection) -> dict:
+    regions = await reference.load_regions(conn)
+    await service.publish_regions(conn)
+    bps = await reference.load_bps_crosswalk(conn)
+    renames = await reference.load_known_renames(conn)
+    for publisher in PUBLISHERS:
+        await store.upsert_publisher(conn, **publisher)
+    if await store.get_dataset(conn, DEMO_DATASET["slug"]) is None:
+        await service.create_dataset(conn, DEMO_DATASET)
+    return {"regions": regions, "aliases": bps["inserted"] + renames["inserted"],
+            "aliases_refused": bps["refused"]}
+
+
+async def seed_sample_values(conn: asyncpg.Connection, period: str = "2023") -> int:
+    """Sample (contoh) population values for every village, from the authoritative OPD."""
+    regions = await store.load_regions(conn)
+    rng = random.Random(6408)
+    rows = []
+    for r in regions:
+        if r.level in ("desa", "kelurahan"):
+            for sex in ("L", "P"):
+                rows.append({"region": r.code, "period": period, "jenis_kelamin": sex,
+                             "jumlah": rng.randint(300, 6000)})
+    outcome = await service.apply_rows(conn, dataset_slug="jumlah-penduduk",
+                                       publisher_id="disdukcapil", rows=rows)
+    return outcome.counts.created
+
+
+async def ensure_dev_keys(conn: asyncpg.Connection, existing: dict[str, str]) -> dict[str, str]:
+    """Keep the keys in ``existing`` that are still valid; create the missing ones."""
+    keys = {"SATUDATA_DESA_CODE": DEV_DESA}
+    for env_name, (publisher_id, role) in DEV_KEYS.items():
+        raw = existing.get(env_name)
+        if raw and await store.key_exists(conn, hash_key(raw)):
+            keys[env_name] = raw
+            continue
+        raw, _ = await service.create_key(conn, publisher_id=publisher_id, role=role,
+                                          label=f"development key ({env_name})")
+        keys[env_name] = raw
+    return keys
+
+
+async def seed(pool: asyncpg.Pool, existing_keys: dict[str, str] | None = None,
+               sample_values: bool = True) -> dict:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('satudata.seed'))")
+        summary = await seed_reference(conn)
+        summary["sample_records"] = await seed_sample_values(conn) if sample_values else 0
+        summary["keys"] = await ensure_dev_keys(conn, existing_keys or {})
+    return summary

@@ -1,0 +1,31 @@
+import pytest
+
+from services.registry.app import create_app
+from services.registry.seed import seed
+from services.registry.settings import RegistrySettings
+from shared.db import create_pool
+from tests.conftest import migrate
+from tests.helpers import served
+
+
+@pytest.fixture
+async def registry_db(database_url):
+    await migrate("registry", database_url)
+    pool = await create_pool(database_url, "registry")
+    summary = await seed(pool, sample_values=False)
+    yield pool, summary
+    await pool.close()
+
+
+@pytest.fixture
+def registry_settings(database_url, nats_url, nats_namespace):
+    return RegistrySettings(database_url=database_url, nats_url=nats_url,
+                            nats_namespace=nats_namespace)
+
+
+@pytest.fixture
+async def registry(registry_db, registry_settings):
+    """A running registry (real uvicorn) over a migrated, seeded database."""
+    pool, summary = registry_db
+    async with served(create_app(registry_settings)) as url:
+        yield {"url": url, "pool": pool, "keys": summary["keys"], "settings": registry_settings}
