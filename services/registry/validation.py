@@ -61,7 +61,8 @@ class RegionIndex:
 
     regions: dict[str, Region]
     by_alias_code: dict[str, set[str]] = field(default_factory=dict)
-    by_name: dict[str, set[str]] = field(default_factory=dict)
+    by_name: dict[str, set[str]] = field(default_factory=dict)  # official names
+    by_alias_name: dict[str, set[str]] = field(default_factory=dict)  # spellings, former names
 
     @classmethod
     def build(cls, regions: list[Region], aliases: list[tuple[str, str, str]]) -> "RegionIndex":
@@ -73,7 +74,7 @@ class RegionIndex:
             if kind in ("bps_code", "former_code"):
                 index.by_alias_code.setdefault(normalize_code(alias), set()).add(code)
             else:
-                index.by_name.setdefault(normalize_name(alias), set()).add(code)
+                index.by_alias_name.setdefault(normalize_name(alias), set()).add(code)
         return index
 
     def describe(self, code: str) -> str:
@@ -95,7 +96,9 @@ class RegionIndex:
         elif code in self.by_alias_code:
             candidates = set(self.by_alias_code[code])
         else:
-            candidates = set(self.by_name.get(normalize_name(text), set()))
+            # An official name in force wins over a spelling or a former name of another place.
+            name = normalize_name(text)
+            candidates = set(self.by_name.get(name) or self.by_alias_name.get(name, set()))
         candidates = {self._current(c) for c in candidates}
         if allowed_levels and len(candidates) > 1:
             narrowed = {c for c in candidates if self.regions[c].level in allowed_levels}
