@@ -1,0 +1,61 @@
+"""Shared benchmark helpers: the machine's own limits, measured in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+async def raw_copy_rows_per_second(database_url: str, rows: list[tuple], batch: int = 1000
+                                   ) -> float:
+    """COPY the same rows into a plain table on the same server: the machine's write limit."""
+    conn = await asyncpg.connect(database_url)
+    table = f"bench_copy_{uuid.uuid4().hex[:8]}"
+    try:
+        await conn.execute(f"CREATE TABLE {table} (region_code text, period text, dims_key text,"
+                           " vals text)")
+        started = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            async with conn.transaction():
+                await conn.copy_records_to_table(table, records=rows[i:i + batch])
+        elapsed = time.perf_counter() - started
+    finally:
+        await conn.execute(f"DROP TABLE IF EXISTS {table}")
+        await conn.close()
+    return len(rows) / elapsed
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    q = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
+    return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "p99_ms": round(q[98], 2)}
+
+
+def save(name: str, result: dict) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps({name: result}, indent=2))
+
+
+def sample_rows(n: int, villages: list[str], start_year: int = 1900) -> list[dict]:
+    """SAMPLE (contoh) population rows: distinct (village, year, sex) keys."""
+    rows, year = [], start_year
+    while len(rows) < n:
+        for code in villages:
+            for sex in ("L", "P"):
+                rows.append({"region": code, "period": str(year), "jenis_kelamin": sex,
+                             "jumlah": (hash((code, year, sex)) % 5000) + 100})
+        year += 1
+    return rows[:n]
+
+
+def run(coro):
+    return asyncio.run(coro)
