@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.registry import models, service, store
+from services.registry import models, service, statistics, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, NotFound
 from shared.web import PoolDep
@@ -145,6 +145,28 @@ async def show_region(code: str, pool: PoolDep):
             "children": children,
             "aliases": [{k: a[k] for k in ("id", "kind", "alias", "source", "status", "note")}
                         for a in aliases]}
+
+
+AGGREGATE_PARAMS = {"dataset", "period", "measure", "region"}
+
+
+@router.get("/aggregates")
+async def aggregates(request: Request, pool: PoolDep, dataset: str, period: str,
+                     measure: str | None = None,
+                     region: Annotated[str | None, Query(
+                         description="region code (default: the kabupaten)")] = None):
+    """An additive measure summed over a region and each of its children, always current;
+    any other query parameter filters a dimension (``?jenis_kelamin=P``)."""
+    dims = {k: v for k, v in request.query_params.items() if k not in AGGREGATE_PARAMS}
+    async with pool.acquire() as conn:
+        return await statistics.aggregate(conn, dataset, period=period, measure=measure,
+                                          region=region, dims=dims)
+
+
+@router.get("/completeness")
+async def completeness(pool: PoolDep, dataset: str, period: str, region: str | None = None):
+    async with pool.acquire() as conn:
+        return await statistics.completeness(conn, dataset, period=period, region=region)
 
 
 @router.get("/publishers")

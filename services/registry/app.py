@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.registry import api, consumers
+from services.registry import api, api_steward, consumers
 from services.registry.settings import RegistrySettings
 from shared.runtime import Runtime
 from shared.web import build_app
@@ -23,6 +23,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     app = build_app(title="Satu Data registry", service="registry", settings=settings,
                     lifespan=lifespan)
+    app.include_router(api_steward.router)  # before api.router: /regions/aliases
     app.include_router(api.router)
     app.include_router(api.internal)
     return app

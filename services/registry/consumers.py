@@ -21,5 +21,5 @@ async def consume_submissions(rt: Runtime) -> None:
     await bus.run_consumer(
         js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="INGEST",
         subjects=[SubmissionChunkV1.subject], handler=handle_chunk,
-        batch=rt.settings.consumer_batch,
+        batch=rt.settings.consumer_batch, ack_wait=rt.settings.consumer_ack_wait,
     )

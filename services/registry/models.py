@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -149,3 +149,121 @@ class DiffItem(BaseModel):
     change: Literal["create", "update", "unchanged", "conflict"]
     current: dict[str, Any] | None
     proposed: dict[str, Any]
+
+
+# --- stewardship: regions, aliases, publishers, keys, conflicts ---------------------------
+
+RegionLevel = Literal["kabupaten", "kecamatan", "desa", "kelurahan"]
+
+
+class RegionImportRow(Strict):
+    """One region to create, rename or retire (CSV columns of the same names)."""
+
+    code: str = Field(pattern=r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+    name: str = Field(min_length=1, max_length=200)
+    level: RegionLevel
+    parent_code: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = Field(None, description="the day the code stops being used")
+    successor_code: str | None = Field(None, description="the code in force after it")
+    note: str | None = None
+
+
+class RegionImport(Strict):
+    rows: list[RegionImportRow] = Field(min_length=1, max_length=5000)
+
+
+class AliasImportRow(Strict):
+    code: str | None = Field(None, description="the alias code (BPS or former code); optional")
+    name: str | None = Field(None, description="the spelling used by the source")
+    kemendagri_code: str = Field(min_length=2)
+    note: str | None = None
+
+
+class AliasImport(Strict):
+    rows: list[AliasImportRow] = Field(min_length=1, max_length=20_000)
+    source: str | None = Field(None, max_length=200, description="where the file came from")
+
+
+class ReviewNote(Strict):
+    note: str | None = Field(None, max_length=1000)
+
+
+class RejectNote(Strict):
+    note: str = Field(min_length=3, max_length=1000,
+                      description="why the proposed value is rejected (shown to the publisher)")
+
+
+class PublisherCreate(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,80}$")
+    name: str = Field(min_length=2, max_length=200)
+    kind: Literal["desa", "kecamatan", "opd"]
+    region_scope: str
+    datasets: list[str] = []
+
+
+class PublisherUpdate(Strict):
+    name: str | None = Field(None, min_length=2, max_length=200)
+    region_scope: str | None = None
+    datasets: list[str] | None = None
+
+
+class PublisherPublic(BaseModel):
+    id: str
+    name: str
+    kind: str
+    region_scope: str
+    datasets: list[str]
+
+
+class KeyCreate(Strict):
+    publisher_id: str
+    role: Literal["publisher", "walidata", "admin"] = "publisher"
+    label: str = Field("", max_length=200)
+    expires_at: datetime | None = None
+
+
+class KeyPublic(BaseModel):
+    id: str
+    publisher_id: str
+    role: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="the raw key: shown once, stored only as a hash")
+
+
+class ConflictSide(BaseModel):
+    values: dict[str, Any]
+    publisher_id: str
+    publisher_name: str | None
+    submission_id: uuid.UUID | None = None
+
+
+class ConflictPublic(BaseModel):
+    id: uuid.UUID
+    dataset: str
+    record_id: uuid.UUID
+    region_code: str
+    region_name: str
+    period: str
+    dimensions: dict[str, str]
+    status: str
+    base_version: int
+    record_version: int
+    stale: bool = Field(description="the record changed since the conflict was opened")
+    current: ConflictSide
+    proposed: ConflictSide
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution_note: str | None
+
+
+class ConflictsPublic(BaseModel):
+    items: list[ConflictPublic]
+    next_cursor: str | None

@@ -79,9 +79,10 @@ async def import_aliases(conn: asyncpg.Connection, rows: Iterable[dict], source:
                            "alias_norm": normalize_name(name), "source": source,
                            "status": verdict, "note": note})
     inserted = await store.add_aliases(conn, to_add)
-    if inserted:
-        await service.publish_regions(conn, sorted({a["region_code"] for a in inserted}))
-    return {"inserted": len(inserted), "refused": refused}
+    active = sorted({a["region_code"] for a in inserted if a["status"] == "active"})
+    if active:  # pending and refused aliases are not used, so nothing changed for readers
+        await service.publish_regions(conn, active)
+    return {"inserted": len(inserted), "refused": refused, "items": inserted}
 
 
 async def load_bps_crosswalk(conn: asyncpg.Connection, path: Path = BPS_CSV) -> dict:

@@ -202,10 +202,11 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
         return outcome
 
     await store.stage_rows(conn, valid)
-    staged = await store.classify_staged(conn, dataset["id"])
+    staged = await store.classify_staged(conn, dataset["id"], with_values=dry_run)
     outcome.counts.unchanged += len(valid) - len(staged)  # repeated keys: the last row counts
     authoritative = publisher_id in dataset["authoritative"] or may_write_all
-    to_apply, to_conflict = [], []
+    dims_of = {v.index: v.dims for v in valid} if dry_run else {}
+    to_apply, to_conflict, agreeing = [], [], []
     for row in staged:
         if row["record_id"] is None:
             change = "create"
@@ -224,10 +225,12 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
             outcome.counts.conflicts += 1
         else:
             outcome.counts.unchanged += 1
+            if row["current_publisher"] != publisher_id:
+                agreeing.append(row["idx"])
         if dry_run:
             outcome.diff.append({
                 "index": row["idx"], "region_code": row["region_code"], "period": row["period"],
-                "dimensions": next(v.dims for v in valid if v.index == row["idx"]),
+                "dimensions": dims_of[row["idx"]],
                 "change": change, "current": row["current_vals"], "proposed": row["new_vals"]})
     if dry_run:
         return outcome
@@ -235,6 +238,7 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
                                                submission_id)
     await store.supersede_conflicts(conn, [r["id"] for r in outcome.changed])
     await store.open_conflicts(conn, dataset["id"], to_conflict, publisher_id, submission_id)
+    await store.supersede_agreeing(conn, dataset["id"], agreeing, publisher_id)
     await publish_records(conn, dataset_slug, outcome.changed)
     return outcome
 

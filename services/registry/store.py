@@ -220,10 +220,14 @@ async def update_dataset(conn: asyncpg.Connection, slug: str, changes: dict) -> 
 
 
 async def stage_rows(conn: asyncpg.Connection, rows: list[ValidRow]) -> None:
-    """COPY the chunk's valid rows into a temporary table (dropped at commit)."""
+    """COPY the chunk's valid rows into a temporary table, emptied at commit.
+
+    The table lives as long as the connection (no catalog churn per chunk) and is emptied
+    first, so one transaction may apply several chunks.
+    """
     await conn.execute(
-        "CREATE TEMP TABLE incoming (idx int, region_code text, period text, dims_key text, "
-        "dims jsonb, vals jsonb) ON COMMIT DROP")
+        "CREATE TEMP TABLE IF NOT EXISTS incoming (idx int, region_code text, period text, "
+        "dims_key text, dims jsonb, vals jsonb) ON COMMIT DELETE ROWS; DELETE FROM incoming")
     await conn.copy_records_to_table(
         "incoming",
         records=[(r.index, r.region_code, r.period, r.dims_key, r.dims, r.values) for r in rows],
@@ -231,12 +235,19 @@ async def stage_rows(conn: asyncpg.Connection, rows: list[ValidRow]) -> None:
     )
 
 
-async def classify_staged(conn: asyncpg.Connection, dataset_id: int) -> list[asyncpg.Record]:
-    """Each staged key (last row wins) next to its current master record, if any."""
+async def classify_staged(conn: asyncpg.Connection, dataset_id: int, *,
+                          with_values: bool = False) -> list[asyncpg.Record]:
+    """Each staged key (last row wins) next to its current master record, if any.
+
+    The values themselves come back only ``with_values`` (the dry run's diff): decoding them
+    is a good part of the hot path's time otherwise.
+    """
+    values = ("r.vals AS current_vals, i.vals AS new_vals" if with_values
+              else "NULL AS current_vals, NULL AS new_vals")
     return await conn.fetch(
-        """SELECT i.idx, i.region_code, i.period, i.dims_key,
+        f"""SELECT i.idx, i.region_code, i.period, i.dims_key,
                   r.id AS record_id, r.version, r.publisher_id AS current_publisher,
-                  r.vals AS current_vals, (r.vals = i.vals) AS same, i.vals AS new_vals
+                  (r.vals = i.vals) AS same, {values}
            FROM (SELECT DISTINCT ON (region_code, period, dims_key) *
                  FROM incoming ORDER BY region_code, period, dims_key, idx DESC) i
            LEFT JOIN records r ON r.dataset_id = $1 AND r.region_code = i.region_code
@@ -376,3 +387,243 @@ async def current_records_after(conn: asyncpg.Connection, after: uuid.UUID | Non
         f"""{RECORD_SELECT} WHERE ($1::uuid IS NULL OR r.id > $1)
             ORDER BY r.id LIMIT $2""", after, limit)
     return [dict(r) for r in rows]
+
+
+async def supersede_agreeing(conn: asyncpg.Connection, dataset_id: int, idxs: list[int],
+                             publisher_id: str) -> int:
+    """A publisher that now sends the master's own value withdraws its open disagreement."""
+    if not idxs:
+        return 0
+    result = await conn.execute(
+        """UPDATE conflicts c SET status = 'superseded', resolved_at = now(),
+                  resolution_note = 'produsen mengirim nilai yang sama dengan nilai induk'
+           FROM incoming i JOIN records r ON r.dataset_id = $1 AND r.region_code = i.region_code
+                AND r.period = i.period AND r.dims_key = i.dims_key
+           WHERE c.status = 'open' AND c.dataset_id = $1 AND c.proposed_publisher = $3
+             AND c.record_id = r.id AND i.idx = ANY($2::int[])""",
+        dataset_id, idxs, publisher_id)
+    return int(result.split()[-1])
+
+
+# --- stewardship: aliases, regions, publishers, keys --------------------------------------
+
+ALIAS_COLUMNS = ("id, region_code, kind, alias, source, status, note, created_at, reviewed_by, "
+                 "reviewed_at")
+
+
+async def aliases_by_status(conn: asyncpg.Connection, status: str | None, limit: int,
+                            after_id: int) -> list[dict]:
+    rows = await conn.fetch(
+        f"""SELECT {ALIAS_COLUMNS} FROM region_aliases
+            WHERE ($1::text IS NULL OR status = $1) AND id > $2 ORDER BY id LIMIT $3""",
+        status, after_id, limit)
+    return [dict(r) for r in rows]
+
+
+async def get_alias(conn: asyncpg.Connection, alias_id: int, *, lock: bool = False
+                    ) -> dict | None:
+    row = await conn.fetchrow(
+        f"SELECT {ALIAS_COLUMNS} FROM region_aliases WHERE id = $1"
+        + (" FOR UPDATE" if lock else ""), alias_id)
+    return dict(row) if row else None
+
+
+async def review_alias(conn: asyncpg.Connection, alias_id: int, status: str, reviewer: str,
+                       note: str | None) -> dict:
+    row = await conn.fetchrow(
+        f"""UPDATE region_aliases SET status = $2, reviewed_by = $3, reviewed_at = now(),
+                   note = coalesce($4, note)
+            WHERE id = $1 RETURNING {ALIAS_COLUMNS}""", alias_id, status, reviewer, note)
+    return dict(row)
+
+
+async def insert_publisher(conn: asyncpg.Connection, p: dict) -> dict | None:
+    row = await conn.fetchrow(
+        """INSERT INTO publishers (id, name, kind, region_scope, datasets)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING
+           RETURNING id, name, kind, region_scope, datasets, created_at""",
+        p["id"], p["name"], p["kind"], p["region_scope"], p["datasets"])
+    return dict(row) if row else None
+
+
+async def update_publisher(conn: asyncpg.Connection, publisher_id: str, changes: dict
+                           ) -> dict | None:
+    sets, args = [], [publisher_id]
+    for key in ("name", "region_scope", "datasets"):
+        if key in changes:
+            args.append(changes[key])
+            sets.append(f"{key} = ${len(args)}")
+    if not sets:
+        return await get_publisher(conn, publisher_id)
+    row = await conn.fetchrow(
+        f"UPDATE publishers SET {', '.join(sets)} WHERE id = $1 "
+        "RETURNING id, name, kind, region_scope, datasets, created_at", *args)
+    return dict(row) if row else None
+
+
+async def existing_dataset_slugs(conn: asyncpg.Connection, slugs: list[str]) -> set[str]:
+    rows = await conn.fetch("SELECT slug FROM datasets WHERE slug = ANY($1::text[])", slugs)
+    return {r["slug"] for r in rows}
+
+
+async def keys_of(conn: asyncpg.Connection, publisher_id: str | None) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT id, publisher_id, role, label, created_at, expires_at, revoked_at
+           FROM api_keys WHERE ($1::text IS NULL OR publisher_id = $1)
+           ORDER BY created_at, id""", publisher_id)
+    return [dict(r) for r in rows]
+
+
+async def get_key(conn: asyncpg.Connection, key_id: str) -> dict | None:
+    row = await conn.fetchrow(
+        "SELECT id, publisher_id, role, label, created_at, expires_at, revoked_at "
+        "FROM api_keys WHERE id = $1", key_id)
+    return dict(row) if row else None
+
+
+# --- conflicts ----------------------------------------------------------------------------
+
+CONFLICT_SELECT = """SELECT c.id, d.slug AS dataset, c.record_id, r.region_code,
+       g.name AS region_name, r.period, r.dims, c.status, c.base_version,
+       r.version AS record_version, c.current_vals, c.current_publisher,
+       cp.name AS current_publisher_name, c.proposed_vals, c.proposed_publisher,
+       pp.name AS proposed_publisher_name, c.submission_id, c.created_at, c.resolved_at,
+       c.resolved_by, c.resolution_note, r.vals AS record_vals, r.publisher_id AS record_publisher
+FROM conflicts c JOIN records r ON r.id = c.record_id JOIN datasets d ON d.id = c.dataset_id
+JOIN regions g ON g.code = r.region_code
+LEFT JOIN publishers cp ON cp.id = c.current_publisher
+LEFT JOIN publishers pp ON pp.id = c.proposed_publisher"""
+
+
+async def list_conflicts(conn: asyncpg.Connection, *, dataset_id: int | None,
+                         status: str | None, publisher_id: str | None,
+                         after: tuple | None, limit: int) -> list[dict]:
+    """Newest first, keyset on (created_at, id); ``publisher_id`` limits to conflicts where
+    that publisher is one of the two sides."""
+    args: list[Any] = []
+    where = []
+    if dataset_id is not None:
+        args.append(dataset_id)
+        where.append(f"c.dataset_id = ${len(args)}")
+    if status:
+        args.append(status)
+        where.append(f"c.status = ${len(args)}")
+    if publisher_id:
+        args.append(publisher_id)
+        n = len(args)
+        where.append(f"(c.proposed_publisher = ${n} OR c.current_publisher = ${n})")
+    if after:
+        args.extend(after)
+        n = len(args)
+        where.append(f"(c.created_at, c.id) < (${n - 1}::timestamptz, ${n}::uuid)")
+    args.append(limit)
+    rows = await conn.fetch(
+        f"""{CONFLICT_SELECT} {('WHERE ' + ' AND '.join(where)) if where else ''}
+            ORDER BY c.created_at DESC, c.id DESC LIMIT ${len(args)}""", *args)
+    return [dict(r) for r in rows]
+
+
+async def get_conflict(conn: asyncpg.Connection, conflict_id: uuid.UUID, *, lock: bool = False
+                       ) -> dict | None:
+    """With ``lock``, the conflict and its record stay locked until the caller commits."""
+    row = await conn.fetchrow(
+        f"{CONFLICT_SELECT} WHERE c.id = $1" + (" FOR UPDATE OF c, r" if lock else ""),
+        conflict_id)
+    return dict(row) if row else None
+
+
+async def apply_conflict(conn: asyncpg.Connection, conflict: dict) -> dict:
+    """The proposed values become the record's next version, marked with the conflict."""
+    row = await conn.fetchrow(
+        """WITH up AS (
+             UPDATE records SET vals = $2, version = version + 1, status = 'current',
+                    publisher_id = $3, submission_id = $4, updated_at = now(),
+                    seq = nextval('record_seq')
+             WHERE id = $1
+             RETURNING id, region_code, period, dims, vals, version, status, publisher_id,
+                       submission_id, updated_at, seq),
+           hist AS (
+             INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
+                                          submission_id, conflict_id, recorded_at, seq)
+             SELECT id, version, vals, status, publisher_id, submission_id, $5, updated_at, seq
+             FROM up)
+           SELECT * FROM up""",
+        conflict["record_id"], conflict["proposed_vals"], conflict["proposed_publisher"],
+        conflict["submission_id"], conflict["id"])
+    return dict(row)
+
+
+async def resolve_conflict(conn: asyncpg.Connection, conflict_id: uuid.UUID, status: str,
+                           resolved_by: str, note: str | None) -> None:
+    await conn.execute(
+        """UPDATE conflicts SET status = $2, resolved_at = now(), resolved_by = $3,
+                  resolution_note = $4 WHERE id = $1""", conflict_id, status, resolved_by, note)
+
+
+# --- aggregates and completeness ----------------------------------------------------------
+
+
+async def aggregate_children(conn: asyncpg.Connection, *, dataset_id: int, period: str,
+                             measure: str, region: str, depth: int, levels: list[str],
+                             dims: dict[str, str]) -> list[dict]:
+    """One row per child of ``region`` (``child`` NULL for records on the region itself):
+    the measure summed over current records, and reporting / expected units.
+
+    Units are the regions at the dataset's levels still in force; one reports when it has at
+    least one current record for the period that matches ``dims`` and carries the measure.
+    Set-based: one pass over the dataset+period's records (records_dataset_period index)
+    joined to the region tree by its ``path`` array.
+    """
+    rows = await conn.fetch(
+        """WITH sub AS (
+             SELECT code, path FROM regions WHERE path @> ARRAY[$4::text]),
+           vals AS (
+             SELECT r.region_code AS code, sum((r.vals ->> $3)::numeric) AS value
+             FROM records r JOIN sub ON sub.code = r.region_code
+             WHERE r.dataset_id = $1 AND r.period = $2 AND r.status = 'current'
+               AND r.dims @> $7::jsonb AND r.vals ? $3
+             GROUP BY r.region_code),
+           units AS (
+             SELECT g.code FROM regions g JOIN sub ON sub.code = g.code
+             WHERE g.level = ANY($6::text[])
+               AND (g.valid_until IS NULL OR g.valid_until > current_date))
+           SELECT sub.path[$5 + 1] AS child, sum(v.value) AS value,
+                  count(*) FILTER (WHERE u.code IS NOT NULL AND v.code IS NOT NULL) AS reporting,
+                  count(u.code) AS expected
+           FROM sub LEFT JOIN vals v ON v.code = sub.code LEFT JOIN units u ON u.code = sub.code
+           WHERE v.code IS NOT NULL OR u.code IS NOT NULL
+           GROUP BY 1""",
+        dataset_id, period, measure, region, depth, levels, dims)
+    return [dict(r) for r in rows]
+
+
+async def regions_named(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict]:
+    rows = await conn.fetch(
+        "SELECT code, name, level FROM regions WHERE code = ANY($1::text[])", codes)
+    return {r["code"]: dict(r) for r in rows}
+
+
+async def completeness_units(conn: asyncpg.Connection, *, dataset_id: int, period: str,
+                             levels: list[str], region: str) -> list[dict]:
+    """Every unit (region at the dataset's levels, in force, under ``region``) with whether
+    it has current records for the period and whether any of them has an open conflict."""
+    rows = await conn.fetch(
+        """SELECT g.code, g.name, g.level, coalesce(g.path[2], g.code) AS kecamatan,
+                  count(r.id) > 0 AS reported, count(c.record_id) > 0 AS in_conflict
+           FROM regions g
+           LEFT JOIN records r ON r.dataset_id = $1 AND r.period = $2
+                AND r.region_code = g.code AND r.status = 'current'
+           LEFT JOIN LATERAL (SELECT record_id FROM conflicts
+                              WHERE record_id = r.id AND status = 'open' LIMIT 1) c ON true
+           WHERE g.path @> ARRAY[$4::text] AND g.level = ANY($3::text[])
+             AND (g.valid_until IS NULL OR g.valid_until > current_date)
+           GROUP BY g.code, g.name, g.level, g.path
+           ORDER BY g.code""",
+        dataset_id, period, levels, region)
+    return [dict(r) for r in rows]
+
+
+async def root_region(conn: asyncpg.Connection) -> str | None:
+    return await conn.fetchval(
+        "SELECT code FROM regions WHERE parent_code IS NULL OR level = 'kabupaten' "
+        "ORDER BY cardinality(path), code LIMIT 1")

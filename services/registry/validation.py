@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -113,6 +114,11 @@ class RegionIndex:
                                  f"Nama wilayah '{text}' cocok dengan lebih dari satu wilayah: "
                                  f"{names}. Gunakan kodenya.")
         resolved = candidates.pop()
+        retired = self.regions[resolved].valid_until
+        if retired and retired <= date.today().isoformat():
+            return None, _reject("region", "region_retired",
+                                 f"Kode wilayah {self.describe(resolved)} tidak berlaku lagi "
+                                 f"sejak {retired} dan tidak punya kode pengganti.")
         if allowed_levels and self.regions[resolved].level not in allowed_levels:
             levels = ", ".join(sorted(allowed_levels))
             return None, _reject("region", "region_level",

@@ -29,3 +29,22 @@ async def registry(registry_db, registry_settings):
     pool, summary = registry_db
     async with served(create_app(registry_settings)) as url:
         yield {"url": url, "pool": pool, "keys": summary["keys"], "settings": registry_settings}
+
+
+def principal_headers(publisher_id: str = "walidata", role: str = "walidata",
+                      region_scope: str = "64.08", datasets: list[str] | None = None) -> dict:
+    """What the gateway forwards for a resolved API key (X-Satudata-Principal)."""
+    from shared.auth import PRINCIPAL_HEADER, Principal
+
+    principal = Principal(key_id=f"key_{publisher_id}", publisher_id=publisher_id,
+                          publisher_name=publisher_id, role=role, region_scope=region_scope,
+                          datasets=datasets if datasets is not None else ["*"])
+    return {PRINCIPAL_HEADER: principal.encode()}
+
+
+@pytest.fixture
+async def client(registry):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=registry["url"], timeout=10) as c:
+        yield c
