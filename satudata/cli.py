@@ -5,6 +5,7 @@ Typer gives us --help for every command from the docstrings and type hints.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -42,7 +43,8 @@ def up(
         _say(f"seeded {summary['regions']} regions, {summary['aliases']} new aliases")
     ports = platform.pick_ports(default=True)
     env = platform.service_env(infra, ports)
-    procs = platform.Processes(env, ports, gateway_host="0.0.0.0" if public else "127.0.0.1",
+    host = "0.0.0.0" if public else os.environ.get("GATEWAY_HOST", "127.0.0.1")
+    procs = platform.Processes(env, ports, gateway_host=host,
                                log_dir=None)
     stopping = {"now": False}
 

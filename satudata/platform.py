@@ -136,7 +136,8 @@ class Processes:
         self._lock = threading.Lock()
 
     def start(self, name: str) -> subprocess.Popen:
-        host = self.gateway_host if name == "gateway" else "127.0.0.1"
+        host = self.gateway_host if name == "gateway" else \
+            self.env.get(f"{name.upper()}_HOST", "127.0.0.1")
         proc = subprocess.Popen(
             service_command(name, self.ports[name], host), env=self.env, cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,0 +1,93 @@
+"""`make bench`: every benchmark in one run, each next to the machine's own limit.
+
+Starts one platform (embedded PostgreSQL and NATS unless DATABASE_URL / NATS_URL are set, the
+four services as real processes), runs the benchmarks that need it, stops it, then runs the
+self-contained ones. Results land in bench/results/*.json and a summary is printed.
+All generated values are SAMPLE data (data contoh). Scale with BENCH_SCALE=small for a quick run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_e2e import measure  # noqa: E402
+from bench.common import RESULTS, save  # noqa: E402
+from satudata import platform as sd  # noqa: E402
+
+SMALL = os.environ.get("BENCH_SCALE") == "small"
+
+
+def run_json(name: str, args: list[str], env: dict | None = None) -> dict:
+    """Run one benchmark script; its last printed JSON object is its result."""
+    print(f"--- {name}: {' '.join(args)}", flush=True)
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env or os.environ.copy(),
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+        result = {"error": f"exit {proc.returncode}", "stderr": proc.stderr[-2000:]}
+    else:
+        text = proc.stdout
+        start = text.rfind("\n{")
+        result = json.loads(text[start + 1:] if start >= 0 else text)
+    save(name, result)
+    return result
+
+
+def main() -> None:
+    state = Path(tempfile.mkdtemp(prefix="satudata-bench-"))
+    infra = sd.ensure_infra(state)
+    env_extra = {"GATEWAY_RATE_LIMIT_KEY": "100000000/minute",
+                 "GATEWAY_RATE_LIMIT_ADDRESS": "100000000/minute",
+                 "INGEST_LOG_LEVEL": "WARNING", "REGISTRY_LOG_LEVEL": "WARNING",
+                 "SEARCH_LOG_LEVEL": "WARNING", "GATEWAY_LOG_LEVEL": "WARNING"}
+    procs = None
+    try:
+        sd.migrate_all(infra.database_url)
+        keys = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)["keys"]
+        ports = sd.pick_ports(default=False)
+        procs = sd.Processes(sd.service_env(infra, ports, extra=env_extra), ports,
+                             prefix_output=False, log_dir=state)
+        procs.start_all()
+        procs.wait_ready()
+        gateway = f"http://127.0.0.1:{ports['gateway']}"
+        rows = 5_000 if SMALL else 20_000
+        print("--- e2e_submit_to_searchable", flush=True)
+        save("e2e_submit_to_searchable", asyncio.run(
+            measure(gateway, keys["SATUDATA_KEY_OPD"], infra.database_url, rows, 1000, 4)))
+        run_json("ingest_edge", [  # the key travels in the environment, never in argv or logs
+            "bench/bench_ingest.py", "--base-url", gateway,
+            "--ingest-port", str(ports["ingest"]),
+            "--submissions", "48" if SMALL else "320",
+            "--xlsx-rows", "20000" if SMALL else "100000"],
+            {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
+        run_json("gateway_added_latency", [
+            "bench/bench_gateway.py", "--search", f"http://127.0.0.1:{ports['search']}",
+            "--gateway", gateway, "--requests", "500" if SMALL else "2000"])
+    finally:
+        if procs:
+            procs.stop()
+    env = {**os.environ, "DATABASE_URL": infra.database_url.rpartition("/")[0] + "/postgres"}
+    try:
+        run_json("registry_apply", ["bench/bench_registry.py",
+                                    "--records", "50000" if SMALL else "1000000"], env)
+        run_json("search", ["bench/bench_search.py",
+                            "--records", "50000" if SMALL else "1000000"],
+                 {**env, "NATS_URL": infra.nats_url})
+    finally:
+        infra.stop()
+    summary = {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
+    (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"results in {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
