@@ -16,7 +16,6 @@ from typing import Awaitable, Callable
 import asyncpg
 import nats
 from nats.aio.client import Client as NATS
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
@@ -106,7 +105,7 @@ async def run_consumer(
     while stop is None or not stop.is_set():
         try:
             msgs = await sub.fetch(batch, timeout=1.0)
-        except NatsTimeout:
+        except asyncio.TimeoutError:  # nats' own TimeoutError is a subclass: nothing to fetch
             continue
         except Exception as exc:
             log.warning("consumer %s fetch failed: %s", durable, exc)
