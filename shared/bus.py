@@ -91,9 +91,12 @@ async def run_consumer(
     on_batch_done: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Pull messages for ``durable`` until cancelled; each in its own transaction."""
+    wanted = [ns.subject(s) for s in subjects]
+    # One subject (wildcards allowed) works on every JetStream; several need nats-server 2.10+.
     config = ConsumerConfig(
         durable_name=durable, ack_wait=ack_wait, max_deliver=max_deliver,
-        filter_subjects=[ns.subject(s) for s in subjects], max_ack_pending=10_000,
+        filter_subject=wanted[0] if len(wanted) == 1 else None,
+        filter_subjects=wanted if len(wanted) > 1 else None, max_ack_pending=10_000,
     )
     sub = None
     while sub is None:
@@ -112,9 +115,23 @@ async def run_consumer(
             await asyncio.sleep(0.5)
             continue
         for msg in msgs:
+            if not any(subject_matches(p, msg.subject) for p in wanted):
+                await msg.ack()  # an older server ignored filter_subjects: not ours to handle
+                continue
             await _handle_one(msg, js=js, ns=ns, pool=pool, durable=durable, handler=handler)
         if on_batch_done:
             await on_batch_done()
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: ``*`` is one token, ``>`` the rest."""
+    p, s = pattern.split("."), subject.split(".")
+    for i, token in enumerate(p):
+        if token == ">":
+            return len(s) > i
+        if i >= len(s) or (token != "*" and token != s[i]):
+            return False
+    return len(p) == len(s)
 
 
 async def _bind(js: JetStreamContext, stream: str, durable: str, config: ConsumerConfig):

@@ -91,4 +91,7 @@ class Runtime:
         if self.nc is not None:
             await self.nc.close()
         if self.pool is not None:
-            await self.pool.close()
+            try:  # graceful first; a connection stuck in a long statement must not hang exit
+                await asyncio.wait_for(self.pool.close(), 5)
+            except asyncio.TimeoutError:
+                self.pool.terminate()

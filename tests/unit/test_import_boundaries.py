@@ -49,3 +49,4 @@ def test_the_checker_would_catch_a_cross_import(tmp_path):
     bad.write_text("from services.registry import store\nimport services.search.app\n")
     assert _imports(bad)[:1] == ["services.registry"]
     assert "services.search.app" in _imports(bad)
+

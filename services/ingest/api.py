@@ -1,0 +1,77 @@
+"""HTTP routes of the ingest service: parse the request, call the service, shape the answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.ingest import service
+from services.ingest.models import (DryRunResult, SubmissionAccepted, SubmissionPublic,
+                                    SubmissionsPublic)
+from services.ingest.registry_client import RegistryClient
+from services.ingest.settings import IngestSettings
+from services.ingest.uploads import read_upload
+from shared.auth import Principal, require_principal
+from shared.web import PoolDep
+
+
+def get_principal(request: Request) -> Principal:
+    return require_principal(request.headers)
+
+
+def get_registry(request: Request) -> RegistryClient:
+    return request.state.registry
+
+
+def get_settings(request: Request) -> IngestSettings:
+    return request.app.state.settings
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+RegistryDep = Annotated[RegistryClient, Depends(get_registry)]
+SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
+
+router = APIRouter(prefix="/v1", tags=["submissions"])
+
+
+@router.post("/submissions", status_code=202, response_model=SubmissionAccepted,
+             responses={200: {"model": DryRunResult}})
+async def create_submission(
+    request: Request, principal: PrincipalDep, pool: PoolDep, registry: RegistryDep,
+    settings: SettingsDep,
+    dataset: Annotated[str | None, Query(description="dataset slug (raw CSV/XLSX bodies)")] = None,
+    dry_run: Annotated[bool, Query(description="validate only; store nothing")] = False,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+):
+    slug, upload = await read_upload(request, settings, dataset)
+    try:
+        if dry_run:
+            result = await service.dry_run(registry, settings, principal, slug, upload)
+            return JSONResponse(DryRunResult(**result).model_dump(mode="json"))
+        accepted = await service.submit(pool, registry, settings, principal, slug, upload,
+                                        idempotency_key=idempotency_key)
+    finally:
+        if upload.path is not None:
+            upload.path.unlink(missing_ok=True)
+    body = SubmissionAccepted(**accepted.body, replayed=accepted.replayed)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if accepted.replayed else 202,
+                        headers={"Location": body.status_url})
+
+
+@router.get("/submissions", response_model=SubmissionsPublic)
+async def list_submissions(
+    principal: PrincipalDep, pool: PoolDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+):
+    return await service.list_submissions(pool, principal, limit, cursor)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionPublic)
+async def get_submission(submission_id: uuid.UUID, principal: PrincipalDep, pool: PoolDep,
+                         settings: SettingsDep):
+    return await service.get_submission(pool, principal, submission_id,
+                                        settings.max_rejected_shown)

@@ -1,0 +1,32 @@
+"""The ingest service: create_app(settings) -> FastAPI."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.ingest import api, ckan_api, consumers
+from services.ingest.registry_client import RegistryClient
+from services.ingest.settings import IngestSettings
+from shared.runtime import Runtime
+from shared.web import build_app
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+
+    async def lifespan(app: FastAPI):
+        runtime = await Runtime(settings, "ingest", "ingest").start()
+        runtime.after_nats(consumers.consume_results)
+        registry = RegistryClient(settings.registry_url, timeout=settings.registry_timeout,
+                                  cache_seconds=settings.dataset_cache_seconds)
+        try:
+            yield {"runtime": runtime, "registry": registry}
+        finally:
+            await registry.close()
+            await runtime.stop()
+
+    app = build_app(title="Satu Data ingest", service="ingest", settings=settings,
+                    lifespan=lifespan)
+    app.include_router(api.router)
+    app.include_router(ckan_api.router)
+    return app

@@ -1,0 +1,119 @@
+"""CKAN write compatibility: ``datastore_create`` and ``datastore_upsert`` become submissions.
+
+Kutai Timur's agencies already push with CKAN clients (ckanapi). A ``resource_id`` names a
+dataset: either the slug itself, or an entry of ``INGEST_CKAN_RESOURCE_MAP``. Answers and errors
+take CKAN's shape (``{"help", "success", "result"}`` / ``{"success": false, "error": {"__type"}}``)
+so those clients need no change besides the base URL.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from services.ingest import service
+from services.ingest.api import get_principal, get_registry, get_settings
+from services.ingest.models import CkanDatastoreRequest
+from services.ingest.service import Upload
+from services.ingest.uploads import limited_request
+from shared.errors import AppError, NotFound, Unprocessable, UnsupportedMediaType
+from shared.web import get_pool
+
+ACTIONS = ("datastore_create", "datastore_upsert")
+
+router = APIRouter(tags=["ckan"])
+
+
+def _help(request: Request, action: str) -> str:
+    return str(request.url_for("ckan_action_v3", action="help_show")) + f"?name={action}"
+
+
+def _ckan_error(request: Request, action: str, exc: AppError) -> JSONResponse:
+    if exc.status_code in (401, 403):
+        kind, status = "Authorization Error", 403 if exc.status_code == 403 else 401
+    elif exc.status_code == 404:
+        kind, status = "Not Found Error", 404
+    elif exc.status_code >= 500:
+        kind, status = "Internal Server Error", exc.status_code
+    else:
+        # CKAN answers validation errors with 409; keep 413/415 where they say more.
+        kind = "Validation Error"
+        status = exc.status_code if exc.status_code in (409, 413, 415) else 409
+    error = {"__type": kind, "message": f"{kind}: {exc.message}", "code": exc.code}
+    if exc.details:
+        error["details"] = exc.details
+    return JSONResponse({"help": _help(request, action), "success": False, "error": error},
+                        status_code=status)
+
+
+def _resource_to_dataset(body: CkanDatastoreRequest, mapping: dict[str, str]) -> str:
+    resource_id = body.resource_id or (body.resource or {}).get("package_id")
+    if not resource_id:
+        raise Unprocessable("resource_id wajib diisi.", code="resource_id_required",
+                            details=[{"field": "resource_id"}])
+    return mapping.get(resource_id, resource_id)
+
+
+async def _action(request: Request, action: str, idempotency_key: str | None):
+    if action not in ACTIONS:
+        raise NotFound(f"Aksi '{action}' tidak tersedia di sini; yang didukung: "
+                       f"{', '.join(ACTIONS)}.", code="action_not_found")
+    principal = get_principal(request)
+    settings = get_settings(request)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("application/json", ""):
+        raise UnsupportedMediaType("Kirim isi JSON (application/json).")
+    raw = await limited_request(request, settings, in_memory=True).body()
+    try:
+        body = CkanDatastoreRequest.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        raise Unprocessable(
+            "Isi permintaan tidak valid.", code="malformed_json",
+            details=[{"field": ".".join(str(p) for p in e["loc"]), "code": e["type"],
+                      "message": e["msg"]} for e in exc.errors()[:20]]) from exc
+    dataset = _resource_to_dataset(body, settings.ckan_resource_map)
+    registry = get_registry(request)
+    result = {"resource_id": body.resource_id, "method": body.method,
+              "fields": body.fields, "primary_key": body.primary_key}
+    if not body.records:  # datastore_create with a definition only: the registry owns it
+        await service.dataset_fields(registry, principal, dataset)
+        return {**result, "records_count": 0, "submission_id": None, "dataset": dataset}
+    upload = Upload(kind="ckan", rows=body.records)
+    if body.dry_run:
+        summary = await service.dry_run(registry, settings, principal, dataset, upload)
+        return {**result, "records_count": summary["rows"], "dataset": dataset, "dry_run": True,
+                "counts": summary["counts"], "rejected_rows": summary["rejected_rows"],
+                "warnings": summary["warnings"], "submission_id": None}
+    accepted = await service.submit(get_pool(request), registry, settings, principal, dataset,
+                                    upload, idempotency_key=idempotency_key)
+    return {**result, "records_count": accepted.body["rows"], "dataset": dataset,
+            "submission_id": str(accepted.body["id"]), "status": accepted.body["status"],
+            "status_url": accepted.body["status_url"], "warnings": accepted.body["warnings"]}
+
+
+async def _respond(request: Request, action: str, idempotency_key: str | None) -> JSONResponse:
+    try:
+        result = await _action(request, action, idempotency_key)
+    except AppError as exc:
+        return _ckan_error(request, action, exc)
+    return JSONResponse(json.loads(json.dumps(
+        {"help": _help(request, action), "success": True, "result": result}, default=str)))
+
+
+@router.post("/api/3/action/{action}", name="ckan_action_v3")
+async def ckan_action_v3(request: Request, action: str,
+                         idempotency_key: Annotated[str | None,
+                                                    Header(alias="Idempotency-Key")] = None):
+    return await _respond(request, action, idempotency_key)
+
+
+@router.post("/api/action/{action}", name="ckan_action")
+async def ckan_action(request: Request, action: str,
+                      idempotency_key: Annotated[str | None,
+                                                 Header(alias="Idempotency-Key")] = None):
+    """The unversioned path ckanapi uses by default."""
+    return await _respond(request, action, idempotency_key)

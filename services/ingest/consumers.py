@@ -1,0 +1,35 @@
+"""The registry's import summaries, one per chunk, update the submission's status."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+
+from services.ingest import service
+from shared import bus
+from shared.contracts import Envelope, SubmissionChunkProcessedV1
+from shared.runtime import Runtime
+
+log = logging.getLogger("satudata.ingest.consumers")
+
+DURABLE = "ingest-submission-results"
+
+
+async def handle_chunk_processed(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    if envelope.type != SubmissionChunkProcessedV1.subject:
+        # nats-server < 2.10 ignores the consumer's filter_subjects and delivers the whole
+        # REGISTRY stream: other registry events are simply not ours.
+        return
+    event = envelope.open(SubmissionChunkProcessedV1)
+    if not await service.record_chunk_result(conn, event):
+        # Not ours (another ingest database) or a chunk we never sent: nothing to update.
+        log.warning("summary for unknown submission %s chunk %s ignored",
+                    event.submission_id, event.chunk)
+
+
+async def consume_results(rt: Runtime) -> None:
+    await bus.run_consumer(
+        js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="REGISTRY",
+        subjects=[SubmissionChunkProcessedV1.subject], handler=handle_chunk_processed,
+        batch=rt.settings.consumer_batch)

@@ -1,0 +1,214 @@
+"""Ingest use cases: accept a submission, report its status, record the registry's summaries.
+
+Parsing runs in worker threads one batch at a time, so a 100,000-row file neither blocks the
+event loop nor sits in memory whole; each batch is COPYed into the submission's transaction,
+which also writes one outbox event per chunk before it commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from services.ingest import store
+from services.ingest.chunking import Chunker, next_batch
+from services.ingest.parsing import CsvRows, FieldSet, JsonRows, RowSource, XlsxRows
+from services.ingest.registry_client import DatasetNotFound, RegistryClient
+from services.ingest.settings import IngestSettings
+from shared.auth import Principal
+from shared.contracts import ImportCounts, SubmissionChunkProcessedV1
+from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from shared.logging import request_id_var
+
+
+@dataclass
+class Upload:
+    """What the HTTP layer received: JSON rows already in memory, or a file on disk."""
+
+    kind: str  # json | csv | xlsx | ckan
+    rows: list[Any] | None = None
+    path: Path | None = None
+    filename: str | None = None
+
+
+@dataclass
+class Accepted:
+    body: dict[str, Any]
+    replayed: bool
+
+
+def status_url(submission_id) -> str:
+    return f"/v1/submissions/{submission_id}"
+
+
+async def dataset_fields(registry: RegistryClient, principal: Principal, slug: str
+                         ) -> tuple[FieldSet, list[dict]]:
+    """The dataset's fields, refusing unknown datasets and datasets outside the key's rights."""
+    warnings: list[dict] = []
+    try:
+        dataset = await registry.dataset(slug)
+    except DatasetNotFound:
+        allowed = [d for d in principal.datasets if d != "*"]
+        if "*" in principal.datasets or principal.is_steward or not allowed:
+            allowed = await registry.dataset_slugs()
+        raise NotFound(
+            f"Dataset '{slug}' tidak ada. Dataset yang boleh Anda isi: "
+            f"{', '.join(allowed) or '(tidak ada)'}.", code="dataset_not_found",
+            details=[{"field": "dataset", "allowed": allowed}]) from None
+    if not principal.may_write(slug):
+        raise Forbidden(
+            f"Kunci API ini tidak boleh mengisi dataset '{slug}'. Dataset yang boleh: "
+            f"{', '.join(principal.datasets) or '(tidak ada)'}.", code="dataset_not_allowed",
+            details=[{"field": "dataset", "allowed": principal.datasets}])
+    if dataset is None:
+        warnings.append({"code": "registry_unavailable", "column": None,
+                         "message": "Registry sedang tidak dapat dihubungi: kolom belum dicocokkan "
+                                    "dengan definisi dataset; baris diperiksa saat diproses."})
+    return FieldSet(dataset), warnings
+
+
+def row_source(upload: Upload, fields: FieldSet, settings: IngestSettings) -> RowSource:
+    if upload.kind in ("json", "ckan"):
+        return JsonRows(upload.rows or [], fields, kind=upload.kind)
+    if upload.kind == "csv":
+        return CsvRows(upload.path, fields)
+    return XlsxRows(upload.path, fields, settings.max_decompressed_bytes)
+
+
+def _chunker(dataset: str, settings: IngestSettings) -> Chunker:
+    return Chunker(dataset, chunk_rows=settings.chunk_rows, chunk_bytes=settings.chunk_bytes,
+                   max_rows=settings.max_rows)
+
+
+async def _drain(source: RowSource, chunker: Chunker, settings: IngestSettings):
+    """Yield encoded batches, parsing each in a worker thread."""
+    rows = iter(source)
+    while batch := await asyncio.to_thread(next_batch, rows, chunker, settings.parse_batch_rows):
+        yield batch
+
+
+async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestSettings,
+                 principal: Principal, dataset: str, upload: Upload, *,
+                 idempotency_key: str | None) -> Accepted:
+    fields, warnings = await dataset_fields(registry, principal, dataset)
+    source = row_source(upload, fields, settings)
+    chunker = _chunker(dataset, settings)
+    submission_id = uuid.uuid4()
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            first_use = await store.insert_submission(
+                conn, id=submission_id, publisher_id=principal.publisher_id,
+                key_id=principal.key_id, dataset=dataset, source=upload.kind,
+                filename=upload.filename, idempotency_key=idempotency_key,
+                request_id=request_id_var.get())
+            if first_use:
+                async for batch in _drain(source, chunker, settings):
+                    await store.copy_rows(conn, submission_id, batch)
+                if chunker.rows == 0:
+                    raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
+                warnings += source.warnings
+                await store.finish_submission(
+                    conn, id=submission_id, publisher_id=principal.publisher_id,
+                    dataset=dataset, rows=chunker.rows, chunks=chunker.chunks,
+                    content_hash=chunker.digest, warnings=warnings,
+                    request_id=request_id_var.get())
+        if first_use:
+            return Accepted(_accepted(submission_id, dataset, chunker.rows, chunker.chunks,
+                                      "received", warnings), replayed=False)
+        return await _replay(conn, principal, dataset, idempotency_key, source, chunker,
+                             settings)
+
+
+async def _replay(conn, principal: Principal, dataset: str, key: str, source: RowSource,
+                  chunker: Chunker, settings: IngestSettings) -> Accepted:
+    """A retry with a used Idempotency-Key: the same rows get the original submission."""
+    async for _ in _drain(source, chunker, settings):
+        pass
+    original = await store.submission_by_key(conn, principal.publisher_id, key)
+    if original["dataset"] != dataset or original["content_hash"] != chunker.digest:
+        raise Conflict(
+            "Idempotency-Key ini sudah dipakai untuk kiriman lain dengan isi berbeda; "
+            "gunakan kunci baru untuk kiriman baru.", code="idempotency_key_reused",
+            details=[{"field": "Idempotency-Key", "submission_id": str(original["id"])}])
+    row = await store.get_submission(conn, original["id"])
+    return Accepted(_accepted(row["id"], row["dataset"], row["rows"], row["chunks"],
+                              row["status"], row["warnings"]), replayed=True)
+
+
+def _accepted(submission_id, dataset: str, rows: int, chunks: int, status: str,
+              warnings: list[dict]) -> dict[str, Any]:
+    return {"id": submission_id, "status": status, "status_url": status_url(submission_id),
+            "dataset": dataset, "rows": rows, "chunks": chunks, "warnings": warnings}
+
+
+async def dry_run(registry: RegistryClient, settings: IngestSettings, principal: Principal,
+                  dataset: str, upload: Upload) -> dict[str, Any]:
+    """Full validation by the registry; nothing is stored."""
+    fields, warnings = await dataset_fields(registry, principal, dataset)
+    source = row_source(upload, fields, settings)
+    chunker = _chunker(dataset, settings)
+    rows: list[dict[str, Any]] = []
+
+    def collect() -> None:
+        for row in source:
+            chunker.add(row)  # enforces max_rows
+            rows.append(row)
+
+    await asyncio.to_thread(collect)
+    if not rows:
+        raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
+    summary = await registry.validate(dataset, rows, principal)
+    return {"dry_run": True, "dataset": dataset, "rows": len(rows),
+            "counts": summary.get("counts", {}),
+            "rejected_rows": summary.get("rejected_rows", []),
+            "diff": summary.get("diff", []), "warnings": warnings + source.warnings}
+
+
+async def get_submission(pool: asyncpg.Pool, principal: Principal, submission_id: uuid.UUID,
+                         max_rejected: int) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        row = await store.get_submission(conn, submission_id)
+        if row is None:
+            raise NotFound("Kiriman tidak ditemukan.", code="submission_not_found")
+        if row["publisher_id"] != principal.publisher_id and not principal.is_steward:
+            raise Forbidden("Kiriman ini milik penerbit lain.", code="submission_not_yours")
+        rejected = await store.rejected_rows(conn, submission_id, max_rejected)
+    counts = ImportCounts(**{k: row[k] for k in ImportCounts.model_fields})
+    return {**dict(row), "counts": counts, "rejected_rows": rejected}
+
+
+def _encode_cursor(created_at: datetime, submission_id) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{submission_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created, _, sid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(created), uuid.UUID(sid)
+    except Exception as exc:  # noqa: BLE001 - any garbled cursor is the caller's error
+        raise BadRequest("Cursor tidak valid.", code="invalid_cursor") from exc
+
+
+async def list_submissions(pool: asyncpg.Pool, principal: Principal, limit: int,
+                           cursor: str | None) -> dict[str, Any]:
+    after = _decode_cursor(cursor) if cursor else None
+    async with pool.acquire() as conn:
+        rows = await store.list_submissions(conn, principal.publisher_id, limit + 1, after)
+    items = [{**dict(r), "status_url": status_url(r["id"])} for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_cursor(last["created_at"], last["id"])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+async def record_chunk_result(conn: asyncpg.Connection,
+                              event: SubmissionChunkProcessedV1) -> bool:
+    return await store.record_chunk_result(conn, event)

@@ -1,0 +1,37 @@
+"""Ingest settings (env prefix ``INGEST_``); no module-level instance."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class IngestSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore",
+                                      populate_by_name=True)
+
+    host: str = Field("127.0.0.1", description="address ingest listens on")
+    port: int = Field(8002, description="port ingest listens on")
+    registry_url: str = Field("http://127.0.0.1:8001",
+                              description="registry base URL (dataset fields, dry-run validation)")
+    registry_timeout: float = Field(10.0, description="seconds to wait for the registry")
+    dataset_cache_seconds: float = Field(30.0, description="how long dataset fields are cached")
+    max_body_bytes: int = Field(64 * 1024 * 1024,
+                                description="largest request body accepted, as sent (413)")
+    max_json_bytes: int = Field(
+        32 * 1024 * 1024,
+        description="largest JSON body (parsed in memory, unlike files, which are streamed)")
+    max_decompressed_bytes: int = Field(
+        256 * 1024 * 1024,
+        description="largest body after gzip, or XLSX content after unzip (413 decompressed_too_large)")
+    max_rows: int = Field(200_000, description="most rows in one submission (413 too_many_rows)")
+    chunk_rows: int = Field(500, description="most rows in one NATS chunk message")
+    chunk_bytes: int = Field(256 * 1024,
+                             description="most bytes of rows in one chunk (NATS payload limit is 1 MB)")
+    parse_batch_rows: int = Field(2000, description="rows parsed and copied to PostgreSQL per step")
+    consumer_batch: int = Field(32, description="registry summaries pulled per fetch")
+    max_rejected_shown: int = Field(5000, description="rejected rows listed in a status response")
+    ckan_resource_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='CKAN resource_id -> dataset slug, JSON (e.g. {"3f2a...": "jumlah-penduduk"}); '
+                    "a resource_id equal to a dataset slug needs no entry")

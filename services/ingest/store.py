@@ -1,0 +1,152 @@
+"""SQL for the ingest schema. Functions take a connection and never commit."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.contracts import SubmissionChunkProcessedV1, SubmissionChunkV1
+from shared.outbox import channel
+
+SCHEMA = "ingest"
+
+# "processing" as soon as one chunk left the outbox, even before the registry answered.
+_STATUS = """CASE WHEN s.status = 'received' AND EXISTS (
+                 SELECT 1 FROM submission_chunks c JOIN outbox o ON o.event_id = c.event_id
+                 WHERE c.submission_id = s.id AND o.sent_at IS NOT NULL)
+             THEN 'processing' ELSE s.status END"""
+
+
+async def insert_submission(conn: asyncpg.Connection, *, id: uuid.UUID, publisher_id: str,
+                            key_id: str, dataset: str, source: str, filename: str | None,
+                            idempotency_key: str | None, request_id: str | None) -> bool:
+    """False when this publisher already used ``idempotency_key`` (waits for a concurrent
+    first use to commit, so the caller then sees it)."""
+    inserted = await conn.fetchval(
+        """INSERT INTO submissions (id, publisher_id, key_id, dataset, source, filename,
+                                    idempotency_key, request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (publisher_id, idempotency_key) WHERE idempotency_key IS NOT NULL
+           DO NOTHING RETURNING true""",
+        id, publisher_id, key_id, dataset, source, filename, idempotency_key, request_id)
+    return bool(inserted)
+
+
+async def submission_by_key(conn: asyncpg.Connection, publisher_id: str, key: str
+                            ) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, content_hash, dataset FROM submissions "
+        "WHERE publisher_id = $1 AND idempotency_key = $2", publisher_id, key)
+
+
+async def copy_rows(conn: asyncpg.Connection, submission_id: uuid.UUID,
+                    batch: list[tuple[int, int, str]]) -> None:
+    """COPY a batch into a temporary table, then one INSERT into submission_rows."""
+    await conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS rows_in (idx int, chunk int, row text) "
+        "ON COMMIT DELETE ROWS")
+    await conn.copy_records_to_table("rows_in", records=batch, columns=["idx", "chunk", "row"])
+    await conn.execute(
+        "INSERT INTO submission_rows (submission_id, idx, chunk, row) "
+        "SELECT $1, idx, chunk, row::jsonb FROM rows_in", submission_id)
+    await conn.execute("TRUNCATE rows_in")
+
+
+async def finish_submission(conn: asyncpg.Connection, *, id: uuid.UUID, publisher_id: str,
+                            dataset: str, rows: int, chunks: int, content_hash: str,
+                            warnings: list[dict], request_id: str | None) -> None:
+    """Record the totals, then one chunk row and one outbox event per chunk, set-based."""
+    await conn.execute(
+        "UPDATE submissions SET rows = $2, chunks = $3, content_hash = $4, "
+        "warnings = $5::text::jsonb, updated_at = now() WHERE id = $1",
+        id, rows, chunks, content_hash, json.dumps(warnings, ensure_ascii=False))
+    await conn.execute(
+        """INSERT INTO submission_chunks (submission_id, chunk, row_offset, rows, event_id)
+           SELECT $1, chunk, min(idx), count(*), gen_random_uuid()
+           FROM submission_rows WHERE submission_id = $1 GROUP BY chunk""", id)
+    # The envelope is built here rather than row by row in Python: shared.contracts.Envelope
+    # around a SubmissionChunkV1, exactly as shared.outbox.add would write it.
+    await conn.execute(
+        """INSERT INTO outbox (event_id, subject, payload)
+           SELECT c.event_id, $2::text, jsonb_build_object(
+               'event_id', c.event_id, 'type', $2::text, 'occurred_at', now(),
+               'request_id', $3::text,
+               'data', jsonb_build_object(
+                   'submission_id', $1::uuid, 'dataset', $4::text, 'publisher_id', $5::text,
+                   'chunk', c.chunk, 'chunks', $6::int, 'row_offset', c.row_offset,
+                   'rows', g.rows))
+           FROM submission_chunks c
+           JOIN (SELECT chunk, jsonb_agg(row ORDER BY idx) AS rows FROM submission_rows
+                 WHERE submission_id = $1 GROUP BY chunk) g USING (chunk)
+           WHERE c.submission_id = $1 ORDER BY c.chunk""",
+        id, SubmissionChunkV1.subject, request_id, dataset, publisher_id, chunks)
+    await conn.execute(f"NOTIFY {channel(SCHEMA)}")
+
+
+async def get_submission(conn: asyncpg.Connection, id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""SELECT s.id, s.publisher_id, s.dataset, s.source, s.filename, s.rows, s.chunks,
+                   s.warnings, s.error, s.created_at, s.updated_at, {_STATUS} AS status,
+                   count(c.processed_at) AS chunks_processed,
+                   coalesce(sum(c.created), 0) AS created, coalesce(sum(c.updated), 0) AS updated,
+                   coalesce(sum(c.unchanged), 0) AS unchanged,
+                   coalesce(sum(c.conflicts), 0) AS conflicts,
+                   coalesce(sum(c.rejected), 0) AS rejected
+            FROM submissions s LEFT JOIN submission_chunks c ON c.submission_id = s.id
+            WHERE s.id = $1 GROUP BY s.id""", id)
+
+
+async def rejected_rows(conn: asyncpg.Connection, id: uuid.UUID, limit: int) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT r.value AS row FROM submission_chunks c,
+                  jsonb_array_elements(c.rejected_rows) r
+           WHERE c.submission_id = $1 ORDER BY (r.value->>'index')::int LIMIT $2""", id, limit)
+    return [r["row"] for r in rows]
+
+
+async def list_submissions(conn: asyncpg.Connection, publisher_id: str, limit: int,
+                           after: tuple[datetime, uuid.UUID] | None) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT s.id, s.dataset, s.source, s.filename, s.rows, s.chunks, s.created_at,
+                   s.updated_at, {_STATUS} AS status
+            FROM submissions s
+            WHERE s.publisher_id = $1
+              AND ($2::timestamptz IS NULL OR (s.created_at, s.id) < ($2, $3::uuid))
+            ORDER BY s.created_at DESC, s.id DESC LIMIT $4""",
+        publisher_id, after[0] if after else None, after[1] if after else None, limit)
+
+
+async def record_chunk_result(conn: asyncpg.Connection,
+                              event: SubmissionChunkProcessedV1) -> bool:
+    """Store one chunk's summary and move the submission's status on; False if unknown."""
+    counts = event.counts
+    updated = await conn.fetchval(
+        """UPDATE submission_chunks SET processed_at = now(), created = $3, updated = $4,
+                  unchanged = $5, conflicts = $6, rejected = $7,
+                  rejected_rows = $8::text::jsonb, error = $9
+           WHERE submission_id = $1 AND chunk = $2 RETURNING true""",
+        event.submission_id, event.chunk, counts.created, counts.updated, counts.unchanged,
+        counts.conflicts, counts.rejected,
+        json.dumps([r.model_dump() for r in event.rejected_rows], ensure_ascii=False),
+        event.error)
+    if not updated:
+        return False
+    await conn.execute(
+        """UPDATE submissions s SET updated_at = now(),
+               error = coalesce(s.error, $2),
+               status = CASE
+                   WHEN $2::text IS NOT NULL OR s.status = 'failed' THEN 'failed'
+                   WHEN (SELECT count(*) FROM submission_chunks c
+                         WHERE c.submission_id = s.id AND c.processed_at IS NOT NULL)
+                        >= s.chunks THEN 'completed'
+                   ELSE 'processing' END
+           WHERE s.id = $1""", event.submission_id, event.error)
+    return True
+
+
+def as_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
+    return dict(record) if record is not None else None
