@@ -1,0 +1,79 @@
+"""The gateway: create_app(settings) -> FastAPI.
+
+No database of its own: the lifespan opens pooled httpx clients to the services, the key
+cache, and a NATS subscription that wakes live-update clients. ``/readyz`` reports ready when
+every service's ``/healthz`` answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.responses import Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+
+from services.gateway import api
+from services.gateway.exports import XLSX_TYPE
+from services.gateway.middleware import BodyLimitMiddleware, RateLimitMiddleware
+from services.gateway.service import Gateway
+from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import PassThrough
+from shared.logging import RequestIdMiddleware
+from shared.web import build_app
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    async def lifespan(app: FastAPI):
+        gateway = Gateway.open(settings)
+        listener = asyncio.create_task(gateway.hub.listen_nats(settings.nats_url,
+                                                               settings.nats_namespace))
+        try:
+            yield {"gateway": gateway, "ready_checks": gateway.ready_checks()}
+        finally:
+            listener.cancel()
+            with contextlib.suppress(BaseException):
+                await listener
+            await gateway.close()
+
+    app = build_app(title="Satu Data gateway", service="gateway", settings=settings,
+                    lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.exception_handler(PassThrough)
+    async def _passthrough(_, exc: PassThrough):
+        return Response(exc.body, status_code=exc.status_code, media_type=exc.content_type)
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
+    app.include_router(api.router)
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+              name="docs-assets")
+    app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")
+    # Added last = outermost: the body limit and rate limit answer before any work is done.
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size, compresslevel=6,
+                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX_TYPE))
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type",
+                                          "X-Request-ID", "Idempotency-Key", "Last-Event-ID",
+                                          "If-None-Match"],
+                           expose_headers=["ETag", "X-Request-ID", "RateLimit-Limit",
+                                           "RateLimit-Remaining", "RateLimit-Reset",
+                                           "Retry-After"])
+    app.add_middleware(RateLimitMiddleware, per_key=settings.rate_limit_key,
+                       per_address=settings.rate_limit_address,
+                       strategy=settings.rate_limit_strategy,
+                       trust_forwarded_for=settings.trust_forwarded_for)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # build_app added the request-id middleware first (innermost); move it outermost so 413
+    # and 429 answers carry X-Request-ID and every log line of a request has its id.
+    rid = [m for m in app.user_middleware if m.cls is RequestIdMiddleware]
+    app.user_middleware[:] = rid + [m for m in app.user_middleware if m not in rid]
+    return app

@@ -1,0 +1,130 @@
+"""Pure ASGI middleware (never BaseHTTPMiddleware: it would buffer streaming exports).
+
+* ``RateLimitMiddleware``: per API key (hashed) or per client address, with the ``limits``
+  library in memory; ``RateLimit-Limit/-Remaining/-Reset`` on every API answer, ``429`` with
+  ``Retry-After`` in the one error shape when spent.
+* ``BodyLimitMiddleware``: ``413`` for a body larger than ``max_body_bytes`` (declared or
+  streamed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway.keys import raw_key
+from shared.auth import hash_key
+from shared.errors import PayloadTooLarge, error_body
+
+API_PREFIXES = ("/v1/", "/api/")
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+async def _send_error(send: Send, status: int, code: str, message: str,
+                      extra: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())] + extra})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, per_key: str, per_address: str,
+                 strategy: str = "moving-window", trust_forwarded_for: bool = False):
+        self.app = app
+        self.per_key = parse(per_key)
+        self.per_address = parse(per_address)
+        storage = MemoryStorage()
+        cls = FixedWindowRateLimiter if strategy == "fixed-window" else MovingWindowRateLimiter
+        self.limiter = cls(storage)
+        self.trust_forwarded_for = trust_forwarded_for
+
+    def _identity(self, scope: Scope, headers: dict[str, str]):
+        key = raw_key(headers)
+        if key:
+            return self.per_key, "key:" + hash_key(key)
+        address = (scope.get("client") or ("unknown", 0))[0]
+        if self.trust_forwarded_for and headers.get("x-forwarded-for"):
+            address = headers["x-forwarded-for"].split(",")[0].strip()
+        return self.per_address, "addr:" + address
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(API_PREFIXES) \
+                or scope.get("method") == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        item, ident = self._identity(scope, _headers(scope))
+        allowed = await self.limiter.hit(item, ident)
+        stats = await self.limiter.get_window_stats(item, ident)
+        reset = max(0, math.ceil(stats.reset_time - time.time()))
+        rate_headers = [(b"ratelimit-limit", str(item.amount).encode()),
+                        (b"ratelimit-remaining", str(stats.remaining).encode()),
+                        (b"ratelimit-reset", str(reset).encode())]
+        if not allowed:
+            await _send_error(send, 429, "rate_limited",
+                              "Terlalu banyak permintaan; coba lagi sebentar lagi.",
+                              rate_headers + [(b"retry-after", str(max(reset, 1)).encode())])
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + rate_headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _headers(scope).get("content-length")
+        message = ("Isi permintaan terlalu besar; batasnya "
+                   f"{self.max_bytes // (1024 * 1024)} MB.")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_error(send, 413, "payload_too_large", message, [])
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge()
+            return msg
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_error(send, 413, "payload_too_large", message, [])
+
+
+class _TooLarge(PayloadTooLarge):
+    def __init__(self) -> None:
+        super().__init__("Isi permintaan terlalu besar.")

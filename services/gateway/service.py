@@ -1,0 +1,60 @@
+"""The gateway's parts, built once per app in the lifespan and reached through ``GatewayDep``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.gateway.ckan import Ckan
+from services.gateway.events import ChangeHub
+from services.gateway.keys import KeyCache, check_access, raw_key
+from services.gateway.openapi import OpenApiCache
+from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import SERVICES, Upstreams
+from shared.auth import Principal
+
+
+@dataclass
+class Gateway:
+    settings: GatewaySettings
+    upstreams: Upstreams
+    keys: KeyCache
+    hub: ChangeHub
+    openapi: OpenApiCache
+    ckan: Ckan
+
+    @classmethod
+    def open(cls, settings: GatewaySettings) -> "Gateway":
+        upstreams = Upstreams.open(settings)
+        return cls(settings=settings, upstreams=upstreams,
+                   keys=KeyCache(upstreams, settings.key_cache_ttl, settings.key_cache_size),
+                   hub=ChangeHub(upstreams, settings.events_poll_interval),
+                   openapi=OpenApiCache(upstreams, settings.openapi_ttl),
+                   ckan=Ckan(upstreams))
+
+    async def close(self) -> None:
+        await self.upstreams.close()
+
+    async def authorize(self, method: str, path: str, headers) -> Principal | None:
+        """The caller's principal (None for an anonymous read); raises 401/403."""
+        raw = raw_key(headers)
+        principal = await self.keys.resolve(raw) if raw else None
+        check_access(method, path, principal)
+        return principal
+
+    def ready_checks(self) -> dict:
+        def check(name):
+            return lambda: self.upstreams.healthz(name)
+        return {name: check(name) for name in SERVICES}
+
+    def base_url(self, request: Request) -> str:
+        return (self.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def get_gateway(request: Request) -> Gateway:
+    return request.state.gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]

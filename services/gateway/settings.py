@@ -1,0 +1,50 @@
+"""Gateway settings (env prefix ``GATEWAY_``); no module-level instance."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore",
+                                      populate_by_name=True)
+
+    host: str = Field("127.0.0.1", description="address the gateway listens on")
+    port: int = Field(8000, description="port the gateway listens on (the only public port)")
+    registry_url: str = Field("http://127.0.0.1:8001", description="registry base URL")
+    ingest_url: str = Field("http://127.0.0.1:8002", description="ingest base URL")
+    search_url: str = Field("http://127.0.0.1:8003", description="search base URL")
+    public_url: str = Field("", description="base URL clients see (CKAN resource links); "
+                                            "empty = taken from each request")
+    connect_timeout: float = Field(2.0, description="seconds to connect to an upstream")
+    upstream_timeout: float = Field(15.0, description="seconds to wait for an upstream answer "
+                                                      "(then 504)")
+    export_timeout: float = Field(300.0, description="read timeout while streaming exports")
+    get_retries: int = Field(2, description="extra tries for idempotent GETs on connection "
+                                            "errors and upstream 502/503")
+    max_connections: int = Field(200, description="pooled connections per upstream")
+    pool_shards: int = Field(8, description="small httpx pools per upstream, used in turn "
+                                            "(cheaper than one large pool)")
+    key_cache_ttl: float = Field(5.0, description="seconds a resolved API key is trusted; a "
+                                                  "revoked key stops working after this")
+    key_cache_size: int = Field(10_000, description="most cached key resolutions")
+    rate_limit_key: str = Field("1200/minute", description="requests per API key "
+                                                           "(limits notation)")
+    rate_limit_address: str = Field("300/minute", description="requests per client address "
+                                                              "without a key")
+    rate_limit_strategy: str = Field("moving-window", description="moving-window or "
+                                                                  "fixed-window")
+    trust_forwarded_for: bool = Field(False, description="take the client address from "
+                                                         "X-Forwarded-For (behind a proxy)")
+    cache_max_age: int = Field(30, description="Cache-Control max-age of public GETs, seconds")
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description='allowed CORS origins, JSON list; ["*"] = any')
+    max_body_bytes: int = Field(50 * 1024 * 1024, description="largest request body (413)")
+    gzip_min_size: int = Field(1024, description="smallest response that is gzipped")
+    events_poll_interval: float = Field(2.0, description="seconds between change-feed polls "
+                                                         "when NATS is quiet or down")
+    events_keepalive: float = Field(15.0, description="seconds between SSE keep-alive comments")
+    openapi_ttl: float = Field(60.0, description="seconds the merged OpenAPI document is kept")

@@ -1,0 +1,177 @@
+"""Pooled HTTP clients to the services, with the gateway's failure rules.
+
+* a connection refused or reset is ``503``, a timeout ``504``, an upstream 5xx ``502``
+  (``503``/``504`` kept), each in the one error shape; 4xx bodies pass through unchanged;
+* only idempotent GETs are retried (connection errors and upstream 502/503), a few times
+  with a short backoff;
+* ``X-Request-ID`` goes with every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json as _json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from services.gateway.settings import GatewaySettings
+from shared.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
+from shared.logging import REQUEST_ID_HEADER, request_id_var
+
+log = logging.getLogger("satudata.gateway.upstream")
+
+SERVICES = ("registry", "ingest", "search")
+
+
+class PassThrough(Exception):
+    """An upstream 4xx the gateway read itself: answered to the client unchanged."""
+
+    def __init__(self, status_code: int, body: bytes, content_type: str | None):
+        super().__init__(f"upstream answered {status_code}")
+        self.status_code = status_code
+        self.body = body
+        self.content_type = content_type or "application/json"
+
+    def json(self) -> Any:
+        try:
+            return _json.loads(self.body)
+        except ValueError:
+            return {}
+
+
+class _Retryable(Exception):
+    """A GET that failed in a way worth one more try."""
+
+    def __init__(self, response: httpx.Response | None = None, exc: Exception | None = None):
+        super().__init__(str(exc or response))
+        self.response = response
+        self.exc = exc
+
+
+@dataclass
+class Upstreams:
+    """Per service, a few small httpx pools used in turn: httpcore's pool bookkeeping walks
+    every connection (quadratically) on each request, so many small pools cost far less CPU
+    than one big one at the same number of connections."""
+
+    settings: GatewaySettings
+    pools: dict[str, list[httpx.AsyncClient]]
+
+    @classmethod
+    def open(cls, settings: GatewaySettings) -> "Upstreams":
+        shards = max(1, settings.pool_shards)
+        per_shard = max(1, settings.max_connections // shards)
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
+        urls = {"registry": settings.registry_url, "ingest": settings.ingest_url,
+                "search": settings.search_url}
+        pools = {name: [httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout,
+                                          headers={"Accept-Encoding": "identity"})
+                        for _ in range(shards)]
+                 for name, url in urls.items()}
+        return cls(settings, pools)
+
+    def __post_init__(self) -> None:
+        self._turn = {name: itertools.cycle(pool) for name, pool in self.pools.items()}
+
+    def client(self, service: str) -> httpx.AsyncClient:
+        return next(self._turn[service])
+
+    async def close(self) -> None:
+        for pool in self.pools.values():
+            for client in pool:
+                await client.aclose()
+
+    async def send(self, service: str, method: str, path: str, *, params=None,
+                   headers: dict[str, str] | None = None, content: Any = None,
+                   json: Any = None, stream: bool = False,
+                   timeout: httpx.Timeout | None = None) -> httpx.Response:
+        """One call; failures become the gateway's typed errors. 4xx/2xx returned as they are."""
+        client = self.client(service)
+        headers = dict(headers or {})
+        rid = request_id_var.get()
+        if rid:
+            headers[REQUEST_ID_HEADER] = rid
+        request = client.build_request(method, path, params=params, headers=headers,
+                                       content=content, json=json,
+                                       timeout=timeout or client.timeout)
+        attempts = 1 + (self.settings.get_retries if method in ("GET", "HEAD") else 0)
+        for attempt in range(attempts):  # a small loop: cheaper than a retry object per call
+            try:
+                response = await self._once(client, request, stream, method)
+                break
+            except _Retryable as exc:
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(min(0.5, 0.05 * 2 ** attempt))
+                    continue
+                if exc.response is not None:
+                    raise self._fail_status(service, exc.response) from None
+                raise self.transport_error(service, exc.exc) from None
+            except httpx.HTTPError as exc:
+                raise self.transport_error(service, exc) from None
+        if response.status_code >= 500:
+            await response.aclose()
+            raise self._fail_status(service, response)
+        return response
+
+    async def _once(self, client, request, stream, method) -> httpx.Response:
+        retryable = method in ("GET", "HEAD")
+        try:
+            response = await client.send(request, stream=stream)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if retryable:
+                raise _Retryable(exc=exc) from exc
+            raise
+        if retryable and response.status_code in (502, 503):
+            await response.aclose()
+            raise _Retryable(response=response)
+        return response
+
+    @staticmethod
+    def transport_error(service: str, exc: Exception | None) -> Exception:
+        log.warning("upstream %s failed: %s: %s", service, type(exc).__name__, exc)
+        if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+            return UpstreamTimeout(f"Layanan {service} tidak menjawab tepat waktu.",
+                                   code="upstream_timeout", details=[{"service": service}])
+        return ServiceUnavailable(f"Layanan {service} sedang tidak tersedia; coba lagi nanti.",
+                                  code="upstream_unavailable", details=[{"service": service}],
+                                  headers={"Retry-After": "5"})
+
+    @staticmethod
+    def _fail_status(service: str, response: httpx.Response) -> Exception:
+        log.warning("upstream %s answered %s", service, response.status_code)
+        if response.status_code == 503:
+            return ServiceUnavailable(f"Layanan {service} sedang tidak tersedia; coba lagi nanti.",
+                                     code="upstream_unavailable",
+                                     details=[{"service": service}], headers={"Retry-After": "5"})
+        if response.status_code == 504:
+            return UpstreamTimeout(f"Layanan {service} tidak menjawab tepat waktu.",
+                                  code="upstream_timeout", details=[{"service": service}])
+        return UpstreamError(f"Layanan {service} mengalami gangguan.", code="upstream_error",
+                            details=[{"service": service, "status": response.status_code}])
+
+    async def get_json(self, service: str, path: str, *, params=None,
+                       headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """A GET whose JSON body the gateway itself reads (CKAN, exports, feeds).
+
+        A 4xx answer raises ``PassThrough`` so the client gets it unchanged."""
+        response = await self.send(service, "GET", path, params=params, headers=headers)
+        if response.status_code >= 300:
+            raise PassThrough(response.status_code, response.content,
+                              response.headers.get("content-type"))
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            raise UpstreamError(f"Layanan {service} memberi jawaban yang tidak dapat dibaca.",
+                                code="upstream_error") from None
+
+    async def healthz(self, service: str) -> str:
+        try:
+            response = await self.client(service).get("/healthz", timeout=2.0)
+        except httpx.HTTPError as exc:
+            return f"error: {type(exc).__name__}"
+        return "ok" if response.status_code == 200 else f"error: status {response.status_code}"

@@ -1,0 +1,172 @@
+"""The gateway in front of the real registry (PostgreSQL + NATS): keys, exports, change feed,
+live events and the CKAN read API driven by the real ckanapi client."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+
+import ckanapi
+import httpx
+import pytest
+from openpyxl import load_workbook
+
+from services.gateway.app import create_app
+from services.registry import seed as registry_seed
+from services.registry import service as registry_service
+from services.registry.app import create_app as create_registry
+from services.registry.settings import RegistrySettings
+from shared.db import create_pool
+from tests.conftest import migrate
+from tests.helpers import eventually
+from tests.integration.gateway.conftest import gateway_settings, serve
+
+SLUG = "jumlah-penduduk"
+
+
+@pytest.fixture
+async def stack(database_url, nats_url, nats_namespace):
+    """Registry (seeded with the reference data, demo dataset and keys) behind a gateway."""
+    await migrate("registry", database_url)
+    pool = await create_pool(database_url, "registry")
+    summary = await registry_seed.seed(pool)
+    registry = create_registry(RegistrySettings(database_url=database_url, nats_url=nats_url,
+                                                nats_namespace=nats_namespace))
+    async with serve(registry) as registry_url:
+        settings = gateway_settings(registry_url, nats_url, nats_namespace,
+                                    upstream_timeout=10.0, key_cache_ttl=0.5)
+        async with serve(create_app(settings)) as url:
+            yield {"url": url, "keys": summary["keys"], "pool": pool,
+                   "records": summary["sample_records"]}
+    await pool.close()
+
+
+async def test_real_keys_resolve_and_revocation_takes_effect(stack):
+    walidata = {"Authorization": f"Bearer {stack['keys']['SATUDATA_KEY_WALIDATA']}"}
+    publisher = {"X-API-Key": stack["keys"]["SATUDATA_KEY_DESA"]}
+    async with httpx.AsyncClient(base_url=stack["url"]) as client:
+        change = {"description": "Diperbarui lewat gateway."}
+        ok = await client.patch(f"/v1/datasets/{SLUG}", json=change, headers=walidata)
+        assert ok.status_code == 200 and ok.json()["description"] == change["description"]
+        refused = await client.patch(f"/v1/datasets/{SLUG}", json=change, headers=publisher)
+        assert refused.status_code == 403
+        async with stack["pool"].acquire() as conn:
+            keys = await conn.fetch("SELECT id FROM api_keys WHERE role = 'walidata'")
+            for key in keys:
+                await conn.execute("UPDATE api_keys SET revoked_at = now() WHERE id = $1",
+                                   key["id"])
+
+        async def refused():
+            r = await client.patch(f"/v1/datasets/{SLUG}", json=change, headers=walidata)
+            return r.status_code == 401 and r.json()["error"]["code"] == "revoked_api_key"
+
+        await eventually(refused, timeout=5)
+
+
+async def test_csv_json_and_xlsx_exports_hold_every_record(stack):
+    async with httpx.AsyncClient(base_url=stack["url"], timeout=30) as client:
+        csv_r = await client.get(f"/v1/datasets/{SLUG}/records", params={"format": "csv"})
+        json_r = await client.get(f"/v1/datasets/{SLUG}/records", params={"format": "json"})
+        xlsx_r = await client.get(f"/v1/datasets/{SLUG}/records", params={"format": "xlsx"})
+        page = await client.get(f"/v1/datasets/{SLUG}/records", params={"limit": 5})
+        missing = await client.get("/v1/datasets/tidak-ada/records", params={"format": "xlsx"})
+    rows = list(csv.reader(io.StringIO(csv_r.text)))
+    assert csv_r.status_code == 200 and len(rows) - 1 == stack["records"]
+    assert json_r.status_code == 200
+    assert len(json_r.json()["items"]) == stack["records"]
+    assert json_r.json()["next_cursor"] is None
+    sheet = load_workbook(io.BytesIO(xlsx_r.content), read_only=True).active
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0][:3] == ("kode_wilayah", "nama_wilayah", "periode")
+    assert len(table) - 1 == stack["records"]
+    assert all(row[1] for row in table[1:])  # every region has its name
+    assert len(page.json()["items"]) == 5 and page.json()["next_cursor"]
+    assert missing.status_code == 404
+
+
+async def _apply(stack, values: list[tuple[str, int]]):
+    async with stack["pool"].acquire() as conn, conn.transaction():
+        rows = [{"region": code, "period": "2024", "jenis_kelamin": "L", "jumlah": v}
+                for code, v in values]
+        await registry_service.apply_rows(conn, dataset_slug=SLUG, publisher_id="disdukcapil",
+                                          rows=rows)
+
+
+async def test_change_feed_is_resumable_and_in_order(stack):
+    async with httpx.AsyncClient(base_url=stack["url"]) as client:
+        first = (await client.get("/v1/changes", params={"since": 0, "limit": 100})).json()
+        second = (await client.get("/v1/changes",
+                                   params={"since": first["next"], "limit": 100})).json()
+    seqs = [i["seq"] for i in first["items"] + second["items"]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) == 200
+
+
+async def _read_events(url: str, headers: dict, want: int, params=None,
+                       started: asyncio.Event | None = None) -> list[tuple[int, dict]]:
+    got: list[tuple[int, dict]] = []
+    async with httpx.AsyncClient(base_url=url, timeout=None) as client:
+        async with client.stream("GET", "/v1/events", headers=headers, params=params) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/event-stream")
+            event_id = None
+            async for line in r.aiter_lines():
+                if line.startswith(": mulai") and started is not None:
+                    started.set()  # the stream knows where it starts: changes from now on
+                elif line.startswith("id: "):
+                    event_id = int(line[4:])
+                elif line.startswith("data: "):
+                    got.append((event_id, json.loads(line[6:])))
+                    if len(got) >= want:
+                        return got
+    return got
+
+
+async def test_events_stream_live_changes_and_resume_from_last_event_id(stack):
+    async with httpx.AsyncClient(base_url=stack["url"]) as client:
+        head = (await client.get("/v1/changes", params={"since": 0, "limit": 1000})).json()
+    started = asyncio.Event()
+    reader = asyncio.create_task(_read_events(stack["url"], {}, 2, started=started))
+    await asyncio.wait_for(started.wait(), 10)
+    async with stack["pool"].acquire() as conn:
+        desa = await conn.fetch("SELECT code FROM regions WHERE level = 'desa' ORDER BY code "
+                                "LIMIT 2")
+    await _apply(stack, [(desa[0]["code"], 1111), (desa[1]["code"], 2222)])
+    live = await asyncio.wait_for(reader, 10)
+    assert [e[1]["values"]["jumlah"] for e in live] == [1111, 2222]
+    assert head["next"] < live[0][0] < live[1][0]
+    resumed = await asyncio.wait_for(
+        _read_events(stack["url"], {"Last-Event-ID": str(live[0][0])}, 1), 10)
+    assert resumed[0][0] == live[1][0]
+
+
+async def test_ckan_read_api_with_the_real_ckanapi_client(stack):
+    def drive():
+        ckan = ckanapi.RemoteCKAN(stack["url"])
+        names = ckan.action.package_list()
+        pkg = ckan.action.package_show(id=SLUG)
+        found = ckan.action.package_search(q="penduduk", rows=5,
+                                           **{"facet.field": '["organization","tags"]'})
+        none = ckan.action.package_search(q="tidakadayangcocok")
+        orgs = ckan.action.organization_list()
+        rows = ckan.action.datastore_search(resource_id=SLUG, limit=3, offset=2,
+                                            filters={"jenis_kelamin": "P"})
+        try:
+            ckan.action.package_show(id="tidak-ada")
+            missing = None
+        except ckanapi.NotFound as exc:
+            missing = exc
+        return names, pkg, found, none, orgs, rows, missing
+
+    names, pkg, found, none, orgs, rows, missing = await asyncio.to_thread(drive)
+    assert names == [SLUG]
+    assert pkg["name"] == SLUG and pkg["organization"]["name"] == "disdukcapil"
+    assert {r["format"] for r in pkg["resources"]} == {"CSV", "XLSX"}
+    assert found["count"] == 1 and found["facets"]["organization"] == {"disdukcapil": 1}
+    assert none["count"] == 0
+    assert "disdukcapil" in orgs and "walidata" in orgs
+    assert rows["total"] == stack["records"] // 2 and len(rows["records"]) == 3
+    assert all(r["jenis_kelamin"] == "P" for r in rows["records"])
+    assert rows["offset"] == 2
+    assert missing is not None
