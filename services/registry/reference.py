@@ -81,7 +81,7 @@ async def import_aliases(conn: asyncpg.Connection, rows: Iterable[dict], source:
     inserted = await store.add_aliases(conn, to_add)
     active = sorted({a["region_code"] for a in inserted if a["status"] == "active"})
     if active:  # pending and refused aliases are not used, so nothing changed for readers
-        await service.publish_regions(conn, active)
+        await service.publish_regions(conn, active, bump=True)
     return {"inserted": len(inserted), "refused": refused, "items": inserted}
 
 

@@ -63,9 +63,9 @@ DEV_KEYS = {  # env name in dev-keys.env -> (publisher, role)
 
 async def seed_reference(conn: asyncpg.Connection) -> dict:
     regions = await reference.load_regions(conn)
-    await service.publish_regions(conn)
     bps = await reference.load_bps_crosswalk(conn)
     renames = await reference.load_known_renames(conn)
+    await service.publish_regions(conn)  # after the aliases: every event carries them
     for publisher in PUBLISHERS:
         await store.upsert_publisher(conn, **publisher)
     if await store.get_dataset(conn, DEMO_DATASET["slug"]) is None:

@@ -64,6 +64,7 @@ def dataset_event(d: dict) -> DatasetV1:
     return DatasetV1(
         slug=d["slug"], title=d["title"], description=d["description"], topic=d["topic"],
         tags=list(d["tags"]), publisher=(d["metadata"] or {}).get("produsen_data"),
+        metadata=d["metadata"] or {},
         frequency=d["frequency"],
         dimensions=[x["name"] for x in schema.get("dimensions", [])],
         measures=[x["name"] for x in schema.get("measures", [])],
@@ -120,7 +121,13 @@ async def region_events(conn: asyncpg.Connection, codes: list[str] | None = None
     ]
 
 
-async def publish_regions(conn: asyncpg.Connection, codes: list[str] | None = None) -> None:
+async def publish_regions(conn: asyncpg.Connection, codes: list[str] | None = None, *,
+                          bump: bool = False) -> None:
+    """Publish regions as they are now; ``bump`` first raises their version, for changes
+    (an alias approved) that do not touch the region row itself, so readers that keep the
+    newest version only do not ignore the event."""
+    if bump and codes:
+        await store.bump_region_versions(conn, codes)
     events = await region_events(conn, codes)
     for start in range(0, len(events), 200):
         await outbox.add(conn, SCHEMA, RegionsChangedV1(regions=events[start:start + 200]))

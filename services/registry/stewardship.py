@@ -130,7 +130,7 @@ async def review_alias(conn: asyncpg.Connection, principal: Principal, alias_id:
         raise Conflict(f"Alias {alias_id} sudah ditolak.", code="alias_already_refused")
     reviewed = await store.review_alias(conn, alias_id, verdict, principal.publisher_id, note)
     if "active" in (alias["status"], verdict):
-        await service.publish_regions(conn, [alias["region_code"]])
+        await service.publish_regions(conn, [alias["region_code"]], bump=True)
     return reviewed
 
 

@@ -85,6 +85,11 @@ async def retire_region(conn: asyncpg.Connection, code: str, successor: str,
         "updated_at = now() WHERE code = $1", code, valid_until, successor)
 
 
+async def bump_region_versions(conn: asyncpg.Connection, codes: list[str]) -> None:
+    await conn.execute("UPDATE regions SET version = version + 1, updated_at = now() "
+                       "WHERE code = ANY($1::text[])", codes)
+
+
 async def get_region(conn: asyncpg.Connection, code: str) -> dict | None:
     row = await conn.fetchrow(
         "SELECT code, name, level, parent_code, path, valid_from, valid_until, successor_code, "

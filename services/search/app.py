@@ -1,0 +1,31 @@
+"""The search service: create_app(settings) -> FastAPI."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.search import api, consumers
+from services.search.settings import SearchSettings
+from shared.runtime import Runtime
+from shared.web import build_app
+
+
+def create_app(settings: SearchSettings | None = None) -> FastAPI:
+    settings = settings or SearchSettings()
+    metrics = consumers.IndexMetrics()
+
+    async def lifespan(app: FastAPI):
+        runtime = await Runtime(settings, "search", "search").start(relay=False)
+        indexer = consumers.Indexer(metrics)
+        for _ in range(settings.consumer_concurrency):
+            runtime.after_nats(consumers.indexer_task(indexer, settings.consumer_batch))
+        try:
+            yield {"runtime": runtime}
+        finally:
+            await runtime.stop()
+
+    app = build_app(title="Satu Data search", service="search", settings=settings,
+                    lifespan=lifespan)
+    app.state.metrics = metrics
+    app.include_router(api.router)
+    return app

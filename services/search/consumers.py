@@ -1,0 +1,49 @@
+"""The indexer: a durable pull consumer on the registry's events, and its freshness metrics."""
+
+from __future__ import annotations
+
+import asyncpg
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from services.search import service
+from shared.bus import run_consumer
+from shared.contracts import DatasetsChangedV1, Envelope, RecordsChangedV1, RegionsChangedV1
+from shared.runtime import Runtime
+
+DURABLE = "search-indexer"
+SUBJECTS = [RecordsChangedV1.subject, DatasetsChangedV1.subject, RegionsChangedV1.subject]
+FRESHNESS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0,
+                     1.5, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class IndexMetrics:
+    """One registry per app: tests run several search apps in one process."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.freshness = Histogram(
+            "search_freshness_seconds",
+            "From a registry event (envelope occurred_at) until it is searchable (committed)",
+            ["kind"], buckets=FRESHNESS_BUCKETS, registry=self.registry)
+        self.events = Counter("search_events_indexed", "Registry events indexed by this process",
+                              ["kind"], registry=self.registry)
+
+
+class Indexer:
+    """Handler for run_consumer. The lag is observed as the indexing transaction ends (the
+    commit follows at once); a failed transaction is redelivered and observed again."""
+
+    def __init__(self, metrics: IndexMetrics) -> None:
+        self.metrics = metrics
+
+    async def handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        kind = await service.apply_envelope(conn, envelope)
+        self.metrics.freshness.labels(kind).observe(service.event_lag_seconds(envelope))
+        self.metrics.events.labels(kind).inc()
+
+
+def indexer_task(indexer: Indexer, batch: int):
+    async def run(rt: Runtime) -> None:
+        await run_consumer(js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="REGISTRY",
+                           subjects=SUBJECTS, handler=indexer.handle, batch=batch)
+    return run

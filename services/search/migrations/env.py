@@ -1,0 +1,3 @@
+from shared.alembic_env import run
+
+run("search")

@@ -1,0 +1,464 @@
+"""SQL for the search schema. Never commits: the consumer's or the reindex's transaction does.
+
+Documents are a pure function of search's copies of regions, datasets and records, so the live
+index (events in any order, late or twice) and a rebuild from the registry's snapshot agree.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+import asyncpg
+
+from services.search.models import Cursor, Filters, ParsedQuery, SearchPage
+from shared.contracts import DatasetV1, RecordV1, RegionV1
+
+# Serialises document builds that read across copies: a records batch builds from the regions
+# and datasets it sees, so a regions/datasets change (exclusive) must not interleave with it.
+INDEX_LOCK = 0x5EA7C4  # arbitrary, search's own
+
+
+async def lock_shared(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", INDEX_LOCK)
+
+
+async def lock_exclusive(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", INDEX_LOCK)
+
+
+# --- copies --------------------------------------------------------------------------------
+
+async def _temp(conn: asyncpg.Connection, name: str, like: str) -> None:
+    await conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {like} INCLUDING DEFAULTS) "
+                       "ON COMMIT DELETE ROWS")
+    await conn.execute(f"DELETE FROM {name}")  # (a reindex stages several in one transaction)
+
+
+async def upsert_regions(conn: asyncpg.Connection, regions: Sequence[RegionV1]) -> list[str]:
+    await _temp(conn, "tmp_search_regions", "search.regions")
+    await conn.copy_records_to_table(
+        "tmp_search_regions",
+        columns=["code", "name", "level", "parent_code", "path_codes", "path_names", "aliases",
+                 "version", "valid_until"],
+        records=[(r.code, r.name, r.level, r.parent_code, r.path_codes, r.path_names,
+                  r.aliases, r.version, r.valid_until) for r in regions])
+    rows = await conn.fetch("""
+        INSERT INTO regions AS x (code, name, level, parent_code, path_codes, path_names,
+                                  aliases, version, valid_until)
+        SELECT DISTINCT ON (code) code, name, level, parent_code, path_codes, path_names,
+               aliases, version, valid_until
+        FROM tmp_search_regions ORDER BY code, version DESC
+        ON CONFLICT (code) DO UPDATE SET
+            name = EXCLUDED.name, level = EXCLUDED.level, parent_code = EXCLUDED.parent_code,
+            path_codes = EXCLUDED.path_codes, path_names = EXCLUDED.path_names,
+            aliases = EXCLUDED.aliases, version = EXCLUDED.version,
+            valid_until = EXCLUDED.valid_until
+        WHERE x.version <= EXCLUDED.version
+        RETURNING code""")
+    return [r["code"] for r in rows]
+
+
+async def refresh_region_ancestry(conn: asyncpg.Connection) -> None:
+    """Ancestor names and aliases, and the kecamatan, of every region (the table is small)."""
+    await conn.execute("""
+        UPDATE regions r SET ancestry_text = x.ancestry_text, ancestry_names = x.ancestry_names,
+                             kecamatan_code = x.kecamatan_code, kecamatan_name = x.kecamatan_name
+        FROM (SELECT r.code,
+                     coalesce(string_agg(concat_ws(' ', a.name, array_to_string(a.aliases, ' ')),
+                                         ' ' ORDER BY length(a.code), a.code)
+                              FILTER (WHERE a.code <> r.code), '') AS ancestry_text,
+                     coalesce(string_agg(a.name, ' ' ORDER BY length(a.code), a.code)
+                              FILTER (WHERE a.code <> r.code), '') AS ancestry_names,
+                     max(a.code) FILTER (WHERE a.level = 'kecamatan') AS kecamatan_code,
+                     max(a.name) FILTER (WHERE a.level = 'kecamatan') AS kecamatan_name
+              FROM regions r
+              JOIN regions a ON a.code = r.code OR r.code LIKE a.code || '.%'
+              GROUP BY r.code) x
+        WHERE r.code = x.code
+          AND (r.ancestry_text, r.ancestry_names, r.kecamatan_code, r.kecamatan_name)
+              IS DISTINCT FROM (x.ancestry_text, x.ancestry_names, x.kecamatan_code,
+                                x.kecamatan_name)""")
+
+
+async def upsert_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]) -> list[str]:
+    rows = await conn.fetch("""
+        INSERT INTO datasets AS x (slug, title, topic, publisher, payload, version)
+        SELECT DISTINCT ON (p->>'slug') p->>'slug', p->>'title', p->>'topic', p->>'publisher',
+               p, (p->>'version')::int
+        FROM jsonb_array_elements($1::jsonb) p
+        ORDER BY p->>'slug', (p->>'version')::int DESC
+        ON CONFLICT (slug) DO UPDATE SET
+            title = EXCLUDED.title, topic = EXCLUDED.topic, publisher = EXCLUDED.publisher,
+            payload = EXCLUDED.payload, version = EXCLUDED.version
+        WHERE x.version <= EXCLUDED.version
+        RETURNING slug""", [d.model_dump(mode="json") for d in datasets])
+    return [r["slug"] for r in rows]
+
+
+async def stage_records(conn: asyncpg.Connection, records: Iterable[RecordV1 | tuple]) -> None:
+    """COPY a batch into the session's temp table (rows: RecordV1 or ready tuples)."""
+    await _temp(conn, "tmp_search_records", "search.records")
+    await conn.copy_records_to_table(
+        "tmp_search_records",
+        columns=["record_id", "dataset", "region_code", "period", "dimensions", "values",
+                 "version", "status", "publisher_id", "changed_at"],
+        records=[_record_tuple(r) if isinstance(r, RecordV1) else r for r in records])
+
+
+def _record_tuple(r: RecordV1) -> tuple:
+    return (r.record_id, r.dataset, r.region_code, r.period, r.dimensions, r.values,
+            r.version, r.status, r.publisher_id, r.changed_at)
+
+
+async def upsert_staged_records(conn: asyncpg.Connection) -> None:
+    await conn.execute("""
+        INSERT INTO records AS x (record_id, dataset, region_code, period, dimensions, "values",
+                                  version, status, publisher_id, changed_at)
+        SELECT DISTINCT ON (record_id) record_id, dataset, region_code, period, dimensions,
+               "values", version, status, publisher_id, changed_at
+        FROM tmp_search_records ORDER BY record_id, version DESC
+        ON CONFLICT (record_id) DO UPDATE SET
+            dataset = EXCLUDED.dataset, region_code = EXCLUDED.region_code,
+            period = EXCLUDED.period, dimensions = EXCLUDED.dimensions,
+            "values" = EXCLUDED."values", version = EXCLUDED.version,
+            status = EXCLUDED.status, publisher_id = EXCLUDED.publisher_id,
+            changed_at = EXCLUDED.changed_at
+        WHERE x.version < EXCLUDED.version""")
+
+
+async def truncate_all(conn: asyncpg.Connection) -> None:
+    await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary")
+
+
+# --- documents -----------------------------------------------------------------------------
+
+_UPSERT_TAIL = """
+    ON CONFLICT (doc_id) DO UPDATE SET
+        version = EXCLUDED.version, title = EXCLUDED.title, name = EXCLUDED.name,
+        aliases = EXCLUDED.aliases, body = EXCLUDED.body, tsv = EXCLUDED.tsv,
+        dataset = EXCLUDED.dataset, topic = EXCLUDED.topic, publisher = EXCLUDED.publisher,
+        region_code = EXCLUDED.region_code, region_name = EXCLUDED.region_name,
+        kecamatan_code = EXCLUDED.kecamatan_code, kecamatan_name = EXCLUDED.kecamatan_name,
+        period = EXCLUDED.period, "values" = EXCLUDED."values", indexed_at = clock_timestamp()
+    WHERE d.version <= EXCLUDED.version
+      AND (d.version, d.title, d.body, d.topic, d.publisher, d.kecamatan_code, d."values",
+           d.aliases, d.dataset)
+          IS DISTINCT FROM (EXCLUDED.version, EXCLUDED.title, EXCLUDED.body, EXCLUDED.topic,
+           EXCLUDED.publisher, EXCLUDED.kecamatan_code, EXCLUDED."values", EXCLUDED.aliases,
+           EXCLUDED.dataset)"""
+
+_DOC_COLUMNS = """(doc_id, kind, ref, version, title, name, aliases, body, tsv, dataset, topic,
+                   publisher, region_code, region_name, kecamatan_code, kecamatan_name, period,
+                   "values")"""
+
+
+async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | None) -> None:
+    where = "" if codes is None else "WHERE g.code = ANY($1::text[])"
+    args = () if codes is None else (list(codes),)
+    await conn.execute(f"""
+        INSERT INTO documents AS d {_DOC_COLUMNS}
+        SELECT 'region:' || g.code, 'region', g.code, g.version, g.name, g.name, g.aliases,
+               concat_ws(' ', g.name, '(' || g.level || ')', array_to_string(g.aliases, ' '),
+                         '—', g.ancestry_names),
+               weighted_tsv(concat_ws(' ', g.name, array_to_string(g.aliases, ' ')), NULL,
+                            concat_ws(' ', g.level, g.ancestry_text), NULL),
+               NULL, NULL, NULL, g.code, g.name, g.kecamatan_code, g.kecamatan_name, NULL, NULL
+        FROM regions g {where}
+        ORDER BY 1
+        {_UPSERT_TAIL}""", *args)
+
+
+async def build_dataset_docs(conn: asyncpg.Connection, slugs: Sequence[str] | None) -> None:
+    where = "" if slugs is None else "WHERE s.slug = ANY($1::text[])"
+    args = () if slugs is None else (list(slugs),)
+    await conn.execute(f"""
+        INSERT INTO documents AS d {_DOC_COLUMNS}
+        SELECT 'dataset:' || s.slug, 'dataset', s.slug, s.version, s.title, s.title,
+               ARRAY[s.slug],
+               concat_ws(' ', s.title, '—', s.payload->>'description', tags, labels, meta),
+               weighted_tsv(s.title, concat_ws(' ', tags, s.topic),
+                            concat_ws(' ', s.payload->>'description', meta), labels),
+               s.slug, s.topic, s.publisher, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM datasets s
+        CROSS JOIN LATERAL (SELECT
+            (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(s.payload->'tags') t) tags,
+            (SELECT string_agg(v #>> '{{}}', ' ') FROM jsonb_path_query(
+                coalesce(s.payload->'metadata', '{{}}'), 'strict $.** ? (@.type() == "string")') v
+            ) meta,
+            concat_ws(' ',
+              (SELECT string_agg(l.value, ' ' ORDER BY e.key, l.key)
+               FROM jsonb_each(coalesce(s.payload->'dimension_values', '{{}}')) e,
+                    jsonb_each_text(e.value) l),
+              (SELECT string_agg(concat_ws(' ', m.value->>'label', m.value->>'unit'), ' '
+                                 ORDER BY m.key)
+               FROM jsonb_each(coalesce(s.payload->'measure_info', '{{}}')) m)) labels) x
+        {where}
+        ORDER BY 1
+        {_UPSERT_TAIL}""", *args)
+
+
+def _record_selector(*, record_ids: Sequence | None, datasets: Sequence[str] | None,
+                     region_codes: Sequence[str] | None) -> tuple[str, tuple]:
+    if record_ids is not None:
+        return "r.record_id = ANY($1::uuid[])", (list(record_ids),)
+    if datasets is not None:
+        return "r.dataset = ANY($1::text[])", (list(datasets),)
+    if region_codes is not None:
+        return ("(r.region_code = ANY($1::text[]) OR r.region_code LIKE ANY($2::text[]))",
+                (list(region_codes), [c + ".%" for c in region_codes]))
+    return "true", ()
+
+
+async def build_record_docs(conn: asyncpg.Connection, *, record_ids: Sequence | None = None,
+                            datasets: Sequence[str] | None = None,
+                            region_codes: Sequence[str] | None = None) -> None:
+    """(Re)build the documents of the selected records; retracted ones are removed."""
+    where, args = _record_selector(record_ids=record_ids, datasets=datasets,
+                                   region_codes=region_codes)
+    await conn.execute(f"""
+        INSERT INTO documents AS d {_DOC_COLUMNS}
+        SELECT 'record:' || r.record_id, 'record', r.record_id::text, r.version, x.title, NULL,
+               '{{}}',
+               concat_ws(' ', x.title, '—', x.dims, x.vals, '—', g.ancestry_names),
+               weighted_tsv(NULL,
+                            concat_ws(' ', coalesce(s.title, r.dataset), g.name,
+                                      array_to_string(g.aliases, ' '), r.period),
+                            concat_ws(' ', g.ancestry_text, x.dims, s.topic), x.vals),
+               r.dataset, s.topic, r.publisher_id, r.region_code, g.name, g.kecamatan_code,
+               g.kecamatan_name, r.period, r."values"
+        FROM records r
+        LEFT JOIN datasets s ON s.slug = r.dataset
+        LEFT JOIN regions g ON g.code = r.region_code
+        CROSS JOIN LATERAL (SELECT
+            concat_ws(' ', coalesce(s.title, r.dataset), '—', coalesce(g.name, r.region_code),
+                      r.period) AS title,
+            (SELECT string_agg(coalesce(s.payload->'dimension_values'->e.key->>e.value, e.value),
+                               ' ' ORDER BY e.key)
+             FROM jsonb_each_text(r.dimensions) e) AS dims,
+            (SELECT string_agg(concat_ws(' ', coalesce(s.payload->'measure_info'->e.key->>'label',
+                                                       e.key), e.value), ' ' ORDER BY e.key)
+             FROM jsonb_each_text(r."values") e) AS vals) x
+        WHERE {where} AND r.status = 'current'
+        -- a batch's documents land together by dataset, period and region, so a query for a
+        -- dataset or a place reads few pages; a record never changes these, so concurrent
+        -- batches still lock their documents in one order
+        ORDER BY r.dataset, r.period, r.region_code, 1
+        {_UPSERT_TAIL}""", *args)
+    await conn.execute(f"""
+        DELETE FROM documents d USING records r
+        WHERE d.doc_id = 'record:' || r.record_id AND r.status <> 'current' AND {where}""",
+        *args)
+
+
+async def refresh_vocabulary(conn: asyncpg.Connection) -> None:
+    """Words of region names, aliases and dataset names: what typos are corrected against."""
+    await conn.execute("""
+        WITH words AS (
+            SELECT DISTINCT w FROM (
+                SELECT regexp_split_to_table(lower(concat_ws(' ', name,
+                           array_to_string(aliases, ' '))), '[^a-z0-9]+') w FROM regions
+                UNION ALL
+                SELECT regexp_split_to_table(lower(concat_ws(' ', title, topic,
+                           (SELECT string_agg(t, ' ')
+                            FROM jsonb_array_elements_text(payload->'tags') t),
+                           (SELECT string_agg(l.value, ' ')
+                            FROM jsonb_each(coalesce(payload->'dimension_values', '{}')) e,
+                                 jsonb_each_text(e.value) l))), '[^a-z0-9]+') FROM datasets
+            ) x WHERE length(w) >= 3),
+        gone AS (DELETE FROM vocabulary v WHERE NOT EXISTS (SELECT 1 FROM words WHERE w = v.word))
+        INSERT INTO vocabulary (word) SELECT w FROM words ORDER BY w ON CONFLICT DO NOTHING""")
+
+
+# --- queries -------------------------------------------------------------------------------
+
+async def prepare_search_session(conn: asyncpg.Connection, ms: int) -> None:
+    """For the current transaction only; and plans made for the actual words and filters
+    (a generic plan cannot estimate how many documents a tsquery matches), without JIT (its
+    compile time is longer than these queries run)."""
+    await conn.execute("SELECT set_config('statement_timeout', $1, true), "
+                       "set_config('plan_cache_mode', 'force_custom_plan', true), "
+                       "set_config('jit', 'off', true), "
+                       # the index lives in memory or on SSD: bitmap scans over the GIN
+                       # matches beat reading the whole table far sooner than the default
+                       # cost of a random page read makes the planner believe
+                       "set_config('random_page_cost', '1.1', true)", str(int(ms)))
+
+
+async def corrections(conn: asyncpg.Connection, words: Sequence[str], threshold: float
+                      ) -> dict[str, list[str]]:
+    """For each word not in the vocabulary, the closest vocabulary words (trigram similarity)."""
+    if not words:
+        return {}
+    rows = await conn.fetch("""
+        SELECT w, ARRAY(SELECT v.word FROM vocabulary v
+                        WHERE v.word % w AND similarity(v.word, w) >= $2
+                        ORDER BY similarity(v.word, w) DESC, v.word LIMIT 2) AS alts
+        FROM unnest($1::text[]) w
+        WHERE NOT EXISTS (SELECT 1 FROM vocabulary v WHERE v.word = w)""", list(words),
+        threshold)
+    return {r["w"]: list(r["alts"]) for r in rows if r["alts"]}
+
+
+def _tsquery_sql(q: ParsedQuery, args: list) -> str:
+    def arg(value) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    def group(g: tuple[str, ...]) -> str:
+        return "(" + " | ".join(g) + ")"
+
+    groups = list(q.groups)
+    last = groups.pop() if q.prefix else None
+    parts = []
+    if groups:
+        parts.append(f"to_tsquery('indonesian', {arg(' & '.join(map(group, groups)))})")
+    if last is not None:
+        parts.append(f"(to_tsquery('indonesian', {arg(group(last))}) || "
+                     f"to_tsquery('simple', {arg(q.prefix + ':*')}))")
+    return " && ".join(parts)
+
+
+def _filters_sql(f: Filters, args: list) -> list[str]:
+    def arg(value) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    conds = []
+    for column, value in (("kind", f.kind), ("dataset", f.dataset), ("topic", f.topic),
+                          ("publisher", f.publisher)):
+        if value is not None:
+            conds.append(f"d.{column} = {arg(value)}")
+    if f.region is not None:
+        conds.append(f"(d.region_code = {arg(f.region)} "
+                     f"OR d.region_code LIKE {arg(f.region + '.%')})")
+    if f.period_from is not None:
+        conds.append(f"d.period >= {arg(f.period_from)}")
+    if f.period_to is not None:
+        conds.append(f"d.period < {arg(f.period_to + '~')}")  # "2024" keeps "2024-05"
+    return conds
+
+
+async def search(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, *, limit: int,
+                 cursor: Cursor | None, facet_values_max: int, rank_limit: int = 5000,
+                 with_facets: bool = True) -> SearchPage:
+    args: list[Any] = []
+
+    def arg(value) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    conds = _filters_sql(f, args)
+    # the walk's snapshot, as a plain number so the planner sees it hides nothing (yet)
+    snapshot = cursor.snapshot if cursor else await conn.fetchval(
+        "SELECT coalesce(max(created_seq), 0) FROM documents")
+    snap = arg(snapshot)
+    if q.empty:
+        tsq_cte, score, match = "SELECT NULL::tsquery AS tsq", "0::float8", "true"
+    else:
+        # inlined (not only read from the CTE) so the planner folds it and estimates matches
+        tsq = f"({_tsquery_sql(q, args)})"
+        tsq_cte = f"SELECT {tsq} AS tsq"
+        text, fixed = arg(q.text), arg(q.corrected)
+        # matching every word beats a near name; an exact region/dataset name beats all;
+        # a kecamatan goes before the desa of the same name
+        score = f"""(CASE WHEN d.tsv @@ {tsq}
+                         THEN 1 + {{rank}} ELSE 0 END
+                    + CASE WHEN d.kind = 'region' THEN 0.1 * greatest(0, 4 - cardinality(
+                           string_to_array(d.region_code, '.'))) ELSE 0 END
+                    + CASE WHEN d.kind <> 'record' THEN
+                        greatest(similarity(d.name, {text}), similarity(d.name, {fixed}))
+                        + CASE WHEN lower(d.name) IN ({text}, {fixed})
+                                 OR EXISTS (SELECT 1 FROM unnest(d.aliases) a
+                                            WHERE lower(a) IN ({text}, {fixed}))
+                               THEN 5 ELSE 0 END
+                      ELSE 0 END)::float8"""
+        match = (f"(d.tsv @@ {tsq} OR (d.kind <> 'record' AND "
+                 f"(d.name % {text} OR d.name % {fixed})))")
+    where = " AND ".join([match, f"d.created_seq <= {snap}", *conds])
+    # ts_rank_cd costs more than finding the matches: when very many match (one common word),
+    # records are not ranked among themselves (regions and datasets still are). Decided on
+    # the first page and kept by the cursor, so the order stays the same along a walk.
+    ranked = cursor.ranked if cursor else q.empty or await conn.fetchval(
+        f"SELECT count(*) <= {int(rank_limit)} FROM (SELECT 1 FROM documents d "
+        f"WHERE {where} LIMIT {int(rank_limit) + 1}) x", *args)
+    if not q.empty:
+        score = score.replace("{rank}", f"ts_rank_cd('{{0.02, 0.05, 0.4, 1.0}}', d.tsv, {tsq}, 32)"
+                              if ranked else "0")
+    keyset = "true"
+    if cursor is not None:
+        s, i = arg(cursor.score), arg(cursor.doc_id)
+        keyset = f"(m.score < {s} OR (m.score = {s} AND m.doc_id > {i}))"
+    lim = arg(limit)
+    nfacet = arg(facet_values_max)
+    facets_sql = "NULL::json" if not with_facets else f"""(SELECT json_agg(t) FROM (
+            SELECT facet, value, n AS count, label FROM (
+                SELECT facet, value, n, label,
+                       row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS rank
+                FROM (SELECT CASE WHEN GROUPING(kind) = 0 THEN 'kind'
+                                  WHEN GROUPING(dataset) = 0 THEN 'dataset'
+                                  WHEN GROUPING(topic) = 0 THEN 'topic'
+                                  WHEN GROUPING(kecamatan_code) = 0 THEN 'kecamatan'
+                                  WHEN GROUPING(period) = 0 THEN 'period'
+                                  ELSE 'publisher' END AS facet,
+                             coalesce(kind, dataset, topic, kecamatan_code, period,
+                                      publisher) AS value,
+                             CASE WHEN GROUPING(kecamatan_code) = 0
+                                  THEN max(kecamatan_name) END AS label, count(*) AS n
+                      FROM matched
+                      GROUP BY GROUPING SETS ((kind), (dataset), (topic), (kecamatan_code),
+                                              (period), (publisher))) g
+                WHERE value IS NOT NULL) r
+            WHERE rank <= {nfacet}) t)"""
+    row = await conn.fetchrow(f"""
+        WITH q AS ({tsq_cte}),
+             matched AS MATERIALIZED (
+                SELECT d.doc_id, d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code,
+                       d.kecamatan_name, d.period, {score} AS score
+                FROM documents d
+                WHERE {where}),
+             page AS (
+                SELECT m.doc_id, m.score FROM matched m WHERE {keyset}
+                ORDER BY m.score DESC, m.doc_id LIMIT {lim})
+        SELECT (SELECT count(*) FROM matched) AS total,
+               (SELECT json_agg(json_build_object(
+                    'kind', d.kind, 'id', d.ref, 'title', d.title, 'score', p.score,
+                    'dataset', d.dataset, 'region_code', d.region_code,
+                    'region_name', d.region_name, 'period', d.period, 'values', d."values",
+                    'doc_id', d.doc_id,
+                    'snippet', CASE WHEN q.tsq IS NULL OR numnode(q.tsq) = 0
+                                    THEN left(d.body, 200)
+                                    ELSE ts_headline('indonesian',
+                                        replace(replace(replace(d.body, '&', '&amp;'),
+                                                        '<', '&lt;'), '>', '&gt;'),
+                                        q.tsq, 'StartSel=<mark>, StopSel=</mark>, '
+                                        'MaxWords=30, MinWords=10, MaxFragments=2') END)
+                    ORDER BY p.score DESC, p.doc_id)
+                FROM page p JOIN documents d ON d.doc_id = p.doc_id, q) AS items,
+               {facets_sql} AS facets""", *args)
+    facets: dict[str, list[dict[str, Any]]] = {}
+    for fv in _json(row["facets"]) or []:
+        facets.setdefault(fv["facet"], []).append(
+            {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
+    return SearchPage(items=_json(row["items"]) or [], total=row["total"], facets=facets,
+                      snapshot=snapshot, ranked=ranked)
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def dataset_titles(conn: asyncpg.Connection, slugs: Sequence[str]) -> dict[str, str]:
+    rows = await conn.fetch("SELECT slug, title FROM datasets WHERE slug = ANY($1::text[])",
+                            list(slugs))
+    return {r["slug"]: r["title"] for r in rows}
+
+
+async def documents_fingerprint(conn: asyncpg.Connection) -> list[dict]:
+    """Every document's content (without insertion order or time): to compare two indexes."""
+    rows = await conn.fetch("""
+        SELECT doc_id, kind, ref, version, title, name, aliases, body, tsv::text AS tsv,
+               dataset, topic, publisher, region_code, region_name, kecamatan_code,
+               kecamatan_name, period, "values"
+        FROM documents ORDER BY doc_id""")
+    return [dict(r) for r in rows]

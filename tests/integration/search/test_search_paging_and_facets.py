@@ -1,0 +1,140 @@
+"""Facet counts against SQL, and cursor walks while records keep arriving."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.helpers import eventually
+from tests.integration.search.conftest import dataset, kutim_regions, query, record
+
+DESA = [r for r in kutim_regions() if r.level in ("desa", "kelurahan")]
+
+
+async def _load(search_app, registry_bus):
+    await registry_bus.regions(kutim_regions())
+    await registry_bus.datasets(
+        dataset("jumlah-penduduk", "Jumlah Penduduk"),
+        dataset("jumlah-sekolah", "Jumlah Sekolah Dasar", topic="pendidikan",
+                publisher="disdik"))
+    records = [record(slug, r.code, period, i, sex=sex,
+                      publisher="disdik" if slug == "jumlah-sekolah" else "disdukcapil")
+               for i, r in enumerate(DESA)
+               for slug in ("jumlah-penduduk", "jumlah-sekolah")
+               for period in ("2023", "2024")
+               for sex in (("L", "P") if slug == "jumlah-penduduk" else ("L",))]
+    for start in range(0, len(records), 200):  # one event per chunk, as the registry sends
+        await registry_bus.records(records[start:start + 200])
+
+    async def all_in():
+        r = await query(search_app["client"], limit=1)
+        kinds = {f["value"]: f["count"] for f in r["facets"]["kind"]}
+        assert kinds == {"record": len(records), "dataset": 2, "region": 160}, kinds
+        return True
+    await eventually(all_in, timeout=20)
+    return records
+
+
+async def test_facet_counts_equal_the_same_filter_in_sql(search_app, registry_bus):
+    await _load(search_app, registry_bus)
+    pool = search_app["pool"]
+    r = await query(search_app["client"], q="sekolah", kind="record", period_from="2024")
+    expected = await pool.fetch("""
+        SELECT substr(region_code, 1, 8) AS kecamatan, count(*) AS n FROM records
+        WHERE dataset = 'jumlah-sekolah' AND period >= '2024' GROUP BY 1""")
+    got = {f["value"]: f["count"] for f in r["facets"]["kecamatan"]}
+    assert got == {row["kecamatan"]: row["n"] for row in expected}
+    assert r["total"] == sum(got.values())
+    assert r["facets"]["dataset"] == [{"value": "jumlah-sekolah", "count": r["total"],
+                                       "label": "Jumlah Sekolah Dasar"}]
+    assert r["facets"]["period"] == [{"value": "2024", "count": r["total"], "label": None}]
+    # whole index, no words: the kind facet is a plain count per kind
+    r = await query(search_app["client"], region="64.08.02")
+    rows = await pool.fetch("""
+        SELECT kind, count(*) AS n FROM documents
+        WHERE region_code = '64.08.02' OR region_code LIKE '64.08.02.%' GROUP BY kind""")
+    assert {f["value"]: f["count"] for f in r["facets"]["kind"]} == {x["kind"]: x["n"]
+                                                                     for x in rows}
+    pub = {f["value"]: f["count"] for f in r["facets"]["publisher"]}
+    rows = await pool.fetch("""
+        SELECT publisher_id, count(*) AS n FROM records WHERE region_code LIKE '64.08.02.%'
+        GROUP BY 1""")
+    assert pub == {x["publisher_id"]: x["n"] for x in rows}
+
+
+async def test_cursor_walk_with_concurrent_inserts_has_no_duplicates_or_gaps(
+        search_app, registry_bus):
+    await _load(search_app, registry_bus)
+    c = search_app["client"]
+    before = await c.get("/v1/search", params={"q": "penduduk", "kind": "record", "limit": 100})
+    first = before.json()
+    total = first["total"]
+    # every id present when the walk begins, straight from the index
+    rows = await search_app["pool"].fetch(
+        "SELECT ref FROM documents WHERE kind = 'record' AND dataset = 'jumlah-penduduk'")
+    expected_ids = {r["ref"] for r in rows}
+    assert total == len(expected_ids)
+
+    stop = asyncio.Event()
+
+    async def keep_inserting():
+        i = 0
+        while not stop.is_set():
+            await registry_bus.records([record("jumlah-penduduk", d.code, f"20{10 + i % 10}", i)
+                                        for d in DESA[i % 7::7][:20]])
+            i += 1
+            await asyncio.sleep(0.02)
+
+    writer = asyncio.create_task(keep_inserting())
+    seen: list[str] = []
+    params = {"q": "penduduk", "kind": "record", "limit": 37}
+    try:
+        while True:
+            page = await query(c, **params)
+            assert page["total"] == total  # the walk sees the index as it was when it began
+            seen += [i["id"] for i in page["items"]]
+            if len(seen) == 3 * 37:  # mid-walk: wait until new records are searchable
+                async def grown():
+                    return (await query(c, q="penduduk", kind="record", limit=1))["total"] > total
+                await eventually(grown)
+            if not page["next_cursor"]:
+                break
+            params["cursor"] = page["next_cursor"]
+    finally:
+        stop.set()
+        await writer
+    assert len(seen) == len(set(seen)), "duplicates"
+    assert set(seen) == expected_ids, "gaps"
+    later = await query(c, q="penduduk", kind="record", limit=1)
+    assert later["total"] > total  # the inserts did land
+
+
+async def test_cursor_from_another_query_is_refused(search_app):
+    c = search_app["client"]
+    page = await query(c, q="", limit=1)
+    assert page["items"] == [] and page["next_cursor"] is None
+    resp = await c.get("/v1/search", params={"q": "a", "cursor": "bm90LWEtY3Vyc29y"})
+    assert resp.status_code == 400
+    assert resp.json()["error"]["code"] == "invalid_cursor"
+
+
+async def test_broad_query_skips_record_ranking_but_walks_cleanly_and_names_come_first(
+        search_db, search_settings, registry_bus):
+    import httpx
+
+    from services.search.app import create_app
+    from tests.helpers import served
+
+    app = create_app(search_settings.model_copy(update={"rank_limit": 10}))
+    async with served(app) as url, httpx.AsyncClient(base_url=url) as c:
+        records = await _load({"client": c}, registry_bus)
+        first = await query(c, q="sangatta utara", limit=5)
+        assert (first["items"][0]["kind"], first["items"][0]["id"]) == ("region", "64.08.04")
+        seen, params = [], {"q": "penduduk", "limit": 50}
+        while True:
+            page = await query(c, **params)
+            seen += [i["id"] for i in page["items"]]
+            if not page["next_cursor"]:
+                break
+            params["cursor"] = page["next_cursor"]
+        penduduk = {str(r.record_id) for r in records if r.dataset == "jumlah-penduduk"}
+        assert len(seen) == len(set(seen)) and penduduk <= set(seen)

@@ -1,0 +1,55 @@
+"""Query parsing, Indonesian affix variants and cursors of the search service (no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, strategies as st
+
+from services.search.models import Cursor, Filters
+from services.search.service import (affix_variants, decode_cursor, encode_cursor, parse_words,
+                                     query_hash, words_of)
+from shared.errors import BadRequest
+
+
+def test_words_are_lowercased_accent_folded_and_capped():
+    assert words_of("Penduduk  Sangatta-Utara, 2024!") == ["penduduk", "sangatta", "utara",
+                                                           "2024"]
+    assert words_of("Désa Kombéng") == ["desa", "kombeng"]
+    assert len(words_of("a " * 50)) == 12
+
+
+def test_ke_an_circumfix_is_tried_both_ways():
+    assert "penduduk" in affix_variants("kependudukan")
+    assert "kependudukan" in affix_variants("penduduk")
+    assert affix_variants("2024") == ["2024"]
+
+
+def test_typo_corrections_join_the_typed_word_as_alternatives():
+    q = parse_words("penduduk sangata utara", True, {"sangata": ["sangatta"]})
+    assert q.groups[1][0] == "sangata" and "sangatta" in q.groups[1]
+    assert q.corrected == "penduduk sangatta utara"
+    assert q.prefix == "utara"
+
+
+def test_trailing_space_turns_prefix_matching_off():
+    assert parse_words("sangatta ", True, {}).prefix is None
+    assert parse_words("sangatta", False, {}).prefix is None
+    assert parse_words("   ", True, {}).empty
+
+
+@given(st.text(max_size=80))
+def test_groups_only_hold_safe_lexemes(text):
+    q = parse_words(text, True, {})
+    for group in q.groups:
+        for word in group:
+            assert word.isalnum() and word.isascii()
+
+
+def test_cursor_round_trips_and_is_bound_to_its_query():
+    h = query_hash("sekolah", Filters(kind="record"))
+    c = Cursor(score=1.2345678901234567, doc_id="record:abc", snapshot=42, query_hash=h)
+    assert decode_cursor(encode_cursor(c), h) == c
+    with pytest.raises(BadRequest):
+        decode_cursor(encode_cursor(c), query_hash("sekolah", Filters(kind="region")))
+    with pytest.raises(BadRequest):
+        decode_cursor("!!not-base64", h)
