@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
+from services.gateway.proxy import route_service
 from services.gateway.upstream import Upstreams
 from shared.auth import Principal, hash_key
 from shared.errors import AppError, Forbidden, Unauthorized
@@ -35,17 +36,19 @@ def raw_key(headers) -> str | None:
 
 
 def is_steward_route(method: str, path: str) -> bool:
-    """Walidata and admin routes: defining datasets and settling conflicts."""
-    if path.startswith("/v1/conflicts"):
+    """Walidata and admin routes: every write to the registry (datasets, conflicts, regions and
+    aliases, publishers, keys) and any look at the key store. Publishers write only through
+    submissions; which conflicts a publisher may read is the registry's decision."""
+    if path == "/v1/keys" or path.startswith("/v1/keys/"):
         return True
-    return path.startswith("/v1/datasets") and method in ("POST", "PATCH", "PUT", "DELETE") \
-        and path.count("/") <= 3 and not path.endswith("/records")
+    return method not in READ_METHODS and route_service(path) == "registry"
 
 
 def check_access(method: str, path: str, principal: Principal | None) -> None:
     """Public reads need no key; writes need one; steward routes refuse publisher keys."""
     steward = is_steward_route(method, path)
-    if principal is None and (steward or method not in READ_METHODS):
+    keyed_read = path.startswith("/v1/conflicts")  # conflicts are shown to their parties only
+    if principal is None and (steward or keyed_read or method not in READ_METHODS):
         raise Unauthorized("Kunci API diperlukan: kirim header Authorization: Bearer <kunci>.",
                            code="missing_api_key")
     if steward and principal is not None and not principal.is_steward:

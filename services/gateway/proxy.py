@@ -35,7 +35,8 @@ def route_service(path: str) -> str | None:
     if path == "/v1/search" or path.startswith("/v1/search/"):
         return "search"
     for prefix in ("/v1/datasets", "/v1/records", "/v1/regions", "/v1/publishers",
-                   "/v1/conflicts", "/v1/aggregates", "/v1/completeness", "/v1/changes"):
+                   "/v1/conflicts", "/v1/aggregates", "/v1/completeness", "/v1/changes",
+                   "/v1/keys"):
         if path == prefix or path.startswith(prefix + "/"):
             return "registry"
     return None

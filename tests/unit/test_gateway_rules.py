@@ -53,7 +53,12 @@ def test_public_reads_need_no_key_but_writes_do():
 def test_steward_routes_refuse_publishers_and_anonymous():
     assert is_steward_route("POST", "/v1/datasets")
     assert is_steward_route("PATCH", "/v1/datasets/jumlah-penduduk")
-    assert is_steward_route("GET", "/v1/conflicts")
+    assert is_steward_route("POST", "/v1/conflicts/1/accept")
+    assert is_steward_route("POST", "/v1/regions/aliases/import")
+    assert is_steward_route("POST", "/v1/keys") and is_steward_route("GET", "/v1/keys")
+    assert is_steward_route("POST", "/v1/publishers")
+    assert not is_steward_route("GET", "/v1/conflicts")  # the registry filters by publisher
+    assert not is_steward_route("POST", "/v1/submissions")
     assert not is_steward_route("GET", "/v1/datasets/jumlah-penduduk")
     with pytest.raises(Forbidden):
         check_access("POST", "/v1/conflicts/1/accept", PUBLISHER)
