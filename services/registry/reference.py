@@ -108,4 +108,6 @@ async def load_known_renames(conn: asyncpg.Connection) -> dict:
             "alias_norm": normalize_name(row["name"]), "source": "Kemendagri 2022",
             "status": "active", "note": row["note"]}])
         result["inserted"] += len(got)
+        if got:  # a new alias changes what readers see of the region: a new region version
+            await store.bump_region_versions(conn, [row["kemendagri_code"]])
     return result

@@ -7,6 +7,7 @@ index (events in any order, late or twice) and a rebuild from the registry's sna
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Iterable, Sequence
 
 import asyncpg
@@ -282,7 +283,11 @@ async def prepare_search_session(conn: asyncpg.Connection, ms: int) -> None:
                        # the index lives in memory or on SSD: bitmap scans over the GIN
                        # matches beat reading the whole table far sooner than the default
                        # cost of a random page read makes the planner believe
-                       "set_config('random_page_cost', '1.1', true)", str(int(ms)))
+                       "set_config('random_page_cost', '1.1', true), "
+                       # many clients share few cores: parallel workers only add overhead;
+                       # the facet hash tables and the matches' tuplestore stay in memory
+                       "set_config('max_parallel_workers_per_gather', '0', true), "
+                       "set_config('work_mem', '32MB', true)", str(int(ms)))
 
 
 async def corrections(conn: asyncpg.Connection, words: Sequence[str], threshold: float
@@ -342,6 +347,15 @@ def _filters_sql(f: Filters, args: list) -> list[str]:
 async def search(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, *, limit: int,
                  cursor: Cursor | None, facet_values_max: int, rank_limit: int = 5000,
                  with_facets: bool = True) -> SearchPage:
+    """One statement: the exact total and facets in one pass over the matches, and the page.
+
+    Records match by the tsvector alone (a GIN bitmap, never re-checked row by row); the few
+    region and dataset documents also by trigram name, through their own partial index. The
+    matches are never stored: they are counted per distinct facet combination as they are
+    read (a few thousand combinations at most), and the six facets and the total add those
+    up. The page is found apart: ranked (up to `rank_limit` matches) by a second, small
+    bitmap scan, unranked by walking the records in doc_id order until the page is full.
+    """
     args: list[Any] = []
 
     def arg(value) -> str:
@@ -352,45 +366,74 @@ async def search(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, *, limit:
     # the walk's snapshot, as a plain number so the planner sees it hides nothing (yet)
     snapshot = cursor.snapshot if cursor else await conn.fetchval(
         "SELECT coalesce(max(created_seq), 0) FROM documents")
-    snap = arg(snapshot)
+    common = " AND ".join([f"d.created_seq <= {arg(snapshot)}", *conds])
+    facet_cols = "d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code, d.period"
+    record_score = "1::float8"
     if q.empty:
-        tsq_cte, score, match = "SELECT NULL::tsquery AS tsq", "0::float8", "true"
+        tsq_cte = "SELECT NULL::tsquery AS tsq"
+        records = f"d.kind = 'record' AND {common}"
+        others = f"SELECT d.doc_id, {facet_cols}, d.kecamatan_name, 0::float8 AS score " \
+                 f"FROM documents d WHERE d.kind <> 'record' AND {common}"
+        ranked_sql, rank = "false", "0"
+        record_score = "0::float8"
     else:
         # inlined (not only read from the CTE) so the planner folds it and estimates matches
         tsq = f"({_tsquery_sql(q, args)})"
         tsq_cte = f"SELECT {tsq} AS tsq"
         text, fixed = arg(q.text), arg(q.corrected)
+        rank = f"ts_rank_cd('{{0.02, 0.05, 0.4, 1.0}}', d.tsv, {tsq}, 32)"
         # matching every word beats a near name; an exact region/dataset name beats all;
-        # a kecamatan goes before the desa of the same name
-        score = f"""(CASE WHEN d.tsv @@ {tsq}
-                         THEN 1 + {{rank}} ELSE 0 END
+        # a kecamatan goes before the desa of the same name (few documents: always ranked)
+        records = f"d.tsv @@ {tsq} AND d.kind = 'record' AND {common}"
+        others = f"""SELECT d.doc_id, {facet_cols}, d.kecamatan_name,
+                    (CASE WHEN d.tsv @@ {tsq} THEN 1 + {rank} ELSE 0 END
                     + CASE WHEN d.kind = 'region' THEN 0.1 * greatest(0, 4 - cardinality(
                            string_to_array(d.region_code, '.'))) ELSE 0 END
-                    + CASE WHEN d.kind <> 'record' THEN
-                        greatest(similarity(d.name, {text}), similarity(d.name, {fixed}))
-                        + CASE WHEN lower(d.name) IN ({text}, {fixed})
-                                 OR EXISTS (SELECT 1 FROM unnest(d.aliases) a
-                                            WHERE lower(a) IN ({text}, {fixed}))
-                               THEN 5 ELSE 0 END
-                      ELSE 0 END)::float8"""
-        match = (f"(d.tsv @@ {tsq} OR (d.kind <> 'record' AND "
-                 f"(d.name % {text} OR d.name % {fixed})))")
-    where = " AND ".join([match, f"d.created_seq <= {snap}", *conds])
-    # ts_rank_cd costs more than finding the matches: when very many match (one common word),
-    # records are not ranked among themselves (regions and datasets still are). Decided on
-    # the first page and kept by the cursor, so the order stays the same along a walk.
-    ranked = cursor.ranked if cursor else q.empty or await conn.fetchval(
-        f"SELECT count(*) <= {int(rank_limit)} FROM (SELECT 1 FROM documents d "
-        f"WHERE {where} LIMIT {int(rank_limit) + 1}) x", *args)
-    if not q.empty:
-        score = score.replace("{rank}", f"ts_rank_cd('{{0.02, 0.05, 0.4, 1.0}}', d.tsv, {tsq}, 32)"
-                              if ranked else "0")
+                    + greatest(similarity(d.name, {text}), similarity(d.name, {fixed}))
+                    + CASE WHEN lower(d.name) IN ({text}, {fixed})
+                             OR EXISTS (SELECT 1 FROM unnest(d.aliases) a
+                                        WHERE lower(a) IN ({text}, {fixed}))
+                           THEN 5 ELSE 0 END)::float8 AS score
+                FROM documents d
+                WHERE d.kind <> 'record'
+                  AND (d.tsv @@ {tsq} OR d.name % {text} OR d.name % {fixed}) AND {common}"""
+        # ts_rank_cd costs more than finding the matches: when very many match (one common
+        # word), records are not ranked among themselves (regions and datasets still are).
+        # Decided on the first page (in this same statement) and kept by the cursor, so the
+        # order stays the same along a walk.
+        ranked_sql = (("true" if cursor.ranked else "false") if cursor else
+                      f"(SELECT total <= {int(rank_limit)} FROM stats)")
+    # Two plans for the same answer, chosen by the planner's estimate of the matches: few are
+    # kept and read again (one index scan); many are only counted, never stored.
+    few = await estimated_rows(conn, f"SELECT 1 FROM documents d WHERE {records}", args) \
+        <= STREAM_ABOVE
     keyset = "true"
+    unranked_after = "true"  # the same keyset for unranked records, as an index range
     if cursor is not None:
         s, i = arg(cursor.score), arg(cursor.doc_id)
-        keyset = f"(m.score < {s} OR (m.score = {s} AND m.doc_id > {i}))"
+        keyset = f"(x.score < {s} OR (x.score = {s} AND x.doc_id > {i}))"
+        unranked_after = (f"d.doc_id > {i}" if cursor.score == (0.0 if q.empty else 1.0)
+                          else "true" if cursor.score > (0.0 if q.empty else 1.0) else "false")
     lim = arg(limit)
     nfacet = arg(facet_values_max)
+    if few:  # the matches are kept (ctid and facets), read again for the page
+        hits = (f"hits AS MATERIALIZED (SELECT d.ctid AS row_ref, d.doc_id, {facet_cols}, "
+                f"d.kecamatan_name FROM documents d WHERE {records}),")
+        record_rows = "SELECT kind, dataset, topic, publisher, kecamatan_code, period, " \
+                      "kecamatan_name FROM hits"
+        ranked_rows = (f"SELECT h.doc_id, (1 + {rank})::float8 AS score FROM hits h "
+                       f"JOIN documents d ON d.ctid = h.row_ref WHERE {ranked_sql}")
+        unranked_rows = (f"SELECT d.doc_id, {record_score} AS score FROM hits d "
+                         f"WHERE NOT {ranked_sql} AND {unranked_after} "
+                         f"ORDER BY d.doc_id LIMIT {lim}")
+    else:  # the matches are only counted; the page scans again
+        hits = ""
+        record_rows = f"SELECT {facet_cols}, d.kecamatan_name FROM documents d WHERE {records}"
+        ranked_rows = (f"SELECT d.doc_id, (1 + {rank})::float8 AS score FROM documents d "
+                       f"WHERE {ranked_sql} AND {records}")
+        unranked_rows = (f"SELECT d.doc_id, {record_score} AS score FROM documents d "
+                         f"WHERE NOT {ranked_sql} AND {records} AND {unranked_after} "
+                         f"ORDER BY d.doc_id LIMIT {lim}")
     facets_sql = "NULL::json" if not with_facets else f"""(SELECT json_agg(t) FROM (
             SELECT facet, value, n AS count, label FROM (
                 SELECT facet, value, n, label,
@@ -404,23 +447,34 @@ async def search(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, *, limit:
                              coalesce(kind, dataset, topic, kecamatan_code, period,
                                       publisher) AS value,
                              CASE WHEN GROUPING(kecamatan_code) = 0
-                                  THEN max(kecamatan_name) END AS label, count(*) AS n
-                      FROM matched
+                                  THEN max(kecamatan_name) END AS label, sum(n)::int8 AS n
+                      FROM combos
                       GROUP BY GROUPING SETS ((kind), (dataset), (topic), (kecamatan_code),
                                               (period), (publisher))) g
                 WHERE value IS NOT NULL) r
             WHERE rank <= {nfacet}) t)"""
     row = await conn.fetchrow(f"""
         WITH q AS ({tsq_cte}),
-             matched AS MATERIALIZED (
-                SELECT d.doc_id, d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code,
-                       d.kecamatan_name, d.period, {score} AS score
-                FROM documents d
-                WHERE {where}),
+             others AS MATERIALIZED ({others}), {hits}
+             combos AS MATERIALIZED (
+                SELECT kind, dataset, topic, publisher, kecamatan_code, period,
+                       max(kecamatan_name) AS kecamatan_name, count(*) AS n
+                FROM ({record_rows}
+                      UNION ALL
+                      SELECT kind, dataset, topic, publisher, kecamatan_code, period,
+                             kecamatan_name FROM others) m
+                GROUP BY kind, dataset, topic, publisher, kecamatan_code, period),
+             stats AS MATERIALIZED (SELECT coalesce(sum(n), 0)::int8 AS total FROM combos),
              page AS (
-                SELECT m.doc_id, m.score FROM matched m WHERE {keyset}
-                ORDER BY m.score DESC, m.doc_id LIMIT {lim})
-        SELECT (SELECT count(*) FROM matched) AS total,
+                SELECT x.doc_id, x.score FROM (
+                    ({ranked_rows})
+                    UNION ALL
+                    ({unranked_rows})
+                    UNION ALL
+                    SELECT doc_id, score FROM others) x
+                WHERE {keyset}
+                ORDER BY x.score DESC, x.doc_id LIMIT {lim})
+        SELECT (SELECT total FROM stats) AS total, {ranked_sql} AS ranked,
                (SELECT json_agg(json_build_object(
                     'kind', d.kind, 'id', d.ref, 'title', d.title, 'score', p.score,
                     'dataset', d.dataset, 'region_code', d.region_code,
@@ -441,7 +495,16 @@ async def search(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, *, limit:
         facets.setdefault(fv["facet"], []).append(
             {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
     return SearchPage(items=_json(row["items"]) or [], total=row["total"], facets=facets,
-                      snapshot=snapshot, ranked=ranked)
+                      snapshot=snapshot, ranked=q.empty or row["ranked"])
+
+
+STREAM_ABOVE = 20_000  # estimated record matches above which they are counted, not kept
+
+
+async def estimated_rows(conn: asyncpg.Connection, sql: str, args: Sequence) -> float:
+    used = max(map(int, re.findall(r"\$(\d+)", sql)), default=0)  # $1..$used, in order
+    plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args[:used])
+    return float(_json(plan)[0]["Plan"]["Plan Rows"])
 
 
 def _json(value):

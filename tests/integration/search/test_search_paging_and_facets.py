@@ -138,3 +138,38 @@ async def test_broad_query_skips_record_ranking_but_walks_cleanly_and_names_come
             params["cursor"] = page["next_cursor"]
         penduduk = {str(r.record_id) for r in records if r.dataset == "jumlah-penduduk"}
         assert len(seen) == len(set(seen)) and penduduk <= set(seen)
+
+
+async def test_counting_plan_and_keeping_plan_give_the_same_answers(
+        search_app, registry_bus, monkeypatch):
+    """The store picks one of two plans by the planner's estimate of the matches (keep them,
+    or only count them and scan again for the page); every answer, along whole cursor walks,
+    ranked or not, is the same with either."""
+    from services.search import service, store
+    from services.search.models import Filters
+
+    await _load(search_app, registry_bus)
+    pool = search_app["pool"]
+
+    async def walk(q: str, f: Filters, rank_limit: int) -> list:
+        pages, cursor = [], None
+        while True:
+            r = await service.search(pool, q, f, limit=40, cursor=cursor, prefix=True,
+                                     typo_similarity=0.45, facet_values_max=50,
+                                     statement_timeout_ms=5000, rank_limit=rank_limit)
+            pages.append(r.model_dump())
+            cursor = r.next_cursor
+            if not cursor:
+                return pages
+
+    cases = [("penduduk", Filters()), ("sangata utara", Filters()), ("", Filters()),
+             ("sekolah", Filters(kind="record", period_from="2024")),
+             ("jumlah", Filters(region="64.08.04"))]
+    for q, f in cases:
+        for rank_limit in (10, 5000):
+            monkeypatch.setattr(store, "STREAM_ABOVE", 10**9)
+            kept = await walk(q, f, rank_limit)
+            monkeypatch.setattr(store, "STREAM_ABOVE", -1)
+            counted = await walk(q, f, rank_limit)
+            assert counted == kept, (q, f, rank_limit)
+            assert sum(len(p["items"]) for p in kept) == kept[0]["total"]
