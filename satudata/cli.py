@@ -9,11 +9,12 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 import typer
 
 from satudata import platform
+from satudata.push import push
+from satudata.reindex import reindex
 
 app = typer.Typer(help="Satu Data: one source of truth for Kabupaten Kutai Timur's public data.",
                   no_args_is_help=True, add_completion=False)
@@ -104,21 +105,8 @@ def seed_cmd(
         infra.stop()
 
 
-def _mount_optional() -> None:
-    """Commands that live next to the service they serve."""
-    try:
-        from satudata.push import push
-        app.command()(push)
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    try:
-        from satudata.reindex import reindex
-        app.command()(reindex)
-    except ImportError:  # pragma: no cover
-        pass
-
-
-_mount_optional()
+app.command()(push)
+app.command()(reindex)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

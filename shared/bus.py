@@ -21,7 +21,7 @@ from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 from pydantic import ValidationError
 
-from shared.contracts import STREAM_SUBJECTS, DeadLetterV1, Envelope, Event
+from shared.contracts import STREAM_SUBJECTS, DeadLetterV1, Envelope
 from shared.logging import request_id_var
 
 log = logging.getLogger("satudata.bus")
@@ -178,6 +178,3 @@ async def _dead_letter(js, ns: Namespace, msg, durable: str, reason: str) -> Non
     await publish(js, ns, Envelope.wrap(event))
     await msg.term()
 
-
-def envelope_for(event: Event) -> Envelope:
-    return Envelope.wrap(event, request_id=request_id_var.get())

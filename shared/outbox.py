@@ -36,14 +36,6 @@ async def add(conn: asyncpg.Connection, schema: str, event: Event, *,
     return envelope
 
 
-async def add_many(conn: asyncpg.Connection, schema: str, envelopes: list[Envelope]) -> None:
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3::text::jsonb)",
-        [(e.event_id, e.type, e.model_dump_json()) for e in envelopes],
-    )
-    await conn.execute(f"NOTIFY {channel(schema)}")
-
-
 async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace,
                           limit: int = 200) -> int:
     """Publish up to ``limit`` unsent rows; returns how many were sent."""

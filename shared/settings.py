@@ -8,7 +8,7 @@ elsewhere. No module-level instances: tests build several apps in one process.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,7 +37,3 @@ class ServiceSettings(BaseSettings):
                 field.validation_alias = _aliases(prefix, name.upper())
         cls.model_rebuild(force=True)
 
-
-def env_field(default, description: str):
-    """A settings field whose description lands in the README's configuration table."""
-    return Field(default, description=description)

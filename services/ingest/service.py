@@ -8,7 +8,6 @@ which also writes one outbox event per chunk before it commits.
 from __future__ import annotations
 
 import asyncio
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,7 @@ from shared.auth import Principal
 from shared.contracts import ImportCounts, SubmissionChunkProcessedV1
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from shared.logging import request_id_var
+from shared.pagination import decode_cursor, encode_cursor
 
 
 @dataclass
@@ -184,28 +184,23 @@ async def get_submission(pool: asyncpg.Pool, principal: Principal, submission_id
     return {**dict(row), "counts": counts, "rejected_rows": rejected}
 
 
-def _encode_cursor(created_at: datetime, submission_id) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{submission_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def _after(parts: tuple) -> tuple[datetime, uuid.UUID]:
     try:
-        created, _, sid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), uuid.UUID(sid)
-    except Exception as exc:  # noqa: BLE001 - any garbled cursor is the caller's error
-        raise BadRequest("Cursor tidak valid.", code="invalid_cursor") from exc
+        return datetime.fromisoformat(parts[0]), uuid.UUID(parts[1])
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("Kursor halaman tidak valid.", code="invalid_cursor") from exc
 
 
 async def list_submissions(pool: asyncpg.Pool, principal: Principal, limit: int,
                            cursor: str | None) -> dict[str, Any]:
-    after = _decode_cursor(cursor) if cursor else None
+    after = _after(decode_cursor(cursor, 2)) if cursor else None
     async with pool.acquire() as conn:
         rows = await store.list_submissions(conn, principal.publisher_id, limit + 1, after)
     items = [{**dict(r), "status_url": status_url(r["id"])} for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = _encode_cursor(last["created_at"], last["id"])
+        next_cursor = encode_cursor(last["created_at"].isoformat(), last["id"])
     return {"items": items, "next_cursor": next_cursor}
 
 

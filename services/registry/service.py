@@ -17,7 +17,8 @@ from shared.contracts import (
     DatasetsChangedV1, DatasetV1, ImportCounts, RecordsChangedV1, RecordV1, RegionsChangedV1,
     RegionV1, RejectedRow, SubmissionChunkProcessedV1, SubmissionChunkV1,
 )
-from shared.errors import Conflict, NotFound, Unauthorized
+from shared.errors import BadRequest, Conflict, NotFound, Unauthorized
+from shared.pagination import decode_cursor, encode_cursor
 
 SCHEMA = "registry"
 EVENT_RECORDS_MAX = 500  # records per RecordsChangedV1, keeps messages far below 1 MB
@@ -223,10 +224,12 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
             change = "update"  # the authority, or a publisher correcting its own value
         else:
             change = "conflict"
-        if change in ("create", "update"):
+        if change == "create":
             to_apply.append(row["idx"])
-            setattr(outcome.counts, "created" if change == "create" else "updated",
-                    getattr(outcome.counts, "created" if change == "create" else "updated") + 1)
+            outcome.counts.created += 1
+        elif change == "update":
+            to_apply.append(row["idx"])
+            outcome.counts.updated += 1
         elif change == "conflict":
             to_conflict.append(row["idx"])
             outcome.counts.conflicts += 1
@@ -288,35 +291,12 @@ def record_public(row: dict) -> dict:
             "created_at": row["created_at"], "updated_at": row["updated_at"]}
 
 
-def encode_cursor(*parts: str) -> str:
-    import base64
-    import json
-
-    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, size: int) -> tuple:
-    import base64
-    import json
-
-    from shared.errors import BadRequest
-
-    try:
-        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        assert isinstance(parts, list) and len(parts) == size
-        return tuple(parts)
-    except Exception as exc:  # noqa: BLE001 - any garbage is the same client error
-        raise BadRequest("Kursor halaman tidak valid.", code="invalid_cursor") from exc
-
-
 async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | None,
                        period_from: str | None, period_to: str | None, dims: dict[str, str],
                        cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
     dataset = await get_dataset(conn, slug)
     unknown = set(dims) - {d["name"] for d in dataset["schema"].get("dimensions", [])}
     if unknown:
-        from shared.errors import BadRequest
-
         raise BadRequest(f"Filter tidak dikenal: {', '.join(sorted(unknown))}.",
                          code="unknown_filter")
     after = decode_cursor(cursor, 3) if cursor else None

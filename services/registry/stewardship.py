@@ -12,6 +12,7 @@ import asyncpg
 
 from services.registry import reference, service, store
 from services.registry.validation import normalize_code, normalize_name
+from shared.pagination import decode_cursor, encode_cursor
 from shared.auth import Principal
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 
@@ -228,7 +229,7 @@ async def list_conflicts(conn: asyncpg.Connection, principal: Principal, *,
     dataset_id = (await service.get_dataset(conn, dataset))["id"] if dataset else None
     after = None
     if cursor:
-        created_at, conflict_id = service.decode_cursor(cursor, 2)
+        created_at, conflict_id = decode_cursor(cursor, 2)
         try:
             after = (datetime.fromisoformat(created_at), uuid.UUID(conflict_id))
         except (TypeError, ValueError) as exc:
@@ -239,7 +240,7 @@ async def list_conflicts(conn: asyncpg.Connection, principal: Principal, *,
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = service.encode_cursor(rows[-1]["created_at"].isoformat(),
+        next_cursor = encode_cursor(rows[-1]["created_at"].isoformat(),
                                             str(rows[-1]["id"]))
     return [conflict_public(r) for r in rows], next_cursor
 

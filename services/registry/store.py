@@ -28,7 +28,7 @@ async def load_active_aliases(conn: asyncpg.Connection) -> list[tuple[str, str, 
 
 async def upsert_regions(conn: asyncpg.Connection, rows: list[dict]) -> int:
     """Insert or update regions (code, name, level, parent_code, path, valid_from)."""
-    result = await conn.executemany(
+    await conn.executemany(
         """INSERT INTO regions (code, name, level, parent_code, path, valid_from)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
@@ -39,7 +39,7 @@ async def upsert_regions(conn: asyncpg.Connection, rows: list[dict]) -> int:
         [(r["code"], r["name"], r["level"], r["parent_code"], r["path"], r.get("valid_from"))
          for r in rows],
     )
-    return len(rows) if result is None else len(rows)
+    return len(rows)
 
 
 async def add_aliases(conn: asyncpg.Connection, rows: list[dict]) -> list[dict]:
@@ -67,15 +67,6 @@ async def list_aliases(conn: asyncpg.Connection, *, region_code: str | None = No
            WHERE ($1::text IS NULL OR region_code = $1) AND ($2::text IS NULL OR status = $2)
            ORDER BY region_code, kind, alias""", region_code, status)
     return [dict(r) for r in rows]
-
-
-async def set_alias_status(conn: asyncpg.Connection, alias_id: int, status: str,
-                           note: str | None) -> dict | None:
-    row = await conn.fetchrow(
-        """UPDATE region_aliases SET status = $2, note = coalesce($3, note) WHERE id = $1
-           RETURNING id, region_code, kind, alias, source, status, note, created_at""",
-        alias_id, status, note)
-    return dict(row) if row else None
 
 
 async def retire_region(conn: asyncpg.Connection, code: str, successor: str,
@@ -365,11 +356,6 @@ async def record_history(conn: asyncpg.Connection, record_id: uuid.UUID) -> list
     rows = await conn.fetch(
         "SELECT version, vals, status, publisher_id, submission_id, conflict_id, recorded_at "
         "FROM record_versions WHERE record_id = $1 ORDER BY version", record_id)
-    return [dict(r) for r in rows]
-
-
-async def records_by_ids(conn: asyncpg.Connection, ids: list[uuid.UUID]) -> list[dict]:
-    rows = await conn.fetch(f"{RECORD_SELECT} WHERE r.id = ANY($1::uuid[])", ids)
     return [dict(r) for r in rows]
 
 
