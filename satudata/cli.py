@@ -13,8 +13,10 @@ import time
 import typer
 
 from satudata import platform
+from satudata.backup import backup, restore
 from satudata.push import push
 from satudata.reindex import reindex
+from satudata.status import status, write_service_urls
 
 app = typer.Typer(help="Satu Data: one source of truth for Kabupaten Kutai Timur's public data.",
                   no_args_is_help=True, add_completion=False)
@@ -28,10 +30,16 @@ def _say(text: str) -> None:
 def up(
     seed: bool = typer.Option(True, help="seed reference data, demo dataset and dev keys"),
     public: bool = typer.Option(False, help="let the gateway listen on all interfaces"),
+    replicas: str = typer.Option("", help="extra replicas, e.g. search=2,registry=2 (they "
+                                 "share their consumers; the gateway uses them in turn)"),
 ) -> None:
     """Run the whole platform in the foreground: PostgreSQL and NATS (embedded unless
     DATABASE_URL / NATS_URL are set), migrations, seed data, and the four services with one
     combined log. Ctrl-C stops everything; running it again reuses the data in .satudata/."""
+    try:
+        wanted = platform.parse_replicas(replicas)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--replicas") from exc
     state = platform.home()
     state.mkdir(parents=True, exist_ok=True)
     infra = platform.ensure_infra(state)
@@ -44,6 +52,7 @@ def up(
         _say(f"seeded {summary['regions']} regions, {summary['aliases']} new aliases")
     ports = platform.pick_ports(default=True)
     env = platform.service_env(infra, ports)
+    write_service_urls(platform.add_replicas(ports, env, wanted))
     host = "0.0.0.0" if public else os.environ.get("GATEWAY_HOST", "127.0.0.1")
     procs = platform.Processes(env, ports, gateway_host=host,
                                log_dir=None)
@@ -107,6 +116,9 @@ def seed_cmd(
 
 app.command()(push)
 app.command()(reindex)
+app.command()(status)
+app.command()(backup)
+app.command()(restore)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

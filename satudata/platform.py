@@ -118,6 +118,41 @@ def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
     return env
 
 
+REPLICABLE = ("registry", "ingest", "search")  # the gateway is one port: scale it behind a LB
+
+
+def service_of(name: str) -> str:
+    """``search#2`` (a second replica) runs the ``search`` service."""
+    return name.split("#", 1)[0]
+
+
+def parse_replicas(spec: str) -> dict[str, int]:
+    """``search=2,registry=2`` -> {"search": 2, "registry": 2}; ValueError says what is wrong."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, count = part.partition("=")
+        if name not in REPLICABLE:
+            raise ValueError(f"{name!r}: replicas are for {', '.join(REPLICABLE)}")
+        if not count.isdigit() or not 1 <= int(count) <= 16:
+            raise ValueError(f"{part!r}: a count from 1 to 16")
+        out[name] = int(count)
+    return out
+
+
+def add_replicas(ports: dict[str, int], env: dict[str, str], replicas: dict[str, int]
+                 ) -> dict[str, list[str]]:
+    """Give each extra replica a free port and tell the gateway every replica's URL (the
+    replicas of a service share its durable consumer and outbox relay by themselves)."""
+    for name, count in replicas.items():
+        for i in range(2, count + 1):
+            ports[f"{name}#{i}"] = free_port()
+    urls = {name: [f"http://127.0.0.1:{port}" for key, port in ports.items()
+                   if service_of(key) == name] for name in SERVICES}
+    for name in REPLICABLE:
+        env[f"GATEWAY_{name.upper()}_URL"] = ",".join(urls[name])
+    return urls
+
+
 def service_command(name: str, port: int, host: str = "127.0.0.1") -> list[str]:
     return [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
             "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning"]
@@ -136,10 +171,11 @@ class Processes:
         self._lock = threading.Lock()
 
     def start(self, name: str) -> subprocess.Popen:
-        host = self.gateway_host if name == "gateway" else \
-            self.env.get(f"{name.upper()}_HOST", "127.0.0.1")
+        service = service_of(name)
+        host = self.gateway_host if service == "gateway" else \
+            self.env.get(f"{service.upper()}_HOST", "127.0.0.1")
         proc = subprocess.Popen(
-            service_command(name, self.ports[name], host), env=self.env, cwd=ROOT,
+            service_command(service, self.ports[name], host), env=self.env, cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         threading.Thread(target=self._pump, args=(name, proc), daemon=True).start()
@@ -148,7 +184,7 @@ class Processes:
     def _pump(self, name: str, proc: subprocess.Popen) -> None:
         log = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
         tty = sys.stdout.isatty()
-        color, reset = (COLORS.get(name, ""), "\033[0m") if tty else ("", "")
+        color, reset = (COLORS.get(service_of(name), ""), "\033[0m") if tty else ("", "")
         for line in iter(proc.stdout.readline, b""):
             if log:
                 log.write(line)
@@ -162,12 +198,12 @@ class Processes:
             log.close()
 
     def start_all(self) -> None:
-        for name in SERVICES:
+        for name in self.ports:  # SERVICES' order, then any extra replicas
             self.start(name)
 
-    def wait_ready(self, timeout: float = 60.0, names=SERVICES) -> None:
+    def wait_ready(self, timeout: float = 60.0, names=None) -> None:
         deadline = time.monotonic() + timeout
-        for name in names:
+        for name in names or list(self.ports):
             url = f"http://127.0.0.1:{self.ports[name]}/healthz"
             while True:
                 proc = self.procs.get(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -55,12 +56,17 @@ async def connect(url: str, name: str) -> NATS:
     )
 
 
-async def ensure_streams(js: JetStreamContext, ns: Namespace) -> None:
+async def ensure_streams(js: JetStreamContext, ns: Namespace,
+                         replicas: int | None = None) -> None:
+    """Create or update every stream. ``replicas`` (default ``NATS_STREAM_REPLICAS``, 1) is
+    how many servers of a JetStream cluster keep each stream: 3 survives losing one node."""
+    if replicas is None:
+        replicas = int(os.environ.get("NATS_STREAM_REPLICAS", "1"))
     for name, subjects in STREAM_SUBJECTS.items():
         config = StreamConfig(
             name=ns.stream(name), subjects=[ns.subject(s) for s in subjects],
             storage=StorageType.FILE, duplicate_window=DUPLICATE_WINDOW_S,
-            max_age=14 * 24 * 3600.0,
+            max_age=14 * 24 * 3600.0, num_replicas=replicas,
         )
         try:
             await js.add_stream(config)

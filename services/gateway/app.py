@@ -25,6 +25,7 @@ from services.gateway.service import Gateway
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import PassThrough
 from shared.logging import RequestIdMiddleware
+from shared.metrics import Metrics, install_metrics
 from shared.web import build_app
 
 
@@ -76,4 +77,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # and 429 answers carry X-Request-ID and every log line of a request has its id.
     rid = [m for m in app.user_middleware if m.cls is RequestIdMiddleware]
     app.user_middleware[:] = rid + [m for m in app.user_middleware if m not in rid]
+    install_metrics(app, Metrics("gateway", backend=False))  # its own, never a service's (see shared/metrics)
     return app

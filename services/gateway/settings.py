@@ -14,9 +14,9 @@ class GatewaySettings(ServiceSettings):
 
     host: str = Field("127.0.0.1", description="address the gateway listens on")
     port: int = Field(8000, description="port the gateway listens on (the only public port)")
-    registry_url: str = Field("http://127.0.0.1:8001", description="registry base URL")
-    ingest_url: str = Field("http://127.0.0.1:8002", description="ingest base URL")
-    search_url: str = Field("http://127.0.0.1:8003", description="search base URL")
+    registry_url: str = Field("http://127.0.0.1:8001", description="registry base URL; comma-separated for replicas")
+    ingest_url: str = Field("http://127.0.0.1:8002", description="ingest base URL; comma-separated for replicas")
+    search_url: str = Field("http://127.0.0.1:8003", description="search base URL; comma-separated for replicas")
     public_url: str = Field("", description="base URL clients see (CKAN resource links); "
                                             "empty = taken from each request")
     connect_timeout: float = Field(2.0, description="seconds to connect to an upstream")

@@ -69,10 +69,15 @@ class Upstreams:
         timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
         urls = {"registry": settings.registry_url, "ingest": settings.ingest_url,
                 "search": settings.search_url}
-        pools = {name: [httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout,
-                                          headers={"Accept-Encoding": "identity"})
-                        for _ in range(shards)]
-                 for name, url in urls.items()}
+        # a comma-separated URL list names replicas (`satudata up --replicas`): the shards
+        # are spread over them, so turns (and a retried GET) go round the replicas
+        pools = {}
+        for name, url in urls.items():
+            replicas = [u.strip() for u in url.split(",") if u.strip()]
+            pools[name] = [httpx.AsyncClient(base_url=replicas[i % len(replicas)],
+                                             limits=limits, timeout=timeout,
+                                             headers={"Accept-Encoding": "identity"})
+                           for i in range(max(shards, len(replicas)))]
         return cls(settings, pools)
 
     def __post_init__(self) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.ingest import api, ckan_api, consumers
+from services.ingest.metrics import SubmissionGauges
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
+from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
 from shared.web import build_app
 
@@ -29,4 +31,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                     lifespan=lifespan)
     app.include_router(api.router)
     app.include_router(ckan_api.router)
+    metrics = Metrics("ingest", consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)])
+    SubmissionGauges(metrics, settings.stalled_after)
+    install_metrics(app, metrics)
     return app

@@ -150,3 +150,12 @@ async def record_chunk_result(conn: asyncpg.Connection,
 
 def as_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
     return dict(record) if record is not None else None
+
+
+async def unfinished_ages(conn: asyncpg.Connection, limit: int = 100_000) -> list[float]:
+    """Seconds since each unfinished submission last moved (its last chunk summary, or its
+    creation): what /metrics uses to count stalled submissions."""
+    rows = await conn.fetch(
+        """SELECT extract(epoch FROM now() - updated_at)::float8 AS age FROM submissions
+           WHERE status IN ('received', 'processing') ORDER BY updated_at LIMIT $1""", limit)
+    return [r["age"] for r in rows]

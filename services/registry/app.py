@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.registry import api, api_steward, consumers
 from services.registry.settings import RegistrySettings
+from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
 from shared.web import build_app
 
@@ -26,4 +27,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(api_steward.router)  # before api.router: /regions/aliases
     app.include_router(api.router)
     app.include_router(api.internal)
+    install_metrics(app, Metrics("registry",
+                                 consumers=[ConsumerRef("INGEST", consumers.DURABLE)]))
     return app

@@ -1,12 +1,10 @@
-"""GET /v1/search (public, proxied by the gateway) and GET /metrics."""
+"""GET /v1/search (public, proxied by the gateway); /metrics comes from shared.metrics."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.search import service
 from services.search.models import Filters, Kind, SearchResults
@@ -44,9 +42,3 @@ async def search(
         pool, q, filters, limit=limit, cursor=cursor, prefix=prefix,
         typo_similarity=settings.typo_similarity, facet_values_max=settings.facet_values_max,
         statement_timeout_ms=settings.statement_timeout_ms, rank_limit=settings.rank_limit)
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry),
-                    media_type=CONTENT_TYPE_LATEST)

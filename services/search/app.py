@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.search import api, consumers
 from services.search.settings import SearchSettings
+from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
 from shared.web import build_app
 
@@ -28,4 +29,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
                     lifespan=lifespan)
     app.state.metrics = metrics
     app.include_router(api.router)
+    # index freshness (search_freshness_seconds, search_index_lag_seconds) on the same page
+    install_metrics(app, Metrics("search", registry=metrics.registry, outbox=False,
+                                 consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)]))
     return app

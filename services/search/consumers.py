@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from services.search import service
 from shared.bus import run_consumer
@@ -25,6 +25,12 @@ class IndexMetrics:
             "search_freshness_seconds",
             "From a registry event (envelope occurred_at) until it is searchable (committed)",
             ["kind"], buckets=FRESHNESS_BUCKETS, registry=self.registry)
+        self.lag = Gauge("search_index_lag_seconds",
+                         "Freshness of the last indexed event: occurred_at until committed",
+                         registry=self.registry)
+        self.last_indexed = Gauge("search_last_indexed_timestamp_seconds",
+                                  "Unix time this process last indexed an event",
+                                  registry=self.registry)
         self.events = Counter("search_events_indexed", "Registry events indexed by this process",
                               ["kind"], registry=self.registry)
 
@@ -38,8 +44,11 @@ class Indexer:
 
     async def handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         kind = await service.apply_envelope(conn, envelope)
-        self.metrics.freshness.labels(kind).observe(service.event_lag_seconds(envelope))
+        lag = service.event_lag_seconds(envelope)
+        self.metrics.freshness.labels(kind).observe(lag)
         self.metrics.events.labels(kind).inc()
+        self.metrics.lag.set(lag)
+        self.metrics.last_indexed.set_to_current_time()
 
 
 def indexer_task(indexer: Indexer, batch: int):

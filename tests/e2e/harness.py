@@ -69,8 +69,10 @@ async def _drop_database(url: str) -> None:
 
 
 async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bool = False,
-                         extra_env: dict[str, str] | None = None) -> RunningPlatform:
-    database_url = await _create_database(pg_server_url)
+                         extra_env: dict[str, str] | None = None,
+                         database_url: str | None = None) -> RunningPlatform:
+    """``database_url``: run on this existing database (e.g. a restored backup)."""
+    database_url = database_url or await _create_database(pg_server_url)
     log_dir = Path(tempfile.mkdtemp(prefix="satudata-e2e-logs-"))
     await asyncio.to_thread(sd.migrate_all, database_url)
     summary = await asyncio.to_thread(sd.seed_all, database_url, log_dir / "dev-keys.env",

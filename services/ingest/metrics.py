@@ -1,0 +1,42 @@
+"""Ingest's own gauges on /metrics: unfinished and stalled submissions.
+
+A submission is *stalled* when it is unfinished (``received`` or ``processing``) and nothing
+has moved for ``INGEST_STALLED_AFTER`` seconds (120 by default): no chunk summary came back
+since its last one, or since it was accepted. Ages are read from PostgreSQL at each scrape;
+while PostgreSQL is away nothing can move (every step of a submission is a write there), so
+the ages last read keep growing by the clock of this process and a submission still turns
+stalled: exactly when an operator needs to see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from services.ingest import store
+from shared.metrics import Metrics
+
+
+class SubmissionGauges:
+    def __init__(self, metrics: Metrics, stalled_after: float) -> None:
+        self.stalled_after = stalled_after
+        self.unfinished = metrics.gauge("satudata_submissions_unfinished",
+                                        "Submissions received or processing")
+        self.stalled = metrics.gauge(
+            "satudata_submissions_stalled",
+            f"Unfinished submissions with no progress for {stalled_after:g}s")
+        self._ages: list[float] = []
+        self._read_at = time.monotonic()
+        metrics.gauge_source(self.collect)
+
+    async def collect(self, runtime) -> None:
+        try:
+            async with asyncio.timeout(2.0):
+                async with runtime.pool.acquire() as conn:
+                    self._ages = await store.unfinished_ages(conn)
+            self._read_at = time.monotonic()
+        except Exception:  # noqa: BLE001 - database away: age what we last knew
+            pass
+        elapsed = time.monotonic() - self._read_at
+        self.unfinished.set(len(self._ages))
+        self.stalled.set(sum(1 for age in self._ages if age + elapsed >= self.stalled_after))
