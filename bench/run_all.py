@@ -63,6 +63,11 @@ def main() -> None:
         print("--- e2e_submit_to_searchable", flush=True)
         save("e2e_submit_to_searchable", asyncio.run(
             measure(gateway, keys["SATUDATA_KEY_OPD"], infra.database_url, rows, 1000, 4)))
+        run_json("replay_province_deadline", [  # docs/scale.md: the model's first step
+            "bench/bench_replay.py", "--base-url", gateway,
+            "--database-url", infra.database_url, "--villages", "1000",
+            "--speed", "60" if SMALL else "30"],
+            {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
         run_json("ingest_edge", [  # the key travels in the environment, never in argv or logs
             "bench/bench_ingest.py", "--base-url", gateway,
             "--ingest-port", str(ports["ingest"]),
