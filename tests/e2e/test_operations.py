@@ -62,7 +62,9 @@ async def _completed(c: httpx.AsyncClient, headers: dict, sid: str) -> None:
 
 
 async def test_metrics_on_every_service_and_a_stalled_submission_when_postgres_stops(
-        tmp_path):
+        tmp_path, monkeypatch):
+    # a second server beside the session's: small, or the machine's memory may refuse it
+    monkeypatch.setenv("SATUDATA_PG_SHARED_BUFFERS", "128MB")
     pg = await asyncio.to_thread(EmbeddedPostgres(tmp_path / "pg").start)
     nats = await asyncio.to_thread(EmbeddedNats(tmp_path / "nats").start)
     p = await start_platform(pg.url, nats.url, extra_env={"INGEST_STALLED_AFTER": "5"})
