@@ -109,11 +109,18 @@ async def test_metrics_on_every_service_and_a_stalled_submission_when_postgres_s
 
             await asyncio.to_thread(pg.stop)  # and now PostgreSQL too
 
+            last = {}
+
             async def stalled():
-                text = (await c.get(metrics_url, timeout=10)).text
+                last["text"] = text = (await c.get(metrics_url, timeout=10)).text
                 return (_value(text, "satudata_database_up") == 0
                         and _value(text, "satudata_submissions_stalled") == 1)
-            await eventually(stalled, timeout=30, interval=0.5)
+            try:
+                await eventually(stalled, timeout=30, interval=0.5)
+            except AssertionError:
+                raise AssertionError("\n".join(
+                    line for line in last.get("text", "").splitlines()
+                    if line.startswith(("satudata_database", "satudata_sub", "satudata_nats"))))
 
         env = {**os.environ, **{f"SATUDATA_{n.upper()}_URLS": p.url(n) for n in p.ports},
                "SATUDATA_HOME": str(tmp_path / "home")}
