@@ -52,8 +52,9 @@ async def connect(url: str, name: str) -> NATS:
     """Connect, and keep reconnecting for ever: a restarted nats-server must be picked up.
     ``url`` may list a cluster's servers, comma-separated."""
     return await nats.connect(
-        [u.strip() for u in url.split(",") if u.strip()], name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-        connect_timeout=2, allow_reconnect=True,
+        [u.strip() for u in url.split(",") if u.strip()], name=name,
+        max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=2,
+        allow_reconnect=True,
     )
 
 
