@@ -50,6 +50,10 @@ class NotFound(AppError):
     status_code, code = 404, "not_found"
 
 
+class MethodNotAllowed(AppError):
+    status_code, code = 405, "method_not_allowed"
+
+
 class Conflict(AppError):
     status_code, code = 409, "conflict"
 

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from services.gateway import api
+from services.gateway.ckan import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
 from services.gateway.middleware import BodyLimitMiddleware, RateLimitMiddleware
 from services.gateway.service import Gateway
@@ -72,6 +73,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        strategy=settings.rate_limit_strategy,
                        trust_forwarded_for=settings.trust_forwarded_for)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CkanEnvelopeMiddleware)  # /api/ errors, 413/429 included, in CKAN's shape
     # build_app added the request-id middleware first (innermost); move it outermost so 413
     # and 429 answers carry X-Request-ID and every log line of a request has its id.
     rid = [m for m in app.user_middleware if m.cls is RequestIdMiddleware]
