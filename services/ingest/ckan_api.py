@@ -26,6 +26,7 @@ from services.ingest.service import Upload
 from services.ingest.uploads import limited_request
 from shared.errors import AppError, NotFound, Unprocessable, UnsupportedMediaType
 from shared.web import get_pool
+from shared.i18n import validation_details
 
 ACTIONS = ("datastore_create", "datastore_upsert")
 
@@ -77,8 +78,7 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
     except ValidationError as exc:
         raise Unprocessable(
             "Isi permintaan tidak valid.", code="malformed_json",
-            details=[{"field": ".".join(str(p) for p in e["loc"]), "code": e["type"],
-                      "message": e["msg"]} for e in exc.errors()[:20]]) from exc
+            details=validation_details(exc.errors(), drop=(), limit=20)) from exc
     dataset = _resource_to_dataset(body, settings.ckan_resource_map)
     registry = get_registry(request)
     result = {"resource_id": body.resource_id, "method": body.method,

@@ -18,6 +18,7 @@ from services.registry import models, stewardship, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
 from shared.web import PoolDep
+from shared.i18n import validation_details
 
 router = APIRouter(prefix="/v1", tags=["stewardship"])
 
@@ -56,8 +57,7 @@ async def _rows_body(request: Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "code": e["type"],
-                    "message": e["msg"]} for e in exc.errors()[:50]]
+        details = validation_details(exc.errors(), drop=(), limit=50)
         raise Unprocessable("Baris impor tidak valid; periksa kolom yang disebut (rows.<baris>"
                             ".<kolom>, baris dihitung dari 0).", code="validation_failed",
                             details=details) from exc
