@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -53,8 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
     app.include_router(api.router)
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-              name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=api.DOCS), name="docs-assets")
     app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")
     # Added last = outermost: the body limit and rate limit answer before any work is done.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size, compresslevel=6,

@@ -77,7 +77,8 @@ def _csv_rows(raw: bytes) -> list[dict]:
 # --- regions and aliases ------------------------------------------------------------------
 
 
-@router.post("/regions/import")
+@router.post("/regions/import", response_model=models.RegionImportResult,
+             response_model_exclude_unset=True)
 async def import_regions(request: Request, pool: PoolDep):
     """New codes, renames and retirements with successor (CSV or JSON rows)."""
     require_steward(request.headers)
@@ -86,7 +87,8 @@ async def import_regions(request: Request, pool: PoolDep):
         return await stewardship.import_regions(conn, [r.model_dump() for r in body.rows])
 
 
-@router.post("/regions/aliases/import")
+@router.post("/regions/aliases/import", response_model=models.AliasImportResult,
+              response_model_exclude_unset=True)
 async def import_aliases(request: Request, pool: PoolDep):
     """Aliases land as ``pending`` (or ``refused`` with the reason) for review."""
     principal = require_steward(request.headers)
@@ -97,7 +99,8 @@ async def import_aliases(request: Request, pool: PoolDep):
                                                 body.source)
 
 
-@router.get("/regions/aliases")
+@router.get("/regions/aliases", response_model=models.AliasesPublic,
+            response_model_exclude_unset=True)
 async def list_aliases(request: Request, pool: PoolDep,
                        status: Literal["pending", "active", "refused"] | None = None,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 200, after: int = 0):
@@ -107,7 +110,8 @@ async def list_aliases(request: Request, pool: PoolDep,
     return {"items": items, "next": next_after}
 
 
-@router.post("/regions/aliases/{alias_id}/approve")
+@router.post("/regions/aliases/{alias_id}/approve", response_model=models.AliasPublic,
+              response_model_exclude_unset=True)
 async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
                         body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
@@ -116,7 +120,8 @@ async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
                                               body.note if body else None)
 
 
-@router.post("/regions/aliases/{alias_id}/refuse")
+@router.post("/regions/aliases/{alias_id}/refuse", response_model=models.AliasPublic,
+              response_model_exclude_unset=True)
 async def refuse_alias(alias_id: int, request: Request, pool: PoolDep,
                        body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
@@ -152,7 +157,7 @@ async def create_key(body: models.KeyCreate, request: Request, pool: PoolDep):
         return await stewardship.create_key(conn, principal, body.model_dump())
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=models.KeysPublic, response_model_exclude_unset=True)
 async def list_keys(request: Request, pool: PoolDep, publisher: str | None = None):
     require_steward(request.headers)
     async with pool.acquire() as conn:

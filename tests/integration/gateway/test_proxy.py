@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 
@@ -200,6 +201,9 @@ async def test_merged_openapi_drops_internal_and_health_routes(gateway):
     assert not any(p.startswith(("/internal", "/healthz", "/readyz")) for p in doc["paths"])
     assert "/docs-assets/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
     assert asset.status_code == 200
+    scripts = re.findall(r"<script[^>]*>", docs.text)
+    assert scripts and all("src=" in tag for tag in scripts)  # no inline script (CSP)
+    assert re.search(r"<script[^>]*>\s*[^<\s]", docs.text) is None
 
 
 async def test_cors_when_configured(standin, nats_url, nats_namespace):
