@@ -94,7 +94,8 @@ async def _ckan(action: str, request: Request, gw: GatewayDep) -> Response:
             await gw.authorize("GET", request.url.path, request.headers)
         result = await gw.ckan.call(action, base, params)
     except AppError as exc:
-        return JSONResponse(error_envelope(base, action, exc), status_code=exc.status_code)
+        return JSONResponse(error_envelope(base, action, exc), status_code=exc.status_code,
+                            headers=exc.headers)
     return JSONResponse(envelope(base, action, result))
 
 
