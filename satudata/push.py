@@ -2,7 +2,10 @@
 
 The lead mounts it with ``app.command()(push)``. Uploads show a progress bar, are retried with
 the same ``Idempotency-Key`` (so a retry never creates a second submission), and the status is
-polled until the registry has summarised every chunk.
+polled until the registry has summarised every chunk. ``--dry-run`` validates through the
+registry and stores nothing. The exit code tells the truth: 0 only when every row was taken,
+1 when the submission was refused, failed, or any row was rejected (the count is printed),
+2 for a usage error. Everything a village operator reads is in Bahasa Indonesia.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ CONTENT_TYPES = {
     ".json": "application/json",
 }
 DONE = ("completed", "failed")
+COUNTS = {"created": "baru", "updated": "diperbarui", "unchanged": "tidak berubah",
+          "conflicts": "konflik", "rejected": "ditolak"}
+STATUSES = {"received": "diterima", "processing": "diproses", "completed": "selesai",
+            "failed": "gagal", "dry_run": "uji coba (tidak disimpan)"}
 RETRY_STOP = stop_after_attempt(5)
 RETRY_WAIT = wait_exponential(multiplier=0.5, max=8)
 
@@ -67,9 +74,10 @@ def _error_text(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}: {response.text[:300]}"
 
 
-def _upload(client: httpx.Client, file: Path, dataset: str, idempotency_key: str
-            ) -> dict[str, Any]:
+def _upload(client: httpx.Client, file: Path, dataset: str, idempotency_key: str,
+            dry_run: bool = False) -> dict[str, Any]:
     headers = {"Idempotency-Key": idempotency_key}
+    params = {"dry_run": "true"} if dry_run else None
     ctype = CONTENT_TYPES.get(file.suffix.lower())
     if ctype is None:
         raise typer.BadParameter("berkas harus .csv, .xlsx atau .json")
@@ -88,11 +96,12 @@ def _upload(client: httpx.Client, file: Path, dataset: str, idempotency_key: str
                     if isinstance(payload, list):
                         payload = {"dataset": dataset, "rows": payload}
                     payload.setdefault("dataset", dataset)
-                    response = client.post("/v1/submissions", json=payload, headers=headers)
+                    response = client.post("/v1/submissions", json=payload, headers=headers,
+                                           params=params)
                 else:
                     response = client.post("/v1/submissions", data={"dataset": dataset},
                                            files={"file": (file.name, body, ctype)},
-                                           headers=headers)
+                                           headers=headers, params=params)
             finally:
                 body.close()
         if response.status_code >= 500 or response.status_code == 429:
@@ -124,14 +133,22 @@ def _poll(client: httpx.Client, status_url: str, timeout: float = 3600) -> dict[
 
 
 def _summary_table(body: dict[str, Any]) -> Table:
-    table = Table(title=f"Ringkasan impor {body['id']} ({body['dataset']})")
+    title = (f"Hasil uji coba ({body['dataset']}, {body['rows']} baris)" if body.get("dry_run")
+             else f"Ringkasan impor {body['id']} ({body['dataset']})")
+    table = Table(title=title)
     table.add_column("status")
-    for name in ("created", "updated", "unchanged", "conflicts", "rejected"):
-        table.add_column(name, justify="right")
+    for label in COUNTS.values():
+        table.add_column(label, justify="right")
     counts = body["counts"]
-    table.add_row(body["status"], *(str(counts[k]) for k in
-                                    ("created", "updated", "unchanged", "conflicts", "rejected")))
+    status = "dry_run" if body.get("dry_run") else body["status"]
+    table.add_row(STATUSES.get(status, status), *(str(counts.get(k, 0)) for k in COUNTS))
     return table
+
+
+def _rejected_count(body: dict[str, Any]) -> int:
+    """Rows rejected (a row with two bad fields counts once)."""
+    listed = len({r.get("index") for r in body.get("rejected_rows") or []})
+    return max(int((body.get("counts") or {}).get("rejected") or 0), listed)
 
 
 def _rejected_table(rows: list[dict], limit: int = 50) -> Table:
@@ -153,8 +170,14 @@ def push(
                                      help="alamat gateway")] = "http://localhost:8000",
     wait: Annotated[bool, typer.Option("--wait/--no-wait",
                                        help="tunggu sampai selesai diproses")] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run",
+                                          help="periksa saja lewat registry; tidak ada yang "
+                                               "disimpan")] = False,
 ) -> None:
-    """Kirim berkas data ke Satu Data dan tampilkan ringkasan impornya."""
+    """Kirim berkas data ke Satu Data dan tampilkan ringkasan impornya.
+
+    Keluar dengan kode 0 hanya bila semua baris diterima; 1 bila kiriman ditolak, gagal
+    diproses, atau ada baris yang ditolak; 2 bila perintahnya salah."""
     if not key:
         console.print("[red]Kunci API diperlukan:[/] --key atau env SATUDATA_KEY.")
         raise typer.Exit(2)
@@ -162,10 +185,13 @@ def push(
     with httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(30, read=600),
                       headers={"Authorization": f"Bearer {key}"}) as client:
         try:
-            accepted = _upload(client, file, dataset, idempotency_key)
+            accepted = _upload(client, file, dataset, idempotency_key, dry_run)
         except (_Retryable, httpx.TransportError) as exc:
             console.print(f"[red]Gagal mengirim setelah beberapa kali mencoba:[/] {exc}")
             raise typer.Exit(1) from exc
+        if dry_run:
+            _report(accepted)
+            return
         console.print(f"[green]Diterima[/] {accepted['rows']} baris sebagai kiriman "
                       f"{accepted['id']} ({accepted['chunks']} bagian).")
         for warning in accepted.get("warnings", []):
@@ -174,9 +200,29 @@ def push(
             console.print(f"Status: {url.rstrip('/')}{accepted['status_url']}")
             return
         body = _poll(client, accepted["status_url"])
+    _report(body)
+
+
+def _report(body: dict[str, Any]) -> None:
+    """The summary and rejected rows; exit 1 when the submission failed or any row was
+    rejected (a script or scheduler must not take a partial import for a clean one)."""
+    for warning in body.get("warnings", []) if body.get("dry_run") else []:
+        console.print(f"[yellow]Peringatan:[/] {warning['message']}")
     console.print(_summary_table(body))
     if body.get("rejected_rows"):
         console.print(_rejected_table(body["rejected_rows"]))
-    if body["status"] == "failed":
+    if body.get("status") == "failed":
         console.print(f"[red]Kiriman gagal diproses:[/] {body.get('error')}")
         raise typer.Exit(1)
+    if body.get("status") not in (None, *DONE):
+        console.print("[yellow]Kiriman belum selesai diproses dalam batas waktu.[/]")
+        raise typer.Exit(1)
+    rejected = _rejected_count(body)
+    if rejected:
+        what = "akan ditolak" if body.get("dry_run") else "ditolak"
+        console.print(f"[red]{rejected} dari {body.get('rows', '?')} baris {what}.[/] Perbaiki "
+                      "baris yang disebut lalu kirim ulang.")
+        raise typer.Exit(1)
+    if body.get("dry_run"):
+        console.print("[green]Semua baris lolos pemeriksaan.[/] Tidak ada yang disimpan; "
+                      "kirim tanpa --dry-run untuk menyimpan.")

@@ -7,12 +7,15 @@ to status codes. Messages shown to villages are in Bahasa Indonesia; codes are E
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.i18n import http_reason, validation_details
 
 log = logging.getLogger("satudata.errors")
 
@@ -48,6 +51,10 @@ class Forbidden(AppError):
 
 class NotFound(AppError):
     status_code, code = 404, "not_found"
+
+
+class MethodNotAllowed(AppError):
+    status_code, code = 405, "method_not_allowed"
 
 
 class Conflict(AppError):
@@ -91,6 +98,13 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404:
                  415: "unsupported_media_type", 429: "rate_limited"}
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError):
@@ -98,11 +112,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
-        details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-             "code": e.get("type", "invalid"), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
+        details = validation_details(exc.errors())
         return JSONResponse(
             error_body("validation_failed", "Permintaan tidak valid; periksa kolom yang disebut.",
                        details),
@@ -110,9 +120,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException):
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code
+        if message == _phrase(exc.status_code) or message == code:  # Starlette's English
+            message = http_reason(exc.status_code, request.method) or "Permintaan gagal."
         return JSONResponse(error_body(code, message), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

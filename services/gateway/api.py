@@ -6,17 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Header, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from services.gateway import exports, proxy
-from services.gateway.ckan import error_envelope, envelope
+from services.gateway import dcat
+from services.gateway.ckan import Ckan, error_envelope, envelope
 from services.gateway.keys import raw_key
 from services.gateway.service import GatewayDep
-from shared.errors import AppError, BadRequest, NotFound
+from shared.errors import AppError, BadRequest, MethodNotAllowed, NotFound
 
 PORTAL = Path(__file__).parent / "static" / "portal"
+DOCS = Path(__file__).parent / "static" / "docs"
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+WRITE_ACTIONS = ("datastore_create", "datastore_upsert")
 
 router = APIRouter()
 
@@ -28,10 +30,19 @@ async def openapi(gw: GatewayDep):
 
 @router.get("/docs", include_in_schema=False)
 async def docs():
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Satu Data Kutai Timur - API",
-                               swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-                               swagger_css_url="/docs-assets/swagger-ui.css",
-                               swagger_favicon_url="/docs-assets/favicon-32x32.png")
+    """Swagger UI 5 (vendored from swagger-ui-dist, see static/docs/README.md); no CDN, no
+    inline script."""
+    return FileResponse(DOCS / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/catalog.jsonld", include_in_schema=False)
+@router.get("/dcat.jsonld", include_in_schema=False)
+async def dcat_catalog(request: Request, gw: GatewayDep):
+    """DCAT (DCAT-AP) catalogue in JSON-LD, for national portals to harvest."""
+    base = gw.base_url(request)
+    packages = await gw.ckan.packages(base)
+    return JSONResponse(dcat.catalog(base, packages), media_type="application/ld+json",
+                        headers={"Cache-Control": f"public, max-age={gw.settings.cache_max_age}"})
 
 
 @router.get("/", include_in_schema=False)
@@ -83,13 +94,13 @@ async def _ckan(action: str, request: Request, gw: GatewayDep) -> Response:
             await gw.authorize("GET", request.url.path, request.headers)
         result = await gw.ckan.call(action, base, params)
     except AppError as exc:
-        return JSONResponse(error_envelope(base, action, exc), status_code=exc.status_code)
+        return JSONResponse(error_envelope(base, action, exc), status_code=exc.status_code,
+                            headers=exc.headers)
     return JSONResponse(envelope(base, action, result))
 
 
 for _prefix in ("/api/3/action", "/api/action"):
-    for _name in ("package_list", "package_show", "package_search", "organization_list",
-                  "datastore_search"):
+    for _name in Ckan.ACTIONS:
         async def _action(request: Request, gw: GatewayDep, _name=_name):
             return await _ckan(_name, request, gw)
         router.add_api_route(f"{_prefix}/{_name}", _action, methods=["GET", "POST"],
@@ -102,12 +113,15 @@ async def public_api(request: Request):
     return await _forward(request, request.state.gateway)  # hot path: no dependency solving
 
 
-@router.api_route("/api/3/action/{action}", methods=["POST"], include_in_schema=False)
-@router.api_route("/api/action/{action}", methods=["POST"], include_in_schema=False)
+@router.api_route("/api/3/action/{action}", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
 async def ckan_write(action: str, request: Request, gw: GatewayDep):
     """CKAN writes go to ingest, always under /api/3/action (ckanapi posts to /api/action)."""
-    if action not in ("datastore_create", "datastore_upsert"):
-        raise NotFound(f"Aksi '{action}' tidak tersedia.", code="unknown_action")
+    if action not in WRITE_ACTIONS:
+        return await _ckan(action, request, gw)  # answers CKAN's "Action name not known"
+    if request.method != "POST":
+        raise MethodNotAllowed(f"Aksi '{action}' hanya menerima POST.",
+                               headers={"Allow": "POST"})
     return await _forward(request, gw, path=f"/api/3/action/{action}")
 
 

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from services.gateway import api
+from services.gateway.ckan import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
 from services.gateway.middleware import BodyLimitMiddleware, RateLimitMiddleware
 from services.gateway.service import Gateway
@@ -53,8 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
     app.include_router(api.router)
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-              name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=api.DOCS), name="docs-assets")
     app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")
     # Added last = outermost: the body limit and rate limit answer before any work is done.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size, compresslevel=6,
@@ -73,6 +72,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        strategy=settings.rate_limit_strategy,
                        trust_forwarded_for=settings.trust_forwarded_for)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CkanEnvelopeMiddleware)  # /api/ errors, 413/429 included, in CKAN's shape
     # build_app added the request-id middleware first (innermost); move it outermost so 413
     # and 429 answers carry X-Request-ID and every log line of a request has its id.
     rid = [m for m in app.user_middleware if m.cls is RequestIdMiddleware]

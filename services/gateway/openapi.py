@@ -5,6 +5,11 @@ only the paths the gateway routes to that service (never ``/internal``, ``/healt
 ``/readyz``), plus the gateway's own routes (exports, events, CKAN). A schema name two services
 define differently is renamed ``<service>_<Name>`` in the second one. A service that is down is
 listed under ``x-missing-services`` instead of failing the document.
+
+Errors are documented as the platform's one shape (``Error``) through shared
+``components.responses`` instead of FastAPI's ``HTTPValidationError``, and every operation
+carries an example: hand-written where it teaches something (submissions, CKAN, records),
+otherwise built from the response schema with the domain's own values (``examples.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ import json
 import time
 from typing import Any
 
+from services.gateway import openapi_ckan
+from services.gateway.examples import example_for
 from services.gateway.proxy import route_service
 from services.gateway.upstream import SERVICES, Upstreams
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECURITY = {
     "bearer": {"type": "http", "scheme": "bearer",
                "description": "Kunci API: `Authorization: Bearer <kunci>`"},
@@ -50,17 +58,104 @@ GATEWAY_PATHS: dict[str, Any] = {
                        {"name": "dataset", "in": "query", "schema": {"type": "string"}},
                        {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
         "responses": {"200": {"description": "text/event-stream",
-                              "content": {"text/event-stream": {"example":
+                              "content": {"text/event-stream": {
+                                  "schema": {"type": "string"}, "example":
                                   'id: 41\nevent: record\ndata: {"dataset": "jumlah-penduduk"'
                                   ', "seq": 41, ...}\n\n'}}}}}},
 }
-for action in ("package_list", "package_show", "package_search", "organization_list",
-               "datastore_search"):
-    GATEWAY_PATHS[f"/api/3/action/{action}"] = {"get": {
-        "tags": ["ckan"], "summary": f"CKAN {action}",
-        "description": "CKAN-compatible read action (GET query or POST JSON body); the answer "
-                       "is `{\"help\", \"success\", \"result\"}`.",
-        "responses": {"200": {"description": "CKAN result"}}}}
+ERROR_SCHEMA = {
+    "type": "object", "required": ["error"],
+    "description": "The one error shape of the platform: `code` in English (stable, for "
+                   "programs), `message` in Bahasa Indonesia (for people), `details` naming "
+                   "fields or rows.",
+    "properties": {"error": {"type": "object", "required": ["code", "message", "details"],
+                             "properties": {
+        "code": {"type": "string", "examples": ["validation_failed"]},
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "object", "additionalProperties": True,
+                                               "properties": {
+            "field": {"type": "string"}, "code": {"type": "string"},
+            "message": {"type": "string"}, "index": {"type": "integer"}}}}}}}}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"},
+                               "description": "seconds to wait before trying again"}}
+# name: (status, description, code, message, details)
+ERRORS: dict[str, tuple[str, str, str, str, list]] = {
+    "BadRequest": ("400", "Permintaan tidak dapat dibaca", "bad_request",
+                   "Badan permintaan bukan JSON maupun CSV.", []),
+    "Unauthorized": ("401", "Kunci API tidak ada, tidak dikenal, kedaluwarsa atau dicabut",
+                     "invalid_api_key", "Kunci API tidak dikenal.", []),
+    "Forbidden": ("403", "Kunci ini tidak berwenang atas dataset, wilayah atau aksi ini",
+                  "forbidden", "Kunci ini tidak boleh menulis dataset ini.", []),
+    "NotFound": ("404", "Tidak ada", "dataset_not_found", "Dataset 'x' tidak ada.", []),
+    "Conflict": ("409", "Bertentangan dengan keadaan saat ini", "conflict",
+                 "Konflik ini sudah diselesaikan.", []),
+    "PayloadTooLarge": ("413", "Isi permintaan terlalu besar", "payload_too_large",
+                        "Isi permintaan terlalu besar; batasnya 100 MB.", []),
+    "UnsupportedMediaType": ("415", "Jenis isi tidak didukung", "unsupported_media_type",
+                             "Kirim JSON, CSV atau XLSX.", []),
+    "ValidationFailed": ("422", "Kolom atau parameter tidak valid", "validation_failed",
+                         "Permintaan tidak valid; periksa kolom yang disebut.",
+                         [{"field": "rows", "code": "missing", "message": "Wajib diisi."}]),
+    "TooManyRequests": ("429", "Batas permintaan terlampaui (lihat Retry-After)",
+                        "rate_limited", "Terlalu banyak permintaan; coba lagi sebentar lagi.",
+                        []),
+    "ServiceUnavailable": ("503", "Layanan di belakang gateway sedang tidak tersedia "
+                                  "(lihat Retry-After)", "service_unavailable",
+                           "Layanan sedang tidak tersedia; coba lagi sebentar lagi.", []),
+}
+STEWARD_GETS = ("/v1/keys", "/v1/regions/aliases", "/v1/conflicts")
+
+
+def _error_responses() -> dict[str, Any]:
+    out = {}
+    for name, (status, description, code, message, details) in ERRORS.items():
+        out[name] = {"description": description, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"},
+            "example": {"error": {"code": code, "message": message, "details": details}}}}}
+        if status in ("429", "503"):
+            out[name]["headers"] = RETRY_AFTER
+    return out
+
+
+def _errors_for(path: str, method: str, op: dict) -> dict[str, dict]:
+    """Which shared error answers an operation can give."""
+    names = ["TooManyRequests", "ServiceUnavailable", "Unauthorized"]
+    if op.get("parameters") or op.get("requestBody"):
+        names.append("ValidationFailed")
+    if "{" in path:
+        names.append("NotFound")
+    if method != "get" or path.startswith(STEWARD_GETS):
+        names.append("Forbidden")
+    if method != "get":
+        names += ["BadRequest", "Conflict", "PayloadTooLarge"]
+    if path == "/v1/submissions" and method == "post":
+        names += ["UnsupportedMediaType", "NotFound"]
+    by_status = {ERRORS[n][0]: {"$ref": f"#/components/responses/{n}"} for n in names}
+    return dict(sorted(by_status.items()))
+
+
+def _document_errors_and_examples(out: dict) -> None:
+    schemas = out["components"]["schemas"]
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schemas["Error"] = ERROR_SCHEMA
+    out["components"]["responses"] = _error_responses()
+    for path, item in out["paths"].items():
+        for method, op in item.items():
+            responses = op.setdefault("responses", {})
+            if path.startswith("/v1/"):
+                responses.pop("422", None)  # FastAPI's HTTPValidationError
+                for status, ref in _errors_for(path, method, op).items():
+                    responses.setdefault(status, ref)
+            for status, response in responses.items():
+                if not status.startswith("2"):
+                    continue
+                media = (response.get("content") or {}).get("application/json")
+                if media is not None and "example" not in media and "schema" in media:
+                    media["example"] = example_for(media["schema"], schemas)
+            body = (op.get("requestBody") or {}).get("content", {}).get("application/json")
+            if body is not None and "example" not in body and "schema" in body:
+                body["example"] = example_for(body["schema"], schemas)
 
 
 def merge(docs: dict[str, dict], title: str = "Satu Data Kutai Timur API") -> dict:
@@ -103,7 +198,17 @@ def merge(docs: dict[str, dict], title: str = "Satu Data Kutai Timur API") -> di
                                "default": "json"}
             param["description"] = ("json without limit/cursor, csv and xlsx stream every "
                                     "matching record; with limit/cursor json is one page")
+    if records:
+        records["responses"]["200"].setdefault("content", {}).update({
+            "text/csv": {"schema": {"type": "string"}, "example":
+                         "region_code,period,jenis_kelamin,jumlah,version,updated_at\n"
+                         "64.08.04.2001,2024,L,2315,1,2024-06-30T08:00:00Z\n"},
+            XLSX: {"schema": {"type": "string", "format": "binary"},
+                   "example": "(workbook: one sheet, the same columns as CSV)"}})
     out["paths"].update(GATEWAY_PATHS)
+    out["paths"].update(openapi_ckan.paths())
+    schemas.update(openapi_ckan.SCHEMAS)
+    _document_errors_and_examples(out)
     if missing:
         out["x-missing-services"] = missing
     return out

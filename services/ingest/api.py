@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.ingest import service
-from services.ingest.models import (DryRunResult, SubmissionAccepted, SubmissionPublic,
-                                    SubmissionsPublic)
+from services.ingest.models import (DryRunResult, SubmissionAccepted, SubmissionCreate,
+                                    SubmissionPublic, SubmissionsPublic)
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
 from services.ingest.uploads import read_upload
@@ -36,9 +36,37 @@ SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
 
 router = APIRouter(prefix="/v1", tags=["submissions"])
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SAMPLE_CSV = ("region,period,jenis_kelamin,jumlah\n64.08.04.2001,2024,L,2315\n"
+              "64.08.04.2001,2024,P,2240\n")
+# The body is read by hand (streamed, size-limited), so FastAPI cannot infer it: the three ways
+# to send rows are documented here, each with an example.
+SUBMISSION_BODY = {"required": True, "content": {
+    "application/json": {
+        "schema": SubmissionCreate.model_json_schema(),
+        "example": {"dataset": "jumlah-penduduk", "rows": [
+            {"region": "64.08.04.2001", "period": "2024", "jenis_kelamin": "L", "jumlah": 2315},
+            {"region": "64.08.04.2001", "period": "2024", "jenis_kelamin": "P", "jumlah": 2240}]}},
+    "multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "dataset": {"type": "string", "description": "dataset slug (or ?dataset=)"},
+            "file": {"type": "string", "format": "binary",
+                     "description": "CSV (UTF-8, comma or semicolon) or XLSX (first sheet); "
+                                    "first row = column names"}}},
+        "encoding": {"file": {"contentType": f"text/csv, {XLSX}"}},
+        "example": {"dataset": "jumlah-penduduk", "file": "penduduk-2024.xlsx"}},
+    "text/csv": {"schema": {"type": "string", "description": "raw CSV; dataset in ?dataset="},
+                 "example": SAMPLE_CSV},
+    XLSX: {"schema": {"type": "string", "format": "binary",
+                      "description": "raw XLSX workbook; dataset in ?dataset="}},
+}}
+
 
 @router.post("/submissions", status_code=202, response_model=SubmissionAccepted,
-             responses={200: {"model": DryRunResult}})
+             responses={200: {"model": DryRunResult,
+                              "description": "dry run (nothing stored), or the original "
+                                             "submission of an Idempotency-Key retry"}},
+             openapi_extra={"requestBody": SUBMISSION_BODY})
 async def create_submission(
     request: Request, principal: PrincipalDep, pool: PoolDep, registry: RegistryDep,
     settings: SettingsDep,

@@ -4,6 +4,10 @@ Kutai Timur's agencies already push with CKAN clients (ckanapi). A ``resource_id
 dataset: either the slug itself, or an entry of ``INGEST_CKAN_RESOURCE_MAP``. Answers and errors
 take CKAN's shape (``{"help", "success", "result"}`` / ``{"success": false, "error": {"__type"}}``)
 so those clients need no change besides the base URL.
+
+Records are validated by the registry before anything is stored: a call with any invalid record
+is refused whole (``Validation Error``, 409) naming each invalid record by its index, as CKAN's
+datastore refuses a bad upsert, instead of being accepted and failing later.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from services.ingest.service import Upload
 from services.ingest.uploads import limited_request
 from shared.errors import AppError, NotFound, Unprocessable, UnsupportedMediaType
 from shared.web import get_pool
+from shared.i18n import validation_details
 
 ACTIONS = ("datastore_create", "datastore_upsert")
 
@@ -73,8 +78,7 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
     except ValidationError as exc:
         raise Unprocessable(
             "Isi permintaan tidak valid.", code="malformed_json",
-            details=[{"field": ".".join(str(p) for p in e["loc"]), "code": e["type"],
-                      "message": e["msg"]} for e in exc.errors()[:20]]) from exc
+            details=validation_details(exc.errors(), drop=(), limit=20)) from exc
     dataset = _resource_to_dataset(body, settings.ckan_resource_map)
     registry = get_registry(request)
     result = {"resource_id": body.resource_id, "method": body.method,
@@ -88,6 +92,13 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
         return {**result, "records_count": summary["rows"], "dataset": dataset, "dry_run": True,
                 "counts": summary["counts"], "rejected_rows": summary["rejected_rows"],
                 "warnings": summary["warnings"], "submission_id": None}
+    checked = await service.dry_run(registry, settings, principal, dataset, upload)
+    if checked["rejected_rows"]:
+        raise Unprocessable(
+            f"{len({r.get('index') for r in checked['rejected_rows']})} dari "
+            f"{checked['rows']} baris tidak valid; tidak ada yang disimpan. Perbaiki baris yang "
+            "disebut lalu kirim ulang.", code="rows_rejected",
+            details=checked["rejected_rows"][:settings.max_rejected_shown])
     accepted = await service.submit(get_pool(request), registry, settings, principal, dataset,
                                     upload, idempotency_key=idempotency_key)
     return {**result, "records_count": accepted.body["rows"], "dataset": dataset,

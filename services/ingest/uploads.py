@@ -22,6 +22,7 @@ from services.ingest.models import SubmissionCreate
 from services.ingest.service import Upload
 from services.ingest.settings import IngestSettings
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from shared.i18n import validation_details
 
 XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 CSV_TYPES = {"text/csv", "application/csv", "text/comma-separated-values"}
@@ -153,8 +154,7 @@ async def read_upload(request: Request, settings: IngestSettings, dataset_param:
             raise Unprocessable(
                 "Isi JSON tidak valid: harus {\"dataset\": ..., \"rows\": [...]}.",
                 code="malformed_json",
-                details=[{"field": ".".join(str(p) for p in e["loc"]), "code": e["type"],
-                          "message": e["msg"]} for e in exc.errors()[:20]]) from exc
+                details=validation_details(exc.errors(), drop=(), limit=20)) from exc
         return _dataset(parsed.dataset or dataset_param), Upload(kind="json", rows=parsed.rows)
     limited = limited_request(request, settings)
     if ctype == "multipart/form-data":

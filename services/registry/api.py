@@ -114,7 +114,7 @@ async def show_record(record_id: uuid.UUID, pool: PoolDep, as_of: datetime | Non
         return await service.get_record(conn, record_id, as_of)
 
 
-@router.get("/regions")
+@router.get("/regions", response_model=models.RegionsPublic, response_model_exclude_unset=True)
 async def list_regions(pool: PoolDep, tree: bool = False):
     async with pool.acquire() as conn:
         regions = await store.all_regions(conn)
@@ -132,7 +132,8 @@ async def list_regions(pool: PoolDep, tree: bool = False):
     return {"items": roots, "count": len(items)}
 
 
-@router.get("/regions/{code}")
+@router.get("/regions/{code}", response_model=models.RegionDetail,
+            response_model_exclude_unset=True)
 async def show_region(code: str, pool: PoolDep):
     async with pool.acquire() as conn:
         region = await store.get_region(conn, code)
@@ -150,7 +151,7 @@ async def show_region(code: str, pool: PoolDep):
 AGGREGATE_PARAMS = {"dataset", "period", "measure", "region"}
 
 
-@router.get("/aggregates")
+@router.get("/aggregates", response_model=models.AggregatePublic, response_model_exclude_unset=True)
 async def aggregates(request: Request, pool: PoolDep, dataset: str, period: str,
                      measure: str | None = None,
                      region: Annotated[str | None, Query(
@@ -163,13 +164,14 @@ async def aggregates(request: Request, pool: PoolDep, dataset: str, period: str,
                                           region=region, dims=dims)
 
 
-@router.get("/completeness")
+@router.get("/completeness", response_model=models.CompletenessPublic,
+             response_model_exclude_unset=True)
 async def completeness(pool: PoolDep, dataset: str, period: str, region: str | None = None):
     async with pool.acquire() as conn:
         return await statistics.completeness(conn, dataset, period=period, region=region)
 
 
-@router.get("/publishers")
+@router.get("/publishers", response_model=models.PublishersList, response_model_exclude_unset=True)
 async def list_publishers(pool: PoolDep):
     async with pool.acquire() as conn:
         items = await store.list_publishers(conn)
@@ -177,7 +179,7 @@ async def list_publishers(pool: PoolDep):
                       for p in items]}
 
 
-@router.get("/changes")
+@router.get("/changes", response_model=models.ChangesPublic, response_model_exclude_unset=True)
 async def changes(pool: PoolDep, since: int = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 500):
     async with pool.acquire() as conn:

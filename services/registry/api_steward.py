@@ -18,6 +18,7 @@ from services.registry import models, stewardship, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
 from shared.web import PoolDep
+from shared.i18n import validation_details
 
 router = APIRouter(prefix="/v1", tags=["stewardship"])
 
@@ -56,8 +57,7 @@ async def _rows_body(request: Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "code": e["type"],
-                    "message": e["msg"]} for e in exc.errors()[:50]]
+        details = validation_details(exc.errors(), drop=(), limit=50)
         raise Unprocessable("Baris impor tidak valid; periksa kolom yang disebut (rows.<baris>"
                             ".<kolom>, baris dihitung dari 0).", code="validation_failed",
                             details=details) from exc
@@ -77,7 +77,8 @@ def _csv_rows(raw: bytes) -> list[dict]:
 # --- regions and aliases ------------------------------------------------------------------
 
 
-@router.post("/regions/import")
+@router.post("/regions/import", response_model=models.RegionImportResult,
+             response_model_exclude_unset=True)
 async def import_regions(request: Request, pool: PoolDep):
     """New codes, renames and retirements with successor (CSV or JSON rows)."""
     require_steward(request.headers)
@@ -86,7 +87,8 @@ async def import_regions(request: Request, pool: PoolDep):
         return await stewardship.import_regions(conn, [r.model_dump() for r in body.rows])
 
 
-@router.post("/regions/aliases/import")
+@router.post("/regions/aliases/import", response_model=models.AliasImportResult,
+              response_model_exclude_unset=True)
 async def import_aliases(request: Request, pool: PoolDep):
     """Aliases land as ``pending`` (or ``refused`` with the reason) for review."""
     principal = require_steward(request.headers)
@@ -97,7 +99,8 @@ async def import_aliases(request: Request, pool: PoolDep):
                                                 body.source)
 
 
-@router.get("/regions/aliases")
+@router.get("/regions/aliases", response_model=models.AliasesPublic,
+            response_model_exclude_unset=True)
 async def list_aliases(request: Request, pool: PoolDep,
                        status: Literal["pending", "active", "refused"] | None = None,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 200, after: int = 0):
@@ -107,7 +110,8 @@ async def list_aliases(request: Request, pool: PoolDep,
     return {"items": items, "next": next_after}
 
 
-@router.post("/regions/aliases/{alias_id}/approve")
+@router.post("/regions/aliases/{alias_id}/approve", response_model=models.AliasPublic,
+              response_model_exclude_unset=True)
 async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
                         body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
@@ -116,7 +120,8 @@ async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
                                               body.note if body else None)
 
 
-@router.post("/regions/aliases/{alias_id}/refuse")
+@router.post("/regions/aliases/{alias_id}/refuse", response_model=models.AliasPublic,
+              response_model_exclude_unset=True)
 async def refuse_alias(alias_id: int, request: Request, pool: PoolDep,
                        body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
@@ -152,7 +157,7 @@ async def create_key(body: models.KeyCreate, request: Request, pool: PoolDep):
         return await stewardship.create_key(conn, principal, body.model_dump())
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=models.KeysPublic, response_model_exclude_unset=True)
 async def list_keys(request: Request, pool: PoolDep, publisher: str | None = None):
     require_steward(request.headers)
     async with pool.acquire() as conn:

@@ -267,3 +267,170 @@ class ConflictPublic(BaseModel):
 class ConflictsPublic(BaseModel):
     items: list[ConflictPublic]
     next_cursor: str | None
+
+
+# --- answers of the reference, statistics and stewardship routes --------------------------
+# Typed so the OpenAPI document shows them; ``Open`` keeps fields added later (the answers are
+# built as dicts in service code) instead of silently dropping them.
+
+
+class Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class RegionRef(Open):
+    code: str = Field(examples=["64.08.04.2001"])
+    name: str | None = Field(examples=["Sangatta Utara"])
+    level: str | None = Field(None, examples=["desa"])
+
+
+class RegionPublic(Open):
+    code: str = Field(examples=["64.08.04.2001"])
+    name: str = Field(examples=["Sangatta Utara"])
+    level: str = Field(examples=["desa"])
+    parent_code: str | None = Field(examples=["64.08.04"])
+    path: list[str] = Field(examples=[["64", "64.08", "64.08.04", "64.08.04.2001"]])
+    valid_until: date | None = None
+    successor_code: str | None = None
+    children: list[RegionPublic] | None = Field(None, description="with ?tree=true")
+
+
+class RegionsPublic(Open):
+    items: list[RegionPublic]
+    count: int
+
+
+class AliasPublic(Open):
+    id: int
+    region_code: str | None = None
+    kind: str = Field(examples=["bps_code"])
+    alias: str = Field(examples=["6404040012"])
+    source: str | None = None
+    status: str = Field(examples=["active"])
+    note: str | None = None
+
+
+class RegionDetail(Open):
+    code: str = Field(examples=["64.08.04.2001"])
+    name: str
+    level: str
+    parent_code: str | None
+    path: list[RegionRef]
+    valid_from: date | None = None
+    valid_until: date | None = None
+    successor_code: str | None = None
+    version: int | None = None
+    children: list[RegionRef]
+    aliases: list[AliasPublic]
+
+
+class AliasesPublic(Open):
+    items: list[AliasPublic]
+    next: int | None = Field(description="pass as ?after= for the next page")
+
+
+class RegionImportResult(Open):
+    created: int
+    updated: int
+    renamed: int
+    retired: int
+    regions: list[str]
+
+
+class AliasRefusal(Open):
+    line: int | None
+    alias: str
+    reason: str
+
+
+class AliasImportResult(Open):
+    inserted: int
+    pending: int
+    refused: list[AliasRefusal] = Field(description="rows stored as refused, with the reason")
+    items: list[AliasPublic]
+
+
+class PublisherListItem(Open):
+    id: str = Field(examples=["disdukcapil"])
+    name: str
+    kind: str
+    region_scope: str | None
+    datasets: list[str]
+
+
+class PublishersList(Open):
+    items: list[PublisherListItem]
+
+
+class KeysPublic(Open):
+    items: list[KeyPublic]
+
+
+class ChangePublic(Open):
+    record_id: uuid.UUID
+    dataset: str
+    region_code: str
+    period: str
+    dimensions: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    version: int
+    seq: int | None = None
+
+
+class ChangesPublic(Open):
+    items: list[ChangePublic]
+    next: int = Field(description="pass as ?since= for the next page")
+
+
+class AggregateChild(Open):
+    region: RegionRef
+    value: float | int | None
+    reporting: int
+    expected: int
+    rate: float | None
+
+
+class AggregatePublic(Open):
+    dataset: str = Field(examples=["jumlah-penduduk"])
+    period: str = Field(examples=["2024"])
+    measure: str = Field(examples=["jumlah"])
+    unit: str | None = None
+    filters: dict[str, Any] = {}
+    region: RegionRef
+    value: float | int | None
+    reporting: int
+    expected: int
+    rate: float | None
+    children: list[AggregateChild]
+
+
+class CompletenessKecamatan(Open):
+    code: str
+    name: str
+    expected: int
+    reported: int
+    missing: int
+    in_conflict: int
+    rate: float | None
+
+
+class CompletenessRegion(Open):
+    code: str
+    name: str
+    level: str
+    kecamatan: str | None = None
+    status: Literal["reported", "missing", "conflict"] | str
+
+
+class CompletenessPublic(Open):
+    dataset: str
+    period: str
+    region_levels: list[str]
+    region: RegionRef
+    expected: int
+    reported: int
+    missing: int
+    in_conflict: int
+    rate: float | None
+    kecamatan: list[CompletenessKecamatan]
+    regions: list[CompletenessRegion]

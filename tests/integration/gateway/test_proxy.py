@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 
@@ -200,6 +201,9 @@ async def test_merged_openapi_drops_internal_and_health_routes(gateway):
     assert not any(p.startswith(("/internal", "/healthz", "/readyz")) for p in doc["paths"])
     assert "/docs-assets/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
     assert asset.status_code == 200
+    scripts = re.findall(r"<script[^>]*>", docs.text)
+    assert scripts and all("src=" in tag for tag in scripts)  # no inline script (CSP)
+    assert re.search(r"<script[^>]*>\s*[^<\s]", docs.text) is None
 
 
 async def test_cors_when_configured(standin, nats_url, nats_namespace):
@@ -232,7 +236,9 @@ async def test_ckan_datastore_upsert_with_bare_key_reaches_ingest(gateway, stand
     assert Principal.decode(classic.json()["principal"]).publisher_id == "desa-1"
     assert versioned.status_code == 401
     assert versioned.json()["error"]["code"] == "invalid_api_key"
-    assert unknown.status_code == 404
+    assert versioned.json()["error"]["__type"] == "Authorization Error"
+    assert unknown.status_code == 400  # as CKAN answers an action it does not know
+    assert unknown.json()["error"]["__type"] == "Bad request - Action name not known"
 
 
 async def test_exports_stream_with_flat_memory(gateway, standin):
@@ -265,3 +271,46 @@ async def test_exports_stream_with_flat_memory(gateway, standin):
     assert records == BIG_JSON_PAGES * 1000
     assert csv_peak < 4 * 1024 * 1024, csv_peak
     assert json_peak < 10 * 1024 * 1024, json_peak
+
+
+async def test_gateways_own_errors_on_api_paths_take_ckans_envelope(standin, nats_url,
+                                                                       nats_namespace):
+    """ckanapi raises its typed errors for the gateway's own 401, 405, 413 and 429."""
+    import ckanapi
+
+    settings = gateway_settings(standin.url, nats_url, nats_namespace, max_body_bytes=2000,
+                                rate_limit_address="3/minute")
+    async with serve(create_app(settings)) as url:
+        def drive():
+            raised = {}
+            bad_key = ckanapi.RemoteCKAN(url, apikey="bukan-kunci")
+            for name, call in [
+                    ("401 read", lambda: bad_key.action.package_list()),
+                    ("401 write", lambda: bad_key.action.datastore_upsert(
+                        resource_id="jumlah-penduduk", records=[{"a": 1}])),
+                    ("413", lambda: ckanapi.RemoteCKAN(url, apikey="publisher-key-1")
+                     .action.datastore_upsert(resource_id="jumlah-penduduk",
+                                              records=[{"a": "x" * 3000}]))]:
+                try:
+                    call()
+                except ckanapi.CKANAPIError as exc:
+                    raised[name] = exc
+            return raised
+
+        raised = await asyncio.to_thread(drive)
+        async with httpx.AsyncClient(base_url=url) as client:
+            wrong_method = await client.put("/api/3/action/package_list")
+            limited = [await client.get("/api/3/action/unknown_action") for _ in range(3)]
+    assert isinstance(raised["401 read"], ckanapi.NotAuthorized)
+    assert isinstance(raised["401 write"], ckanapi.NotAuthorized)
+    assert isinstance(raised["413"], ckanapi.ValidationError)
+    assert raised["413"].error_dict["code"] == "payload_too_large"
+    assert wrong_method.status_code == 405 and wrong_method.json()["success"] is False
+    assert wrong_method.json()["error"]["__type"] == "Validation Error"
+    assert limited[-1].status_code == 429
+    body = limited[-1].json()
+    assert body["success"] is False and body["error"]["code"] == "rate_limited"
+    assert body["help"].endswith("name=unknown_action")
+    assert limited[-1].headers["retry-after"]
+    assert limited[0].status_code == 400
+    assert limited[0].json()["error"]["__type"] == "Bad request - Action name not known"

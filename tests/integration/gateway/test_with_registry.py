@@ -170,3 +170,64 @@ async def test_ckan_read_api_with_the_real_ckanapi_client(stack):
     assert all(r["jenis_kelamin"] == "P" for r in rows["records"])
     assert rows["offset"] == 2
     assert missing is not None
+
+
+async def test_ckanapi_sort_lookups_region_search_and_typed_errors(stack):
+    def drive():
+        ckan = ckanapi.RemoteCKAN(stack["url"])
+        out = {
+            "desc": ckan.action.datastore_search(resource_id=SLUG, sort="jumlah desc", limit=5),
+            "asc": ckan.action.datastore_search(resource_id=SLUG, sort="jumlah asc", limit=5,
+                                                offset=1),
+            "by_name": ckan.action.datastore_search(resource_id=SLUG, q="sangatta utara",
+                                                    limit=1000),
+            "packages": ckan.action.package_search(sort="name desc"),
+            "org": ckan.action.organization_show(id="disdukcapil"),
+            "resource": ckan.action.resource_show(id=f"{SLUG}-xlsx"),
+            "tags": ckan.action.tag_list(), "groups": ckan.action.group_list(),
+            "status": ckan.action.status_show(),
+        }
+        for name, call in [("org", lambda: ckan.action.organization_show(id="tidak-ada")),
+                           ("resource", lambda: ckan.action.resource_show(id="tidak-ada")),
+                           ("sort", lambda: ckan.action.datastore_search(
+                               resource_id=SLUG, sort="bukan_kolom desc")),
+                           ("key", lambda: ckanapi.RemoteCKAN(
+                               stack["url"], apikey="kunci-salah").action.package_list())]:
+            try:
+                call()
+            except ckanapi.CKANAPIError as exc:
+                out[f"{name}_error"] = exc
+        return out
+
+    out = await asyncio.to_thread(drive)
+    values = [r["jumlah"] for r in out["desc"]["records"]]
+    assert values == sorted(values, reverse=True) and len(values) == 5
+    every = [r["jumlah"] for r in (await asyncio.to_thread(
+        lambda: ckanapi.RemoteCKAN(stack["url"]).action.datastore_search(
+            resource_id=SLUG, limit=10_000)))["records"]]
+    assert values[0] == max(every)
+    assert [r["jumlah"] for r in out["asc"]["records"]] == sorted(every)[1:6]
+    by_name = out["by_name"]["records"]
+    assert by_name and all("sangatta utara" in r["region_name"].lower() for r in by_name)
+    assert out["packages"]["sort"] == "name desc" and out["packages"]["count"] >= 1
+    assert out["org"]["name"] == "disdukcapil" and out["org"]["is_organization"] is True
+    assert out["resource"]["format"] == "XLSX" and out["resource"]["package_id"] == SLUG
+    assert out["tags"] and out["groups"] and out["status"]["ckan_version"].startswith("2.")
+    assert isinstance(out["org_error"], ckanapi.NotFound)
+    assert isinstance(out["resource_error"], ckanapi.NotFound)
+    assert isinstance(out["sort_error"], ckanapi.ValidationError)
+    assert isinstance(out["key_error"], ckanapi.NotAuthorized)
+
+
+async def test_dcat_catalogue_lists_every_dataset_with_downloads(stack):
+    async with httpx.AsyncClient(base_url=stack["url"]) as client:
+        response = await client.get("/catalog.jsonld")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/ld+json")
+    catalog = response.json()
+    assert catalog["@type"] == "dcat:Catalog" and "dcat" in catalog["@context"]
+    [dataset] = catalog["dcat:dataset"]
+    assert dataset["dct:identifier"] == SLUG and dataset["dct:publisher"]["foaf:name"]
+    formats = {d["dct:format"]: d["dcat:downloadURL"] for d in dataset["dcat:distribution"]}
+    assert set(formats) == {"CSV", "XLSX"} and formats["CSV"].endswith("format=csv")
+    assert dataset["dct:accrualPeriodicity"].endswith("/ANNUAL")

@@ -91,3 +91,16 @@ async def test_ckan_dry_run_and_definition_only_create_store_nothing(ckan_url, i
     assert checked["dry_run"] is True and checked["counts"]["created"] == 2
     assert defined["records_count"] == 0 and defined["submission_id"] is None
     assert await ingest_db.fetchval("SELECT count(*) FROM submissions") == 0
+
+
+async def test_upsert_with_an_invalid_row_is_refused_whole_naming_the_row(ckan_url, ingest_db):
+    records = rows(3)
+    records[1]["jumlah"] = "banyak"
+    with pytest.raises(ckanapi.ValidationError) as caught:
+        await asyncio.to_thread(lambda: remote(ckan_url).action.datastore_upsert(
+            resource_id="jumlah-penduduk", records=records))
+    error = caught.value.error_dict
+    assert error["code"] == "rows_rejected" and "1 dari 3 baris" in error["message"]
+    assert {d["index"] for d in error["details"]} == {1}
+    assert error["details"][0]["field"] == "jumlah"
+    assert await ingest_db.fetchval("SELECT count(*) FROM submissions") == 0

@@ -35,7 +35,8 @@ def gateway_stand_in(app, key: str):
     return wrapped
 
 
-async def test_push_uploads_a_csv_and_prints_the_import_summary(ingest_settings, tmp_path):
+async def test_push_of_a_file_with_one_bad_row_exits_non_zero_saying_how_many(ingest_settings,
+                                                                                tmp_path):
     file = tmp_path / "penduduk.csv"
     file.write_text(f"Kode Wilayah,Tahun,Jenis Kelamin,Jumlah\n{DESA},2024,L,1234\n"
                     f"{DESA},2024,P,1300\n{DESA},2024,X,5\n")
@@ -46,10 +47,32 @@ async def test_push_uploads_a_csv_and_prints_the_import_summary(ingest_settings,
             CliRunner().invoke, cli,
             [str(file), "--dataset", "jumlah-penduduk", "--key", "kunci-desa", "--url", url],
             env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "Diterima 3 baris" in result.output
-    assert "completed" in result.output
+    assert "selesai" in result.output and "ditolak" in result.output
     assert "Baris ditolak" in result.output
+    assert "1 dari 3 baris ditolak" in result.output
+    assert "completed" not in result.output and "created" not in result.output
+
+
+async def test_push_dry_run_stores_nothing_and_tells_the_truth(ingest_settings, ingest_db,
+                                                               tmp_path):
+    good, bad = tmp_path / "baik.csv", tmp_path / "buruk.csv"
+    good.write_text(f"region,period,jenis_kelamin,jumlah\n{DESA},2024,L,1\n")
+    bad.write_text(f"region,period,jenis_kelamin,jumlah\n{DESA},2024,L,1\n{DESA},2024,P,x\n")
+    cli = typer.Typer()
+    cli.command()(push)
+    async with served(gateway_stand_in(create_app(ingest_settings), "kunci-desa")) as url:
+        def run(file):
+            return CliRunner().invoke(cli, [str(file), "-d", "jumlah-penduduk", "--dry-run",
+                                            "--key", "kunci-desa", "--url", url],
+                                      env={"COLUMNS": "200"})
+        clean, refused = await asyncio.to_thread(run, good), await asyncio.to_thread(run, bad)
+    assert clean.exit_code == 0, clean.output
+    assert "uji coba" in clean.output and "Semua baris lolos" in clean.output
+    assert refused.exit_code == 1, refused.output
+    assert "1 dari 2 baris akan ditolak" in refused.output
+    assert await ingest_db.fetchval("SELECT count(*) FROM submissions") == 0
 
 
 async def test_push_reports_a_refusal_and_exits_non_zero(ingest_settings, tmp_path):
