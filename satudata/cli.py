@@ -43,7 +43,7 @@ def up(
         summary = platform.seed_all(infra.database_url, keys_file)
         _say(f"seeded {summary['regions']} regions, {summary['aliases']} new aliases")
     ports = platform.pick_ports(default=True)
-    env = platform.service_env(infra, ports)
+    env = platform.service_env(infra, ports, secret=platform.service_secret(state))
     host = "0.0.0.0" if public else os.environ.get("GATEWAY_HOST", "127.0.0.1")
     procs = platform.Processes(env, ports, gateway_host=host,
                                log_dir=None)

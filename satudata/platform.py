@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -103,9 +104,28 @@ def seed_all(database_url: str, keys_file: Path | None = None, sample_values: bo
     return summary
 
 
+def service_secret(state_dir: Path) -> str:
+    """The secret the services sign their calls with: SATUDATA_SERVICE_SECRET when the operator
+    gives one, else generated once into ``<state>/service-secret`` (mode 600) and reused."""
+    given = os.environ.get("SATUDATA_SERVICE_SECRET")
+    if given:
+        return given
+    path = state_dir / "service-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
+
+
 def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
-                extra: dict[str, str] | None = None) -> dict[str, str]:
+                extra: dict[str, str] | None = None, secret: str | None = None
+                ) -> dict[str, str]:
     env = dict(os.environ)
+    # every service of one platform shares one signing secret (shared.signing)
+    env["SATUDATA_SERVICE_SECRET"] = (secret or env.get("SATUDATA_SERVICE_SECRET")
+                                      or secrets.token_hex(32))
     env.update({"DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url,
                 "PYTHONUNBUFFERED": "1"})
     if namespace:
@@ -120,7 +140,8 @@ def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
 
 def service_command(name: str, port: int, host: str = "127.0.0.1") -> list[str]:
     return [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
-            "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning"]
+            "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning",
+            "--no-server-header"]
 
 
 class Processes:

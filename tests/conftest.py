@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import tempfile
 import uuid
 from pathlib import Path
@@ -20,6 +21,10 @@ import pytest
 from shared.infra import EmbeddedNats, EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Services refuse unsigned calls (shared.signing): every app and process the tests start reads
+# this secret, and tests that call a service directly sign with it (tests.helpers.signed).
+os.environ.setdefault("SATUDATA_SERVICE_SECRET", secrets.token_hex(32))
 
 
 @pytest.fixture(scope="session")

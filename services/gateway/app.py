@@ -44,7 +44,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await gateway.close()
 
     app = build_app(title="Satu Data gateway", service="gateway", settings=settings,
-                    lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+                    lifespan=lifespan, signed=False, openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.exception_handler(PassThrough)
     async def _passthrough(_, exc: PassThrough):

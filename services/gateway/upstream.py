@@ -20,6 +20,7 @@ import httpx
 
 from services.gateway.settings import GatewaySettings
 from shared.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
+from shared.signing import ServiceAuth
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 
 log = logging.getLogger("satudata.gateway.upstream")
@@ -69,8 +70,9 @@ class Upstreams:
         timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
         urls = {"registry": settings.registry_url, "ingest": settings.ingest_url,
                 "search": settings.search_url}
+        auth = ServiceAuth(settings.service_secret, "gateway")
         pools = {name: [httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout,
-                                          headers={"Accept-Encoding": "identity"})
+                                          headers={"Accept-Encoding": "identity"}, auth=auth)
                         for _ in range(shards)]
                  for name, url in urls.items()}
         return cls(settings, pools)
