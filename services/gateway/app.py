@@ -20,7 +20,8 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from services.gateway import api
 from services.gateway.exports import XLSX_TYPE
-from services.gateway.middleware import BodyLimitMiddleware, RateLimitMiddleware
+from services.gateway.middleware import (BodyLimitMiddleware, PathGuardMiddleware,
+                                         RateLimitMiddleware, SecurityHeadersMiddleware)
 from services.gateway.service import Gateway
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import PassThrough
@@ -55,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
               name="docs-assets")
     app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")
+    app.mount("/docs-static", StaticFiles(directory=api.DOCS), name="docs-static")
     # Added last = outermost: the body limit and rate limit answer before any work is done.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size, compresslevel=6,
                        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX_TYPE))
@@ -72,6 +74,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        strategy=settings.rate_limit_strategy,
                        trust_forwarded_for=settings.trust_forwarded_for)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(PathGuardMiddleware)
     # build_app added the request-id middleware first (innermost); move it outermost so 413
     # and 429 answers carry X-Request-ID and every log line of a request has its id.
     rid = [m for m in app.user_middleware if m.cls is RequestIdMiddleware]

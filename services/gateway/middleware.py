@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 
 from limits import parse
@@ -128,3 +129,62 @@ class BodyLimitMiddleware:
 class _TooLarge(PayloadTooLarge):
     def __init__(self) -> None:
         super().__init__("Isi permintaan terlalu besar.")
+
+
+_ENCODED_FORBIDDEN = re.compile(rb"%(2[eEfF]|5[cC]|[01][0-9a-fA-F]|7[fF])")
+
+
+def unsafe_path(raw_path: bytes) -> bool:
+    """A path the gateway refuses before routing: dot segments, encoded dots or slashes or
+    backslashes, empty segments and control bytes. What passes is forwarded exactly as it came,
+    so the route the gateway checked is the route the service serves."""
+    if _ENCODED_FORBIDDEN.search(raw_path) or b"\\" in raw_path or b"//" in raw_path:
+        return True
+    if any(b < 0x20 or b == 0x7F for b in raw_path):
+        return True
+    return any(segment in (b".", b"..") for segment in raw_path.split(b"/"))
+
+
+class PathGuardMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and unsafe_path(scope.get("raw_path")
+                                                   or scope["path"].encode()):
+            await _send_error(send, 404, "route_not_found", "Alamat ini tidak ada.", [])
+            return
+        await self.app(scope, receive, send)
+
+
+# Security headers on every answer (portal, docs and API): scripts only from our own files
+# (no inline script), never framed, no MIME sniffing, no referrer to other sites.
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+     b"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+     b"form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+_SECURITY_NAMES = {name for name, _ in SECURITY_HEADERS}
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", [])
+                        if k.lower() not in _SECURITY_NAMES and k.lower() != b"server"]
+                message["headers"] = kept + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
