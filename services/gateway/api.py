@@ -110,10 +110,19 @@ async def ckan_write(action: str, request: Request, gw: GatewayDep):
 
 
 async def _forward(request: Request, gw: GatewayDep, path: str | None = None) -> Response:
-    path = path or request.url.path
+    # the path as it came (PathGuardMiddleware refused dot segments and encoded slashes), so
+    # the service serves exactly the route checked here
+    path = path or request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     service = proxy.route_service(path)
     if service is None:
         raise NotFound("Alamat ini tidak ada.", code="route_not_found")
     principal = await gw.authorize(request.method, path, request.headers)
-    return await proxy.forward(request, gw.upstreams, service, principal, path=path,
-                               max_age=gw.settings.cache_max_age)
+    settings = gw.settings
+    if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        return await proxy.forward(request, gw.upstreams, service, principal, path=path,
+                                   max_age=settings.cache_max_age)
+    async with gw.upload_slot(principal, service):
+        body = await proxy.read_body(request, timeout=settings.body_timeout,
+                                     min_rate=settings.body_min_rate)
+        return await proxy.forward(request, gw.upstreams, service, principal, path=path,
+                                   max_age=settings.cache_max_age, body=body)

@@ -43,6 +43,12 @@ class GatewaySettings(ServiceSettings):
     cors_origins: list[str] = Field(default_factory=list,
                                     description='allowed CORS origins, JSON list; ["*"] = any')
     max_body_bytes: int = Field(50 * 1024 * 1024, description="largest request body (413)")
+    body_timeout: float = Field(30.0, description="seconds a request body may take to arrive "
+                                                  "(408 after)")
+    body_min_rate: float = Field(1024.0, description="slowest accepted request body, bytes/s "
+                                                     "(after 5 s; 408 below)")
+    uploads_per_key: int = Field(2, description="submissions in flight per API key (429 "
+                                                "beyond)")
     gzip_min_size: int = Field(1024, description="smallest response that is gzipped")
     events_poll_interval: float = Field(2.0, description="seconds between change-feed polls "
                                                          "when NATS is quiet or down")
