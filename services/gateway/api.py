@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from services.gateway import exports, proxy
 from services.gateway.ckan import error_envelope, envelope
 from services.gateway.keys import raw_key
+from services.gateway.middleware import client_address
 from services.gateway.service import GatewayDep
 from shared.errors import AppError, BadRequest, NotFound
+from shared.validation import INT64_MAX
 
 PORTAL = Path(__file__).parent / "static" / "portal"
 DOCS = Path(__file__).parent / "static" / "docs"
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 router = APIRouter()
+log = logging.getLogger("satudata.gateway.events")
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -38,18 +43,34 @@ async def portal():
 
 
 @router.get("/v1/events", include_in_schema=False)
-async def events(request: Request, gw: GatewayDep, since: int | None = None,
+async def events(request: Request, gw: GatewayDep,
+                 since: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
                  dataset: str | None = None,
                  last_event_id: str | None = Header(None, alias="Last-Event-ID")):
-    await gw.authorize("GET", request.url.path, request.headers)
+    principal = await gw.authorize("GET", request.url.path, request.headers)
     if last_event_id:
-        if not last_event_id.strip().isdigit():
+        value = last_event_id.strip()
+        if not value.isdigit() or len(value) > 18:
             raise BadRequest("Last-Event-ID tidak valid.", code="invalid_last_event_id")
-        since = int(last_event_id)
-    return StreamingResponse(
-        gw.hub.stream(since, dataset, gw.settings.events_keepalive),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        since = int(value)
+    address = client_address(request.scope, request.headers,
+                             gw.settings.trust_forwarded_for)
+    slot = gw.hub.admit(principal.key_id if principal else None, address)
+    slot.__enter__()  # 429 here, before the stream starts; given back when it ends
+
+    async def body():
+        started, sent = time.monotonic(), 0
+        try:
+            async for chunk in gw.hub.stream(since, dataset, gw.settings.events_keepalive):
+                sent += chunk.startswith("id:")
+                yield chunk
+        finally:
+            slot.__exit__(None, None, None)
+            log.info("event stream closed after %.0f s, %d events sent",
+                     time.monotonic() - started, sent)
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get("/v1/datasets/{slug}/records", include_in_schema=False)

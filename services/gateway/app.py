@@ -72,7 +72,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware, per_key=settings.rate_limit_key,
                        per_address=settings.rate_limit_address,
                        strategy=settings.rate_limit_strategy,
-                       trust_forwarded_for=settings.trust_forwarded_for)
+                       trust_forwarded_for=settings.trust_forwarded_for,
+                       auth_failures=settings.rate_limit_auth_failures,
+                       redis_url=settings.redis_url)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(PathGuardMiddleware)

@@ -33,11 +33,14 @@ class Gateway:
         upstreams = Upstreams.open(settings)
         return cls(settings=settings, upstreams=upstreams,
                    keys=KeyCache(upstreams, settings.key_cache_ttl, settings.key_cache_size),
-                   hub=ChangeHub(upstreams, settings.events_poll_interval),
+                   hub=ChangeHub(upstreams, settings.events_poll_interval,
+                                 per_key=settings.events_per_key,
+                                 per_address=settings.events_per_address),
                    openapi=OpenApiCache(upstreams, settings.openapi_ttl),
                    ckan=Ckan(upstreams))
 
     async def close(self) -> None:
+        await self.hub.close()
         await self.upstreams.close()
 
     async def authorize(self, method: str, path: str, headers) -> Principal | None:

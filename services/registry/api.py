@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from services.registry import models, service, statistics, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, NotFound
+from shared.validation import INT64_MAX
 from shared.web import PoolDep
 
 router = APIRouter(prefix="/v1", tags=["registry"])
@@ -178,7 +179,7 @@ async def list_publishers(pool: PoolDep):
 
 
 @router.get("/changes")
-async def changes(pool: PoolDep, since: int = 0,
+async def changes(pool: PoolDep, since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 500):
     async with pool.acquire() as conn:
         rows = await store.records_after_seq(conn, since, limit)

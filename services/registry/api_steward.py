@@ -11,12 +11,13 @@ import json
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 
 from services.registry import models, stewardship, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
+from shared.validation import INT64_MAX
 from shared.web import PoolDep
 
 router = APIRouter(prefix="/v1", tags=["stewardship"])
@@ -100,7 +101,8 @@ async def import_aliases(request: Request, pool: PoolDep):
 @router.get("/regions/aliases")
 async def list_aliases(request: Request, pool: PoolDep,
                        status: Literal["pending", "active", "refused"] | None = None,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 200, after: int = 0):
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                       after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0):
     require_steward(request.headers)
     async with pool.acquire() as conn:
         items, next_after = await stewardship.list_aliases(conn, status, limit, after)
@@ -108,7 +110,7 @@ async def list_aliases(request: Request, pool: PoolDep,
 
 
 @router.post("/regions/aliases/{alias_id}/approve")
-async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
+async def approve_alias(alias_id: Annotated[int, Path(ge=1, le=INT64_MAX)], request: Request, pool: PoolDep,
                         body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
@@ -117,7 +119,7 @@ async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
 
 
 @router.post("/regions/aliases/{alias_id}/refuse")
-async def refuse_alias(alias_id: int, request: Request, pool: PoolDep,
+async def refuse_alias(alias_id: Annotated[int, Path(ge=1, le=INT64_MAX)], request: Request, pool: PoolDep,
                        body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
