@@ -42,7 +42,7 @@ class ChangeHub:
         self.per_key = per_key
         self.per_address = per_address
         self._wake = asyncio.Event()
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()  # replaced (after being set) at every change
         self.nc: NATS | None = None
         self.buffer: collections.deque[tuple[int, dict]] = collections.deque(maxlen=buffer_size)
         self.head: int | None = None  # newest seq the follower has read
@@ -109,16 +109,14 @@ class ChangeHub:
             try:
                 if self.head is None:
                     self.head = await self.find_head()
-                    async with self._changed:
-                        self._changed.notify_all()
+                    self._announce()
                 while True:
                     items, next_seq = await self.changes(self.head)
                     for item in items:
                         self.buffer.append((int(item.get("seq") or next_seq), item))
                     self.head = max(self.head, next_seq)
                     if items:
-                        async with self._changed:
-                            self._changed.notify_all()
+                        self._announce()
                     if len(items) < FEED_PAGE:
                         break
             except asyncio.CancelledError:
@@ -129,14 +127,19 @@ class ChangeHub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
+    def _announce(self) -> None:
+        """Wake every waiting stream (an event per generation: no lock to hold)."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
     def _ensure_follower(self) -> None:
         if self._follower is None or self._follower.done():
             self._follower = asyncio.create_task(self._follow(), name="gateway-change-follower")
 
     async def _head(self) -> int:
         self._ensure_follower()
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.head is not None)
+        while self.head is None:
+            await self._changed.wait()
         return self.head
 
     # --- streams ------------------------------------------------------------------------------
@@ -193,6 +196,5 @@ class ChangeHub:
             if time.monotonic() - last_sent >= keepalive:
                 yield ": keep-alive\n\n"
                 last_sent = time.monotonic()
-            async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), keepalive)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), keepalive)

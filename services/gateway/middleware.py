@@ -56,7 +56,8 @@ def limits_storage(redis_url: str):
     if not redis_url:
         return MemoryStorage()
     url = redis_url if redis_url.startswith("async+") else "async+" + redis_url
-    return storage_from_string(url)
+    # redis-py's asyncio client: coredis 6 wants its pool entered as a context manager first
+    return storage_from_string(url, implementation="redispy")
 
 
 class RateLimitMiddleware:
