@@ -77,3 +77,16 @@ async def test_the_previous_secret_still_verifies_during_a_rotation(registry_db,
             assert r.status_code == 200, r.text
         r = await raw.get("/v1/keys", headers=_signed("GET", "/v1/keys", b"", "lain" * 9))
         assert r.status_code == 401
+
+
+async def test_a_key_role_must_fit_its_publishers_kind(registry, client):
+    before = await _keys(registry["pool"])
+    desa = await registry["pool"].fetchval(
+        "SELECT id FROM registry.publishers WHERE kind = 'desa' LIMIT 1")
+    r = await client.post("/v1/keys", json={"publisher_id": desa, "role": "walidata"},
+                          headers=ADMIN)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "role_does_not_fit_publisher"
+    assert await _keys(registry["pool"]) == before
+    ok = await client.post("/v1/keys", json={"publisher_id": desa, "role": "publisher"},
+                           headers=ADMIN)
+    assert ok.status_code == 201
