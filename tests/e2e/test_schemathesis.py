@@ -57,3 +57,19 @@ async def test_schemathesis_finds_no_server_error(fuzzed_platform):
         log = p.logs(name)
         assert "unhandled error" not in log, (name, [line[:400] for line in log.splitlines()
                                                      if "unhandled error" in line][:3])
+
+
+async def test_no_answer_names_an_internal_address_or_the_server(fuzzed_platform):
+    p = fuzzed_platform
+    internal = [f":{port}" for name, port in p.ports.items() if name != "gateway"]
+    async with p.client() as client:
+        answers = [await client.get(path) for path in (
+            "/readyz", "/healthz", "/openapi.json", "/v1/datasets", "/v1/datasets/tidak-ada",
+            "/v1/submissions", "/v1/nope", "/docs", "/",
+            "/api/3/action/package_show?id=tidak-ada")]
+        answers.append(await client.post("/v1/submissions", json={"rows": []},
+                                         headers={"Authorization": "Bearer ngarang"}))
+    for answer in answers:
+        assert "server" not in answer.headers, answer.url
+        text = answer.text + " ".join(answer.headers.values())
+        assert not any(address in text for address in internal), (answer.url, text[:300])
