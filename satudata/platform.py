@@ -38,6 +38,8 @@ class Infra:
     database_url: str
     nats_url: str
     started: list = field(default_factory=list)
+    # each service's own NATS user (embedded server); empty: every service uses nats_url
+    nats_urls: dict[str, str] = field(default_factory=dict)
 
     def stop(self) -> None:
         for server in reversed(self.started):
@@ -54,11 +56,12 @@ def ensure_infra(state_dir: Path | None = None) -> Infra:
         started.append(pg)
         db = pg.url
     nats_url = os.environ.get("NATS_URL")
+    nats_urls: dict[str, str] = {}
     if not nats_url:
         server = EmbeddedNats(state_dir / "nats").start()
         started.append(server)
-        nats_url = server.url
-    return Infra(db, nats_url, started)
+        nats_url, nats_urls = server.url, server.service_urls()
+    return Infra(db, nats_url, started, nats_urls)
 
 
 def migrate_all(database_url: str) -> None:
@@ -128,6 +131,8 @@ def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
                                       or secrets.token_hex(32))
     env.update({"DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url,
                 "PYTHONUNBUFFERED": "1"})
+    for name, url in infra.nats_urls.items():  # least privilege: a NATS user per service
+        env[f"{name.upper()}_NATS_URL"] = url
     if namespace:
         env["NATS_NAMESPACE"] = namespace
     for name, port in ports.items():

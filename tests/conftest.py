@@ -40,15 +40,28 @@ def pg_server_url():
 
 
 @pytest.fixture(scope="session")
-def nats_url():
-    url = os.environ.get("NATS_URL")
-    if url:
-        yield url
+def nats_server():
+    """Our own embedded NATS (users and permissions as `make up` has them), or None when
+    NATS_URL names one."""
+    if os.environ.get("NATS_URL"):
+        yield None
         return
     tmp = Path(tempfile.mkdtemp(prefix="satudata-test-nats-"))
     server = EmbeddedNats(tmp / "nats").start()
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server):
+    """The operator's URL (all permissions): what tests use to publish and inspect."""
+    return nats_server.url if nats_server else os.environ["NATS_URL"]
+
+
+@pytest.fixture(scope="session")
+def nats_service_urls(nats_server) -> dict[str, str]:
+    """Each service's own NATS user, for tests that run the services as `make up` does."""
+    return nats_server.service_urls() if nats_server else {}
 
 
 def _with_db(url: str, name: str) -> str:

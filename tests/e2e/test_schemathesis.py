@@ -26,9 +26,9 @@ LIMITS = {"GATEWAY_RATE_LIMIT_KEY": "1000000/minute",
 
 
 @pytest.fixture(scope="module")
-async def fuzzed_platform(pg_server_url, nats_url):
+async def fuzzed_platform(pg_server_url, nats_url, nats_service_urls):
     running = await start_platform(pg_server_url, nats_url, sample_values=True,
-                                   extra_env=LIMITS)
+                                   extra_env=LIMITS, nats_urls=nats_service_urls)
     yield running
     await stop_platform(running)
 
