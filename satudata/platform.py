@@ -40,6 +40,8 @@ class Infra:
     started: list = field(default_factory=list)
     # each service's own NATS user (embedded server); empty: every service uses nats_url
     nats_urls: dict[str, str] = field(default_factory=dict)
+    # each service's own PostgreSQL role (grant_service_roles); empty: database_url for all
+    database_urls: dict[str, str] = field(default_factory=dict)
 
     def stop(self) -> None:
         for server in reversed(self.started):
@@ -69,6 +71,58 @@ def migrate_all(database_url: str) -> None:
 
     for name in MIGRATED:
         run_migrations(ROOT / "services" / name, database_url)
+
+
+def service_role(name: str) -> str:
+    return f"satudata_{name}"
+
+
+def grant_service_roles(database_url: str) -> dict[str, str]:
+    """Least privilege in PostgreSQL: a login role per service that owns its own schema (and
+    every object in it) and nothing else, so a service can touch only its own tables. Run after
+    the migrations (idempotent); returns each service's database URL (same server, its role).
+    Passwords belong to the operator: the embedded server trusts local connections, a real one
+    needs ``ALTER ROLE ... PASSWORD`` and the password in ``<SERVICE>_DATABASE_URL``."""
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(database_url)
+        try:
+            for name in MIGRATED:
+                role = service_role(name)
+                await conn.execute(f"""
+                    DO $$ BEGIN
+                      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                        CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+                      END IF;
+                    END $$""")
+                await conn.execute(f"REVOKE ALL ON SCHEMA public FROM {role}")
+                await conn.execute(f"ALTER SCHEMA {name} OWNER TO {role}")
+                await conn.execute(f"""
+                    DO $$ DECLARE obj record; BEGIN
+                      FOR obj IN SELECT c.relname, c.relkind FROM pg_class c
+                                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                                 WHERE n.nspname = '{name}' AND (c.relkind IN ('r','p','v','m')
+                                   OR c.relkind = 'S' AND NOT EXISTS (
+                                     SELECT FROM pg_depend d WHERE d.objid = c.oid
+                                       AND d.classid = 'pg_class'::regclass
+                                       AND d.refclassid = 'pg_class'::regclass
+                                       AND d.deptype IN ('a', 'i')))
+                      LOOP
+                        -- a table's own sequences move with it; standalone ones here
+                        EXECUTE format('ALTER %s {name}.%I OWNER TO {role}',
+                          CASE obj.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                           WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                          obj.relname);
+                      END LOOP;
+                    END $$""")
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    scheme, rest = database_url.split("://", 1)
+    host = rest.split("@", 1)[-1]
+    return {name: f"{scheme}://{service_role(name)}@{host}" for name in MIGRATED}
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -133,6 +187,8 @@ def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
                 "PYTHONUNBUFFERED": "1"})
     for name, url in infra.nats_urls.items():  # least privilege: a NATS user per service
         env[f"{name.upper()}_NATS_URL"] = url
+    for name, url in infra.database_urls.items():  # and a PostgreSQL role per service
+        env[f"{name.upper()}_DATABASE_URL"] = url
     if namespace:
         env["NATS_NAMESPACE"] = namespace
     for name, port in ports.items():

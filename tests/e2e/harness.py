@@ -77,7 +77,8 @@ async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bo
     summary = await asyncio.to_thread(sd.seed_all, database_url, log_dir / "dev-keys.env",
                                       sample_values)
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
-    infra = sd.Infra(database_url, nats_url, nats_urls=nats_urls or {})
+    infra = sd.Infra(database_url, nats_url, nats_urls=nats_urls or {},
+                     database_urls=await asyncio.to_thread(sd.grant_service_roles, database_url))
     ports = sd.pick_ports(default=False)
     env = sd.service_env(infra, ports, namespace, extra_env)
     procs = sd.Processes(env, ports, prefix_output=False, log_dir=log_dir)

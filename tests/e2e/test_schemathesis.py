@@ -73,3 +73,22 @@ async def test_no_answer_names_an_internal_address_or_the_server(fuzzed_platform
         assert "server" not in answer.headers, answer.url
         text = answer.text + " ".join(answer.headers.values())
         assert not any(address in text for address in internal), (answer.url, text[:300])
+
+
+async def test_each_service_role_touches_only_its_own_schema(fuzzed_platform):
+    import asyncpg
+
+    from satudata.platform import service_role
+
+    scheme, rest = fuzzed_platform.database_url.split("://", 1)
+    host = rest.split("@", 1)[-1]
+    conn = await asyncpg.connect(f"{scheme}://{service_role('ingest')}@{host}")
+    try:
+        assert await conn.fetchval("SELECT count(*) >= 0 FROM ingest.submissions")
+        for statement in ("SELECT count(*) FROM registry.api_keys",
+                          "DELETE FROM search.records",
+                          "CREATE TABLE registry.stolen (x int)"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(statement)
+    finally:
+        await conn.close()
