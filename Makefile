@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: up test test-unit bench install browser clean-data compose-check help
+.PHONY: up test test-unit bench install browser clean-data compose-check compose-env help
 
 help:
 	@echo "make up      run the platform (gateway on http://localhost:8000)"
@@ -42,6 +42,14 @@ test-unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# docker-compose's secrets, random and kept out of the repository (.env is git-ignored)
+compose-env:
+	@test -f .env && echo ".env exists; keeping it" || { umask 077; \
+	  printf 'POSTGRES_PASSWORD=%s\nSATUDATA_SERVICE_SECRET=%s\n' \
+	    "$$(python3 -c 'import secrets;print(secrets.token_urlsafe(24))')" \
+	    "$$(python3 -c 'import secrets;print(secrets.token_hex(32))')" > .env; \
+	  echo "wrote .env (mode 600)"; }
 
 compose-check:
 	docker compose config --quiet && echo "docker-compose.yml is valid"

@@ -43,15 +43,19 @@ def up(
     state = platform.home()
     state.mkdir(parents=True, exist_ok=True)
     infra = platform.ensure_infra(state)
-    _say(f"database {infra.database_url.split('@')[-1]}  nats {infra.nats_url}")
+    _say(f"database {infra.database_url.split('@')[-1]}  "
+         f"nats {infra.nats_url.split('@')[-1]}")  # never a password in the log
     platform.migrate_all(infra.database_url)
     _say("migrations applied")
+    if infra.started and not os.environ.get("DATABASE_URL"):  # our embedded server
+        infra.database_urls = platform.grant_service_roles(infra.database_url)
+        _say("each service connects with its own role, owning only its schema")
     keys_file = state / "dev-keys.env"
     if seed:
         summary = platform.seed_all(infra.database_url, keys_file)
         _say(f"seeded {summary['regions']} regions, {summary['aliases']} new aliases")
     ports = platform.pick_ports(default=True)
-    env = platform.service_env(infra, ports)
+    env = platform.service_env(infra, ports, secret=platform.service_secret(state))
     write_service_urls(platform.add_replicas(ports, env, wanted))
     host = "0.0.0.0" if public else os.environ.get("GATEWAY_HOST", "127.0.0.1")
     procs = platform.Processes(env, ports, gateway_host=host,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -37,6 +38,10 @@ class Infra:
     database_url: str
     nats_url: str
     started: list = field(default_factory=list)
+    # each service's own NATS user (embedded server); empty: every service uses nats_url
+    nats_urls: dict[str, str] = field(default_factory=dict)
+    # each service's own PostgreSQL role (grant_service_roles); empty: database_url for all
+    database_urls: dict[str, str] = field(default_factory=dict)
 
     def stop(self) -> None:
         for server in reversed(self.started):
@@ -53,11 +58,12 @@ def ensure_infra(state_dir: Path | None = None) -> Infra:
         started.append(pg)
         db = pg.url
     nats_url = os.environ.get("NATS_URL")
+    nats_urls: dict[str, str] = {}
     if not nats_url:
         server = EmbeddedNats(state_dir / "nats").start()
         started.append(server)
-        nats_url = server.url
-    return Infra(db, nats_url, started)
+        nats_url, nats_urls = server.url, server.service_urls()
+    return Infra(db, nats_url, started, nats_urls)
 
 
 def migrate_all(database_url: str) -> None:
@@ -65,6 +71,58 @@ def migrate_all(database_url: str) -> None:
 
     for name in MIGRATED:
         run_migrations(ROOT / "services" / name, database_url)
+
+
+def service_role(name: str) -> str:
+    return f"satudata_{name}"
+
+
+def grant_service_roles(database_url: str) -> dict[str, str]:
+    """Least privilege in PostgreSQL: a login role per service that owns its own schema (and
+    every object in it) and nothing else, so a service can touch only its own tables. Run after
+    the migrations (idempotent); returns each service's database URL (same server, its role).
+    Passwords belong to the operator: the embedded server trusts local connections, a real one
+    needs ``ALTER ROLE ... PASSWORD`` and the password in ``<SERVICE>_DATABASE_URL``."""
+    import asyncpg
+
+    async def run():
+        conn = await asyncpg.connect(database_url)
+        try:
+            for name in MIGRATED:
+                role = service_role(name)
+                await conn.execute(f"""
+                    DO $$ BEGIN
+                      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                        CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+                      END IF;
+                    END $$""")
+                await conn.execute(f"REVOKE ALL ON SCHEMA public FROM {role}")
+                await conn.execute(f"ALTER SCHEMA {name} OWNER TO {role}")
+                await conn.execute(f"""
+                    DO $$ DECLARE obj record; BEGIN
+                      FOR obj IN SELECT c.relname, c.relkind FROM pg_class c
+                                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                                 WHERE n.nspname = '{name}' AND (c.relkind IN ('r','p','v','m')
+                                   OR c.relkind = 'S' AND NOT EXISTS (
+                                     SELECT FROM pg_depend d WHERE d.objid = c.oid
+                                       AND d.classid = 'pg_class'::regclass
+                                       AND d.refclassid = 'pg_class'::regclass
+                                       AND d.deptype IN ('a', 'i')))
+                      LOOP
+                        -- a table's own sequences move with it; standalone ones here
+                        EXECUTE format('ALTER %s {name}.%I OWNER TO {role}',
+                          CASE obj.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                           WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                          obj.relname);
+                      END LOOP;
+                    END $$""")
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    scheme, rest = database_url.split("://", 1)
+    host = rest.split("@", 1)[-1]
+    return {name: f"{scheme}://{service_role(name)}@{host}" for name in MIGRATED}
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -103,11 +161,34 @@ def seed_all(database_url: str, keys_file: Path | None = None, sample_values: bo
     return summary
 
 
+def service_secret(state_dir: Path) -> str:
+    """The secret the services sign their calls with: SATUDATA_SERVICE_SECRET when the operator
+    gives one, else generated once into ``<state>/service-secret`` (mode 600) and reused."""
+    given = os.environ.get("SATUDATA_SERVICE_SECRET")
+    if given:
+        return given
+    path = state_dir / "service-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
+
+
 def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
-                extra: dict[str, str] | None = None) -> dict[str, str]:
+                extra: dict[str, str] | None = None, secret: str | None = None
+                ) -> dict[str, str]:
     env = dict(os.environ)
+    # every service of one platform shares one signing secret (shared.signing)
+    env["SATUDATA_SERVICE_SECRET"] = (secret or env.get("SATUDATA_SERVICE_SECRET")
+                                      or secrets.token_hex(32))
     env.update({"DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url,
                 "PYTHONUNBUFFERED": "1"})
+    for name, url in infra.nats_urls.items():  # least privilege: a NATS user per service
+        env[f"{name.upper()}_NATS_URL"] = url
+    for name, url in infra.database_urls.items():  # and a PostgreSQL role per service
+        env[f"{name.upper()}_DATABASE_URL"] = url
     if namespace:
         env["NATS_NAMESPACE"] = namespace
     for name, port in ports.items():
@@ -155,7 +236,8 @@ def add_replicas(ports: dict[str, int], env: dict[str, str], replicas: dict[str,
 
 def service_command(name: str, port: int, host: str = "127.0.0.1") -> list[str]:
     return [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
-            "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning"]
+            "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning",
+            "--no-server-header"]
 
 
 class Processes:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import httpx
+
+from shared.signing import ServiceAuth
 import typer
 from rich.console import Console
 
@@ -37,7 +39,8 @@ def reindex(
     async def main() -> dict:
         pool = await create_pool(database_url, "search", min_size=1, max_size=2)
         try:
-            async with httpx.AsyncClient(timeout=60) as client:
+            auth = ServiceAuth(settings.service_secret, "search")
+            async with httpx.AsyncClient(timeout=60, auth=auth) as client:
                 return await service.reindex(client, pool, registry_url, page=page)
         finally:
             await pool.close()

@@ -10,6 +10,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
+import asyncpg.exceptions._base as asyncpg_base
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -127,6 +129,21 @@ def install_error_handlers(app: FastAPI) -> None:
             message = http_reason(exc.status_code, request.method) or "Permintaan gagal."
         return JSONResponse(error_body(code, message), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(asyncpg.DataError)
+    @app.exception_handler(asyncpg_base.DataError)
+    @app.exception_handler(asyncpg.IntegrityConstraintViolationError)
+    async def _bad_value(_: Request, exc: Exception):
+        """Safety net behind the request models: a value the database refuses (out of range,
+        NUL in text, a required column left empty) is the caller's input, never a 500."""
+        if isinstance(exc, asyncpg.UniqueViolationError):
+            return JSONResponse(error_body("conflict", "Data dengan kunci yang sama sudah ada."),
+                                status_code=409)
+        log.warning("database refused a value: %s: %s", type(exc).__name__, str(exc)[:200])
+        return JSONResponse(
+            error_body("invalid_value", "Ada nilai yang tidak dapat disimpan (di luar jangkauan, "
+                                        "berisi karakter terlarang, atau kosong)."),
+            status_code=422)
 
     @app.exception_handler(Exception)
     async def _unhandled(_: Request, exc: Exception):

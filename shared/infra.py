@@ -10,13 +10,15 @@ Ports are picked free at start-up, never assumed.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PG_USER = "postgres"
@@ -160,26 +162,85 @@ def nats_server_binary() -> str:
     return found
 
 
+# Least privilege on NATS: each service publishes only its own event subjects, the dead
+# letters, and the JetStream API calls its streams and durable consumers need (any namespace
+# prefix is one extra token, hence the "*." forms). "satudata" is the operator's own user
+# (migrations, tests, tools): everything.
+_JS_API = ["$JS.API.INFO", "$JS.API.STREAM.INFO.>", "$JS.API.STREAM.CREATE.>",
+           "$JS.API.STREAM.UPDATE.>", "$JS.API.CONSUMER.>", "$JS.ACK.>"]
+
+
+def _own(*subjects: str) -> list[str]:
+    return [form for s in subjects for form in (s, f"*.{s}")]
+
+
+NATS_PERMISSIONS: dict[str, dict[str, list[str]]] = {
+    "registry": {"publish": _own("registry.>", "deadletter.>") + _JS_API,
+                 "subscribe": ["_INBOX.>"]},
+    "ingest": {"publish": _own("ingest.>", "deadletter.>") + _JS_API,
+               "subscribe": ["_INBOX.>"]},
+    "search": {"publish": _own("deadletter.>") + _JS_API, "subscribe": ["_INBOX.>"]},
+    "gateway": {"publish": ["$JS.API.INFO"],
+                "subscribe": ["_INBOX.>"] + _own("registry.records.changed.v1")},
+}
+
+
+def _nats_config(port: int, data_dir: Path, passwords: dict[str, str]) -> str:
+    users = []
+    for user, password in passwords.items():
+        rules = NATS_PERMISSIONS.get(user)
+        perms = "" if rules is None else (
+            f", permissions: {{publish: {json.dumps(rules['publish'])}, "
+            f"subscribe: {json.dumps(rules['subscribe'])}}}")
+        users.append(f"    {{user: {json.dumps(user)}, password: {json.dumps(password)}{perms}}}")
+    return (f"host: 127.0.0.1\nport: {port}\n"
+            f"jetstream {{ store_dir: {json.dumps(str(data_dir))} }}\n"
+            "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}\n")
+
+
 @dataclass
 class EmbeddedNats:
-    """A nats-server child process with JetStream, storing under ``data_dir``."""
+    """A nats-server child process with JetStream, storing under ``data_dir``, with one user
+    per service (``NATS_PERMISSIONS``) and an all-powerful ``satudata`` user. Passwords are
+    generated once into ``data_dir/credentials.json`` (mode 600)."""
 
     data_dir: Path
     port: int | None = None
     process: subprocess.Popen | None = None
+    passwords: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        """The operator's URL (user ``satudata``)."""
+        return self.url_for("satudata")
+
+    def url_for(self, user: str) -> str:
+        return f"nats://{user}:{self.passwords[user]}@127.0.0.1:{self.port}"
+
+    def service_urls(self) -> dict[str, str]:
+        return {name: self.url_for(name) for name in NATS_PERMISSIONS}
+
+    def _load_passwords(self) -> None:
+        path = self.data_dir / "credentials.json"
+        if path.exists():
+            self.passwords = json.loads(path.read_text())
+        else:
+            self.passwords = {u: secrets.token_hex(16) for u in ("satudata", *NATS_PERMISSIONS)}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(self.passwords, handle)
 
     def start(self) -> "EmbeddedNats":
         self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
+        self._load_passwords()
+        config = self.data_dir / "nats.conf"
+        config.write_text(_nats_config(self.port, self.data_dir, self.passwords))
+        config.chmod(0o600)
         log = open(self.data_dir / "server.log", "ab")
         self.process = subprocess.Popen(
-            [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js",
-             "-sd", str(self.data_dir)],
+            [nats_server_binary(), "-c", str(config)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         wait_for_port("127.0.0.1", self.port)

@@ -8,7 +8,7 @@ elsewhere. No module-level instances: tests build several apps in one process.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,20 @@ class ServiceSettings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"
+    # Signed calls between services (shared.signing): the secret every service shares, and the
+    # previous one, still accepted while a new secret rolls out.
+    service_secret: str = Field("", validation_alias=AliasChoices("SATUDATA_SERVICE_SECRET",
+                                                                  "service_secret"),
+                                repr=False)
+    service_secret_previous: str = Field(
+        "", validation_alias=AliasChoices("SATUDATA_SERVICE_SECRET_PREVIOUS",
+                                          "service_secret_previous"), repr=False)
+    signature_max_age: float = Field(30.0, validation_alias=AliasChoices(
+        "SATUDATA_SIGNATURE_MAX_AGE", "signature_max_age"))
+
+    @property
+    def service_secrets(self) -> list[str]:
+        return [s for s in (self.service_secret, self.service_secret_previous) if s]
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs):

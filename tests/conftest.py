@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import tempfile
 import uuid
 from pathlib import Path
@@ -20,6 +21,10 @@ import pytest
 from shared.infra import EmbeddedNats, EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Services refuse unsigned calls (shared.signing): every app and process the tests start reads
+# this secret, and tests that call a service directly sign with it (tests.helpers.signed).
+os.environ.setdefault("SATUDATA_SERVICE_SECRET", secrets.token_hex(32))
 
 
 @pytest.fixture(scope="session")
@@ -35,15 +40,28 @@ def pg_server_url():
 
 
 @pytest.fixture(scope="session")
-def nats_url():
-    url = os.environ.get("NATS_URL")
-    if url:
-        yield url
+def nats_server():
+    """Our own embedded NATS (users and permissions as `make up` has them), or None when
+    NATS_URL names one."""
+    if os.environ.get("NATS_URL"):
+        yield None
         return
     tmp = Path(tempfile.mkdtemp(prefix="satudata-test-nats-"))
     server = EmbeddedNats(tmp / "nats").start()
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server):
+    """The operator's URL (all permissions): what tests use to publish and inspect."""
+    return nats_server.url if nats_server else os.environ["NATS_URL"]
+
+
+@pytest.fixture(scope="session")
+def nats_service_urls(nats_server) -> dict[str, str]:
+    """Each service's own NATS user, for tests that run the services as `make up` does."""
+    return nats_server.service_urls() if nats_server else {}
 
 
 def _with_db(url: str, name: str) -> str:

@@ -4,7 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import time
+import os
 from typing import Any, Awaitable, Callable
+
+import httpx
+import requests
+
+from shared.auth import PRINCIPAL_HEADER
+from shared.signing import ServiceAuth, signed_headers
+
+
+def signed(service: str = "test") -> httpx.Auth:
+    """httpx auth signing a test's direct call to a service, as a calling service would."""
+    return ServiceAuth(os.environ["SATUDATA_SERVICE_SECRET"], service)
+
+
+class SignedRequests(requests.auth.AuthBase):
+    """The same for a ``requests`` session (ckanapi talks to ingest directly in tests)."""
+
+    def __call__(self, r):
+        body = r.body or b""
+        body = body.encode() if isinstance(body, str) else body
+        r.headers.update(signed_headers(os.environ["SATUDATA_SERVICE_SECRET"], "test",
+                                        r.method, r.path_url, body,
+                                        r.headers.get(PRINCIPAL_HEADER, "")))
+        return r
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0,

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from services.gateway import exports, proxy
 from services.gateway import dcat
 from services.gateway.ckan import Ckan, error_envelope, envelope
 from services.gateway.keys import raw_key
+from services.gateway.middleware import client_address
 from services.gateway.service import GatewayDep
 from shared.errors import AppError, BadRequest, MethodNotAllowed, NotFound
+from shared.validation import INT64_MAX
 
 PORTAL = Path(__file__).parent / "static" / "portal"
 DOCS = Path(__file__).parent / "static" / "docs"
@@ -21,6 +25,7 @@ WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 WRITE_ACTIONS = ("datastore_create", "datastore_upsert")
 
 router = APIRouter()
+log = logging.getLogger("satudata.gateway.events")
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -51,18 +56,34 @@ async def portal():
 
 
 @router.get("/v1/events", include_in_schema=False)
-async def events(request: Request, gw: GatewayDep, since: int | None = None,
+async def events(request: Request, gw: GatewayDep,
+                 since: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
                  dataset: str | None = None,
                  last_event_id: str | None = Header(None, alias="Last-Event-ID")):
-    await gw.authorize("GET", request.url.path, request.headers)
+    principal = await gw.authorize("GET", request.url.path, request.headers)
     if last_event_id:
-        if not last_event_id.strip().isdigit():
+        value = last_event_id.strip()
+        if not value.isdigit() or len(value) > 18:
             raise BadRequest("Last-Event-ID tidak valid.", code="invalid_last_event_id")
-        since = int(last_event_id)
-    return StreamingResponse(
-        gw.hub.stream(since, dataset, gw.settings.events_keepalive),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        since = int(value)
+    address = client_address(request.scope, request.headers,
+                             gw.settings.trust_forwarded_for)
+    slot = gw.hub.admit(principal.key_id if principal else None, address)
+    slot.__enter__()  # 429 here, before the stream starts; given back when it ends
+
+    async def body():
+        started, sent = time.monotonic(), 0
+        try:
+            async for chunk in gw.hub.stream(since, dataset, gw.settings.events_keepalive):
+                sent += chunk.startswith("id:")
+                yield chunk
+        finally:
+            slot.__exit__(None, None, None)
+            log.info("event stream closed after %.0f s, %d events sent",
+                     time.monotonic() - started, sent)
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get("/v1/datasets/{slug}/records", include_in_schema=False)
@@ -126,10 +147,19 @@ async def ckan_write(action: str, request: Request, gw: GatewayDep):
 
 
 async def _forward(request: Request, gw: GatewayDep, path: str | None = None) -> Response:
-    path = path or request.url.path
+    # the path as it came (PathGuardMiddleware refused dot segments and encoded slashes), so
+    # the service serves exactly the route checked here
+    path = path or request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     service = proxy.route_service(path)
     if service is None:
         raise NotFound("Alamat ini tidak ada.", code="route_not_found")
     principal = await gw.authorize(request.method, path, request.headers)
-    return await proxy.forward(request, gw.upstreams, service, principal, path=path,
-                               max_age=gw.settings.cache_max_age)
+    settings = gw.settings
+    if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        return await proxy.forward(request, gw.upstreams, service, principal, path=path,
+                                   max_age=settings.cache_max_age)
+    async with gw.upload_slot(principal, service):
+        body = await proxy.read_body(request, timeout=settings.body_timeout,
+                                     min_rate=settings.body_min_rate)
+        return await proxy.forward(request, gw.upstreams, service, principal, path=path,
+                                   max_age=settings.cache_max_age, body=body)

@@ -20,7 +20,8 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from services.gateway import api
 from services.gateway.ckan import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
-from services.gateway.middleware import BodyLimitMiddleware, RateLimitMiddleware
+from services.gateway.middleware import (BodyLimitMiddleware, PathGuardMiddleware,
+                                         RateLimitMiddleware, SecurityHeadersMiddleware)
 from services.gateway.service import Gateway
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import PassThrough
@@ -45,7 +46,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await gateway.close()
 
     app = build_app(title="Satu Data gateway", service="gateway", settings=settings,
-                    lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+                    lifespan=lifespan, signed=False, openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.exception_handler(PassThrough)
     async def _passthrough(_, exc: PassThrough):
@@ -70,9 +71,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware, per_key=settings.rate_limit_key,
                        per_address=settings.rate_limit_address,
                        strategy=settings.rate_limit_strategy,
-                       trust_forwarded_for=settings.trust_forwarded_for)
+                       trust_forwarded_for=settings.trust_forwarded_for,
+                       auth_failures=settings.rate_limit_auth_failures,
+                       redis_url=settings.redis_url)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CkanEnvelopeMiddleware)  # /api/ errors, 413/429 included, in CKAN's shape
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(PathGuardMiddleware)
     # build_app added the request-id middleware first (innermost); move it outermost so 413
     # and 429 answers carry X-Request-ID and every log line of a request has its id.
     rid = [m for m in app.user_middleware if m.cls is RequestIdMiddleware]

@@ -1,8 +1,11 @@
 """Pure ASGI middleware (never BaseHTTPMiddleware: it would buffer streaming exports).
 
 * ``RateLimitMiddleware``: per API key (hashed) or per client address, with the ``limits``
-  library in memory; ``RateLimit-Limit/-Remaining/-Reset`` on every API answer, ``429`` with
-  ``Retry-After`` in the one error shape when spent.
+  library in Redis when ``REDIS_URL`` is set (shared by every gateway replica), in memory
+  otherwise; ``RateLimit-Limit/-Remaining/-Reset`` on every API answer, ``429`` with
+  ``Retry-After`` in the one error shape when spent. Failed authentications (401 to a request
+  that carried a key) also count against the client address, whatever key it made up: once
+  spent, keyed requests from that address get 429 before any key lookup.
 * ``BodyLimitMiddleware``: ``413`` for a body larger than ``max_body_bytes`` (declared or
   streamed).
 """
@@ -11,9 +14,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 
 from limits import parse
+from limits.storage import storage_from_string
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,25 +43,41 @@ async def _send_error(send: Send, status: int, code: str, message: str,
     await send({"type": "http.response.body", "body": body})
 
 
+def client_address(scope: Scope, headers, trust_forwarded_for: bool) -> str:
+    address = (scope.get("client") or ("unknown", 0))[0]
+    forwarded = headers.get("x-forwarded-for")
+    if trust_forwarded_for and forwarded:
+        address = forwarded.split(",")[0].strip()
+    return address
+
+
+def limits_storage(redis_url: str):
+    """Redis (``limits``' async storage) when a URL is given, else this process's memory."""
+    if not redis_url:
+        return MemoryStorage()
+    url = redis_url if redis_url.startswith("async+") else "async+" + redis_url
+    # redis-py's asyncio client: coredis 6 wants its pool entered as a context manager first
+    return storage_from_string(url, implementation="redispy")
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, per_key: str, per_address: str,
-                 strategy: str = "moving-window", trust_forwarded_for: bool = False):
+                 strategy: str = "moving-window", trust_forwarded_for: bool = False,
+                 auth_failures: str = "100/minute", redis_url: str = ""):
         self.app = app
         self.per_key = parse(per_key)
         self.per_address = parse(per_address)
-        storage = MemoryStorage()
+        self.auth_failures = parse(auth_failures)
         cls = FixedWindowRateLimiter if strategy == "fixed-window" else MovingWindowRateLimiter
-        self.limiter = cls(storage)
+        self.limiter = cls(limits_storage(redis_url))
         self.trust_forwarded_for = trust_forwarded_for
 
     def _identity(self, scope: Scope, headers: dict[str, str]):
         key = raw_key(headers)
+        address = client_address(scope, headers, self.trust_forwarded_for)
         if key:
-            return self.per_key, "key:" + hash_key(key)
-        address = (scope.get("client") or ("unknown", 0))[0]
-        if self.trust_forwarded_for and headers.get("x-forwarded-for"):
-            address = headers["x-forwarded-for"].split(",")[0].strip()
-        return self.per_address, "addr:" + address
+            return self.per_key, "key:" + hash_key(key), address
+        return self.per_address, "addr:" + address, address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -64,7 +85,17 @@ class RateLimitMiddleware:
                 or scope.get("method") == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        item, ident = self._identity(scope, _headers(scope))
+        headers = _headers(scope)
+        item, ident, address = self._identity(scope, headers)
+        keyed = ident.startswith("key:")
+        failures = "authfail:" + address
+        if keyed and not await self.limiter.test(self.auth_failures, failures):
+            stats = await self.limiter.get_window_stats(self.auth_failures, failures)
+            retry = max(1, math.ceil(stats.reset_time - time.time()))
+            await _send_error(send, 429, "too_many_auth_failures",
+                              "Terlalu banyak kunci API yang salah dari alamat ini; coba lagi "
+                              "nanti.", [(b"retry-after", str(retry).encode())])
+            return
         allowed = await self.limiter.hit(item, ident)
         stats = await self.limiter.get_window_stats(item, ident)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
@@ -77,12 +108,17 @@ class RateLimitMiddleware:
                               rate_headers + [(b"retry-after", str(max(reset, 1)).encode())])
             return
 
+        status = {"code": 0}
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                status["code"] = message["status"]
                 message["headers"] = list(message.get("headers", [])) + rate_headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+        if keyed and status["code"] == 401:
+            await self.limiter.hit(self.auth_failures, failures)
 
 
 class BodyLimitMiddleware:
@@ -128,3 +164,62 @@ class BodyLimitMiddleware:
 class _TooLarge(PayloadTooLarge):
     def __init__(self) -> None:
         super().__init__("Isi permintaan terlalu besar.")
+
+
+_ENCODED_FORBIDDEN = re.compile(rb"%(2[eEfF]|5[cC]|[01][0-9a-fA-F]|7[fF])")
+
+
+def unsafe_path(raw_path: bytes) -> bool:
+    """A path the gateway refuses before routing: dot segments, encoded dots or slashes or
+    backslashes, empty segments and control bytes. What passes is forwarded exactly as it came,
+    so the route the gateway checked is the route the service serves."""
+    if _ENCODED_FORBIDDEN.search(raw_path) or b"\\" in raw_path or b"//" in raw_path:
+        return True
+    if any(b < 0x20 or b == 0x7F for b in raw_path):
+        return True
+    return any(segment in (b".", b"..") for segment in raw_path.split(b"/"))
+
+
+class PathGuardMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and unsafe_path(scope.get("raw_path")
+                                                   or scope["path"].encode()):
+            await _send_error(send, 404, "route_not_found", "Alamat ini tidak ada.", [])
+            return
+        await self.app(scope, receive, send)
+
+
+# Security headers on every answer (portal, docs and API): scripts only from our own files
+# (no inline script), never framed, no MIME sniffing, no referrer to other sites.
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+     b"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+     b"form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+_SECURITY_NAMES = {name for name, _ in SECURITY_HEADERS}
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", [])
+                        if k.lower() not in _SECURITY_NAMES and k.lower() != b"server"]
+                message["headers"] = kept + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

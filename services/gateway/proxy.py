@@ -7,7 +7,9 @@ gateway sets it from the resolved key). JSON answers to GETs carry an ``ETag`` a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 
 import httpx
 
@@ -17,9 +19,10 @@ from starlette.responses import Response, StreamingResponse
 
 from services.gateway.upstream import Upstreams
 from shared.auth import PRINCIPAL_HEADER, Principal
+from shared.errors import AppError
 
-FORWARD_REQUEST_HEADERS = ("accept", "accept-language", "content-type", "idempotency-key",
-                           "user-agent", "content-disposition", "x-filename")
+FORWARD_REQUEST_HEADERS = ("accept", "accept-language", "content-type", "content-encoding",
+                           "idempotency-key", "user-agent", "content-disposition", "x-filename")
 PASS_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "etag",
                          "last-modified", "retry-after", "x-total-count")
 MAX_BUFFERED = 8 * 1024 * 1024  # larger JSON is streamed rather than hashed for an ETag
@@ -65,15 +68,44 @@ def not_modified(request: Request, etag: str) -> bool:
                for tag in wanted.split(",")) if wanted else False
 
 
+class BodyTooSlow(AppError):
+    status_code, code = 408, "body_too_slow"
+
+
+async def read_body(request: Request, *, timeout: float, min_rate: float,
+                    grace: float = 5.0) -> bytes:
+    """The whole request body, before any upstream connection is opened: a slow client holds
+    only its own request, never a connection to a service. It must arrive within ``timeout``
+    seconds and, after ``grace`` seconds, at ``min_rate`` bytes/s or faster (else 408)."""
+    started = time.monotonic()
+    chunks: list[bytes] = []
+    size = 0
+    stream = request.stream().__aiter__()
+    while True:
+        allowed = min(timeout, max(grace, size / min_rate)) if min_rate > 0 else timeout
+        wait = started + allowed - time.monotonic()
+        try:
+            if wait <= 0:
+                raise TimeoutError
+            chunk = await asyncio.wait_for(anext(stream), wait)
+        except StopAsyncIteration:
+            return b"".join(chunks)
+        except TimeoutError:
+            raise BodyTooSlow(
+                f"Isi permintaan datang terlalu lambat: harus tiba dalam {timeout:g} detik "
+                f"dengan kecepatan paling sedikit {min_rate / 1024:g} KB/detik.") from None
+        chunks.append(chunk)
+        size += len(chunk)
+
+
 async def forward(request: Request, upstreams: Upstreams, service: str,
-                  principal: Principal | None, *, path: str, max_age: int) -> Response:
+                  principal: Principal | None, *, path: str, max_age: int,
+                  body: bytes | None = None) -> Response:
     method = request.method
-    has_body = method not in ("GET", "HEAD", "DELETE", "OPTIONS")
     target = path + (f"?{request.url.query}" if request.url.query else "")
     response = await upstreams.send(
         service, method, target,
-        headers=outgoing_headers(request, principal),
-        content=request.stream() if has_body else None, stream=True)
+        headers=outgoing_headers(request, principal), content=body, stream=True)
     headers = {k: v for k, v in response.headers.items() if k in PASS_RESPONSE_HEADERS}
     content_type = response.headers.get("content-type", "")
     size = int(response.headers.get("content-length") or 0)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +15,7 @@ from services.gateway.openapi import OpenApiCache
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import SERVICES, Upstreams
 from shared.auth import Principal
+from shared.errors import TooManyRequests
 
 
 @dataclass
@@ -24,17 +26,21 @@ class Gateway:
     hub: ChangeHub
     openapi: OpenApiCache
     ckan: Ckan
+    uploads: dict[str, int] = field(default_factory=dict)  # key id -> uploads in flight
 
     @classmethod
     def open(cls, settings: GatewaySettings) -> "Gateway":
         upstreams = Upstreams.open(settings)
         return cls(settings=settings, upstreams=upstreams,
                    keys=KeyCache(upstreams, settings.key_cache_ttl, settings.key_cache_size),
-                   hub=ChangeHub(upstreams, settings.events_poll_interval),
+                   hub=ChangeHub(upstreams, settings.events_poll_interval,
+                                 per_key=settings.events_per_key,
+                                 per_address=settings.events_per_address),
                    openapi=OpenApiCache(upstreams, settings.openapi_ttl),
                    ckan=Ckan(upstreams))
 
     async def close(self) -> None:
+        await self.hub.close()
         await self.upstreams.close()
 
     async def authorize(self, method: str, path: str, headers) -> Principal | None:
@@ -43,6 +49,27 @@ class Gateway:
         principal = await self.keys.resolve(raw) if raw else None
         check_access(method, path, principal)
         return principal
+
+    @contextlib.asynccontextmanager
+    async def upload_slot(self, principal: Principal | None, service: str):
+        """At most ``uploads_per_key`` submissions per key in flight (429 beyond): one key's
+        slow or numerous uploads cannot hold every connection to ingest."""
+        if principal is None or service != "ingest":
+            yield
+            return
+        key = principal.key_id
+        if self.uploads.get(key, 0) >= self.settings.uploads_per_key:
+            raise TooManyRequests(
+                f"Paling banyak {self.settings.uploads_per_key} kiriman bersamaan per kunci; "
+                "tunggu kiriman sebelumnya selesai.", code="too_many_uploads",
+                headers={"Retry-After": "5"})
+        self.uploads[key] = self.uploads.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            self.uploads[key] -= 1
+            if not self.uploads[key]:
+                del self.uploads[key]
 
     def ready_checks(self) -> dict:
         def check(name):

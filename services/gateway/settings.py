@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -35,6 +35,12 @@ class GatewaySettings(ServiceSettings):
                                                            "(limits notation)")
     rate_limit_address: str = Field("300/minute", description="requests per client address "
                                                               "without a key")
+    rate_limit_auth_failures: str = Field("100/minute", description="failed authentications "
+                                          "per client address, whatever the key (then 429)")
+    redis_url: str = Field("", validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL",
+                                                             "redis_url"),
+                           description="Redis for rate limits shared by every gateway replica "
+                                       "(REDIS_URL); empty = in memory")
     rate_limit_strategy: str = Field("moving-window", description="moving-window or "
                                                                   "fixed-window")
     trust_forwarded_for: bool = Field(False, description="take the client address from "
@@ -43,8 +49,17 @@ class GatewaySettings(ServiceSettings):
     cors_origins: list[str] = Field(default_factory=list,
                                     description='allowed CORS origins, JSON list; ["*"] = any')
     max_body_bytes: int = Field(50 * 1024 * 1024, description="largest request body (413)")
+    body_timeout: float = Field(30.0, description="seconds a request body may take to arrive "
+                                                  "(408 after)")
+    body_min_rate: float = Field(1024.0, description="slowest accepted request body, bytes/s "
+                                                     "(after 5 s; 408 below)")
+    uploads_per_key: int = Field(2, description="submissions in flight per API key (429 "
+                                                "beyond)")
     gzip_min_size: int = Field(1024, description="smallest response that is gzipped")
     events_poll_interval: float = Field(2.0, description="seconds between change-feed polls "
                                                          "when NATS is quiet or down")
+    events_per_key: int = Field(5, description="open event streams per API key (429 beyond)")
+    events_per_address: int = Field(20, description="open event streams per client address "
+                                                    "(429 beyond)")
     events_keepalive: float = Field(15.0, description="seconds between SSE keep-alive comments")
     openapi_ttl: float = Field(60.0, description="seconds the merged OpenAPI document is kept")

@@ -20,6 +20,7 @@ import httpx
 
 from services.gateway.settings import GatewaySettings
 from shared.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
+from shared.signing import ServiceAuth
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 
 log = logging.getLogger("satudata.gateway.upstream")
@@ -69,6 +70,7 @@ class Upstreams:
         timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
         urls = {"registry": settings.registry_url, "ingest": settings.ingest_url,
                 "search": settings.search_url}
+        auth = ServiceAuth(settings.service_secret, "gateway")
         # a comma-separated URL list names replicas (`satudata up --replicas`): the shards
         # are spread over them, so turns (and a retried GET) go round the replicas
         pools = {}
@@ -76,7 +78,7 @@ class Upstreams:
             replicas = [u.strip() for u in url.split(",") if u.strip()]
             pools[name] = [httpx.AsyncClient(base_url=replicas[i % len(replicas)],
                                              limits=limits, timeout=timeout,
-                                             headers={"Accept-Encoding": "identity"})
+                                             headers={"Accept-Encoding": "identity"}, auth=auth)
                            for i in range(max(shards, len(replicas)))]
         return cls(settings, pools)
 

@@ -10,6 +10,7 @@ from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
+from shared.signing import ServiceAuth
 from shared.web import build_app
 
 
@@ -20,7 +21,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         runtime = await Runtime(settings, "ingest", "ingest").start()
         runtime.after_nats(consumers.consume_results)
         registry = RegistryClient(settings.registry_url, timeout=settings.registry_timeout,
-                                  cache_seconds=settings.dataset_cache_seconds)
+                                  cache_seconds=settings.dataset_cache_seconds,
+                                  auth=ServiceAuth(settings.service_secret, "ingest"))
         try:
             yield {"runtime": runtime, "registry": registry}
         finally:

@@ -32,10 +32,7 @@ class Chunker:
     def add(self, row: dict[str, Any]) -> tuple[int, int, str]:
         """(index, chunk, row as JSON) for the next row."""
         if self.rows >= self.max_rows:
-            raise PayloadTooLarge(
-                f"Terlalu banyak baris: paling banyak {self.max_rows} baris per kiriman; "
-                "bagi berkas menjadi beberapa kiriman.", code="too_many_rows",
-                details=[{"max_rows": self.max_rows}])
+            raise too_many_rows(self.max_rows)
         text = json.dumps(row, ensure_ascii=False, default=_default, sort_keys=True)
         size = len(text.encode())
         if self._in_chunk and (self._in_chunk >= self.chunk_rows
@@ -69,3 +66,30 @@ def next_batch(rows: Iterator[dict[str, Any]], chunker: Chunker, size: int
         if len(out) >= size:
             break
     return out
+
+
+def too_many_rows(max_rows: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Terlalu banyak baris: paling banyak {max_rows} baris per kiriman; "
+        "bagi berkas menjadi beberapa kiriman.", code="too_many_rows",
+        details=[{"max_rows": max_rows}])
+
+
+def check_row_count(kind: str, rows: list | None, path, max_rows: int) -> None:
+    """Count the rows before any is parsed or stored, so a submission over the cap is refused
+    in a moment rather than after parsing and COPY. CSV records are counted by the csv module
+    (quoted line breaks stay inside their record); XLSX is counted while it is read."""
+    if kind in ("json", "ckan"):
+        count = len(rows or [])
+    elif kind == "csv" and path is not None:
+        import csv
+
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            count = -1  # the header
+            for count, _ in enumerate(csv.reader(handle), start=0):
+                if count > max_rows:
+                    break
+    else:
+        return
+    if count > max_rows:
+        raise too_many_rows(max_rows)

@@ -26,9 +26,10 @@ class DatasetNotFound(Exception):
 
 class RegistryClient:
     def __init__(self, base_url: str, *, timeout: float = 10.0, cache_seconds: float = 30.0,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 auth: httpx.Auth | None = None):
         self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout,
-                                      transport=transport)
+                                      transport=transport, auth=auth)
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, dict]] = {}
 

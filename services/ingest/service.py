@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from services.ingest import store
-from services.ingest.chunking import Chunker, next_batch
+from services.ingest.chunking import Chunker, check_row_count, next_batch
 from services.ingest.parsing import CsvRows, FieldSet, JsonRows, RowSource, XlsxRows
 from services.ingest.registry_client import DatasetNotFound, RegistryClient
 from services.ingest.settings import IngestSettings
@@ -97,6 +97,8 @@ async def _drain(source: RowSource, chunker: Chunker, settings: IngestSettings):
 async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestSettings,
                  principal: Principal, dataset: str, upload: Upload, *,
                  idempotency_key: str | None) -> Accepted:
+    await asyncio.to_thread(check_row_count, upload.kind, upload.rows, upload.path,
+                            settings.max_rows)
     fields, warnings = await dataset_fields(registry, principal, dataset)
     source = row_source(upload, fields, settings)
     chunker = _chunker(dataset, settings)

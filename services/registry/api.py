@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from services.registry import models, service, statistics, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, NotFound
+from shared.validation import INT64_MAX
 from shared.web import PoolDep
 
 router = APIRouter(prefix="/v1", tags=["registry"])
@@ -68,8 +69,14 @@ async def list_records(
         period_from = period_to = period
     limit = min(limit, request.app.state.settings.page_size_max)
     if format == "csv":
+        # every parameter is checked (and the first page read) before the first byte: a bad
+        # one is a 4xx, never a 200 that stops after the header
+        query = dict(region=region, period_from=period_from, period_to=period_to, dims=dims)
+        async with pool.acquire() as conn:
+            dataset = await service.get_dataset(conn, slug)
+            first = await service.list_records(conn, slug, cursor=None, limit=CSV_PAGE, **query)
         return StreamingResponse(
-            _csv_pages(pool, slug, region, period_from, period_to, dims),
+            _csv_pages(pool, slug, dataset, first, query),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{slug}.csv"'})
     async with pool.acquire() as conn:
@@ -79,10 +86,13 @@ async def list_records(
     return {"items": items, "next_cursor": next_cursor}
 
 
-async def _csv_pages(pool, slug, region, period_from, period_to, dims):
-    """Stream every matching record as CSV, a keyset page at a time (memory stays flat)."""
-    async with pool.acquire() as conn:
-        dataset = await service.get_dataset(conn, slug)
+CSV_PAGE = 5000
+
+
+async def _csv_pages(pool, slug, dataset, first, query):
+    """Stream every matching record as CSV, a keyset page at a time (memory stays flat). A
+    failure after the first byte raises, so the server aborts the transfer (no final chunk):
+    the client sees an incomplete download, never a complete-looking one."""
     dim_names = [d["name"] for d in dataset["schema"].get("dimensions", [])]
     measure_names = [m["name"] for m in dataset["schema"].get("measures", [])]
     header = ["region_code", "period", *dim_names, *measure_names, "version", "updated_at"]
@@ -90,12 +100,8 @@ async def _csv_pages(pool, slug, region, period_from, period_to, dims):
     writer = csv.writer(buf)
     writer.writerow(header)
     yield buf.getvalue()
-    cursor = None
+    items, cursor = first
     while True:
-        async with pool.acquire() as conn:
-            items, cursor = await service.list_records(
-                conn, slug, region=region, period_from=period_from, period_to=period_to,
-                dims=dims, cursor=cursor, limit=5000)
         buf.seek(0)
         buf.truncate()
         for r in items:
@@ -106,6 +112,9 @@ async def _csv_pages(pool, slug, region, period_from, period_to, dims):
         yield buf.getvalue()
         if cursor is None:
             return
+        async with pool.acquire() as conn:
+            items, cursor = await service.list_records(conn, slug, cursor=cursor,
+                                                       limit=CSV_PAGE, **query)
 
 
 @router.get("/records/{record_id}", response_model=models.RecordWithHistory)
@@ -180,7 +189,7 @@ async def list_publishers(pool: PoolDep):
 
 
 @router.get("/changes", response_model=models.ChangesPublic, response_model_exclude_unset=True)
-async def changes(pool: PoolDep, since: int = 0,
+async def changes(pool: PoolDep, since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 500):
     async with pool.acquire() as conn:
         rows = await store.records_after_seq(conn, since, limit)

@@ -11,12 +11,13 @@ import json
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 
 from services.registry import models, stewardship, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
+from shared.validation import INT64_MAX
 from shared.web import PoolDep
 from shared.i18n import validation_details
 
@@ -103,7 +104,8 @@ async def import_aliases(request: Request, pool: PoolDep):
             response_model_exclude_unset=True)
 async def list_aliases(request: Request, pool: PoolDep,
                        status: Literal["pending", "active", "refused"] | None = None,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 200, after: int = 0):
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                       after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0):
     require_steward(request.headers)
     async with pool.acquire() as conn:
         items, next_after = await stewardship.list_aliases(conn, status, limit, after)
@@ -112,7 +114,8 @@ async def list_aliases(request: Request, pool: PoolDep,
 
 @router.post("/regions/aliases/{alias_id}/approve", response_model=models.AliasPublic,
               response_model_exclude_unset=True)
-async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
+async def approve_alias(alias_id: Annotated[int, Path(ge=1, le=INT64_MAX)], request: Request,
+                        pool: PoolDep,
                         body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
@@ -122,7 +125,8 @@ async def approve_alias(alias_id: int, request: Request, pool: PoolDep,
 
 @router.post("/regions/aliases/{alias_id}/refuse", response_model=models.AliasPublic,
               response_model_exclude_unset=True)
-async def refuse_alias(alias_id: int, request: Request, pool: PoolDep,
+async def refuse_alias(alias_id: Annotated[int, Path(ge=1, le=INT64_MAX)], request: Request,
+                       pool: PoolDep,
                        body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():

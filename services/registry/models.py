@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.validation import (Code, Description, JsonObject, Name, Note, Number, Text,
+                               Title)
+
 Frequency = Literal["annual", "semester", "quarterly", "monthly"]
 
 
@@ -19,44 +22,45 @@ class Strict(BaseModel):
 
 
 class DimensionSpec(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label: str
-    values: dict[str, str] = Field(default_factory=dict,
-                                   description="allowed codes and their labels; empty = free")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
+    label: Text(200)
+    values: dict[Code, Text(200)] = Field(default_factory=dict, max_length=5000,
+                                          description="allowed codes and their labels; "
+                                                      "empty = free")
 
 
 class MeasureSpec(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    label: str
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
+    label: Text(200)
     type: Literal["integer", "decimal", "text"] = "integer"
-    unit: str | None = None
-    min: float | None = None
-    max: float | None = None
+    unit: Text(50) | None = None
+    min: Number | None = None
+    max: Number | None = None
     additive: bool = False
     required: bool = True
 
 
 class DatasetSchema(Strict):
-    dimensions: list[DimensionSpec] = []
-    measures: list[MeasureSpec] = Field(min_length=1)
+    dimensions: list[DimensionSpec] = Field([], max_length=20)
+    measures: list[MeasureSpec] = Field(min_length=1, max_length=50)
     region_levels: list[Literal["kabupaten", "kecamatan", "desa", "kelurahan"]] = [
         "desa", "kelurahan"]
 
 
 class DatasetBase(Strict):
-    title: str
-    description: str = ""
+    title: Title
+    description: Description = ""
     frequency: Frequency = "annual"
-    topic: str | None = None
-    tags: list[str] = []
-    license: str = "CC-BY-4.0"
-    metadata: dict[str, Any] = Field(
+    topic: Text(100) | None = None
+    tags: list[Text(50)] = Field([], max_length=50)
+    license: Text(100) = "CC-BY-4.0"
+    metadata: JsonObject = Field(
         default_factory=dict,
         description="Satu Data Indonesia metadata: konsep, definisi, klasifikasi, ukuran, "
                     "satuan, produsen_data, walidata",
     )
-    authoritative: list[str] = Field(default_factory=list,
-                                     description="publisher ids whose values win")
+    authoritative: list[Text(100)] = Field(default_factory=list, max_length=100,
+                                           description="publisher ids whose values win")
 
 
 class DatasetCreate(DatasetBase):
@@ -65,15 +69,17 @@ class DatasetCreate(DatasetBase):
 
 
 class DatasetUpdate(Strict):
-    title: str | None = None
-    description: str | None = None
-    frequency: Frequency | None = None
-    topic: str | None = None
-    tags: list[str] | None = None
-    license: str | None = None
-    metadata: dict[str, Any] | None = None
-    authoritative: list[str] | None = None
-    schema_: DatasetSchema | None = Field(None, alias="schema")
+    """Fields left out stay as they are; an explicit ``null`` is refused (422)."""
+
+    title: Title = None
+    description: Description = None
+    frequency: Frequency = None
+    topic: Text(100) = None
+    tags: list[Text(50)] = Field(None, max_length=50)
+    license: Text(100) = None
+    metadata: JsonObject = None
+    authoritative: list[Text(100)] = Field(None, max_length=100)
+    schema_: DatasetSchema = Field(None, alias="schema")
 
 
 class DatasetPublic(BaseModel):
@@ -160,13 +166,13 @@ class RegionImportRow(Strict):
     """One region to create, rename or retire (CSV columns of the same names)."""
 
     code: str = Field(pattern=r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     level: RegionLevel
-    parent_code: str | None = None
+    parent_code: Code | None = None
     valid_from: date | None = None
     valid_until: date | None = Field(None, description="the day the code stops being used")
-    successor_code: str | None = Field(None, description="the code in force after it")
-    note: str | None = None
+    successor_code: Code | None = Field(None, description="the code in force after it")
+    note: Note | None = None
 
 
 class RegionImport(Strict):
@@ -174,38 +180,40 @@ class RegionImport(Strict):
 
 
 class AliasImportRow(Strict):
-    code: str | None = Field(None, description="the alias code (BPS or former code); optional")
-    name: str | None = Field(None, description="the spelling used by the source")
-    kemendagri_code: str = Field(min_length=2)
-    note: str | None = None
+    code: Code | None = Field(None, description="the alias code (BPS or former code); optional")
+    name: Name | None = Field(None, description="the spelling used by the source")
+    kemendagri_code: Text(100, min_length=2)
+    note: Note | None = None
 
 
 class AliasImport(Strict):
     rows: list[AliasImportRow] = Field(min_length=1, max_length=20_000)
-    source: str | None = Field(None, max_length=200, description="where the file came from")
+    source: Text(200) | None = Field(None, description="where the file came from")
 
 
 class ReviewNote(Strict):
-    note: str | None = Field(None, max_length=1000)
+    note: Note | None = None
 
 
 class RejectNote(Strict):
-    note: str = Field(min_length=3, max_length=1000,
-                      description="why the proposed value is rejected (shown to the publisher)")
+    note: Text(1000, min_length=3, multiline=True,
+               description="why the proposed value is rejected (shown to the publisher)")
 
 
 class PublisherCreate(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,80}$")
-    name: str = Field(min_length=2, max_length=200)
+    name: Text(200, min_length=2)
     kind: Literal["desa", "kecamatan", "opd"]
-    region_scope: str
-    datasets: list[str] = []
+    region_scope: Code
+    datasets: list[Text(100)] = Field([], max_length=500)
 
 
 class PublisherUpdate(Strict):
-    name: str | None = Field(None, min_length=2, max_length=200)
-    region_scope: str | None = None
-    datasets: list[str] | None = None
+    """Fields left out stay as they are; an explicit ``null`` is refused (422)."""
+
+    name: Text(200, min_length=2) = None
+    region_scope: Code = None
+    datasets: list[Text(100)] = Field(None, max_length=500)
 
 
 class PublisherPublic(BaseModel):
@@ -217,9 +225,9 @@ class PublisherPublic(BaseModel):
 
 
 class KeyCreate(Strict):
-    publisher_id: str
+    publisher_id: Text(100)
     role: Literal["publisher", "walidata", "admin"] = "publisher"
-    label: str = Field("", max_length=200)
+    label: Text(200) = ""
     expires_at: datetime | None = None
 
 

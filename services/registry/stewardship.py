@@ -180,6 +180,16 @@ async def update_publisher(conn: asyncpg.Connection, publisher_id: str, changes:
 async def create_key(conn: asyncpg.Connection, principal: Principal, data: dict) -> dict:
     if data["role"] == "admin" and principal.role != "admin":
         raise Forbidden("Hanya admin yang boleh membuat kunci admin.", code="admin_only")
+    publisher = await store.get_publisher(conn, data["publisher_id"])
+    if publisher is None:
+        raise NotFound(f"Publisher '{data['publisher_id']}' tidak ada.",
+                       code="publisher_not_found")
+    if data["role"] != "publisher" and publisher["kind"] != "walidata":
+        # only the steward's own publisher holds walidata or admin keys
+        raise Unprocessable(
+            f"Peran '{data['role']}' hanya untuk publisher walidata; publisher ini berjenis "
+            f"'{publisher['kind']}'.", code="role_does_not_fit_publisher",
+            details=[{"field": "role", "publisher_kind": publisher["kind"]}])
     expires_at = data.get("expires_at")
     if expires_at is not None:
         if expires_at.tzinfo is None:

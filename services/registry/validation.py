@@ -160,6 +160,10 @@ def dims_key(dims: dict[str, str]) -> str:
     return "|".join(f"{k}={dims[k]}" for k in sorted(dims))
 
 
+TEXT_MEASURE_MAX = 2000
+NUMBER_LIMIT = Decimal(10) ** 15  # shared.validation.NUMBER_LIMIT: what a float8 keeps exactly
+
+
 def _coerce_measure(spec: dict, raw: Any) -> tuple[Any, str | None, str | None]:
     """Returns (value, error_code, message)."""
     name, kind = spec["name"], spec.get("type", "integer")
@@ -168,7 +172,14 @@ def _coerce_measure(spec: dict, raw: Any) -> tuple[Any, str | None, str | None]:
             return None, "value_required", f"Kolom {name} wajib diisi."
         return None, None, None
     if kind == "text":
-        return str(raw), None, None
+        value = str(raw)
+        if len(value) > TEXT_MEASURE_MAX:
+            return None, "text_too_long", (f"Nilai {name} terlalu panjang (paling banyak "
+                                           f"{TEXT_MEASURE_MAX} karakter).")
+        if any((ord(c) < 0x20 and c not in "\t\n\r") or ord(c) == 0x7F
+               or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            return None, "invalid_characters", f"Nilai {name} berisi karakter terlarang."
+        return value, None, None
     text = str(raw).strip().replace(" ", "")
     if isinstance(raw, str) and "," in text and "." not in text:
         text = text.replace(",", ".")  # Indonesian decimal comma: 12,5
@@ -176,6 +187,11 @@ def _coerce_measure(spec: dict, raw: Any) -> tuple[Any, str | None, str | None]:
         number = Decimal(text)
     except InvalidOperation:
         return None, "not_a_number", f"Nilai {name} '{raw}' bukan angka."
+    if not number.is_finite():  # NaN, Infinity (and 1e309 read as a float)
+        return None, "not_a_number", f"Nilai {name} '{raw}' bukan angka."
+    if abs(number) > NUMBER_LIMIT:
+        return None, "out_of_range", (f"Nilai {name} {raw} di luar jangkauan "
+                                      f"(paling besar {NUMBER_LIMIT:.0e}).")
     if kind == "integer":
         if number != number.to_integral_value():
             return None, "not_an_integer", f"Nilai {name} harus bilangan bulat, bukan '{raw}'."

@@ -85,7 +85,7 @@ def test_every_service_has_probes_resources_pdb_hpa_and_service(rendered):
         assert hpa["spec"]["scaleTargetRef"]["name"] == name
         assert hpa["spec"]["maxReplicas"] >= hpa["spec"]["minReplicas"]
         env = {e["name"] for e in c["env"]}
-        assert {"NATS_URL", "SATUDATA_INTERNAL_SECRET"} <= env
+        assert {"NATS_URL", "SATUDATA_SERVICE_SECRET"} <= env
         assert ("DATABASE_URL" in env) == (name != "gateway")
 
 

@@ -70,7 +70,8 @@ async def _drop_database(url: str) -> None:
 
 async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bool = False,
                          extra_env: dict[str, str] | None = None,
-                         database_url: str | None = None) -> RunningPlatform:
+                         database_url: str | None = None,
+                         nats_urls: dict[str, str] | None = None) -> RunningPlatform:
     """``database_url``: run on this existing database (e.g. a restored backup)."""
     database_url = database_url or await _create_database(pg_server_url)
     log_dir = Path(tempfile.mkdtemp(prefix="satudata-e2e-logs-"))
@@ -78,7 +79,8 @@ async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bo
     summary = await asyncio.to_thread(sd.seed_all, database_url, log_dir / "dev-keys.env",
                                       sample_values)
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
-    infra = sd.Infra(database_url, nats_url)
+    infra = sd.Infra(database_url, nats_url, nats_urls=nats_urls or {},
+                     database_urls=await asyncio.to_thread(sd.grant_service_roles, database_url))
     ports = sd.pick_ports(default=False)
     env = sd.service_env(infra, ports, namespace, extra_env)
     procs = sd.Processes(env, ports, prefix_output=False, log_dir=log_dir)
@@ -94,7 +96,7 @@ async def stop_platform(running: RunningPlatform) -> None:
 
 
 @pytest.fixture(scope="module")
-async def running_platform(pg_server_url, nats_url):
-    running = await start_platform(pg_server_url, nats_url)
+async def running_platform(pg_server_url, nats_url, nats_service_urls):
+    running = await start_platform(pg_server_url, nats_url, nats_urls=nats_service_urls)
     yield running
     await stop_platform(running)

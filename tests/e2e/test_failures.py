@@ -105,7 +105,7 @@ async def _flow(p, disrupt) -> None:
 
 async def test_registry_killed_mid_flow_applies_every_accepted_row_exactly_once(
         pg_server_url, own_nats):
-    p = await start_platform(pg_server_url, own_nats.url,
+    p = await start_platform(pg_server_url, own_nats.url, nats_urls=own_nats.service_urls(),
                              extra_env={"REGISTRY_CONSUMER_ACK_WAIT": "3"})
     try:
         async def disrupt():
@@ -120,7 +120,7 @@ async def test_registry_killed_mid_flow_applies_every_accepted_row_exactly_once(
 
 async def test_nats_killed_mid_flow_applies_every_accepted_row_exactly_once(
         pg_server_url, own_nats):
-    p = await start_platform(pg_server_url, own_nats.url,
+    p = await start_platform(pg_server_url, own_nats.url, nats_urls=own_nats.service_urls(),
                              extra_env={"REGISTRY_CONSUMER_ACK_WAIT": "3"})
     try:
         async def disrupt():

@@ -74,6 +74,7 @@ class StandIn:
         self.seen: list[dict] = []
         self.revoked: set[str] = set()
         self.flaky_left = 0
+        self.changes: list[dict] = []  # the change feed the stand-in serves
         self.app = self._build()
 
     def _count(self, name: str) -> None:
@@ -162,6 +163,12 @@ class StandIn:
             tail = json.dumps({"next_cursor": str(cursor + 1) if more else None})
             return Response(BIG_PAGE + b"]," + tail[1:].encode(),
                             media_type="application/json")
+
+        @app.get("/v1/changes")
+        async def changes(since: int = 0, limit: int = 500):
+            self._count("GET /v1/changes")
+            items = [c for c in self.changes if c["seq"] > since][:limit]
+            return {"items": items, "next": items[-1]["seq"] if items else since}
 
         @app.get("/v1/search")
         async def search(q: str = ""):

@@ -18,7 +18,7 @@ from services.registry.settings import RegistrySettings
 from shared.auth import PRINCIPAL_HEADER, Principal
 from shared.db import create_pool
 from tests.conftest import migrate
-from tests.helpers import served
+from tests.helpers import served, signed
 
 DESA = "64.08.04.2001"
 DESA_PUBLISHER = f"desa-{DESA}"
@@ -112,7 +112,7 @@ def start_ingest():
 
         async def __aenter__(self) -> httpx.AsyncClient:
             url = await self.served.__aenter__()
-            self.client = httpx.AsyncClient(base_url=url, timeout=60)
+            self.client = httpx.AsyncClient(base_url=url, timeout=60, auth=signed())
             return self.client
 
         async def __aexit__(self, *exc):

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.integration.ingest.conftest import DESA, auth, principal, rows
-from tests.helpers import served
+from tests.helpers import SignedRequests, served, signed
 from services.ingest.app import create_app
 
 
@@ -18,6 +18,7 @@ def remote(url: str, p=None, v3: bool = False) -> ckanapi.RemoteCKAN:
     # session carries the principal directly, as the gateway would.
     session = requests.Session()
     session.headers.update(auth(p or principal()))
+    session.auth = SignedRequests()
     ckan = ckanapi.RemoteCKAN(url, apikey="kunci-ckan", session=session)
     if v3:
         ckan.base_url = "api/3/action/"
@@ -73,7 +74,7 @@ async def test_ckan_errors_take_ckans_shape(ckan_url):
 async def test_ckan_error_status_and_body(ckan_url):
     import httpx
 
-    async with httpx.AsyncClient(base_url=ckan_url) as client:
+    async with httpx.AsyncClient(base_url=ckan_url, auth=signed()) as client:
         response = await client.post("/api/3/action/datastore_upsert",
                                      json={"records": rows(1)}, headers=auth())
     assert response.status_code == 409

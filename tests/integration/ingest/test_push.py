@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 import typer
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from satudata.push import push
 from services.ingest.app import create_app
 from shared.auth import PRINCIPAL_HEADER
+from shared.signing import signed_headers
 from tests.helpers import served
 from tests.integration.ingest.conftest import DESA, principal
 
@@ -21,15 +23,36 @@ def registry_namespace(nats_namespace):
 
 
 def gateway_stand_in(app, key: str):
-    """Turns `Authorization: Bearer <key>` into the principal header, as the gateway does."""
-    encoded = principal().encode().encode()
+    """Turns `Authorization: Bearer <key>` into the principal header and signs the call, as
+    the gateway does."""
+    encoded = principal().encode()
 
     async def wrapped(scope, receive, send):
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"] != "/healthz":
             headers = [(k, v) for k, v in scope["headers"] if k != PRINCIPAL_HEADER.lower().encode()]
+            given = ""
             if (b"authorization", f"Bearer {key}".encode()) in headers:
-                headers.append((PRINCIPAL_HEADER.lower().encode(), encoded))
+                headers.append((PRINCIPAL_HEADER.lower().encode(), encoded.encode()))
+                given = encoded
+            body, more = b"", True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            target = scope["raw_path"].decode() + (
+                "?" + scope["query_string"].decode() if scope["query_string"] else "")
+            signed = signed_headers(os.environ["SATUDATA_SERVICE_SECRET"], "gateway",
+                                    scope["method"], target, body, given)
+            headers += [(k.lower().encode(), v.encode()) for k, v in signed.items()]
             scope = {**scope, "headers": headers}
+            sent = False
+
+            async def receive():  # noqa: F811 - the body once more, for the service
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
         await app(scope, receive, send)
 
     return wrapped

@@ -210,3 +210,21 @@ async def test_dry_run_of_a_csv_upload_validates_through_the_registry_and_stores
     assert body["rejected_rows"][0]["index"] == 1
     assert body["diff"][0]["change"] == "create"
     assert await ingest_db.fetchval("SELECT count(*) FROM submissions") == 0
+
+
+async def test_csv_rows_are_counted_before_any_is_stored(ingest_settings, start_ingest,
+                                                         ingest_db):
+    settings = ingest_settings.model_copy(update={"max_rows": 10})
+    header = "region,period,jenis_kelamin,jumlah\n"
+    line = f'{DESA},2024,L,"1000"\n'
+    quoted = f'{DESA},2023,"L",1\n'
+    async with start_ingest(settings) as client:
+        over = await client.post(f"/v1/submissions?dataset={DATASET}",
+                                 content=(header + line * 11).encode(),
+                                 headers={**auth(), "Content-Type": "text/csv"})
+        assert_error(over, 413, "too_many_rows")
+        assert await ingest_db.fetchval("SELECT count(*) FROM submissions") == 0
+        at_cap = await client.post(f"/v1/submissions?dataset={DATASET}",
+                                   content=(header + line * 9 + quoted).encode(),
+                                   headers={**auth(), "Content-Type": "text/csv"})
+        assert at_cap.status_code == 202, at_cap.text

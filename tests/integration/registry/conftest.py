@@ -5,7 +5,7 @@ from services.registry.seed import seed
 from services.registry.settings import RegistrySettings
 from shared.db import create_pool
 from tests.conftest import migrate
-from tests.helpers import served
+from tests.helpers import served, signed
 
 
 @pytest.fixture
@@ -46,5 +46,5 @@ def principal_headers(publisher_id: str = "walidata", role: str = "walidata",
 async def client(registry):
     import httpx
 
-    async with httpx.AsyncClient(base_url=registry["url"], timeout=10) as c:
+    async with httpx.AsyncClient(base_url=registry["url"], timeout=10, auth=signed()) as c:
         yield c

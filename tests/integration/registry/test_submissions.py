@@ -9,7 +9,7 @@ from shared import bus
 from shared.contracts import (
     Envelope, RecordsChangedV1, SubmissionChunkProcessedV1, SubmissionChunkV1,
 )
-from tests.helpers import eventually
+from tests.helpers import eventually, signed
 
 DESA = "64.08.04.2001"
 
@@ -57,7 +57,7 @@ async def test_chunk_becomes_master_records_and_summary(registry):
     chunk, _ = await _publish_chunk(settings, rows)
 
     async def records():
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(auth=signed()) as client:
             r = await client.get(f"{registry['url']}/v1/datasets/jumlah-penduduk/records",
                                  params={"period": "2024"})
         return r.json()["items"] if len(r.json()["items"]) == 2 else None
@@ -142,7 +142,7 @@ async def test_records_changed_event_is_published_once_per_chunk(registry):
 
 async def test_key_resolution_and_revocation(registry):
     key = registry["keys"]["SATUDATA_KEY_DESA"]
-    client = httpx.AsyncClient()
+    client = httpx.AsyncClient(auth=signed())
     r = await client.post(f"{registry['url']}/internal/v1/auth/resolve", json={"key": key})
     assert r.status_code == 200
     assert r.json()["region_scope"] == DESA

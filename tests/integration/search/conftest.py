@@ -18,7 +18,7 @@ from shared.contracts import (DatasetsChangedV1, DatasetV1, Envelope, Event, Rec
                               RecordV1, RegionsChangedV1, RegionV1)
 from shared.db import create_pool
 from tests.conftest import migrate
-from tests.helpers import served
+from tests.helpers import served, signed
 
 DATA = Path(__file__).resolve().parents[3] / "data"
 
@@ -121,7 +121,7 @@ async def registry_bus(nats_url, nats_namespace):
 async def search_app(search_db, search_settings):
     """A running search service (real uvicorn) and an HTTP client for it."""
     app = create_app(search_settings)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=10, auth=signed()) as client:
         yield {"client": client, "pool": search_db, "app": app, "url": url}
 
 

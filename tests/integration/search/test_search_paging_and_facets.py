@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.helpers import eventually
+from tests.helpers import eventually, signed
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 
 DESA = [r for r in kutim_regions() if r.level in ("desa", "kelurahan")]
@@ -125,7 +125,7 @@ async def test_broad_query_skips_record_ranking_but_walks_cleanly_and_names_come
     from tests.helpers import served
 
     app = create_app(search_settings.model_copy(update={"rank_limit": 10}))
-    async with served(app) as url, httpx.AsyncClient(base_url=url) as c:
+    async with served(app) as url, httpx.AsyncClient(base_url=url, auth=signed()) as c:
         records = await _load({"client": c}, registry_bus)
         first = await query(c, q="sangatta utara", limit=5)
         assert (first["items"][0]["kind"], first["items"][0]["id"]) == ("region", "64.08.04")

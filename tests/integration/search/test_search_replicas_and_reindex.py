@@ -14,7 +14,7 @@ from services.search import store
 from services.search.app import create_app
 from shared.contracts import DatasetV1, RecordV1, RegionV1
 from shared.db import create_pool
-from tests.helpers import eventually, served
+from tests.helpers import eventually, served, signed
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 
 
@@ -22,7 +22,8 @@ async def test_two_replicas_share_the_consumer_and_both_answer(search_db, search
                                                                 registry_bus):
     apps = [create_app(search_settings), create_app(search_settings)]
     async with served(apps[0]) as url_a, served(apps[1]) as url_b, \
-            httpx.AsyncClient(base_url=url_a) as a, httpx.AsyncClient(base_url=url_b) as b:
+            httpx.AsyncClient(base_url=url_a, auth=signed()) as a, \
+            httpx.AsyncClient(base_url=url_b, auth=signed()) as b:
         await registry_bus.regions(kutim_regions())
         n = 40
         for i in range(n):

@@ -17,7 +17,7 @@ from services.search import store
 from services.search.app import create_app
 from shared.db import create_pool
 from tests.conftest import migrate
-from tests.helpers import eventually, served
+from tests.helpers import eventually, served, signed
 from tests.integration.search.conftest import query
 
 
@@ -32,7 +32,7 @@ async def test_reindex_from_the_real_registry_equals_the_live_index(
                 database_url=database_url, nats_url=nats_url, nats_namespace=nats_namespace))
             async with served(registry) as registry_url:
                 import httpx
-                async with httpx.AsyncClient(base_url=search_url) as c:
+                async with httpx.AsyncClient(base_url=search_url, auth=signed()) as c:
                     async def indexed():
                         r = await query(c, kind="record", limit=1)
                         assert r["total"] == summary["sample_records"], r["total"]
