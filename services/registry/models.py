@@ -59,8 +59,15 @@ class DatasetBase(Strict):
                                      description="publisher ids whose values win")
 
 
+# Satu Data Indonesia (Perpres 39/2019): every dataset names who produces it, who stewards
+# it, what it counts and in which unit. Checked on create and on every update.
+REQUIRED_METADATA = ("produsen_data", "walidata", "konsep", "definisi", "satuan")
+
+
 class DatasetCreate(DatasetBase):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$")
+    # required, but checked with the metadata keys so one answer names everything missing
+    frequency: Frequency | None = None  # type: ignore[assignment]
     schema_: DatasetSchema = Field(alias="schema")
 
 
@@ -90,6 +97,8 @@ class DatasetPublic(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    retracted_at: datetime | None = None
+    retraction_reason: str | None = None
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -122,6 +131,7 @@ class RecordVersionPublic(BaseModel):
     version: int
     values: dict[str, Any]
     status: str
+    reason: str | None = Field(None, description="why the value was retracted")
     publisher_id: str
     submission_id: uuid.UUID | None
     conflict_id: uuid.UUID | None
@@ -131,6 +141,11 @@ class RecordVersionPublic(BaseModel):
 class RecordWithHistory(RecordPublic):
     as_of: datetime | None = None
     history: list[RecordVersionPublic]
+
+
+class RetractNote(Strict):
+    reason: str = Field(min_length=3, max_length=1000,
+                        description="why it is withdrawn (shown to everyone who asks for it)")
 
 
 class KeyResolve(Strict):
