@@ -79,7 +79,7 @@ def _dimension_filter(dataset: dict, dims: dict[str, str]) -> dict[str, str]:
 def _number(value: Decimal | None, spec: dict) -> Any:
     if value is None:
         return None
-    return int(value) if spec.get("type") == "integer" else float(value)
+    return int(value) if spec.get("type", "integer") == "integer" else float(value)
 
 
 async def _region(conn: asyncpg.Connection, code: str | None) -> dict:
