@@ -261,7 +261,9 @@ async def test_retraction_through_the_gateway_hides_from_catalogue_ckan_and_expo
         ckan = (await client.get("/api/3/action/package_list")).json()
         assert ckan["success"] and SLUG not in ckan["result"]
         shown = await client.get("/api/3/action/package_show", params={"id": SLUG})
-        assert shown.status_code in (404, 410) and shown.json()["success"] is False
+        assert shown.status_code == 404 and shown.json()["success"] is False
+        assert shown.json()["error"]["__type"] == "Not Found Error"
+        assert reason["reason"] in shown.json()["error"]["message"]
         r = await client.post(f"/v1/datasets/{SLUG}/restore", headers=walidata)
         assert r.status_code == 200
         assert SLUG in (await client.get("/api/3/action/package_list")).json()["result"]
