@@ -292,3 +292,15 @@ async def test_a_large_upload_does_not_block_other_requests(ingest_settings, sta
             await asyncio.sleep(0.01)
         assert (await upload).status_code == 202
     assert slowest < 0.5
+
+
+async def test_submission_to_a_withdrawn_dataset_is_refused_with_the_reason(client, ingest_db):
+    await ingest_db.execute(
+        "UPDATE registry.datasets SET retracted_at = now(), retraction_reason = 'Metode keliru'"
+        " WHERE slug = 'jumlah-penduduk'")
+    r = await client.post("/v1/submissions", json={"dataset": "jumlah-penduduk",
+                                                   "rows": rows(1)}, headers=auth())
+    assert r.status_code == 410, r.text
+    assert r.json()["error"]["code"] == "dataset_retracted"
+    assert "Metode keliru" in r.json()["error"]["message"]
+    assert await ingest_db.fetchval("SELECT count(*) FROM ingest.submissions") == 0
