@@ -48,6 +48,8 @@ async def events(request: Request, gw: GatewayDep, since: int | None = None,
         if not last_event_id.strip().isdigit():
             raise BadRequest("Last-Event-ID tidak valid.", code="invalid_last_event_id")
         since = int(last_event_id)
+    if since is None:  # fixed before the headers go out: a change made once the client sees
+        since = await gw.hub.head()  # the stream open is never skipped
     return StreamingResponse(
         gw.hub.stream(since, dataset, gw.settings.events_keepalive),
         media_type="text/event-stream",
