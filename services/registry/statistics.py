@@ -153,15 +153,11 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
         children: dict[str, dict[str, dict]] = {}
         for r in rows:
             e = entry(r["period"])
-            kids = children.setdefault(r["period"], {})
-            kid = kids.setdefault(r["child"], {"values": dict.fromkeys(names), "reporting": 0})
-            if r["measure"] is None:
-                e["reporting"] += r["reporting"]
-                kid["reporting"] = r["reporting"]
-            else:
-                kid["values"][r["measure"]] = r["value"]
-                current = e["values"][r["measure"]]
-                e["values"][r["measure"]] = r["value"] + (current or 0)
+            children.setdefault(r["period"], {})[r["child"]] = r
+            e["reporting"] += r["reporting"]
+            for name, value in r["values"].items():
+                if value is not None:
+                    e["values"][name] = value + (e["values"][name] or 0)
         child_codes = [c for c in expected if c] + [c for k in children.values() for c in k if c]
         regions = await store.regions_named(conn, list(set(child_codes)))
         if period and not periods:
