@@ -53,7 +53,8 @@ class DatasetBase(Strict):
     metadata: dict[str, Any] = Field(
         default_factory=dict,
         description="Satu Data Indonesia metadata: konsep, definisi, klasifikasi, ukuran, "
-                    "satuan, produsen_data, walidata",
+                    "satuan, produsen_data, walidata (produsen_data, walidata, konsep, "
+                    "definisi and satuan required)",
     )
     authoritative: list[str] = Field(default_factory=list,
                                      description="publisher ids whose values win")
@@ -67,7 +68,8 @@ REQUIRED_METADATA = ("produsen_data", "walidata", "konsep", "definisi", "satuan"
 class DatasetCreate(DatasetBase):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$")
     # required, but checked with the metadata keys so one answer names everything missing
-    frequency: Frequency | None = None  # type: ignore[assignment]
+    frequency: Frequency | None = Field(  # type: ignore[assignment]
+        None, description="required: annual, semester, quarterly or monthly")
     schema_: DatasetSchema = Field(alias="schema")
 
 
