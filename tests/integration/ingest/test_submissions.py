@@ -164,13 +164,15 @@ async def test_processed_summaries_update_status_counts_and_rejected_rows(
 
     await _publish_processed(nats_url, nats_namespace, [summary(0, created=1, rejected=1)])
 
-    async def status_is(expected):
+    async def status_is(expected, chunks=None):
         async def check():
             got = (await client.get(f"/v1/submissions/{sid}", headers=auth())).json()
-            return got if got["status"] == expected else None
+            done = chunks is None or got["chunks_processed"] == chunks
+            return got if got["status"] == expected and done else None
         return check
 
-    partial = await eventually(await status_is("processing"))
+    # "processing" starts when a chunk leaves the outbox, before any summary: wait for ours
+    partial = await eventually(await status_is("processing", chunks=1))
     assert partial["chunks_processed"] == 1
     await _publish_processed(nats_url, nats_namespace, [
         summary(1, created=1, updated=1), summary(2, unchanged=1),
