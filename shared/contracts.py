@@ -129,6 +129,8 @@ class DatasetV1(BaseModel):
     measure_info: dict[str, dict[str, Any]] = {}
     # Satu Data Indonesia metadata (konsep, definisi, produsen...); optional, search indexes it
     metadata: dict[str, Any] = {}
+    # withdrawn by the walidata: readers hide the dataset and its records until restored
+    retracted: bool = False
     version: int
     updated_at: datetime
 

@@ -63,6 +63,10 @@ class Conflict(AppError):
     status_code, code = 409, "conflict"
 
 
+class Gone(AppError):
+    status_code, code = 410, "gone"
+
+
 class PayloadTooLarge(AppError):
     status_code, code = 413, "payload_too_large"
 
@@ -96,7 +100,7 @@ def error_body(code: str, message: str, details: list | None = None) -> dict:
 
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+                 405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
                  415: "unsupported_media_type", 429: "rate_limited"}
 
 

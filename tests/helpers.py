@@ -83,3 +83,19 @@ class served:
     async def __aexit__(self, *exc) -> None:
         self.server.should_exit = True
         await self.task
+
+
+def dataset_payload(slug: str, **overrides: Any) -> dict[str, Any]:
+    """A valid dataset definition (the Satu Data Indonesia metadata every dataset needs),
+    with ``overrides`` replacing top-level fields or, under ``metadata``, merged keys."""
+    payload: dict[str, Any] = {
+        "slug": slug, "title": f"Dataset uji {slug}", "frequency": "annual",
+        "metadata": {"produsen_data": "Dinas uji", "walidata": "Diskominfo Kutai Timur",
+                     "konsep": "Konsep uji", "definisi": "Definisi uji", "satuan": "unit"},
+        "schema": {"measures": [{"name": "jumlah", "label": "Jumlah", "additive": True}]},
+    }
+    metadata = overrides.pop("metadata", None)
+    payload.update(overrides)
+    if metadata is not None:
+        payload["metadata"] = {**payload["metadata"], **metadata}
+    return payload

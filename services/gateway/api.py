@@ -66,6 +66,8 @@ async def events(request: Request, gw: GatewayDep,
         if not value.isdigit() or len(value) > 18:
             raise BadRequest("Last-Event-ID tidak valid.", code="invalid_last_event_id")
         since = int(value)
+    if since is None:  # fixed before the headers go out: a change made once the client sees
+        since = await gw.hub.start_seq()  # the stream open is never skipped
     address = client_address(request.scope, request.headers,
                              gw.settings.trust_forwarded_for)
     slot = gw.hub.admit(principal.key_id if principal else None, address)

@@ -48,6 +48,12 @@ class CkanError(AppError):
         self.ckan_type = ckan_type
 
 
+def _withdrawn(exc: PassThrough) -> CkanError:
+    error = exc.json().get("error") or {}
+    return CkanError(404, "Not Found Error", error.get("message", "Dataset ditarik."),
+                     error.get("code", "dataset_retracted"))
+
+
 def envelope(base: str, action: str, result: Any) -> dict:
     return {"help": HELP.format(base=base, action=action), "success": True, "result": result}
 
@@ -296,6 +302,8 @@ class Ckan:
             if exc.status_code == 404:
                 raise CkanError(404, "Not Found Error", f"Dataset '{ident}' tidak ada.",
                                 "dataset_not_found") from None
+            if exc.status_code == 410:  # withdrawn by the walidata: CKAN knows only "not found"
+                raise _withdrawn(exc) from None
             raise
         return package(dataset, base, await self._publishers())
 
@@ -332,6 +340,8 @@ class Ckan:
             if exc.status_code == 404:
                 raise CkanError(404, "Not Found Error", f"Resource '{slug}' tidak ada.",
                                 "resource_not_found") from None
+            if exc.status_code == 410:  # withdrawn by the walidata: CKAN knows only "not found"
+                raise _withdrawn(exc) from None
             raise
         schema = dataset.get("schema") or {}
         dims = [d["name"] for d in schema.get("dimensions", [])]

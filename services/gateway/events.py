@@ -136,7 +136,8 @@ class ChangeHub:
         if self._follower is None or self._follower.done():
             self._follower = asyncio.create_task(self._follow(), name="gateway-change-follower")
 
-    async def _head(self) -> int:
+    async def start_seq(self) -> int:
+        """Where a new stream starts: the newest change the follower has read."""
         self._ensure_follower()
         while self.head is None:
             await self._changed.wait()
@@ -178,7 +179,7 @@ class ChangeHub:
                      ) -> AsyncIterator[str]:
         """The SSE body: ``id: <seq>``, ``event: record``, ``data: <RecordV1 JSON>``."""
         if since is None:
-            since = await self._head()
+            since = await self.start_seq()
         else:
             self._ensure_follower()
         yield f"retry: 2000\n: mulai setelah {since}\n\n"

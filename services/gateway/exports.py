@@ -1,10 +1,13 @@
 """Dataset exports, streamed so memory stays flat for a million rows.
 
-* ``csv``: the registry's own CSV stream, passed through chunk by chunk;
+* ``csv``: the registry's own CSV stream, passed through chunk by chunk (``locale=id`` for
+  Excel in Indonesia: ``;``, decimal comma, UTF-8 BOM);
 * ``json``: every matching record as one ``{"items": [...], "next_cursor": null}`` document,
   written while paging through the registry's keyset pages;
 * ``xlsx``: the same pages written by openpyxl in write-only mode to a temporary file (in a
   worker thread), which is then streamed and deleted.
+
+CSV and XLSX share their Indonesian column names and formula-safe cells (``shared.tabular``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from urllib.parse import quote
 
 import httpx
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from services.gateway.upstream import PassThrough, Upstreams
+from shared import tabular
 
 PAGE = 1000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,32 +89,37 @@ async def json_export(upstreams: Upstreams, slug: str, params) -> StreamingRespo
                                       f'attachment; filename="{slug}.json"'})
 
 
-def _columns(dataset: dict) -> tuple[list[str], list[str], list[str]]:
-    schema = dataset.get("schema") or {}
-    dims = [d["name"] for d in schema.get("dimensions", [])]
-    measures = [m["name"] for m in schema.get("measures", [])]
-    header = ["kode_wilayah", "nama_wilayah", "periode", *dims, *measures, "versi",
-              "diperbarui"]
-    return header, dims, measures
+def _xlsx_row(sheet, values: list) -> list:
+    """Cells for a write-only sheet: text always as text (openpyxl would otherwise store a
+    string starting with '=' as a live formula), numbers as numbers."""
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
 
 
 async def xlsx_export(upstreams: Upstreams, slug: str, params) -> StreamingResponse:
     _, dataset = await upstreams.get_json("registry", f"/v1/datasets/{quote(slug)}")
     _, regions = await upstreams.get_json("registry", "/v1/regions")
     names = {r["code"]: r["name"] for r in regions.get("items", [])}
-    header, dims, measures = _columns(dataset)
+    header, dims, measures = tabular.columns(dataset.get("schema") or {})
+    stream = pages(upstreams, slug, _filters(params))
+    first = await anext(stream)  # a bad filter fails here, before any file is written
     fd, path = tempfile.mkstemp(prefix="satudata-export-", suffix=".xlsx")
     os.close(fd)
     try:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=slug[:31])
-        sheet.append(header)
-        async for items in pages(upstreams, slug, _filters(params)):
-            rows = [[r["region_code"], names.get(r["region_code"], ""), r["period"],
-                     *(r["dimensions"].get(d, "") for d in dims),
-                     *(r["values"].get(m) for m in measures),
-                     r["version"], r["updated_at"]] for r in items]
+        sheet.append(_xlsx_row(sheet, header))
+        page: list | None = first
+        while page is not None:
+            rows = [_xlsx_row(sheet, tabular.row(r, names.get(r["region_code"], ""), dims,
+                                                 measures)) for r in page]
             await asyncio.to_thread(lambda: [sheet.append(row) for row in rows])
+            page = await anext(stream, None)
         await asyncio.to_thread(workbook.save, path)
     except BaseException:
         os.unlink(path)

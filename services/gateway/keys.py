@@ -38,9 +38,12 @@ def raw_key(headers) -> str | None:
 def is_steward_route(method: str, path: str) -> bool:
     """Walidata and admin routes: every write to the registry (datasets, conflicts, regions and
     aliases, publishers, keys) and any look at the key store. Publishers write only through
-    submissions; which conflicts a publisher may read is the registry's decision."""
+    submissions; which conflicts a publisher may read is the registry's decision. A value's
+    retraction is open to its authoritative publisher too: the registry decides."""
     if path == "/v1/keys" or path.startswith("/v1/keys/"):
         return True
+    if method == "POST" and path.startswith("/v1/records/") and path.endswith("/retract"):
+        return False
     return method not in READ_METHODS and route_service(path) == "registry"
 
 

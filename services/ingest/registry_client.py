@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from shared.auth import PRINCIPAL_HEADER, Principal
-from shared.errors import AppError, ServiceUnavailable, UpstreamError
+from shared.errors import AppError, Gone, ServiceUnavailable, UpstreamError
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 
 log = logging.getLogger("satudata.ingest.registry")
@@ -59,6 +59,14 @@ class RegistryClient:
         if response.status_code == 404:
             self._cache.pop(slug, None)
             raise DatasetNotFound(slug)
+        if response.status_code == 410:  # withdrawn by the walidata: nothing may land in it
+            self._cache.pop(slug, None)
+            try:
+                error = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                error = {}
+            raise Gone(error.get("message") or f"Dataset '{slug}' sudah ditarik.",
+                       code="dataset_retracted", details=error.get("details"))
         if response.status_code >= 400:
             log.warning("registry answered %s for dataset %s", response.status_code, slug)
             return cached[1] if cached else None

@@ -12,8 +12,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.registry import models, service, statistics, store
-from shared.auth import require_principal, require_steward
+from services.registry import models, retraction, service, statistics, store
+from shared.auth import principal_from_headers, require_principal, require_steward
+from shared import tabular
 from shared.errors import BadRequest, NotFound
 from shared.validation import INT64_MAX
 from shared.web import PoolDep
@@ -21,20 +22,27 @@ from shared.web import PoolDep
 router = APIRouter(prefix="/v1", tags=["registry"])
 internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
 
-RESERVED_PARAMS = {"region", "period_from", "period_to", "limit", "cursor", "format", "period"}
+RESERVED_PARAMS = {"region", "period_from", "period_to", "limit", "cursor", "format", "period",
+                   "locale"}
 
 
 @router.get("/datasets", response_model=models.DatasetsPublic)
-async def list_datasets(pool: PoolDep):
+async def list_datasets(request: Request, pool: PoolDep, retracted: Annotated[bool, Query(
+        description="true: the withdrawn datasets instead (walidata)")] = False):
+    if retracted:
+        require_steward(request.headers)
     async with pool.acquire() as conn:
-        items = await store.list_datasets(conn)
+        items = await store.list_datasets(conn, retracted=retracted)
     return {"items": items, "count": len(items)}
 
 
 @router.get("/datasets/{slug}", response_model=models.DatasetPublic, response_model_by_alias=True)
-async def show_dataset(slug: str, pool: PoolDep):
+async def show_dataset(slug: str, request: Request, pool: PoolDep):
+    """410 with the reason once withdrawn (the walidata still sees it, to restore it)."""
+    principal = principal_from_headers(request.headers)
     async with pool.acquire() as conn:
-        return await service.get_dataset(conn, slug)
+        return await service.get_dataset(
+            conn, slug, allow_retracted=principal is not None and principal.is_steward)
 
 
 @router.post("/datasets", response_model=models.DatasetPublic, status_code=201)
@@ -54,6 +62,33 @@ async def update_dataset(slug: str, body: models.DatasetUpdate, request: Request
         return await service.update_dataset(conn, slug, changes)
 
 
+@router.post("/datasets/{slug}/retract", response_model=models.DatasetPublic)
+async def retract_dataset(slug: str, body: models.RetractNote, request: Request,
+                          pool: PoolDep):
+    """Hidden from the catalogue, search, CKAN and exports; its URLs answer 410 with the
+    reason until restored (walidata)."""
+    principal = require_steward(request.headers)
+    async with pool.acquire() as conn, conn.transaction():
+        return await retraction.retract_dataset(conn, principal, slug, body.reason)
+
+
+@router.post("/datasets/{slug}/restore", response_model=models.DatasetPublic)
+async def restore_dataset(slug: str, request: Request, pool: PoolDep):
+    principal = require_steward(request.headers)
+    async with pool.acquire() as conn, conn.transaction():
+        return await retraction.restore_dataset(conn, principal, slug)
+
+
+@router.post("/records/{record_id}/retract", response_model=models.RecordWithHistory)
+async def retract_record(record_id: uuid.UUID, body: models.RetractNote, request: Request,
+                         pool: PoolDep):
+    """A new version with status ``retracted`` (walidata, or the dataset's authoritative
+    publisher): left out of aggregates and exports, kept in history, on the change feed."""
+    principal = require_principal(request.headers)
+    async with pool.acquire() as conn, conn.transaction():
+        return await retraction.retract_record(conn, principal, record_id, body.reason)
+
+
 @router.get("/datasets/{slug}/records", response_model=models.RecordsPublic)
 async def list_records(
     slug: str, request: Request, pool: PoolDep,
@@ -62,6 +97,9 @@ async def list_records(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     cursor: str | None = None,
     format: Literal["json", "csv"] = "json",
+    locale: Annotated[Literal["en", "id"], Query(
+        description="CSV for Excel in Indonesia: id = ';' between fields, decimal comma, "
+                    "UTF-8 BOM")] = "en",
 ):
     dims = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMS}
     period = request.query_params.get("period")
@@ -75,8 +113,9 @@ async def list_records(
         async with pool.acquire() as conn:
             dataset = await service.get_dataset(conn, slug)
             first = await service.list_records(conn, slug, cursor=None, limit=CSV_PAGE, **query)
+            names = {r["code"]: r["name"] for r in await store.all_regions(conn)}
         return StreamingResponse(
-            _csv_pages(pool, slug, dataset, first, query),
+            _csv_pages(pool, dataset, names, first, query, locale),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{slug}.csv"'})
     async with pool.acquire() as conn:
@@ -89,31 +128,28 @@ async def list_records(
 CSV_PAGE = 5000
 
 
-async def _csv_pages(pool, slug, dataset, first, query):
-    """Stream every matching record as CSV, a keyset page at a time (memory stays flat). A
-    failure after the first byte raises, so the server aborts the transfer (no final chunk):
-    the client sees an incomplete download, never a complete-looking one."""
-    dim_names = [d["name"] for d in dataset["schema"].get("dimensions", [])]
-    measure_names = [m["name"] for m in dataset["schema"].get("measures", [])]
-    header = ["region_code", "period", *dim_names, *measure_names, "version", "updated_at"]
+async def _csv_pages(pool, dataset, names, first, query, locale):
+    """Stream every matching record as CSV, a keyset page at a time (memory stays flat), in
+    the columns and with the safe cells every export shares (shared.tabular). A failure after
+    the first byte raises, so the server aborts the transfer (no final chunk): the client sees
+    an incomplete download, never a complete-looking one."""
+    header, dim_names, measure_names = tabular.columns(dataset["schema"])
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, delimiter=tabular.CSV_DELIMITER[locale])
     writer.writerow(header)
-    yield buf.getvalue()
+    yield (tabular.BOM if locale == "id" else "") + buf.getvalue()
     items, cursor = first
     while True:
         buf.seek(0)
         buf.truncate()
         for r in items:
-            writer.writerow([r["region_code"], r["period"],
-                             *(r["dimensions"].get(d, "") for d in dim_names),
-                             *(r["values"].get(m, "") for m in measure_names),
-                             r["version"], r["updated_at"].isoformat()])
+            cells = tabular.row(r, names.get(r["region_code"], ""), dim_names, measure_names)
+            writer.writerow([tabular.csv_cell(c, locale) for c in cells])
         yield buf.getvalue()
         if cursor is None:
             return
         async with pool.acquire() as conn:
-            items, cursor = await service.list_records(conn, slug, cursor=cursor,
+            items, cursor = await service.list_records(conn, dataset["slug"], cursor=cursor,
                                                        limit=CSV_PAGE, **query)
 
 
@@ -157,20 +193,34 @@ async def show_region(code: str, pool: PoolDep):
                         for a in aliases]}
 
 
-AGGREGATE_PARAMS = {"dataset", "period", "measure", "region"}
+AGGREGATE_PARAMS = {"dataset", "period", "period_from", "period_to", "measure", "region",
+                    "sum"}
 
 
-@router.get("/aggregates", response_model=models.AggregatePublic, response_model_exclude_unset=True)
-async def aggregates(request: Request, pool: PoolDep, dataset: str, period: str,
-                     measure: str | None = None,
-                     region: Annotated[str | None, Query(
-                         description="region code (default: the kabupaten)")] = None):
-    """An additive measure summed over a region and each of its children, always current;
-    any other query parameter filters a dimension (``?jenis_kelamin=P``)."""
+@router.get("/aggregates")
+async def aggregates(
+    request: Request, pool: PoolDep, dataset: str,
+    period: Annotated[str | None, Query(description="one period (same as from = to)")] = None,
+    period_from: str | None = None, period_to: str | None = None,
+    measure: Annotated[list[str] | None, Query(
+        description="measures, repeated or comma-separated (default: every additive one)")
+    ] = None,
+    region: Annotated[str | None, Query(
+        description="region code (default: the kabupaten)")] = None,
+    sum: Annotated[bool, Query(
+        description="false: each region's own values, never added up (non-additive "
+                    "measures such as ratios are only available so)")] = True,
+):
+    """Per period (a range, or every period with data): each measure summed over a region
+    and each of its children, with the reporting units, the expected units and the rate;
+    always current. Any other query parameter filters a dimension (``?jenis_kelamin=P``)."""
     dims = {k: v for k, v in request.query_params.items() if k not in AGGREGATE_PARAMS}
+    names = [n.strip() for m in measure or [] for n in m.split(",") if n.strip()]
     async with pool.acquire() as conn:
-        return await statistics.aggregate(conn, dataset, period=period, measure=measure,
-                                          region=region, dims=dims)
+        return await statistics.aggregate(conn, dataset, period=period,
+                                          period_from=period_from, period_to=period_to,
+                                          measures=names, region=region, dims=dims,
+                                          summed=sum)
 
 
 @router.get("/completeness", response_model=models.CompletenessPublic,
@@ -232,7 +282,7 @@ async def snapshot(kind: Literal["regions", "datasets", "records"], pool: PoolDe
             return {"items": items, "next": None}
         if kind == "datasets":
             items = [service.dataset_event(d).model_dump(mode="json")
-                     for d in await store.list_datasets(conn)]
+                     for d in await store.list_datasets(conn, retracted=None)]
             return {"items": items, "next": None}
         try:
             after_id = uuid.UUID(after) if after else None

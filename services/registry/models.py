@@ -57,14 +57,23 @@ class DatasetBase(Strict):
     metadata: JsonObject = Field(
         default_factory=dict,
         description="Satu Data Indonesia metadata: konsep, definisi, klasifikasi, ukuran, "
-                    "satuan, produsen_data, walidata",
+                    "satuan, produsen_data, walidata (produsen_data, walidata, konsep, "
+                    "definisi and satuan required)",
     )
     authoritative: list[Text(100)] = Field(default_factory=list, max_length=100,
                                            description="publisher ids whose values win")
 
 
+# Satu Data Indonesia (Perpres 39/2019): every dataset names who produces it, who stewards
+# it, what it counts and in which unit. Checked on create and on every update.
+REQUIRED_METADATA = ("produsen_data", "walidata", "konsep", "definisi", "satuan")
+
+
 class DatasetCreate(DatasetBase):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$")
+    # required, but checked with the metadata keys so one answer names everything missing
+    frequency: Frequency | None = Field(  # type: ignore[assignment]
+        None, description="required: annual, semester, quarterly or monthly")
     schema_: DatasetSchema = Field(alias="schema")
 
 
@@ -96,6 +105,8 @@ class DatasetPublic(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    retracted_at: datetime | None = None
+    retraction_reason: str | None = None
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -128,6 +139,7 @@ class RecordVersionPublic(BaseModel):
     version: int
     values: dict[str, Any]
     status: str
+    reason: str | None = Field(None, description="why the value was retracted")
     publisher_id: str
     submission_id: uuid.UUID | None
     conflict_id: uuid.UUID | None
@@ -137,6 +149,11 @@ class RecordVersionPublic(BaseModel):
 class RecordWithHistory(RecordPublic):
     as_of: datetime | None = None
     history: list[RecordVersionPublic]
+
+
+class RetractNote(Strict):
+    reason: str = Field(min_length=3, max_length=1000,
+                        description="why it is withdrawn (shown to everyone who asks for it)")
 
 
 class KeyResolve(Strict):

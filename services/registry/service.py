@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.registry import store
+from services.registry.models import REQUIRED_METADATA
 from services.registry.validation import RegionIndex, ValidRow, validate_row
 from shared import outbox
 from shared.auth import Principal, hash_key
@@ -17,7 +18,7 @@ from shared.contracts import (
     DatasetsChangedV1, DatasetV1, ImportCounts, RecordsChangedV1, RecordV1, RegionsChangedV1,
     RegionV1, RejectedRow, SubmissionChunkProcessedV1, SubmissionChunkV1,
 )
-from shared.errors import BadRequest, Conflict, NotFound, Unauthorized
+from shared.errors import BadRequest, Conflict, Gone, NotFound, Unauthorized, Unprocessable
 from shared.pagination import decode_cursor, encode_cursor
 
 SCHEMA = "registry"
@@ -66,6 +67,7 @@ def dataset_event(d: dict) -> DatasetV1:
         slug=d["slug"], title=d["title"], description=d["description"], topic=d["topic"],
         tags=list(d["tags"]), publisher=(d["metadata"] or {}).get("produsen_data"),
         metadata=d["metadata"] or {},
+        retracted=d.get("retracted_at") is not None,
         frequency=d["frequency"],
         dimensions=[x["name"] for x in schema.get("dimensions", [])],
         measures=[x["name"] for x in schema.get("measures", [])],
@@ -77,16 +79,45 @@ def dataset_event(d: dict) -> DatasetV1:
     )
 
 
-async def get_dataset(conn: asyncpg.Connection, slug: str) -> dict:
+def retracted_error(what: str, dataset: dict) -> Gone:
+    """410 for anything of a withdrawn dataset, with the walidata's reason."""
+    when = dataset["retracted_at"].strftime("%d-%m-%Y")
+    return Gone(f"{what} ditarik oleh walidata pada {when}. Alasan: "
+                f"{dataset['retraction_reason']}", code="dataset_retracted",
+                details=[{"dataset": dataset["slug"], "reason": dataset["retraction_reason"],
+                          "retracted_at": dataset["retracted_at"].isoformat()}])
+
+
+async def get_dataset(conn: asyncpg.Connection, slug: str, *,
+                      allow_retracted: bool = False) -> dict:
     dataset = await store.get_dataset(conn, slug)
     if dataset is None:
         known = ", ".join(d["slug"] for d in await store.list_datasets(conn))
         raise NotFound(f"Dataset '{slug}' tidak ada. Dataset yang tersedia: {known}.",
                        code="dataset_not_found")
+    if dataset["retracted_at"] is not None and not allow_retracted:
+        raise retracted_error(f"Dataset '{slug}'", dataset)
     return dataset
 
 
+def check_required_metadata(data: dict) -> None:
+    """The Satu Data Indonesia keys every dataset carries (422 naming each missing one)."""
+    meta = data.get("metadata") or {}
+    missing = [f"metadata.{k}" for k in REQUIRED_METADATA
+               if not isinstance(meta.get(k), str) or not meta[k].strip()]
+    if not data.get("frequency"):
+        missing.append("frequency")
+    if missing:
+        raise Unprocessable(
+            f"Metadata wajib belum diisi: {', '.join(missing)}. Setiap dataset Satu Data "
+            "menyebut produsen data, walidata, konsep, definisi, satuan, dan frekuensinya.",
+            code="metadata_required",
+            details=[{"field": f, "code": "missing", "message": f"{f} wajib diisi."}
+                     for f in missing])
+
+
 async def create_dataset(conn: asyncpg.Connection, data: dict) -> dict:
+    check_required_metadata(data)
     if await store.get_dataset(conn, data["slug"]):
         raise Conflict(f"Dataset '{data['slug']}' sudah ada.", code="dataset_exists")
     dataset = await store.insert_dataset(conn, data)
@@ -95,7 +126,8 @@ async def create_dataset(conn: asyncpg.Connection, data: dict) -> dict:
 
 
 async def update_dataset(conn: asyncpg.Connection, slug: str, changes: dict) -> dict:
-    await get_dataset(conn, slug)
+    current = await get_dataset(conn, slug, allow_retracted=True)
+    check_required_metadata({**current, **changes})
     dataset = await store.update_dataset(conn, slug, changes)
     await outbox.add(conn, SCHEMA, DatasetsChangedV1(datasets=[dataset_event(dataset)]))
     return dataset
@@ -185,6 +217,13 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
         for i in range(len(rows)):
             outcome.reject([RejectedRow(index=row_offset + i, field=None, code=code,
                                         message=what)])
+        return outcome
+    if dataset["retracted_at"] is not None:
+        for i in range(len(rows)):
+            outcome.reject([RejectedRow(index=row_offset + i, field="dataset",
+                                        code="dataset_retracted",
+                                        message=retracted_error(f"Dataset {dataset_slug}",
+                                                                dataset).message)])
         return outcome
     may_write_all = publisher["kind"] == "walidata"
     if not may_write_all and dataset_slug not in publisher["datasets"]:
@@ -316,6 +355,10 @@ async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
     row = await store.get_record(conn, record_id)
     if row is None:
         raise NotFound("Rekaman tidak ditemukan.", code="record_not_found")
+    if row["dataset_retracted_at"] is not None:
+        raise retracted_error(f"Data ini (dataset '{row['dataset']}')",
+                              {"slug": row["dataset"], "retracted_at": row["dataset_retracted_at"],
+                               "retraction_reason": row["dataset_retraction_reason"]})
     history = await store.record_history(conn, record_id)
     out = record_public(row)
     if as_of is not None:
@@ -328,6 +371,7 @@ async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
                    submission_id=then[-1]["submission_id"])
         out["as_of"] = as_of
     out["history"] = [{"version": h["version"], "values": h["vals"], "status": h["status"],
+                       "reason": h["reason"],
                        "publisher_id": h["publisher_id"], "submission_id": h["submission_id"],
                        "conflict_id": h["conflict_id"], "recorded_at": h["recorded_at"]}
                       for h in history]

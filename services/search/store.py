@@ -170,8 +170,12 @@ async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | Non
         {_UPSERT_TAIL}""", *args)
 
 
+# a dataset the walidata withdrew: neither it nor its records are searchable until restored
+_RETRACTED = "coalesce((s.payload->>'retracted')::boolean, false)"
+
+
 async def build_dataset_docs(conn: asyncpg.Connection, slugs: Sequence[str] | None) -> None:
-    where = "" if slugs is None else "WHERE s.slug = ANY($1::text[])"
+    where = "true" if slugs is None else "s.slug = ANY($1::text[])"
     args = () if slugs is None else (list(slugs),)
     await conn.execute(f"""
         INSERT INTO documents AS d {_DOC_COLUMNS}
@@ -194,9 +198,12 @@ async def build_dataset_docs(conn: asyncpg.Connection, slugs: Sequence[str] | No
               (SELECT string_agg(concat_ws(' ', m.value->>'label', m.value->>'unit'), ' '
                                  ORDER BY m.key)
                FROM jsonb_each(coalesce(s.payload->'measure_info', '{{}}')) m)) labels) x
-        {where}
+        WHERE {where} AND NOT {_RETRACTED}
         ORDER BY 1
         {_UPSERT_TAIL}""", *args)
+    await conn.execute(f"""
+        DELETE FROM documents d USING datasets s
+        WHERE d.doc_id = 'dataset:' || s.slug AND {_RETRACTED} AND {where}""", *args)
 
 
 def _record_selector(*, record_ids: Sequence | None, datasets: Sequence[str] | None,
@@ -240,15 +247,16 @@ async def build_record_docs(conn: asyncpg.Connection, *, record_ids: Sequence | 
             (SELECT string_agg(concat_ws(' ', coalesce(s.payload->'measure_info'->e.key->>'label',
                                                        e.key), e.value), ' ' ORDER BY e.key)
              FROM jsonb_each_text(r."values") e) AS vals) x
-        WHERE {where} AND r.status = 'current'
+        WHERE {where} AND r.status = 'current' AND NOT {_RETRACTED}
         -- a batch's documents land together by dataset, period and region, so a query for a
         -- dataset or a place reads few pages; a record never changes these, so concurrent
         -- batches still lock their documents in one order
         ORDER BY r.dataset, r.period, r.region_code, 1
         {_UPSERT_TAIL}""", *args)
     await conn.execute(f"""
-        DELETE FROM documents d USING records r
-        WHERE d.doc_id = 'record:' || r.record_id AND r.status <> 'current' AND {where}""",
+        DELETE FROM documents d USING records r LEFT JOIN datasets s ON s.slug = r.dataset
+        WHERE d.doc_id = 'record:' || r.record_id
+          AND (r.status <> 'current' OR {_RETRACTED}) AND {where}""",
         *args)
 
 

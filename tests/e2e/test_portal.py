@@ -16,9 +16,10 @@ import pytest
 from openpyxl import load_workbook
 
 from services.registry import service as registry_service
+from services.registry import store as registry_store
 from shared.db import create_pool
 from tests.e2e.harness import start_platform, stop_platform
-from tests.helpers import eventually
+from tests.helpers import dataset_payload, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +28,10 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SLUG = "jumlah-penduduk"
+BULK = "penduduk-kelompok-umur"
+RATIO = "rasio-murid-guru"
+AGES = ["0-4", "5-14", "15-24", "25-44", "45-64", "65+"]
+FULL_YEARS = [str(y) for y in range(2019, 2025)]
 
 if not shutil.which(CHROMIUM):
     # `make test` installs Debian's chromium where it may; in CI a missing browser is a failure,
@@ -104,7 +109,7 @@ async def test_dataset_page_has_table_chart_metadata_and_downloads(platform, pag
     csv_path = tmp_path / "export.csv"
     await (await info.value).save_as(csv_path)
     rows = list(csv.reader(io.StringIO(csv_path.read_text())))
-    assert rows[0][:2] == ["region_code", "period"] and len(rows) > 100
+    assert rows[0][:3] == ["kode_wilayah", "nama_wilayah", "periode"] and len(rows) > 100
 
     async with page.expect_download() as info:
         await page.click("#dl-xlsx")
@@ -144,7 +149,7 @@ async def test_region_pages_drill_down(platform, page):
     await page.wait_for_selector("h1:has-text('kecamatan')", timeout=15000)
     await page.locator("ul.children a").first.click()
     await page.wait_for_selector("h1:has-text('desa'), h1:has-text('kelurahan')", timeout=15000)
-    await page.wait_for_selector("#regiondata table", timeout=15000)
+    await page.wait_for_selector("#regiondata #totals li", timeout=15000)
     await page.screenshot(path=shot("region"), full_page=True)
 
 
@@ -169,3 +174,117 @@ async def test_portal_assets_are_served_by_the_gateway(platform):
         for asset in ("/portal/app.js", "/portal/style.css", "/docs-assets/swagger-ui.css"):
             assert (await client.get(asset)).status_code == 200
     assert "http://" not in html and "https://" not in html
+
+
+@pytest.fixture(scope="module")
+async def bulk(platform):
+    """More than 10,000 records through the registry's own import path (one COPY-based
+    apply per year), a partial latest year, and a dataset with a ratio."""
+    pool = await create_pool(platform.database_url, "registry")
+    try:
+        async with pool.acquire() as conn:
+            units = [r.code for r in await registry_store.load_regions(conn)
+                     if r.level in ("desa", "kelurahan")]
+            async with conn.transaction():
+                await registry_service.create_dataset(conn, dataset_payload(
+                    BULK, title="Penduduk menurut Kelompok Umur (data contoh)",
+                    metadata={"satuan": "jiwa"}, schema={
+                        "dimensions": [
+                            {"name": "jenis_kelamin", "label": "Jenis kelamin",
+                             "values": {"L": "Laki-laki", "P": "Perempuan"}},
+                            {"name": "kelompok_umur", "label": "Kelompok umur",
+                             "values": {a: a for a in AGES}}],
+                        "measures": [{"name": "jumlah", "label": "Jumlah penduduk",
+                                      "unit": "jiwa", "additive": True}]}))
+                await registry_service.create_dataset(conn, dataset_payload(
+                    RATIO, title="Murid, guru dan rasio murid per guru (data contoh)", schema={
+                        "measures": [
+                            {"name": "murid", "label": "Jumlah murid", "additive": True},
+                            {"name": "guru", "label": "Jumlah guru", "additive": True},
+                            {"name": "rasio", "label": "Rasio murid per guru",
+                             "type": "decimal"}]}))
+            total = 0
+            for year, codes in [(y, units) for y in FULL_YEARS] + [("2025", units[:3])]:
+                rows = [{"region": code, "period": year, "jenis_kelamin": sex,
+                         "kelompok_umur": age, "jumlah": (i * 7 + len(age) * 13 + int(year)) % 900 + 1}
+                        for i, code in enumerate(codes) for sex in "LP" for age in AGES]
+                async with conn.transaction():
+                    outcome = await registry_service.apply_rows(
+                        conn, dataset_slug=BULK, publisher_id="walidata", rows=rows)
+                total += outcome.counts.created
+            async with conn.transaction():
+                await registry_service.apply_rows(conn, dataset_slug=RATIO,
+                                                  publisher_id="walidata", rows=[
+                    {"region": "64.08.04.2001", "period": "2024", "murid": 555, "guru": 10,
+                     "rasio": 55.5},
+                    {"region": "64.08.04.2011", "period": "2024", "murid": 300, "guru": 20,
+                     "rasio": 15}])
+    finally:
+        await pool.close()
+    assert total > 10_000
+    return total
+
+
+def indonesian(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_kabupaten_page_lists_server_totals_and_labels_the_partial_period(
+        platform, bulk, browser, width):
+    async with platform.client() as client:
+        agg = (await client.get("/v1/aggregates", params={"dataset": BULK})).json()
+    assert [p["period"] for p in agg["periods"]] == [*FULL_YEARS, "2025"]
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    calls: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda req: calls.append(req.url) if "/v1/" in req.url else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{platform.gateway}/#/wilayah/64.08?dataset={BULK}")
+    await page.wait_for_selector("#totals li", timeout=15000)
+    shown = {}
+    for li in await page.locator("#totals li").all():
+        shown[await li.get_attribute("data-period")] = (
+            await li.locator("strong.total").inner_text(), await li.get_attribute("class"),
+            await li.inner_text())
+    assert set(shown) == {p["period"] for p in agg["periods"]}
+    for p in agg["periods"]:
+        text, css, line = shown[p["period"]]
+        assert text == f"{indonesian(p['value'])} jiwa"  # the server's total, as text
+        if p["period"] == "2025":
+            assert css == "partial"
+            assert f"baru 3 dari {p['expected']} desa melapor" in line
+        else:
+            assert p["complete"] and css == "" and "melapor" not in line
+    # it opens on the latest period with at least 80 % reporting, not on the partial one
+    assert await page.locator("#rperiod").input_value() == "2024"
+    assert await page.locator("#rchildren tbody tr").count() == 18
+    assert sum(1 for u in calls if "/v1/aggregates" in u) <= 2
+    assert not [u for u in calls if "/records" in u]  # no sums of raw records in the browser
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width + 10
+    await page.screenshot(path=shot(f"kabupaten-{width}"), full_page=True)
+    # choosing the partial year says so next to its figures
+    await page.select_option("#rperiod", "2025")
+    assert "baru 3 dari" in await page.locator("#rnote").inner_text()
+    assert errors == []
+    await context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_kecamatan_page_never_sums_a_ratio(platform, bulk, browser, width):
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{platform.gateway}/#/wilayah/64.08.04?dataset={RATIO}")
+    await page.wait_for_selector("#rvalues tbody tr", timeout=15000)
+    values = await page.locator("#rvalues").inner_text()
+    assert "55,5" in values and "15" in values
+    assert "Rasio" not in await page.locator("#totals").inner_text()
+    assert "30" in await page.locator("#totals").inner_text()  # guru: 10 + 20, summed
+    body = await page.locator("main").inner_text()
+    assert "70,5" not in body and "35,25" not in body  # neither a sum nor a mean of the ratio
+    assert "baru 2 dari" in body  # two villages of the kecamatan reported
+    await page.screenshot(path=shot(f"kecamatan-ratio-{width}"), full_page=True)
+    await context.close()

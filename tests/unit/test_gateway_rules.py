@@ -60,6 +60,12 @@ def test_steward_routes_refuse_publishers_and_anonymous():
     assert not is_steward_route("GET", "/v1/conflicts")  # the registry filters by publisher
     assert not is_steward_route("POST", "/v1/submissions")
     assert not is_steward_route("GET", "/v1/datasets/jumlah-penduduk")
+    assert is_steward_route("POST", "/v1/datasets/jumlah-penduduk/retract")
+    # an authoritative publisher may retract its dataset's values: the registry decides
+    assert not is_steward_route("POST", "/v1/records/5f0c/retract")
+    check_access("POST", "/v1/records/5f0c/retract", PUBLISHER)
+    with pytest.raises(Unauthorized):
+        check_access("POST", "/v1/records/5f0c/retract", None)
     with pytest.raises(Forbidden):
         check_access("POST", "/v1/conflicts/1/accept", PUBLISHER)
     with pytest.raises(Unauthorized):

@@ -20,7 +20,7 @@ from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from shared.db import create_pool
 from tests.conftest import migrate
-from tests.helpers import eventually
+from tests.helpers import dataset_payload, eventually
 from tests.integration.gateway.conftest import gateway_settings, serve
 
 SLUG = "jumlah-penduduk"
@@ -231,3 +231,98 @@ async def test_dcat_catalogue_lists_every_dataset_with_downloads(stack):
     formats = {d["dct:format"]: d["dcat:downloadURL"] for d in dataset["dcat:distribution"]}
     assert set(formats) == {"CSV", "XLSX"} and formats["CSV"].endswith("format=csv")
     assert dataset["dct:accrualPeriodicity"].endswith("/ANNUAL")
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"klik\")", "+cmd|' /C calc'!A0", "@SUM(A1)",
+            "-2+3", "\tlihat", "\rx"]
+
+
+async def _notes_dataset(stack) -> None:
+    """A dataset with free text where a desa could type a formula, a ratio and a signed count."""
+    async with stack["pool"].acquire() as conn, conn.transaction():
+        await registry_service.create_dataset(conn, dataset_payload(
+            "catatan-desa", schema={
+                "dimensions": [{"name": "keterangan", "label": "Keterangan", "values": {}}],
+                "measures": [{"name": "rasio", "label": "Rasio", "type": "decimal"},
+                             {"name": "selisih", "label": "Selisih", "min": -100},
+                             {"name": "catatan", "label": "Catatan", "type": "text"}]}))
+        outcome = await registry_service.apply_rows(
+            conn, dataset_slug="catatan-desa", publisher_id="walidata",
+            rows=[{"region": "64.08.04.2001", "period": "2024", "keterangan": text,
+                   "rasio": 55.5, "selisih": -5, "catatan": text} for text in FORMULAS])
+        assert outcome.counts.created == len(FORMULAS), outcome.rejected
+
+
+def _number_or_safe(cell: str) -> bool:
+    if not cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return True
+    try:
+        float(cell.replace(",", "."))
+        return True  # a negative number stays a number
+    except ValueError:
+        return False
+
+
+async def test_exports_open_in_indonesian_excel_and_hold_no_formula(stack):
+    await _notes_dataset(stack)
+    url = "/v1/datasets/catatan-desa/records"
+    async with httpx.AsyncClient(base_url=stack["url"], timeout=30) as client:
+        indo = await client.get(url, params={"format": "csv", "locale": "id"})
+        plain = await client.get(url, params={"format": "csv"})
+        xlsx_r = await client.get(url, params={"format": "xlsx"})
+        wrong = await client.get(url, params={"format": "csv", "locale": "fr"})
+    assert indo.status_code == 200 and indo.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(indo.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["kode_wilayah", "nama_wilayah", "periode", "keterangan", "rasio",
+                       "selisih", "catatan", "versi", "diperbarui"]
+    assert len(rows) == len(FORMULAS) + 1
+    assert {(r[0], r[4], r[5]) for r in rows[1:]} == {("64.08.04.2001", "55,5", "-5")}
+    assert all(r[1] for r in rows[1:])  # the region's name
+    assert all(_number_or_safe(cell) for r in rows for cell in r)
+    assert {r[6] for r in rows[1:]} == {"'" + f for f in FORMULAS}
+    plain_rows = list(csv.reader(io.StringIO(plain.text)))
+    assert not plain.content.startswith("\ufeff".encode())
+    assert {(r[4], r[5]) for r in plain_rows[1:]} == {("55.5", "-5")}
+    assert all(_number_or_safe(cell) for r in plain_rows for cell in r)
+    assert wrong.status_code == 422
+    sheet = load_workbook(io.BytesIO(xlsx_r.content)).active
+    table = list(sheet.iter_rows())
+    assert [c.value for c in table[0]][:3] == ["kode_wilayah", "nama_wilayah", "periode"]
+    assert all(c.data_type != "f" for r in table for c in r)
+    # the text itself, as text (XML reads a lone CR back as a line feed)
+    assert {r[6].value for r in table[1:]} == {f.replace("\r", "\n") for f in FORMULAS}
+    assert {(r[4].value, r[5].value) for r in table[1:]} == {(55.5, -5)}
+
+
+async def test_retraction_through_the_gateway_hides_from_catalogue_ckan_and_exports(stack):
+    keys = stack["keys"]
+    walidata = {"Authorization": f"Bearer {keys['SATUDATA_KEY_WALIDATA']}"}
+    opd = {"Authorization": f"Bearer {keys['SATUDATA_KEY_OPD']}"}
+    desa = {"Authorization": f"Bearer {keys['SATUDATA_KEY_DESA']}"}
+    async with httpx.AsyncClient(base_url=stack["url"], timeout=30) as client:
+        record = (await client.get(f"/v1/datasets/{SLUG}/records",
+                                   params={"limit": 1})).json()["items"][0]
+        reason = {"reason": "Angka tertukar antarjenis kelamin"}
+        r = await client.post(f"/v1/records/{record['id']}/retract", json=reason, headers=desa)
+        assert r.status_code == 403
+        r = await client.post(f"/v1/records/{record['id']}/retract", json=reason, headers=opd)
+        assert r.status_code == 200 and r.json()["status"] == "retracted"
+        csv_r = await client.get(f"/v1/datasets/{SLUG}/records", params={"format": "csv"})
+        assert len(csv_r.text.strip().splitlines()) - 1 == stack["records"] - 1
+        r = await client.post(f"/v1/datasets/{SLUG}/retract", json=reason, headers=opd)
+        assert r.status_code == 403
+        r = await client.post(f"/v1/datasets/{SLUG}/retract", json=reason, headers=walidata)
+        assert r.status_code == 200, r.text
+        assert (await client.get("/v1/datasets")).json()["count"] == 0
+        for fmt in ("csv", "xlsx", "json"):
+            r = await client.get(f"/v1/datasets/{SLUG}/records", params={"format": fmt})
+            assert r.status_code == 410 and reason["reason"] in r.json()["error"]["message"]
+        r = await client.get(f"/v1/records/{record['id']}")
+        assert r.status_code == 410
+        ckan = (await client.get("/api/3/action/package_list")).json()
+        assert ckan["success"] and SLUG not in ckan["result"]
+        shown = await client.get("/api/3/action/package_show", params={"id": SLUG})
+        assert shown.status_code == 404 and shown.json()["success"] is False
+        assert shown.json()["error"]["__type"] == "Not Found Error"
+        assert reason["reason"] in shown.json()["error"]["message"]
+        r = await client.post(f"/v1/datasets/{SLUG}/restore", headers=walidata)
+        assert r.status_code == 200
+        assert SLUG in (await client.get("/api/3/action/package_list")).json()["result"]

@@ -164,13 +164,15 @@ async def test_processed_summaries_update_status_counts_and_rejected_rows(
 
     await _publish_processed(nats_url, nats_namespace, [summary(0, created=1, rejected=1)])
 
-    async def status_is(expected):
+    async def status_is(expected, chunks=None):
         async def check():
             got = (await client.get(f"/v1/submissions/{sid}", headers=auth())).json()
-            return got if got["status"] == expected else None
+            done = chunks is None or got["chunks_processed"] == chunks
+            return got if got["status"] == expected and done else None
         return check
 
-    partial = await eventually(await status_is("processing"))
+    # "processing" starts when a chunk leaves the outbox, before any summary: wait for ours
+    partial = await eventually(await status_is("processing", chunks=1))
     assert partial["chunks_processed"] == 1
     await _publish_processed(nats_url, nats_namespace, [
         summary(1, created=1, updated=1), summary(2, unchanged=1),
@@ -292,3 +294,15 @@ async def test_a_large_upload_does_not_block_other_requests(ingest_settings, sta
             await asyncio.sleep(0.01)
         assert (await upload).status_code == 202
     assert slowest < 0.5
+
+
+async def test_submission_to_a_withdrawn_dataset_is_refused_with_the_reason(client, ingest_db):
+    await ingest_db.execute(
+        "UPDATE registry.datasets SET retracted_at = now(), retraction_reason = 'Metode keliru'"
+        " WHERE slug = 'jumlah-penduduk'")
+    r = await client.post("/v1/submissions", json={"dataset": "jumlah-penduduk",
+                                                   "rows": rows(1)}, headers=auth())
+    assert r.status_code == 410, r.text
+    assert r.json()["error"]["code"] == "dataset_retracted"
+    assert "Metode keliru" in r.json()["error"]["message"]
+    assert await ingest_db.fetchval("SELECT count(*) FROM ingest.submissions") == 0

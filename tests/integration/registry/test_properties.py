@@ -197,7 +197,7 @@ async def test_aggregates_and_completeness_equal_direct_counts(registry_db, vill
     kecamatan = data.draw(st.sampled_from(sorted({v[:8] for v in villages})))
     async with pool.acquire() as conn:
         for region in ("64.08", kecamatan):
-            got = await statistics.aggregate(conn, SLUG, period="2024", measure="jumlah",
+            got = await statistics.aggregate(conn, SLUG, period="2024", measures=["jumlah"],
                                              region=region, dims={})
             direct = await conn.fetchval(
                 "SELECT sum((vals->>'jumlah')::int) FROM registry.records "

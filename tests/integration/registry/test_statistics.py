@@ -2,6 +2,7 @@
 
 from services.registry import service
 from services.registry.seed import seed_sample_values
+from tests.helpers import dataset_payload
 from tests.integration.registry.conftest import principal_headers
 
 STEWARD = principal_headers()
@@ -62,12 +63,12 @@ async def test_aggregate_counts_the_regions_that_reported(client, registry):
 
 
 async def test_non_additive_measure_is_refused(client):
-    r = await client.post("/v1/datasets", headers=STEWARD, json={
-        "slug": "rasio-guru-murid", "title": "Rasio guru dan murid", "frequency": "annual",
-        "schema": {"measures": [
+    r = await client.post("/v1/datasets", headers=STEWARD, json=dataset_payload(
+        "rasio-guru-murid", title="Rasio guru dan murid",
+        schema={"measures": [
             {"name": "guru", "label": "Jumlah guru", "additive": True},
             {"name": "rasio", "label": "Rasio murid per guru", "type": "decimal"}],
-            "region_levels": ["kecamatan"]}})
+            "region_levels": ["kecamatan"]}))
     assert r.status_code == 201, r.text
     r = await client.get("/v1/aggregates", params={"dataset": "rasio-guru-murid",
                                                    "period": "2024", "measure": "rasio"})
@@ -110,3 +111,64 @@ async def test_completeness_lists_reported_missing_and_conflicting_villages(clie
     assert (sangatta_utara["reported"], sangatta_utara["in_conflict"]) == (2, 1)
     assert sangatta_utara["rate"] == round(2 / sangatta_utara["expected"], 4)
     assert kec["64.08.01"]["rate"] == 0
+
+
+async def _rows(pool, rows, publisher="disdukcapil", slug="jumlah-penduduk"):
+    async with pool.acquire() as conn, conn.transaction():
+        return await service.apply_rows(conn, dataset_slug=slug, publisher_id=publisher,
+                                        rows=rows)
+
+
+async def test_aggregate_answers_every_period_and_several_measures_in_one_call(client, registry):
+    pool = registry["pool"]
+    async with pool.acquire() as conn, conn.transaction():
+        await seed_sample_values(conn, "2022")
+        await seed_sample_values(conn, "2023")
+    await _rows(pool, [{"region": c, "period": "2024", "jenis_kelamin": "P", "jumlah": 7}
+                       for c in ("64.08.04.2001", "64.08.04.2011", "64.08.12.2003")])
+    r = await client.get("/v1/aggregates", params={"dataset": "jumlah-penduduk"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [p["period"] for p in body["periods"]] == ["2022", "2023", "2024"]
+    for p in body["periods"]:
+        assert p["values"]["jumlah"] == p["value"] == await _sql_sum(pool, p["period"], "64.08")
+        assert sum(c["value"] or 0 for c in p["children"]) == p["value"]
+    partial = body["periods"][2]
+    assert (partial["reporting"], partial["expected"], partial["complete"]) == (3, 141, False)
+    assert partial["rate"] == round(3 / 141, 4) and body["periods"][0]["rate"] == 1.0
+    r = await client.get("/v1/aggregates", params={"dataset": "jumlah-penduduk",
+                                                   "period_from": "2023", "period_to": "2024"})
+    assert [p["period"] for p in r.json()["periods"]] == ["2023", "2024"]
+    r = await client.get("/v1/aggregates", params={"dataset": "jumlah-penduduk",
+                                                   "period_from": "2024", "period_to": "2023"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "period_range"
+
+
+async def test_ratio_is_never_summed_only_shown_per_region(client, registry):
+    pool = registry["pool"]
+    r = await client.post("/v1/datasets", headers=STEWARD, json=dataset_payload(
+        "rasio-murid-guru", title="Murid, guru dan rasio murid per guru",
+        authoritative=["disdukcapil"],
+        schema={"measures": [
+            {"name": "murid", "label": "Jumlah murid", "additive": True},
+            {"name": "guru", "label": "Jumlah guru", "additive": True},
+            {"name": "rasio", "label": "Rasio murid per guru", "type": "decimal"}]}))
+    assert r.status_code == 201, r.text
+    await _rows(pool, [
+        {"region": "64.08.04.2001", "period": "2024", "murid": 555, "guru": 10, "rasio": 55.5},
+        {"region": "64.08.04.2011", "period": "2024", "murid": 300, "guru": 20, "rasio": 15}],
+        slug="rasio-murid-guru", publisher="walidata")
+    params = {"dataset": "rasio-murid-guru", "region": "64.08.04"}
+    r = await client.get("/v1/aggregates", params={**params, "measure": "murid,guru"})
+    period = r.json()["periods"][0]
+    assert period["values"] == {"murid": 855, "guru": 30} and "value" not in period
+    for asked in ({"measure": ["murid", "rasio"]}, {"measure": "rasio", "sum": "true"}):
+        r = await client.get("/v1/aggregates", params={**params, **asked})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "measure_not_additive"
+    r = await client.get("/v1/aggregates", params={**params, "measure": "rasio", "sum": "false"})
+    assert r.status_code == 200, r.text
+    period = r.json()["periods"][0]
+    assert "value" not in period["values"] or period["values"]["rasio"] is None
+    assert {x["region"]["code"]: x["value"] for x in period["regions"]} == {
+        "64.08.04.2001": 55.5, "64.08.04.2011": 15.0}
+    assert period["reporting"] == 2 and period["values"] == {"rasio": None}

@@ -125,3 +125,19 @@ async def test_freshness_is_measured_and_exposed_as_a_histogram(search_app, regi
         return line and float(line[0].split()[-1]) >= 1 and text
     text = await eventually(observed)
     assert 'search_freshness_seconds_bucket{kind="records",le="1.0"} 1.0' in text
+
+
+async def test_retracted_dataset_and_its_records_leave_search_until_restored(
+        search_app, registry_bus):
+    c = search_app["client"]
+    await registry_bus.datasets(dataset("jumlah-penduduk", "Jumlah Penduduk"))
+    await registry_bus.records([record("jumlah-penduduk", "64.08.04.2001", "2024", 5)])
+
+    async def kinds():
+        return sorted(i["kind"] for i in (await query(c, q="penduduk"))["items"])
+    await eventually(lambda: _eq(kinds, ["dataset", "record"]))
+    withdrawn = dataset("jumlah-penduduk", "Jumlah Penduduk", version=2)
+    await registry_bus.datasets(withdrawn.model_copy(update={"retracted": True}))
+    await eventually(lambda: _eq(kinds, []))
+    await registry_bus.datasets(dataset("jumlah-penduduk", "Jumlah Penduduk", version=3))
+    await eventually(lambda: _eq(kinds, ["dataset", "record"]))

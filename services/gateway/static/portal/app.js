@@ -17,8 +17,9 @@ const num = (v) => (typeof v === "number" ? fmt.format(v) : esc(v));
 const when = (v) => (v ? new Date(v).toLocaleString("id-ID",
   { dateStyle: "medium", timeStyle: "short" }) : "-");
 
-async function api(path) {
-  const r = await fetch(path, { headers: { Accept: "application/json" } });
+async function api(path, fresh = false) {
+  const r = await fetch(path, { headers: { Accept: "application/json" },
+                                cache: fresh ? "no-cache" : "default" });
   const body = await r.json().catch(() => ({}));
   if (!r.ok) {
     const msg = (body.error && body.error.message) || `Galat ${r.status}`;
@@ -56,6 +57,7 @@ function live(url, onRecord) {
 
 /* ---------- chart: horizontal bars, hand-written SVG ---------- */
 function barChart(rows, title) {
+  rows = rows.filter((r) => typeof r.value === "number");
   if (!rows.length) return `<p class="muted">Belum ada nilai untuk digambar.</p>`;
   const max = Math.max(...rows.map((r) => r.value), 1);
   const labelW = 170, barW = 420, rowH = 24, top = 28;
@@ -63,11 +65,60 @@ function barChart(rows, title) {
   const bars = rows.map((r, i) => {
     const w = Math.max(1, (r.value / max) * barW), y = top + i * rowH;
     return `<g data-label="${esc(r.label)}"><text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${esc(r.label.slice(0, 26))}</text>` +
-      `<rect class="bar" x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="2"></rect>` +
-      `<text x="${labelW + w + 4}" y="${y + 15}">${num(r.value)}</text></g>`;
+      `<rect class="bar${r.partial ? " partial" : ""}" x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="2"></rect>` +
+      `<text x="${labelW + w + 4}" y="${y + 15}">${num(r.value)}${r.partial ? " (sebagian)" : ""}</text></g>`;
   }).join("");
   return `<svg viewBox="0 0 ${labelW + barW + 90} ${h}" role="img" aria-label="${esc(title)}">` +
     `<text x="4" y="16" font-weight="600">${esc(title)}</text>${bars}</svg>`;
+}
+
+/* ---------- figures from /v1/aggregates: the server sums, the page only shows ---------- */
+const UNIT_WORDS = { desa: "desa", kelurahan: "desa/kelurahan", kecamatan: "kecamatan",
+                     kabupaten: "kabupaten" };
+const unitWord = (levels) => (levels || []).includes("desa") ? "desa"
+  : UNIT_WORDS[(levels || [])[0]] || "wilayah";
+/* a period whose reporting is incomplete is labelled, never shown as a total */
+const partialNote = (p, levels) => (p.complete ? ""
+  : `baru ${fmt.format(p.reporting)} dari ${fmt.format(p.expected)} ${unitWord(levels)} melapor`);
+/* open on the latest period with at least 80 % reporting, else the most complete one */
+function openingPeriod(periods) {
+  if (!periods.length) return "";
+  const good = periods.filter((p) => (p.rate ?? 0) >= 0.8);
+  if (good.length) return good[good.length - 1].period;
+  return periods.reduce((a, p) => ((p.rate ?? 0) >= (a.rate ?? 0) ? p : a)).period;
+}
+const withUnit = (m, v) => `${num(v)}${m.unit && v != null ? ` ${esc(m.unit)}` : ""}`;
+
+async function aggregates(slug, region, extra = {}, fresh = false) {
+  const qs = new URLSearchParams({ dataset: slug, ...(region ? { region } : {}), ...extra });
+  try {
+    return await api(`/v1/aggregates?${qs}`, fresh);
+  } catch (err) {
+    if (err.status === 422) return null;  // nothing of this kind to show (no additive measure)
+    throw err;
+  }
+}
+
+/* each period's total as text next to the chart; partial periods say so */
+function totalsList(agg) {
+  return `<ol class="totals" id="totals">` + agg.periods.slice().reverse().map((p) => {
+    const note = partialNote(p, agg.region_levels);
+    return `<li data-period="${esc(p.period)}" class="${note ? "partial" : ""}"><span class="period">${esc(p.period)}</span> ` +
+      agg.measures.map((m) => `<span class="total-of">${agg.measures.length > 1 ? esc(m.label) + ": " : ""}<strong class="total" data-measure="${esc(m.name)}">${withUnit(m, p.values[m.name])}</strong></span>`).join(" · ") +
+      (note ? ` <span class="partial-note">${esc(note)}</span>` : "") + `</li>`;
+  }).join("") + `</ol>`;
+}
+
+function periodChart(agg, period) {
+  const m = agg.measures[0];
+  if (agg.periods.length > 1) {
+    return barChart(agg.periods.map((p) => ({ label: p.period, value: p.values[m.name], partial: !p.complete })),
+      `${m.label} menurut periode${agg.periods.some((p) => !p.complete) ? " (sebagian: pelaporan belum lengkap)" : ""}`);
+  }
+  const p = agg.periods.find((x) => x.period === period) || agg.periods[0];
+  if (!p) return barChart([], "");
+  return barChart(p.children.map((c) => ({ label: c.region.name, value: c.values[m.name], partial: c.rate !== null && c.rate < 1 }))
+    .sort((a, b) => (b.value ?? 0) - (a.value ?? 0)), `${m.label} menurut wilayah (${p.period})`);
 }
 
 /* ---------- search ---------- */
@@ -158,37 +209,33 @@ async function showDatasets(filterText) {
 /* ---------- dataset page ---------- */
 async function renderDataset(slug, params) {
   app.innerHTML = `<p class="muted">Memuat dataset…</p>`;
+  const region = params.get("region") || "";
   const [d, regs] = await Promise.all([api(`/v1/datasets/${encodeURIComponent(slug)}`), regions()]);
   const schema = d.schema || {};
   const dims = schema.dimensions || [];
   const measures = schema.measures || [];
-  const main = measures.find((m) => m.type !== "text") || measures[0];
-  const records = new Map();
-  const region = params.get("region") || "";
-  let cursor = null, pages = 0;
-  do {
-    const qs = new URLSearchParams({ limit: "1000", ...(region ? { region } : {}), ...(cursor ? { cursor } : {}) });
-    const page = await api(`/v1/datasets/${encodeURIComponent(slug)}/records?${qs}`);
-    for (const r of page.items) records.set(r.id, r);
-    cursor = page.next_cursor;
-  } while (cursor && ++pages < 10);
-  const periods = () => [...new Set([...records.values()].map((r) => r.period))].sort();
-  let period = params.get("period") || periods().slice(-1)[0] || "";
+  let agg = await aggregates(slug, region);
+  if (!agg) agg = await aggregates(slug, region, { sum: "false" });
+  const periods = () => (agg ? agg.periods.map((p) => p.period) : []);
+  let period = params.get("period") || (agg ? openingPeriod(agg.periods) : "");
   const meta = d.metadata || {};
   const q = region ? `&region=${encodeURIComponent(region)}` : "";
+  const base = `/v1/datasets/${encodeURIComponent(slug)}/records`;
   app.innerHTML = `
     <p class="crumbs"><a href="#/">Beranda</a> › ${esc(d.topic || "dataset")}</p>
     <h1>${esc(d.title)}</h1>
     <p>${esc(d.description)}</p>
     <p>Terakhir diperbarui: <strong id="updated"></strong></p>
     <div class="downloads">
-      <a class="btn" id="dl-csv" href="/v1/datasets/${encodeURIComponent(slug)}/records?format=csv${q}" download>Unduh CSV</a>
-      <a class="btn alt" id="dl-xlsx" href="/v1/datasets/${encodeURIComponent(slug)}/records?format=xlsx${q}" download>Unduh XLSX</a>
-      <a class="btn alt" href="/v1/datasets/${encodeURIComponent(slug)}/records?format=json${q}">JSON</a>
+      <a class="btn" id="dl-csv" href="${base}?format=csv${q}" download>Unduh CSV</a>
+      <a class="btn alt" id="dl-csv-id" href="${base}?format=csv&locale=id${q}" download>CSV untuk Excel Indonesia</a>
+      <a class="btn alt" id="dl-xlsx" href="${base}?format=xlsx${q}" download>Unduh XLSX</a>
+      <a class="btn alt" href="${base}?format=json${q}">JSON</a>
     </div>
     <div class="controls"><label>Periode <select id="period"></select></label>
       ${region ? `<span>Wilayah: <a href="#/wilayah/${encodeURIComponent(region)}">${esc((regs.get(region) || {}).name || region)}</a> · <a href="#/dataset/${encodeURIComponent(slug)}">semua wilayah</a></span>` : ""}</div>
-    <div class="chart" id="chart"></div>
+    <div class="figures"><div class="chart" id="chart"></div><div id="totals-box"></div></div>
+    <p class="partial-note" id="period-note"></p>
     <h2>Tabel</h2><p class="muted" id="rowcount"></p>
     <div class="table-wrap"><table id="table"></table></div>
     <button class="btn alt" id="more" hidden>Tampilkan semua baris</button>
@@ -200,57 +247,81 @@ async function renderDataset(slug, params) {
   const fillPeriods = () => {
     select.innerHTML = periods().map((p) => `<option ${p === period ? "selected" : ""}>${esc(p)}</option>`).join("");
   };
-  let shown = 100;
-  document.getElementById("more").addEventListener("click", () => { shown = 5000; draw(); });
+  const records = new Map();   // the chosen period's rows, for the table only (never summed here)
+  let cursor = null, newest = d.updated_at;
+  const load = async (all) => {
+    do {
+      const qs = new URLSearchParams({ period, limit: "1000", ...(region ? { region } : {}), ...(cursor ? { cursor } : {}) });
+      const page = await api(`${base}?${qs}`);
+      for (const r of page.items) records.set(r.id, r);
+      cursor = page.next_cursor;
+    } while (all && cursor);
+  };
   const dimLabel = (dim, code) => ((dim.values || {})[code]) || code;
+  const drawFigures = () => {
+    const summed = agg && agg.sum;
+    document.getElementById("chart").innerHTML = summed ? periodChart(agg, period)
+      : `<p class="muted">Ukuran dataset ini tidak dijumlahkan antarwilayah (mis. rasio); lihat nilainya per wilayah di tabel.</p>`;
+    document.getElementById("totals-box").innerHTML = summed ? totalsList(agg) : "";
+    const p = agg && agg.periods.find((x) => x.period === period);
+    document.getElementById("period-note").textContent = p && !p.complete
+      ? `Periode ${period}: ${partialNote(p, agg.region_levels)}; angka belum lengkap.` : "";
+  };
   const draw = (flashId) => {
-    const all = [...records.values()];
-    const newest = all.reduce((a, r) => (r.updated_at > a ? r.updated_at : a), d.updated_at);
+    for (const r of records.values()) if (r.updated_at > newest) newest = r.updated_at;
     document.getElementById("updated").textContent = when(newest);
-    const rows = all.filter((r) => r.period === period && r.status !== "retracted")
-      .sort((a, b) => a.region_code.localeCompare(b.region_code));
-    document.getElementById("rowcount").textContent = `${fmt.format(rows.length)} baris untuk periode ${period}` + (rows.length > shown ? ` (${fmt.format(shown)} pertama ditampilkan)` : "");
-    document.getElementById("more").hidden = rows.length <= shown;
+    const rows = [...records.values()].filter((r) => r.period === period && r.status !== "retracted")
+      .sort((a, b) => a.region_code.localeCompare(b.region_code) || JSON.stringify(a.dimensions).localeCompare(JSON.stringify(b.dimensions)));
+    document.getElementById("rowcount").textContent = `${fmt.format(rows.length)} baris untuk periode ${period}` + (cursor ? " (sebagian ditampilkan)" : "");
+    document.getElementById("more").hidden = !cursor;
     document.getElementById("table").innerHTML =
       `<thead><tr><th>Kode</th><th>Wilayah</th><th>Kecamatan</th>${dims.map((x) => `<th>${esc(x.label)}</th>`).join("")}` +
       `${measures.map((m) => `<th>${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}</th>`).join("")}</tr></thead><tbody>` +
-      rows.slice(0, shown).map((r) => `<tr data-id="${esc(r.id)}" class="${r.id === flashId ? "flash" : ""}"><td>${esc(r.region_code)}</td>
+      rows.map((r) => `<tr data-id="${esc(r.id)}" class="${r.id === flashId ? "flash" : ""}"><td>${esc(r.region_code)}</td>
         <td><a href="#/wilayah/${encodeURIComponent(r.region_code)}">${esc((regs.get(r.region_code) || {}).name || r.region_code)}</a></td>
         <td>${esc((regs.get(kecamatanOf(r.region_code)) || {}).name || "")}</td>
         ${dims.map((x) => `<td>${esc(dimLabel(x, r.dimensions[x.name]))}</td>`).join("")}
         ${measures.map((m) => `<td class="num" data-measure="${esc(m.name)}">${num(r.values[m.name])}</td>`).join("")}</tr>`).join("") + `</tbody>`;
-    // chart: by period when there are several, else by kecamatan for the chosen period
-    const sums = new Map();
-    const ps = periods();
-    const byPeriod = ps.length > 1;
-    for (const r of all) {
-      if (r.status === "retracted" || !main) continue;
-      if (!byPeriod && r.period !== period) continue;
-      const key = byPeriod ? r.period : ((regs.get(kecamatanOf(r.region_code)) || {}).name || kecamatanOf(r.region_code));
-      sums.set(key, (sums.get(key) || 0) + (Number(r.values[main.name]) || 0));
-    }
-    const chartRows = [...sums].map(([label, value]) => ({ label, value }));
-    if (!byPeriod) chartRows.sort((a, b) => b.value - a.value);
-    document.getElementById("chart").innerHTML = barChart(chartRows,
-      `${main ? main.label : ""} menurut ${byPeriod ? "periode" : "kecamatan"}${byPeriod ? "" : " (" + period + ")"}`);
   };
-  select.addEventListener("change", () => { period = select.value; draw(); });
+  const choose = async (p) => {
+    period = p;
+    records.clear();
+    cursor = null;
+    if (period) await load(false);
+    drawFigures();  // figures and table appear together, for the same period
+    draw();
+  };
+  document.getElementById("more").addEventListener("click", async () => { await load(true); draw(); });
+  select.addEventListener("change", () => choose(select.value));
   fillPeriods();
-  draw();
+  await choose(period);
+  let refresh = null;  // a burst of changes: one new aggregates call, not one per record
   live(`/v1/events?dataset=${encodeURIComponent(slug)}`, (ev) => {
     if (region && !ev.region_code.startsWith(region)) return;
-    const r = { id: ev.record_id, dataset: ev.dataset, region_code: ev.region_code, period: ev.period,
-                dimensions: ev.dimensions || {}, values: ev.values || {}, version: ev.version,
-                status: ev.status, updated_at: ev.changed_at };
-    records.set(r.id, r);
-    if (!period) period = r.period;
-    fillPeriods();
-    draw(r.id);
+    if (ev.period === period) {
+      const r = { id: ev.record_id, dataset: ev.dataset, region_code: ev.region_code, period: ev.period,
+                  dimensions: ev.dimensions || {}, values: ev.values || {}, version: ev.version,
+                  status: ev.status, updated_at: ev.changed_at };
+      records.set(r.id, r);
+      draw(r.id);
+    }
+    clearTimeout(refresh);
+    refresh = setTimeout(async () => {
+      const fresh = await aggregates(slug, region, agg && !agg.sum ? { sum: "false" } : {}, true);
+      if (!fresh) return;
+      agg = fresh;
+      if (!period) { period = openingPeriod(agg.periods); await choose(period); }
+      fillPeriods();
+      drawFigures();
+    }, 1000);
   });
 }
 
 /* ---------- region pages ---------- */
-async function renderRegion(code) {
+/* Every figure comes from /v1/aggregates: one call for the additive measures (every period,
+   with each child region), one for the measures that are never summed (ratios, shown per
+   region). The page adds nothing up itself. */
+async function renderRegion(code, params) {
   live(null);
   const regs = await regions();
   if (!code) {
@@ -261,37 +332,64 @@ async function renderRegion(code) {
   app.innerHTML = `<p class="muted">Memuat wilayah…</p>`;
   const [r, datasets] = await Promise.all([api(`/v1/regions/${encodeURIComponent(code)}`), api("/v1/datasets")]);
   const path = (r.path || []).map((p) => typeof p === "string" ? { code: p, name: (regs.get(p) || {}).name || p } : p);
+  const items = datasets.items;
+  const d = items.find((x) => x.slug === params.get("dataset")) || items[0];
   app.innerHTML = `
     <p class="crumbs">${path.map((p) => p.code === r.code ? esc(p.name) : `<a href="#/wilayah/${encodeURIComponent(p.code)}">${esc(p.name)}</a>`).join(" › ")}</p>
     <h1>${esc(r.name)} <span class="muted">(${esc(r.level)} · ${esc(r.code)})</span></h1>
     ${(r.children || []).length ? `<h2>${r.level === "kabupaten" ? "Kecamatan" : "Desa/kelurahan"} (${r.children.length})</h2>
-      <ul class="children">${r.children.map((c) => `<li><a href="#/wilayah/${encodeURIComponent(c.code)}">${esc(c.name)}</a></li>`).join("")}</ul>` : ""}
-    <h2>Data wilayah ini</h2><div id="regiondata"><p class="muted">Memuat data…</p></div>`;
-  const blocks = [];
-  for (const d of datasets.items) {
-    const records = [];
-    let cursor = null, pages = 0;
-    do {
-      const qs = new URLSearchParams({ region: code, limit: "1000", ...(cursor ? { cursor } : {}) });
-      const page = await api(`/v1/datasets/${encodeURIComponent(d.slug)}/records?${qs}`);
-      records.push(...page.items);
-      cursor = page.next_cursor;
-    } while (cursor && ++pages < 5);
-    if (!records.length) continue;
-    const measures = ((d.schema || {}).measures || []).filter((m) => m.type !== "text");
-    const byPeriod = new Map();
-    for (const rec of records) {
-      if (rec.status === "retracted") continue;
-      const row = byPeriod.get(rec.period) || {};
-      for (const m of measures) row[m.name] = (row[m.name] || 0) + (Number(rec.values[m.name]) || 0);
-      byPeriod.set(rec.period, row);
+      <ul class="children">${r.children.map((c) => `<li><a href="#/wilayah/${encodeURIComponent(c.code)}${d ? `?dataset=${encodeURIComponent(d.slug)}` : ""}">${esc(c.name)}</a></li>`).join("")}</ul>` : ""}
+    <h2>Data wilayah ini</h2>
+    ${items.length ? `<div class="controls"><label>Dataset <select id="rdataset">${items.map((x) =>
+      `<option value="${esc(x.slug)}" ${x === d ? "selected" : ""}>${esc(x.title)}</option>`).join("")}</select></label>
+      <label>Periode <select id="rperiod"></select></label></div>` : ""}
+    <div id="regiondata"><p class="muted">${items.length ? "Memuat data…" : "Belum ada dataset."}</p></div>`;
+  if (!d) return;
+  document.getElementById("rdataset").addEventListener("change", (e) => {
+    location.hash = `#/wilayah/${encodeURIComponent(code)}?dataset=${encodeURIComponent(e.target.value)}`;
+  });
+  const schema = d.schema || {};
+  const ratios = (schema.measures || []).filter((m) => m.type !== "text" && !m.additive);
+  const [sums, perRegion] = await Promise.all([
+    aggregates(d.slug, code),
+    ratios.length ? aggregates(d.slug, code, { sum: "false", measure: ratios.map((m) => m.name).join(",") }) : null]);
+  const all = [...new Set([...(sums ? sums.periods : []), ...(perRegion ? perRegion.periods : [])].map((p) => p.period))].sort();
+  const out = document.getElementById("regiondata");
+  if (!all.length) { out.innerHTML = `<p class="muted">Belum ada data ${esc(d.title)} untuk wilayah ini.</p>`; return; }
+  let period = params.get("period") || openingPeriod(sums ? sums.periods : perRegion.periods);
+  const select = document.getElementById("rperiod");
+  select.innerHTML = all.map((p) => `<option ${p === period ? "selected" : ""}>${esc(p)}</option>`).join("");
+  const dimText = (dimsOf) => Object.entries(dimsOf || {}).map(([k, v]) => {
+    const spec = (schema.dimensions || []).find((x) => x.name === k) || {};
+    return (spec.values || {})[v] || v;
+  }).join(", ");
+  const draw = () => {
+    const blocks = [`<h3><a href="#/dataset/${encodeURIComponent(d.slug)}?region=${encodeURIComponent(code)}">${esc(d.title)}</a></h3>`];
+    if (sums) {
+      const p = sums.periods.find((x) => x.period === period);
+      blocks.push(`<div class="figures"><div class="chart" id="rchart">${periodChart(sums, period)}</div>${totalsList(sums)}</div>`);
+      if (p && !p.complete) blocks.push(`<p class="partial-note" id="rnote">Periode ${esc(period)}: ${esc(partialNote(p, sums.region_levels))}; jumlah di bawah belum lengkap.</p>`);
+      if (p && p.children.length) {
+        blocks.push(`<div class="table-wrap"><table id="rchildren"><thead><tr><th>Wilayah</th>${sums.measures.map((m) => `<th>${esc(m.label)} (jumlah)</th>`).join("")}<th>Melapor</th></tr></thead><tbody>` +
+          p.children.map((c) => `<tr><td><a href="#/wilayah/${encodeURIComponent(c.region.code)}?dataset=${encodeURIComponent(d.slug)}">${esc(c.region.name)}</a></td>` +
+            sums.measures.map((m) => `<td class="num">${num(c.values[m.name])}</td>`).join("") +
+            `<td class="${c.rate === 1 ? "ok" : "no"}">${fmt.format(c.reporting)} dari ${fmt.format(c.expected)}</td></tr>`).join("") +
+          `</tbody></table></div>`);
+      }
     }
-    blocks.push(`<h3><a href="#/dataset/${encodeURIComponent(d.slug)}?region=${encodeURIComponent(code)}">${esc(d.title)}</a></h3>
-      <div class="table-wrap"><table><thead><tr><th>Periode</th>${measures.map((m) => `<th>${esc(m.label)}${m.additive === false ? "" : " (jumlah)"}</th>`).join("")}</tr></thead><tbody>` +
-      [...byPeriod].sort().map(([p, row]) => `<tr><td>${esc(p)}</td>${measures.map((m) => `<td class="num">${num(row[m.name])}</td>`).join("")}</tr>`).join("") +
-      `</tbody></table></div>`);
-  }
-  document.getElementById("regiondata").innerHTML = blocks.join("") || `<p class="muted">Belum ada data untuk wilayah ini.</p>`;
+    if (perRegion) {
+      const p = perRegion.periods.find((x) => x.period === period);
+      blocks.push(`<h4>${perRegion.measures.map((m) => esc(m.label)).join(", ")}: nilai per wilayah, tidak dijumlahkan</h4>` +
+        (p && p.regions.length ? `<div class="table-wrap"><table id="rvalues"><thead><tr><th>Wilayah</th>${(schema.dimensions || []).map((x) => `<th>${esc(x.label)}</th>`).join("")}` +
+          `${perRegion.measures.map((m) => `<th>${esc(m.label)}</th>`).join("")}</tr></thead><tbody>` +
+          p.regions.map((x) => `<tr><td>${esc(x.region.name)}</td>${(schema.dimensions || []).length ? `<td>${esc(dimText(x.dimensions))}</td>` : ""}` +
+            perRegion.measures.map((m) => `<td class="num">${num(x.values[m.name])}</td>`).join("") + `</tr>`).join("") +
+          `</tbody></table></div>` : `<p class="muted">Belum ada nilai untuk periode ${esc(period)}.</p>`));
+    }
+    out.innerHTML = blocks.join("");
+  };
+  select.addEventListener("change", () => { period = select.value; draw(); });
+  draw();
 }
 
 /* ---------- completeness ---------- */
@@ -339,7 +437,7 @@ async function route() {
   const { parts, params } = parseHash();
   try {
     if (parts[0] === "dataset" && parts[1]) await renderDataset(parts[1], params);
-    else if (parts[0] === "wilayah") await renderRegion(parts[1]);
+    else if (parts[0] === "wilayah") await renderRegion(parts[1], params);
     else if (parts[0] === "kelengkapan") await renderCompleteness(params);
     else await renderSearch(params);
   } catch (err) {
