@@ -197,7 +197,8 @@ AGGREGATE_PARAMS = {"dataset", "period", "period_from", "period_to", "measure", 
                     "sum"}
 
 
-@router.get("/aggregates")
+@router.get("/aggregates", response_model=models.AggregatePublic,
+            response_model_exclude_unset=True)
 async def aggregates(
     request: Request, pool: PoolDep, dataset: str,
     period: Annotated[str | None, Query(description="one period (same as from = to)")] = None,

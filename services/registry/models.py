@@ -407,26 +407,51 @@ class ChangesPublic(Open):
     next: int = Field(description="pass as ?since= for the next page")
 
 
-class AggregateChild(Open):
+Number = float | int | None
+
+
+class AggregateFigures(Open):
+    """One region's figures in one period (a child of the asked region, or with ``sum=false``
+    one region's own values)."""
     region: RegionRef
-    value: float | int | None
-    reporting: int
-    expected: int
-    rate: float | None
+    values: dict[str, Number] = Field(examples=[{"jumlah": 81234}])
+    value: Number = None
+    reporting: int | None = None
+    expected: int | None = None
+    rate: float | None = None
+    dimensions: dict[str, Any] | None = None
+
+
+class AggregatePeriod(Open):
+    period: str = Field(examples=["2024"])
+    values: dict[str, Number] = Field(examples=[{"jumlah": 412345}])
+    value: Number = None
+    reporting: int = Field(examples=[139])
+    expected: int = Field(examples=[141])
+    rate: float | None = Field(None, examples=[0.9858])
+    complete: bool
+    children: list[AggregateFigures] | None = None
+    regions: list[AggregateFigures] | None = None
+
+
+class AggregateMeasure(Open):
+    name: str
+    label: str
+    unit: str | None = None
+    type: str
+    additive: bool
 
 
 class AggregatePublic(Open):
     dataset: str = Field(examples=["jumlah-penduduk"])
-    period: str = Field(examples=["2024"])
-    measure: str = Field(examples=["jumlah"])
-    unit: str | None = None
+    sum: bool
     filters: dict[str, Any] = {}
     region: RegionRef
-    value: float | int | None
-    reporting: int
-    expected: int
-    rate: float | None
-    children: list[AggregateChild]
+    region_levels: list[str]
+    measures: list[AggregateMeasure]
+    period_from: str | None = None
+    period_to: str | None = None
+    periods: list[AggregatePeriod]
 
 
 class CompletenessKecamatan(Open):
