@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Iterator
 
 from shared.errors import PayloadTooLarge
@@ -19,7 +20,8 @@ def _default(value: Any) -> str:
 
 
 class Chunker:
-    def __init__(self, dataset: str, *, chunk_rows: int, chunk_bytes: int, max_rows: int):
+    def __init__(self, dataset: str, *, chunk_rows: int, chunk_bytes: int, max_rows: int,
+                 locale: str = "id"):
         self.chunk_rows = chunk_rows
         self.chunk_bytes = chunk_bytes
         self.max_rows = max_rows
@@ -28,6 +30,7 @@ class Chunker:
         self._in_chunk = 0
         self._bytes = 0
         self._hash = hashlib.sha256(dataset.encode())
+        self._hash.update(f"\x00{locale}".encode())  # the same text means other numbers
 
     def add(self, row: dict[str, Any]) -> tuple[int, int, str]:
         """(index, chunk, row as JSON) for the next row."""
@@ -69,3 +72,55 @@ def next_batch(rows: Iterator[dict[str, Any]], chunker: Chunker, size: int
         if len(out) >= size:
             break
     return out
+
+
+def _words(value: Any) -> str:
+    return " ".join(re.sub(r"[^0-9A-Z]+", " ", str(value).upper()).split())
+
+
+def _region_key(value: Any) -> str:
+    text = str(value).strip()
+    if re.fullmatch(r"[0-9][0-9.\s\-/]*", text):
+        return "code:" + re.sub(r"\D", "", text)
+    return "name:" + _words(text)
+
+
+class KeyTracker:
+    """Rows of one submission whose key (region, period, dimensions) is written the same way,
+    however far apart they are; the registry, which resolves regions, also catches rows
+    written differently within one chunk. Only sure matches count here: equal words, or equal
+    digits of a code, always resolve to the same region."""
+
+    def __init__(self, dimensions: list[str] | None):
+        self.dimensions = dimensions
+        self.seen: dict[tuple, list[tuple[int, int]]] = {}
+        self.index = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        index, self.index = self.index, self.index + 1
+        if self.dimensions is None or not row.get("region") or not row.get("period"):
+            return
+        key = (_region_key(row["region"]), _words(row["period"]),
+               *(_words(row.get(d) or "") for d in self.dimensions))
+        self.seen.setdefault(key, []).append((index, row.get("_line") or index + 1))
+
+    def duplicates(self, shown: int = 5) -> dict[int, list[int]]:
+        """index -> the lines of (at most ``shown``) other rows with its key."""
+        out: dict[int, list[int]] = {}
+        for members in self.seen.values():
+            if len(members) > 1:
+                first = members[:shown + 1]
+                for index, _ in members:
+                    out[index] = [line for i, line in first if i != index][:shown]
+        return out
+
+    def duplicates_json(self) -> str | None:
+        """``duplicates`` as the JSON object ingest stores ({"index": [lines]}), or None."""
+        found = self.duplicates()
+        return json.dumps({str(k): v for k, v in found.items()}) if found else None
+
+
+def tracked(rows: Iterator[dict[str, Any]], tracker: KeyTracker) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        tracker.add(row)
+        yield row

@@ -73,11 +73,12 @@ class RegistryClient:
         except (httpx.HTTPError, KeyError, ValueError):
             return []
 
-    async def validate(self, slug: str, rows: list[dict[str, Any]], principal: Principal
-                       ) -> dict:
+    async def validate(self, slug: str, rows: list[dict[str, Any]], principal: Principal, *,
+                       locale: str = "id", sheet: str | None = None) -> dict:
         try:
             response = await self.http.post(
-                f"/internal/v1/datasets/{quote(slug, safe='')}/validate", json={"rows": rows},
+                f"/internal/v1/datasets/{quote(slug, safe='')}/validate",
+                json={"rows": rows, "locale": locale, "sheet": sheet},
                 headers=self._headers(principal))
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(

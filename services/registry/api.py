@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -14,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from services.registry import models, service, statistics, store
 from shared.auth import require_principal, require_steward
+from shared.dates import parse_instant
 from shared.errors import BadRequest, NotFound
 from shared.web import PoolDep
 
@@ -109,9 +109,15 @@ async def _csv_pages(pool, slug, region, period_from, period_to, dims):
 
 
 @router.get("/records/{record_id}", response_model=models.RecordWithHistory)
-async def show_record(record_id: uuid.UUID, pool: PoolDep, as_of: datetime | None = None):
+async def show_record(
+    record_id: uuid.UUID, pool: PoolDep,
+    as_of: Annotated[str | None, Query(
+        description="2026-11-28 (end of that day), 28-11-2026, 28/11/2026, or a datetime; "
+                    "no zone = WITA (UTC+8)")] = None,
+):
+    moment = parse_instant(as_of, "as_of")
     async with pool.acquire() as conn:
-        return await service.get_record(conn, record_id, as_of)
+        return await service.get_record(conn, record_id, moment)
 
 
 @router.get("/regions")
@@ -203,7 +209,8 @@ async def validate(slug: str, body: models.ValidateRequest, request: Request, po
         tx = conn.transaction()
         await tx.start()
         try:
-            outcome = await service.dry_run(conn, principal, slug, body.rows)
+            outcome = await service.dry_run(conn, principal, slug, body.rows,
+                                           locale=body.locale, sheet=body.sheet)
         finally:
             await tx.rollback()  # a dry run changes nothing, temp tables included
     return {"counts": outcome.counts.model_dump(),

@@ -36,7 +36,7 @@ def test_csv_with_semicolons_and_unknown_column_warns(tmp_path):
     path.write_text("Wilayah;Tahun;Jenis Kelamin;Jumlah;Catatan\n\n64.08.04.2001;2024;L;12;x\n")
     source = CsvRows(path, FieldSet(DATASET))
     assert list(source) == [{"region": "64.08.04.2001", "period": "2024",
-                             "jenis_kelamin": "L", "jumlah": "12"}]
+                             "jenis_kelamin": "L", "jumlah": "12", "_line": 3}]
     assert [w["column"] for w in source.warnings] == ["Catatan"]
 
 
@@ -64,7 +64,8 @@ def test_xlsx_values_are_normalised(tmp_path):
     path = tmp_path / "a.xlsx"
     wb.save(path)
     assert list(XlsxRows(path, FieldSet(DATASET), 10_000_000)) == [
-        {"region": "64.08.04.2001", "period": 2024, "jenis_kelamin": "L", "jumlah": 12}]
+        {"region": "64.08.04.2001", "period": 2024, "jenis_kelamin": "L", "jumlah": 12,
+         "_line": 2}]
 
 
 def test_json_rows_must_be_objects():

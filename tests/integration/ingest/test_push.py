@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 import typer
@@ -50,6 +51,8 @@ async def test_push_uploads_a_csv_and_prints_the_import_summary(ingest_settings,
     assert "Diterima 3 baris" in result.output
     assert "completed" in result.output
     assert "Baris ditolak" in result.output
+    # The bad row is line 4 of the file as an editor shows it (header = 1), not index 2.
+    assert re.search(r"│ 4\s+│ jenis_kelamin\s+│ value_not_allowed", result.output), result.output
 
 
 async def test_push_reports_a_refusal_and_exits_non_zero(ingest_settings, tmp_path):
