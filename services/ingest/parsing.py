@@ -220,7 +220,7 @@ class CsvRows(RowSource):
                                   "message": str(exc)}]) from exc
                 if not any(c.strip() for c in cells):
                     continue
-                if header is None and len(cells) == 1 and cells[0].strip().lower() == \
+                if header is None and delimiter.join(cells).strip().lower() == \
                         f"sep={delimiter}":
                     continue  # Excel's delimiter line, not the header
                 if header is None:
