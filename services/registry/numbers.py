@@ -92,7 +92,8 @@ def _from_text(raw: str, *, kind: str, locale: str, name: str) -> Decimal:
         if other is not None:
             raise NumberRefused(
                 "number_format",
-                f"Nilai {name} '{raw}' tidak sesuai penulisan angka locale {locale} ({_how(locale)}). "
+                f"Nilai {name} '{raw}' tidak sesuai penulisan angka locale {locale} "
+                f"({_how(locale)}). "
                 f"Perbaiki angkanya, atau kirim dengan locale={other_locale} bila berkas memakai "
                 "penulisan itu.")
         raise NumberRefused("not_a_number", f"Nilai {name} '{raw}' bukan angka.")
@@ -102,7 +103,8 @@ def _from_text(raw: str, *, kind: str, locale: str, name: str) -> Decimal:
         # locale is a thousands group by the other locale; neither reading is safe to store.
         raise NumberRefused(
             "number_ambiguous",
-            f"Nilai {name} '{raw}' meragukan: menurut locale {locale} artinya {_show(value, locale)}, "
+            f"Nilai {name} '{raw}' meragukan: menurut locale {locale} artinya "
+            f"{_show(value, locale)}, "
             f"menurut locale {other_locale} artinya {_show(other, locale)}. Untuk bilangan bulat "
             f"tulis tanpa desimal, dengan {_how(locale)}.")
     return value

@@ -294,7 +294,8 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
                 agreeing.append(row["idx"])
         if dry_run:
             outcome.diff.append({
-                "index": row["idx"], **places[row["idx"]], "region_code": row["region_code"], "period": row["period"],
+                "index": row["idx"], **places[row["idx"]], "region_code": row["region_code"],
+                "period": row["period"],
                 "dimensions": dims_of[row["idx"]],
                 "change": change, "current": row["current_vals"], "proposed": row["new_vals"]})
     if dry_run:
