@@ -184,10 +184,11 @@ def _where(rows: list[dict[str, Any]], row_offset: int, sheet: str | None
 
 def _duplicate(index: int, place: dict, others: list[int], key: str) -> RejectedRow:
     lines = ", ".join(str(n) for n in sorted(others))
+    every = "keduanya" if len(others) == 1 else "semuanya"
     return RejectedRow(
         index=index, **place, field=None, code="duplicate_key",
         message=f"Baris {place['line']} dan baris {lines} berisi kunci yang sama ({key}) dalam "
-                "satu kiriman; keduanya ditolak. Hapus salah satu atau perbaiki kuncinya.",
+                f"satu kiriman; {every} ditolak. Hapus salah satu atau perbaiki kuncinya.",
         details={"other_lines": sorted(others)})
 
 

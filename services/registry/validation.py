@@ -73,18 +73,6 @@ def code_digits(text: str) -> str | None:
     return re.sub(r"\D", "", stripped)
 
 
-def kemendagri_dotted(digits: str) -> str | None:
-    """'6408042001' -> '64.08.04.2001' (PP.KK.CC.DDDD)."""
-    cuts = {2: (2,), 4: (2, 4), 6: (2, 4, 6), 10: (2, 4, 6, 10)}.get(len(digits))
-    if cuts is None:
-        return None
-    parts, start = [], 0
-    for cut in cuts:
-        parts.append(digits[start:cut])
-        start = cut
-    return ".".join(parts)
-
-
 def valid_period(frequency: str, period: str) -> bool:
     pattern, _ = PERIOD_PATTERNS[frequency]
     return bool(pattern.match(period))
