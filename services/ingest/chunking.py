@@ -91,18 +91,40 @@ class KeyTracker:
     written differently within one chunk. Only sure matches count here: equal words, or equal
     digits of a code, always resolve to the same region."""
 
+    MAX_REGION_CELLS = 10_000  # distinct spellings sent to the registry to resolve
+
     def __init__(self, dimensions: list[str] | None):
         self.dimensions = dimensions
         self.seen: dict[tuple, list[tuple[int, int]]] = {}
+        self.cells: dict[str, str] = {}  # region key -> the cell as first written
         self.index = 0
 
     def add(self, row: dict[str, Any]) -> None:
         index, self.index = self.index, self.index + 1
         if self.dimensions is None or not row.get("region") or not row.get("period"):
             return
-        key = (_region_key(row["region"]), _words(row["period"]),
+        region = _region_key(row["region"])
+        self.cells.setdefault(region, str(row["region"]).strip())
+        key = (region, _words(row["period"]),
                *(_words(row.get(d) or "") for d in self.dimensions))
         self.seen.setdefault(key, []).append((index, row.get("_line") or index + 1))
+
+    def region_cells(self) -> list[str]:
+        """The distinct region cells, when there is more than one way they were written and
+        few enough to resolve in one request; else []."""
+        if 1 < len(self.cells) <= self.MAX_REGION_CELLS:
+            return list(self.cells.values())
+        return []
+
+    def resolve_with(self, codes: dict[str, str | None]) -> None:
+        """Regroup keys by the region each cell resolves to ('6408042001' and 'Desa Sangatta
+        Utara' are one place); cells the registry refused keep their written form."""
+        merged: dict[tuple, list[tuple[int, int]]] = {}
+        for key, members in self.seen.items():
+            code = codes.get(self.cells.get(key[0], ""))
+            region = f"resolved:{code}" if code else key[0]
+            merged.setdefault((region, *key[1:]), []).extend(members)
+        self.seen = {k: sorted(v) for k, v in merged.items()}
 
     def duplicates(self, shown: int = 5) -> dict[int, list[int]]:
         """index -> the lines of (at most ``shown``) other rows with its key."""

@@ -92,6 +92,13 @@ def _tracker(fields: FieldSet) -> KeyTracker:
     return KeyTracker(fields.dimensions if fields.known else None)
 
 
+async def _resolve_keys(registry: RegistryClient, dataset: str, tracker: KeyTracker) -> None:
+    """Let the registry say which differently written region cells are one place, so rows
+    repeating a key are found however far apart (chunks) and however written."""
+    if cells := tracker.region_cells():
+        tracker.resolve_with(await registry.resolve_regions(dataset, cells))
+
+
 async def _drain(source: RowSource, chunker: Chunker, settings: IngestSettings,
                  tracker: KeyTracker | None = None):
     """Yield encoded batches, parsing each in a worker thread."""
@@ -121,6 +128,7 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
                 if chunker.rows == 0:
                     raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
                 warnings += source.warnings
+                await _resolve_keys(registry, dataset, tracker)
                 await store.mark_duplicates(conn, submission_id,
                                             await asyncio.to_thread(tracker.duplicates_json))
                 await store.finish_submission(
@@ -175,6 +183,7 @@ async def dry_run(registry: RegistryClient, settings: IngestSettings, principal:
     await asyncio.to_thread(collect)
     if not rows:
         raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
+    await _resolve_keys(registry, dataset, tracker)
     for index, lines in tracker.duplicates().items():
         rows[index]["_duplicate_of"] = lines
     summary = await registry.validate(dataset, rows, principal, locale=upload.locale,

@@ -218,6 +218,14 @@ async def validate(slug: str, body: models.ValidateRequest, request: Request, po
             "diff": json.loads(json.dumps(outcome.diff, default=str))}
 
 
+@internal.post("/regions/resolve")
+async def resolve_regions(body: models.ResolveRequest, pool: PoolDep):
+    """Region cells as written -> Kemendagri code (null when refused), for ingest to find
+    rows of one submission that name the same place differently."""
+    async with pool.acquire() as conn:
+        return {"codes": await service.resolve_cells(conn, body.dataset, body.values)}
+
+
 @internal.get("/snapshot/{kind}")
 async def snapshot(kind: Literal["regions", "datasets", "records"], pool: PoolDep,
                    after: str | None = None,

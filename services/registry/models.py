@@ -143,6 +143,11 @@ class ValidateRequest(Strict):
     sheet: str | None = None
 
 
+class ResolveRequest(Strict):
+    dataset: str | None = None  # its region_levels settle names shared across levels
+    values: list[str] = Field(max_length=10_000)
+
+
 class DiffItem(BaseModel):
     index: int
     line: int | None = None  # as in RejectedRow: CSV line, XLSX row, 1-based JSON position

@@ -108,6 +108,14 @@ async def region_index(conn: asyncpg.Connection) -> RegionIndex:
     return RegionIndex.build(await store.load_regions(conn), await store.load_active_aliases(conn))
 
 
+async def resolve_cells(conn: asyncpg.Connection, dataset_slug: str | None,
+                        values: list[str]) -> dict[str, str | None]:
+    dataset = await store.get_dataset(conn, dataset_slug) if dataset_slug else None
+    levels = set((dataset or {}).get("schema", {}).get("region_levels") or []) or None
+    regions = await region_index(conn)
+    return {value: regions.resolve(value, levels)[0] for value in values}
+
+
 async def region_events(conn: asyncpg.Connection, codes: list[str] | None = None
                         ) -> list[RegionV1]:
     regions = await store.all_regions(conn)

@@ -159,3 +159,16 @@ def test_key_tracker_names_the_other_lines_of_rows_written_alike():
     assert list(tracked(iter(rows), tracker)) == rows
     assert tracker.duplicates() == {0: [4], 2: [2], 1: [7], 3: [3]}
     assert KeyTracker(None).duplicates() == {}  # registry away: no fields, no guesses
+
+
+def test_key_tracker_regroups_cells_that_resolve_to_one_place():
+    tracker = KeyTracker(["jenis_kelamin"])
+    rows = [{"region": "64.08.04.2001", "period": "2024", "jenis_kelamin": "L", "_line": 2},
+            {"region": "Sangatta Utara", "period": "2024", "jenis_kelamin": "L", "_line": 9},
+            {"region": "Sangata", "period": "2024", "jenis_kelamin": "L", "_line": 12}]
+    list(tracked(iter(rows), tracker))
+    assert tracker.duplicates() == {}
+    assert sorted(tracker.region_cells()) == ["64.08.04.2001", "Sangata", "Sangatta Utara"]
+    tracker.resolve_with({"64.08.04.2001": "64.08.04.2001", "Sangatta Utara": "64.08.04.2001",
+                          "Sangata": None})  # refused cells are never guessed into a group
+    assert tracker.duplicates() == {0: [9], 1: [2]}
