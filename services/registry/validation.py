@@ -138,7 +138,9 @@ class RegionIndex:
             written, name = split_level(text)
             found = self._by_name(name)
             if written:
-                at_level = {c for c in found if self.regions[c].level in written}
+                at_level = {c for c in found if self.regions[c].level in written} or {
+                    c for c in self.by_alias_name.get(name, set())
+                    if self.regions[c].level in written}  # a spelling at the written level
                 if found and not at_level:
                     # A kecamatan written in the cell is never bent to the desa of that name.
                     others = "; ".join(f"{self.regions[c].level} {self.describe(c)}"

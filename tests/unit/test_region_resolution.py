@@ -185,3 +185,12 @@ def test_unknown_codes_and_names_without_anything_close_get_no_suggestion(index)
     assert problem.code == "region_unknown" and not problem.details
     _, problem = index.resolve("Atlantis")
     assert problem.code == "region_unknown" and problem.details == {"suggestions": []}
+
+
+def test_a_spelling_at_the_written_level_wins_over_an_official_name_at_another():
+    kec = Region("64.08.90", "Alpha", "kecamatan", "64.08", ("64.08", "64.08.90"))
+    desa = Region("64.08.90.2001", "Beta", "desa", "64.08.90", ("64.08", "64.08.90",
+                                                                 "64.08.90.2001"))
+    index = RegionIndex.build([kec, desa], [("64.08.90.2001", "spelling", "Alpha")])
+    assert index.resolve("Desa Alpha") == ("64.08.90.2001", None)
+    assert index.resolve("Kec. Alpha") == ("64.08.90", None)
