@@ -156,7 +156,9 @@ def _rejected_table(rows: list[dict], limit: int = 50) -> Table:
     for column in ("baris", "kolom", "kode", "pesan"):
         table.add_column(column)
     for row in rows[:limit]:
-        table.add_row(str(row["index"]), row.get("field") or "", row["code"], row["message"])
+        line = row.get("line") or row["index"] + 1  # the line an editor shows (header = 1)
+        where = f"{row['sheet']}!{line}" if row.get("sheet") else str(line)
+        table.add_row(where, row.get("field") or "", row["code"], row["message"])
     return table
 
 

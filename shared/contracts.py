@@ -58,15 +58,23 @@ class SubmissionChunkV1(Event):
     chunks: int = Field(ge=1)
     row_offset: int = Field(ge=0, description="index of this chunk's first row in the submission")
     rows: list[dict[str, Any]]
+    # Added fields with defaults: chunks written before them still read. Rows may carry
+    # "_line" (where the row starts in the file) and "_duplicate_of" (lines with the same key).
+    locale: Literal["id", "en"] = Field("id", description="how text numbers are written")
+    sheet: str | None = Field(None, description="XLSX sheet the rows came from")
 
 
 # --- registry -> ingest -------------------------------------------------------------------
 
 class RejectedRow(BaseModel):
-    index: int
+    index: int = Field(description="0-based position among the submission's data rows")
+    line: int | None = Field(None, description="where the row starts as people see it: the "
+                             "CSV line (header = 1), the XLSX row, the 1-based JSON position")
+    sheet: str | None = Field(None, description="XLSX sheet the row was read from")
     field: str | None = None
     code: str
     message: str
+    details: dict[str, Any] | None = None  # e.g. {"suggestions": [...]}, {"other_lines": [...]}
 
 
 class ImportCounts(BaseModel):

@@ -72,9 +72,11 @@ async def create_submission(
     settings: SettingsDep,
     dataset: Annotated[str | None, Query(description="dataset slug (raw CSV/XLSX bodies)")] = None,
     dry_run: Annotated[bool, Query(description="validate only; store nothing")] = False,
+    locale: Annotated[str | None, Query(
+        description="numbers written as text: id (2.000,5; the default) or en (2,000.5)")] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ):
-    slug, upload = await read_upload(request, settings, dataset)
+    slug, upload = await read_upload(request, settings, dataset, locale)
     try:
         if dry_run:
             result = await service.dry_run(registry, settings, principal, slug, upload)

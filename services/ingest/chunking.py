@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Iterator
 
 from shared.errors import PayloadTooLarge
@@ -19,7 +20,8 @@ def _default(value: Any) -> str:
 
 
 class Chunker:
-    def __init__(self, dataset: str, *, chunk_rows: int, chunk_bytes: int, max_rows: int):
+    def __init__(self, dataset: str, *, chunk_rows: int, chunk_bytes: int, max_rows: int,
+                 locale: str = "id"):
         self.chunk_rows = chunk_rows
         self.chunk_bytes = chunk_bytes
         self.max_rows = max_rows
@@ -28,6 +30,7 @@ class Chunker:
         self._in_chunk = 0
         self._bytes = 0
         self._hash = hashlib.sha256(dataset.encode())
+        self._hash.update(f"\x00{locale}".encode())  # the same text means other numbers
 
     def add(self, row: dict[str, Any]) -> tuple[int, int, str]:
         """(index, chunk, row as JSON) for the next row."""
@@ -93,3 +96,77 @@ def check_row_count(kind: str, rows: list | None, path, max_rows: int) -> None:
         return
     if count > max_rows:
         raise too_many_rows(max_rows)
+
+
+def _words(value: Any) -> str:
+    return " ".join(re.sub(r"[^0-9A-Z]+", " ", str(value).upper()).split())
+
+
+def _region_key(value: Any) -> str:
+    text = str(value).strip()
+    if re.fullmatch(r"[0-9][0-9.\s\-/]*", text):
+        return "code:" + re.sub(r"\D", "", text)
+    return "name:" + _words(text)
+
+
+class KeyTracker:
+    """Rows of one submission whose key (region, period, dimensions) is written the same way,
+    however far apart they are; the registry, which resolves regions, also catches rows
+    written differently within one chunk. Only sure matches count here: equal words, or equal
+    digits of a code, always resolve to the same region."""
+
+    MAX_REGION_CELLS = 10_000  # distinct spellings sent to the registry to resolve
+
+    def __init__(self, dimensions: list[str] | None):
+        self.dimensions = dimensions
+        self.seen: dict[tuple, list[tuple[int, int]]] = {}
+        self.cells: dict[str, str] = {}  # region key -> the cell as first written
+        self.index = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        index, self.index = self.index, self.index + 1
+        if self.dimensions is None or not row.get("region") or not row.get("period"):
+            return
+        region = _region_key(row["region"])
+        self.cells.setdefault(region, str(row["region"]).strip())
+        key = (region, _words(row["period"]),
+               *(_words(row.get(d) or "") for d in self.dimensions))
+        self.seen.setdefault(key, []).append((index, row.get("_line") or index + 1))
+
+    def region_cells(self) -> list[str]:
+        """The distinct region cells, when there is more than one way they were written and
+        few enough to resolve in one request; else []."""
+        if 1 < len(self.cells) <= self.MAX_REGION_CELLS:
+            return list(self.cells.values())
+        return []
+
+    def resolve_with(self, codes: dict[str, str | None]) -> None:
+        """Regroup keys by the region each cell resolves to ('6408042001' and 'Desa Sangatta
+        Utara' are one place); cells the registry refused keep their written form."""
+        merged: dict[tuple, list[tuple[int, int]]] = {}
+        for key, members in self.seen.items():
+            code = codes.get(self.cells.get(key[0], ""))
+            region = f"resolved:{code}" if code else key[0]
+            merged.setdefault((region, *key[1:]), []).extend(members)
+        self.seen = {k: sorted(v) for k, v in merged.items()}
+
+    def duplicates(self, shown: int = 5) -> dict[int, list[int]]:
+        """index -> the lines of (at most ``shown``) other rows with its key."""
+        out: dict[int, list[int]] = {}
+        for members in self.seen.values():
+            if len(members) > 1:
+                first = members[:shown + 1]
+                for index, _ in members:
+                    out[index] = [line for i, line in first if i != index][:shown]
+        return out
+
+    def duplicates_json(self) -> str | None:
+        """``duplicates`` as the JSON object ingest stores ({"index": [lines]}), or None."""
+        found = self.duplicates()
+        return json.dumps({str(k): v for k, v in found.items()}) if found else None
+
+
+def tracked(rows: Iterator[dict[str, Any]], tracker: KeyTracker) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        tracker.add(row)
+        yield row

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.contracts import ImportCounts, RejectedRow
 
 Status = Literal["received", "processing", "completed", "failed"]
+Locale = Literal["id", "en"]
 
 
 class SubmissionCreate(BaseModel):
@@ -19,6 +20,7 @@ class SubmissionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dataset: str | None = None  # or ?dataset=
     rows: list[Any]
+    locale: Locale | None = None  # or ?locale=; numbers written as text: id (default) or en
 
 
 class SubmissionAccepted(BaseModel):

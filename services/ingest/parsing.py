@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -38,6 +39,7 @@ class FieldSet:
         schema = (dataset or {}).get("schema") or {}
         names = ["region", "period"]
         labels: dict[str, str] = {}
+        self.dimensions = [d["name"] for d in schema.get("dimensions", [])]
         for item in [*schema.get("dimensions", []), *schema.get("measures", [])]:
             names.append(item["name"])
             if item.get("label"):
@@ -93,14 +95,19 @@ class HeaderMap:
         return {t: c for t, c in zip(self.targets, cells) if t is not None}
 
 
+LINE = "_line"  # where the row starts, as people see it; mapped field names never start with _
+
+
 class RowSource:
-    """Iterate to get mapped rows; ``warnings`` is filled once the header has been read."""
+    """Iterate to get mapped rows, each with ``_line``; ``warnings`` is filled once the header
+    has been read, ``sheet`` once an XLSX sheet is open."""
 
     kind = "json"
 
     def __init__(self, fields: FieldSet):
         self.fields = fields
         self.warnings: list[dict] = []
+        self.sheet: str | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
@@ -128,7 +135,7 @@ class JsonRows(RowSource):
                         self.warnings.append(_warn_unknown(key, self.fields))
                     continue
                 row[target] = value
-            yield row
+            yield row  # no "_line": a JSON row's line is its 1-based position, index + 1
 
 
 def _sniff_encoding(path: Path) -> str:
@@ -142,10 +149,34 @@ def _sniff_encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
-def _sniff_delimiter(line: str) -> str:
-    counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The delimiter that splits the first records into the most columns, the same number in
+    each: Excel set to Indonesian writes ';' because ',' is its decimal mark, so a data row
+    such as '64.08.04.2001;2024;2,5' must not be read as split at the comma. An Excel
+    'sep=;' first line names it outright."""
+    first = sample.lstrip("\ufeff").split("\n", 1)[0].strip()
+    if first.lower().startswith("sep=") and len(first) == 5:
+        return first[4]
+    best, best_score = ",", (False, 0)
+    for delimiter in DELIMITERS:
+        widths = []
+        try:
+            for cells in csv.reader(io.StringIO(sample), delimiter=delimiter):
+                if any(c.strip() for c in cells):
+                    widths.append(len(cells))
+                if len(widths) >= 5:
+                    break
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        score = (all(w == widths[0] for w in widths), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def _bad_column(line: str, delimiter: str) -> int | None:
@@ -167,14 +198,14 @@ class CsvRows(RowSource):
 
     def __iter__(self):
         encoding = _sniff_encoding(self.path)
+        with open(self.path, newline="", encoding=encoding, errors="replace") as fh:
+            delimiter = _sniff_delimiter(fh.read(1 << 16))
         with open(self.path, newline="", encoding=encoding) as fh:
-            first = fh.readline()
-            fh.seek(0)
-            delimiter = _sniff_delimiter(first)
             reader = csv.reader(fh, delimiter=delimiter, strict=True)
             header: HeaderMap | None = None
             width = 0
             while True:
+                start = reader.line_num + 1  # a record may span lines (quoted newlines)
                 try:
                     cells = next(reader)
                 except StopIteration:
@@ -189,6 +220,9 @@ class CsvRows(RowSource):
                                   "message": str(exc)}]) from exc
                 if not any(c.strip() for c in cells):
                     continue
+                if header is None and delimiter.join(cells).strip().lower() == \
+                        f"sep={delimiter}":
+                    continue  # Excel's delimiter line, not the header
                 if header is None:
                     header = HeaderMap(cells, self.fields)
                     self.warnings.extend(header.warnings)
@@ -200,7 +234,9 @@ class CsvRows(RowSource):
                         f"hanya {width}.", code="malformed_csv",
                         details=[{"line": reader.line_num, "column": width + 1,
                                   "message": "kolom lebih banyak dari judul"}])
-                yield header.row([c.strip() or None for c in cells])
+                row = header.row([c.strip() or None for c in cells])
+                row[LINE] = start
+                yield row
 
     def _malformed(self, line_no: int, exc: Exception, delimiter: str) -> Unprocessable:
         column = None
@@ -281,6 +317,7 @@ class XlsxRows(RowSource):
         try:
             workbook = CalamineWorkbook.from_path(str(self.path))
             sheet = workbook.get_sheet_by_index(0)
+            self.sheet = sheet.name
             rows = sheet.iter_rows()
         except Exception as exc:  # noqa: BLE001 - calamine raises its own error types
             raise Unprocessable("Berkas XLSX tidak dapat dibaca.", code="malformed_xlsx",
@@ -306,4 +343,6 @@ class XlsxRows(RowSource):
                     "berjudul.", code="malformed_xlsx",
                     details=[{"line": line, "column": extra[0],
                               "message": "nilai di luar kolom berjudul"}])
-            yield header.row(cells)
+            row = header.row(cells)
+            row[LINE] = line
+            yield row

@@ -82,11 +82,25 @@ class RegistryClient:
         except (httpx.HTTPError, KeyError, ValueError):
             return []
 
-    async def validate(self, slug: str, rows: list[dict[str, Any]], principal: Principal
-                       ) -> dict:
+    async def resolve_regions(self, slug: str, values: list[str]) -> dict[str, str | None]:
+        """Region cells -> codes as the registry resolves them; {} when it cannot answer
+        (then only rows written alike count as repeats)."""
         try:
             response = await self.http.post(
-                f"/internal/v1/datasets/{quote(slug, safe='')}/validate", json={"rows": rows},
+                "/internal/v1/regions/resolve", json={"dataset": slug, "values": values},
+                headers=self._headers())
+            response.raise_for_status()
+            return dict(response.json()["codes"])
+        except (httpx.HTTPError, KeyError, ValueError, TypeError) as exc:
+            log.warning("registry could not resolve region cells: %s", exc)
+            return {}
+
+    async def validate(self, slug: str, rows: list[dict[str, Any]], principal: Principal, *,
+                       locale: str = "id", sheet: str | None = None) -> dict:
+        try:
+            response = await self.http.post(
+                f"/internal/v1/datasets/{quote(slug, safe='')}/validate",
+                json={"rows": rows, "locale": locale, "sheet": sheet},
                 headers=self._headers(principal))
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(

@@ -17,7 +17,8 @@ from typing import Any
 import asyncpg
 
 from services.ingest import store
-from services.ingest.chunking import Chunker, check_row_count, next_batch
+from services.ingest.chunking import (Chunker, KeyTracker, check_row_count, next_batch,
+                                       tracked)
 from services.ingest.parsing import CsvRows, FieldSet, JsonRows, RowSource, XlsxRows
 from services.ingest.registry_client import DatasetNotFound, RegistryClient
 from services.ingest.settings import IngestSettings
@@ -36,6 +37,7 @@ class Upload:
     rows: list[Any] | None = None
     path: Path | None = None
     filename: str | None = None
+    locale: str = "id"  # how numbers written as text read: id 2.000,5 or en 2,000.5
 
 
 @dataclass
@@ -82,14 +84,26 @@ def row_source(upload: Upload, fields: FieldSet, settings: IngestSettings) -> Ro
     return XlsxRows(upload.path, fields, settings.max_decompressed_bytes)
 
 
-def _chunker(dataset: str, settings: IngestSettings) -> Chunker:
+def _chunker(dataset: str, settings: IngestSettings, locale: str) -> Chunker:
     return Chunker(dataset, chunk_rows=settings.chunk_rows, chunk_bytes=settings.chunk_bytes,
-                   max_rows=settings.max_rows)
+                   max_rows=settings.max_rows, locale=locale)
 
 
-async def _drain(source: RowSource, chunker: Chunker, settings: IngestSettings):
+def _tracker(fields: FieldSet) -> KeyTracker:
+    return KeyTracker(fields.dimensions if fields.known else None)
+
+
+async def _resolve_keys(registry: RegistryClient, dataset: str, tracker: KeyTracker) -> None:
+    """Let the registry say which differently written region cells are one place, so rows
+    repeating a key are found however far apart (chunks) and however written."""
+    if cells := tracker.region_cells():
+        tracker.resolve_with(await registry.resolve_regions(dataset, cells))
+
+
+async def _drain(source: RowSource, chunker: Chunker, settings: IngestSettings,
+                 tracker: KeyTracker | None = None):
     """Yield encoded batches, parsing each in a worker thread."""
-    rows = iter(source)
+    rows = iter(source) if tracker is None else tracked(iter(source), tracker)
     while batch := await asyncio.to_thread(next_batch, rows, chunker, settings.parse_batch_rows):
         yield batch
 
@@ -101,7 +115,8 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
                             settings.max_rows)
     fields, warnings = await dataset_fields(registry, principal, dataset)
     source = row_source(upload, fields, settings)
-    chunker = _chunker(dataset, settings)
+    chunker = _chunker(dataset, settings, upload.locale)
+    tracker = _tracker(fields)
     submission_id = uuid.uuid4()
     async with pool.acquire() as conn:
         async with conn.transaction():
@@ -111,16 +126,20 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
                 filename=upload.filename, idempotency_key=idempotency_key,
                 request_id=request_id_var.get())
             if first_use:
-                async for batch in _drain(source, chunker, settings):
+                async for batch in _drain(source, chunker, settings, tracker):
                     await store.copy_rows(conn, submission_id, batch)
                 if chunker.rows == 0:
                     raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
                 warnings += source.warnings
+                await _resolve_keys(registry, dataset, tracker)
+                await store.mark_duplicates(conn, submission_id,
+                                            await asyncio.to_thread(tracker.duplicates_json))
                 await store.finish_submission(
                     conn, id=submission_id, publisher_id=principal.publisher_id,
                     dataset=dataset, rows=chunker.rows, chunks=chunker.chunks,
                     content_hash=chunker.digest, warnings=warnings,
-                    request_id=request_id_var.get())
+                    request_id=request_id_var.get(), locale=upload.locale,
+                    sheet=source.sheet)
         if first_use:
             return Accepted(_accepted(submission_id, dataset, chunker.rows, chunker.chunks,
                                       "received", warnings), replayed=False)
@@ -155,18 +174,23 @@ async def dry_run(registry: RegistryClient, settings: IngestSettings, principal:
     """Full validation by the registry; nothing is stored."""
     fields, warnings = await dataset_fields(registry, principal, dataset)
     source = row_source(upload, fields, settings)
-    chunker = _chunker(dataset, settings)
+    chunker = _chunker(dataset, settings, upload.locale)
+    tracker = _tracker(fields)
     rows: list[dict[str, Any]] = []
 
     def collect() -> None:
-        for row in source:
+        for row in tracked(iter(source), tracker):
             chunker.add(row)  # enforces max_rows
             rows.append(row)
 
     await asyncio.to_thread(collect)
     if not rows:
         raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
-    summary = await registry.validate(dataset, rows, principal)
+    await _resolve_keys(registry, dataset, tracker)
+    for index, lines in tracker.duplicates().items():
+        rows[index]["_duplicate_of"] = lines
+    summary = await registry.validate(dataset, rows, principal, locale=upload.locale,
+                                      sheet=source.sheet)
     return {"dry_run": True, "dataset": dataset, "rows": len(rows),
             "counts": summary.get("counts", {}),
             "rejected_rows": summary.get("rejected_rows", []),

@@ -56,9 +56,23 @@ async def copy_rows(conn: asyncpg.Connection, submission_id: uuid.UUID,
     await conn.execute("TRUNCATE rows_in")
 
 
+async def mark_duplicates(conn: asyncpg.Connection, submission_id: uuid.UUID,
+                          duplicates: str | None) -> None:
+    """Give each row whose key repeats the lines of the others ("_duplicate_of");
+    ``duplicates`` is a JSON object {"row index": [lines]}."""
+    if not duplicates:
+        return
+    await conn.execute(
+        """UPDATE submission_rows r SET row = r.row || jsonb_build_object('_duplicate_of', d.value)
+           FROM jsonb_each($2::text::jsonb) d
+           WHERE r.submission_id = $1 AND r.idx = d.key::int""",
+        submission_id, duplicates)
+
+
 async def finish_submission(conn: asyncpg.Connection, *, id: uuid.UUID, publisher_id: str,
                             dataset: str, rows: int, chunks: int, content_hash: str,
-                            warnings: list[dict], request_id: str | None) -> None:
+                            warnings: list[dict], request_id: str | None,
+                            locale: str = "id", sheet: str | None = None) -> None:
     """Record the totals, then one chunk row and one outbox event per chunk, set-based."""
     await conn.execute(
         "UPDATE submissions SET rows = $2, chunks = $3, content_hash = $4, "
@@ -78,12 +92,12 @@ async def finish_submission(conn: asyncpg.Connection, *, id: uuid.UUID, publishe
                'data', jsonb_build_object(
                    'submission_id', $1::uuid, 'dataset', $4::text, 'publisher_id', $5::text,
                    'chunk', c.chunk, 'chunks', $6::int, 'row_offset', c.row_offset,
-                   'rows', g.rows))
+                   'rows', g.rows, 'locale', $7::text, 'sheet', $8::text))
            FROM submission_chunks c
            JOIN (SELECT chunk, jsonb_agg(row ORDER BY idx) AS rows FROM submission_rows
                  WHERE submission_id = $1 GROUP BY chunk) g USING (chunk)
            WHERE c.submission_id = $1 ORDER BY c.chunk""",
-        id, SubmissionChunkV1.subject, request_id, dataset, publisher_id, chunks)
+        id, SubmissionChunkV1.subject, request_id, dataset, publisher_id, chunks, locale, sheet)
     await conn.execute(f"NOTIFY {channel(SCHEMA)}")
 
 

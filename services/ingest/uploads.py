@@ -139,8 +139,17 @@ async def _copy_upload(upload: UploadFile, suffix: str) -> Path:
     return path
 
 
-async def read_upload(request: Request, settings: IngestSettings, dataset_param: str | None
-                      ) -> tuple[str, Upload]:
+def _locale(value, param: str | None) -> str:
+    """The submission's locale: the body's or form's ``locale`` field, else ?locale=, else id."""
+    value = value or param or "id"
+    if value not in ("id", "en"):
+        raise Unprocessable(f"Locale '{value}' tidak dikenal: pilih id (2.000,5) atau en "
+                            "(2,000.5).", code="locale_unknown", details=[{"field": "locale"}])
+    return value
+
+
+async def read_upload(request: Request, settings: IngestSettings, dataset_param: str | None,
+                      locale_param: str | None = None) -> tuple[str, Upload]:
     """(dataset slug, upload) from a JSON body, a multipart form or a raw CSV/XLSX body.
 
     The caller deletes ``upload.path`` when done."""
@@ -155,7 +164,8 @@ async def read_upload(request: Request, settings: IngestSettings, dataset_param:
                 "Isi JSON tidak valid: harus {\"dataset\": ..., \"rows\": [...]}.",
                 code="malformed_json",
                 details=validation_details(exc.errors(), drop=(), limit=20)) from exc
-        return _dataset(parsed.dataset or dataset_param), Upload(kind="json", rows=parsed.rows)
+        return _dataset(parsed.dataset or dataset_param), Upload(
+            kind="json", rows=parsed.rows, locale=_locale(parsed.locale, locale_param))
     limited = limited_request(request, settings)
     if ctype == "multipart/form-data":
         form = await limited.form(max_files=1, max_fields=20)
@@ -165,15 +175,18 @@ async def read_upload(request: Request, settings: IngestSettings, dataset_param:
                 raise Unprocessable("Formulir harus berisi berkas pada kolom 'file'.",
                                     code="file_required", details=[{"field": "file"}])
             dataset = _dataset(form.get("dataset") or dataset_param)
+            locale = _locale(form.get("locale"), locale_param)
             kind = _kind_of_file(upload)
             path = await _copy_upload(upload, "." + kind)
         finally:
             await form.close()
-        return dataset, Upload(kind=kind, path=path, filename=upload.filename)
+        return dataset, Upload(kind=kind, path=path, filename=upload.filename, locale=locale)
     if ctype in CSV_TYPES or ctype in XLSX_TYPES:
         dataset = _dataset(dataset_param)
+        locale = _locale(None, locale_param)
         kind = "csv" if ctype in CSV_TYPES else "xlsx"
-        return dataset, Upload(kind=kind, path=await _stream_to_file(limited, "." + kind))
+        return dataset, Upload(kind=kind, path=await _stream_to_file(limited, "." + kind),
+                               locale=locale)
     raise UnsupportedMediaType(
         f"Content-Type '{ctype or '(kosong)'}' tidak didukung: kirim application/json, "
         "multipart/form-data (file + dataset), text/csv, atau XLSX.")

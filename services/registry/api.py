@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from services.registry import models, retraction, service, statistics, store
 from shared.auth import principal_from_headers, require_principal, require_steward
 from shared import tabular
+from shared.dates import parse_instant
 from shared.errors import BadRequest, NotFound
 from shared.validation import INT64_MAX
 from shared.web import PoolDep
@@ -154,9 +154,15 @@ async def _csv_pages(pool, dataset, names, first, query, locale):
 
 
 @router.get("/records/{record_id}", response_model=models.RecordWithHistory)
-async def show_record(record_id: uuid.UUID, pool: PoolDep, as_of: datetime | None = None):
+async def show_record(
+    record_id: uuid.UUID, pool: PoolDep,
+    as_of: Annotated[str | None, Query(
+        description="2026-11-28 (end of that day), 28-11-2026, 28/11/2026, or a datetime; "
+                    "no zone = WITA (UTC+8)")] = None,
+):
+    moment = parse_instant(as_of, "as_of")
     async with pool.acquire() as conn:
-        return await service.get_record(conn, record_id, as_of)
+        return await service.get_record(conn, record_id, moment)
 
 
 @router.get("/regions", response_model=models.RegionsPublic, response_model_exclude_unset=True)
@@ -265,12 +271,21 @@ async def validate(slug: str, body: models.ValidateRequest, request: Request, po
         tx = conn.transaction()
         await tx.start()
         try:
-            outcome = await service.dry_run(conn, principal, slug, body.rows)
+            outcome = await service.dry_run(conn, principal, slug, body.rows,
+                                           locale=body.locale, sheet=body.sheet)
         finally:
             await tx.rollback()  # a dry run changes nothing, temp tables included
     return {"counts": outcome.counts.model_dump(),
             "rejected_rows": [r.model_dump() for r in outcome.rejected],
             "diff": json.loads(json.dumps(outcome.diff, default=str))}
+
+
+@internal.post("/regions/resolve")
+async def resolve_regions(body: models.ResolveRequest, pool: PoolDep):
+    """Region cells as written -> Kemendagri code (null when refused), for ingest to find
+    rows of one submission that name the same place differently."""
+    async with pool.acquire() as conn:
+        return {"codes": await service.resolve_cells(conn, body.dataset, body.values)}
 
 
 @internal.get("/snapshot/{kind}")

@@ -162,10 +162,19 @@ class KeyResolve(Strict):
 
 class ValidateRequest(Strict):
     rows: list[dict[str, Any]] = Field(max_length=100_000)
+    locale: Literal["id", "en"] = "id"
+    sheet: str | None = None
+
+
+class ResolveRequest(Strict):
+    dataset: str | None = None  # its region_levels settle names shared across levels
+    values: list[str] = Field(max_length=10_000)
 
 
 class DiffItem(BaseModel):
     index: int
+    line: int | None = None  # as in RejectedRow: CSV line, XLSX row, 1-based JSON position
+    sheet: str | None = None
     region_code: str
     period: str
     dimensions: dict[str, str]

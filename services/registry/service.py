@@ -140,6 +140,14 @@ async def region_index(conn: asyncpg.Connection) -> RegionIndex:
     return RegionIndex.build(await store.load_regions(conn), await store.load_active_aliases(conn))
 
 
+async def resolve_cells(conn: asyncpg.Connection, dataset_slug: str | None,
+                        values: list[str]) -> dict[str, str | None]:
+    dataset = await store.get_dataset(conn, dataset_slug) if dataset_slug else None
+    levels = set((dataset or {}).get("schema", {}).get("region_levels") or []) or None
+    regions = await region_index(conn)
+    return {value: regions.resolve(value, levels)[0] for value in values}
+
+
 async def region_events(conn: asyncpg.Connection, codes: list[str] | None = None
                         ) -> list[RegionV1]:
     regions = await store.all_regions(conn)
@@ -200,14 +208,64 @@ def _out_of_scope(index: int, publisher: dict, regions: RegionIndex, code: str) 
                                "wilayah di bawahnya.")
 
 
+def _where(rows: list[dict[str, Any]], row_offset: int, sheet: str | None
+           ) -> tuple[list[dict[str, Any]], list[dict], list[list[int]]]:
+    """Rows without their metadata, each row's place ({line, sheet}) and the lines that
+    ingest found repeating its key. A row without "_line" is a JSON row: its 1-based position."""
+    clean, places, duplicates = [], [], []
+    for i, raw in enumerate(rows):
+        row = dict(raw)
+        line = row.pop("_line", None)
+        duplicates.append([int(x) for x in row.pop("_duplicate_of", None) or []])
+        clean.append(row)
+        places.append({"line": int(line) if line else row_offset + i + 1, "sheet": sheet})
+    return clean, places, duplicates
+
+
+def _duplicate(index: int, place: dict, others: list[int], key: str) -> RejectedRow:
+    lines = ", ".join(str(n) for n in sorted(others))
+    every = "keduanya" if len(others) == 1 else "semuanya"
+    return RejectedRow(
+        index=index, **place, field=None, code="duplicate_key",
+        message=f"Baris {place['line']} dan baris {lines} berisi kunci yang sama ({key}) dalam "
+                f"satu kiriman; {every} ditolak. Hapus salah satu atau perbaiki kuncinya.",
+        details={"other_lines": sorted(others)})
+
+
+def _refuse_duplicates(valid: list[ValidRow], places: dict[int, dict],
+                       flagged: dict[int, list[int]], regions: RegionIndex
+                       ) -> tuple[list[ValidRow], list[list[RejectedRow]]]:
+    """Rows sharing a key (region, period, dimensions) are all refused, each naming the
+    others' lines; so are rows ingest found repeating a key elsewhere in the submission."""
+    groups: dict[tuple, list[ValidRow]] = {}
+    for row in valid:
+        groups.setdefault((row.region_code, row.period, row.dims_key), []).append(row)
+    keep, refused = [], []
+    for (region, period, dims), members in groups.items():
+        key = f"wilayah {regions.describe(region)}, periode {period}" + (
+            f", {dims}" if dims else "")
+        for row in members:
+            others = {places[m.index]["line"] for m in members if m is not row}
+            others |= set(flagged.get(row.index, []))
+            if others:
+                refused.append([_duplicate(row.index, places[row.index], list(others), key)])
+            else:
+                keep.append(row)
+    return keep, refused
+
+
 async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_id: str,
                      rows: list[dict[str, Any]], row_offset: int = 0,
-                     submission_id: uuid.UUID | None = None, dry_run: bool = False) -> Outcome:
+                     submission_id: uuid.UUID | None = None, dry_run: bool = False,
+                     locale: str = "id", sheet: str | None = None) -> Outcome:
     """Validate, authorize and apply rows; the caller's transaction holds it all.
 
     With ``dry_run`` nothing is written: the outcome carries the diff instead.
     """
     outcome = Outcome()
+    rows, place_list, dup_list = _where(rows, row_offset, sheet)
+    places = {row_offset + i: p for i, p in enumerate(place_list)}
+    flagged = {row_offset + i: d for i, d in enumerate(dup_list) if d}
     dataset = await store.get_dataset(conn, dataset_slug)
     publisher = await store.get_publisher(conn, publisher_id)
     if dataset is None or publisher is None:
@@ -215,8 +273,8 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
                 else f"Produsen data '{publisher_id}' tidak dikenal.")
         code = "dataset_not_found" if dataset is None else "publisher_not_found"
         for i in range(len(rows)):
-            outcome.reject([RejectedRow(index=row_offset + i, field=None, code=code,
-                                        message=what)])
+            outcome.reject([RejectedRow(index=row_offset + i, **places[row_offset + i],
+                                        field=None, code=code, message=what)])
         return outcome
     if dataset["retracted_at"] is not None:
         for i in range(len(rows)):
@@ -229,7 +287,8 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     if not may_write_all and dataset_slug not in publisher["datasets"]:
         for i in range(len(rows)):
             outcome.reject([RejectedRow(
-                index=row_offset + i, field="dataset", code="dataset_not_allowed",
+                index=row_offset + i, **places[row_offset + i], field="dataset",
+                code="dataset_not_allowed",
                 message=f"{publisher['name']} tidak berwenang mengisi dataset {dataset_slug}.")])
         return outcome
 
@@ -238,19 +297,24 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     for i, raw in enumerate(rows):
         index = row_offset + i
         row, errors = validate_row(index, raw, schema=dataset["schema"],
-                                   frequency=dataset["frequency"], regions=regions)
+                                   frequency=dataset["frequency"], regions=regions,
+                                   locale=locale)
         if errors:
-            outcome.reject(errors)
+            outcome.reject([e.model_copy(update=places[index]) for e in errors])
         elif not regions.within(row.region_code, publisher["region_scope"]):
-            outcome.reject([_out_of_scope(index, publisher, regions, row.region_code)])
+            outcome.reject([_out_of_scope(index, publisher, regions, row.region_code)
+                            .model_copy(update=places[index])])
         else:
             valid.append(row)
+    valid, duplicates = _refuse_duplicates(valid, places, flagged, regions)
+    for refused in duplicates:
+        outcome.reject(refused)
     if not valid:
         return outcome
 
     await store.stage_rows(conn, valid)
     staged = await store.classify_staged(conn, dataset["id"], with_values=dry_run)
-    outcome.counts.unchanged += len(valid) - len(staged)  # repeated keys: the last row counts
+    outcome.counts.unchanged += len(valid) - len(staged)  # no repeated keys are left
     authoritative = publisher_id in dataset["authoritative"] or may_write_all
     dims_of = {v.index: v.dims for v in valid} if dry_run else {}
     to_apply, to_conflict, agreeing = [], [], []
@@ -278,7 +342,8 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
                 agreeing.append(row["idx"])
         if dry_run:
             outcome.diff.append({
-                "index": row["idx"], "region_code": row["region_code"], "period": row["period"],
+                "index": row["idx"], **places[row["idx"]], "region_code": row["region_code"],
+                "period": row["period"],
                 "dimensions": dims_of[row["idx"]],
                 "change": change, "current": row["current_vals"], "proposed": row["new_vals"]})
     if dry_run:
@@ -304,7 +369,8 @@ async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> O
     """One chunk of a submission, consumed from JetStream: apply it and report back."""
     outcome = await apply_rows(conn, dataset_slug=chunk.dataset, publisher_id=chunk.publisher_id,
                                rows=chunk.rows, row_offset=chunk.row_offset,
-                               submission_id=chunk.submission_id)
+                               submission_id=chunk.submission_id, locale=chunk.locale,
+                               sheet=chunk.sheet)
     await outbox.add(conn, SCHEMA, SubmissionChunkProcessedV1(
         submission_id=chunk.submission_id, chunk=chunk.chunk, chunks=chunk.chunks,
         counts=outcome.counts, rejected_rows=outcome.rejected))
@@ -312,11 +378,11 @@ async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> O
 
 
 async def dry_run(conn: asyncpg.Connection, principal: Principal, slug: str,
-                  rows: list[dict]) -> Outcome:
+                  rows: list[dict], *, locale: str = "id", sheet: str | None = None) -> Outcome:
     """Validation and diff against the current master values; rolled back by the caller."""
     await get_dataset(conn, slug)
     return await apply_rows(conn, dataset_slug=slug, publisher_id=principal.publisher_id,
-                            rows=rows, dry_run=True)
+                            rows=rows, dry_run=True, locale=locale, sheet=sheet)
 
 
 # --- reading records ----------------------------------------------------------------------

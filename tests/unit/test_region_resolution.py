@@ -118,3 +118,79 @@ def test_period_must_match_frequency(index, frequency, good, bad):
 def test_normalize_name_drops_administrative_prefixes():
     assert normalize_name("Kecamatan  Sangatta-Utara") == "SANGATTA UTARA"
     assert normalize_name("KAB. Kutai Timur") == "KUTAI TIMUR"
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("6408042001", "64.08.04.2001"),                # Kemendagri without dots
+    ("64 08 04 2001", "64.08.04.2001"),
+    ("64-08-04-2001", "64.08.04.2001"),
+    ("64.08.04.2001.", "64.08.04.2001"),            # stray punctuation
+    ("'6408", "64.08"),
+    ("6404040012", "64.08.04.2001"),                # BPS desa code: Sangatta Utara
+    ("6404043", "64.08.12"),                        # BPS kecamatan code: Sangatta Selatan
+    ("Kec. Sangatta Utara", "64.08.04"),            # level word before
+    ("Sangatta Utara Kec.", "64.08.04"),            # ... after
+    ("Sangatta Utara (Kecamatan)", "64.08.04"),     # ... in brackets
+    ("KECAMATAN SANGATTA-UTARA", "64.08.04"),
+    ("Ds. Sangatta Utara", "64.08.04.2001"),
+    ("sangatta utara (desa)", "64.08.04.2001"),
+    ("Desa Sangatta Utara,", "64.08.04.2001"),
+    ("Kel. Teluk Lingga", "64.08.04.1010"),
+    ("teluk lingga", "64.08.04.1010"),
+    ("Kab. Kutai Timur", "64.08"),
+    ("KUTAI TIMUR (KABUPATEN)", "64.08"),
+    ("Kec Teluk Pandan", "64.08.13"),
+    ("Desa Teluk Pandan", "64.08.13.2001"),
+    ("KONGBENG (KEC.)", "64.08.08"),                # BPS spelling with a level word
+])
+def test_region_cells_as_staff_write_them(index, written, expected):
+    code, problem = index.resolve(written)
+    assert problem is None, problem
+    assert code == expected
+
+
+@pytest.mark.parametrize("written", ["Kec. Sangatta Utara", "Sangatta Utara (Kec.)",
+                                     "Kecamatan Muara Wahau"])
+def test_a_written_kecamatan_is_never_bent_to_the_desa_of_that_name(index, written):
+    # The dataset is filled per village: the kecamatan is refused, not read as the desa.
+    code, problem = index.resolve(written, {"desa", "kelurahan"})
+    assert code is None and problem.code == "region_level"
+
+
+def test_a_written_level_with_no_region_of_that_name_at_that_level_is_refused(index):
+    code, problem = index.resolve("Kecamatan Teluk Lingga")  # a kelurahan, not a kecamatan
+    assert code is None and problem.code == "region_level_mismatch"
+    assert "64.08.04.1010" in problem.message
+    code, problem = index.resolve("Desa Bengalon Timur")  # no such village: unknown
+    assert code is None
+
+
+def test_a_misspelt_village_is_refused_with_the_right_village_suggested(index):
+    code, problem = index.resolve("Desa Sangata Utra", {"desa", "kelurahan"})
+    assert code is None and problem.code == "region_unknown"
+    first = problem.details["suggestions"][0]
+    assert (first["code"], first["name"], first["level"]) == (
+        "64.08.04.2001", "Sangatta Utara", "desa")
+    assert "Sangatta Utara (64.08.04.2001" in problem.message
+
+
+def test_suggestions_follow_the_written_level(index):
+    _, problem = index.resolve("Kec. Sangata Utara")
+    assert [s["code"] for s in problem.details["suggestions"]][:1] == ["64.08.04"]
+    assert all(s["level"] == "kecamatan" for s in problem.details["suggestions"])
+
+
+def test_unknown_codes_and_names_without_anything_close_get_no_suggestion(index):
+    _, problem = index.resolve("64.08.99.9999")
+    assert problem.code == "region_unknown" and not problem.details
+    _, problem = index.resolve("Atlantis")
+    assert problem.code == "region_unknown" and problem.details == {"suggestions": []}
+
+
+def test_a_spelling_at_the_written_level_wins_over_an_official_name_at_another():
+    kec = Region("64.08.90", "Alpha", "kecamatan", "64.08", ("64.08", "64.08.90"))
+    desa = Region("64.08.90.2001", "Beta", "desa", "64.08.90", ("64.08", "64.08.90",
+                                                                 "64.08.90.2001"))
+    index = RegionIndex.build([kec, desa], [("64.08.90.2001", "spelling", "Alpha")])
+    assert index.resolve("Desa Alpha") == ("64.08.90.2001", None)
+    assert index.resolve("Kec. Alpha") == ("64.08.90", None)

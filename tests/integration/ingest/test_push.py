@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 
 import pytest
 import typer
@@ -76,6 +77,8 @@ async def test_push_of_a_file_with_one_bad_row_exits_non_zero_saying_how_many(in
     assert "Baris ditolak" in result.output
     assert "1 dari 3 baris ditolak" in result.output
     assert "completed" not in result.output and "created" not in result.output
+    # The bad row is line 4 of the file as an editor shows it (header = 1), not index 2.
+    assert re.search(r"│ 4\s+│ jenis_kelamin\s+│ value_not_allowed", result.output), result.output
 
 
 async def test_push_dry_run_stores_nothing_and_tells_the_truth(ingest_settings, ingest_db,

@@ -181,7 +181,8 @@ async def test_processed_summaries_update_status_counts_and_rejected_rows(
     done = await eventually(await status_is("completed"))
     assert done["counts"] == {"created": 2, "updated": 1, "unchanged": 1, "conflicts": 0,
                               "rejected": 1}
-    assert done["rejected_rows"] == [{"index": 1, "field": "jumlah", "code": "not_a_number",
+    assert done["rejected_rows"] == [{"index": 1, "line": None, "sheet": None, "field": "jumlah",
+                                      "code": "not_a_number", "details": None,
                                       "message": "Nilai jumlah 'x' bukan angka."}]
 
 
@@ -272,7 +273,8 @@ async def test_submission_is_accepted_while_the_registry_is_unreachable(
     assert response.status_code == 202, response.text
     assert [w["code"] for w in response.json()["warnings"]] == ["registry_unavailable"]
     assert await ingest_db.fetchval("SELECT row FROM submission_rows") == {
-        "region": "64.08.04.2001", "period": "2024", "jenis_kelamin": "L", "jumlah": "3"}
+        "region": "64.08.04.2001", "period": "2024", "jenis_kelamin": "L", "jumlah": "3",
+        "_line": 2}
 
 
 async def test_a_large_upload_does_not_block_other_requests(ingest_settings, start_ingest):

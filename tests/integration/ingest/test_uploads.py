@@ -52,8 +52,9 @@ async def test_csv_headers_map_to_fields_forgiving_case_and_spacing(client, inge
     assert [w["column"] for w in body["warnings"] if w["code"] == "unknown_column"] == [
         "Keterangan"]
     assert await stored_rows(ingest_db, body["id"]) == [
-        {"region": DESA, "period": "2024", "jenis_kelamin": "L", "jumlah": "1234"},
-        {"region": DESA, "period": "2024", "jenis_kelamin": "P", "jumlah": "1300"}]
+        {"region": DESA, "period": "2024", "jenis_kelamin": "L", "jumlah": "1234",
+         "_line": 2},
+        {"region": DESA, "period": "2024", "jenis_kelamin": "P", "jumlah": "1300", "_line": 3}]
 
 
 async def test_raw_csv_body_with_dataset_query(client, ingest_db):
@@ -62,7 +63,7 @@ async def test_raw_csv_body_with_dataset_query(client, ingest_db):
                                  headers={**auth(), "Content-Type": "text/csv"})
     assert response.status_code == 202, response.text
     assert await stored_rows(ingest_db, response.json()["id"]) == [
-        {"region": DESA, "period": "2024", "jenis_kelamin": "L", "jumlah": "7"}]
+        {"region": DESA, "period": "2024", "jenis_kelamin": "L", "jumlah": "7", "_line": 2}]
 
 
 async def test_xlsx_headers_map_by_name_and_label(client, ingest_db):
@@ -74,8 +75,9 @@ async def test_xlsx_headers_map_by_name_and_label(client, ingest_db):
     body = response.json()
     assert [w["column"] for w in body["warnings"]] == ["Sumber"]
     assert await stored_rows(ingest_db, body["id"]) == [
-        {"region": DESA, "period": 2024, "jenis_kelamin": "Laki-laki", "jumlah": 1234},
-        {"region": DESA, "period": 2024, "jenis_kelamin": "P", "jumlah": 1300}]
+        {"region": DESA, "period": 2024, "jenis_kelamin": "Laki-laki", "jumlah": 1234,
+         "_line": 2},
+        {"region": DESA, "period": 2024, "jenis_kelamin": "P", "jumlah": 1300, "_line": 3}]
 
 
 async def test_100k_row_csv_is_accepted_in_chunks(ingest_settings, start_ingest, ingest_db):
@@ -200,7 +202,7 @@ async def test_xlsx_zip_bomb_is_413_decompressed_too_large(ingest_settings, star
 
 async def test_dry_run_of_a_csv_upload_validates_through_the_registry_and_stores_nothing(
         client, ingest_db):
-    csv_text = f"Wilayah,Tahun,Jenis Kelamin,Jumlah\n{DESA},2024,L,12\n{DESA},2024,L,abc\n"
+    csv_text = f"Wilayah,Tahun,Jenis Kelamin,Jumlah\n{DESA},2024,L,12\n{DESA},2024,P,abc\n"
     response = await client.post("/v1/submissions?dry_run=true", data={"dataset": DATASET},
                                  files={"file": ("cek.csv", csv_text, "text/csv")},
                                  headers=auth())
