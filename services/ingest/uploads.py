@@ -193,7 +193,8 @@ async def read_upload(request: Request, settings: IngestSettings, dataset_param:
 
 
 def _dataset(value) -> str:
-    if not value or not isinstance(value, str):
+    slug = value.strip() if isinstance(value, str) else ""
+    if not slug:  # blank ("\t") counts as missing: never an empty slug sent to the registry
         raise BadRequest("Sebutkan dataset: kolom 'dataset' atau ?dataset=<slug>.",
                          code="dataset_required", details=[{"field": "dataset"}])
-    return value.strip()
+    return slug
