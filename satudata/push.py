@@ -28,7 +28,7 @@ CONTENT_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".json": "application/json",
 }
-DONE = ("completed", "failed")
+DONE = ("completed", "partial", "failed")
 RETRY_STOP = stop_after_attempt(5)
 RETRY_WAIT = wait_exponential(multiplier=0.5, max=8)
 
@@ -177,6 +177,6 @@ def push(
     console.print(_summary_table(body))
     if body.get("rejected_rows"):
         console.print(_rejected_table(body["rejected_rows"]))
-    if body["status"] == "failed":
+    if body["status"] in ("failed", "partial"):
         console.print(f"[red]Kiriman gagal diproses:[/] {body.get('error')}")
         raise typer.Exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.ingest import api, ckan_api, consumers
+from services.ingest import api, ckan_api, consumers, service
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
 from shared.runtime import Runtime
@@ -17,6 +17,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         runtime = await Runtime(settings, "ingest", "ingest").start()
         runtime.after_nats(consumers.consume_results)
+        runtime.after_nats(consumers.consume_dead_letters)
+        runtime.spawn(service.reconcile(runtime.pool, settings))
         registry = RegistryClient(settings.registry_url, timeout=settings.registry_timeout,
                                   cache_seconds=settings.dataset_cache_seconds)
         try:
