@@ -12,7 +12,7 @@ import time
 
 import typer
 
-from satudata import platform
+from satudata import deadletter, platform
 from satudata.push import push
 from satudata.reindex import reindex
 
@@ -107,6 +107,7 @@ def seed_cmd(
 
 app.command()(push)
 app.command()(reindex)
+app.add_typer(deadletter.app, name="deadletter")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
