@@ -11,6 +11,7 @@ replayed chunk is applied once however often it is replayed.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from typing import Annotated
 
@@ -92,9 +93,15 @@ async def _with_js(nats_url: str | None, namespace: str | None, work):
 
 
 @app.command("list")
-def list_cmd(nats_url: NatsOpt = None, namespace: NamespaceOpt = None) -> None:
+def list_cmd(nats_url: NatsOpt = None, namespace: NamespaceOpt = None,
+             as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")]
+             = False) -> None:
     """Dead letters still kept, oldest first, with the reason each was refused."""
     found = asyncio.run(_with_js(nats_url, namespace, letters))
+    if as_json:
+        for item in found:
+            typer.echo(json.dumps(item, ensure_ascii=False))
+        return
     console = Console()
     if not found:
         console.print("Tidak ada pesan di DEADLETTER.")
