@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -52,9 +53,11 @@ def _own_dir(kind: str) -> Path:
 @pytest.fixture
 async def own_nats():
     """A nats-server of this test's own, since the test kills it."""
-    server = EmbeddedNats(_own_dir("nats") / "nats").start()
+    folder = _own_dir("nats")
+    server = EmbeddedNats(folder / "nats").start()
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _flow(p, disrupt) -> None:
@@ -142,9 +145,11 @@ async def _search_progress(p) -> int:
 @pytest.fixture
 async def own_postgres():
     """A PostgreSQL server of this test's own, since the test stops it."""
-    server = await asyncio.to_thread(EmbeddedPostgres(_own_dir("pg") / "pg").start)
+    folder = _own_dir("pg")
+    server = await asyncio.to_thread(EmbeddedPostgres(folder / "pg").start)
     yield server
     await asyncio.to_thread(server.stop)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 async def test_postgres_stopped_60s_mid_flow_applies_every_accepted_row_exactly_once(
