@@ -170,6 +170,7 @@ async def run_consumer(
             log.warning("consumer %s cannot bind yet: %s", durable, exc)
             await asyncio.sleep(1)
     while stop is None or not stop.is_set():
+        _raise_if_cancelled()
         try:
             msgs = await sub.fetch(batch, timeout=1.0)
         except asyncio.TimeoutError:  # nats' own TimeoutError is a subclass: nothing to fetch
@@ -193,6 +194,15 @@ async def run_consumer(
             beat.cancel()
         if on_batch_done:
             await on_batch_done()
+
+
+def _raise_if_cancelled() -> None:
+    """Python 3.11's ``asyncio.wait_for`` (inside nats-py's fetch) can swallow a cancellation
+    that arrives as a message does; the task still counts it, so the loop ends here instead of
+    fetching for ever and hanging the service's shutdown."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def consumer_config(durable: str, subjects: list[str], *, ack_wait: float) -> ConsumerConfig:
@@ -294,6 +304,7 @@ async def _handle_one(msg, *, js, ns: Namespace, pool: asyncpg.Pool, durable: st
                                 waiting, type(exc).__name__, exc)
                     await asyncio.sleep(waiting)
                     waiting = min(waiting * 2, policy.wait_max)
+                    _raise_if_cancelled()
                     continue
                 delivered = _delivered(msg)
                 if decision is Decision.DEADLETTER:
