@@ -12,7 +12,7 @@ import time
 
 import typer
 
-from satudata import platform
+from satudata import deadletter, platform
 from satudata.backup import backup, restore
 from satudata.push import push
 from satudata.reindex import reindex
@@ -123,6 +123,7 @@ app.command()(reindex)
 app.command()(status)
 app.command()(backup)
 app.command()(restore)
+app.add_typer(deadletter.app, name="deadletter")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -31,11 +31,11 @@ CONTENT_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".json": "application/json",
 }
-DONE = ("completed", "failed")
+DONE = ("completed", "partial", "failed")
 COUNTS = {"created": "baru", "updated": "diperbarui", "unchanged": "tidak berubah",
           "conflicts": "konflik", "rejected": "ditolak"}
 STATUSES = {"received": "diterima", "processing": "diproses", "completed": "selesai",
-            "failed": "gagal", "dry_run": "uji coba (tidak disimpan)"}
+            "partial": "sebagian gagal", "failed": "gagal", "dry_run": "uji coba (tidak disimpan)"}
 RETRY_STOP = stop_after_attempt(5)
 RETRY_WAIT = wait_exponential(multiplier=0.5, max=8)
 
@@ -213,7 +213,7 @@ def _report(body: dict[str, Any]) -> None:
     console.print(_summary_table(body))
     if body.get("rejected_rows"):
         console.print(_rejected_table(body["rejected_rows"]))
-    if body.get("status") == "failed":
+    if body["status"] in ("failed", "partial"):
         console.print(f"[red]Kiriman gagal diproses:[/] {body.get('error')}")
         raise typer.Exit(1)
     if body.get("status") not in (None, *DONE):

@@ -151,6 +151,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(_: Request, exc: Exception):
+        from shared.bus import Decision, decide  # the one table of "a dependency is away"
+
+        if decide(exc) is Decision.WAIT:
+            log.warning("dependency away: %s: %s", type(exc).__name__, exc)
+            return JSONResponse(
+                error_body("service_unavailable",
+                           "Basis data atau layanan pesan sedang tidak dapat dihubungi; "
+                           "silakan coba lagi sebentar lagi."),
+                status_code=503, headers={"Retry-After": "5"})
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(
             error_body("internal_error", "Terjadi kesalahan di server; silakan coba lagi."),

@@ -110,7 +110,7 @@ class EmbeddedPostgres:
                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
                 check=True, capture_output=True, **run_as,
             )
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restart keeps its port: clients reconnect
         log = self.data_dir / "server.log"
         # shared_buffers: search's index over a million records (~1.2 GB with its GIN) stays
         # in PostgreSQL's own cache instead of being copied in from the OS cache per query;

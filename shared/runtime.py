@@ -87,7 +87,11 @@ class Runtime:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # bounded: a loop that lost its cancellation (3.11's wait_for can swallow one) must not
+        # hang the process's exit
+        _, stuck = await asyncio.wait(self._tasks, timeout=10) if self._tasks else ((), ())
+        if stuck:
+            log.warning("%d background tasks did not stop within 10 s", len(stuck))
         if self.nc is not None:
             await self.nc.close()
         if self.pool is not None:

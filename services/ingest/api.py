@@ -104,4 +104,4 @@ async def list_submissions(
 async def get_submission(submission_id: uuid.UUID, principal: PrincipalDep, pool: PoolDep,
                          settings: SettingsDep):
     return await service.get_submission(pool, principal, submission_id,
-                                        settings.max_rejected_shown)
+                                        settings.max_rejected_shown, settings.stall_after)

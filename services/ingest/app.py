@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.ingest import api, ckan_api, consumers
+from services.ingest import api, ckan_api, consumers, service
 from services.ingest.metrics import SubmissionGauges
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
@@ -20,6 +20,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         runtime = await Runtime(settings, "ingest", "ingest").start()
         runtime.after_nats(consumers.consume_results)
+        runtime.after_nats(consumers.consume_dead_letters)
+        runtime.spawn(service.reconcile(runtime.pool, settings))
         registry = RegistryClient(settings.registry_url, timeout=settings.registry_timeout,
                                   cache_seconds=settings.dataset_cache_seconds,
                                   auth=ServiceAuth(settings.service_secret, "ingest"))
@@ -34,6 +36,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ckan_api.router)
     metrics = Metrics("ingest", consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)])
-    SubmissionGauges(metrics, settings.stalled_after)
+    SubmissionGauges(metrics, settings.stall_after)
     install_metrics(app, metrics)
     return app

@@ -8,12 +8,13 @@ import asyncpg
 
 from services.ingest import service
 from shared import bus
-from shared.contracts import Envelope, SubmissionChunkProcessedV1
+from shared.contracts import DeadLetterV1, Envelope, SubmissionChunkProcessedV1
 from shared.runtime import Runtime
 
 log = logging.getLogger("satudata.ingest.consumers")
 
 DURABLE = "ingest-submission-results"
+DEAD_LETTERS = "ingest-dead-letters"
 
 
 async def handle_chunk_processed(conn: asyncpg.Connection, envelope: Envelope) -> None:
@@ -32,4 +33,18 @@ async def consume_results(rt: Runtime) -> None:
     await bus.run_consumer(
         js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="REGISTRY",
         subjects=[SubmissionChunkProcessedV1.subject], handler=handle_chunk_processed,
+        batch=rt.settings.consumer_batch)
+
+
+async def handle_dead_letter(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    letter = envelope.open(DeadLetterV1)
+    if await service.record_dead_letter(conn, letter):
+        log.warning("a chunk ended in DEADLETTER (%s): %s", letter.consumer, letter.reason)
+
+
+async def consume_dead_letters(rt: Runtime) -> None:
+    """Chunks that ended in DEADLETTER make their submission final (failed or partial)."""
+    await bus.run_consumer(
+        js=rt.js, ns=rt.ns, pool=rt.pool, durable=DEAD_LETTERS, stream="DEADLETTER",
+        subjects=[DeadLetterV1.subject], handler=handle_dead_letter,
         batch=rt.settings.consumer_batch)

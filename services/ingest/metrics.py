@@ -1,7 +1,7 @@
 """Ingest's own gauges on /metrics: unfinished and stalled submissions.
 
 A submission is *stalled* when it is unfinished (``received`` or ``processing``) and nothing
-has moved for ``INGEST_STALLED_AFTER`` seconds (120 by default): no chunk summary came back
+has moved for ``INGEST_STALL_AFTER`` seconds (120 by default): no chunk summary came back
 since its last one, or since it was accepted. Ages are read from PostgreSQL at each scrape;
 while PostgreSQL is away nothing can move (every step of a submission is a write there), so
 the ages last read keep growing by the clock of this process and a submission still turns

@@ -10,8 +10,13 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.contracts import ImportCounts, RejectedRow
 
-Status = Literal["received", "processing", "completed", "failed"]
+Status = Literal["received", "processing", "completed", "partial", "failed"]
 Locale = Literal["id", "en"]
+
+
+class ChunkFailure(BaseModel):
+    chunk: int
+    reason: str
 
 
 class SubmissionCreate(BaseModel):
@@ -44,6 +49,8 @@ class SubmissionPublic(BaseModel):
     rows: int
     chunks: int
     chunks_processed: int
+    chunks_failed: list[ChunkFailure] = []  # chunks that ended in DEADLETTER, with the reason
+    stalled_since: datetime | None = None  # set when nothing moved for INGEST_STALL_AFTER s
     counts: ImportCounts
     rejected_rows: list[RejectedRow] = []
     warnings: list[dict[str, Any]] = []

@@ -8,6 +8,7 @@ which also writes one outbox event per chunk before it commits.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,9 @@ from services.ingest.parsing import CsvRows, FieldSet, JsonRows, RowSource, Xlsx
 from services.ingest.registry_client import DatasetNotFound, RegistryClient
 from services.ingest.settings import IngestSettings
 from shared.auth import Principal
-from shared.contracts import ImportCounts, SubmissionChunkProcessedV1
+from shared.contracts import (
+    DeadLetterV1, Envelope, ImportCounts, SubmissionChunkProcessedV1, SubmissionChunkV1,
+)
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 from shared.logging import request_id_var
 from shared.pagination import decode_cursor, encode_cursor
@@ -198,9 +201,9 @@ async def dry_run(registry: RegistryClient, settings: IngestSettings, principal:
 
 
 async def get_submission(pool: asyncpg.Pool, principal: Principal, submission_id: uuid.UUID,
-                         max_rejected: int) -> dict[str, Any]:
+                         max_rejected: int, stall_after: float = 120.0) -> dict[str, Any]:
     async with pool.acquire() as conn:
-        row = await store.get_submission(conn, submission_id)
+        row = await store.get_submission(conn, submission_id, stall_after)
         if row is None:
             raise NotFound("Kiriman tidak ditemukan.", code="submission_not_found")
         if row["publisher_id"] != principal.publisher_id and not principal.is_steward:
@@ -233,3 +236,36 @@ async def list_submissions(pool: asyncpg.Pool, principal: Principal, limit: int,
 async def record_chunk_result(conn: asyncpg.Connection,
                               event: SubmissionChunkProcessedV1) -> bool:
     return await store.record_chunk_result(conn, event)
+
+
+async def record_dead_letter(conn: asyncpg.Connection, letter: DeadLetterV1) -> bool:
+    """A chunk of ours that ended in DEADLETTER (refused by the registry, or its summary
+    refused here) makes it final with the reason; False when the letter is about anything else."""
+    if letter.original_subject not in (SubmissionChunkV1.subject,
+                                       SubmissionChunkProcessedV1.subject):
+        return False
+    try:
+        data = Envelope.model_validate_json(letter.payload).data
+        submission_id, chunk = uuid.UUID(str(data["submission_id"])), int(data["chunk"])
+    except (ValueError, KeyError, TypeError):
+        return False  # not even an envelope: nothing of ours to point at
+    return await store.record_chunk_dead_letter(
+        conn, submission_id, chunk, f"{letter.consumer}: {letter.reason}"[:2000])
+
+
+async def reconcile(pool: asyncpg.Pool, settings: IngestSettings) -> None:
+    """Run until cancelled: re-publish chunks that got no answer in ``republish_after`` s."""
+    log = logging.getLogger("satudata.ingest.reconciler")
+    while True:
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                count = await store.republish_unprocessed(conn, settings.republish_after)
+            if count:
+                log.warning("re-published %d chunks without an answer after %.0fs", count,
+                            settings.republish_after)
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - PostgreSQL away: try again next round
+            log.warning("reconciler: %s", exc)
+        await asyncio.sleep(settings.reconcile_interval)

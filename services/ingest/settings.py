@@ -30,8 +30,12 @@ class IngestSettings(ServiceSettings):
                              description="most bytes of rows in one chunk (NATS payload limit is 1 MB)")
     parse_batch_rows: int = Field(2000, description="rows parsed and copied to PostgreSQL per step")
     consumer_batch: int = Field(32, description="registry summaries pulled per fetch")
-    stalled_after: float = Field(120.0, description="seconds an unfinished submission may go "
-                                 "without progress before /metrics counts it as stalled")
+    stall_after: float = Field(120.0, description="seconds without progress before a submission "
+                               "status shows stalled_since")
+    republish_after: float = Field(
+        300.0, description="seconds after which the reconciler re-publishes a chunk that got "
+                           "no answer from the registry (applied once per chunk)")
+    reconcile_interval: float = Field(30.0, description="seconds between reconciler rounds")
     max_rejected_shown: int = Field(5000, description="rejected rows listed in a status response")
     ckan_resource_map: dict[str, str] = Field(
         default_factory=dict,

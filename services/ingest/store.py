@@ -101,17 +101,26 @@ async def finish_submission(conn: asyncpg.Connection, *, id: uuid.UUID, publishe
     await conn.execute(f"NOTIFY {channel(SCHEMA)}")
 
 
-async def get_submission(conn: asyncpg.Connection, id: uuid.UUID) -> asyncpg.Record | None:
+async def get_submission(conn: asyncpg.Connection, id: uuid.UUID, stall_after: float = 120.0
+                         ) -> asyncpg.Record | None:
+    """The submission with its sums; ``stalled_since`` is when it last moved, once nothing has
+    moved for ``stall_after`` seconds while it is not final."""
     return await conn.fetchrow(
         f"""SELECT s.id, s.publisher_id, s.dataset, s.source, s.filename, s.rows, s.chunks,
                    s.warnings, s.error, s.created_at, s.updated_at, {_STATUS} AS status,
+                   CASE WHEN s.status IN ('received', 'processing')
+                         AND s.updated_at < now() - make_interval(secs => $2)
+                        THEN s.updated_at END AS stalled_since,
+                   coalesce(jsonb_agg(jsonb_build_object('chunk', c.chunk, 'reason', c.error)
+                                      ORDER BY c.chunk) FILTER (WHERE c.error IS NOT NULL),
+                            '[]') AS chunks_failed,
                    count(c.processed_at) AS chunks_processed,
                    coalesce(sum(c.created), 0) AS created, coalesce(sum(c.updated), 0) AS updated,
                    coalesce(sum(c.unchanged), 0) AS unchanged,
                    coalesce(sum(c.conflicts), 0) AS conflicts,
                    coalesce(sum(c.rejected), 0) AS rejected
             FROM submissions s LEFT JOIN submission_chunks c ON c.submission_id = s.id
-            WHERE s.id = $1 GROUP BY s.id""", id)
+            WHERE s.id = $1 GROUP BY s.id""", id, float(stall_after))
 
 
 async def rejected_rows(conn: asyncpg.Connection, id: uuid.UUID, limit: int) -> list[dict]:
@@ -136,12 +145,14 @@ async def list_submissions(conn: asyncpg.Connection, publisher_id: str, limit: i
 
 async def record_chunk_result(conn: asyncpg.Connection,
                               event: SubmissionChunkProcessedV1) -> bool:
-    """Store one chunk's summary and move the submission's status on; False if unknown."""
+    """Store one chunk's summary and move the submission's status on; False if unknown.
+    A summary after a dead letter (the chunk was replayed and applied) clears its failure."""
     counts = event.counts
     updated = await conn.fetchval(
         """UPDATE submission_chunks SET processed_at = now(), created = $3, updated = $4,
                   unchanged = $5, conflicts = $6, rejected = $7,
-                  rejected_rows = $8::text::jsonb, error = $9
+                  rejected_rows = $8::text::jsonb, error = $9,
+                  failed_at = CASE WHEN $9::text IS NULL THEN NULL ELSE now() END
            WHERE submission_id = $1 AND chunk = $2 RETURNING true""",
         event.submission_id, event.chunk, counts.created, counts.updated, counts.unchanged,
         counts.conflicts, counts.rejected,
@@ -149,17 +160,76 @@ async def record_chunk_result(conn: asyncpg.Connection,
         event.error)
     if not updated:
         return False
-    await conn.execute(
-        """UPDATE submissions s SET updated_at = now(),
-               error = coalesce(s.error, $2),
-               status = CASE
-                   WHEN $2::text IS NOT NULL OR s.status = 'failed' THEN 'failed'
-                   WHEN (SELECT count(*) FROM submission_chunks c
-                         WHERE c.submission_id = s.id AND c.processed_at IS NOT NULL)
-                        >= s.chunks THEN 'completed'
-                   ELSE 'processing' END
-           WHERE s.id = $1""", event.submission_id, event.error)
+    await _settle_status(conn, event.submission_id)
     return True
+
+
+async def record_chunk_dead_letter(conn: asyncpg.Connection, submission_id: uuid.UUID,
+                                   chunk: int, reason: str) -> bool:
+    """The chunk ended in DEADLETTER: it is final, with its reason; False if unknown or it was
+    applied meanwhile (a summary wins over a dead letter)."""
+    updated = await conn.fetchval(
+        """UPDATE submission_chunks SET failed_at = now(), error = $3
+           WHERE submission_id = $1 AND chunk = $2 AND processed_at IS NULL
+           RETURNING true""", submission_id, chunk, reason)
+    if not updated:
+        return False
+    await _settle_status(conn, submission_id)
+    return True
+
+
+async def _settle_status(conn: asyncpg.Connection, submission_id: uuid.UUID) -> None:
+    """processing until every chunk is final; then completed, partial (some chunks failed) or
+    failed (none applied). ``error`` is the first failed chunk's reason (all are listed in
+    the status's chunks_failed)."""
+    await conn.execute(
+        """UPDATE submissions s SET updated_at = now(), status = x.status, error = x.error
+           FROM (SELECT CASE WHEN ok + failed < s.chunks THEN 'processing'
+                             WHEN failed = 0 THEN 'completed'
+                             WHEN ok = 0 THEN 'failed' ELSE 'partial' END AS status,
+                        first_error AS error
+                 FROM submissions s, LATERAL (
+                     SELECT count(*) FILTER (WHERE processed_at IS NOT NULL
+                                             AND error IS NULL) AS ok,
+                            count(*) FILTER (WHERE error IS NOT NULL) AS failed,
+                            (array_agg(error ORDER BY chunk)
+                                FILTER (WHERE error IS NOT NULL))[1] AS first_error
+                     FROM submission_chunks c WHERE c.submission_id = s.id) n
+                 WHERE s.id = $1) x
+           WHERE s.id = $1""", submission_id)
+
+
+async def republish_unprocessed(conn: asyncpg.Connection, older_than: float, limit: int = 100
+                                ) -> int:
+    """The reconciler: chunks sent more than ``older_than`` seconds ago and still without an
+    answer go out again under a new event id (the old one would fall in JetStream's duplicate
+    window); the registry applies a chunk once per (submission, chunk). Returns how many."""
+    rows = await conn.fetch(
+        """WITH due AS (
+               SELECT c.submission_id, c.chunk FROM submission_chunks c
+               JOIN outbox o ON o.event_id = c.event_id
+               WHERE c.processed_at IS NULL AND c.failed_at IS NULL
+                 AND o.sent_at < now() - make_interval(secs => $1)
+               ORDER BY o.sent_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED),
+           moved AS (
+               UPDATE submission_chunks c SET event_id = gen_random_uuid(),
+                      republished = c.republished + 1
+               FROM due WHERE c.submission_id = due.submission_id AND c.chunk = due.chunk
+               RETURNING c.submission_id, c.chunk, c.row_offset, c.event_id)
+           INSERT INTO outbox (event_id, subject, payload)
+           SELECT m.event_id, $3::text, jsonb_build_object(
+               'event_id', m.event_id, 'type', $3::text, 'occurred_at', now(),
+               'request_id', s.request_id,
+               'data', jsonb_build_object(
+                   'submission_id', s.id, 'dataset', s.dataset, 'publisher_id', s.publisher_id,
+                   'chunk', m.chunk, 'chunks', s.chunks, 'row_offset', m.row_offset,
+                   'rows', (SELECT jsonb_agg(r.row ORDER BY r.idx) FROM submission_rows r
+                            WHERE r.submission_id = s.id AND r.chunk = m.chunk)))
+           FROM moved m JOIN submissions s ON s.id = m.submission_id
+           RETURNING event_id""", float(older_than), limit, SubmissionChunkV1.subject)
+    if rows:
+        await conn.execute(f"NOTIFY {channel(SCHEMA)}")
+    return len(rows)
 
 
 def as_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:

@@ -366,14 +366,26 @@ async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: 
 
 
 async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> Outcome:
-    """One chunk of a submission, consumed from JetStream: apply it and report back."""
+    """One chunk of a submission, consumed from JetStream: apply it and report back.
+
+    Applied once per (submission, chunk), whatever event carried it: ingest's reconciler and a
+    dead-letter replay re-publish a chunk under a new event id. A duplicate changes nothing and
+    sends the first summary again, so ingest hears back even if it asked twice."""
+    if not await store.claim_chunk(conn, chunk.submission_id, chunk.chunk):
+        summary = await store.chunk_summary(conn, chunk.submission_id, chunk.chunk)
+        if summary is not None:
+            await outbox.add(conn, SCHEMA, SubmissionChunkProcessedV1.model_validate(summary))
+        return Outcome()
     outcome = await apply_rows(conn, dataset_slug=chunk.dataset, publisher_id=chunk.publisher_id,
                                rows=chunk.rows, row_offset=chunk.row_offset,
                                submission_id=chunk.submission_id, locale=chunk.locale,
                                sheet=chunk.sheet)
-    await outbox.add(conn, SCHEMA, SubmissionChunkProcessedV1(
+    processed = SubmissionChunkProcessedV1(
         submission_id=chunk.submission_id, chunk=chunk.chunk, chunks=chunk.chunks,
-        counts=outcome.counts, rejected_rows=outcome.rejected))
+        counts=outcome.counts, rejected_rows=outcome.rejected)
+    await store.save_chunk_summary(conn, chunk.submission_id, chunk.chunk,
+                                   processed.model_dump(mode="json"))
+    await outbox.add(conn, SCHEMA, processed)
     return outcome
 
 

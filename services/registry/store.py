@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -700,3 +701,28 @@ async def root_region(conn: asyncpg.Connection) -> str | None:
     return await conn.fetchval(
         "SELECT code FROM regions WHERE parent_code IS NULL OR level = 'kabupaten' "
         "ORDER BY cardinality(path), code LIMIT 1")
+
+
+# --- applied submission chunks (idempotence on the chunk, not only on the event id) --------
+
+async def claim_chunk(conn: asyncpg.Connection, submission_id: uuid.UUID, chunk: int) -> bool:
+    """True for the first transaction to apply this chunk; a concurrent duplicate waits here
+    until the first commits (then False) or rolls back (then True)."""
+    return bool(await conn.fetchval(
+        "INSERT INTO applied_chunks (submission_id, chunk) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING RETURNING true", submission_id, chunk))
+
+
+async def chunk_summary(conn: asyncpg.Connection, submission_id: uuid.UUID, chunk: int
+                        ) -> dict | None:
+    value = await conn.fetchval(
+        "SELECT summary::text FROM applied_chunks WHERE submission_id = $1 AND chunk = $2",
+        submission_id, chunk)
+    return json.loads(value) if value else None
+
+
+async def save_chunk_summary(conn: asyncpg.Connection, submission_id: uuid.UUID, chunk: int,
+                             summary: dict) -> None:
+    await conn.execute(
+        "UPDATE applied_chunks SET summary = $3::text::jsonb "
+        "WHERE submission_id = $1 AND chunk = $2", submission_id, chunk, json.dumps(summary))

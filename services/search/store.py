@@ -143,11 +143,16 @@ _UPSERT_TAIL = """
         kecamatan_code = EXCLUDED.kecamatan_code, kecamatan_name = EXCLUDED.kecamatan_name,
         period = EXCLUDED.period, "values" = EXCLUDED."values", indexed_at = clock_timestamp()
     WHERE d.version <= EXCLUDED.version
-      AND (d.version, d.title, d.body, d.topic, d.publisher, d.kecamatan_code, d."values",
-           d.aliases, d.dataset)
-          IS DISTINCT FROM (EXCLUDED.version, EXCLUDED.title, EXCLUDED.body, EXCLUDED.topic,
-           EXCLUDED.publisher, EXCLUDED.kecamatan_code, EXCLUDED."values", EXCLUDED.aliases,
-           EXCLUDED.dataset)"""
+      -- "changed?" is decided on every derived column, so a document built before its
+      -- region's or dataset's final data is rebuilt whichever loop and order brings it
+      AND (d.kind, d.ref, d.version, d.title, d.name, d.aliases, d.body, d.tsv, d.dataset,
+           d.topic, d.publisher, d.region_code, d.region_name, d.kecamatan_code,
+           d.kecamatan_name, d.period, d."values")
+          IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.ref, EXCLUDED.version, EXCLUDED.title,
+           EXCLUDED.name, EXCLUDED.aliases, EXCLUDED.body, EXCLUDED.tsv, EXCLUDED.dataset,
+           EXCLUDED.topic, EXCLUDED.publisher, EXCLUDED.region_code, EXCLUDED.region_name,
+           EXCLUDED.kecamatan_code, EXCLUDED.kecamatan_name, EXCLUDED.period,
+           EXCLUDED."values")"""
 
 _DOC_COLUMNS = """(doc_id, kind, ref, version, title, name, aliases, body, tsv, dataset, topic,
                    publisher, region_code, region_name, kecamatan_code, kecamatan_name, period,

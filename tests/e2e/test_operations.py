@@ -67,7 +67,7 @@ async def test_metrics_on_every_service_and_a_stalled_submission_when_postgres_s
     monkeypatch.setenv("SATUDATA_PG_SHARED_BUFFERS", "128MB")
     pg = await asyncio.to_thread(EmbeddedPostgres(tmp_path / "pg").start)
     nats = await asyncio.to_thread(EmbeddedNats(tmp_path / "nats").start)
-    p = await start_platform(pg.url, nats.url, extra_env={"INGEST_STALLED_AFTER": "5"})
+    p = await start_platform(pg.url, nats.url, extra_env={"INGEST_STALL_AFTER": "5"})
     try:
         code = await _desa_code(p)
         rows = [dict(r, region=code) for r in DESA_ROWS]

@@ -186,16 +186,23 @@ async def test_processed_summaries_update_status_counts_and_rejected_rows(
                                       "message": "Nilai jumlah 'x' bukan angka."}]
 
 
-async def test_a_chunk_reporting_an_error_fails_the_submission(client, nats_url, nats_namespace):
-    sid = (await submit(client, 3)).json()["id"]
+async def test_a_chunk_reporting_an_error_makes_the_submission_partial_once_all_end(
+        client, nats_url, nats_namespace):
+    sid = (await submit(client, 3)).json()["id"]  # two chunks
     await _publish_processed(nats_url, nats_namespace, [SubmissionChunkProcessedV1(
         submission_id=sid, chunk=0, chunks=2, counts=ImportCounts(), error="dataset dihapus")])
 
-    async def failed():
+    async def status(expected):
         got = (await client.get(f"/v1/submissions/{sid}", headers=auth())).json()
-        return got["status"] == "failed" and got["error"] == "dataset dihapus"
+        return got["status"] == expected and got
 
-    await eventually(failed)
+    got = await eventually(lambda: status("processing"))  # chunk 1 has not answered yet
+    assert got["chunks_failed"] == [{"chunk": 0, "reason": "dataset dihapus"}]
+    await _publish_processed(nats_url, nats_namespace, [SubmissionChunkProcessedV1(
+        submission_id=sid, chunk=1, chunks=2, counts=ImportCounts(created=1))])
+    got = await eventually(lambda: status("partial"))
+    assert got["error"] == "dataset dihapus" and got["chunks_processed"] == 2
+    assert got["counts"]["created"] == 1 and got["stalled_since"] is None
 
 
 async def test_only_the_submitters_publisher_or_a_steward_sees_a_submission(client):

@@ -1,0 +1,125 @@
+"""A submission always ends, and a chunk without an answer is sent again.
+
+No registry consumes these chunks (the registry fixture has a namespace of its own): the test
+plays the registry by publishing summaries and dead letters itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from shared import bus
+from shared.contracts import (
+    DeadLetterV1, Envelope, ImportCounts, SubmissionChunkProcessedV1, SubmissionChunkV1,
+)
+from tests.helpers import eventually
+from tests.integration.ingest.conftest import auth
+from tests.integration.ingest.test_submissions import _publish_processed, submit
+
+
+async def _status(client, sid):
+    return (await client.get(f"/v1/submissions/{sid}", headers=auth())).json()
+
+
+async def test_an_unanswered_submission_shows_stalled_since_and_is_republished(
+        ingest_settings, start_ingest, ingest_db, nats_url, nats_namespace):
+    settings = ingest_settings.model_copy(update={"stall_after": 0.5, "republish_after": 0.5,
+                                                  "reconcile_interval": 0.2})
+    async with start_ingest(settings) as client:
+        sid = (await submit(client, 3)).json()["id"]  # two chunks
+        first_ids = set(await ingest_db.fetch(
+            "SELECT event_id FROM submission_chunks WHERE submission_id = $1", uuid.UUID(sid)))
+
+        async def stalled():
+            s = await _status(client, sid)
+            return s["stalled_since"] is not None and s
+
+        s = await eventually(stalled, timeout=15)
+        assert s["status"] in ("received", "processing") and s["chunks_processed"] == 0
+
+        async def republished():
+            return await ingest_db.fetchval(
+                "SELECT min(republished) FROM submission_chunks WHERE submission_id = $1",
+                uuid.UUID(sid)) >= 1
+        await eventually(republished, timeout=15)
+        # under new event ids, published (a new Nats-Msg-Id escapes the duplicate window)
+        rows = await ingest_db.fetch(
+            "SELECT c.event_id, o.sent_at FROM submission_chunks c "
+            "JOIN outbox o USING (event_id) WHERE c.submission_id = $1", uuid.UUID(sid))
+        assert not first_ids & {r["event_id"] for r in rows}
+        sent = await eventually(lambda: _chunk_messages(nats_url, nats_namespace, sid),
+                                timeout=15)
+        by_chunk: dict[int, list] = {}
+        for m in sent:
+            by_chunk.setdefault(m.chunk, []).append((m.row_offset, m.rows))
+        assert all(len(set(map(repr, v))) == 1 for v in by_chunk.values())  # the same rows
+
+        # the registry answers: the submission ends and is never sent again
+        await _publish_processed(nats_url, nats_namespace, [
+            SubmissionChunkProcessedV1(submission_id=sid, chunk=c, chunks=2,
+                                       counts=ImportCounts(created=1)) for c in (0, 1)])
+
+        async def completed():
+            s = await _status(client, sid)
+            return s["status"] == "completed" and s
+        s = await eventually(completed, timeout=15)
+        assert s["stalled_since"] is None and s["chunks_processed"] == 2
+        count = await ingest_db.fetchval(
+            "SELECT sum(republished) FROM submission_chunks WHERE submission_id = $1",
+            uuid.UUID(sid))
+        await asyncio.sleep(1.5)  # several reconciler rounds
+        assert await ingest_db.fetchval(
+            "SELECT sum(republished) FROM submission_chunks WHERE submission_id = $1",
+            uuid.UUID(sid)) == count
+
+
+async def _chunk_messages(nats_url, namespace, sid) -> list[SubmissionChunkV1]:
+    """Chunk messages of this submission in the INGEST stream; more than its two chunks."""
+    nc = await bus.connect(nats_url, "ingest-test")
+    try:
+        js = nc.jetstream()
+        ns = bus.Namespace(namespace)
+        info = await js.stream_info(ns.stream("INGEST"))
+        found = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg(ns.stream("INGEST"), seq)
+            chunk = Envelope.model_validate_json(msg.data).open(SubmissionChunkV1)
+            if str(chunk.submission_id) == sid:
+                found.append(chunk)
+        return found if len(found) > 2 else None
+    finally:
+        await nc.close()
+
+
+async def test_dead_lettered_chunks_make_the_submission_final_with_reasons(
+        client, nats_url, nats_namespace):
+    sid = (await submit(client, 3)).json()["id"]  # two chunks, both refused
+    for chunk in (0, 1):
+        original = Envelope.wrap(SubmissionChunkV1(
+            submission_id=sid, dataset="jumlah-penduduk", publisher_id="x", chunk=chunk,
+            chunks=2, row_offset=chunk * 2, rows=[{}]))
+        letter = DeadLetterV1(consumer="registry-submissions",
+                              original_subject=SubmissionChunkV1.subject,
+                              reason=f"InvalidParameterValueError: bagian {chunk} ditolak",
+                              payload=original.model_dump_json())
+        await _publish_letter(nats_url, nats_namespace, letter)
+
+    async def failed():
+        s = await _status(client, sid)
+        return s["status"] == "failed" and s
+    s = await eventually(failed, timeout=15)
+    assert [c["chunk"] for c in s["chunks_failed"]] == [0, 1]
+    assert "bagian 0 ditolak" in s["chunks_failed"][0]["reason"]
+    assert "registry-submissions" in s["error"]
+
+
+async def _publish_letter(nats_url, namespace, letter: DeadLetterV1) -> None:
+    nc = await bus.connect(nats_url, "ingest-test")
+    try:
+        js = nc.jetstream()
+        ns = bus.Namespace(namespace)
+        await bus.ensure_streams(js, ns)
+        await bus.publish(js, ns, Envelope.wrap(letter))
+    finally:
+        await nc.close()
