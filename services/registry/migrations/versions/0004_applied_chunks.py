@@ -1,7 +1,7 @@
 """Submission chunks applied, keyed by the chunk itself: a re-published chunk (a new event id
 from ingest's reconciler, or a dead letter replayed) is applied once.
 
-Revision ID: 0003
+Revision ID: 0004
 """
 from alembic import op
 
