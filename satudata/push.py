@@ -213,7 +213,7 @@ def _report(body: dict[str, Any]) -> None:
     console.print(_summary_table(body))
     if body.get("rejected_rows"):
         console.print(_rejected_table(body["rejected_rows"]))
-    if body["status"] in ("failed", "partial"):
+    if body.get("status") in ("failed", "partial"):
         console.print(f"[red]Kiriman gagal diproses:[/] {body.get('error')}")
         raise typer.Exit(1)
     if body.get("status") not in (None, *DONE):

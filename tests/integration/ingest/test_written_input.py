@@ -9,7 +9,7 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.helpers import eventually
+from tests.helpers import eventually, signed
 from tests.integration.ingest.conftest import DESA, auth
 
 DATASET = "jumlah-penduduk"
@@ -29,7 +29,7 @@ async def _completed(client, submission_id):
 
 
 async def _records(registry_url):
-    async with httpx.AsyncClient(base_url=registry_url) as client:
+    async with httpx.AsyncClient(base_url=registry_url, auth=signed()) as client:
         items = (await client.get(f"/v1/datasets/{DATASET}/records",
                                   params={"region": DESA})).json()["items"]
     return {(r["period"], r["dimensions"]["jenis_kelamin"]): r["values"]["jumlah"]
