@@ -15,8 +15,13 @@ import asyncio
 import json
 import statistics
 import time
+import sys
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import service_auth  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -25,9 +30,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def measure(base: str, path: str, clients: int, requests: int,
-                  encoding: str = "identity") -> list[float]:
+                  encoding: str = "identity", auth: httpx.Auth | None = None) -> list[float]:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30,
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30, auth=auth,
                                  headers={"Accept-Encoding": encoding}) as client:
         latencies: list[float] = []
         per_client = max(1, requests // clients)
@@ -56,12 +61,14 @@ async def main() -> None:
                         help="ask for gzip (the gateway then compresses; the service never does)")
     args = parser.parse_args()
 
-    await measure(args.search, args.query, args.clients, 200)   # warm-up
+    auth = service_auth()  # the service itself answers signed calls only, as the gateway signs
+    await measure(args.search, args.query, args.clients, 200, auth=auth)   # warm-up
     await measure(args.gateway, args.query, args.clients, 200)
     direct: list[float] = []
     via: list[float] = []
     for _ in range(args.rounds):
-        direct += await measure(args.search, args.query, args.clients, args.requests)
+        direct += await measure(args.search, args.query, args.clients, args.requests,
+                                auth=auth)
         via += await measure(args.gateway, args.query, args.clients, args.requests,
                              "gzip" if args.gzip else "identity")
 

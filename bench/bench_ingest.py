@@ -25,6 +25,7 @@ import os
 import tempfile
 import threading
 import time
+import sys
 import uuid
 from pathlib import Path
 
@@ -32,6 +33,8 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.common import service_auth  # noqa: E402
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -51,6 +54,11 @@ def sample_rows(n: int, codes: list[str], start_year: int) -> list[dict]:
                              "jumlah": (hash((code, year, sex)) % 5000) + 100})
         year += 1
     return rows[:n]
+
+
+def auth(args) -> httpx.Auth | None:
+    """Straight to ingest (--principal), the call is signed as the gateway would sign it."""
+    return service_auth("gateway") if args.principal else None
 
 
 def headers(args) -> dict[str, str]:
@@ -76,7 +84,8 @@ async def throughput(args, codes: list[str]) -> dict:
                 failures[response.status_code] = failures.get(response.status_code, 0) + 1
 
     limits = httpx.Limits(max_connections=args.concurrency)
-    async with httpx.AsyncClient(base_url=args.base_url, timeout=120, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=args.base_url, timeout=120, limits=limits,
+                                 auth=auth(args)) as client:
         started = time.perf_counter()
         await asyncio.gather(*(client_loop(n, client) for n in range(args.concurrency)))
         elapsed = time.perf_counter() - started
@@ -137,7 +146,7 @@ def xlsx_peak_rss(args, codes: list[str]) -> dict:
             response = httpx.post(f"{args.base_url}/v1/submissions",
                                   data={"dataset": args.dataset},
                                   files={"file": (path.name, fh, XLSX)}, headers=headers(args),
-                                  timeout=600)
+                                  auth=auth(args), timeout=600)
         elapsed = time.perf_counter() - started
         stop.set()
         if process:

@@ -37,6 +37,7 @@ from shared.contracts import (DatasetV1, Envelope, RecordsChangedV1, RecordV1,  
                               RegionV1)
 from shared.db import create_pool, run_migrations  # noqa: E402
 from shared.infra import free_port  # noqa: E402
+from bench.common import service_auth  # noqa: E402
 
 CONTOH = "Data contoh (sample data) dibuat oleh bench, bukan statistik resmi."
 AGE = {f"{a:02d}": f"{a}-{a + 4} tahun" for a in range(0, 80, 5)}
@@ -164,7 +165,7 @@ async def query_load(url: str, clients: int, seconds: float) -> dict:
     async def worker(i: int):
         nonlocal errors
         rnd = random.Random(i)
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=url, timeout=30, auth=service_auth()) as client:
             while time.perf_counter() < deadline:
                 label, params = rnd.choice(QUERIES)
                 t = time.perf_counter()
@@ -174,7 +175,7 @@ async def query_load(url: str, clients: int, seconds: float) -> dict:
                     errors += 1
                 latencies.setdefault(label, []).append(dt)
 
-    async with httpx.AsyncClient(base_url=url, timeout=60) as warm:  # caches, plans
+    async with httpx.AsyncClient(base_url=url, timeout=60, auth=service_auth()) as warm:  # caches, plans
         for _label, params in QUERIES:
             await warm.get("/v1/search", params=params)
     start = time.perf_counter()
@@ -222,7 +223,7 @@ async def freshness(url: str, nats_url: str, namespace: str, rate: int, seconds:
     ns = bus.Namespace(namespace)
     await bus.ensure_streams(js, ns)
     desa = [r.code for r in regions() if r.level in ("desa", "kelurahan")]
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30, auth=service_auth()) as client:
         before = _histogram((await client.get("/metrics")).text)
         sent_ids: list[uuid.UUID] = []
         start = time.perf_counter()
@@ -279,6 +280,7 @@ async def self_contained(args) -> dict:
         load = await bulk_load(database_url, args.records, args.chunk)
         print(json.dumps({"loaded": load}), file=sys.stderr)
         port = free_port("127.0.0.1")
+        service_auth()  # makes the run's signing secret, which the service inherits below
         env = {**os.environ, "SEARCH_DATABASE_URL": database_url, "SEARCH_NATS_URL": nats_url,
                "SEARCH_NATS_NAMESPACE": namespace, "SEARCH_DB_POOL_MAX": "16",
                "SEARCH_LOG_LEVEL": "WARNING"}

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 import statistics
 import time
 import uuid
 from pathlib import Path
 
 import asyncpg
+import httpx
+
+from shared.signing import ServiceAuth
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -31,6 +36,14 @@ async def raw_copy_rows_per_second(database_url: str, rows: list[tuple], batch: 
         await conn.execute(f"DROP TABLE IF EXISTS {table}")
         await conn.close()
     return len(rows) / elapsed
+
+
+def service_auth(caller: str = "bench") -> httpx.Auth:
+    """Services refuse unsigned calls (shared.signing): a benchmark that calls one directly signs
+    like a fellow service, with the platform's secret (one is made for this run if none is set,
+    and passed on to every process it starts through the environment)."""
+    secret = os.environ.setdefault("SATUDATA_SERVICE_SECRET", secrets.token_hex(32))
+    return ServiceAuth(secret, caller)
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_e2e import measure  # noqa: E402
-from bench.common import RESULTS, save  # noqa: E402
+from bench.common import RESULTS, save, service_auth  # noqa: E402
 from satudata import platform as sd  # noqa: E402
 
 SMALL = os.environ.get("BENCH_SCALE") == "small"
@@ -50,6 +50,7 @@ def main() -> None:
                  "INGEST_LOG_LEVEL": "WARNING", "REGISTRY_LOG_LEVEL": "WARNING",
                  "SEARCH_LOG_LEVEL": "WARNING", "GATEWAY_LOG_LEVEL": "WARNING"}
     procs = None
+    service_auth()  # one signing secret for the platform and the benchmarks that call a service
     try:
         sd.migrate_all(infra.database_url)
         keys = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)["keys"]
