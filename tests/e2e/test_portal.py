@@ -288,3 +288,45 @@ async def test_kecamatan_page_never_sums_a_ratio(platform, bulk, browser, width)
     assert "baru 2 dari" in body  # two villages of the kecamatan reported
     await page.screenshot(path=shot(f"kecamatan-ratio-{width}"), full_page=True)
     await context.close()
+
+
+async def test_village_operator_uploads_a_csv_through_the_portal(platform, page, tmp_path):
+    """A desa operator with only a browser: key once, template, a dry run that names the bad
+    row's file line, the fixed file sent for real, the status followed to the end."""
+    await page.goto(f"{platform.gateway}/#/kirim")
+    await page.fill("#key", platform.keys["SATUDATA_KEY_DESA"])
+    await page.click("#keyform button")
+    await page.wait_for_selector("#subhistory, #history p.muted:has-text('Belum')", timeout=15000)
+    await page.select_option("#sdataset", SLUG)
+    async with page.expect_download() as info:
+        await page.click("#template")
+    template = tmp_path / "templat.csv"
+    await (await info.value).save_as(template)
+    header = template.read_text().strip()
+    assert header == "region,period,jenis_kelamin,jumlah"
+
+    desa = "64.08.04.2001"
+    bad = tmp_path / "desa-2022.csv"
+    bad.write_text(f"{header}\n{desa},2022,L,1111\n{desa},2022,P,-5\n")
+    await page.set_input_files("#sfile", str(bad))
+    await page.click("#check")
+    await page.wait_for_selector("#rejected tbody tr", timeout=15000)
+    assert await page.locator("#rejected tbody tr").get_attribute("data-line") == "3"
+    assert "belum disimpan" in await page.locator("#dryrun").inner_text()
+
+    good = tmp_path / "desa-2022-benar.csv"
+    good.write_text(f"{header}\n{desa},2022,L,1111\n{desa},2022,P,1005\n")
+    await page.set_input_files("#sfile", str(good))
+    await page.click("#check")
+    await page.wait_for_selector("#no-rejected", timeout=15000)
+    await page.click("#send")
+    await page.wait_for_selector("#substate[data-status='completed']", timeout=30000)
+    assert await page.locator("#sstatus .counts [data-count='created'] b").inner_text() == "2"
+    await page.wait_for_selector("#subhistory tbody tr", timeout=15000)
+    assert "desa-2022-benar.csv" in await page.locator("#subhistory").inner_text()
+    await page.screenshot(path=shot("submit"), full_page=True)
+    async with platform.client() as client:
+        rows = (await client.get(f"/v1/datasets/{SLUG}/records",
+                                 params={"region": desa, "period": "2022"})).json()["items"]
+    assert sorted(r["values"]["jumlah"] for r in rows) == [1005, 1111]
+    assert page.errors == []

@@ -432,6 +432,168 @@ async function renderCompleteness(params) {
       `</tbody></table></div>` : `<pre>${esc(JSON.stringify(body, null, 2))}</pre>`);
 }
 
+
+/* ---------- submit data (village operators, OPD): a key, a template, a dry run, then the real thing ---------- */
+const KEY_STORE = "satudata.key";
+const FINAL = new Set(["completed", "partial", "failed"]);
+const STATUS_ID = { received: "diterima", processing: "sedang diproses", completed: "selesai",
+                    partial: "sebagian diterapkan", failed: "gagal" };
+const COUNT_ID = { created: "baru", updated: "diperbarui", unchanged: "tidak berubah",
+                   conflicts: "konflik", rejected: "ditolak" };
+
+async function keyed(path, options = {}) {
+  const key = sessionStorage.getItem(KEY_STORE) || "";
+  const r = await fetch(path, { ...options, headers: { Accept: "application/json",
+                                                       Authorization: `Bearer ${key}`, ...(options.headers || {}) } });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) {
+    const msg = (body.error && body.error.message) || `Galat ${r.status}`;
+    throw Object.assign(new Error(msg), { status: r.status, body });
+  }
+  return body;
+}
+
+/* the dataset's columns, as the ingest service reads them: region, period, dimensions, measures */
+function templateCsv(d) {
+  const schema = d.schema || {};
+  const cols = ["region", "period", ...(schema.dimensions || []).map((x) => x.name),
+                ...(schema.measures || []).map((m) => m.name)];
+  return cols.join(",") + "\n";
+}
+
+const countsHtml = (c) => `<div class="summary counts">` + Object.entries(COUNT_ID).map(([k, label]) =>
+  `<div data-count="${k}"><b>${fmt.format((c || {})[k] || 0)}</b> ${label}</div>`).join("") + `</div>`;
+
+function rejectedHtml(rows) {
+  if (!rows || !rows.length) return `<p class="ok" id="no-rejected">Tidak ada baris yang ditolak.</p>`;
+  const sheet = rows.some((r) => r.sheet);
+  return `<h3>Baris yang ditolak</h3><div class="table-wrap"><table id="rejected"><thead><tr><th>Baris berkas</th>` +
+    `${sheet ? "<th>Lembar</th>" : ""}<th>Kolom</th><th>Masalah</th></tr></thead><tbody>` +
+    rows.map((r) => `<tr data-line="${esc(r.line ?? "")}"><td class="num">${esc(r.line ?? r.index + 1)}</td>` +
+      `${sheet ? `<td>${esc(r.sheet || "")}</td>` : ""}<td>${esc(r.field || "")}</td><td class="wrap">${esc(r.message)}</td></tr>`).join("") +
+    `</tbody></table></div>`;
+}
+
+async function renderSubmit() {
+  live(null);
+  const key = sessionStorage.getItem(KEY_STORE);
+  if (!key) {
+    app.innerHTML = `<h1>Kirim data</h1>
+      <p>Untuk mengirim data, masukkan kunci API lembaga Anda (desa, kelurahan atau OPD). Kunci hanya
+      disimpan di tab peramban ini dan hilang saat tab ditutup.</p>
+      <form class="controls" id="keyform"><label for="key">Kunci API</label>
+        <input id="key" name="key" type="password" autocomplete="off" required>
+        <button class="btn">Gunakan kunci</button></form>`;
+    document.getElementById("keyform").addEventListener("submit", (e) => {
+      e.preventDefault();
+      sessionStorage.setItem(KEY_STORE, document.getElementById("key").value.trim());
+      renderSubmit();
+    });
+    return;
+  }
+  const datasets = (await api("/v1/datasets")).items;
+  app.innerHTML = `<h1>Kirim data</h1>
+    <p class="muted">Langkah: pilih dataset, unduh templat, isi, unggah untuk diperiksa (uji coba, belum disimpan),
+      perbaiki bila ada baris ditolak, lalu kirim. <button class="linkish" id="forget">Keluar (hapus kunci)</button></p>
+    <form id="subform" class="controls">
+      <label>Dataset <select id="sdataset" name="dataset">${datasets.map((d) =>
+        `<option value="${esc(d.slug)}">${esc(d.title)}</option>`).join("")}</select></label>
+      <a class="btn alt" id="template" href="#" download>Unduh templat CSV</a>
+      <label>Berkas CSV atau XLSX <input id="sfile" name="file" type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
+      <button class="btn" id="check">Periksa berkas</button>
+    </form>
+    <section id="dryrun" aria-live="polite"></section>
+    <section id="sstatus" aria-live="polite"></section>
+    <h2>Riwayat kiriman kunci ini</h2>
+    <div id="history"><p class="muted">Memuat…</p></div>`;
+  document.getElementById("forget").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_STORE);
+    renderSubmit();
+  });
+  const select = document.getElementById("sdataset");
+  const fileInput = document.getElementById("sfile");
+  const tpl = document.getElementById("template");
+  let tplUrl = null;
+  const setTemplate = async () => {
+    const d = await api(`/v1/datasets/${encodeURIComponent(select.value)}`);
+    if (tplUrl) URL.revokeObjectURL(tplUrl);
+    tplUrl = URL.createObjectURL(new Blob([templateCsv(d)], { type: "text/csv" }));
+    tpl.href = tplUrl;
+    tpl.download = `templat-${d.slug}.csv`;
+  };
+  const form = () => {
+    const f = new FormData();
+    f.append("dataset", select.value);
+    f.append("file", fileInput.files[0]);
+    return f;
+  };
+  const showHistory = async () => {
+    const box = document.getElementById("history");
+    try {
+      const body = await keyed("/v1/submissions?limit=20");
+      box.innerHTML = body.items.length ? `<div class="table-wrap"><table id="subhistory"><thead><tr><th>Waktu</th><th>Dataset</th>` +
+        `<th>Berkas</th><th>Baris</th><th>Status</th></tr></thead><tbody>` + body.items.map((s) =>
+          `<tr data-id="${esc(s.id)}"><td>${when(s.created_at)}</td><td>${esc(s.dataset)}</td><td>${esc(s.filename || s.source)}</td>` +
+          `<td class="num">${fmt.format(s.rows)}</td><td><button class="linkish" data-status="${esc(s.id)}">${esc(STATUS_ID[s.status] || s.status)}</button></td></tr>`).join("") +
+        `</tbody></table></div>` : `<p class="muted">Belum ada kiriman.</p>`;
+    } catch (err) {
+      box.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    }
+  };
+  const follow = async (id) => {
+    const out = document.getElementById("sstatus");
+    for (;;) {
+      let s;
+      try {
+        s = await keyed(`/v1/submissions/${encodeURIComponent(id)}`);
+      } catch (err) {
+        out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+        return;
+      }
+      const final = FINAL.has(s.status);
+      out.innerHTML = `<h2>Status kiriman</h2><p>Status: <strong id="substate" data-status="${esc(s.status)}" class="${s.status === "completed" ? "ok" : final ? "no" : ""}">${esc(STATUS_ID[s.status] || s.status)}</strong>` +
+        ` · ${fmt.format(s.chunks_processed)} dari ${fmt.format(s.chunks)} bagian diproses · ${fmt.format(s.rows)} baris</p>` +
+        countsHtml(s.counts) + (s.error ? `<p class="error">${esc(s.error)}</p>` : "") +
+        (final ? rejectedHtml(s.rejected_rows) : "");
+      if (final) { showHistory(); return; }
+      await new Promise((ok) => setTimeout(ok, 1000));
+    }
+  };
+  document.getElementById("subform").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const out = document.getElementById("dryrun");
+    document.getElementById("sstatus").innerHTML = "";
+    out.innerHTML = `<p class="muted">Memeriksa berkas…</p>`;
+    try {
+      const r = await keyed("/v1/submissions?dry_run=true", { method: "POST", body: form() });
+      out.innerHTML = `<h2>Hasil pemeriksaan (uji coba, belum disimpan)</h2><p id="dryrows">${fmt.format(r.rows)} baris dibaca dari ${esc(fileInput.files[0].name)}.</p>` +
+        countsHtml(r.counts) + rejectedHtml(r.rejected_rows) +
+        (r.counts.rejected ? `<p class="partial-note">Perbaiki baris di atas lalu periksa lagi, atau kirim sekarang: baris yang ditolak tidak akan disimpan.</p>` : "") +
+        `<button class="btn" id="send">Kirim ${fmt.format(r.rows - (r.counts.rejected || 0))} baris</button>`;
+      document.getElementById("send").addEventListener("click", async (ev) => {
+        ev.target.disabled = true;
+        try {
+          const acc = await keyed("/v1/submissions", { method: "POST", body: form(),
+                                                      headers: { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) } });
+          await follow(acc.id);
+        } catch (err) {
+          document.getElementById("sstatus").innerHTML = `<p class="error">${esc(err.message)}</p>`;
+          ev.target.disabled = false;
+        }
+      });
+    } catch (err) {
+      if (err.status === 401) sessionStorage.removeItem(KEY_STORE);
+      out.innerHTML = `<p class="error" id="dryerror">${esc(err.message)}</p>`;
+    }
+  });
+  document.getElementById("history").addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-status]");
+    if (b) follow(b.dataset.status);
+  });
+  select.addEventListener("change", setTemplate);
+  await Promise.all([setTemplate(), showHistory()]);
+}
+
 /* ---------- router ---------- */
 async function route() {
   const { parts, params } = parseHash();
@@ -439,6 +601,7 @@ async function route() {
     if (parts[0] === "dataset" && parts[1]) await renderDataset(parts[1], params);
     else if (parts[0] === "wilayah") await renderRegion(parts[1], params);
     else if (parts[0] === "kelengkapan") await renderCompleteness(params);
+    else if (parts[0] === "kirim") await renderSubmit();
     else await renderSearch(params);
   } catch (err) {
     app.innerHTML = `<h1>Maaf</h1><p class="error">${esc(err.message)}</p><p><a href="#/">Kembali ke beranda</a></p>`;
