@@ -428,9 +428,9 @@ async def test_main_pages_pass_axe_and_fit_a_phone(platform, browser, width):
             text = await page.locator("main").inner_text()
             assert "Per kecamatan" in text and "belum melapor" in text
             assert await page.locator("#cwaiting tbody tr").count() > 0
+            await page.screenshot(path=shot(f"completeness-{width}"), full_page=True)
         if width == 390 and path == "/":
             assert not await page.locator("#facetbox").evaluate("d => d.open")
-    await page.screenshot(path=shot(f"completeness-{width}"), full_page=True)
     await context.close()
 
 
