@@ -68,6 +68,8 @@ async def meta(upstreams, path: str) -> tuple[int, str, str]:
                     f"Data {level.lower()} {r['name']}, Kabupaten Kutai Timur: jumlah per "
                     f"periode dan per wilayah di bawahnya.{retired}")
     except PassThrough as exc:
+        if exc.status_code == 410:  # a retracted dataset
+            return 410, f"Dataset ditarik · {SITE}", DEFAULT_DESCRIPTION
         if exc.status_code in (404, 422):
             return 404, f"Halaman tidak ditemukan · {SITE}", DEFAULT_DESCRIPTION
     except AppError as exc:
