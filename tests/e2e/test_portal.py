@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from services.registry import service as registry_service
 from services.registry import store as registry_store
@@ -309,12 +309,17 @@ async def test_village_operator_uploads_a_csv_through_the_portal(platform, page,
     assert header == "region,period,jenis_kelamin,jumlah"
 
     desa = "64.08.04.2001"
-    bad = tmp_path / "desa-2022.csv"
-    bad.write_text(f"{header}\n{desa},2022,L,1111\n{desa},2022,P,-5\n")
+    bad = tmp_path / "desa-2022.xlsx"  # first try in Excel, with one impossible value
+    book = Workbook()
+    book.active.title = "Penduduk"
+    for row in (header.split(","), [desa, "2022", "L", 1111], [desa, "2022", "P", -5]):
+        book.active.append(row)
+    book.save(bad)
     await page.set_input_files("#sfile", str(bad))
     await page.click("#check")
     await page.wait_for_selector("#rejected tbody tr", timeout=15000)
     assert await page.locator("#rejected tbody tr").get_attribute("data-line") == "3"
+    assert "Penduduk" in await page.locator("#rejected").inner_text()  # the sheet is named
     assert "belum disimpan" in await page.locator("#dryrun").inner_text()
 
     good = tmp_path / "desa-2022-benar.csv"
