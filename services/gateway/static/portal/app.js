@@ -73,7 +73,7 @@ function live(url, onRecord) {
 }
 
 /* ---------- chart: horizontal bars, hand-written SVG ---------- */
-function barChart(rows, title) {
+function barChart(rows, title, suffix = "") {
   rows = rows.filter((r) => typeof r.value === "number");
   if (!rows.length) return `<p class="muted">Belum ada nilai untuk digambar.</p>`;
   const max = Math.max(...rows.map((r) => r.value), 1);
@@ -90,7 +90,7 @@ function barChart(rows, title) {
     const w = Math.max(1, (r.value / max) * barW), y = top + i * rowH;
     return `<g data-label="${esc(r.label)}"><title>${esc(r.label)}: ${num(r.value)}</title><text x="${labelW - 6}" y="${y + 16}" text-anchor="end">${esc(cut(r.label))}</text>` +
       `<rect class="bar${r.partial ? " partial" : ""}" x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="2"></rect>` +
-      `<text x="${labelW + w + 4}" y="${y + 16}">${num(r.value)}${r.partial ? " (sebagian)" : ""}</text></g>`;
+      `<text x="${labelW + w + 4}" y="${y + 16}">${num(r.value)}${suffix}${r.partial ? " (sebagian)" : ""}</text></g>`;
   }).join("");
   return `<svg viewBox="0 0 ${W} ${h}" width="${W}" role="img" aria-label="${esc(title)}">` +
     `<text x="4" y="16" font-weight="600">${esc(title)}</text>${bars}</svg>`;
@@ -504,7 +504,7 @@ async function renderCompleteness(params) {
       <div><b>${pct(body.rate)}</b> dari ${fmt.format(body.expected)} ${esc(unitWord(body.region_levels))}</div></div>
     <h2>Per kecamatan</h2>
     <div class="chart" id="cchart">${barChart((body.kecamatan || []).map((k) => ({ label: k.name, value: Math.round((k.rate || 0) * 1000) / 10 })),
-      `Persentase desa/kelurahan yang sudah melapor per kecamatan, ${period}`)}</div>
+      `Persentase desa/kelurahan yang sudah melapor per kecamatan, ${period}`, " %")}</div>
     <div class="table-wrap"><table id="ckecamatan"><thead><tr><th>Kecamatan</th><th>Sudah</th><th>Belum</th><th>Konflik</th><th>Persentase</th></tr></thead><tbody>` +
     (body.kecamatan || []).map((k) => `<tr><td><a href="/wilayah/${encodeURIComponent(k.code)}">${esc(k.name)}</a></td>` +
       `<td class="num">${fmt.format(k.reported)} dari ${fmt.format(k.expected)}</td><td class="num ${k.missing ? "no" : ""}">${fmt.format(k.missing)}</td>` +
