@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from services.gateway import exports, proxy
-from services.gateway import dcat
+from services.gateway import dcat, pages
 from services.gateway.ckan import Ckan, error_envelope, envelope
 from services.gateway.keys import raw_key
 from services.gateway.middleware import client_address
@@ -51,8 +51,25 @@ async def dcat_catalog(request: Request, gw: GatewayDep):
 
 
 @router.get("/", include_in_schema=False)
-async def portal():
-    return FileResponse(PORTAL / "index.html", headers={"Cache-Control": "no-cache"})
+@router.get("/wilayah", include_in_schema=False)
+@router.get("/kelengkapan", include_in_schema=False)
+@router.get("/kirim", include_in_schema=False)
+@router.get("/dataset/{slug}", include_in_schema=False)
+@router.get("/wilayah/{code}", include_in_schema=False)
+async def portal(request: Request, gw: GatewayDep):
+    """The portal page for every real URL (old #/ links still work: the script maps them),
+    with this page's title, description and canonical link written in on the server."""
+    path = request.url.path.rstrip("/") or "/"
+    status, title, description = await pages.meta(gw.ckan.upstreams, path)
+    body = pages.render(title, description, gw.base_url(request) + request.url.path)
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/sitemap.xml", include_in_schema=False)
+async def sitemap(request: Request, gw: GatewayDep):
+    return Response(await pages.sitemap(gw.ckan.upstreams, gw.base_url(request)),
+                    media_type="application/xml",
+                    headers={"Cache-Control": f"public, max-age={gw.settings.cache_max_age}"})
 
 
 @router.get("/v1/events", include_in_schema=False)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
 import httpx
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from services.registry import service as registry_service
 from services.registry import store as registry_store
@@ -173,7 +174,9 @@ async def test_portal_assets_are_served_by_the_gateway(platform):
         html = (await client.get("/")).text
         for asset in ("/portal/app.js", "/portal/style.css", "/docs-assets/swagger-ui.css"):
             assert (await client.get(asset)).status_code == 200
-    assert "http://" not in html and "https://" not in html
+    # nothing from outside: the only absolute URL is the page's own canonical address
+    assert [u for u in re.findall(r'(?:src|href|content)="(https?://[^"]*)"', html)
+            if not u.startswith(platform.gateway)] == []
 
 
 @pytest.fixture(scope="module")
@@ -288,3 +291,164 @@ async def test_kecamatan_page_never_sums_a_ratio(platform, bulk, browser, width)
     assert "baru 2 dari" in body  # two villages of the kecamatan reported
     await page.screenshot(path=shot(f"kecamatan-ratio-{width}"), full_page=True)
     await context.close()
+
+
+async def test_village_operator_uploads_a_csv_through_the_portal(platform, page, tmp_path):
+    """A desa operator with only a browser: key once, template, a dry run that names the bad
+    row's file line, the fixed file sent for real, the status followed to the end."""
+    await page.goto(f"{platform.gateway}/#/kirim")
+    await page.fill("#key", platform.keys["SATUDATA_KEY_DESA"])
+    await page.click("#keyform button")
+    await page.wait_for_selector("#subhistory, #history p.muted:has-text('Belum')", timeout=15000)
+    await page.select_option("#sdataset", SLUG)
+    async with page.expect_download() as info:
+        await page.click("#template")
+    template = tmp_path / "templat.csv"
+    await (await info.value).save_as(template)
+    header = template.read_text().strip()
+    assert header == "region,period,jenis_kelamin,jumlah"
+
+    desa = "64.08.04.2001"
+    bad = tmp_path / "desa-2022.xlsx"  # first try in Excel, with one impossible value
+    book = Workbook()
+    book.active.title = "Penduduk"
+    for row in (header.split(","), [desa, "2022", "L", 1111], [desa, "2022", "P", -5]):
+        book.active.append(row)
+    book.save(bad)
+    await page.set_input_files("#sfile", str(bad))
+    await page.click("#check")
+    await page.wait_for_selector("#rejected tbody tr", timeout=15000)
+    assert await page.locator("#rejected tbody tr").get_attribute("data-line") == "3"
+    assert "Penduduk" in await page.locator("#rejected").inner_text()  # the sheet is named
+    assert "belum disimpan" in await page.locator("#dryrun").inner_text()
+
+    good = tmp_path / "desa-2022-benar.csv"
+    good.write_text(f"{header}\n{desa},2022,L,1111\n{desa},2022,P,1005\n")
+    await page.set_input_files("#sfile", str(good))
+    await page.click("#check")
+    await page.wait_for_selector("#no-rejected", timeout=15000)
+    await page.click("#send")
+    await page.wait_for_selector("#substate[data-status='completed']", timeout=30000)
+    assert await page.locator("#sstatus .counts [data-count='created'] b").inner_text() == "2"
+    await page.wait_for_selector("#subhistory tbody tr", timeout=15000)
+    assert "desa-2022-benar.csv" in await page.locator("#subhistory").inner_text()
+    await page.screenshot(path=shot("submit"), full_page=True)
+    async with platform.client() as client:
+        rows = (await client.get(f"/v1/datasets/{SLUG}/records",
+                                 params={"region": desa, "period": "2022"})).json()["items"]
+    assert sorted(r["values"]["jumlah"] for r in rows) == [1005, 1111]
+    assert page.errors == []
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14, tests only
+PAGES = [("/", "li.result, .cards .card"), (f"/dataset/{SLUG}", "#chart svg rect.bar"),
+         ("/wilayah/64.08.04", "#regiondata h3"),
+         (f"/kelengkapan?dataset={SLUG}&period=2022", "#cchart svg rect.bar"),
+         ("/kirim", "#keyform")]
+
+
+async def test_real_urls_titles_and_sitemap(platform):
+    async with httpx.AsyncClient(base_url=platform.gateway) as client:
+        page = await client.get(f"/dataset/{SLUG}")
+        assert page.status_code == 200
+        assert "<title>Jumlah Penduduk" in page.text
+        assert '<link rel="canonical"' in page.text and f"/dataset/{SLUG}" in page.text
+        region = await client.get("/wilayah/64.08.04")
+        assert region.status_code == 200 and "<title>Kecamatan " in region.text
+        assert (await client.get("/dataset/tidak-ada")).status_code == 404
+        sitemap = await client.get("/sitemap.xml")
+        assert sitemap.headers["content-type"].startswith("application/xml")
+        assert f"/dataset/{SLUG}</loc>" in sitemap.text
+        assert "/wilayah/64.08.04.2001</loc>" in sitemap.text
+
+
+async def test_search_is_debounced_and_pages_on(platform, page):
+    calls: list[str] = []
+    page.on("request", lambda req: calls.append(req.url) if "/v1/search" in req.url else None)
+    await page.goto(f"{platform.gateway}/?q=penduduk")
+    await page.wait_for_selector("li.result", timeout=15000)
+    first = await page.locator("li.result").count()
+    await page.click("#more-results")
+    await page.wait_for_function("n => document.querySelectorAll('li.result').length > n", arg=first)
+    assert "cursor=" in calls[-1]
+    calls.clear()
+    await page.fill("#q", "")
+    await page.locator("#q").press_sequentially("sangatta", delay=40)
+    await page.wait_for_selector("li.result", timeout=15000)
+    await page.wait_for_timeout(600)
+    assert len(calls) == 1  # one request for the whole word, not one per key
+    assert page.url.endswith("/?q=sangatta")
+    # an old #/ link still opens its page, at its real URL
+    await page.goto(f"{platform.gateway}/#/dataset/{SLUG}")
+    await page.wait_for_selector("#chart svg rect.bar", timeout=15000)
+    assert page.url.endswith(f"/dataset/{SLUG}")
+    assert "Tahunan" in await page.locator("dl.meta").inner_text()
+    assert "sample data" not in await page.locator("dl.meta").inner_text()
+    assert "Jumlah Penduduk" in await page.title()
+    assert page.errors == []
+
+
+CHECKS = """() => {
+  const small = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el.getClientRects().length) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    const svg = el.closest('svg');
+    const scale = svg ? svg.getBoundingClientRect().width / svg.viewBox.baseVal.width : 1;
+    if (size * scale < 11.95) small.push(el.tagName + ':' + walker.currentNode.textContent.slice(0, 20));
+  }
+  const overlaps = [];
+  for (const svg of document.querySelectorAll('.chart svg')) {
+    const boxes = [...svg.querySelectorAll('g > text:first-of-type')].map((t) => t.getBoundingClientRect());
+    boxes.forEach((a, i) => boxes.slice(i + 1).forEach((b) => {
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps.push(i);
+    }));
+  }
+  return { width: document.documentElement.scrollWidth, small, overlaps };
+}"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_main_pages_pass_axe_and_fit_a_phone(platform, browser, width):
+    # bypass_csp: only so the test can inject axe (the portal itself runs under the real CSP)
+    context = await browser.new_context(viewport={"width": width, "height": 900}, locale="id-ID",
+                                        bypass_csp=True)
+    page = await context.new_page()
+    for path, ready in PAGES:
+        await page.goto(platform.gateway + path)
+        await page.wait_for_selector(ready, timeout=15000)
+        await page.add_script_tag(path=str(AXE))
+        result = await page.evaluate(
+            "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+        bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == [], (path, width, bad)
+        checks = await page.evaluate(CHECKS)
+        assert checks["width"] <= width, (path, checks["width"])  # no page-level sideways scroll
+        assert checks["small"] == [], (path, checks["small"][:5])  # text at least 12 px
+        assert checks["overlaps"] == [], path  # chart labels never sit on each other
+        if path.startswith("/kelengkapan"):
+            text = await page.locator("main").inner_text()
+            assert "Per kecamatan" in text and "belum melapor" in text
+            assert await page.locator("#cwaiting tbody tr").count() > 0
+            await page.screenshot(path=shot(f"completeness-{width}"), full_page=True)
+        if width == 390 and path == "/":
+            assert not await page.locator("#facetbox").evaluate("d => d.open")
+    await context.close()
+
+
+async def test_retired_region_is_marked_with_its_successor(platform, page):
+    """Runs last: it adds a retired desa to the reference data."""
+    async with platform.client() as client:
+        r = await client.post("/v1/regions/import", headers=platform.auth("WALIDATA"), json={
+            "rows": [{"code": "64.08.04.2999", "name": "Desa Lama Contoh", "level": "desa",
+                      "parent_code": "64.08.04", "valid_until": "2024-01-01",
+                      "successor_code": "64.08.04.2001"}]})
+        assert r.status_code == 200, r.text
+    await page.goto(f"{platform.gateway}/wilayah/64.08.04.2999")
+    note = page.locator(".retired-note")
+    await note.wait_for(timeout=15000)
+    assert "tidak berlaku" in await note.inner_text()
+    assert await note.locator("a").get_attribute("href") == "/wilayah/64.08.04.2001"

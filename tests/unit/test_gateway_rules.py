@@ -143,3 +143,13 @@ def test_merged_openapi_keeps_public_paths_and_renames_clashing_schemas():
     assert doc["x-missing-services"] == ["ingest"]
     assert "example" in doc["paths"]["/v1/datasets"]["get"]["responses"]["200"]["content"][
         "application/json"]
+
+
+def test_portal_page_carries_its_own_escaped_title_description_and_canonical():
+    from services.gateway import pages
+
+    html = pages.render('Data "desa" <b> · x', "Uraian & lain", "https://data.example/dataset/a")
+    assert "<title>Data &quot;desa&quot; &lt;b&gt; · x</title>" in html
+    assert 'name="description" content="Uraian &amp; lain"' in html
+    assert '<link rel="canonical" href="https://data.example/dataset/a">' in html
+    assert html.count("<title>") == 1 and "<!--canonical-->" not in html

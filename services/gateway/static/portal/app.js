@@ -1,5 +1,6 @@
-/* Portal Satu Data Kutai Timur: plain JS, no outside scripts. Hash routes:
-   #/  search · #/dataset/<slug> · #/wilayah[/<kode>] · #/kelengkapan?dataset=&period= */
+/* Portal Satu Data Kutai Timur: plain JS, no outside scripts. Real URLs (the gateway answers
+   each with this page): /  search · /dataset/<slug> · /wilayah[/<kode>] ·
+   /kelengkapan?dataset=&period= · /kirim. Old #/ links are mapped onto them. */
 "use strict";
 
 const app = document.getElementById("app");
@@ -37,11 +38,27 @@ async function regions() {
 }
 
 const kecamatanOf = (code) => code.split(".").slice(0, 3).join(".");
+/* a retired code (desa merged, split or renumbered) says so and points at its successor */
+function retiredMark(r, regs) {
+  if (!r || !(r.successor_code || (r.valid_until && new Date(r.valid_until) <= new Date()))) return "";
+  const next = r.successor_code ? (regs && regs.get(r.successor_code)) || { code: r.successor_code } : null;
+  return ` <span class="retired" data-successor="${esc(r.successor_code || "")}">tidak berlaku${r.valid_until ? ` sejak ${esc(r.valid_until)}` : ""}` +
+    (next ? `, digantikan <a href="/wilayah/${encodeURIComponent(next.code)}">${esc(next.name || next.code)}</a>` : "") + `</span>`;
+}
 
-function parseHash() {
-  const [path, query] = (location.hash.slice(1) || "/").split("?");
-  return { parts: path.split("/").filter(Boolean).map(decodeURIComponent),
-           params: new URLSearchParams(query || "") };
+function parseRoute() {
+  if (location.hash.startsWith("#/")) history.replaceState(null, "", location.hash.slice(1) || "/");
+  return { parts: location.pathname.split("/").filter(Boolean).map(decodeURIComponent),
+           params: new URLSearchParams(location.search) };
+}
+const PAGE_PATH = /^\/(|dataset\/[^/]+|wilayah(\/[^/]+)?|kelengkapan|kirim)$/;
+function go(path) { history.pushState(null, "", path); route(); }
+
+/* each page's title and description (the gateway writes the first ones on the server) */
+function setMeta(title, description) {
+  document.title = title ? `${title} · Satu Data Kutai Timur` : "Satu Data Kutai Timur";
+  const m = document.querySelector('meta[name="description"]');
+  if (m && description) m.setAttribute("content", String(description).slice(0, 300));
 }
 
 function live(url, onRecord) {
@@ -56,19 +73,26 @@ function live(url, onRecord) {
 }
 
 /* ---------- chart: horizontal bars, hand-written SVG ---------- */
-function barChart(rows, title) {
+function barChart(rows, title, suffix = "") {
   rows = rows.filter((r) => typeof r.value === "number");
   if (!rows.length) return `<p class="muted">Belum ada nilai untuk digambar.</p>`;
   const max = Math.max(...rows.map((r) => r.value), 1);
-  const labelW = 170, barW = 420, rowH = 24, top = 28;
+  /* drawn at the width it is shown (no shrinking): 12 px text stays 12 px on a phone, and a
+     label longer than its column is cut with an ellipsis instead of running into the bars */
+  const avail = (app.clientWidth || 700) - 40;
+  const W = Math.round(Math.max(300, Math.min(680, narrow() ? avail : avail * 2 / 3)));
+  const valueW = rows.some((r) => r.partial) ? 150 : 90;
+  const labelW = Math.round(W * 0.3), barW = W - labelW - valueW, rowH = 24, top = 28;
+  const fit = Math.max(6, Math.floor((labelW - 10) / 7));
+  const cut = (t) => (t.length > fit ? t.slice(0, fit - 1) + "…" : t);
   const h = top + rows.length * rowH + 8;
   const bars = rows.map((r, i) => {
     const w = Math.max(1, (r.value / max) * barW), y = top + i * rowH;
-    return `<g data-label="${esc(r.label)}"><text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${esc(r.label.slice(0, 26))}</text>` +
+    return `<g data-label="${esc(r.label)}"><title>${esc(r.label)}: ${num(r.value)}</title><text x="${labelW - 6}" y="${y + 16}" text-anchor="end">${esc(cut(r.label))}</text>` +
       `<rect class="bar${r.partial ? " partial" : ""}" x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="2"></rect>` +
-      `<text x="${labelW + w + 4}" y="${y + 15}">${num(r.value)}${r.partial ? " (sebagian)" : ""}</text></g>`;
+      `<text x="${labelW + w + 4}" y="${y + 16}">${num(r.value)}${suffix}${r.partial ? " (sebagian)" : ""}</text></g>`;
   }).join("");
-  return `<svg viewBox="0 0 ${labelW + barW + 90} ${h}" role="img" aria-label="${esc(title)}">` +
+  return `<svg viewBox="0 0 ${W} ${h}" width="${W}" role="img" aria-label="${esc(title)}">` +
     `<text x="4" y="16" font-weight="600">${esc(title)}</text>${bars}</svg>`;
 }
 
@@ -126,24 +150,35 @@ const FACET_TITLES = { kind: "Jenis", dataset: "Dataset", topic: "Topik", kecama
                        period: "Periode", publisher: "Produsen" };
 const FACET_PARAM = { kecamatan: "region" };
 
+const SEARCH_PAGE = 20;
+const SEARCH_DEBOUNCE_MS = 300;  // one request when the typing pauses, not one per key
+const narrow = () => window.matchMedia("(max-width: 700px)").matches;
+
 async function renderSearch(params) {
   live(null);
+  setMeta(params.get("q") ? `Cari: ${params.get("q")}` : "", "Cari data Kabupaten Kutai Timur: dataset, wilayah dan angka per desa.");
   app.innerHTML = `
     <h1>Cari data Kabupaten Kutai Timur</h1>
     <div class="searchbox"><input id="q" type="search" autocomplete="off"
       placeholder="mis. jumlah penduduk Sangatta" aria-label="Kata kunci" value="${esc(params.get("q") || "")}"></div>
-    <div class="layout"><aside class="facets" id="facets"></aside>
+    <div class="layout"><details class="facetbox" id="facetbox" ${narrow() ? "" : "open"}><summary>Saring hasil</summary>
+      <div class="facets" id="facets"></div></details>
       <section><p id="count" class="muted"></p><ul class="results" id="results"></ul>
+      <button class="btn alt" id="more-results" hidden>Tampilkan hasil berikutnya</button>
       <div id="datasets"></div></section></div>`;
   const input = document.getElementById("q");
   const filters = {};
   for (const [k, v] of params) if (k !== "q") filters[k] = v;
-  let timer = null, seq = 0;
+  let timer = null, seq = 0, next = null;
+  const moreBtn = document.getElementById("more-results");
   const run = async () => {
     const mine = ++seq;
     const q = input.value.trim();
-    const qs = new URLSearchParams({ q, limit: "20", ...filters });
-    history.replaceState(null, "", "#/?" + new URLSearchParams({ ...(q ? { q } : {}), ...filters }));
+    const qs = new URLSearchParams({ q, limit: String(SEARCH_PAGE), ...filters });
+    next = null;
+    moreBtn.hidden = true;
+    const shown = new URLSearchParams({ ...(q ? { q } : {}), ...filters }).toString();
+    history.replaceState(null, "", "/" + (shown ? "?" + shown : ""));
     if (!q && !Object.keys(filters).length) {
       document.getElementById("results").innerHTML = "";
       document.getElementById("facets").innerHTML = "";
@@ -161,16 +196,20 @@ async function renderSearch(params) {
       showDatasets(q);
     }
   };
-  const showResults = (body) => {
-    document.getElementById("count").textContent = `${fmt.format(body.total ?? body.items.length)} hasil`;
-    document.getElementById("results").innerHTML = body.items.map((it) => {
-      const href = it.kind === "dataset" ? `#/dataset/${encodeURIComponent(it.dataset || it.id)}`
-        : it.kind === "region" ? `#/wilayah/${encodeURIComponent(it.region_code || it.id)}`
-        : `#/dataset/${encodeURIComponent(it.dataset || "")}?region=${encodeURIComponent(it.region_code || "")}`;
+  const resultItem = (it) => {
+      const href = it.kind === "dataset" ? `/dataset/${encodeURIComponent(it.dataset || it.id)}`
+        : it.kind === "region" ? `/wilayah/${encodeURIComponent(it.region_code || it.id)}`
+        : `/dataset/${encodeURIComponent(it.dataset || "")}?region=${encodeURIComponent(it.region_code || "")}`;
       const vals = it.values ? Object.entries(it.values).map(([k, v]) => `${esc(k)}: ${num(v)}`).join(" · ") : "";
       return `<li class="result"><span class="kind">${esc(KINDS[it.kind] || it.kind)}</span><a href="${href}">${esc(it.title)}</a>
         <p class="snippet">${snippet(it.snippet || "")}${vals ? " — " + vals : ""}</p></li>`;
-    }).join("") || `<li class="muted">Tidak ada hasil. Coba kata lain.</li>`;
+  };
+  const showResults = (body) => {
+    document.getElementById("count").textContent = `${fmt.format(body.total ?? body.items.length)} hasil`;
+    document.getElementById("results").innerHTML = body.items.map(resultItem).join("")
+      || `<li class="muted">Tidak ada hasil. Coba kata lain.</li>`;
+    next = body.next_cursor || null;
+    moreBtn.hidden = !next;
     const facets = body.facets || {};
     document.getElementById("facets").innerHTML = Object.entries(facets).filter(([, v]) => v.length).map(([name, values]) => {
       const param = FACET_PARAM[name] || name;
@@ -190,7 +229,20 @@ async function renderSearch(params) {
     else filters[param] = value;
     run();
   });
-  input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 150); });
+  moreBtn.addEventListener("click", async () => {
+    if (!next) return;
+    const mine = seq;
+    const qs = new URLSearchParams({ q: input.value.trim(), limit: String(SEARCH_PAGE), ...filters, cursor: next });
+    moreBtn.disabled = true;
+    try {
+      const body = await api("/v1/search?" + qs);
+      if (mine !== seq) return;
+      document.getElementById("results").insertAdjacentHTML("beforeend", body.items.map(resultItem).join(""));
+      next = body.next_cursor || null;
+      moreBtn.hidden = !next;
+    } finally { moreBtn.disabled = false; }
+  });
+  input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, SEARCH_DEBOUNCE_MS); });
   input.focus();
   run();
 }
@@ -202,15 +254,33 @@ async function showDatasets(filterText) {
   const items = body.items.filter((d) => words.every((w) =>
     `${d.title} ${d.description} ${(d.tags || []).join(" ")}`.toLowerCase().includes(w)));
   box.innerHTML = `<h2>Dataset</h2><div class="cards">` + items.map((d) => `
-    <article class="card"><h3><a href="#/dataset/${encodeURIComponent(d.slug)}">${esc(d.title)}</a></h3>
-    <p class="muted">${esc(d.topic || "")} · ${esc(d.frequency)} · diperbarui ${when(d.updated_at)}</p></article>`).join("") + `</div>`;
+    <article class="card"><h3><a href="/dataset/${encodeURIComponent(d.slug)}">${esc(d.title)}</a></h3>
+    <p class="muted">${esc(d.topic || "")} · ${esc(frequencyId(d.frequency))} · diperbarui ${when(d.updated_at)}</p></article>`).join("") + `</div>`;
 }
 
 /* ---------- dataset page ---------- */
+const FREQUENCY_ID = { annual: "Tahunan", semester: "Semesteran", quarterly: "Triwulanan",
+                       monthly: "Bulanan", weekly: "Mingguan", daily: "Harian" };
+const frequencyId = (f) => FREQUENCY_ID[f] || f || "-";
+const META_ID = { konsep: "Konsep", definisi: "Definisi", klasifikasi: "Klasifikasi", ukuran: "Ukuran",
+  satuan: "Satuan", produsen_data: "Produsen data", walidata: "Walidata", sample_data: "Data contoh",
+  sumber: "Sumber", source: "Sumber", metodologi: "Metodologi", methodology: "Metodologi",
+  cakupan: "Cakupan", coverage: "Cakupan", catatan: "Catatan", notes: "Catatan", note: "Catatan",
+  contact: "Kontak", kontak: "Kontak", keywords: "Kata kunci", tags: "Label", unit: "Satuan",
+  publisher: "Penerbit", license: "Lisensi", frequency: "Frekuensi", version: "Versi",
+  periode_referensi: "Periode referensi", reference_period: "Periode referensi",
+  url: "Tautan", language: "Bahasa", bahasa: "Bahasa", level: "Tingkat wilayah",
+  region_levels: "Tingkat wilayah", accrual_periodicity: "Frekuensi", spatial: "Cakupan wilayah",
+  temporal: "Cakupan waktu", created: "Dibuat", modified: "Diubah" };
+/* an unknown key still reads as words: "periode_data" -> "Periode data" */
+const metaLabel = (k) => META_ID[k] || (k.charAt(0).toUpperCase() + k.slice(1)).replace(/_/g, " ");
+const metaValue = (v) => (v === true ? "Ya" : v === false ? "Tidak" : Array.isArray(v) ? v.join(", ")
+  : v && typeof v === "object" ? Object.entries(v).map(([k, x]) => `${metaLabel(k)}: ${metaValue(x)}`).join("; ") : v);
 async function renderDataset(slug, params) {
   app.innerHTML = `<p class="muted">Memuat dataset…</p>`;
   const region = params.get("region") || "";
   const [d, regs] = await Promise.all([api(`/v1/datasets/${encodeURIComponent(slug)}`), regions()]);
+  setMeta(d.title, d.description);
   const schema = d.schema || {};
   const dims = schema.dimensions || [];
   const measures = schema.measures || [];
@@ -222,7 +292,7 @@ async function renderDataset(slug, params) {
   const q = region ? `&region=${encodeURIComponent(region)}` : "";
   const base = `/v1/datasets/${encodeURIComponent(slug)}/records`;
   app.innerHTML = `
-    <p class="crumbs"><a href="#/">Beranda</a> › ${esc(d.topic || "dataset")}</p>
+    <p class="crumbs"><a href="/">Beranda</a> › ${esc(d.topic || "dataset")}</p>
     <h1>${esc(d.title)}</h1>
     <p>${esc(d.description)}</p>
     <p>Terakhir diperbarui: <strong id="updated"></strong></p>
@@ -233,15 +303,15 @@ async function renderDataset(slug, params) {
       <a class="btn alt" href="${base}?format=json${q}">JSON</a>
     </div>
     <div class="controls"><label>Periode <select id="period"></select></label>
-      ${region ? `<span>Wilayah: <a href="#/wilayah/${encodeURIComponent(region)}">${esc((regs.get(region) || {}).name || region)}</a> · <a href="#/dataset/${encodeURIComponent(slug)}">semua wilayah</a></span>` : ""}</div>
+      ${region ? `<span>Wilayah: <a href="/wilayah/${encodeURIComponent(region)}">${esc((regs.get(region) || {}).name || region)}</a> · <a href="/dataset/${encodeURIComponent(slug)}">semua wilayah</a></span>` : ""}</div>
     <div class="figures"><div class="chart" id="chart"></div><div id="totals-box"></div></div>
     <p class="partial-note" id="period-note"></p>
     <h2>Tabel</h2><p class="muted" id="rowcount"></p>
     <div class="table-wrap"><table id="table"></table></div>
     <button class="btn alt" id="more" hidden>Tampilkan semua baris</button>
     <h2>Metadata</h2>
-    <dl class="meta">${Object.entries({ Frekuensi: d.frequency, Lisensi: d.license, Versi: d.version,
-      ...Object.fromEntries(Object.entries(meta).map(([k, v]) => [k.replace(/_/g, " "), typeof v === "object" ? JSON.stringify(v) : v])) })
+    <dl class="meta">${Object.entries({ Frekuensi: frequencyId(d.frequency), Lisensi: d.license, Versi: d.version,
+      ...Object.fromEntries(Object.entries(meta).map(([k, v]) => [metaLabel(k), metaValue(v)])) })
       .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`;
   const select = document.getElementById("period");
   const fillPeriods = () => {
@@ -278,7 +348,7 @@ async function renderDataset(slug, params) {
       `<thead><tr><th>Kode</th><th>Wilayah</th><th>Kecamatan</th>${dims.map((x) => `<th>${esc(x.label)}</th>`).join("")}` +
       `${measures.map((m) => `<th>${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}</th>`).join("")}</tr></thead><tbody>` +
       rows.map((r) => `<tr data-id="${esc(r.id)}" class="${r.id === flashId ? "flash" : ""}"><td>${esc(r.region_code)}</td>
-        <td><a href="#/wilayah/${encodeURIComponent(r.region_code)}">${esc((regs.get(r.region_code) || {}).name || r.region_code)}</a></td>
+        <td class="wrap"><a href="/wilayah/${encodeURIComponent(r.region_code)}">${esc((regs.get(r.region_code) || {}).name || r.region_code)}</a>${retiredMark(regs.get(r.region_code), regs)}</td>
         <td>${esc((regs.get(kecamatanOf(r.region_code)) || {}).name || "")}</td>
         ${dims.map((x) => `<td>${esc(dimLabel(x, r.dimensions[x.name]))}</td>`).join("")}
         ${measures.map((m) => `<td class="num" data-measure="${esc(m.name)}">${num(r.values[m.name])}</td>`).join("")}</tr>`).join("") + `</tbody>`;
@@ -331,14 +401,16 @@ async function renderRegion(code, params) {
   }
   app.innerHTML = `<p class="muted">Memuat wilayah…</p>`;
   const [r, datasets] = await Promise.all([api(`/v1/regions/${encodeURIComponent(code)}`), api("/v1/datasets")]);
+  setMeta(`${r.name} (${r.code})`, `Data ${r.level} ${r.name}, Kabupaten Kutai Timur.`);
   const path = (r.path || []).map((p) => typeof p === "string" ? { code: p, name: (regs.get(p) || {}).name || p } : p);
   const items = datasets.items;
   const d = items.find((x) => x.slug === params.get("dataset")) || items[0];
   app.innerHTML = `
-    <p class="crumbs">${path.map((p) => p.code === r.code ? esc(p.name) : `<a href="#/wilayah/${encodeURIComponent(p.code)}">${esc(p.name)}</a>`).join(" › ")}</p>
+    <p class="crumbs">${path.map((p) => p.code === r.code ? esc(p.name) : `<a href="/wilayah/${encodeURIComponent(p.code)}">${esc(p.name)}</a>`).join(" › ")}</p>
     <h1>${esc(r.name)} <span class="muted">(${esc(r.level)} · ${esc(r.code)})</span></h1>
+    ${retiredMark(r, regs) ? `<p class="retired-note">Kode wilayah ini${retiredMark(r, regs)}.</p>` : ""}
     ${(r.children || []).length ? `<h2>${r.level === "kabupaten" ? "Kecamatan" : "Desa/kelurahan"} (${r.children.length})</h2>
-      <ul class="children">${r.children.map((c) => `<li><a href="#/wilayah/${encodeURIComponent(c.code)}${d ? `?dataset=${encodeURIComponent(d.slug)}` : ""}">${esc(c.name)}</a></li>`).join("")}</ul>` : ""}
+      <ul class="children">${r.children.map((c) => `<li><a href="/wilayah/${encodeURIComponent(c.code)}${d ? `?dataset=${encodeURIComponent(d.slug)}` : ""}">${esc(c.name)}</a>${retiredMark(regs.get(c.code), regs)}</li>`).join("")}</ul>` : ""}
     <h2>Data wilayah ini</h2>
     ${items.length ? `<div class="controls"><label>Dataset <select id="rdataset">${items.map((x) =>
       `<option value="${esc(x.slug)}" ${x === d ? "selected" : ""}>${esc(x.title)}</option>`).join("")}</select></label>
@@ -346,7 +418,7 @@ async function renderRegion(code, params) {
     <div id="regiondata"><p class="muted">${items.length ? "Memuat data…" : "Belum ada dataset."}</p></div>`;
   if (!d) return;
   document.getElementById("rdataset").addEventListener("change", (e) => {
-    location.hash = `#/wilayah/${encodeURIComponent(code)}?dataset=${encodeURIComponent(e.target.value)}`;
+    go(`/wilayah/${encodeURIComponent(code)}?dataset=${encodeURIComponent(e.target.value)}`);
   });
   const schema = d.schema || {};
   const ratios = (schema.measures || []).filter((m) => m.type !== "text" && !m.additive);
@@ -364,14 +436,14 @@ async function renderRegion(code, params) {
     return (spec.values || {})[v] || v;
   }).join(", ");
   const draw = () => {
-    const blocks = [`<h3><a href="#/dataset/${encodeURIComponent(d.slug)}?region=${encodeURIComponent(code)}">${esc(d.title)}</a></h3>`];
+    const blocks = [`<h3><a href="/dataset/${encodeURIComponent(d.slug)}?region=${encodeURIComponent(code)}">${esc(d.title)}</a></h3>`];
     if (sums) {
       const p = sums.periods.find((x) => x.period === period);
       blocks.push(`<div class="figures"><div class="chart" id="rchart">${periodChart(sums, period)}</div>${totalsList(sums)}</div>`);
       if (p && !p.complete) blocks.push(`<p class="partial-note" id="rnote">Periode ${esc(period)}: ${esc(partialNote(p, sums.region_levels))}; jumlah di bawah belum lengkap.</p>`);
       if (p && p.children.length) {
         blocks.push(`<div class="table-wrap"><table id="rchildren"><thead><tr><th>Wilayah</th>${sums.measures.map((m) => `<th>${esc(m.label)} (jumlah)</th>`).join("")}<th>Melapor</th></tr></thead><tbody>` +
-          p.children.map((c) => `<tr><td><a href="#/wilayah/${encodeURIComponent(c.region.code)}?dataset=${encodeURIComponent(d.slug)}">${esc(c.region.name)}</a></td>` +
+          p.children.map((c) => `<tr><td class="wrap"><a href="/wilayah/${encodeURIComponent(c.region.code)}?dataset=${encodeURIComponent(d.slug)}">${esc(c.region.name)}</a>${retiredMark(regs.get(c.region.code), regs)}</td>` +
             sums.measures.map((m) => `<td class="num">${num(c.values[m.name])}</td>`).join("") +
             `<td class="${c.rate === 1 ? "ok" : "no"}">${fmt.format(c.reporting)} dari ${fmt.format(c.expected)}</td></tr>`).join("") +
           `</tbody></table></div>`);
@@ -393,11 +465,16 @@ async function renderRegion(code, params) {
 }
 
 /* ---------- completeness ---------- */
+const COMPLETENESS_STATUS = { reported: "sudah melapor", missing: "belum melapor", conflict: "ada konflik" };
+const pct = (rate) => (rate == null ? "-" : `${new Intl.NumberFormat("id-ID", { maximumFractionDigits: 1 }).format(rate * 100)} %`);
+
 async function renderCompleteness(params) {
   live(null);
   const datasets = (await api("/v1/datasets")).items;
   const slug = params.get("dataset") || (datasets[0] || {}).slug || "";
   const period = params.get("period") || String(new Date().getFullYear() - 1);
+  const title = (datasets.find((d) => d.slug === slug) || {}).title || slug;
+  setMeta(`Kelengkapan ${title} ${period}`, `Desa/kelurahan yang sudah dan belum melaporkan ${title} periode ${period}, per kecamatan.`);
   app.innerHTML = `<h1>Kelengkapan pelaporan</h1>
     <p class="muted">Desa/kelurahan mana yang sudah melaporkan tiap dataset untuk satu periode.</p>
     <form class="controls" id="cform"><label>Dataset <select name="dataset">${datasets.map((d) =>
@@ -407,7 +484,7 @@ async function renderCompleteness(params) {
   document.getElementById("cform").addEventListener("submit", (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
-    location.hash = `#/kelengkapan?dataset=${encodeURIComponent(f.get("dataset"))}&period=${encodeURIComponent(f.get("period"))}`;
+    go(`/kelengkapan?dataset=${encodeURIComponent(f.get("dataset"))}&period=${encodeURIComponent(f.get("period"))}`);
   });
   const out = document.getElementById("cresult");
   if (!slug) { out.innerHTML = `<p class="muted">Belum ada dataset.</p>`; return; }
@@ -418,32 +495,213 @@ async function renderCompleteness(params) {
     out.innerHTML = `<p class="error">Data kelengkapan belum tersedia: ${esc(err.message)}</p>`;
     return;
   }
-  const list = Array.isArray(body) ? body : (body.items || body.units || body.regions || []);
-  const isDone = (u) => u.reported === true || u.status === "reported" || u.complete === true;
-  const done = list.filter(isDone).length;
-  const scalars = Object.entries(body).filter(([, v]) => v === null || typeof v !== "object");
-  out.innerHTML = `<div class="summary"><div><b>${fmt.format(done)}</b> sudah melapor</div>
-      <div><b>${fmt.format(list.length - done)}</b> belum</div>
-      ${scalars.map(([k, v]) => `<div><b>${num(v)}</b> ${esc(k.replace(/_/g, " "))}</div>`).join("")}</div>` +
-    (list.length ? `<div class="table-wrap"><table><thead><tr>${Object.keys(list[0]).map((k) => `<th>${esc(k.replace(/_/g, " "))}</th>`).join("")}</tr></thead><tbody>` +
-      list.map((u) => `<tr>${Object.entries(u).map(([k, v]) => typeof v === "boolean"
-        ? `<td class="${v === (k !== "in_conflict") ? "ok" : "no"}">${v ? "ya" : "tidak"}</td>`
-        : `<td>${k === "code" ? `<a href="#/wilayah/${encodeURIComponent(v)}">${esc(v)}</a>` : esc(typeof v === "object" ? JSON.stringify(v) : v)}</td>`).join("")}</tr>`).join("") +
-      `</tbody></table></div>` : `<pre>${esc(JSON.stringify(body, null, 2))}</pre>`);
+  const waiting = (body.regions || []).filter((u) => u.status !== "reported");
+  const kecName = new Map((body.kecamatan || []).map((k) => [k.code, k.name]));
+  out.innerHTML = `<div class="summary">
+      <div><b>${fmt.format(body.reported)}</b> sudah melapor</div>
+      <div><b>${fmt.format(body.missing)}</b> belum melapor</div>
+      <div><b>${fmt.format(body.in_conflict)}</b> ada konflik</div>
+      <div><b>${pct(body.rate)}</b> dari ${fmt.format(body.expected)} ${esc(unitWord(body.region_levels))}</div></div>
+    <h2>Per kecamatan</h2>
+    <div class="chart" id="cchart">${barChart((body.kecamatan || []).map((k) => ({ label: k.name, value: Math.round((k.rate || 0) * 1000) / 10 })),
+      `Persentase desa/kelurahan yang sudah melapor per kecamatan, ${period}`, " %")}</div>
+    <div class="table-wrap"><table id="ckecamatan"><thead><tr><th>Kecamatan</th><th>Sudah</th><th>Belum</th><th>Konflik</th><th>Persentase</th></tr></thead><tbody>` +
+    (body.kecamatan || []).map((k) => `<tr><td><a href="/wilayah/${encodeURIComponent(k.code)}">${esc(k.name)}</a></td>` +
+      `<td class="num">${fmt.format(k.reported)} dari ${fmt.format(k.expected)}</td><td class="num ${k.missing ? "no" : ""}">${fmt.format(k.missing)}</td>` +
+      `<td class="num">${fmt.format(k.in_conflict)}</td><td class="num">${pct(k.rate)}</td></tr>`).join("") + `</tbody></table></div>
+    <h2>Desa/kelurahan yang belum melapor (${fmt.format(waiting.length)})</h2>` +
+    (waiting.length ? `<div class="table-wrap"><table id="cwaiting"><thead><tr><th>Kode</th><th>Nama</th><th>Kecamatan</th><th>Keadaan</th></tr></thead><tbody>` +
+      waiting.map((u) => `<tr><td>${esc(u.code)}</td><td class="wrap"><a href="/wilayah/${encodeURIComponent(u.code)}">${esc(u.name)}</a></td>` +
+        `<td>${esc(kecName.get(u.kecamatan) || u.kecamatan || "")}</td><td class="no">${esc(COMPLETENESS_STATUS[u.status] || u.status)}</td></tr>`).join("") +
+      `</tbody></table></div>` : `<p class="ok">Semua desa/kelurahan sudah melapor.</p>`);
+}
+
+/* ---------- submit data (village operators, OPD): a key, a template, a dry run, then the real thing ---------- */
+const KEY_STORE = "satudata.key";
+const FINAL = new Set(["completed", "partial", "failed"]);
+const STATUS_ID = { received: "diterima", processing: "sedang diproses", completed: "selesai",
+                    partial: "sebagian diterapkan", failed: "gagal" };
+const COUNT_ID = { created: "baru", updated: "diperbarui", unchanged: "tidak berubah",
+                   conflicts: "konflik", rejected: "ditolak" };
+
+async function keyed(path, options = {}) {
+  const key = sessionStorage.getItem(KEY_STORE) || "";
+  const r = await fetch(path, { ...options, headers: { Accept: "application/json",
+                                                       Authorization: `Bearer ${key}`, ...(options.headers || {}) } });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) {
+    const msg = (body.error && body.error.message) || `Galat ${r.status}`;
+    throw Object.assign(new Error(msg), { status: r.status, body });
+  }
+  return body;
+}
+
+/* the dataset's columns, as the ingest service reads them: region, period, dimensions, measures */
+function templateCsv(d) {
+  const schema = d.schema || {};
+  const cols = ["region", "period", ...(schema.dimensions || []).map((x) => x.name),
+                ...(schema.measures || []).map((m) => m.name)];
+  return cols.join(",") + "\n";
+}
+
+const countsHtml = (c) => `<div class="summary counts">` + Object.entries(COUNT_ID).map(([k, label]) =>
+  `<div data-count="${k}"><b>${fmt.format((c || {})[k] || 0)}</b> ${label}</div>`).join("") + `</div>`;
+
+function rejectedHtml(rows) {
+  if (!rows || !rows.length) return `<p class="ok" id="no-rejected">Tidak ada baris yang ditolak.</p>`;
+  const sheet = rows.some((r) => r.sheet);
+  return `<h3>Baris yang ditolak</h3><div class="table-wrap"><table id="rejected"><thead><tr><th>Baris berkas</th>` +
+    `${sheet ? "<th>Lembar</th>" : ""}<th>Kolom</th><th>Masalah</th></tr></thead><tbody>` +
+    rows.map((r) => `<tr data-line="${esc(r.line ?? "")}"><td class="num">${esc(r.line ?? r.index + 1)}</td>` +
+      `${sheet ? `<td>${esc(r.sheet || "")}</td>` : ""}<td>${esc(r.field || "")}</td><td class="wrap">${esc(r.message)}</td></tr>`).join("") +
+    `</tbody></table></div>`;
+}
+
+async function renderSubmit() {
+  live(null);
+  setMeta("Kirim data", "Unggah data desa, kelurahan atau OPD lewat portal.");
+  const key = sessionStorage.getItem(KEY_STORE);
+  if (!key) {
+    app.innerHTML = `<h1>Kirim data</h1>
+      <p>Untuk mengirim data, masukkan kunci API lembaga Anda (desa, kelurahan atau OPD). Kunci hanya
+      disimpan di tab peramban ini dan hilang saat tab ditutup.</p>
+      <form class="controls" id="keyform"><label for="key">Kunci API</label>
+        <input id="key" name="key" type="password" autocomplete="off" required>
+        <button class="btn">Gunakan kunci</button></form>`;
+    document.getElementById("keyform").addEventListener("submit", (e) => {
+      e.preventDefault();
+      sessionStorage.setItem(KEY_STORE, document.getElementById("key").value.trim());
+      renderSubmit();
+    });
+    return;
+  }
+  const datasets = (await api("/v1/datasets")).items;
+  app.innerHTML = `<h1>Kirim data</h1>
+    <p class="muted">Langkah: pilih dataset, unduh templat, isi, unggah untuk diperiksa (uji coba, belum disimpan),
+      perbaiki bila ada baris ditolak, lalu kirim. <button class="linkish" id="forget">Keluar (hapus kunci)</button></p>
+    <form id="subform" class="controls">
+      <label>Dataset <select id="sdataset" name="dataset">${datasets.map((d) =>
+        `<option value="${esc(d.slug)}">${esc(d.title)}</option>`).join("")}</select></label>
+      <a class="btn alt" id="template" href="#" download>Unduh templat CSV</a>
+      <label>Berkas CSV atau XLSX <input id="sfile" name="file" type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
+      <button class="btn" id="check">Periksa berkas</button>
+    </form>
+    <section id="dryrun" aria-live="polite"></section>
+    <section id="sstatus" aria-live="polite"></section>
+    <h2>Riwayat kiriman kunci ini</h2>
+    <div id="history"><p class="muted">Memuat…</p></div>`;
+  document.getElementById("forget").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_STORE);
+    renderSubmit();
+  });
+  const select = document.getElementById("sdataset");
+  const fileInput = document.getElementById("sfile");
+  const tpl = document.getElementById("template");
+  let tplUrl = null;
+  const setTemplate = async () => {
+    const d = await api(`/v1/datasets/${encodeURIComponent(select.value)}`);
+    if (tplUrl) URL.revokeObjectURL(tplUrl);
+    tplUrl = URL.createObjectURL(new Blob([templateCsv(d)], { type: "text/csv" }));
+    tpl.href = tplUrl;
+    tpl.download = `templat-${d.slug}.csv`;
+  };
+  const form = () => {
+    const f = new FormData();
+    f.append("dataset", select.value);
+    f.append("file", fileInput.files[0]);
+    return f;
+  };
+  const showHistory = async () => {
+    const box = document.getElementById("history");
+    try {
+      const body = await keyed("/v1/submissions?limit=20");
+      box.innerHTML = body.items.length ? `<div class="table-wrap"><table id="subhistory"><thead><tr><th>Waktu</th><th>Dataset</th>` +
+        `<th>Berkas</th><th>Baris</th><th>Status</th></tr></thead><tbody>` + body.items.map((s) =>
+          `<tr data-id="${esc(s.id)}"><td>${when(s.created_at)}</td><td>${esc(s.dataset)}</td><td>${esc(s.filename || s.source)}</td>` +
+          `<td class="num">${fmt.format(s.rows)}</td><td><button class="linkish" data-status="${esc(s.id)}">${esc(STATUS_ID[s.status] || s.status)}</button></td></tr>`).join("") +
+        `</tbody></table></div>` : `<p class="muted">Belum ada kiriman.</p>`;
+    } catch (err) {
+      box.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    }
+  };
+  const follow = async (id) => {
+    const out = document.getElementById("sstatus");
+    for (;;) {
+      let s;
+      try {
+        s = await keyed(`/v1/submissions/${encodeURIComponent(id)}`);
+      } catch (err) {
+        out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+        return;
+      }
+      const final = FINAL.has(s.status);
+      out.innerHTML = `<h2>Status kiriman</h2><p>Status: <strong id="substate" data-status="${esc(s.status)}" class="${s.status === "completed" ? "ok" : final ? "no" : ""}">${esc(STATUS_ID[s.status] || s.status)}</strong>` +
+        ` · ${fmt.format(s.chunks_processed)} dari ${fmt.format(s.chunks)} bagian diproses · ${fmt.format(s.rows)} baris</p>` +
+        countsHtml(s.counts) + (s.error ? `<p class="error">${esc(s.error)}</p>` : "") +
+        (final ? rejectedHtml(s.rejected_rows) : "");
+      if (final) { showHistory(); return; }
+      await new Promise((ok) => setTimeout(ok, 1000));
+    }
+  };
+  document.getElementById("subform").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const out = document.getElementById("dryrun");
+    document.getElementById("sstatus").innerHTML = "";
+    out.innerHTML = `<p class="muted">Memeriksa berkas…</p>`;
+    try {
+      const r = await keyed("/v1/submissions?dry_run=true", { method: "POST", body: form() });
+      out.innerHTML = `<h2>Hasil pemeriksaan (uji coba, belum disimpan)</h2><p id="dryrows">${fmt.format(r.rows)} baris dibaca dari ${esc(fileInput.files[0].name)}.</p>` +
+        countsHtml(r.counts) + rejectedHtml(r.rejected_rows) +
+        (r.counts.rejected ? `<p class="partial-note">Perbaiki baris di atas lalu periksa lagi, atau kirim sekarang: baris yang ditolak tidak akan disimpan.</p>` : "") +
+        `<button class="btn" id="send">Kirim ${fmt.format(r.rows - (r.counts.rejected || 0))} baris</button>`;
+      document.getElementById("send").addEventListener("click", async (ev) => {
+        ev.target.disabled = true;
+        try {
+          const acc = await keyed("/v1/submissions", { method: "POST", body: form(),
+                                                      headers: { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) } });
+          await follow(acc.id);
+        } catch (err) {
+          document.getElementById("sstatus").innerHTML = `<p class="error">${esc(err.message)}</p>`;
+          ev.target.disabled = false;
+        }
+      });
+    } catch (err) {
+      if (err.status === 401) sessionStorage.removeItem(KEY_STORE);
+      out.innerHTML = `<p class="error" id="dryerror">${esc(err.message)}</p>`;
+    }
+  });
+  document.getElementById("history").addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-status]");
+    if (b) follow(b.dataset.status);
+  });
+  select.addEventListener("change", setTemplate);
+  await Promise.all([setTemplate(), showHistory()]);
 }
 
 /* ---------- router ---------- */
 async function route() {
-  const { parts, params } = parseHash();
+  const { parts, params } = parseRoute();
   try {
     if (parts[0] === "dataset" && parts[1]) await renderDataset(parts[1], params);
     else if (parts[0] === "wilayah") await renderRegion(parts[1], params);
     else if (parts[0] === "kelengkapan") await renderCompleteness(params);
+    else if (parts[0] === "kirim") await renderSubmit();
     else await renderSearch(params);
   } catch (err) {
-    app.innerHTML = `<h1>Maaf</h1><p class="error">${esc(err.message)}</p><p><a href="#/">Kembali ke beranda</a></p>`;
+    setMeta("Maaf", err.message);
+    app.innerHTML = `<h1>Maaf</h1><p class="error">${esc(err.message)}</p><p><a href="/">Kembali ke beranda</a></p>`;
   }
 }
 
-window.addEventListener("hashchange", route);
+window.addEventListener("hashchange", route);   // an old #/ link typed or pasted
+window.addEventListener("popstate", route);
+document.addEventListener("click", (e) => {
+  const a = e.target.closest("a[href]");
+  if (!a || a.hasAttribute("download") || a.target || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || !PAGE_PATH.test(url.pathname)) return;
+  e.preventDefault();
+  go(url.pathname + url.search);
+  window.scrollTo(0, 0);
+});
 route();
