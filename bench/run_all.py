@@ -90,6 +90,10 @@ def main() -> None:
                  {**env, "NATS_URL": infra.nats_url})
     finally:
         infra.stop()
+    # its own platform per replica count (1, 2, 4 registry replicas), on its own servers
+    run_json("registry_replicas", ["bench/bench_registry_replicas.py",
+                                   "--rows", "10000" if SMALL else "50000",
+                                   "--village-backlog-rows", "50000" if SMALL else "200000"])
     summary = {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
     (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"results in {RESULTS}")

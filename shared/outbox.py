@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 from nats.js import JetStreamContext
@@ -19,6 +20,16 @@ from shared.contracts import Envelope, Event
 from shared.logging import request_id_var
 
 log = logging.getLogger("satudata.outbox")
+
+# Picks the unsent rows to publish now (``id``, ``payload`` as text), locked FOR UPDATE in the
+# caller's transaction: a service with its own order (ingest sends publishers in turn) passes one.
+Claim = Callable[[asyncpg.Connection, int], Awaitable[list]]
+
+
+async def oldest_first(conn: asyncpg.Connection, limit: int) -> list:
+    return await conn.fetch(
+        "SELECT id, payload::text AS payload FROM outbox WHERE sent_at IS NULL "
+        "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
 
 
 def channel(schema: str) -> str:
@@ -37,12 +48,10 @@ async def add(conn: asyncpg.Connection, schema: str, event: Event, *,
 
 
 async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace,
-                          limit: int = 200) -> int:
+                          limit: int = 200, claim: Claim = oldest_first) -> int:
     """Publish up to ``limit`` unsent rows; returns how many were sent."""
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            "SELECT id, payload::text AS payload FROM outbox WHERE sent_at IS NULL "
-            "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+        rows = await claim(conn, limit)
         if not rows:
             return 0
         # Publish concurrently, but mark sent only what JetStream acknowledged.
@@ -61,7 +70,7 @@ async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespac
 
 
 async def relay(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace, schema: str,
-                idle_wait: float = 0.5) -> None:
+                idle_wait: float = 0.5, claim: Claim = oldest_first) -> None:
     """Run until cancelled: wake on NOTIFY (or every ``idle_wait`` s) and drain the outbox."""
     wake = asyncio.Event()
     listener = None
@@ -74,7 +83,7 @@ async def relay(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace, schema:
             if listener is None or listener.is_closed():
                 listener = await pool.acquire()
                 await listener.add_listener(channel(schema), on_notify)
-            sent = await publish_pending(pool, js, ns)
+            sent = await publish_pending(pool, js, ns, claim=claim)
             if sent:
                 continue
             wake.clear()

@@ -61,11 +61,30 @@ SUBMISSION_BODY = {"required": True, "content": {
                       "description": "raw XLSX workbook; dataset in ?dataset="}},
 }}
 
+BACKLOG_FULL = {
+    "description": "this publisher's own backlog (rows accepted, not yet processed by the "
+                   "registry) is past INGEST_MAX_PENDING_ROWS: send again after Retry-After "
+                   "seconds; other publishers are unaffected (or rate_limited by the gateway)",
+    "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                "description": "seconds to wait before trying again"}},
+    "content": {"application/json": {
+        "schema": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message", "details"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "details": {"type": "array", "items": {"type": "object"}}}}}},
+        "example": {"error": {
+            "code": "backlog_full",
+            "message": "Antrean kiriman Anda masih 2000500 baris yang belum diproses (batas "
+                       "2000000). Kirim ulang setelah 30 detik.",
+            "details": [{"pending_rows": 2000500, "max_pending_rows": 2000000,
+                         "retry_after": 30}]}}}}}
+
 
 @router.post("/submissions", status_code=202, response_model=SubmissionAccepted,
              responses={200: {"model": DryRunResult,
                               "description": "dry run (nothing stored), or the original "
-                                             "submission of an Idempotency-Key retry"}},
+                                             "submission of an Idempotency-Key retry"},
+                        429: BACKLOG_FULL},
              openapi_extra={"requestBody": SUBMISSION_BODY})
 async def create_submission(
     request: Request, principal: PrincipalDep, pool: PoolDep, registry: RegistryDep,

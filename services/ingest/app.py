@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import FastAPI
 
-from services.ingest import api, ckan_api, consumers, service
+from services.ingest import api, ckan_api, consumers, service, store
 from services.ingest.metrics import SubmissionGauges
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
+from shared import outbox
 from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
 from shared.signing import ServiceAuth
@@ -18,7 +21,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
 
     async def lifespan(app: FastAPI):
-        runtime = await Runtime(settings, "ingest", "ingest").start()
+        runtime = await Runtime(settings, "ingest", "ingest").start(relay=False)
+        runtime.after_nats(lambda rt: outbox.relay(
+            rt.pool, rt.js, rt.ns, rt.schema, claim=functools.partial(
+                store.claim_in_turn, window=settings.max_inflight_chunks)))
         runtime.after_nats(consumers.consume_results)
         runtime.after_nats(consumers.consume_dead_letters)
         runtime.spawn(service.reconcile(runtime.pool, settings))

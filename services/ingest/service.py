@@ -27,7 +27,8 @@ from shared.auth import Principal
 from shared.contracts import (
     DeadLetterV1, Envelope, ImportCounts, SubmissionChunkProcessedV1, SubmissionChunkV1,
 )
-from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
+from shared.errors import (BadRequest, Conflict, Forbidden, NotFound, TooManyRequests,
+                           Unprocessable)
 from shared.logging import request_id_var
 from shared.pagination import decode_cursor, encode_cursor
 
@@ -129,6 +130,7 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
                 filename=upload.filename, idempotency_key=idempotency_key,
                 request_id=request_id_var.get())
             if first_use:
+                await _check_backlog(conn, principal.publisher_id, settings)
                 async for batch in _drain(source, chunker, settings, tracker):
                     await store.copy_rows(conn, submission_id, batch)
                 if chunker.rows == 0:
@@ -148,6 +150,22 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
                                       "received", warnings), replayed=False)
         return await _replay(conn, principal, dataset, idempotency_key, source, chunker,
                              settings)
+
+
+async def _check_backlog(conn: asyncpg.Connection, publisher_id: str,
+                         settings: IngestSettings) -> None:
+    """429 while this publisher's own backlog is past ``max_pending_rows`` (others unaffected):
+    the queue stays bounded and the publisher retries after Retry-After. A retry of an accepted
+    submission (same Idempotency-Key) is never refused: it only reads the original."""
+    pending = await store.pending_rows(conn, publisher_id)
+    if pending > settings.max_pending_rows:
+        raise TooManyRequests(
+            f"Antrean kiriman Anda masih {pending} baris yang belum diproses (batas "
+            f"{settings.max_pending_rows}). Kirim ulang setelah "
+            f"{settings.backlog_retry_after} detik.", code="backlog_full",
+            details=[{"pending_rows": pending, "max_pending_rows": settings.max_pending_rows,
+                      "retry_after": settings.backlog_retry_after}],
+            headers={"Retry-After": str(settings.backlog_retry_after)})
 
 
 async def _replay(conn, principal: Principal, dataset: str, key: str, source: RowSource,

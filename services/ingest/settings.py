@@ -36,6 +36,15 @@ class IngestSettings(ServiceSettings):
         300.0, description="seconds after which the reconciler re-publishes a chunk that got "
                            "no answer from the registry (applied once per chunk)")
     reconcile_interval: float = Field(30.0, description="seconds between reconciler rounds")
+    max_pending_rows: int = Field(
+        2_000_000, description="rows one publisher may have accepted but not yet processed by "
+                               "the registry; past it a new submission gets 429 backlog_full")
+    backlog_retry_after: int = Field(
+        30, description="seconds in the Retry-After of a 429 backlog_full")
+    max_inflight_chunks: int = Field(
+        16, description="chunks of one publisher sent to NATS and not yet answered by the "
+                        "registry; the relay holds the rest and sends publishers in turn, so a "
+                        "village's row never waits behind another publisher's whole backlog")
     max_rejected_shown: int = Field(5000, description="rejected rows listed in a status response")
     ckan_resource_map: dict[str, str] = Field(
         default_factory=dict,

@@ -161,6 +161,7 @@ async def record_chunk_result(conn: asyncpg.Connection,
     if not updated:
         return False
     await _settle_status(conn, event.submission_id)
+    await conn.execute(f"NOTIFY {channel(SCHEMA)}")  # a slot is free: the relay sends the next
     return True
 
 
@@ -175,6 +176,7 @@ async def record_chunk_dead_letter(conn: asyncpg.Connection, submission_id: uuid
     if not updated:
         return False
     await _settle_status(conn, submission_id)
+    await conn.execute(f"NOTIFY {channel(SCHEMA)}")
     return True
 
 
@@ -243,3 +245,47 @@ async def unfinished_ages(conn: asyncpg.Connection, limit: int = 100_000) -> lis
         """SELECT extract(epoch FROM now() - updated_at)::float8 AS age FROM submissions
            WHERE status IN ('received', 'processing') ORDER BY updated_at LIMIT $1""", limit)
     return [r["age"] for r in rows]
+
+
+async def pending_rows(conn: asyncpg.Connection, publisher_id: str) -> int:
+    """Rows of this publisher accepted but not yet final (no registry summary, no dead letter):
+    the backlog that ``INGEST_MAX_PENDING_ROWS`` bounds."""
+    return await conn.fetchval(
+        """SELECT coalesce(sum(c.rows), 0)::bigint FROM submissions s
+           JOIN submission_chunks c ON c.submission_id = s.id
+           WHERE s.publisher_id = $1 AND s.status IN ('received', 'processing')
+             AND c.processed_at IS NULL AND c.failed_at IS NULL""", publisher_id)
+
+
+async def claim_in_turn(conn: asyncpg.Connection, limit: int, window: int) -> list:
+    """The outbox rows the relay sends now: publishers in turn (each one's oldest first), and
+    no publisher with more than ``window`` chunks sent but not yet answered by the registry.
+    JetStream then never holds more than ``window`` chunks of one publisher ahead of another's,
+    so a village's row waits behind at most that many, not a whole backlog. Replicas take turns
+    (one relay claims at a time); rows that are no chunk (none today) go out at once."""
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('ingest.outbox'))"):
+        return []
+    ids = await conn.fetchval(
+        """WITH inflight AS (
+               SELECT s.publisher_id, count(*) AS n FROM submission_chunks c
+               JOIN outbox o ON o.event_id = c.event_id
+               JOIN submissions s ON s.id = c.submission_id
+               WHERE c.processed_at IS NULL AND c.failed_at IS NULL AND o.sent_at IS NOT NULL
+               GROUP BY s.publisher_id),
+           waiting AS (
+               SELECT o.id, s.publisher_id,
+                      row_number() OVER (PARTITION BY s.publisher_id ORDER BY o.id) AS turn
+               FROM outbox o
+               LEFT JOIN submission_chunks c ON c.event_id = o.event_id
+               LEFT JOIN submissions s ON s.id = c.submission_id
+               WHERE o.sent_at IS NULL)
+           SELECT coalesce(array_agg(id ORDER BY turn, id), '{}') FROM (
+               SELECT w.id, w.turn FROM waiting w LEFT JOIN inflight i USING (publisher_id)
+               WHERE w.publisher_id IS NULL OR w.turn + coalesce(i.n, 0) <= $2
+               ORDER BY w.turn, w.id LIMIT $1) due""", limit, window)
+    if not ids:
+        return []
+    return await conn.fetch(
+        """SELECT id, payload::text AS payload FROM outbox
+           WHERE id = ANY($1::bigint[]) AND sent_at IS NULL
+           ORDER BY array_position($1::bigint[], id) FOR UPDATE SKIP LOCKED""", ids)

@@ -47,7 +47,11 @@ def test_errors_are_the_platforms_shape_not_fastapis(doc):
     error = doc["components"]["schemas"]["Error"]["properties"]["error"]
     assert error["required"] == ["code", "message", "details"]
     for path, method, op in _operations(doc):
-        if path.startswith("/v1/"):
+        if (path, method) == ("/v1/submissions", "post"):  # ingest's own: backlog_full
+            assert "Retry-After" in op["responses"]["429"]["headers"]
+            example = op["responses"]["429"]["content"]["application/json"]["example"]
+            assert example["error"]["code"] == "backlog_full"
+        elif path.startswith("/v1/"):
             assert op["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
     limited = doc["components"]["responses"]["TooManyRequests"]
     assert "Retry-After" in limited["headers"]
