@@ -18,7 +18,7 @@ from services.registry.settings import RegistrySettings
 from shared.auth import PRINCIPAL_HEADER, Principal
 from shared.db import create_pool
 from tests.conftest import migrate
-from tests.helpers import served, signed
+from tests.helpers import eventually, served, signed
 
 DESA = "64.08.04.2001"
 DESA_PUBLISHER = f"desa-{DESA}"
@@ -39,6 +39,24 @@ def rows(n: int, start: int = 0) -> list[dict]:
     """Sample (contoh) rows."""
     return [{"region": DESA, "period": str(2000 + (i // 2) % 25), "jenis_kelamin": "LP"[i % 2],
              "jumlah": 1000 + i} for i in range(start, start + n)]
+
+
+FINAL = ("completed", "partial", "failed")
+
+
+def post_rows(client, data: list[dict], who: Principal | None = None):
+    """One JSON submission of ``data`` to the demo dataset, as ``who``."""
+    return client.post("/v1/submissions", json={"dataset": "jumlah-penduduk", "rows": data},
+                       headers=auth(who))
+
+
+async def final_status(client, url: str, who: Principal | None = None,
+                       timeout: float = 120) -> dict:
+    """The submission status at ``url`` once it is final (completed, partial or failed)."""
+    async def check():
+        got = (await client.get(url, headers=auth(who))).json()
+        return got if got["status"] in FINAL else None
+    return await eventually(check, timeout=timeout)
 
 
 def _with_db(url: str, name: str) -> str:

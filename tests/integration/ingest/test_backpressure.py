@@ -5,25 +5,11 @@ NATS, registry and ingest servers."""
 
 from __future__ import annotations
 
-
 import pytest
 
-from tests.helpers import eventually
-from tests.integration.ingest.conftest import DESA, auth, principal, rows
+from tests.integration.ingest.conftest import DESA, final_status, post_rows, principal, rows
 
 DINAS = principal("dinas-kependudukan", scope="64.08")  # a regency office with a big backlog
-
-
-def _post(client, data, who):
-    return client.post("/v1/submissions", json={"dataset": "jumlah-penduduk", "rows": data},
-                       headers=auth(who))
-
-
-async def _final(client, url, who):
-    async def check():
-        got = (await client.get(url, headers=auth(who))).json()
-        return got if got["status"] in ("completed", "partial", "failed") else None
-    return await eventually(check, timeout=120)
 
 
 @pytest.fixture
@@ -38,10 +24,10 @@ async def test_a_publishers_backlog_is_bounded_and_others_still_submit(
     held = ingest_settings.model_copy(update={"max_pending_rows": 10, "backlog_retry_after": 7,
                                               "max_inflight_chunks": 0})
     async with start_ingest(held) as client:
-        first = await _post(client, rows(20), DINAS)
+        first = await post_rows(client, rows(20), DINAS)
         assert first.status_code == 202, first.text
 
-        refused = await _post(client, rows(2, start=100), DINAS)
+        refused = await post_rows(client, rows(2, start=100), DINAS)
         assert refused.status_code == 429
         assert refused.headers["Retry-After"] == "7"
         error = refused.json()["error"]
@@ -49,12 +35,12 @@ async def test_a_publishers_backlog_is_bounded_and_others_still_submit(
         assert "belum diproses" in error["message"]
         assert error["details"][0]["pending_rows"] == 20
 
-        other = await _post(client, [{"region": DESA, "period": "2030", "jenis_kelamin": "L",
+        other = await post_rows(client, [{"region": DESA, "period": "2030", "jenis_kelamin": "L",
                                       "jumlah": 7}], principal())
         assert other.status_code == 202, other.text
 
     draining = held.model_copy(update={"max_inflight_chunks": 16})
     async with start_ingest(draining) as client:
-        await _final(client, first.json()["status_url"], DINAS)
-        again = await _post(client, rows(2, start=100), DINAS)
+        await final_status(client, first.json()["status_url"], DINAS)
+        again = await post_rows(client, rows(2, start=100), DINAS)
         assert again.status_code == 202, again.text

@@ -12,21 +12,10 @@ import pytest
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from tests.helpers import eventually, served
-from tests.integration.ingest.conftest import DESA, auth, principal, rows
+from tests.integration.ingest.conftest import (DESA, final_status, post_rows, principal,
+                                               rows)
 
 DINAS = principal("dinas-kependudukan", scope="64.08")  # a regency office with a big backlog
-
-
-def _post(client, data, who):
-    return client.post("/v1/submissions", json={"dataset": "jumlah-penduduk", "rows": data},
-                       headers=auth(who))
-
-
-async def _final(client, url, who):
-    async def check():
-        got = (await client.get(url, headers=auth(who))).json()
-        return got if got["status"] in ("completed", "partial", "failed") else None
-    return await eventually(check, timeout=120)
 
 
 @pytest.fixture
@@ -42,7 +31,7 @@ async def test_a_village_row_is_applied_before_most_of_another_publishers_backlo
     applied_sql = ("SELECT submission_id FROM registry.applied_chunks "
                    "WHERE submission_id = ANY($1::uuid[]) ORDER BY applied_at, chunk")
     async with start_ingest(settings) as client:
-        backlog = await _post(client, rows(400), DINAS)
+        backlog = await post_rows(client, rows(400), DINAS)
         assert backlog.status_code == 202, backlog.text
         assert backlog.json()["chunks"] == 200
         backlog_id = uuid.UUID(backlog.json()["id"])
@@ -51,15 +40,15 @@ async def test_a_village_row_is_applied_before_most_of_another_publishers_backlo
             return len(await ingest_db.fetch(applied_sql, [backlog_id])) >= 3
         await eventually(draining, timeout=60)
 
-        village = await _post(client, [{"region": DESA, "period": "2030",
+        village = await post_rows(client, [{"region": DESA, "period": "2030",
                                         "jenis_kelamin": "L", "jumlah": 7}], principal())
         assert village.status_code == 202, village.text
         village_id = uuid.UUID(village.json()["id"])
         # Counted after the village's row was accepted: an upper bound of what went first.
         already = len(await ingest_db.fetch(applied_sql, [backlog_id]))
-        done = await _final(client, village.json()["status_url"], principal())
+        done = await final_status(client, village.json()["status_url"], principal())
         assert done["status"] == "completed" and done["counts"]["created"] == 1
-        await _final(client, backlog.json()["status_url"], DINAS)
+        await final_status(client, backlog.json()["status_url"], DINAS)
 
     # Order of application in the registry, never time.
     order = [r["submission_id"] for r in await ingest_db.fetch(applied_sql,
