@@ -209,7 +209,9 @@ async def test_nats_killed_mid_flow_applies_every_accepted_row_exactly_once(
         async def disrupt():
             os.killpg(own_nats.process.pid, signal.SIGKILL)
             own_nats.process.wait(5)
-            await asyncio.sleep(2.0)  # submissions keep arriving while NATS is down
+            # longer than every NATS timeout in the path (publish 5 s, ack wait 5 s, backoff 10 s);
+            # submissions keep arriving and are kept in the outbox meanwhile
+            await asyncio.sleep(30.0)
             await asyncio.to_thread(own_nats.start)  # same port, same JetStream store
 
         await _flow(p, disrupt)
