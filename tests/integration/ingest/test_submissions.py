@@ -192,11 +192,13 @@ async def test_a_chunk_reporting_an_error_makes_the_submission_partial_once_all_
     await _publish_processed(nats_url, nats_namespace, [SubmissionChunkProcessedV1(
         submission_id=sid, chunk=0, chunks=2, counts=ImportCounts(), error="dataset dihapus")])
 
-    async def status(expected):
+    async def status(expected, answered=0):
         got = (await client.get(f"/v1/submissions/{sid}", headers=auth())).json()
-        return got["status"] == expected and got
+        return got["status"] == expected and len(got["chunks_failed"]) >= answered and got
 
-    got = await eventually(lambda: status("processing"))  # chunk 1 has not answered yet
+    # "processing" holds from the moment the chunks are sent: wait until chunk 0's answer has
+    # landed too (chunk 1 has not answered yet)
+    got = await eventually(lambda: status("processing", answered=1))
     assert got["chunks_failed"] == [{"chunk": 0, "reason": "dataset dihapus"}]
     await _publish_processed(nats_url, nats_namespace, [SubmissionChunkProcessedV1(
         submission_id=sid, chunk=1, chunks=2, counts=ImportCounts(created=1))])
