@@ -7,8 +7,8 @@ the services as real processes, registry ``--replicas``-style), sends N SAMPLE (
 through the gateway, and measures the registry's rate from its own ``applied_chunks`` table:
 rows / (last applied_at - first applied_at) for this run's chunks, so ingest's accept time is
 left out. Printed next to the machine's cores and a raw COPY of the same rows on the same
-server (the limit), with what limits the scaling. Then, with one replica, a village's single
-row is sent while another publisher's backlog drains: its seconds until applied.
+server (the limit), with what limits the scaling. (A village row's latency under a backlog is
+bench/bench_village_backlog.py.)
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_e2e import villages  # noqa: E402
 from bench.common import raw_copy_rows_per_second, sample_rows, save  # noqa: E402
 from satudata import platform as sd  # noqa: E402
-from services.registry.seed import DEV_DESA  # noqa: E402
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -103,45 +102,12 @@ async def _applied(database_url: str, ids: list[str], n_rows: int) -> dict:
             "rows_per_second": round(n_rows / max(span, 1e-6), 1)}
 
 
-async def _village_latency(gateway: str, keys: dict, village: str, backlog_rows: list[dict],
-                           per_submission: int, concurrency: int) -> dict:
-    """A village's single row sent while another publisher's backlog drains: seconds from its
-    202 until its status is completed, and how much of the backlog was still waiting."""
-    ids = await _submit_all(gateway, keys["SATUDATA_KEY_OPD"], backlog_rows, per_submission,
-                            concurrency)
-    headers = {"Authorization": f"Bearer {keys['SATUDATA_KEY_DESA']}"}
-    opd = {"Authorization": f"Bearer {keys['SATUDATA_KEY_OPD']}"}
-    async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:
-        started = time.perf_counter()
-        r = await client.post("/v1/submissions", headers=headers, json={
-            "dataset": "jumlah-penduduk",
-            "rows": [{"region": village, "period": "2099", "jenis_kelamin": "L", "jumlah": 7}]})
-        r.raise_for_status()
-        url = r.json()["status_url"]
-        while (await client.get(url, headers=headers)).json()["status"] != "completed":
-            if time.perf_counter() - started > 300:
-                raise TimeoutError("the village row was not applied within 5 minutes")
-            await asyncio.sleep(0.05)
-        latency = time.perf_counter() - started
-        waiting = 0
-        for sid in ids:
-            got = (await client.get(f"/v1/submissions/{sid}", headers=opd)).json()
-            if got["status"] not in ("completed", "partial", "failed"):
-                waiting += got["rows"] - (got["counts"]["created"] + got["counts"]["updated"]
-                                          + got["counts"]["unchanged"]
-                                          + got["counts"]["rejected"])
-    return {"backlog_rows_sent": len(backlog_rows), "backlog_rows_still_waiting": waiting,
-            "village_row_seconds_to_applied": round(latency, 3)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--per-submission", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--replicas", default="1,2,4")
-    parser.add_argument("--village-backlog-rows", type=int, default=200_000,
-                        help="another publisher's backlog when one village row is sent")
     args = parser.parse_args()
     counts = [int(n) for n in args.replicas.split(",")]
     cores = os.cpu_count() or 1
@@ -187,19 +153,6 @@ def main() -> None:
             runs.append({"replicas": n, **result, "per_replica": round(rate / n, 1),
                          "per_core": round(rate / cores, 1)})
             print(runs[-1], flush=True)
-        ports = sd.pick_ports(default=False)
-        procs = sd.Processes(sd.service_env(infra, ports), ports, prefix_output=False,
-                             log_dir=state)
-        try:
-            procs.start_all()
-            procs.wait_ready()
-            village = asyncio.run(_village_latency(
-                f"http://127.0.0.1:{ports['gateway']}", summary["keys"], DEV_DESA,
-                sample_rows(args.village_backlog_rows, places, start_year=3000),
-                args.per_submission, args.concurrency))
-            print(village, flush=True)
-        finally:
-            procs.stop()
         copy_rate = asyncio.run(raw_copy_rows_per_second(
             infra.database_url, [(r["region"], r["period"], r["jenis_kelamin"], str(r["jumlah"]))
                                  for r in sample_rows(args.rows, places, start_year=900)]))
@@ -208,7 +161,6 @@ def main() -> None:
     base = runs[0]["rows_per_second"]
     save("registry_replicas", {
         "cores": cores, "raw_copy_rows_per_second": round(copy_rate, 1), "runs": runs,
-        "village_row_under_backlog": village,
         "speedup": {str(r["replicas"]): round(r["rows_per_second"] / base, 2) for r in runs},
         "limit": (f"{cores} cores shared by PostgreSQL, NATS, the four services and the load "
                   "generator (and, on a shared machine, anything else running): each registry "
