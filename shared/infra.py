@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -185,10 +186,16 @@ NATS_PERMISSIONS: dict[str, dict[str, list[str]]] = {
 }
 
 
+def nats_permissions_for(user: str) -> dict[str, list[str]] | None:
+    """A service's second user during a credential rotation (``registry-2``, runbook
+    docs/runbooks/rotation.md) gets that service's permissions, never more."""
+    return NATS_PERMISSIONS.get(user) or NATS_PERMISSIONS.get(user.rsplit("-", 1)[0])
+
+
 def _nats_config(port: int, data_dir: Path, passwords: dict[str, str]) -> str:
     users = []
     for user, password in passwords.items():
-        rules = NATS_PERMISSIONS.get(user)
+        rules = nats_permissions_for(user)
         perms = "" if rules is None else (
             f", permissions: {{publish: {json.dumps(rules['publish'])}, "
             f"subscribe: {json.dumps(rules['subscribe'])}}}")
@@ -245,6 +252,19 @@ class EmbeddedNats:
         )
         wait_for_port("127.0.0.1", self.port)
         return self
+
+    def reload(self, passwords: dict[str, str]) -> None:
+        """Change the users without a restart (a credential rotation): rewrite
+        ``credentials.json`` and the config, then ``SIGHUP`` (``nats-server --signal reload``).
+        Connections of users still listed are untouched; a removed user's are closed."""
+        self.passwords = dict(passwords)
+        path = self.data_dir / "credentials.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(self.passwords, handle)
+        (self.data_dir / "nats.conf").write_text(
+            _nats_config(self.port, self.data_dir, self.passwords))
+        self.process.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
