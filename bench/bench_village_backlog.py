@@ -99,6 +99,9 @@ def main() -> None:
     parser.add_argument("--backlog-rows", type=int, default=2_000_000)
     parser.add_argument("--per-submission", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--window", type=int, default=None,
+                        help="INGEST_MAX_INFLIGHT_CHUNKS once the backlog is released "
+                             "(default: ingest's own, 16)")
     args = parser.parse_args()
     places = villages()
     period = str(START_YEAR + args.backlog_rows // (2 * len(places)) + 1)
@@ -129,6 +132,8 @@ def main() -> None:
             accept_seconds = time.perf_counter() - started
             procs.kill("ingest", signal.SIGTERM)
             del env["INGEST_MAX_INFLIGHT_CHUNKS"]  # ingest's own default window from here on
+            if args.window is not None:
+                env["INGEST_MAX_INFLIGHT_CHUNKS"] = str(args.window)
             procs.start("ingest")
             procs.wait_ready(names=["ingest"])
             result = asyncio.run(village_row(gateway, keys["SATUDATA_KEY_DESA"], period,
@@ -140,6 +145,7 @@ def main() -> None:
     load = os.getloadavg()
     save("village_row_under_backlog", {
         "backlog_rows": sent, "backlog_accept_seconds": round(accept_seconds, 1),
+        "inflight_chunks_window": args.window or "ingest default (16)",
         **result, "cores": os.cpu_count(), "load_average_1m": round(load[0], 2),
         "limit": ("the village row waits behind at most the publisher's window of chunks in "
                   "flight (INGEST_MAX_INFLIGHT_CHUNKS, 16 x 500 rows) at the registry's apply "
