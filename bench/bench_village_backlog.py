@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -142,6 +143,7 @@ def main() -> None:
             procs.stop()
     finally:
         infra.stop()
+    shutil.rmtree(state, ignore_errors=True)  # ~1 GB per million rows; kept if the run failed
     load = os.getloadavg()
     save("village_row_under_backlog", {
         "backlog_rows": sent, "backlog_accept_seconds": round(accept_seconds, 1),
