@@ -95,20 +95,8 @@ async def village_row(gateway: str, key: str, period: str, database_url: str) ->
             "village_row_seconds_to_applied": round(latency, 3)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backlog-rows", type=int, default=2_000_000)
-    parser.add_argument("--per-submission", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--window", type=int, default=None,
-                        help="INGEST_MAX_INFLIGHT_CHUNKS once the backlog is released "
-                             "(default: ingest's own, 16)")
-    args = parser.parse_args()
-    places = villages()
-    period = str(START_YEAR + args.backlog_rows // (2 * len(places)) + 1)
-    if len(period) > 4:
-        parser.error("--backlog-rows too large for 4-digit sample periods")
-    state = Path(tempfile.mkdtemp(prefix="satudata-bench-village-"))
+def run(args, places: list[str], period: str, state: Path) -> dict:
+    """One platform: the backlog accepted and held, ingest released, the village row timed."""
     infra = sd.ensure_infra(state)
     try:
         sd.migrate_all(infra.database_url)
@@ -130,25 +118,41 @@ def main() -> None:
             sent = asyncio.run(submit_backlog(gateway, keys["SATUDATA_KEY_OPD"],
                                               args.backlog_rows, places, args.per_submission,
                                               args.concurrency))
-            accept_seconds = time.perf_counter() - started
+            accepted = {"backlog_rows": sent,
+                        "backlog_accept_seconds": round(time.perf_counter() - started, 1)}
             procs.kill("ingest", signal.SIGTERM)
             del env["INGEST_MAX_INFLIGHT_CHUNKS"]  # ingest's own default window from here on
             if args.window is not None:
                 env["INGEST_MAX_INFLIGHT_CHUNKS"] = str(args.window)
             procs.start("ingest")
             procs.wait_ready(names=["ingest"])
-            result = asyncio.run(village_row(gateway, keys["SATUDATA_KEY_DESA"], period,
-                                             infra.database_url))
+            return {**accepted, **asyncio.run(village_row(
+                gateway, keys["SATUDATA_KEY_DESA"], period, infra.database_url))}
         finally:
             procs.stop()
     finally:
         infra.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backlog-rows", type=int, default=2_000_000)
+    parser.add_argument("--per-submission", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--window", type=int, default=None,
+                        help="INGEST_MAX_INFLIGHT_CHUNKS once the backlog is released "
+                             "(default: ingest's own, 16)")
+    args = parser.parse_args()
+    places = villages()
+    period = str(START_YEAR + args.backlog_rows // (2 * len(places)) + 1)
+    if len(period) > 4:
+        parser.error("--backlog-rows too large for 4-digit sample periods")
+    state = Path(tempfile.mkdtemp(prefix="satudata-bench-village-"))
+    result = run(args, places, period, state)
     shutil.rmtree(state, ignore_errors=True)  # ~1 GB per million rows; kept if the run failed
-    load = os.getloadavg()
     save("village_row_under_backlog", {
-        "backlog_rows": sent, "backlog_accept_seconds": round(accept_seconds, 1),
-        "inflight_chunks_window": args.window or "ingest default (16)",
-        **result, "cores": os.cpu_count(), "load_average_1m": round(load[0], 2),
+        **result, "inflight_chunks_window": args.window or "ingest default (16)",
+        "cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
         "limit": ("the village row waits behind at most the publisher's window of chunks in "
                   "flight (INGEST_MAX_INFLIGHT_CHUNKS, 16 x 500 rows) at the registry's apply "
                   "rate, not behind the backlog; on a shared machine the registry's rate, and "
