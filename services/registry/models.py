@@ -8,9 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts import DatasetSchemaV1, DimensionSpec, MeasureSpec  # noqa: F401
 from shared.validation import (Code, Description, JsonObject, Name, Note, Number, Text,
                                Title)
 
+NEXT_CURSOR = "pass as ?cursor= for the next page; null on the last page"
 Frequency = Literal["annual", "semester", "quarterly", "monthly"]
 
 
@@ -21,30 +23,8 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class DimensionSpec(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
-    label: Text(200)
-    values: dict[Code, Text(200)] = Field(default_factory=dict, max_length=5000,
-                                          description="allowed codes and their labels; "
-                                                      "empty = free")
-
-
-class MeasureSpec(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
-    label: Text(200)
-    type: Literal["integer", "decimal", "text"] = "integer"
-    unit: Text(50) | None = None
-    min: Number | None = None
-    max: Number | None = None
-    additive: bool = False
-    required: bool = True
-
-
-class DatasetSchema(Strict):
-    dimensions: list[DimensionSpec] = Field([], max_length=20)
-    measures: list[MeasureSpec] = Field(min_length=1, max_length=50)
-    region_levels: list[Literal["kabupaten", "kecamatan", "desa", "kelurahan"]] = [
-        "desa", "kelurahan"]
+# The dataset schema is the one typed model every service reads (shared.contracts).
+DatasetSchema = DatasetSchemaV1
 
 
 class DatasetBase(Strict):
@@ -113,6 +93,7 @@ class DatasetPublic(BaseModel):
 class DatasetsPublic(BaseModel):
     items: list[DatasetPublic]
     count: int
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class RecordPublic(BaseModel):
@@ -169,18 +150,6 @@ class ValidateRequest(Strict):
 class ResolveRequest(Strict):
     dataset: str | None = None  # its region_levels settle names shared across levels
     values: list[str] = Field(max_length=10_000)
-
-
-class DiffItem(BaseModel):
-    index: int
-    line: int | None = None  # as in RejectedRow: CSV line, XLSX row, 1-based JSON position
-    sheet: str | None = None
-    region_code: str
-    period: str
-    dimensions: dict[str, str]
-    change: Literal["create", "update", "unchanged", "conflict"]
-    current: dict[str, Any] | None
-    proposed: dict[str, Any]
 
 
 # --- stewardship: regions, aliases, publishers, keys, conflicts ---------------------------
@@ -332,6 +301,7 @@ class RegionPublic(Open):
 class RegionsPublic(Open):
     items: list[RegionPublic]
     count: int
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class AliasPublic(Open):
@@ -360,7 +330,7 @@ class RegionDetail(Open):
 
 class AliasesPublic(Open):
     items: list[AliasPublic]
-    next: int | None = Field(description="pass as ?after= for the next page")
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class RegionImportResult(Open):
@@ -394,10 +364,12 @@ class PublisherListItem(Open):
 
 class PublishersList(Open):
     items: list[PublisherListItem]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class KeysPublic(Open):
     items: list[KeyPublic]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class ChangePublic(Open):
@@ -413,7 +385,9 @@ class ChangePublic(Open):
 
 class ChangesPublic(Open):
     items: list[ChangePublic]
-    next: int = Field(description="pass as ?since= for the next page")
+    next: int = Field(description="the last sequence number: pass as ?since= for the next "
+                                  "page, and store it to resume after a restart (a sequence, "
+                                  "not a cursor, so a client can keep it)")
 
 
 Number = float | int | None

@@ -198,18 +198,18 @@ async def search(pool: asyncpg.Pool, text: str, filters: Filters, *, limit: int,
 # --- rebuild -------------------------------------------------------------------------------
 
 async def _snapshot(client: httpx.AsyncClient, registry_url: str, kind: str, page: int):
-    after: str | None = None
+    cursor: str | None = None
     while True:
         params: dict[str, Any] = {"limit": page}
-        if after:
-            params["after"] = after
+        if cursor:
+            params["cursor"] = cursor
         resp = await client.get(f"{registry_url.rstrip('/')}/internal/v1/snapshot/{kind}",
                                 params=params)
         resp.raise_for_status()
         body = resp.json()
         yield body["items"]
-        after = body.get("next")
-        if not after:
+        cursor = body.get("next_cursor")
+        if not cursor:
             return
 
 
