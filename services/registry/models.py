@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts import DatasetSchemaV1, DimensionSpec, MeasureSpec  # noqa: F401
-from shared.validation import (Code, Description, JsonObject, Name, Note, Number, Text,
+from shared.validation import (Code, Description, JsonObject, Name, Note, Text,
                                Title)
 
 NEXT_CURSOR = "pass as ?cursor= for the next page; null on the last page"
@@ -388,82 +388,3 @@ class ChangesPublic(Open):
     next: int = Field(description="the last sequence number: pass as ?since= for the next "
                                   "page, and store it to resume after a restart (a sequence, "
                                   "not a cursor, so a client can keep it)")
-
-
-Number = float | int | None
-
-
-class AggregateFigures(Open):
-    """One region's figures in one period (a child of the asked region, or with ``sum=false``
-    one region's own values)."""
-    region: RegionRef
-    values: dict[str, Number] = Field(examples=[{"jumlah": 81234}])
-    value: Number = None
-    reporting: int | None = None
-    expected: int | None = None
-    rate: float | None = None
-    dimensions: dict[str, Any] | None = None
-
-
-class AggregatePeriod(Open):
-    period: str = Field(examples=["2024"])
-    values: dict[str, Number] = Field(examples=[{"jumlah": 412345}])
-    value: Number = None
-    reporting: int = Field(examples=[139])
-    expected: int = Field(examples=[141])
-    rate: float | None = Field(None, examples=[0.9858])
-    complete: bool
-    children: list[AggregateFigures] | None = None
-    regions: list[AggregateFigures] | None = None
-
-
-class AggregateMeasure(Open):
-    name: str
-    label: str
-    unit: str | None = None
-    type: str
-    additive: bool
-
-
-class AggregatePublic(Open):
-    dataset: str = Field(examples=["jumlah-penduduk"])
-    sum: bool
-    filters: dict[str, Any] = {}
-    region: RegionRef
-    region_levels: list[str]
-    measures: list[AggregateMeasure]
-    period_from: str | None = None
-    period_to: str | None = None
-    periods: list[AggregatePeriod]
-
-
-class CompletenessKecamatan(Open):
-    code: str
-    name: str
-    expected: int
-    reported: int
-    missing: int
-    in_conflict: int
-    rate: float | None
-
-
-class CompletenessRegion(Open):
-    code: str
-    name: str
-    level: str
-    kecamatan: str | None = None
-    status: Literal["reported", "missing", "conflict"] | str
-
-
-class CompletenessPublic(Open):
-    dataset: str
-    period: str
-    region_levels: list[str]
-    region: RegionRef
-    expected: int
-    reported: int
-    missing: int
-    in_conflict: int
-    rate: float | None
-    kecamatan: list[CompletenessKecamatan]
-    regions: list[CompletenessRegion]

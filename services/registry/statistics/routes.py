@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from services.registry import models
+from services.registry.statistics import models
 from services.registry.statistics import service
 from shared.web import ReadConn
 
