@@ -1,4 +1,5 @@
-"""Registry API models (the SQLModel naming chain: Base -> Create/Update -> Public)."""
+"""Registry API models but the dataset chain (datasets/models.py) and the statistics answers
+(statistics/models.py): records, regions and aliases, publishers and keys, conflicts."""
 
 from __future__ import annotations
 
@@ -8,92 +9,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts import DatasetSchemaV1, DimensionSpec, MeasureSpec  # noqa: F401
-from shared.validation import (Code, Description, JsonObject, Name, Note, Text,
-                               Title)
-
-NEXT_CURSOR = "pass as ?cursor= for the next page; null on the last page"
-Frequency = Literal["annual", "semester", "quarterly", "monthly"]
+from services.registry.datasets.models import NEXT_CURSOR
+from shared.validation import Code, Name, Note, Text
 
 
 class Strict(BaseModel):
-    """Request models refuse unknown fields (plain Pydantic: the registry's SQL lives in
-    store.py, and SQLModel's table metadata would shadow the dataset ``metadata`` field)."""
+    """Request models refuse unknown fields."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-# The dataset schema is the one typed model every service reads (shared.contracts).
-DatasetSchema = DatasetSchemaV1
-
-
-class DatasetBase(Strict):
-    title: Title
-    description: Description = ""
-    frequency: Frequency = "annual"
-    topic: Text(100) | None = None
-    tags: list[Text(50)] = Field([], max_length=50)
-    license: Text(100) = "CC-BY-4.0"
-    metadata: JsonObject = Field(
-        default_factory=dict,
-        description="Satu Data Indonesia metadata: konsep, definisi, klasifikasi, ukuran, "
-                    "satuan, produsen_data, walidata (produsen_data, walidata, konsep, "
-                    "definisi and satuan required)",
-    )
-    authoritative: list[Text(100)] = Field(default_factory=list, max_length=100,
-                                           description="publisher ids whose values win")
-
-
-# Satu Data Indonesia (Perpres 39/2019): every dataset names who produces it, who stewards
-# it, what it counts and in which unit. Checked on create and on every update.
-REQUIRED_METADATA = ("produsen_data", "walidata", "konsep", "definisi", "satuan")
-
-
-class DatasetCreate(DatasetBase):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$")
-    # required, but checked with the metadata keys so one answer names everything missing
-    frequency: Frequency | None = Field(  # type: ignore[assignment]
-        None, description="required: annual, semester, quarterly or monthly")
-    schema_: DatasetSchema = Field(alias="schema")
-
-
-class DatasetUpdate(Strict):
-    """Fields left out stay as they are; an explicit ``null`` is refused (422)."""
-
-    title: Title = None
-    description: Description = None
-    frequency: Frequency = None
-    topic: Text(100) = None
-    tags: list[Text(50)] = Field(None, max_length=50)
-    license: Text(100) = None
-    metadata: JsonObject = None
-    authoritative: list[Text(100)] = Field(None, max_length=100)
-    schema_: DatasetSchema = Field(None, alias="schema")
-
-
-class DatasetPublic(BaseModel):
-    slug: str
-    title: str
-    description: str
-    frequency: str
-    topic: str | None
-    tags: list[str]
-    license: str
-    metadata: dict[str, Any]
-    schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
-    authoritative: list[str]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    retracted_at: datetime | None = None
-    retraction_reason: str | None = None
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class DatasetsPublic(BaseModel):
-    items: list[DatasetPublic]
-    count: int
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class RecordPublic(BaseModel):

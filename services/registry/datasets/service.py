@@ -8,7 +8,7 @@ import asyncpg
 
 from services.registry.datasets import store
 from services.registry.events import dataset_event, publish_dataset
-from services.registry.models import REQUIRED_METADATA
+from services.registry.datasets.models import REQUIRED_METADATA
 from shared.auth import Principal
 from shared.errors import Conflict, Gone, NotFound, Unprocessable
 

@@ -1,13 +1,19 @@
-"""SQL for datasets. Functions never commit."""
+"""SQL for datasets. Functions never commit.
+
+The columns come from the table's declaration (tables.Dataset) and the written ones from the
+API models (datasets.models.WRITABLE / UPDATABLE): a field added to the models and the
+table is read, written and updated here without an edit.
+"""
 
 from __future__ import annotations
 
 import asyncpg
 
+from services.registry.datasets.models import UPDATABLE, WRITABLE
+from services.registry.tables import Dataset
+from shared.sql import Where
 
-DATASET_COLUMNS = ("id, slug, title, description, frequency, topic, tags, license, metadata, "
-                   "schema, authoritative, version, created_at, updated_at, retracted_at, "
-                   "retracted_by, retraction_reason")
+DATASET_COLUMNS = ", ".join(Dataset.__table__.columns.keys())
 
 
 async def get_dataset(conn: asyncpg.Connection, slug: str) -> dict | None:
@@ -43,28 +49,24 @@ async def set_dataset_retraction(conn: asyncpg.Connection, slug: str, *, by: str
 
 
 async def insert_dataset(conn: asyncpg.Connection, d: dict) -> dict:
+    """``d`` keyed by column (the models' wire names); a column left out takes its default."""
+    columns = [c for c in WRITABLE if c in d]
+    values = Where()
+    placeholders = ", ".join(values.param(d[c]) for c in columns)
     row = await conn.fetchrow(
-        f"""INSERT INTO datasets (slug, title, description, frequency, topic, tags, license,
-                                  metadata, schema, authoritative)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            RETURNING {DATASET_COLUMNS}""",
-        d["slug"], d["title"], d.get("description", ""), d["frequency"], d.get("topic"),
-        d.get("tags", []), d.get("license", "CC-BY-4.0"), d.get("metadata", {}), d["schema"],
-        d.get("authoritative", []))
+        f"""INSERT INTO datasets ({", ".join(columns)}) VALUES ({placeholders})
+            RETURNING {DATASET_COLUMNS}""", *values.args)
     return dict(row)
 
 
 async def update_dataset(conn: asyncpg.Connection, slug: str, changes: dict) -> dict | None:
-    allowed = ("title", "description", "frequency", "topic", "tags", "license", "metadata",
-               "schema", "authoritative")
-    sets, args = [], [slug]
-    for key in allowed:
-        if key in changes:
-            args.append(changes[key])
-            sets.append(f"{key} = ${len(args)}")
+    """A new version with ``changes`` (keyed by column, any of UPDATABLE)."""
+    where = Where()
+    sets = [f"{c} = {where.param(changes[c])}" for c in UPDATABLE if c in changes]
     if not sets:
         return await get_dataset(conn, slug)
+    where.add("slug = {}", slug)
     row = await conn.fetchrow(
-        f"UPDATE datasets SET {', '.join(sets)}, version = version + 1, updated_at = now() "
-        f"WHERE slug = $1 RETURNING {DATASET_COLUMNS}", *args)
+        f"""UPDATE datasets SET {", ".join(sets)}, version = version + 1, updated_at = now()
+            {where.sql} RETURNING {DATASET_COLUMNS}""", *where.args)
     return dict(row) if row else None
