@@ -232,8 +232,3 @@ class DeadLetterV1(Event):
     reason: str
     payload: str
 
-
-ALL_EVENTS: tuple[type[Event], ...] = (
-    SubmissionChunkV1, SubmissionChunkProcessedV1, RecordsChangedV1, DatasetsChangedV1,
-    RegionsChangedV1, DeadLetterV1,
-)

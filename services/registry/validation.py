@@ -24,7 +24,6 @@ PERIOD_PATTERNS = {
     "quarterly": (re.compile(r"^\d{4}-Q[1-4]$"), "2024-Q3"),
     "monthly": (re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "2024-07"),
 }
-RESERVED = {"region", "period"}
 # Level words people write before or after a name, or in brackets. Desa and kelurahan are one
 # tier: villages change status (Singa Geweh became a kelurahan) and staff keep the old word.
 VILLAGE = frozenset({"desa", "kelurahan"})
