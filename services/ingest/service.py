@@ -77,7 +77,7 @@ async def dataset_fields(registry: RegistryClient, principal: Principal, slug: s
         warnings.append({"code": "registry_unavailable", "column": None,
                          "message": "Registry sedang tidak dapat dihubungi: kolom belum dicocokkan "
                                     "dengan definisi dataset; baris diperiksa saat diproses."})
-    return FieldSet(dataset), warnings
+    return FieldSet(dataset["schema"] if dataset else None), warnings
 
 
 def row_source(upload: Upload, fields: FieldSet, settings: IngestSettings) -> RowSource:

@@ -14,14 +14,14 @@ from services.gateway.middleware import unsafe_path
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", math.inf, "1e309", 10**20])
 def test_a_measure_that_is_not_a_finite_number_in_range_is_rejected(raw):
-    assert _coerce_measure({"name": "jumlah", "type": "integer"}, raw, "id")[1] in (
+    assert _coerce_measure(MeasureSpec(name="jumlah", label="Jumlah", type="integer"), raw, "id")[1] in (
         "not_a_number", "out_of_range")
 
 
 @pytest.mark.parametrize("raw,code", [("x" * 2001, "text_too_long"),
                                       ("a\x00b", "invalid_characters")])
 def test_a_text_measure_is_bounded_and_free_of_control_characters(raw, code):
-    assert _coerce_measure({"name": "catatan", "type": "text"}, raw, "id")[1] == code
+    assert _coerce_measure(MeasureSpec(name="catatan", label="Catatan", type="text"), raw, "id")[1] == code
 
 
 def test_text_fields_publish_their_limits_and_refuse_control_characters():

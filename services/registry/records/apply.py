@@ -21,7 +21,7 @@ from services.registry.validation import RegionIndex, ValidRow, validate_row
 from shared import outbox
 from shared.auth import Principal
 from shared.contracts import (
-    ImportCounts, RejectedRow, SubmissionChunkProcessedV1, SubmissionChunkV1,
+    DatasetSchemaV1, ImportCounts, RejectedRow, SubmissionChunkProcessedV1, SubmissionChunkV1,
 )
 
 
@@ -111,10 +111,11 @@ def _refusal(dataset: dict | None, publisher: dict | None, slug: str, publisher_
 def _valid_rows(rows: list[dict], row_offset: int, dataset: dict, publisher: dict,
                 regions: RegionIndex, places: dict[int, dict], locale: str,
                 outcome: Outcome) -> list[ValidRow]:
+    schema = DatasetSchemaV1.model_validate(dataset["schema"])  # typed once per chunk
     valid: list[ValidRow] = []
     for i, raw in enumerate(rows):
         index = row_offset + i
-        row, errors = validate_row(index, raw, schema=dataset["schema"],
+        row, errors = validate_row(index, raw, schema=schema,
                                    frequency=dataset["frequency"], regions=regions,
                                    locale=locale)
         if errors:

@@ -16,6 +16,7 @@ from services.registry.datasets.service import get_dataset
 from services.registry.regions import store as regions_store
 from services.registry.statistics import store
 from services.registry.validation import PERIOD_PATTERNS, valid_period
+from shared.contracts import DatasetSchemaV1, MeasureSpec
 from shared.errors import BadRequest, NotFound, Unprocessable
 
 
@@ -26,63 +27,64 @@ def _check_period(dataset: dict, period: str) -> None:
                             f"({dataset['frequency']}); contoh: {example}.", code="period_format")
 
 
-def _numeric(dataset: dict) -> list[dict]:
-    return [m for m in dataset["schema"].get("measures", []) if m.get("type") != "text"]
+def _numeric(schema: DatasetSchemaV1) -> list[MeasureSpec]:
+    return [m for m in schema.measures if m.type != "text"]
 
 
-def _measures(dataset: dict, names: list[str], summed: bool) -> list[dict]:
+def _measures(slug: str, schema: DatasetSchemaV1, names: list[str], summed: bool
+              ) -> list[MeasureSpec]:
     """The measures asked for (default: every additive one when summing, every numeric one
     otherwise). A sum of a non-additive measure (a ratio, a percentage, an average) is
     refused: its values are shown per region only (``sum=false``)."""
-    measures = dataset["schema"].get("measures", [])
-    additive = [m for m in _numeric(dataset) if m.get("additive")]
+    measures = schema.measures
+    additive = [m for m in _numeric(schema) if m.additive]
     if not names:
         if summed and additive:
             return additive
-        if not summed and _numeric(dataset):
-            return _numeric(dataset)
+        if not summed and _numeric(schema):
+            return _numeric(schema)
         raise Unprocessable("Sebutkan ukuran yang dijumlahkan: ?measure=<nama>; ukuran aditif: "
-                            f"{', '.join(m['name'] for m in additive) or '(tidak ada)'}.",
+                            f"{', '.join(m.name for m in additive) or '(tidak ada)'}.",
                             code="measure_required")
     chosen = []
     for name in dict.fromkeys(names):
-        spec = next((m for m in measures if m["name"] == name), None)
+        spec = next((m for m in measures if m.name == name), None)
         if spec is None:
             raise Unprocessable(
-                f"Ukuran '{name}' tidak ada di dataset {dataset['slug']}; ukuran: "
-                f"{', '.join(m['name'] for m in measures)}.", code="unknown_measure")
-        if spec.get("type") == "text":
+                f"Ukuran '{name}' tidak ada di dataset {slug}; ukuran: "
+                f"{', '.join(m.name for m in measures)}.", code="unknown_measure")
+        if spec.type == "text":
             raise Unprocessable(f"Ukuran '{name}' berupa teks, bukan angka.",
                                 code="measure_not_numeric")
         if summed and spec not in additive:
             raise Unprocessable(
-                f"Ukuran '{name}' ({spec.get('label', name)}) tidak aditif, jadi tidak boleh "
+                f"Ukuran '{name}' ({spec.label or name}) tidak aditif, jadi tidak boleh "
                 "dijumlahkan antarwilayah (mis. rasio, persentase, rata-rata); nilainya per "
                 "wilayah tersedia dengan sum=false. Ukuran aditif: "
-                f"{', '.join(m['name'] for m in additive) or '(tidak ada)'}.",
+                f"{', '.join(m.name for m in additive) or '(tidak ada)'}.",
                 code="measure_not_additive")
         chosen.append(spec)
     return chosen
 
 
-def _dimension_filter(dataset: dict, dims: dict[str, str]) -> dict[str, str]:
+def _dimension_filter(schema: DatasetSchemaV1, dims: dict[str, str]) -> dict[str, str]:
     """Dimension filters by code or label, e.g. ``jenis_kelamin=P`` or ``=Perempuan``."""
-    specs = {d["name"]: d for d in dataset["schema"].get("dimensions", [])}
+    specs = {d.name: d for d in schema.dimensions}
     unknown = sorted(set(dims) - set(specs))
     if unknown:
         raise BadRequest(f"Filter tidak dikenal: {', '.join(unknown)}.", code="unknown_filter")
     out = {}
     for name, value in dims.items():
-        allowed = specs[name].get("values") or {}
+        allowed = specs[name].values
         out[name] = next((k for k, label in allowed.items()
                           if value.upper() in (k.upper(), str(label).upper())), value)
     return out
 
 
-def _number(value: Decimal | None, spec: dict) -> Any:
+def _number(value: Decimal | None, spec: MeasureSpec) -> Any:
     if value is None:
         return None
-    return int(value) if spec.get("type", "integer") == "integer" else float(value)
+    return int(value) if spec.type == "integer" else float(value)
 
 
 async def _region(conn: asyncpg.Connection, code: str | None) -> dict:
@@ -101,10 +103,9 @@ def _region_public(region: dict) -> dict:
     return {"code": region["code"], "name": region["name"], "level": region["level"]}
 
 
-def _measure_public(spec: dict) -> dict:
-    return {"name": spec["name"], "label": spec.get("label", spec["name"]),
-            "unit": spec.get("unit"), "type": spec.get("type", "integer"),
-            "additive": bool(spec.get("additive"))}
+def _measure_public(spec: MeasureSpec) -> dict:
+    return {"name": spec.name, "label": spec.label or spec.name, "unit": spec.unit,
+            "type": spec.type, "additive": spec.additive}
 
 
 def _period_range(dataset: dict, period: str | None, period_from: str | None,
@@ -133,13 +134,14 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
     with one measure each figure also carries ``value`` (the shape of one-period callers).
     """
     dataset = await get_dataset(conn, slug)
-    specs = _measures(dataset, measures or [], summed)
+    schema = DatasetSchemaV1.model_validate(dataset["schema"])  # typed once
+    specs = _measures(slug, schema, measures or [], summed)
     period_from, period_to = _period_range(dataset, period, period_from, period_to)
     target = await _region(conn, region)
-    q = _Query(dataset_id=dataset["id"], measures=[m["name"] for m in specs],
+    q = _Query(dataset_id=dataset["id"], measures=[m.name for m in specs],
                region=target["code"], depth=len(target["path"]),
-               levels=dataset["schema"].get("region_levels") or ["desa", "kelurahan"],
-               dims=_dimension_filter(dataset, dims), period_from=period_from,
+               levels=list(schema.region_levels) or ["desa", "kelurahan"],
+               dims=_dimension_filter(schema, dims), period_from=period_from,
                period_to=period_to)
     expected = await store.expected_units(conn, region=q.region, depth=q.depth,
                                           levels=q.levels)
@@ -158,7 +160,7 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
     if period:
         body.update({k: v for k, v in items[0].items()})
     if len(specs) == 1:
-        body.update(measure=specs[0]["name"], unit=specs[0].get("unit"))
+        body.update(measure=specs[0].name, unit=specs[0].unit)
     return body
 
 
@@ -196,7 +198,7 @@ class _Periods:
                                              "reporting": 0, "expected": self.expected})
 
 
-async def _summed(conn: asyncpg.Connection, q: _Query, specs: list[dict],
+async def _summed(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSpec],
                   expected: dict, periods: _Periods) -> None:
     """Each period's sums over the region, and the same per child of the region."""
     rows = await store.aggregate_periods(conn, depth=q.depth, **q.args())
@@ -222,7 +224,7 @@ async def _summed(conn: asyncpg.Connection, q: _Query, specs: list[dict],
             if code is not None]
 
 
-async def _per_region(conn: asyncpg.Connection, q: _Query, specs: list[dict],
+async def _per_region(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSpec],
                       periods: _Periods) -> None:
     """Each region's own values, never added up (non-additive measures)."""
     rows = await store.values_per_region(conn, **q.args())
@@ -242,15 +244,15 @@ async def _per_region(conn: asyncpg.Connection, q: _Query, specs: list[dict],
         e.setdefault("regions", [])
 
 
-def _figures(item: dict, specs: list[dict], rate: bool = True) -> dict:
+def _figures(item: dict, specs: list[MeasureSpec], rate: bool = True) -> dict:
     """Numbers typed as their measure; ``rate`` from reporting/expected; with one measure,
     its value also as ``value``."""
-    by_name = {m["name"]: m for m in specs}
+    by_name = {m.name: m for m in specs}
     item["values"] = {k: _number(v, by_name[k]) for k, v in item["values"].items()}
     if rate:
         item["rate"] = _rate(item["reporting"], item["expected"])
     if len(specs) == 1:
-        item["value"] = item["values"][specs[0]["name"]]
+        item["value"] = item["values"][specs[0].name]
     return item
 
 
@@ -261,7 +263,8 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
     dataset = await get_dataset(conn, slug)
     _check_period(dataset, period)
     target = await _region(conn, region)
-    levels = dataset["schema"].get("region_levels") or ["desa", "kelurahan"]
+    levels = list(DatasetSchemaV1.model_validate(dataset["schema"]).region_levels) or [
+        "desa", "kelurahan"]
     units = await store.completeness_units(conn, dataset_id=dataset["id"], period=period,
                                            levels=levels, region=target["code"])
     groups: dict[str, dict] = {}
