@@ -1,5 +1,5 @@
 """The registry's tables, declared once (the migrations create them; a test asks Alembic
-autogenerate to find no difference: tests/integration/registry/test_tables_match_migrations.py).
+autogenerate to find no difference: tests/integration/test_tables_match_migrations.py).
 
 The dataset table is a SQLModel class: its ``metadata`` column is the attribute ``meta``
 (SQLAlchemy reserves ``metadata``). The others are plain SQLAlchemy tables in the same
