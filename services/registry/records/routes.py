@@ -116,7 +116,7 @@ async def show_record(
 async def changes(conn: ReadConn, since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 500):
     """The change feed answers ``next``, the last sequence number, not a cursor: clients
-    store it to resume where they stopped (docs/api.md)."""
+    store it to resume where they stopped (docs/registry.md)."""
     return await service.changes(conn, since, limit)
 
 
