@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.sql import Where
+
 
 async def upsert_publisher(conn: asyncpg.Connection, *, id: str, name: str, kind: str,
                            region_scope: str, datasets: list[str]) -> None:
@@ -35,16 +37,15 @@ async def insert_publisher(conn: asyncpg.Connection, p: dict) -> dict | None:
 
 async def update_publisher(conn: asyncpg.Connection, publisher_id: str, changes: dict
                            ) -> dict | None:
-    sets, args = [], [publisher_id]
-    for key in ("name", "region_scope", "datasets"):
-        if key in changes:
-            args.append(changes[key])
-            sets.append(f"{key} = ${len(args)}")
+    where = Where()
+    sets = [f"{key} = {where.param(changes[key])}"
+            for key in ("name", "region_scope", "datasets") if key in changes]
     if not sets:
         return await get_publisher(conn, publisher_id)
+    where.add("id = {}", publisher_id)
     row = await conn.fetchrow(
-        f"UPDATE publishers SET {', '.join(sets)} WHERE id = $1 "
-        "RETURNING id, name, kind, region_scope, datasets, created_at", *args)
+        f"UPDATE publishers SET {', '.join(sets)} {where.sql} "
+        "RETURNING id, name, kind, region_scope, datasets, created_at", *where.args)
     return dict(row) if row else None
 
 
