@@ -90,6 +90,7 @@ class DatasetPublic(DatasetBase):
     model_config = ConfigDict(extra="ignore", populate_by_name=True,
                               serialize_by_alias=True)
     slug: str
+    description: str
     frequency: str
     topic: str | None
     tags: list[str]
