@@ -6,7 +6,7 @@
 Uses ``--database-url`` / ``DATABASE_URL`` (a fresh database is created on that server and
 dropped afterwards) or, when neither is set, an embedded PostgreSQL in a temporary folder.
 It migrates, seeds the reference data, bulk-loads N records of a SAMPLE (data contoh) dataset
-with COPY (records and their first versions), then times ``service.apply_rows`` on batches of
+with COPY (records and their first versions), then times ``records.apply.apply_rows`` on batches of
 1,000 rows, half of them unchanged values and half changed, each batch in its own transaction,
 next to the raw COPY limit: the same batches COPY'd into a plain table on the same server.
 Prints one JSON object.
@@ -31,7 +31,10 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.registry import service, store  # noqa: E402
+from services.registry.access import store as access_store  # noqa: E402
+from services.registry.datasets import service as datasets  # noqa: E402
+from services.registry.datasets import store as datasets_store  # noqa: E402
+from services.registry.records import apply  # noqa: E402
 from services.registry.seed import seed  # noqa: E402
 from services.registry.validation import dims_key  # noqa: E402
 from shared.db import create_pool, run_migrations  # noqa: E402
@@ -113,7 +116,7 @@ async def time_registry(pool: asyncpg.Pool, batches: list[list[dict]]) -> tuple[
     for rows in batches:
         started = time.perf_counter()
         async with pool.acquire() as conn, conn.transaction():
-            outcome = await service.apply_rows(conn, dataset_slug=SLUG, publisher_id=PUBLISHER,
+            outcome = await apply.apply_rows(conn, dataset_slug=SLUG, publisher_id=PUBLISHER,
                                                rows=rows, submission_id=uuid.uuid4())
         durations.append(time.perf_counter() - started)
         for name in totals:
@@ -155,14 +158,14 @@ async def run(url: str, args) -> dict:
     try:
         await seed(pool, sample_values=False)
         async with pool.acquire() as conn, conn.transaction():
-            if await store.get_dataset(conn, SLUG) is None:
-                await service.create_dataset(conn, DATASET)
-            publisher = await store.get_publisher(conn, PUBLISHER)
-            await store.upsert_publisher(conn, id=PUBLISHER, name=publisher["name"],
+            if await datasets_store.get_dataset(conn, SLUG) is None:
+                await datasets.create_dataset(conn, DATASET)
+            publisher = await access_store.get_publisher(conn, PUBLISHER)
+            await access_store.upsert_publisher(conn, id=PUBLISHER, name=publisher["name"],
                                          kind=publisher["kind"],
                                          region_scope=publisher["region_scope"],
                                          datasets=sorted({*publisher["datasets"], SLUG}))
-            dataset = await store.get_dataset(conn, SLUG)
+            dataset = await datasets_store.get_dataset(conn, SLUG)
             villages = [r["code"] for r in await conn.fetch(
                 "SELECT code FROM registry.regions WHERE level IN ('desa','kelurahan') "
                 "ORDER BY code")]

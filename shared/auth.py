@@ -58,15 +58,22 @@ def principal_from_headers(headers) -> Principal | None:
 
 
 def require_principal(headers) -> Principal:
-    principal = principal_from_headers(headers)
+    return ensure_principal(principal_from_headers(headers))
+
+
+def require_steward(headers) -> Principal:
+    return ensure_steward(principal_from_headers(headers))
+
+
+def ensure_principal(principal: Principal | None) -> Principal:
     if principal is None:
         raise Unauthorized("Kunci API diperlukan: kirim header Authorization: Bearer <kunci>.",
                            code="missing_api_key")
     return principal
 
 
-def require_steward(headers) -> Principal:
-    principal = require_principal(headers)
+def ensure_steward(principal: Principal | None) -> Principal:
+    principal = ensure_principal(principal)
     if not principal.is_steward:
         raise Forbidden("Hanya walidata atau admin yang boleh melakukan ini.",
                         code="steward_only")

@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.validation import Code, Number, Text
+
 # Streams own subject spaces; the namespace setting prefixes both (see shared.bus).
 STREAM_SUBJECTS: dict[str, list[str]] = {
     "INGEST": ["ingest.>"],
@@ -121,6 +123,50 @@ class RecordsChangedV1(Event):
     records: list[RecordV1]
 
 
+class DimensionSpec(BaseModel):
+    """A dimension of a dataset (``jenis_kelamin``), with its allowed codes when closed."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
+    label: Text(200)
+    values: dict[Code, Text(200)] = Field(default_factory=dict, max_length=5000,
+                                          description="allowed codes and their labels; "
+                                                      "empty = free")
+
+
+class MeasureSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
+    label: Text(200)
+    type: Literal["integer", "decimal", "text"] = "integer"
+    unit: Text(50) | None = None
+    min: Number | None = None
+    max: Number | None = None
+    additive: bool = False
+    required: bool = True
+
+
+RegionLevel = Literal["kabupaten", "kecamatan", "desa", "kelurahan"]
+
+
+class DatasetSchemaV1(BaseModel):
+    """What a dataset's rows hold: the one typed description every service reads (the
+    registry validates rows with it, ingest maps columns with it, search labels with it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    dimensions: list[DimensionSpec] = Field([], max_length=20)
+    measures: list[MeasureSpec] = Field(min_length=1, max_length=50)
+    region_levels: list[RegionLevel] = ["desa", "kelurahan"]
+
+    @property
+    def dimension_names(self) -> list[str]:
+        return [d.name for d in self.dimensions]
+
+    @property
+    def measure_names(self) -> list[str]:
+        return [m.name for m in self.measures]
+
+
 class DatasetV1(BaseModel):
     slug: str
     title: str
@@ -129,6 +175,9 @@ class DatasetV1(BaseModel):
     tags: list[str] = []
     publisher: str | None = None
     frequency: str | None = None
+    # the dataset's schema, typed; the four fields after it are derived from it (from_schema)
+    # for readers that only need names and labels (search's SQL reads them from the payload)
+    schema_: DatasetSchemaV1 | None = Field(None, alias="schema")
     dimensions: list[str] = []
     measures: list[str] = []
     # dimension name -> {code: label}, e.g. {"jenis_kelamin": {"L": "Laki-laki", "P": "Perempuan"}}
@@ -141,6 +190,15 @@ class DatasetV1(BaseModel):
     retracted: bool = False
     version: int
     updated_at: datetime
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    @classmethod
+    def from_schema(cls, schema: DatasetSchemaV1, **fields: Any) -> "DatasetV1":
+        return cls(
+            schema=schema, dimensions=schema.dimension_names, measures=schema.measure_names,
+            dimension_values={d.name: dict(d.values) for d in schema.dimensions},
+            measure_info={m.name: {"label": m.label, "unit": m.unit, "type": m.type}
+                          for m in schema.measures}, **fields)
 
 
 class DatasetsChangedV1(Event):
@@ -174,8 +232,3 @@ class DeadLetterV1(Event):
     reason: str
     payload: str
 
-
-ALL_EVENTS: tuple[type[Event], ...] = (
-    SubmissionChunkV1, SubmissionChunkProcessedV1, RecordsChangedV1, DatasetsChangedV1,
-    RegionsChangedV1, DeadLetterV1,
-)

@@ -49,7 +49,6 @@ Description = Text(10_000, multiline=True)
 Note = Text(1000, multiline=True)
 Code = Text(100)
 Number = Annotated[float, Field(allow_inf_nan=False, ge=-NUMBER_LIMIT, le=NUMBER_LIMIT)]
-BigInt = Annotated[int, Field(ge=-INT64_MAX, le=INT64_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
 
 MAX_JSON_DEPTH = 8

@@ -1,4 +1,14 @@
-"""The parts every FastAPI app shares: request ids, the error shape, health routes."""
+"""The parts every FastAPI app shares: request ids, the error shape, health routes, and the
+dependencies that own a request's connection, transaction and caller.
+
+- ``ReadConn``: a pooled connection for a read route.
+- ``WriteConn``: a connection inside a transaction, committed after the handler returns and
+  before the response is sent (``scope="function"``), rolled back if it raises. No handler
+  opens a transaction itself.
+- ``DryRunConn``: a connection inside a transaction that is always rolled back.
+- ``Caller`` / ``MaybeCaller`` / ``Steward``: the verified principal (signed calls carry it),
+  required, optional, or required to be walidata/admin. No handler checks a role in its body.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +18,10 @@ from typing import Annotated, AsyncIterator, Callable
 import asyncpg
 from fastapi import Depends, FastAPI, Request
 
+from shared.auth import Principal, principal_from_headers, require_principal, require_steward
 from shared.errors import install_error_handlers
 from shared.health import health_router
 from shared.logging import RequestIdMiddleware, configure_logging
-from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 from shared.signing import SignatureMiddleware
 
@@ -33,13 +43,48 @@ def build_app(*, title: str, service: str, settings: ServiceSettings,
     return app
 
 
-def get_runtime(request: Request) -> Runtime:
-    return request.state.runtime
-
-
 def get_pool(request: Request) -> asyncpg.Pool:
     return request.state.runtime.pool
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+async def read_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    async with request.state.runtime.pool.acquire() as conn:
+        yield conn
+
+
+async def write_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    async with request.state.runtime.pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+async def dry_run_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction that is always rolled back: a dry run changes nothing, temp tables
+    included."""
+    async with request.state.runtime.pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            yield conn
+        finally:
+            await tx.rollback()
+
+
+def caller(request: Request) -> Principal:
+    return require_principal(request.headers)
+
+
+def maybe_caller(request: Request) -> Principal | None:
+    return principal_from_headers(request.headers)
+
+
+def steward(request: Request) -> Principal:
+    return require_steward(request.headers)
+
+
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+ReadConn = Annotated[asyncpg.Connection, Depends(read_conn, scope="function")]
+WriteConn = Annotated[asyncpg.Connection, Depends(write_conn, scope="function")]
+DryRunConn = Annotated[asyncpg.Connection, Depends(dry_run_conn, scope="function")]
+Caller = Annotated[Principal, Depends(caller)]
+MaybeCaller = Annotated[Principal | None, Depends(maybe_caller)]
+Steward = Annotated[Principal, Depends(steward)]

@@ -14,12 +14,7 @@ from services.ingest.models import (DryRunResult, SubmissionAccepted, Submission
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
 from services.ingest.uploads import read_upload
-from shared.auth import Principal, require_principal
-from shared.web import PoolDep
-
-
-def get_principal(request: Request) -> Principal:
-    return require_principal(request.headers)
+from shared.web import Caller, PoolDep
 
 
 def get_registry(request: Request) -> RegistryClient:
@@ -30,7 +25,6 @@ def get_settings(request: Request) -> IngestSettings:
     return request.app.state.settings
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 RegistryDep = Annotated[RegistryClient, Depends(get_registry)]
 SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
 
@@ -87,7 +81,7 @@ BACKLOG_FULL = {
                         429: BACKLOG_FULL},
              openapi_extra={"requestBody": SUBMISSION_BODY})
 async def create_submission(
-    request: Request, principal: PrincipalDep, pool: PoolDep, registry: RegistryDep,
+    request: Request, principal: Caller, pool: PoolDep, registry: RegistryDep,
     settings: SettingsDep,
     dataset: Annotated[str | None, Query(description="dataset slug (raw CSV/XLSX bodies)")] = None,
     dry_run: Annotated[bool, Query(description="validate only; store nothing")] = False,
@@ -112,7 +106,7 @@ async def create_submission(
 
 @router.get("/submissions", response_model=SubmissionsPublic)
 async def list_submissions(
-    principal: PrincipalDep, pool: PoolDep,
+    principal: Caller, pool: PoolDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ):
@@ -120,7 +114,7 @@ async def list_submissions(
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionPublic)
-async def get_submission(submission_id: uuid.UUID, principal: PrincipalDep, pool: PoolDep,
+async def get_submission(submission_id: uuid.UUID, principal: Caller, pool: PoolDep,
                          settings: SettingsDep):
     return await service.get_submission(pool, principal, submission_id,
                                         settings.max_rejected_shown, settings.stall_after)

@@ -20,12 +20,12 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.ingest import service
-from services.ingest.api import get_principal, get_registry, get_settings
+from services.ingest.api import get_registry, get_settings
 from services.ingest.models import CkanDatastoreRequest
 from services.ingest.service import Upload
 from services.ingest.uploads import limited_request
 from shared.errors import AppError, NotFound, Unprocessable, UnsupportedMediaType
-from shared.web import get_pool
+from shared.web import caller, get_pool
 from shared.i18n import validation_details
 
 ACTIONS = ("datastore_create", "datastore_upsert")
@@ -67,7 +67,8 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
     if action not in ACTIONS:
         raise NotFound(f"Aksi '{action}' tidak tersedia di sini; yang didukung: "
                        f"{', '.join(ACTIONS)}.", code="action_not_found")
-    principal = get_principal(request)
+    # the Caller dependency's function, called here so its 401 comes in CKAN's envelope
+    principal = caller(request)
     settings = get_settings(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("application/json", ""):

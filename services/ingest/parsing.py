@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from shared.contracts import DatasetSchemaV1
 from shared.errors import PayloadTooLarge, Unprocessable
 
 # Words submitters write for the two fields every dataset has.
@@ -33,17 +34,17 @@ def norm(text: Any) -> str:
 class FieldSet:
     """The fields a dataset's rows may carry, and every spelling that maps to each."""
 
-    def __init__(self, dataset: dict | None):
-        self.known = dataset is not None
+    def __init__(self, schema: DatasetSchemaV1 | None):
+        """``schema`` None: the registry could not be reached, every column passes."""
+        self.known = schema is not None
         self.lookup: dict[str, str] = {}
-        schema = (dataset or {}).get("schema") or {}
         names = ["region", "period"]
         labels: dict[str, str] = {}
-        self.dimensions = [d["name"] for d in schema.get("dimensions", [])]
-        for item in [*schema.get("dimensions", []), *schema.get("measures", [])]:
-            names.append(item["name"])
-            if item.get("label"):
-                labels[item["name"]] = item["label"]
+        self.dimensions = schema.dimension_names if schema else []
+        for item in [*schema.dimensions, *schema.measures] if schema else []:
+            names.append(item.name)
+            if item.label:
+                labels[item.name] = item.label
         self.names = names
         for field, aliases in ALIASES.items():
             for alias in aliases:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from shared.auth import PRINCIPAL_HEADER, Principal
+from shared.contracts import DatasetSchemaV1
 from shared.errors import AppError, Gone, ServiceUnavailable, UpstreamError
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 
@@ -71,6 +72,7 @@ class RegistryClient:
             log.warning("registry answered %s for dataset %s", response.status_code, slug)
             return cached[1] if cached else None
         dataset = response.json()
+        dataset["schema"] = DatasetSchemaV1.model_validate(dataset["schema"])  # typed, once
         self._cache[slug] = (time.monotonic() + self.cache_seconds, dataset)
         return dataset
 

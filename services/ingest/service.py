@@ -27,10 +27,10 @@ from shared.auth import Principal
 from shared.contracts import (
     DeadLetterV1, Envelope, ImportCounts, SubmissionChunkProcessedV1, SubmissionChunkV1,
 )
-from shared.errors import (BadRequest, Conflict, Forbidden, NotFound, TooManyRequests,
+from shared.errors import (Conflict, Forbidden, NotFound, TooManyRequests,
                            Unprocessable)
 from shared.logging import request_id_var
-from shared.pagination import decode_cursor, encode_cursor
+from shared.pagination import decode_cursor, page
 
 
 @dataclass
@@ -77,7 +77,7 @@ async def dataset_fields(registry: RegistryClient, principal: Principal, slug: s
         warnings.append({"code": "registry_unavailable", "column": None,
                          "message": "Registry sedang tidak dapat dihubungi: kolom belum dicocokkan "
                                     "dengan definisi dataset; baris diperiksa saat diproses."})
-    return FieldSet(dataset), warnings
+    return FieldSet(dataset["schema"] if dataset else None), warnings
 
 
 def row_source(upload: Upload, fields: FieldSet, settings: IngestSettings) -> RowSource:
@@ -231,24 +231,14 @@ async def get_submission(pool: asyncpg.Pool, principal: Principal, submission_id
     return {**dict(row), "counts": counts, "rejected_rows": rejected}
 
 
-def _after(parts: tuple) -> tuple[datetime, uuid.UUID]:
-    try:
-        return datetime.fromisoformat(parts[0]), uuid.UUID(parts[1])
-    except (TypeError, ValueError) as exc:
-        raise BadRequest("Kursor halaman tidak valid.", code="invalid_cursor") from exc
-
-
 async def list_submissions(pool: asyncpg.Pool, principal: Principal, limit: int,
                            cursor: str | None) -> dict[str, Any]:
-    after = _after(decode_cursor(cursor, 2)) if cursor else None
+    after = decode_cursor(cursor, 2, [datetime.fromisoformat, uuid.UUID]) if cursor else None
     async with pool.acquire() as conn:
         rows = await store.list_submissions(conn, principal.publisher_id, limit + 1, after)
-    items = [{**dict(r), "status_url": status_url(r["id"])} for r in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["created_at"].isoformat(), last["id"])
-    return {"items": items, "next_cursor": next_cursor}
+    rows, next_cursor = page(rows, limit, lambda r: (r["created_at"].isoformat(), r["id"]))
+    return {"items": [{**dict(r), "status_url": status_url(r["id"])} for r in rows],
+            "next_cursor": next_cursor}
 
 
 async def record_chunk_result(conn: asyncpg.Connection,

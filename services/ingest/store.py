@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -232,10 +231,6 @@ async def republish_unprocessed(conn: asyncpg.Connection, older_than: float, lim
     if rows:
         await conn.execute(f"NOTIFY {channel(SCHEMA)}")
     return len(rows)
-
-
-def as_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
-    return dict(record) if record is not None else None
 
 
 async def unfinished_ages(conn: asyncpg.Connection, limit: int = 100_000) -> list[float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.registry import service
+from services.registry.records import apply
 from shared import bus
 from shared.contracts import Envelope, SubmissionChunkV1
 from shared.runtime import Runtime
@@ -14,7 +14,7 @@ DURABLE = "registry-submissions"
 
 async def handle_chunk(conn: asyncpg.Connection, envelope: Envelope) -> None:
     chunk = envelope.open(SubmissionChunkV1)
-    await service.process_chunk(conn, chunk)
+    await apply.process_chunk(conn, chunk)
 
 
 async def consume_submissions(rt: Runtime) -> None:

@@ -1,4 +1,5 @@
-"""Registry API models (the SQLModel naming chain: Base -> Create/Update -> Public)."""
+"""Registry API models but the dataset chain (datasets/models.py) and the statistics answers
+(statistics/models.py): records, regions and aliases, publishers and keys, conflicts."""
 
 from __future__ import annotations
 
@@ -8,111 +9,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.validation import (Code, Description, JsonObject, Name, Note, Number, Text,
-                               Title)
-
-Frequency = Literal["annual", "semester", "quarterly", "monthly"]
+from services.registry.datasets.models import NEXT_CURSOR
+from shared.validation import Code, Name, Note, Text
 
 
 class Strict(BaseModel):
-    """Request models refuse unknown fields (plain Pydantic: the registry's SQL lives in
-    store.py, and SQLModel's table metadata would shadow the dataset ``metadata`` field)."""
+    """Request models refuse unknown fields."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-class DimensionSpec(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
-    label: Text(200)
-    values: dict[Code, Text(200)] = Field(default_factory=dict, max_length=5000,
-                                          description="allowed codes and their labels; "
-                                                      "empty = free")
-
-
-class MeasureSpec(Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
-    label: Text(200)
-    type: Literal["integer", "decimal", "text"] = "integer"
-    unit: Text(50) | None = None
-    min: Number | None = None
-    max: Number | None = None
-    additive: bool = False
-    required: bool = True
-
-
-class DatasetSchema(Strict):
-    dimensions: list[DimensionSpec] = Field([], max_length=20)
-    measures: list[MeasureSpec] = Field(min_length=1, max_length=50)
-    region_levels: list[Literal["kabupaten", "kecamatan", "desa", "kelurahan"]] = [
-        "desa", "kelurahan"]
-
-
-class DatasetBase(Strict):
-    title: Title
-    description: Description = ""
-    frequency: Frequency = "annual"
-    topic: Text(100) | None = None
-    tags: list[Text(50)] = Field([], max_length=50)
-    license: Text(100) = "CC-BY-4.0"
-    metadata: JsonObject = Field(
-        default_factory=dict,
-        description="Satu Data Indonesia metadata: konsep, definisi, klasifikasi, ukuran, "
-                    "satuan, produsen_data, walidata (produsen_data, walidata, konsep, "
-                    "definisi and satuan required)",
-    )
-    authoritative: list[Text(100)] = Field(default_factory=list, max_length=100,
-                                           description="publisher ids whose values win")
-
-
-# Satu Data Indonesia (Perpres 39/2019): every dataset names who produces it, who stewards
-# it, what it counts and in which unit. Checked on create and on every update.
-REQUIRED_METADATA = ("produsen_data", "walidata", "konsep", "definisi", "satuan")
-
-
-class DatasetCreate(DatasetBase):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$")
-    # required, but checked with the metadata keys so one answer names everything missing
-    frequency: Frequency | None = Field(  # type: ignore[assignment]
-        None, description="required: annual, semester, quarterly or monthly")
-    schema_: DatasetSchema = Field(alias="schema")
-
-
-class DatasetUpdate(Strict):
-    """Fields left out stay as they are; an explicit ``null`` is refused (422)."""
-
-    title: Title = None
-    description: Description = None
-    frequency: Frequency = None
-    topic: Text(100) = None
-    tags: list[Text(50)] = Field(None, max_length=50)
-    license: Text(100) = None
-    metadata: JsonObject = None
-    authoritative: list[Text(100)] = Field(None, max_length=100)
-    schema_: DatasetSchema = Field(None, alias="schema")
-
-
-class DatasetPublic(BaseModel):
-    slug: str
-    title: str
-    description: str
-    frequency: str
-    topic: str | None
-    tags: list[str]
-    license: str
-    metadata: dict[str, Any]
-    schema_: dict[str, Any] = Field(alias="schema", serialization_alias="schema")
-    authoritative: list[str]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    retracted_at: datetime | None = None
-    retraction_reason: str | None = None
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class DatasetsPublic(BaseModel):
-    items: list[DatasetPublic]
-    count: int
 
 
 class RecordPublic(BaseModel):
@@ -169,18 +73,6 @@ class ValidateRequest(Strict):
 class ResolveRequest(Strict):
     dataset: str | None = None  # its region_levels settle names shared across levels
     values: list[str] = Field(max_length=10_000)
-
-
-class DiffItem(BaseModel):
-    index: int
-    line: int | None = None  # as in RejectedRow: CSV line, XLSX row, 1-based JSON position
-    sheet: str | None = None
-    region_code: str
-    period: str
-    dimensions: dict[str, str]
-    change: Literal["create", "update", "unchanged", "conflict"]
-    current: dict[str, Any] | None
-    proposed: dict[str, Any]
 
 
 # --- stewardship: regions, aliases, publishers, keys, conflicts ---------------------------
@@ -332,6 +224,7 @@ class RegionPublic(Open):
 class RegionsPublic(Open):
     items: list[RegionPublic]
     count: int
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class AliasPublic(Open):
@@ -360,7 +253,7 @@ class RegionDetail(Open):
 
 class AliasesPublic(Open):
     items: list[AliasPublic]
-    next: int | None = Field(description="pass as ?after= for the next page")
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class RegionImportResult(Open):
@@ -394,10 +287,12 @@ class PublisherListItem(Open):
 
 class PublishersList(Open):
     items: list[PublisherListItem]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class KeysPublic(Open):
     items: list[KeyPublic]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class ChangePublic(Open):
@@ -413,83 +308,6 @@ class ChangePublic(Open):
 
 class ChangesPublic(Open):
     items: list[ChangePublic]
-    next: int = Field(description="pass as ?since= for the next page")
-
-
-Number = float | int | None
-
-
-class AggregateFigures(Open):
-    """One region's figures in one period (a child of the asked region, or with ``sum=false``
-    one region's own values)."""
-    region: RegionRef
-    values: dict[str, Number] = Field(examples=[{"jumlah": 81234}])
-    value: Number = None
-    reporting: int | None = None
-    expected: int | None = None
-    rate: float | None = None
-    dimensions: dict[str, Any] | None = None
-
-
-class AggregatePeriod(Open):
-    period: str = Field(examples=["2024"])
-    values: dict[str, Number] = Field(examples=[{"jumlah": 412345}])
-    value: Number = None
-    reporting: int = Field(examples=[139])
-    expected: int = Field(examples=[141])
-    rate: float | None = Field(None, examples=[0.9858])
-    complete: bool
-    children: list[AggregateFigures] | None = None
-    regions: list[AggregateFigures] | None = None
-
-
-class AggregateMeasure(Open):
-    name: str
-    label: str
-    unit: str | None = None
-    type: str
-    additive: bool
-
-
-class AggregatePublic(Open):
-    dataset: str = Field(examples=["jumlah-penduduk"])
-    sum: bool
-    filters: dict[str, Any] = {}
-    region: RegionRef
-    region_levels: list[str]
-    measures: list[AggregateMeasure]
-    period_from: str | None = None
-    period_to: str | None = None
-    periods: list[AggregatePeriod]
-
-
-class CompletenessKecamatan(Open):
-    code: str
-    name: str
-    expected: int
-    reported: int
-    missing: int
-    in_conflict: int
-    rate: float | None
-
-
-class CompletenessRegion(Open):
-    code: str
-    name: str
-    level: str
-    kecamatan: str | None = None
-    status: Literal["reported", "missing", "conflict"] | str
-
-
-class CompletenessPublic(Open):
-    dataset: str
-    period: str
-    region_levels: list[str]
-    region: RegionRef
-    expected: int
-    reported: int
-    missing: int
-    in_conflict: int
-    rate: float | None
-    kecamatan: list[CompletenessKecamatan]
-    regions: list[CompletenessRegion]
+    next: int = Field(description="the last sequence number: pass as ?since= for the next "
+                                  "page, and store it to resume after a restart (a sequence, "
+                                  "not a cursor, so a client can keep it)")

@@ -14,7 +14,8 @@ from typing import Iterable
 
 import asyncpg
 
-from services.registry import service, store
+from services.registry.regions import service as regions_service  # publish_regions
+from services.registry.regions import store
 from services.registry.validation import normalize_code, normalize_name
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -81,7 +82,7 @@ async def import_aliases(conn: asyncpg.Connection, rows: Iterable[dict], source:
     inserted = await store.add_aliases(conn, to_add)
     active = sorted({a["region_code"] for a in inserted if a["status"] == "active"})
     if active:  # pending and refused aliases are not used, so nothing changed for readers
-        await service.publish_regions(conn, active, bump=True)
+        await regions_service.publish_regions(conn, active, bump=True)
     return {"inserted": len(inserted), "refused": refused, "items": inserted}
 
 

@@ -10,7 +10,13 @@ import random
 
 import asyncpg
 
-from services.registry import reference, service, store
+from services.registry import reference
+from services.registry.access import service as access
+from services.registry.access import store as access_store
+from services.registry.datasets import service as datasets
+from services.registry.records import apply
+from services.registry.regions import service as regions
+from services.registry.regions import store as regions_store
 from shared.auth import hash_key
 
 DEMO_DATASET = {
@@ -62,29 +68,29 @@ DEV_KEYS = {  # env name in dev-keys.env -> (publisher, role)
 
 
 async def seed_reference(conn: asyncpg.Connection) -> dict:
-    regions = await reference.load_regions(conn)
+    loaded = await reference.load_regions(conn)
     bps = await reference.load_bps_crosswalk(conn)
     renames = await reference.load_known_renames(conn)
-    await service.publish_regions(conn)  # after the aliases: every event carries them
+    await regions.publish_regions(conn)  # after the aliases: every event carries them
     for publisher in PUBLISHERS:
-        await store.upsert_publisher(conn, **publisher)
-    if await store.get_dataset(conn, DEMO_DATASET["slug"]) is None:
-        await service.create_dataset(conn, DEMO_DATASET)
-    return {"regions": regions, "aliases": bps["inserted"] + renames["inserted"],
+        await access_store.upsert_publisher(conn, **publisher)
+    if not await datasets.dataset_exists(conn, DEMO_DATASET["slug"]):
+        await datasets.create_dataset(conn, DEMO_DATASET)
+    return {"regions": loaded, "aliases": bps["inserted"] + renames["inserted"],
             "aliases_refused": bps["refused"]}
 
 
 async def seed_sample_values(conn: asyncpg.Connection, period: str = "2023") -> int:
     """Sample (contoh) population values for every village, from the authoritative OPD."""
-    regions = await store.load_regions(conn)
+    known = await regions_store.load_regions(conn)
     rng = random.Random(6408)
     rows = []
-    for r in regions:
+    for r in known:
         if r.level in ("desa", "kelurahan"):
             for sex in ("L", "P"):
                 rows.append({"region": r.code, "period": period, "jenis_kelamin": sex,
                              "jumlah": rng.randint(300, 6000)})
-    outcome = await service.apply_rows(conn, dataset_slug="jumlah-penduduk",
+    outcome = await apply.apply_rows(conn, dataset_slug="jumlah-penduduk",
                                        publisher_id="disdukcapil", rows=rows)
     return outcome.counts.created
 
@@ -94,10 +100,10 @@ async def ensure_dev_keys(conn: asyncpg.Connection, existing: dict[str, str]) ->
     keys = {"SATUDATA_DESA_CODE": DEV_DESA}
     for env_name, (publisher_id, role) in DEV_KEYS.items():
         raw = existing.get(env_name)
-        if raw and await store.key_exists(conn, hash_key(raw)):
+        if raw and await access_store.key_exists(conn, hash_key(raw)):
             keys[env_name] = raw
             continue
-        raw, _ = await service.create_key(conn, publisher_id=publisher_id, role=role,
+        raw, _ = await access.create_key(conn, publisher_id=publisher_id, role=role,
                                           label=f"development key ({env_name})")
         keys[env_name] = raw
     return keys

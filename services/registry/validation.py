@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.registry.numbers import DEFAULT_LOCALE, NumberRefused, parse_measure
-from shared.contracts import RejectedRow
+from shared.contracts import DatasetSchemaV1, MeasureSpec, RejectedRow
 
 PERIOD_PATTERNS = {
     "annual": (re.compile(r"^\d{4}$"), "2024"),
@@ -24,7 +24,6 @@ PERIOD_PATTERNS = {
     "quarterly": (re.compile(r"^\d{4}-Q[1-4]$"), "2024-Q3"),
     "monthly": (re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "2024-07"),
 }
-RESERVED = {"region", "period"}
 # Level words people write before or after a name, or in brackets. Desa and kelurahan are one
 # tier: villages change status (Singa Geweh became a kelurahan) and staff keep the old word.
 VILLAGE = frozenset({"desa", "kelurahan"})
@@ -269,11 +268,12 @@ TEXT_MEASURE_MAX = 2000
 NUMBER_LIMIT = Decimal(10) ** 15  # shared.validation.NUMBER_LIMIT: what a float8 keeps exactly
 
 
-def _coerce_measure(spec: dict, raw: Any, locale: str) -> tuple[Any, str | None, str | None]:
+def _coerce_measure(spec: MeasureSpec, raw: Any, locale: str
+                    ) -> tuple[Any, str | None, str | None]:
     """Returns (value, error_code, message)."""
-    name, kind = spec["name"], spec.get("type", "integer")
+    name, kind = spec.name, spec.type
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if spec.get("required", True):
+        if spec.required:
             return None, "value_required", f"Kolom {name} wajib diisi."
         return None, None, None
     if kind == "text":
@@ -299,7 +299,7 @@ def _coerce_measure(spec: dict, raw: Any, locale: str) -> tuple[Any, str | None,
     if abs(number) > NUMBER_LIMIT:
         return None, "out_of_range", (f"Nilai {name} {raw} di luar jangkauan "
                                       f"(paling besar {NUMBER_LIMIT:.0e}).")
-    lo, hi = spec.get("min"), spec.get("max")
+    lo, hi = spec.min, spec.max
     if lo is not None and number < Decimal(str(lo)):
         return None, "below_minimum", f"Nilai {name} {raw} di bawah batas minimum {lo}."
     if hi is not None and number > Decimal(str(hi)):
@@ -307,18 +307,17 @@ def _coerce_measure(spec: dict, raw: Any, locale: str) -> tuple[Any, str | None,
     return value, None, None
 
 
-def validate_row(index: int, row: dict[str, Any], *, schema: dict, frequency: str,
+def validate_row(index: int, row: dict[str, Any], *, schema: DatasetSchemaV1, frequency: str,
                  regions: RegionIndex, locale: str = DEFAULT_LOCALE
                  ) -> tuple[ValidRow | None, list[RejectedRow]]:
     errors: list[RejectedRow] = []
-    known = {"region", "period"} | {d["name"] for d in schema.get("dimensions", [])} | {
-        m["name"] for m in schema.get("measures", [])}
+    known = {"region", "period", *schema.dimension_names, *schema.measure_names}
     for key in row:
         if key not in known:
             errors.append(_reject(key, "unknown_field",
                                   f"Kolom '{key}' tidak dikenal untuk dataset ini; kolom yang "
                                   f"dikenal: {', '.join(sorted(known))}.", index))
-    levels = set(schema.get("region_levels") or []) or None
+    levels = set(schema.region_levels) or None
     region_code, problem = regions.resolve(row.get("region"), levels)
     if problem:
         errors.append(problem.model_copy(update={"index": index}))
@@ -331,11 +330,11 @@ def validate_row(index: int, row: dict[str, Any], *, schema: dict, frequency: st
                               f"Periode '{period}' tidak sesuai frekuensi dataset ({frequency}); "
                               f"contoh yang benar: {example}.", index))
     dims: dict[str, str] = {}
-    for dim in schema.get("dimensions", []):
-        name = dim["name"]
+    for dim in schema.dimensions:
+        name = dim.name
         raw = row.get(name)
         value = "" if raw is None else str(raw).strip()
-        allowed = dim.get("values") or {}
+        allowed = dim.values
         if not value:
             errors.append(_reject(name, "value_required", f"Kolom {name} wajib diisi.", index))
             continue
@@ -350,12 +349,12 @@ def validate_row(index: int, row: dict[str, Any], *, schema: dict, frequency: st
             value = match
         dims[name] = value
     values: dict[str, Any] = {}
-    for spec in schema.get("measures", []):
-        value, code, message = _coerce_measure(spec, row.get(spec["name"]), locale)
+    for spec in schema.measures:
+        value, code, message = _coerce_measure(spec, row.get(spec.name), locale)
         if code:
-            errors.append(_reject(spec["name"], code, message, index))
+            errors.append(_reject(spec.name, code, message, index))
         elif value is not None:
-            values[spec["name"]] = value
+            values[spec.name] = value
     if errors:
         return None, errors
     return ValidRow(index, region_code, period, dims, values), []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -15,9 +14,10 @@ import httpx
 
 from services.search import store
 from services.search.models import Cursor, Filters, ParsedQuery, SearchResults
+from shared import pagination
 from shared.contracts import (DatasetsChangedV1, DatasetV1, Envelope, RecordsChangedV1,
                               RecordV1, RegionsChangedV1, RegionV1)
-from shared.errors import BadRequest, ServiceUnavailable
+from shared.errors import ServiceUnavailable
 
 MAX_WORDS = 12
 WORD = re.compile(r"[0-9a-z]+")
@@ -139,22 +139,18 @@ def query_hash(q: str, f: Filters) -> str:
 
 
 def encode_cursor(c: Cursor) -> str:
-    raw = json.dumps({"s": c.score, "i": c.doc_id, "n": c.snapshot, "h": c.query_hash,
-                      "r": c.ranked})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pagination.encode_cursor(c.score, c.doc_id, c.snapshot, c.query_hash, c.ranked)
 
 
 def decode_cursor(token: str, expected_hash: str) -> Cursor:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        cursor = Cursor(score=float(raw["s"]), doc_id=str(raw["i"]), snapshot=int(raw["n"]),
-                        query_hash=str(raw["h"]), ranked=bool(raw.get("r", True)))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BadRequest("Kursor tidak valid.", code="invalid_cursor") from exc
-    if cursor.query_hash != expected_hash:
-        raise BadRequest("Kursor ini milik pencarian lain; mulai lagi dari halaman pertama.",
-                         code="invalid_cursor")
-    return cursor
+    """The shared codec's cursor, refused (the same ``invalid_cursor``) when it belongs to
+    another query or filters."""
+    score, doc_id, snapshot, qhash, ranked = pagination.decode_cursor(
+        token, 5, [float, str, int, str, bool])
+    if qhash != expected_hash:
+        raise pagination.invalid_cursor()
+    return Cursor(score=score, doc_id=doc_id, snapshot=snapshot, query_hash=qhash,
+                  ranked=ranked)
 
 
 URLS = {"dataset": "/v1/datasets/{}", "region": "/v1/regions/{}", "record": "/v1/records/{}"}
@@ -198,18 +194,18 @@ async def search(pool: asyncpg.Pool, text: str, filters: Filters, *, limit: int,
 # --- rebuild -------------------------------------------------------------------------------
 
 async def _snapshot(client: httpx.AsyncClient, registry_url: str, kind: str, page: int):
-    after: str | None = None
+    cursor: str | None = None
     while True:
         params: dict[str, Any] = {"limit": page}
-        if after:
-            params["after"] = after
+        if cursor:
+            params["cursor"] = cursor
         resp = await client.get(f"{registry_url.rstrip('/')}/internal/v1/snapshot/{kind}",
                                 params=params)
         resp.raise_for_status()
         body = resp.json()
         yield body["items"]
-        after = body.get("next")
-        if not after:
+        cursor = body.get("next_cursor")
+        if not cursor:
             return
 
 

@@ -16,8 +16,9 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services.registry import service as registry_service
-from services.registry import store as registry_store
+from services.registry.datasets import service as registry_datasets
+from services.registry.records import apply as registry_apply
+from services.registry.regions import store as registry_regions
 from shared.db import create_pool
 from tests.e2e.harness import start_platform, stop_platform
 from tests.helpers import dataset_payload, eventually
@@ -132,7 +133,7 @@ async def test_new_value_appears_without_reload(platform, page):
     pool = await create_pool(platform.database_url, "registry")
     try:
         async with pool.acquire() as conn, conn.transaction():
-            outcome = await registry_service.apply_rows(
+            outcome = await registry_apply.apply_rows(
                 conn, dataset_slug=SLUG, publisher_id="disdukcapil",
                 rows=[{"region": code, "period": "2023", "jenis_kelamin": "L",
                        "jumlah": 987654}])
@@ -186,10 +187,10 @@ async def bulk(platform):
     pool = await create_pool(platform.database_url, "registry")
     try:
         async with pool.acquire() as conn:
-            units = [r.code for r in await registry_store.load_regions(conn)
+            units = [r.code for r in await registry_regions.load_regions(conn)
                      if r.level in ("desa", "kelurahan")]
             async with conn.transaction():
-                await registry_service.create_dataset(conn, dataset_payload(
+                await registry_datasets.create_dataset(conn, dataset_payload(
                     BULK, title="Penduduk menurut Kelompok Umur (data contoh)",
                     metadata={"satuan": "jiwa"}, schema={
                         "dimensions": [
@@ -199,7 +200,7 @@ async def bulk(platform):
                              "values": {a: a for a in AGES}}],
                         "measures": [{"name": "jumlah", "label": "Jumlah penduduk",
                                       "unit": "jiwa", "additive": True}]}))
-                await registry_service.create_dataset(conn, dataset_payload(
+                await registry_datasets.create_dataset(conn, dataset_payload(
                     RATIO, title="Murid, guru dan rasio murid per guru (data contoh)", schema={
                         "measures": [
                             {"name": "murid", "label": "Jumlah murid", "additive": True},
@@ -212,11 +213,11 @@ async def bulk(platform):
                          "kelompok_umur": age, "jumlah": (i * 7 + len(age) * 13 + int(year)) % 900 + 1}
                         for i, code in enumerate(codes) for sex in "LP" for age in AGES]
                 async with conn.transaction():
-                    outcome = await registry_service.apply_rows(
+                    outcome = await registry_apply.apply_rows(
                         conn, dataset_slug=BULK, publisher_id="walidata", rows=rows)
                 total += outcome.counts.created
             async with conn.transaction():
-                await registry_service.apply_rows(conn, dataset_slug=RATIO,
+                await registry_apply.apply_rows(conn, dataset_slug=RATIO,
                                                   publisher_id="walidata", rows=[
                     {"region": "64.08.04.2001", "period": "2024", "murid": 555, "guru": 10,
                      "rasio": 55.5},

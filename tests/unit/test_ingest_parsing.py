@@ -9,12 +9,13 @@ import pytest
 
 from services.ingest.chunking import Chunker, KeyTracker, next_batch, tracked
 from services.ingest.parsing import CsvRows, FieldSet, JsonRows, XlsxRows, norm
+from shared.contracts import DatasetSchemaV1
 from shared.errors import PayloadTooLarge, Unprocessable
 
-DATASET = {"slug": "jumlah-penduduk", "schema": {
+DATASET = DatasetSchemaV1.model_validate({
     "dimensions": [{"name": "jenis_kelamin", "label": "Jenis kelamin",
                     "values": {"L": "Laki-laki", "P": "Perempuan"}}],
-    "measures": [{"name": "jumlah", "label": "Jumlah penduduk", "type": "integer"}]}}
+    "measures": [{"name": "jumlah", "label": "Jumlah penduduk", "type": "integer"}]})
 
 
 def test_header_names_forgive_case_spacing_and_punctuation():

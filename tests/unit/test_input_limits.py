@@ -6,42 +6,44 @@ import pytest
 from pydantic import ValidationError
 
 from services.registry import models
+from services.registry.datasets.models import DatasetCreate, DatasetUpdate
+from shared.contracts import MeasureSpec
 from services.registry.validation import _coerce_measure
 from services.gateway.middleware import unsafe_path
 
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", math.inf, "1e309", 10**20])
 def test_a_measure_that_is_not_a_finite_number_in_range_is_rejected(raw):
-    assert _coerce_measure({"name": "jumlah", "type": "integer"}, raw, "id")[1] in (
+    assert _coerce_measure(MeasureSpec(name="jumlah", label="Jumlah", type="integer"), raw, "id")[1] in (
         "not_a_number", "out_of_range")
 
 
 @pytest.mark.parametrize("raw,code", [("x" * 2001, "text_too_long"),
                                       ("a\x00b", "invalid_characters")])
 def test_a_text_measure_is_bounded_and_free_of_control_characters(raw, code):
-    assert _coerce_measure({"name": "catatan", "type": "text"}, raw, "id")[1] == code
+    assert _coerce_measure(MeasureSpec(name="catatan", label="Catatan", type="text"), raw, "id")[1] == code
 
 
 def test_text_fields_publish_their_limits_and_refuse_control_characters():
-    schema = models.DatasetCreate.model_json_schema()["properties"]
+    schema = DatasetCreate.model_json_schema()["properties"]
     assert schema["title"]["maxLength"] == 200
     assert schema["description"]["maxLength"] == 10_000
     base = {"slug": "contoh", "schema": {"measures": [{"name": "n", "label": "N"}]}}
     for bad in ({"title": "a" * 201}, {"title": "ab\x00c"}, {"title": "x", "metadata":
                                                              {"k": float("nan")}}):
         with pytest.raises(ValidationError):
-            models.DatasetCreate.model_validate({**base, "title": "T", **bad})
+            DatasetCreate.model_validate({**base, "title": "T", **bad})
     measure = {"name": "n", "label": "N", "max": float("inf")}
     with pytest.raises(ValidationError):
-        models.MeasureSpec.model_validate(measure)
+        MeasureSpec.model_validate(measure)
 
 
 def test_explicit_null_in_a_patch_is_refused_and_absence_is_not():
     with pytest.raises(ValidationError):
-        models.DatasetUpdate.model_validate({"title": None})
+        DatasetUpdate.model_validate({"title": None})
     with pytest.raises(ValidationError):
         models.PublisherUpdate.model_validate({"datasets": None})
-    assert models.DatasetUpdate.model_validate({}).model_dump(exclude_unset=True) == {}
+    assert DatasetUpdate.model_validate({}).model_dump(exclude_unset=True) == {}
 
 
 @pytest.mark.parametrize("path", [b"/v1/a/../b", b"/v1/%2e%2e/x", b"/v1/a%2Fb", b"/v1/a%5cb",

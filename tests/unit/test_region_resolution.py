@@ -7,6 +7,7 @@ import pytest
 
 from services.registry.reference import names_agree, region_rows
 from services.registry.validation import Region, RegionIndex, normalize_name, validate_row
+from shared.contracts import DatasetSchemaV1
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -77,10 +78,11 @@ def test_contradicting_alias_is_detected():
     assert names_agree("KONGBENG", "Kombeng") >= 0.7
 
 
-SCHEMA = {"dimensions": [{"name": "jenis_kelamin", "values": {"L": "Laki-laki",
-                                                               "P": "Perempuan"}}],
-          "measures": [{"name": "jumlah", "type": "integer", "min": 0}],
-          "region_levels": ["desa", "kelurahan"]}
+SCHEMA = DatasetSchemaV1.model_validate({
+    "dimensions": [{"name": "jenis_kelamin", "label": "Jenis kelamin",
+                    "values": {"L": "Laki-laki", "P": "Perempuan"}}],
+    "measures": [{"name": "jumlah", "label": "Jumlah", "type": "integer", "min": 0}],
+    "region_levels": ["desa", "kelurahan"]})
 
 
 def test_valid_row_accepts_labels_and_normalises(index):

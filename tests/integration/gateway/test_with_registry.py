@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 
 from services.gateway.app import create_app
 from services.registry import seed as registry_seed
-from services.registry import service as registry_service
+from services.registry.datasets import service as registry_datasets
+from services.registry.records import apply as registry_apply
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from shared.db import create_pool
@@ -90,7 +91,7 @@ async def _apply(stack, values: list[tuple[str, int]]):
     async with stack["pool"].acquire() as conn, conn.transaction():
         rows = [{"region": code, "period": "2024", "jenis_kelamin": "L", "jumlah": v}
                 for code, v in values]
-        await registry_service.apply_rows(conn, dataset_slug=SLUG, publisher_id="disdukcapil",
+        await registry_apply.apply_rows(conn, dataset_slug=SLUG, publisher_id="disdukcapil",
                                           rows=rows)
 
 
@@ -238,13 +239,13 @@ FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"klik\")", "+cmd|' /C calc'!A0"
 async def _notes_dataset(stack) -> None:
     """A dataset with free text where a desa could type a formula, a ratio and a signed count."""
     async with stack["pool"].acquire() as conn, conn.transaction():
-        await registry_service.create_dataset(conn, dataset_payload(
+        await registry_datasets.create_dataset(conn, dataset_payload(
             "catatan-desa", schema={
                 "dimensions": [{"name": "keterangan", "label": "Keterangan", "values": {}}],
                 "measures": [{"name": "rasio", "label": "Rasio", "type": "decimal"},
                              {"name": "selisih", "label": "Selisih", "min": -100},
                              {"name": "catatan", "label": "Catatan", "type": "text"}]}))
-        outcome = await registry_service.apply_rows(
+        outcome = await registry_apply.apply_rows(
             conn, dataset_slug="catatan-desa", publisher_id="walidata",
             rows=[{"region": "64.08.04.2001", "period": "2024", "keterangan": text,
                    "rasio": 55.5, "selisih": -5, "catatan": text} for text in FORMULAS])

@@ -2,7 +2,7 @@
 
 import uuid
 
-from services.registry import service
+from services.registry.records import apply
 from tests.integration.registry.conftest import principal_headers
 
 STEWARD = principal_headers()
@@ -12,7 +12,7 @@ DESA_PUBLISHER = f"desa-{DESA}"
 
 async def _apply(pool, publisher, value, submission_id=None, region=DESA):
     async with pool.acquire() as conn, conn.transaction():
-        return await service.apply_rows(
+        return await apply.apply_rows(
             conn, dataset_slug="jumlah-penduduk", publisher_id=publisher,
             rows=[{"region": region, "period": "2024", "jenis_kelamin": "L", "jumlah": value}],
             submission_id=submission_id)
@@ -125,10 +125,10 @@ async def test_conflict_pages_follow_the_cursor(client, registry):
     async with pool.acquire() as conn, conn.transaction():
         rows = [{"region": DESA, "period": str(y), "jenis_kelamin": "P", "jumlah": 1}
                 for y in range(2000, 2005)]
-        await service.apply_rows(conn, dataset_slug="jumlah-penduduk",
+        await apply.apply_rows(conn, dataset_slug="jumlah-penduduk",
                                  publisher_id="disdukcapil", rows=rows)
         rows = [{**r, "jumlah": 2} for r in rows]
-        await service.apply_rows(conn, dataset_slug="jumlah-penduduk",
+        await apply.apply_rows(conn, dataset_slug="jumlah-penduduk",
                                  publisher_id=DESA_PUBLISHER, rows=rows)
     seen, cursor = [], None
     while True:

@@ -1,7 +1,7 @@
 """Datasets that mean something (the Satu Data Indonesia metadata is required) and withdrawal
 with a reason: a whole dataset by the walidata, one value by the walidata or its authority."""
 
-from services.registry import service
+from services.registry.records import apply
 from tests.helpers import dataset_payload
 from tests.integration.registry.conftest import principal_headers
 
@@ -39,7 +39,7 @@ async def _two_records(pool) -> list[dict]:
     rows = [{"region": c, "period": "2024", "jenis_kelamin": "L", "jumlah": n}
             for c, n in (("64.08.04.2001", 100), ("64.08.04.2011", 50))]
     async with pool.acquire() as conn, conn.transaction():
-        outcome = await service.apply_rows(conn, dataset_slug=SLUG, publisher_id="disdukcapil",
+        outcome = await apply.apply_rows(conn, dataset_slug=SLUG, publisher_id="disdukcapil",
                                            rows=rows)
     return sorted(outcome.changed, key=lambda r: r["region_code"])
 
@@ -110,7 +110,7 @@ async def test_walidata_retracts_and_restores_a_dataset(client, registry):
     records = (await client.get("/internal/v1/snapshot/records")).json()["items"]
     assert records == []
     async with pool.acquire() as conn, conn.transaction():
-        outcome = await service.apply_rows(
+        outcome = await apply.apply_rows(
             conn, dataset_slug=SLUG, publisher_id="disdukcapil",
             rows=[{"region": "64.08.04.2001", "period": "2025", "jenis_kelamin": "L",
                    "jumlah": 1}])

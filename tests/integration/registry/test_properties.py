@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.registry import consumers, service, statistics
+from services.registry import consumers
+from services.registry.records import apply
+from services.registry.statistics import service as statistics
 from shared.contracts import Envelope, SubmissionChunkV1
 
 SLUG = "jumlah-penduduk"
@@ -119,7 +121,7 @@ async def test_authority_wins_and_others_open_one_conflict_per_record_and_publis
     open_: dict = {}  # (key, publisher) -> proposed value
     for publisher, key, value in steps:
         async with pool.acquire() as conn, conn.transaction():
-            outcome = await service.apply_rows(conn, dataset_slug=SLUG, publisher_id=publisher,
+            outcome = await apply.apply_rows(conn, dataset_slug=SLUG, publisher_id=publisher,
                                                rows=_rows([(key, value)]))
         if publisher == f"desa-{DESA}" and key[0] != DESA:
             assert [r.code for r in outcome.rejected] == ["region_out_of_scope"]
@@ -147,7 +149,7 @@ async def test_authority_wins_and_others_open_one_conflict_per_record_and_publis
 
 
 async def _ensure_kecamatan_publisher(pool):
-    from services.registry import store
+    from services.registry.access import store
 
     async with pool.acquire() as conn:
         await store.upsert_publisher(conn, id="kec-sangatta-utara", name="Kecamatan Sangatta Utara",
@@ -176,7 +178,7 @@ async def test_scope_of_desa_kecamatan_and_opd_publishers(registry_db, villages,
         tx = conn.transaction()
         await tx.start()
         try:
-            outcome = await service.apply_rows(conn, dataset_slug=SLUG, publisher_id=publisher,
+            outcome = await apply.apply_rows(conn, dataset_slug=SLUG, publisher_id=publisher,
                                                rows=_rows([((region, "L"), 1)]), dry_run=True)
         finally:
             await tx.rollback()
@@ -195,7 +197,7 @@ async def test_aggregates_and_completeness_equal_direct_counts(registry_db, vill
               for s in data.draw(st.sets(st.sampled_from("LP"), min_size=1))}
     if values:
         async with pool.acquire() as conn, conn.transaction():
-            await service.apply_rows(conn, dataset_slug=SLUG, publisher_id=AUTHORITY,
+            await apply.apply_rows(conn, dataset_slug=SLUG, publisher_id=AUTHORITY,
                                      rows=_rows(list(values.items())))
     kecamatan = data.draw(st.sampled_from(sorted({v[:8] for v in villages})))
     async with pool.acquire() as conn:

@@ -1,6 +1,6 @@
 """Aggregates up the region tree and reporting completeness, computed from master records."""
 
-from services.registry import service
+from services.registry.records import apply
 from services.registry.seed import seed_sample_values
 from tests.helpers import dataset_payload
 from tests.integration.registry.conftest import principal_headers
@@ -46,7 +46,7 @@ async def test_aggregate_counts_the_regions_that_reported(client, registry):
     rows = [{"region": code, "period": "2024", "jenis_kelamin": "L", "jumlah": 10}
             for code in ("64.08.04.2001", "64.08.04.2011")]
     async with pool.acquire() as conn, conn.transaction():
-        await service.apply_rows(conn, dataset_slug="jumlah-penduduk",
+        await apply.apply_rows(conn, dataset_slug="jumlah-penduduk",
                                  publisher_id="disdukcapil", rows=rows)
     expected = await pool.fetchval(
         "SELECT count(*) FROM registry.regions WHERE parent_code = '64.08.04'")
@@ -89,9 +89,9 @@ async def test_completeness_lists_reported_missing_and_conflicting_villages(clie
     rows = [{"region": code, "period": "2024", "jenis_kelamin": "L", "jumlah": 10}
             for code in ("64.08.04.2001", "64.08.04.2011", "64.08.12.2003")]
     async with pool.acquire() as conn, conn.transaction():
-        await service.apply_rows(conn, dataset_slug="jumlah-penduduk",
+        await apply.apply_rows(conn, dataset_slug="jumlah-penduduk",
                                  publisher_id="disdukcapil", rows=rows)
-        outcome = await service.apply_rows(
+        outcome = await apply.apply_rows(
             conn, dataset_slug="jumlah-penduduk", publisher_id="desa-64.08.04.2001",
             rows=[{**rows[0], "jumlah": 11}])
         assert outcome.counts.conflicts == 1
@@ -115,7 +115,7 @@ async def test_completeness_lists_reported_missing_and_conflicting_villages(clie
 
 async def _rows(pool, rows, publisher="disdukcapil", slug="jumlah-penduduk"):
     async with pool.acquire() as conn, conn.transaction():
-        return await service.apply_rows(conn, dataset_slug=slug, publisher_id=publisher,
+        return await apply.apply_rows(conn, dataset_slug=slug, publisher_id=publisher,
                                         rows=rows)
 
 

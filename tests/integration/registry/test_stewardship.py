@@ -1,6 +1,6 @@
 """Walidata routes over real HTTP: regions and aliases, publishers and keys."""
 
-from services.registry import service
+from services.registry.records import apply
 from tests.integration.registry.conftest import principal_headers
 
 STEWARD = principal_headers()
@@ -155,7 +155,7 @@ async def test_kecamatan_publisher_writes_for_its_villages_only(client, registry
     rows = [{"region": "64.08.04.2011", "period": "2024", "jenis_kelamin": "L", "jumlah": 5},
             {"region": "64.08.12.2003", "period": "2024", "jenis_kelamin": "L", "jumlah": 5}]
     async with registry["pool"].acquire() as conn, conn.transaction():
-        outcome = await service.apply_rows(conn, dataset_slug="jumlah-penduduk",
+        outcome = await apply.apply_rows(conn, dataset_slug="jumlah-penduduk",
                                            publisher_id="kec-sangatta-utara", rows=rows)
     assert outcome.counts.created == 1
     assert [r.code for r in outcome.rejected] == ["region_out_of_scope"]

@@ -55,14 +55,15 @@ def snapshot_app(regions: list[RegionV1], datasets: list[DatasetV1],
                      key=lambda r: str(r.record_id))
 
     @app.get("/internal/v1/snapshot/{kind}")
-    async def snapshot(kind: str, after: str | None = None, limit: int = 1000):
+    async def snapshot(kind: str, cursor: str | None = None, limit: int = 1000):
         if kind == "regions":
-            return {"items": [r.model_dump(mode="json") for r in regions], "next": None}
+            return {"items": [r.model_dump(mode="json") for r in regions], "next_cursor": None}
         if kind == "datasets":
-            return {"items": [d.model_dump(mode="json") for d in datasets], "next": None}
-        rest = [r for r in current if after is None or str(r.record_id) > after][:limit]
+            return {"items": [d.model_dump(mode="json") for d in datasets],
+                    "next_cursor": None}
+        rest = [r for r in current if cursor is None or str(r.record_id) > cursor][:limit]
         return {"items": [r.model_dump(mode="json") for r in rest],
-                "next": str(rest[-1].record_id) if len(rest) == limit else None}
+                "next_cursor": str(rest[-1].record_id) if len(rest) == limit else None}
     return app
 
 

@@ -6,13 +6,17 @@ query each over the region tree's ``path`` arrays.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from services.registry import service, store
+from services.registry.datasets.service import get_dataset
+from services.registry.regions import store as regions_store
+from services.registry.statistics import store
 from services.registry.validation import PERIOD_PATTERNS, valid_period
+from shared.contracts import DatasetSchemaV1, MeasureSpec
 from shared.errors import BadRequest, NotFound, Unprocessable
 
 
@@ -23,68 +27,69 @@ def _check_period(dataset: dict, period: str) -> None:
                             f"({dataset['frequency']}); contoh: {example}.", code="period_format")
 
 
-def _numeric(dataset: dict) -> list[dict]:
-    return [m for m in dataset["schema"].get("measures", []) if m.get("type") != "text"]
+def _numeric(schema: DatasetSchemaV1) -> list[MeasureSpec]:
+    return [m for m in schema.measures if m.type != "text"]
 
 
-def _measures(dataset: dict, names: list[str], summed: bool) -> list[dict]:
+def _measures(slug: str, schema: DatasetSchemaV1, names: list[str], summed: bool
+              ) -> list[MeasureSpec]:
     """The measures asked for (default: every additive one when summing, every numeric one
     otherwise). A sum of a non-additive measure (a ratio, a percentage, an average) is
     refused: its values are shown per region only (``sum=false``)."""
-    measures = dataset["schema"].get("measures", [])
-    additive = [m for m in _numeric(dataset) if m.get("additive")]
+    measures = schema.measures
+    additive = [m for m in _numeric(schema) if m.additive]
     if not names:
         if summed and additive:
             return additive
-        if not summed and _numeric(dataset):
-            return _numeric(dataset)
+        if not summed and _numeric(schema):
+            return _numeric(schema)
         raise Unprocessable("Sebutkan ukuran yang dijumlahkan: ?measure=<nama>; ukuran aditif: "
-                            f"{', '.join(m['name'] for m in additive) or '(tidak ada)'}.",
+                            f"{', '.join(m.name for m in additive) or '(tidak ada)'}.",
                             code="measure_required")
     chosen = []
     for name in dict.fromkeys(names):
-        spec = next((m for m in measures if m["name"] == name), None)
+        spec = next((m for m in measures if m.name == name), None)
         if spec is None:
             raise Unprocessable(
-                f"Ukuran '{name}' tidak ada di dataset {dataset['slug']}; ukuran: "
-                f"{', '.join(m['name'] for m in measures)}.", code="unknown_measure")
-        if spec.get("type") == "text":
+                f"Ukuran '{name}' tidak ada di dataset {slug}; ukuran: "
+                f"{', '.join(m.name for m in measures)}.", code="unknown_measure")
+        if spec.type == "text":
             raise Unprocessable(f"Ukuran '{name}' berupa teks, bukan angka.",
                                 code="measure_not_numeric")
         if summed and spec not in additive:
             raise Unprocessable(
-                f"Ukuran '{name}' ({spec.get('label', name)}) tidak aditif, jadi tidak boleh "
+                f"Ukuran '{name}' ({spec.label or name}) tidak aditif, jadi tidak boleh "
                 "dijumlahkan antarwilayah (mis. rasio, persentase, rata-rata); nilainya per "
                 "wilayah tersedia dengan sum=false. Ukuran aditif: "
-                f"{', '.join(m['name'] for m in additive) or '(tidak ada)'}.",
+                f"{', '.join(m.name for m in additive) or '(tidak ada)'}.",
                 code="measure_not_additive")
         chosen.append(spec)
     return chosen
 
 
-def _dimension_filter(dataset: dict, dims: dict[str, str]) -> dict[str, str]:
+def _dimension_filter(schema: DatasetSchemaV1, dims: dict[str, str]) -> dict[str, str]:
     """Dimension filters by code or label, e.g. ``jenis_kelamin=P`` or ``=Perempuan``."""
-    specs = {d["name"]: d for d in dataset["schema"].get("dimensions", [])}
+    specs = {d.name: d for d in schema.dimensions}
     unknown = sorted(set(dims) - set(specs))
     if unknown:
         raise BadRequest(f"Filter tidak dikenal: {', '.join(unknown)}.", code="unknown_filter")
     out = {}
     for name, value in dims.items():
-        allowed = specs[name].get("values") or {}
+        allowed = specs[name].values
         out[name] = next((k for k, label in allowed.items()
                           if value.upper() in (k.upper(), str(label).upper())), value)
     return out
 
 
-def _number(value: Decimal | None, spec: dict) -> Any:
+def _number(value: Decimal | None, spec: MeasureSpec) -> Any:
     if value is None:
         return None
-    return int(value) if spec.get("type", "integer") == "integer" else float(value)
+    return int(value) if spec.type == "integer" else float(value)
 
 
 async def _region(conn: asyncpg.Connection, code: str | None) -> dict:
-    code = code or await store.root_region(conn)
-    region = await store.get_region(conn, code) if code else None
+    code = code or await regions_store.root_region(conn)
+    region = await regions_store.get_region(conn, code) if code else None
     if region is None:
         raise NotFound(f"Wilayah '{code}' tidak ada.", code="region_not_found")
     return region
@@ -98,10 +103,9 @@ def _region_public(region: dict) -> dict:
     return {"code": region["code"], "name": region["name"], "level": region["level"]}
 
 
-def _measure_public(spec: dict) -> dict:
-    return {"name": spec["name"], "label": spec.get("label", spec["name"]),
-            "unit": spec.get("unit"), "type": spec.get("type", "integer"),
-            "additive": bool(spec.get("additive"))}
+def _measure_public(spec: MeasureSpec) -> dict:
+    return {"name": spec.name, "label": spec.label or spec.name, "unit": spec.unit,
+            "type": spec.type, "additive": spec.additive}
 
 
 def _period_range(dataset: dict, period: str | None, period_from: str | None,
@@ -129,90 +133,126 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
     added up). With one ``period`` asked, its figures are also repeated at the top level, and
     with one measure each figure also carries ``value`` (the shape of one-period callers).
     """
-    dataset = await service.get_dataset(conn, slug)
-    specs = _measures(dataset, measures or [], summed)
+    dataset = await get_dataset(conn, slug)
+    schema = DatasetSchemaV1.model_validate(dataset["schema"])  # typed once
+    specs = _measures(slug, schema, measures or [], summed)
     period_from, period_to = _period_range(dataset, period, period_from, period_to)
-    filters = _dimension_filter(dataset, dims)
     target = await _region(conn, region)
-    levels = dataset["schema"].get("region_levels") or ["desa", "kelurahan"]
-    names = [m["name"] for m in specs]
-    depth = len(target["path"])
-    expected = await store.expected_units(conn, region=target["code"], depth=depth,
-                                          levels=levels)
-    total_expected = sum(expected.values())
-    periods: dict[str, dict] = {}
-
-    def entry(p: str) -> dict:
-        return periods.setdefault(p, {"period": p, "values": dict.fromkeys(names),
-                                      "reporting": 0, "expected": total_expected})
-
+    q = _Query(dataset_id=dataset["id"], measures=[m.name for m in specs],
+               region=target["code"], depth=len(target["path"]),
+               levels=list(schema.region_levels) or ["desa", "kelurahan"],
+               dims=_dimension_filter(schema, dims), period_from=period_from,
+               period_to=period_to)
+    expected = await store.expected_units(conn, region=q.region, depth=q.depth,
+                                          levels=q.levels)
+    periods = _Periods(q.measures, sum(expected.values()), asked=period)
     if summed:
-        rows = await store.aggregate_periods(
-            conn, dataset_id=dataset["id"], measures=names, region=target["code"], depth=depth,
-            levels=levels, dims=filters, period_from=period_from, period_to=period_to)
-        children: dict[str, dict[str, dict]] = {}
-        for r in rows:
-            e = entry(r["period"])
-            children.setdefault(r["period"], {})[r["child"]] = r
-            e["reporting"] += r["reporting"]
-            for name, value in r["values"].items():
-                if value is not None:
-                    e["values"][name] = value + (e["values"][name] or 0)
-        child_codes = [c for c in expected if c] + [c for k in children.values() for c in k if c]
-        regions = await store.regions_named(conn, list(set(child_codes)))
-        if period and not periods:
-            entry(period)
-        for p, e in periods.items():
-            kids = children.get(p, {})
-            e["children"] = [
-                _figures({"region": _region_public(regions[code]),
-                          "values": kids.get(code, {}).get("values", dict.fromkeys(names)),
-                          "reporting": kids.get(code, {}).get("reporting", 0),
-                          "expected": expected.get(code, 0)}, specs)
-                for code in sorted(set(expected) | set(kids), key=lambda c: (c is None, c))
-                if code is not None]
+        await _summed(conn, q, specs, expected, periods)
     else:
-        rows = await store.values_per_region(
-            conn, dataset_id=dataset["id"], measures=names, region=target["code"],
-            levels=levels, dims=filters, period_from=period_from, period_to=period_to)
-        regions = await store.regions_named(conn, list({r["region_code"] for r in rows}))
-        reporting: dict[str, set] = {}
-        for r in rows:
-            e = entry(r["period"])
-            e.setdefault("regions", []).append(
-                _figures({"region": _region_public(regions[r["region_code"]]),
-                          "dimensions": r["dims"],
-                          "values": {m: r["vals"].get(m) for m in names}}, specs, rate=False))
-            if r["is_unit"]:
-                reporting.setdefault(r["period"], set()).add(r["region_code"])
-        if period and not periods:
-            entry(period)
-        for p, e in periods.items():
-            e["reporting"] = len(reporting.get(p, ()))
-            e.setdefault("regions", [])
-    items = [_figures(periods[p], specs) for p in sorted(periods)]
+        await _per_region(conn, q, specs, periods)
+    items = [_figures(periods.by_period[p], specs) for p in sorted(periods.by_period)]
     for e in items:
         e["complete"] = e["expected"] > 0 and e["reporting"] >= e["expected"]
-    body = {"dataset": slug, "sum": summed, "filters": filters,
-            "region": _region_public(target), "region_levels": levels,
+    body = {"dataset": slug, "sum": summed, "filters": q.dims,
+            "region": _region_public(target), "region_levels": q.levels,
             "measures": [_measure_public(m) for m in specs],
             "period_from": period_from, "period_to": period_to, "periods": items}
     if period:
         body.update({k: v for k, v in items[0].items()})
     if len(specs) == 1:
-        body.update(measure=specs[0]["name"], unit=specs[0].get("unit"))
+        body.update(measure=specs[0].name, unit=specs[0].unit)
     return body
 
 
-def _figures(item: dict, specs: list[dict], rate: bool = True) -> dict:
+@dataclass
+class _Query:
+    dataset_id: int
+    measures: list[str]
+    region: str
+    depth: int
+    levels: list[str]
+    dims: dict[str, str]
+    period_from: str | None
+    period_to: str | None
+
+    def args(self) -> dict:
+        return {"dataset_id": self.dataset_id, "measures": self.measures,
+                "region": self.region, "levels": self.levels, "dims": self.dims,
+                "period_from": self.period_from, "period_to": self.period_to}
+
+
+class _Periods:
+    """One figure per period, created on first sight with every measure empty; the one
+    period ``asked`` for is there even without data (``ensure_asked``)."""
+
+    def __init__(self, names: list[str], expected: int, asked: str | None) -> None:
+        self.names, self.expected, self.asked = names, expected, asked
+        self.by_period: dict[str, dict] = {}
+
+    def ensure_asked(self) -> None:
+        if self.asked and not self.by_period:
+            self.entry(self.asked)
+
+    def entry(self, p: str) -> dict:
+        return self.by_period.setdefault(p, {"period": p, "values": dict.fromkeys(self.names),
+                                             "reporting": 0, "expected": self.expected})
+
+
+async def _summed(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSpec],
+                  expected: dict, periods: _Periods) -> None:
+    """Each period's sums over the region, and the same per child of the region."""
+    rows = await store.aggregate_periods(conn, depth=q.depth, **q.args())
+    children: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        e = periods.entry(r["period"])
+        children.setdefault(r["period"], {})[r["child"]] = r
+        e["reporting"] += r["reporting"]
+        for name, value in r["values"].items():
+            if value is not None:
+                e["values"][name] = value + (e["values"][name] or 0)
+    child_codes = [c for c in expected if c] + [c for k in children.values() for c in k if c]
+    regions = await regions_store.regions_named(conn, list(set(child_codes)))
+    periods.ensure_asked()
+    for p, e in periods.by_period.items():
+        kids = children.get(p, {})
+        e["children"] = [
+            _figures({"region": _region_public(regions[code]),
+                      "values": kids.get(code, {}).get("values", dict.fromkeys(q.measures)),
+                      "reporting": kids.get(code, {}).get("reporting", 0),
+                      "expected": expected.get(code, 0)}, specs)
+            for code in sorted(set(expected) | set(kids), key=lambda c: (c is None, c))
+            if code is not None]
+
+
+async def _per_region(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSpec],
+                      periods: _Periods) -> None:
+    """Each region's own values, never added up (non-additive measures)."""
+    rows = await store.values_per_region(conn, **q.args())
+    regions = await regions_store.regions_named(conn, list({r["region_code"] for r in rows}))
+    reporting: dict[str, set] = {}
+    for r in rows:
+        e = periods.entry(r["period"])
+        e.setdefault("regions", []).append(
+            _figures({"region": _region_public(regions[r["region_code"]]),
+                      "dimensions": r["dims"],
+                      "values": {m: r["vals"].get(m) for m in q.measures}}, specs, rate=False))
+        if r["is_unit"]:
+            reporting.setdefault(r["period"], set()).add(r["region_code"])
+    periods.ensure_asked()
+    for p, e in periods.by_period.items():
+        e["reporting"] = len(reporting.get(p, ()))
+        e.setdefault("regions", [])
+
+
+def _figures(item: dict, specs: list[MeasureSpec], rate: bool = True) -> dict:
     """Numbers typed as their measure; ``rate`` from reporting/expected; with one measure,
     its value also as ``value``."""
-    by_name = {m["name"]: m for m in specs}
+    by_name = {m.name: m for m in specs}
     item["values"] = {k: _number(v, by_name[k]) for k, v in item["values"].items()}
     if rate:
         item["rate"] = _rate(item["reporting"], item["expected"])
     if len(specs) == 1:
-        item["value"] = item["values"][specs[0]["name"]]
+        item["value"] = item["values"][specs[0].name]
     return item
 
 
@@ -220,10 +260,11 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
                        region: str | None) -> dict:
     """Which units reported the period, which are missing, which are in conflict; the
     reporting rate per kecamatan."""
-    dataset = await service.get_dataset(conn, slug)
+    dataset = await get_dataset(conn, slug)
     _check_period(dataset, period)
     target = await _region(conn, region)
-    levels = dataset["schema"].get("region_levels") or ["desa", "kelurahan"]
+    levels = list(DatasetSchemaV1.model_validate(dataset["schema"]).region_levels) or [
+        "desa", "kelurahan"]
     units = await store.completeness_units(conn, dataset_id=dataset["id"], period=period,
                                            levels=levels, region=target["code"])
     groups: dict[str, dict] = {}
@@ -233,7 +274,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
         g["expected"] += 1
         g["reported"] += u["reported"]
         g["in_conflict"] += u["in_conflict"]
-    names = await store.regions_named(conn, list(groups))
+    names = await regions_store.regions_named(conn, list(groups))
     per_kecamatan = []
     for code in sorted(groups):
         g = groups[code]

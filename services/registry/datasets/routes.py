@@ -1,0 +1,62 @@
+"""Dataset routes: the catalogue, create and update (walidata), withdraw and restore."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.registry import models
+from services.registry.datasets.models import (DatasetCreate, DatasetPublic, DatasetsPublic,
+                                               DatasetUpdate)
+from services.registry.datasets import service
+from shared.auth import ensure_steward
+from shared.web import MaybeCaller, ReadConn, Steward, WriteConn
+
+router = APIRouter(prefix="/v1", tags=["registry"])
+
+
+async def catalogue_reader(caller: MaybeCaller, retracted: Annotated[bool, Query(
+        description="true: the withdrawn datasets instead (walidata)")] = False) -> bool:
+    """The catalogue is public; its withdrawn half is the walidata's."""
+    if retracted:
+        ensure_steward(caller)
+    return retracted
+
+
+@router.get("/datasets", response_model=DatasetsPublic)
+async def list_datasets(conn: ReadConn,
+                        retracted: Annotated[bool, Depends(catalogue_reader)]):
+    items = await service.list_datasets(conn, retracted=retracted)
+    return {"items": items, "count": len(items), "next_cursor": None}
+
+
+@router.get("/datasets/{slug}", response_model=DatasetPublic)
+async def show_dataset(slug: str, conn: ReadConn, caller: MaybeCaller):
+    """410 with the reason once withdrawn (the walidata still sees it, to restore it)."""
+    return await service.get_dataset(
+        conn, slug, allow_retracted=caller is not None and caller.is_steward)
+
+
+@router.post("/datasets", response_model=DatasetPublic, status_code=201)
+async def create_dataset(body: DatasetCreate, conn: WriteConn, _: Steward):
+    return await service.create_dataset(conn, body.model_dump(by_alias=True))
+
+
+@router.patch("/datasets/{slug}", response_model=DatasetPublic)
+async def update_dataset(slug: str, body: DatasetUpdate, conn: WriteConn, _: Steward):
+    return await service.update_dataset(conn, slug,
+                                        body.model_dump(by_alias=True, exclude_unset=True))
+
+
+@router.post("/datasets/{slug}/retract", response_model=DatasetPublic)
+async def retract_dataset(slug: str, body: models.RetractNote, conn: WriteConn,
+                          steward: Steward):
+    """Hidden from the catalogue, search, CKAN and exports; its URLs answer 410 with the
+    reason until restored (walidata)."""
+    return await service.retract_dataset(conn, steward, slug, body.reason)
+
+
+@router.post("/datasets/{slug}/restore", response_model=DatasetPublic)
+async def restore_dataset(slug: str, conn: WriteConn, steward: Steward):
+    return await service.restore_dataset(conn, steward, slug)

@@ -1,0 +1,97 @@
+"""Dataset use cases: the catalogue, create and update with the required metadata, withdrawal
+with a reason and restoring. Every function runs in the caller's transaction; changes go out
+through the outbox."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.registry.datasets import store
+from services.registry.events import dataset_event, publish_dataset
+from services.registry.datasets.models import REQUIRED_METADATA
+from shared.auth import Principal
+from shared.errors import Conflict, Gone, NotFound, Unprocessable
+
+
+async def list_datasets(conn: asyncpg.Connection, *, retracted: bool | None = False
+                        ) -> list[dict]:
+    return await store.list_datasets(conn, retracted=retracted)
+
+
+async def dataset_exists(conn: asyncpg.Connection, slug: str) -> bool:
+    return await store.get_dataset(conn, slug) is not None
+
+
+async def dataset_events(conn: asyncpg.Connection) -> list[dict]:
+    """Every dataset, withdrawn ones included, as the event readers rebuild from."""
+    return [dataset_event(d).model_dump(mode="json")
+            for d in await store.list_datasets(conn, retracted=None)]
+
+
+def retracted_error(what: str, dataset: dict) -> Gone:
+    """410 for anything of a withdrawn dataset, with the walidata's reason."""
+    when = dataset["retracted_at"].strftime("%d-%m-%Y")
+    return Gone(f"{what} ditarik oleh walidata pada {when}. Alasan: "
+                f"{dataset['retraction_reason']}", code="dataset_retracted",
+                details=[{"dataset": dataset["slug"], "reason": dataset["retraction_reason"],
+                          "retracted_at": dataset["retracted_at"].isoformat()}])
+
+
+async def get_dataset(conn: asyncpg.Connection, slug: str, *,
+                      allow_retracted: bool = False) -> dict:
+    dataset = await store.get_dataset(conn, slug)
+    if dataset is None:
+        known = ", ".join(d["slug"] for d in await store.list_datasets(conn))
+        raise NotFound(f"Dataset '{slug}' tidak ada. Dataset yang tersedia: {known}.",
+                       code="dataset_not_found")
+    if dataset["retracted_at"] is not None and not allow_retracted:
+        raise retracted_error(f"Dataset '{slug}'", dataset)
+    return dataset
+
+
+def check_required_metadata(data: dict) -> None:
+    """The Satu Data Indonesia keys every dataset carries (422 naming each missing one)."""
+    meta = data.get("metadata") or {}
+    missing = [f"metadata.{k}" for k in REQUIRED_METADATA
+               if not isinstance(meta.get(k), str) or not meta[k].strip()]
+    if not data.get("frequency"):
+        missing.append("frequency")
+    if missing:
+        raise Unprocessable(
+            f"Metadata wajib belum diisi: {', '.join(missing)}. Setiap dataset Satu Data "
+            "menyebut produsen data, walidata, konsep, definisi, satuan, dan frekuensinya.",
+            code="metadata_required",
+            details=[{"field": f, "code": "missing", "message": f"{f} wajib diisi."}
+                     for f in missing])
+
+
+async def create_dataset(conn: asyncpg.Connection, data: dict) -> dict:
+    check_required_metadata(data)
+    if await store.get_dataset(conn, data["slug"]):
+        raise Conflict(f"Dataset '{data['slug']}' sudah ada.", code="dataset_exists")
+    return await publish_dataset(conn, await store.insert_dataset(conn, data))
+
+
+async def update_dataset(conn: asyncpg.Connection, slug: str, changes: dict) -> dict:
+    current = await get_dataset(conn, slug, allow_retracted=True)
+    check_required_metadata({**current, **changes})
+    return await publish_dataset(conn, await store.update_dataset(conn, slug, changes))
+
+
+async def retract_dataset(conn: asyncpg.Connection, principal: Principal, slug: str,
+                          reason: str) -> dict:
+    """Hidden from the catalogue, search, CKAN and exports; its URLs answer 410 with the
+    reason until restored."""
+    dataset = await get_dataset(conn, slug, allow_retracted=True)
+    if dataset["retracted_at"] is not None:
+        raise Conflict(f"Dataset '{slug}' sudah ditarik.", code="dataset_already_retracted")
+    return await publish_dataset(conn, await store.set_dataset_retraction(
+        conn, slug, by=principal.publisher_id, reason=reason.strip()))
+
+
+async def restore_dataset(conn: asyncpg.Connection, principal: Principal, slug: str) -> dict:
+    dataset = await get_dataset(conn, slug, allow_retracted=True)
+    if dataset["retracted_at"] is None:
+        raise Conflict(f"Dataset '{slug}' tidak sedang ditarik.", code="dataset_not_retracted")
+    return await publish_dataset(conn, await store.set_dataset_retraction(
+        conn, slug, by=principal.publisher_id, reason=None))

@@ -1,0 +1,42 @@
+"""What the registry tells the others: the events built from its rows, through the outbox."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from shared import outbox
+from shared.contracts import DatasetsChangedV1, DatasetSchemaV1, DatasetV1, RecordsChangedV1, RecordV1
+
+SCHEMA = "registry"
+EVENT_RECORDS_MAX = 500  # records per RecordsChangedV1, keeps messages far below 1 MB
+
+
+def dataset_event(d: dict) -> DatasetV1:
+    return DatasetV1.from_schema(
+        DatasetSchemaV1.model_validate(d["schema"]),
+        slug=d["slug"], title=d["title"], description=d["description"], topic=d["topic"],
+        tags=list(d["tags"]), publisher=(d["metadata"] or {}).get("produsen_data"),
+        metadata=d["metadata"] or {}, retracted=d.get("retracted_at") is not None,
+        frequency=d["frequency"], version=d["version"], updated_at=d["updated_at"])
+
+
+async def publish_dataset(conn: asyncpg.Connection, dataset: dict) -> dict:
+    await outbox.add(conn, SCHEMA, DatasetsChangedV1(datasets=[dataset_event(dataset)]))
+    return dataset
+
+
+def record_event(row: dict, dataset: str) -> RecordV1:
+    return RecordV1(
+        record_id=row["id"], dataset=dataset, region_code=row["region_code"],
+        period=row["period"], dimensions=row["dims"], values=row["vals"], version=row["version"],
+        status=row["status"], publisher_id=row["publisher_id"],
+        submission_id=row["submission_id"], changed_at=row["updated_at"], seq=row.get("seq"),
+    )
+
+
+async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: list[dict]
+                          ) -> None:
+    for start in range(0, len(changed), EVENT_RECORDS_MAX):
+        batch = changed[start:start + EVENT_RECORDS_MAX]
+        await outbox.add(conn, SCHEMA, RecordsChangedV1(
+            records=[record_event(r, dataset_slug) for r in batch]))

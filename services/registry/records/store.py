@@ -1,0 +1,103 @@
+"""SQL for reading master records and writing one new version of one record."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from shared.sql import Where
+
+
+RECORD_SELECT = """SELECT r.id, d.slug AS dataset, r.region_code, r.period, r.dims, r.vals,
+       r.version, r.status, r.publisher_id, r.submission_id, r.created_at, r.updated_at, r.seq,
+       r.dims_key, d.retracted_at AS dataset_retracted_at,
+       d.retraction_reason AS dataset_retraction_reason
+FROM records r JOIN datasets d ON d.id = r.dataset_id"""
+
+
+async def list_records(conn: asyncpg.Connection, *, dataset_id: int, region: str | None,
+                       period_from: str | None, period_to: str | None,
+                       dims: dict[str, str], after: tuple | None, limit: int) -> list[dict]:
+    """Current records, keyset on (period, region, dims_key); ``region`` takes its subtree."""
+    where = Where("r.dataset_id = {}", dataset_id).add("r.status = 'current'")
+    if region:
+        where.add("r.region_code IN (SELECT code FROM regions WHERE {} = ANY(path))", region)
+    if period_from:
+        where.add("r.period >= {}", period_from)
+    if period_to:
+        where.add("r.period <= {}", period_to)
+    if dims:
+        where.add("r.dims @> {}::jsonb", dims)
+    if after:
+        where.add("(r.period, r.region_code, r.dims_key) > ({}, {}, {})", *after)
+    rows = await conn.fetch(
+        f"""{RECORD_SELECT} {where.sql}
+            ORDER BY r.period, r.region_code, r.dims_key LIMIT {where.param(limit)}""",
+        *where.args)
+    return [dict(r) for r in rows]
+
+
+async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID) -> dict | None:
+    row = await conn.fetchrow(f"{RECORD_SELECT} WHERE r.id = $1", record_id)
+    return dict(row) if row else None
+
+
+async def record_history(conn: asyncpg.Connection, record_id: uuid.UUID) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT version, vals, status, publisher_id, submission_id, conflict_id, recorded_at, "
+        "reason FROM record_versions WHERE record_id = $1 ORDER BY version", record_id)
+    return [dict(r) for r in rows]
+
+
+async def lock_record(conn: asyncpg.Connection, record_id: uuid.UUID) -> dict | None:
+    row = await conn.fetchrow(f"{RECORD_SELECT} WHERE r.id = $1 FOR UPDATE OF r", record_id)
+    return dict(row) if row else None
+
+
+async def new_version(conn: asyncpg.Connection, record_id: uuid.UUID, *, status: str,
+                      publisher_id: str, vals: dict | None = None,
+                      submission_id: uuid.UUID | None = None,
+                      conflict_id: uuid.UUID | None = None, reason: str | None = None) -> dict:
+    """The record's next version (``vals`` None keeps the values: a retraction shows in
+    history what was withdrawn), its history row written by the same statement, with the
+    conflict it settles or the reason it was withdrawn for."""
+    row = await conn.fetchrow(
+        """WITH up AS (
+             UPDATE records SET vals = coalesce($2::jsonb, vals), version = version + 1,
+                    status = $3, publisher_id = $4, submission_id = $5, updated_at = now(),
+                    seq = nextval('record_seq')
+             WHERE id = $1
+             RETURNING id, region_code, period, dims, vals, version, status, publisher_id,
+                       submission_id, updated_at, seq),
+           hist AS (
+             INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
+                                          submission_id, conflict_id, recorded_at, seq, reason)
+             SELECT id, version, vals, status, publisher_id, submission_id, $6, updated_at,
+                    seq, $7
+             FROM up)
+           SELECT * FROM up""",
+        record_id, vals, status, publisher_id, submission_id, conflict_id, reason)
+    return dict(row)
+
+
+async def records_after_seq(conn: asyncpg.Connection, since: int, limit: int) -> list[dict]:
+    """Record versions in change order: the public change feed."""
+    rows = await conn.fetch(
+        """SELECT v.record_id AS id, d.slug AS dataset, r.region_code, r.period, r.dims,
+                  v.vals, v.version, v.status, v.publisher_id, v.submission_id,
+                  v.recorded_at AS updated_at, v.seq
+           FROM record_versions v JOIN records r ON r.id = v.record_id
+           JOIN datasets d ON d.id = r.dataset_id
+           WHERE v.seq > $1 ORDER BY v.seq LIMIT $2""", since, limit)
+    return [dict(r) for r in rows]
+
+
+async def current_records_after(conn: asyncpg.Connection, after: uuid.UUID | None,
+                                limit: int) -> list[dict]:
+    """Every current master record, keyset by id: the snapshot search rebuilds from
+    (a retracted dataset's records are left out, as search would drop them)."""
+    rows = await conn.fetch(
+        f"""{RECORD_SELECT} WHERE ($1::uuid IS NULL OR r.id > $1) AND d.retracted_at IS NULL
+            ORDER BY r.id LIMIT $2""", after, limit)
+    return [dict(r) for r in rows]

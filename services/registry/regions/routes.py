@@ -1,0 +1,80 @@
+"""Region routes: the tree, one region with its aliases, imports and the alias review
+(walidata), and resolving cells for ingest."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from services.registry import models
+from services.registry.regions import service
+from services.registry.regions.uploads import rows_body
+from shared.validation import INT64_MAX
+from shared.web import ReadConn, Steward, WriteConn
+
+router = APIRouter(prefix="/v1", tags=["registry"])
+internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+AliasId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+
+
+@router.post("/regions/import", response_model=models.RegionImportResult,
+             response_model_exclude_unset=True, tags=["stewardship"])
+async def import_regions(request: Request, _: Steward, conn: WriteConn):
+    """New codes, renames and retirements with successor (CSV or JSON rows)."""
+    body = await rows_body(request, models.RegionImport)
+    return await service.import_regions(conn, [r.model_dump() for r in body.rows])
+
+
+@router.post("/regions/aliases/import", response_model=models.AliasImportResult,
+             response_model_exclude_unset=True, tags=["stewardship"])
+async def import_aliases(request: Request, steward: Steward, conn: WriteConn):
+    """Aliases land as ``pending`` (or ``refused`` with the reason) for review."""
+    body = await rows_body(request, models.AliasImport)
+    return await service.import_aliases(conn, steward, [r.model_dump() for r in body.rows],
+                                        body.source)
+
+
+@router.get("/regions/aliases", response_model=models.AliasesPublic,
+            response_model_exclude_unset=True, tags=["stewardship"])
+async def list_aliases(_: Steward, conn: ReadConn,
+                       status: Literal["pending", "active", "refused"] | None = None,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                       cursor: str | None = None):
+    items, next_cursor = await service.list_aliases(conn, status, limit, cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/regions/aliases/{alias_id}/approve", response_model=models.AliasPublic,
+             response_model_exclude_unset=True, tags=["stewardship"])
+async def approve_alias(alias_id: AliasId, steward: Steward, conn: WriteConn,
+                        body: models.ReviewNote | None = None):
+    return await service.review_alias(conn, steward, alias_id, "active",
+                                      body.note if body else None)
+
+
+@router.post("/regions/aliases/{alias_id}/refuse", response_model=models.AliasPublic,
+             response_model_exclude_unset=True, tags=["stewardship"])
+async def refuse_alias(alias_id: AliasId, steward: Steward, conn: WriteConn,
+                       body: models.ReviewNote | None = None):
+    return await service.review_alias(conn, steward, alias_id, "refused",
+                                      body.note if body else None)
+
+
+@router.get("/regions", response_model=models.RegionsPublic, response_model_exclude_unset=True)
+async def list_regions(conn: ReadConn, tree: bool = False):
+    items, count = await service.list_regions(conn, tree=tree)
+    return {"items": items, "count": count, "next_cursor": None}
+
+
+@router.get("/regions/{code}", response_model=models.RegionDetail,
+            response_model_exclude_unset=True)
+async def show_region(code: str, conn: ReadConn):
+    return await service.region_detail(conn, code)
+
+
+@internal.post("/regions/resolve")
+async def resolve_regions(body: models.ResolveRequest, conn: ReadConn):
+    """Region cells as written -> Kemendagri code (null when refused), for ingest to find
+    rows of one submission that name the same place differently."""
+    return {"codes": await service.resolve_cells(conn, body.dataset, body.values)}

@@ -1,0 +1,223 @@
+"""Region use cases: the Kemendagri tree and its aliases, resolving a cell to a code, imports
+of new codes, renames and retirements, and the walidata's review of operators' aliases.
+Every function runs in the caller's transaction; changes go out through the outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import asyncpg
+
+from services.registry import reference
+from services.registry.datasets import store as datasets_store
+from services.registry.events import SCHEMA
+from services.registry.regions import store
+from services.registry.validation import RegionIndex, normalize_code, normalize_name
+from shared import outbox
+from shared.auth import Principal
+from shared.contracts import DatasetSchemaV1, RegionsChangedV1, RegionV1
+from shared.errors import Conflict, NotFound, Unprocessable
+from shared.pagination import decode_cursor, page
+
+
+async def region_index(conn: asyncpg.Connection) -> RegionIndex:
+    return RegionIndex.build(await store.load_regions(conn), await store.load_active_aliases(conn))
+
+
+async def resolve_cells(conn: asyncpg.Connection, dataset_slug: str | None,
+                        values: list[str]) -> dict[str, str | None]:
+    dataset = await datasets_store.get_dataset(conn, dataset_slug) if dataset_slug else None
+    levels = (set(DatasetSchemaV1.model_validate(dataset["schema"]).region_levels)
+              if dataset else None)
+    regions = await region_index(conn)
+    return {value: regions.resolve(value, levels)[0] for value in values}
+
+
+async def region_events(conn: asyncpg.Connection, codes: list[str] | None = None
+                        ) -> list[RegionV1]:
+    regions = await store.all_regions(conn)
+    names = {r["code"]: r["name"] for r in regions}
+    aliases = await store.aliases_by_region(conn)
+    return [
+        RegionV1(code=r["code"], name=r["name"], level=r["level"], parent_code=r["parent_code"],
+                 path_codes=list(r["path"]), path_names=[names.get(c, c) for c in r["path"]],
+                 aliases=aliases.get(r["code"], []), version=r["version"],
+                 valid_until=str(r["valid_until"]) if r["valid_until"] else None)
+        for r in regions if codes is None or r["code"] in codes
+    ]
+
+
+async def publish_regions(conn: asyncpg.Connection, codes: list[str] | None = None, *,
+                          bump: bool = False) -> None:
+    """Publish regions as they are now; ``bump`` first raises their version, for changes
+    (an alias approved) that do not touch the region row itself, so readers that keep the
+    newest version only do not ignore the event."""
+    if bump and codes:
+        await store.bump_region_versions(conn, codes)
+    events = await region_events(conn, codes)
+    for start in range(0, len(events), 200):
+        await outbox.add(conn, SCHEMA, RegionsChangedV1(regions=events[start:start + 200]))
+
+
+async def list_regions(conn: asyncpg.Connection, *, tree: bool) -> tuple[list[dict], int]:
+    """Every region in code order, or (``tree``) the roots with their children nested; and
+    how many regions there are."""
+    items = [{"code": r["code"], "name": r["name"], "level": r["level"],
+              "parent_code": r["parent_code"], "path": list(r["path"]),
+              "valid_until": r["valid_until"], "successor_code": r["successor_code"]}
+             for r in await store.all_regions(conn)]
+    if not tree:
+        return items, len(items)
+    by_code = {r["code"]: {**r, "children": []} for r in items}
+    roots = []
+    for r in by_code.values():
+        parent = by_code.get(r["parent_code"] or "")
+        (parent["children"] if parent else roots).append(r)
+    return roots, len(items)
+
+
+async def region_detail(conn: asyncpg.Connection, code: str) -> dict:
+    region = await store.get_region(conn, code)
+    if region is None:
+        raise NotFound(f"Wilayah '{code}' tidak ada.", code="region_not_found")
+    names = await store.regions_named(conn, list(region["path"]))
+    aliases = await store.list_aliases(conn, region_code=code)
+    return {**region,
+            "path": [{"code": c, "name": names.get(c, {}).get("name")} for c in region["path"]],
+            "children": await store.region_children(conn, code),
+            "aliases": [{k: a[k] for k in ("id", "kind", "alias", "source", "status", "note")}
+                        for a in aliases]}
+
+
+async def import_regions(conn: asyncpg.Connection, rows: list[dict]) -> dict:
+    """New codes, renames and retirements (with successor), all or nothing.
+
+    A rename keeps the old name as an active ``former_name`` alias, so submissions written
+    with it still resolve; a retired code resolves to its successor.
+    """
+    known = {r.code: r for r in await store.load_regions(conn)}
+    paths = {code: list(r.path) for code, r in known.items()}
+    errors, upserts, renames = _placements(rows, known, paths)
+    retirements = _retirements(rows, known, paths, errors)
+    if errors:
+        raise Unprocessable("Impor wilayah ditolak; tidak ada yang diubah.",
+                            code="region_import_invalid", details=errors)
+    await store.upsert_regions(conn, upserts)
+    await store.add_aliases(conn, renames)
+    for code, successor, valid_until in retirements:
+        await store.retire_region(conn, code, successor, valid_until)
+    changed = sorted({u["code"] for u in upserts})
+    await publish_regions(conn, changed)
+    return {"created": sum(1 for u in upserts if u["code"] not in known),
+            "updated": sum(1 for u in upserts if u["code"] in known),
+            "renamed": len(renames), "retired": len(retirements), "regions": changed}
+
+
+def _placements(rows: list[dict], known: dict, paths: dict[str, list[str]]
+                ) -> tuple[list[dict], list[dict], list[dict]]:
+    """Each row placed under its parent (``paths`` grows as rows are placed): the errors,
+    the region rows to upsert, and a ``former_name`` alias for each rename."""
+    errors, upserts, renames = [], [], []
+    for line, row in enumerate(rows, start=1):
+        code, parent = row["code"], row.get("parent_code")
+        if row["level"] == "kabupaten":
+            path = [code]
+        elif parent is None or parent not in paths:
+            errors.append({"line": line, "field": "parent_code", "code": "parent_unknown",
+                           "message": f"Induk '{parent}' untuk {code} tidak ada."})
+            continue
+        elif not code.startswith(parent + "."):
+            errors.append({"line": line, "field": "code", "code": "code_not_under_parent",
+                           "message": f"Kode {code} tidak berada di bawah kode induk {parent}."})
+            continue
+        else:
+            path = paths[parent] + [code]
+        paths[code] = path
+        upserts.append({"code": code, "name": row["name"].strip(), "level": row["level"],
+                        "parent_code": parent if row["level"] != "kabupaten" else None,
+                        "path": path, "valid_from": row.get("valid_from")})
+        old = known.get(code)
+        if old and normalize_name(old.name) != normalize_name(row["name"]):
+            renames.append({"region_code": code, "kind": "former_name", "alias": old.name,
+                            "alias_norm": normalize_name(old.name), "source": "impor wilayah",
+                            "status": "active", "note": row.get("note") or "nama lama"})
+    return errors, upserts, renames
+
+
+def _retirements(rows: list[dict], known: dict, paths: dict[str, list[str]],
+                 errors: list[dict]) -> list[tuple]:
+    """(code, successor, valid_until) per retired row; refusals are added to ``errors``,
+    a successor chain that loops among them too."""
+    retirements = []
+    for line, row in enumerate(rows, start=1):
+        successor = row.get("successor_code")
+        if not successor and not row.get("valid_until"):
+            continue
+        if successor and successor not in paths:
+            errors.append({"line": line, "field": "successor_code", "code": "successor_unknown",
+                           "message": f"Kode pengganti '{successor}' tidak ada."})
+        elif successor == row["code"]:
+            errors.append({"line": line, "field": "successor_code", "code": "successor_self",
+                           "message": "Kode pengganti tidak boleh sama dengan kodenya sendiri."})
+        else:
+            retirements.append((row["code"], successor, row.get("valid_until") or date.today()))
+    chains = {code: successor for code, successor, _ in retirements if successor}
+    for code in chains:
+        seen, at = {code}, chains.get(code)
+        while at is not None:
+            if at in seen:
+                errors.append({"line": None, "field": "successor_code", "code": "successor_cycle",
+                               "message": f"Rantai kode pengganti dari {code} berputar."})
+                break
+            seen.add(at)
+            at = chains.get(at) or (known[at].successor_code if at in known else None)
+    return retirements
+
+
+async def import_aliases(conn: asyncpg.Connection, principal: Principal, rows: list[dict],
+                         source: str | None) -> dict:
+    """Operators' aliases land as ``pending`` until a walidata approves them; an alias whose
+    name contradicts the region it points to is stored as ``refused`` with the reason."""
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    label = source or f"impor operator {principal.publisher_id} {when}"
+    result = await reference.import_aliases(conn, rows, source=label, status="pending")
+    return {"inserted": result["inserted"],
+            "pending": sum(1 for a in result["items"] if a["status"] == "pending"),
+            "refused": result["refused"], "items": result["items"]}
+
+
+async def list_aliases(conn: asyncpg.Connection, status: str | None, limit: int,
+                       cursor: str | None) -> tuple[list[dict], str | None]:
+    after = decode_cursor(cursor, 1, [int])[0] if cursor else 0
+    items = await store.aliases_by_status(conn, status, limit + 1, after)
+    return page(items, limit, lambda a: (a["id"],))
+
+
+async def review_alias(conn: asyncpg.Connection, principal: Principal, alias_id: int,
+                       verdict: str, note: str | None) -> dict:
+    alias = await store.get_alias(conn, alias_id, lock=True)
+    if alias is None:
+        raise NotFound(f"Alias {alias_id} tidak ada.", code="alias_not_found")
+    if verdict == "active":
+        if alias["status"] != "pending":
+            raise Conflict(f"Alias {alias_id} berstatus {alias['status']}; hanya alias "
+                           "'pending' yang dapat disetujui.", code="alias_not_pending")
+        clash = [a for a in await store.list_aliases(conn, status="active")
+                 if a["kind"] == alias["kind"] and a["region_code"] != alias["region_code"]
+                 and _norm(a) == _norm(alias)]
+        if clash:
+            raise Conflict(f"Alias '{alias['alias']}' sudah dipakai untuk wilayah "
+                           f"{clash[0]['region_code']}; tolak salah satunya dulu.",
+                           code="alias_clash")
+    elif alias["status"] == "refused":
+        raise Conflict(f"Alias {alias_id} sudah ditolak.", code="alias_already_refused")
+    reviewed = await store.review_alias(conn, alias_id, verdict, principal.publisher_id, note)
+    if "active" in (alias["status"], verdict):
+        await publish_regions(conn, [alias["region_code"]], bump=True)
+    return reviewed
+
+
+def _norm(alias: dict) -> str:
+    if alias["kind"] in ("bps_code", "former_code"):
+        return normalize_code(alias["alias"])
+    return normalize_name(alias["alias"])

@@ -1,0 +1,146 @@
+"""SQL for regions and their aliases. Functions never commit (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.registry.validation import Region
+
+
+async def load_regions(conn: asyncpg.Connection) -> list[Region]:
+    rows = await conn.fetch(
+        "SELECT code, name, level, parent_code, path, valid_until::text, successor_code "
+        "FROM regions")
+    return [Region(r["code"], r["name"], r["level"], r["parent_code"], tuple(r["path"]),
+                   r["valid_until"], r["successor_code"]) for r in rows]
+
+
+async def load_active_aliases(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
+    rows = await conn.fetch(
+        "SELECT region_code, kind, alias FROM region_aliases WHERE status = 'active'")
+    return [(r["region_code"], r["kind"], r["alias"]) for r in rows]
+
+
+async def upsert_regions(conn: asyncpg.Connection, rows: list[dict]) -> int:
+    """Insert or update regions (code, name, level, parent_code, path, valid_from)."""
+    await conn.executemany(
+        """INSERT INTO regions (code, name, level, parent_code, path, valid_from)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
+             parent_code = excluded.parent_code, path = excluded.path,
+             version = regions.version + 1, updated_at = now()
+           WHERE (regions.name, regions.level, regions.parent_code, regions.path)
+             IS DISTINCT FROM (excluded.name, excluded.level, excluded.parent_code, excluded.path)""",
+        [(r["code"], r["name"], r["level"], r["parent_code"], r["path"], r.get("valid_from"))
+         for r in rows],
+    )
+    return len(rows)
+
+
+async def add_aliases(conn: asyncpg.Connection, rows: list[dict]) -> list[dict]:
+    """Insert aliases not yet known; returns the rows actually inserted."""
+    inserted = []
+    for r in rows:
+        got = await conn.fetchrow(
+            """INSERT INTO region_aliases (region_code, kind, alias, alias_norm, source, status,
+                                           note, valid_from, valid_until)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (kind, alias_norm, region_code) DO NOTHING
+               RETURNING id, region_code, kind, alias, status, note""",
+            r["region_code"], r["kind"], r["alias"], r["alias_norm"], r["source"],
+            r.get("status", "active"), r.get("note"), r.get("valid_from"), r.get("valid_until"))
+        if got:
+            inserted.append(dict(got))
+    return inserted
+
+
+async def list_aliases(conn: asyncpg.Connection, *, region_code: str | None = None,
+                       status: str | None = None) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT id, region_code, kind, alias, source, status, note, created_at
+           FROM region_aliases
+           WHERE ($1::text IS NULL OR region_code = $1) AND ($2::text IS NULL OR status = $2)
+           ORDER BY region_code, kind, alias""", region_code, status)
+    return [dict(r) for r in rows]
+
+
+async def retire_region(conn: asyncpg.Connection, code: str, successor: str,
+                        valid_until) -> None:
+    await conn.execute(
+        "UPDATE regions SET valid_until = $2, successor_code = $3, version = version + 1, "
+        "updated_at = now() WHERE code = $1", code, valid_until, successor)
+
+
+async def bump_region_versions(conn: asyncpg.Connection, codes: list[str]) -> None:
+    await conn.execute("UPDATE regions SET version = version + 1, updated_at = now() "
+                       "WHERE code = ANY($1::text[])", codes)
+
+
+async def get_region(conn: asyncpg.Connection, code: str) -> dict | None:
+    row = await conn.fetchrow(
+        "SELECT code, name, level, parent_code, path, valid_from, valid_until, successor_code, "
+        "version FROM regions WHERE code = $1", code)
+    return dict(row) if row else None
+
+
+async def region_children(conn: asyncpg.Connection, code: str) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT code, name, level, parent_code FROM regions WHERE parent_code = $1 "
+        "ORDER BY code", code)
+    return [dict(r) for r in rows]
+
+
+async def all_regions(conn: asyncpg.Connection) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT code, name, level, parent_code, path, valid_until, successor_code, version "
+        "FROM regions ORDER BY code")
+    return [dict(r) for r in rows]
+
+
+async def aliases_by_region(conn: asyncpg.Connection) -> dict[str, list[str]]:
+    rows = await conn.fetch(
+        "SELECT region_code, array_agg(alias ORDER BY alias) AS aliases FROM region_aliases "
+        "WHERE status = 'active' GROUP BY region_code")
+    return {r["region_code"]: list(r["aliases"]) for r in rows}
+
+
+ALIAS_COLUMNS = ("id, region_code, kind, alias, source, status, note, created_at, reviewed_by, "
+                 "reviewed_at")
+
+
+async def aliases_by_status(conn: asyncpg.Connection, status: str | None, limit: int,
+                            after_id: int) -> list[dict]:
+    rows = await conn.fetch(
+        f"""SELECT {ALIAS_COLUMNS} FROM region_aliases
+            WHERE ($1::text IS NULL OR status = $1) AND id > $2 ORDER BY id LIMIT $3""",
+        status, after_id, limit)
+    return [dict(r) for r in rows]
+
+
+async def get_alias(conn: asyncpg.Connection, alias_id: int, *, lock: bool = False
+                    ) -> dict | None:
+    row = await conn.fetchrow(
+        f"SELECT {ALIAS_COLUMNS} FROM region_aliases WHERE id = $1"
+        + (" FOR UPDATE" if lock else ""), alias_id)
+    return dict(row) if row else None
+
+
+async def review_alias(conn: asyncpg.Connection, alias_id: int, status: str, reviewer: str,
+                       note: str | None) -> dict:
+    row = await conn.fetchrow(
+        f"""UPDATE region_aliases SET status = $2, reviewed_by = $3, reviewed_at = now(),
+                   note = coalesce($4, note)
+            WHERE id = $1 RETURNING {ALIAS_COLUMNS}""", alias_id, status, reviewer, note)
+    return dict(row)
+
+
+async def regions_named(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict]:
+    rows = await conn.fetch(
+        "SELECT code, name, level FROM regions WHERE code = ANY($1::text[])", codes)
+    return {r["code"]: dict(r) for r in rows}
+
+
+async def root_region(conn: asyncpg.Connection) -> str | None:
+    return await conn.fetchval(
+        "SELECT code FROM regions WHERE parent_code IS NULL OR level = 'kabupaten' "
+        "ORDER BY cardinality(path), code LIMIT 1")

@@ -1,0 +1,88 @@
+"""Answers of the aggregate and completeness routes (typed so OpenAPI shows them)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from services.registry.models import Open, RegionRef
+
+
+Number = float | int | None
+
+
+class AggregateFigures(Open):
+    """One region's figures in one period (a child of the asked region, or with ``sum=false``
+    one region's own values)."""
+    region: RegionRef
+    values: dict[str, Number] = Field(examples=[{"jumlah": 81234}])
+    value: Number = None
+    reporting: int | None = None
+    expected: int | None = None
+    rate: float | None = None
+    dimensions: dict[str, Any] | None = None
+
+
+class AggregatePeriod(Open):
+    period: str = Field(examples=["2024"])
+    values: dict[str, Number] = Field(examples=[{"jumlah": 412345}])
+    value: Number = None
+    reporting: int = Field(examples=[139])
+    expected: int = Field(examples=[141])
+    rate: float | None = Field(None, examples=[0.9858])
+    complete: bool
+    children: list[AggregateFigures] | None = None
+    regions: list[AggregateFigures] | None = None
+
+
+class AggregateMeasure(Open):
+    name: str
+    label: str
+    unit: str | None = None
+    type: str
+    additive: bool
+
+
+class AggregatePublic(Open):
+    dataset: str = Field(examples=["jumlah-penduduk"])
+    sum: bool
+    filters: dict[str, Any] = {}
+    region: RegionRef
+    region_levels: list[str]
+    measures: list[AggregateMeasure]
+    period_from: str | None = None
+    period_to: str | None = None
+    periods: list[AggregatePeriod]
+
+
+class CompletenessKecamatan(Open):
+    code: str
+    name: str
+    expected: int
+    reported: int
+    missing: int
+    in_conflict: int
+    rate: float | None
+
+
+class CompletenessRegion(Open):
+    code: str
+    name: str
+    level: str
+    kecamatan: str | None = None
+    status: Literal["reported", "missing", "conflict"] | str
+
+
+class CompletenessPublic(Open):
+    dataset: str
+    period: str
+    region_levels: list[str]
+    region: RegionRef
+    expected: int
+    reported: int
+    missing: int
+    in_conflict: int
+    rate: float | None
+    kecamatan: list[CompletenessKecamatan]
+    regions: list[CompletenessRegion]

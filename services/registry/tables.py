@@ -1,0 +1,182 @@
+"""The registry's tables, declared once (the migrations create them; a test asks Alembic
+autogenerate to find no difference: tests/integration/test_tables_match_migrations.py).
+
+The dataset table is a SQLModel class: its ``metadata`` column is the attribute ``meta``
+(SQLAlchemy reserves ``metadata``). The others are plain SQLAlchemy tables in the same
+metadata. The hot paths do not go through these declarations: they stay asyncpg and COPY.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlmodel import Column, Field, SQLModel
+
+from shared.tables import NOW, outbox_tables
+
+S = "registry"
+META = SQLModel.metadata
+TEXTS = pg.ARRAY(sa.Text)
+EMPTY_ARRAY, EMPTY_OBJECT = sa.text("'{}'::text[]"), sa.text("'{}'::jsonb")
+TZ = sa.DateTime(timezone=True)
+
+
+def _col(name: str, type_: Any, **kw: Any) -> Any:
+    return Field(sa_column=Column(name, type_, **kw))
+
+
+class Dataset(SQLModel, table=True):
+    __tablename__ = "datasets"
+    __table_args__ = {"schema": S}
+    id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, primary_key=True))
+    slug: str = _col("slug", sa.Text, nullable=False, unique=True)
+    title: str = _col("title", sa.Text, nullable=False)
+    description: str = _col("description", sa.Text, nullable=False, server_default="")
+    frequency: str = _col("frequency", sa.Text, nullable=False)
+    topic: str | None = _col("topic", sa.Text)
+    tags: list[str] = _col("tags", TEXTS, nullable=False, server_default=EMPTY_ARRAY)
+    license: str = _col("license", sa.Text, nullable=False, server_default="CC-BY-4.0")
+    meta: dict = _col("metadata", pg.JSONB, nullable=False, server_default=EMPTY_OBJECT)
+    schema_: dict = _col("schema", pg.JSONB, nullable=False)
+    authoritative: list[str] = _col("authoritative", TEXTS, nullable=False,
+                                    server_default=EMPTY_ARRAY)
+    version: int = _col("version", sa.Integer, nullable=False, server_default="1")
+    created_at: datetime = _col("created_at", TZ, nullable=False, server_default=NOW)
+    updated_at: datetime = _col("updated_at", TZ, nullable=False, server_default=NOW)
+    retracted_at: datetime | None = _col("retracted_at", TZ)
+    retracted_by: str | None = _col("retracted_by", sa.Text)
+    retraction_reason: str | None = _col("retraction_reason", sa.Text)
+
+
+regions = sa.Table(
+    "regions", META,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("parent_code", sa.Text),
+    sa.Column("path", TEXTS, nullable=False),
+    sa.Column("valid_from", sa.Date),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("successor_code", sa.Text, sa.ForeignKey(f"{S}.regions.code")),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    sa.Index("regions_parent", "parent_code"),
+    sa.Index("regions_path", "path", postgresql_using="gin"),
+    sa.Index("regions_level", "level"),
+    schema=S)
+
+region_aliases = sa.Table(
+    "region_aliases", META,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("region_code", sa.Text, sa.ForeignKey(f"{S}.regions.code"), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("alias", sa.Text, nullable=False),
+    sa.Column("alias_norm", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    sa.Column("note", sa.Text),
+    sa.Column("valid_from", sa.Date),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("reviewed_by", sa.Text),
+    sa.Column("reviewed_at", TZ),
+    sa.UniqueConstraint("kind", "alias_norm", "region_code"),
+    sa.Index("region_aliases_norm", "alias_norm"),
+    sa.Index("region_aliases_status", "status", "id"),
+    schema=S)
+
+publishers = sa.Table(
+    "publishers", META,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("region_scope", sa.Text, sa.ForeignKey(f"{S}.regions.code"), nullable=False),
+    sa.Column("datasets", TEXTS, nullable=False, server_default=EMPTY_ARRAY),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    schema=S)
+
+api_keys = sa.Table(
+    "api_keys", META,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("publisher_id", sa.Text, sa.ForeignKey(f"{S}.publishers.id"), nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("key_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("label", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("expires_at", TZ),
+    sa.Column("revoked_at", TZ),
+    sa.Index("api_keys_publisher", "publisher_id"),
+    schema=S)
+
+records = sa.Table(
+    "records", META,
+    sa.Column("id", pg.UUID, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("dataset_id", sa.BigInteger, sa.ForeignKey(f"{S}.datasets.id"), nullable=False),
+    sa.Column("region_code", sa.Text, sa.ForeignKey(f"{S}.regions.code"), nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("dims", pg.JSONB, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("dims_key", sa.Text, nullable=False, server_default=""),
+    sa.Column("vals", pg.JSONB, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("status", sa.Text, nullable=False, server_default="current"),
+    sa.Column("publisher_id", sa.Text, nullable=False),
+    sa.Column("submission_id", pg.UUID),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("seq", sa.BigInteger, nullable=False,
+              server_default=sa.text(f"nextval('{S}.record_seq')")),
+    sa.UniqueConstraint("dataset_id", "region_code", "period", "dims_key"),
+    sa.Index("records_dataset_period", "dataset_id", "period", "region_code"),
+    sa.Index("records_seq", "seq"),
+    schema=S)
+
+record_versions = sa.Table(
+    "record_versions", META,
+    sa.Column("record_id", pg.UUID, sa.ForeignKey(f"{S}.records.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("vals", pg.JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="current"),
+    sa.Column("publisher_id", sa.Text, nullable=False),
+    sa.Column("submission_id", pg.UUID),
+    sa.Column("conflict_id", pg.UUID),
+    sa.Column("recorded_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Index("record_versions_seq", "seq", unique=True),
+    schema=S)
+
+conflicts = sa.Table(
+    "conflicts", META,
+    sa.Column("id", pg.UUID, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("record_id", pg.UUID, sa.ForeignKey(f"{S}.records.id"), nullable=False),
+    sa.Column("dataset_id", sa.BigInteger, sa.ForeignKey(f"{S}.datasets.id"), nullable=False),
+    sa.Column("base_version", sa.Integer, nullable=False),
+    sa.Column("current_vals", pg.JSONB, nullable=False),
+    sa.Column("current_publisher", sa.Text, nullable=False),
+    sa.Column("proposed_vals", pg.JSONB, nullable=False),
+    sa.Column("proposed_publisher", sa.Text, nullable=False),
+    sa.Column("submission_id", pg.UUID),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("resolved_at", TZ),
+    sa.Column("resolved_by", sa.Text),
+    sa.Column("resolution_note", sa.Text),
+    sa.Index("conflicts_open_one", "record_id", "proposed_publisher", unique=True,
+             postgresql_where=sa.text("status = 'open'")),
+    sa.Index("conflicts_dataset", "dataset_id", "status"),
+    sa.Index("conflicts_status_created", "status", sa.text("created_at DESC")),
+    sa.Index("conflicts_open_record", "record_id", postgresql_where=sa.text("status = 'open'")),
+    schema=S)
+
+applied_chunks = sa.Table(
+    "applied_chunks", META,
+    sa.Column("submission_id", pg.UUID, primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("summary", pg.JSONB),
+    sa.Column("applied_at", TZ, nullable=False, server_default=NOW),
+    schema=S)
+
+outbox, inbox = outbox_tables(META, S)

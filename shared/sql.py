@@ -1,0 +1,35 @@
+"""Building a WHERE clause without counting ``$n`` by hand.
+
+    where = Where("r.dataset_id = {}", dataset_id)
+    if region:
+        where.add("r.region_code = {}", region)
+    rows = await conn.fetch(f"SELECT ... {where.sql} LIMIT {where.param(limit)}", *where.args)
+
+Each ``{}`` in a condition becomes the next positional parameter; the same value used twice
+in one condition is passed twice (asyncpg needs no more than that).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Where:
+    def __init__(self, *first: Any) -> None:
+        self.args: list[Any] = []
+        self.conditions: list[str] = []
+        if first:
+            self.add(*first)
+
+    def param(self, value: Any) -> str:
+        """A placeholder for ``value`` (for LIMIT, or SQL outside the WHERE clause)."""
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def add(self, condition: str, *values: Any) -> "Where":
+        self.conditions.append(condition.format(*(self.param(v) for v in values)))
+        return self
+
+    @property
+    def sql(self) -> str:
+        return ("WHERE " + " AND ".join(self.conditions)) if self.conditions else ""
