@@ -35,6 +35,7 @@ async def apply_regions(conn: asyncpg.Connection, regions: Sequence[RegionV1]) -
     # a renamed kecamatan changes the ancestry of every desa below it
     await store.build_region_docs(conn, None)
     await store.build_record_docs(conn, region_codes=changed)
+    await store.bump_index_version(conn)
 
 
 async def apply_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]) -> None:
@@ -45,6 +46,7 @@ async def apply_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]
     await store.refresh_vocabulary(conn)
     await store.build_dataset_docs(conn, changed)
     await store.build_record_docs(conn, datasets=changed)
+    await store.bump_index_version(conn)
 
 
 async def apply_records(conn: asyncpg.Connection, records: Sequence[RecordV1 | tuple]) -> None:
@@ -54,6 +56,7 @@ async def apply_records(conn: asyncpg.Connection, records: Sequence[RecordV1 | t
     await store.upsert_staged_records(conn)
     await store.build_record_docs(
         conn, record_ids=[r.record_id if isinstance(r, RecordV1) else r[0] for r in records])
+    await store.bump_index_version(conn)
 
 
 async def apply_envelope(conn: asyncpg.Connection, envelope: Envelope) -> str:

@@ -128,8 +128,18 @@ async def upsert_staged_records(conn: asyncpg.Connection) -> None:
         WHERE x.version < EXCLUDED.version""")
 
 
+async def bump_index_version(conn: asyncpg.Connection) -> None:
+    """Last statement of an indexing transaction: cached answers of older versions lapse."""
+    await conn.execute("UPDATE index_state SET version = version + 1 WHERE id = 1")
+
+
+async def index_version(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT version FROM index_state WHERE id = 1") or 0
+
+
 async def truncate_all(conn: asyncpg.Connection) -> None:
     await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary")
+    await bump_index_version(conn)
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -141,22 +151,29 @@ _UPSERT_TAIL = """
         dataset = EXCLUDED.dataset, topic = EXCLUDED.topic, publisher = EXCLUDED.publisher,
         region_code = EXCLUDED.region_code, region_name = EXCLUDED.region_name,
         kecamatan_code = EXCLUDED.kecamatan_code, kecamatan_name = EXCLUDED.kecamatan_name,
-        period = EXCLUDED.period, "values" = EXCLUDED."values", indexed_at = clock_timestamp()
+        period = EXCLUDED.period, "values" = EXCLUDED."values",
+        static_rank = EXCLUDED.static_rank, indexed_at = clock_timestamp()
     WHERE d.version <= EXCLUDED.version
       -- "changed?" is decided on every derived column, so a document built before its
       -- region's or dataset's final data is rebuilt whichever loop and order brings it
       AND (d.kind, d.ref, d.version, d.title, d.name, d.aliases, d.body, d.tsv, d.dataset,
            d.topic, d.publisher, d.region_code, d.region_name, d.kecamatan_code,
-           d.kecamatan_name, d.period, d."values")
+           d.kecamatan_name, d.period, d."values", d.static_rank)
           IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.ref, EXCLUDED.version, EXCLUDED.title,
            EXCLUDED.name, EXCLUDED.aliases, EXCLUDED.body, EXCLUDED.tsv, EXCLUDED.dataset,
            EXCLUDED.topic, EXCLUDED.publisher, EXCLUDED.region_code, EXCLUDED.region_name,
            EXCLUDED.kecamatan_code, EXCLUDED.kecamatan_name, EXCLUDED.period,
-           EXCLUDED."values")"""
+           EXCLUDED."values", EXCLUDED.static_rank)"""
 
 _DOC_COLUMNS = """(doc_id, kind, ref, version, title, name, aliases, body, tsv, dataset, topic,
                    publisher, region_code, region_name, kecamatan_code, kecamatan_name, period,
-                   "values")"""
+                   "values", static_rank)"""
+
+# in [0, 1): current places before retired ones, then newer periods before older
+_CURRENT = "CASE WHEN g.valid_until IS NULL THEN 0.5 ELSE 0 END"
+_RECENT = ("CASE WHEN r.period ~ '^[0-9]{4}' THEN least(greatest(left(r.period, 4)::int - 1900, 0)"
+           ", 199) / 400.0 + coalesce(substring(r.period from '^[0-9]{4}-([0-9]{2})')::int, 0)"
+           " / 10000.0 ELSE 0 END")
 
 
 async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | None) -> None:
@@ -169,7 +186,8 @@ async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | Non
                          '—', g.ancestry_names),
                weighted_tsv(concat_ws(' ', g.name, array_to_string(g.aliases, ' ')), NULL,
                             concat_ws(' ', g.level, g.ancestry_text), NULL),
-               NULL, NULL, NULL, g.code, g.name, g.kecamatan_code, g.kecamatan_name, NULL, NULL
+               NULL, NULL, NULL, g.code, g.name, g.kecamatan_code, g.kecamatan_name, NULL, NULL,
+               {_CURRENT}
         FROM regions g {where}
         ORDER BY 1
         {_UPSERT_TAIL}""", *args)
@@ -189,7 +207,7 @@ async def build_dataset_docs(conn: asyncpg.Connection, slugs: Sequence[str] | No
                concat_ws(' ', s.title, '—', s.payload->>'description', tags, labels, meta),
                weighted_tsv(s.title, concat_ws(' ', tags, s.topic),
                             concat_ws(' ', s.payload->>'description', meta), labels),
-               s.slug, s.topic, s.publisher, NULL, NULL, NULL, NULL, NULL, NULL
+               s.slug, s.topic, s.publisher, NULL, NULL, NULL, NULL, NULL, NULL, 0.5
         FROM datasets s
         CROSS JOIN LATERAL (SELECT
             (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(s.payload->'tags') t) tags,
@@ -239,13 +257,17 @@ async def build_record_docs(conn: asyncpg.Connection, *, record_ids: Sequence | 
                                       array_to_string(g.aliases, ' '), r.period),
                             concat_ws(' ', g.ancestry_text, x.dims, s.topic), x.vals),
                r.dataset, s.topic, r.publisher_id, r.region_code, g.name, g.kecamatan_code,
-               g.kecamatan_name, r.period, r."values"
+               g.kecamatan_name, r.period, r."values", ({_CURRENT}) + ({_RECENT})
         FROM records r
         LEFT JOIN datasets s ON s.slug = r.dataset
         LEFT JOIN regions g ON g.code = r.region_code
         CROSS JOIN LATERAL (SELECT
+            -- the dimension values tell apart records of one place and period (L and P)
             concat_ws(' ', coalesce(s.title, r.dataset), '—', coalesce(g.name, r.region_code),
-                      r.period) AS title,
+                      r.period, '(' || nullif((
+                SELECT string_agg(coalesce(s.payload->'dimension_values'->e.key->>e.value,
+                                           e.value), ', ' ORDER BY e.key)
+                FROM jsonb_each_text(r.dimensions) e), '') || ')') AS title,
             (SELECT string_agg(coalesce(s.payload->'dimension_values'->e.key->>e.value, e.value),
                                ' ' ORDER BY e.key)
              FROM jsonb_each_text(r.dimensions) e) AS dims,

@@ -86,7 +86,7 @@ async def test_record_before_its_region_and_dataset_is_completed_when_they_arriv
         return r["items"] and r["items"][0]
     item = await eventually(completed)
     assert item["region_name"] == "Kombeng Indah"
-    assert item["title"] == "Jumlah Sekolah Dasar — Kombeng Indah 2024"
+    assert item["title"] == "Jumlah Sekolah Dasar — Kombeng Indah 2024 (Laki-laki)"
     r = await query(c, kind="record", topic="pendidikan")
     assert r["facets"]["kecamatan"] == [{"value": "64.08.08", "count": 1, "label": "Kombeng"}]
 
