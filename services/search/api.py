@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from services.search import service
+from services.search import queries
 from services.search.models import Filters, Kind, SearchResults
 from shared.errors import BadRequest
 from shared.web import PoolDep
@@ -38,7 +38,7 @@ async def search(
                          details=[{"field": "limit", "max": settings.page_size_max}])
     filters = Filters(kind=kind, dataset=dataset, topic=topic, region=region,
                       period_from=period_from, period_to=period_to, publisher=publisher)
-    return await service.search(
-        pool, q, filters, limit=limit, cursor=cursor, prefix=prefix,
+    return await queries.search(
+        pool, request.app.state.answer_cache, q, filters, limit=limit, cursor=cursor, prefix=prefix,
         typo_similarity=settings.typo_similarity, facet_values_max=settings.facet_values_max,
         statement_timeout_ms=settings.statement_timeout_ms, rank_limit=settings.rank_limit)

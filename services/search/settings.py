@@ -20,6 +20,9 @@ class SearchSettings(ServiceSettings):
                                       "in this process (each its own transaction)")
     typo_similarity: float = Field(0.45, description="trigram similarity a vocabulary word "
                                    "needs to stand in for a misspelt query word")
-    rank_limit: int = Field(5000, description="above this many matches, records are not ranked "
-                            "among themselves (ts_rank_cd over every match is the slow part)")
+    rank_limit: int = Field(2000, description="above this many (estimated) record matches, the "
+                            "first page walks records in their stored static rank instead of "
+                            "ranking every match")
+    answer_cache_size: int = Field(2000, description="answers kept per process, keyed by the "
+                                   "index version (0 turns the cache off)")
     statement_timeout_ms: int = Field(5000, description="longest a search query may run")

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from services.search.models import Cursor, Filters
-from services.search.service import (affix_variants, decode_cursor, encode_cursor, parse_words,
-                                     query_hash, words_of)
+from services.search.cursor import decode_cursor, encode_cursor, query_hash
+from services.search.query_text import affix_variants, parse_words, words_of
 from shared.errors import BadRequest
 
 
