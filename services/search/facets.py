@@ -58,6 +58,8 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
                       SELECT {_COLS}, kecamatan_name FROM others) m
                 GROUP BY {_COLS})
         SELECT (SELECT count(*) FROM hits) AS record_hits,
+               (SELECT count(*) FROM others o JOIN documents d ON d.doc_id = o.doc_id
+                WHERE d.tsv @@ {m.tsq}) AS other_hits,
                (SELECT coalesce(sum(n), 0)::int8 FROM combos) AS total,
                {facets} AS facets"""
     used = max(map(int, re.findall(r"\$(\d+)", text)), default=0)
@@ -67,4 +69,5 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
         grouped.setdefault(fv["facet"], []).append(
             {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
     return Counts(total=row["total"], facets=grouped,
-                  exact=row["record_hits"] <= EXACT_UP_TO)
+                  exact=row["record_hits"] <= EXACT_UP_TO,
+                  every_word=row["record_hits"] + row["other_hits"])

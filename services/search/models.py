@@ -64,16 +64,7 @@ class Counts:
     total: int = 0
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     exact: bool = True
-
-
-@dataclass
-class SearchPage:
-    items: list[dict[str, Any]] = field(default_factory=list)
-    total: int = 0
-    facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    snapshot: int = 0
-    mode: str = RANKED
-    exact: bool = True
+    every_word: int = 0   # of them, documents matching every word (not a near name only)
 
 
 class SearchItem(BaseModel):

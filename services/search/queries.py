@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import asyncpg
 
 from services.search import facets, match, page, store
@@ -13,7 +15,7 @@ from services.search.query_text import parse_words, typo_candidates, words_of
 from shared.errors import ServiceUnavailable
 
 URLS = {"dataset": "/v1/datasets/{}", "region": "/v1/regions/{}", "record": "/v1/records/{}"}
-SUGGEST_SIMILARITY = 0.3
+SUGGEST_RATIO = 0.6
 PARTIAL_NOTE = ("Tidak ada hasil yang memuat semua kata; ini hasil yang paling mendekati "
                 "(yang memuat kata terbanyak).")
 LOWER_BOUND_NOTE = "Lebih dari 10.000 hasil; jumlah yang ditampilkan adalah batas bawah."
@@ -58,7 +60,7 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
     if mode != PARTIAL:
         strict = match.build(q, f, snapshot, mode="ranked")
         counts = await facets.count(conn, strict, values_max=values_max)
-        if counts.total or len(q.groups) < 2 or mode is not None:
+        if counts.every_word or len(q.groups) < 2 or mode is not None:
             estimate = await match.estimated_records(conn, strict) if mode is None else 0.0
             return mode or page.mode_for(estimate, rank_limit), counts, estimate
     loose = match.build(q, f, snapshot, mode=PARTIAL)
@@ -97,13 +99,15 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
 
 
 async def _suggestion(conn: asyncpg.Connection, text: str) -> str | None:
-    """'maksud Anda ...': each unknown word replaced by the closest known one."""
+    """'maksud Anda ...': each unknown word replaced by the closest known one. Only asked when
+    nothing matched, where trigrams have already failed: difflib's ratio also pairs words that
+    share letters but few trigrams ("pnddk" -> "penduduk")."""
     words = words_of(text)
-    fixes = await store.corrections(conn, [w for w in words if not w.isdigit()],
-                                    SUGGEST_SIMILARITY)
-    if not fixes:
-        return None
-    return " ".join(fixes.get(w, [w])[0] for w in words)
+    known = set(await store.vocabulary_words(conn))
+    fixed = [w if w.isdigit() or w in known else
+             next(iter(difflib.get_close_matches(w, known, n=1, cutoff=SUGGEST_RATIO)), w)
+             for w in words]
+    return " ".join(fixed) if fixed != words else None
 
 
 def _message(counts: Counts, mode: str, suggestion: str | None) -> str | None:

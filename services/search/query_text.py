@@ -33,7 +33,6 @@ _SYNONYM_SETS = [
     ("smp", "sekolah"),
     ("sma", "sekolah"),
     ("puskesmas", "pkm"),
-    ("sekolah", "pendidikan"),
 ]
 SYNONYMS: dict[str, list[str]] = {}
 for _set in _SYNONYM_SETS:
@@ -79,11 +78,9 @@ def meaningful_words(words: list[str]) -> tuple[list[str], int | None, list[str]
 
 def _alternatives(word: str, fixes: dict[str, list[str]]) -> tuple[str, ...]:
     alts: list[str] = []
-    for form in [word, *fixes.get(word, []), *SYNONYMS.get(word, [])]:
-        for v in affix_variants(form):
-            if v not in alts:
-                alts.append(v)
-    return tuple(alts)
+    for form in [word, *fixes.get(word, [])]:
+        alts += [v for v in affix_variants(form) if v not in alts]
+    return tuple(alts + [s for s in SYNONYMS.get(word, []) if s not in alts])
 
 
 def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]]) -> ParsedQuery:

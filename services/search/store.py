@@ -342,6 +342,10 @@ async def walk_snapshot(conn: asyncpg.Connection) -> int:
     return await conn.fetchval("SELECT coalesce(max(created_seq), 0) FROM documents")
 
 
+async def vocabulary_words(conn: asyncpg.Connection) -> list[str]:
+    return [r["word"] for r in await conn.fetch("SELECT word FROM vocabulary")]
+
+
 async def dataset_titles(conn: asyncpg.Connection, slugs: Sequence[str]) -> dict[str, str]:
     rows = await conn.fetch("SELECT slug, title FROM datasets WHERE slug = ANY($1::text[])",
                             list(slugs))

@@ -83,7 +83,7 @@ async def test_record_before_its_region_and_dataset_is_completed_when_they_arriv
 
     async def completed():
         r = await query(c, q="sekolah kongbeng", kind="record")
-        return r["items"] and r["items"][0]
+        return r["items"] and not r["partial"] and r["items"][0]  # both words, not one
     item = await eventually(completed)
     assert item["region_name"] == "Kombeng Indah"
     assert item["title"] == "Jumlah Sekolah Dasar — Kombeng Indah 2024 (Laki-laki)"
