@@ -20,7 +20,8 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         runtime = await Runtime(settings, "search", "search").start(relay=False)
         indexer = consumers.Indexer(metrics)
         for _ in range(settings.consumer_concurrency):
-            runtime.after_nats(consumers.indexer_task(indexer, settings.consumer_batch))
+            runtime.after_nats(consumers.indexer_task(indexer, settings.consumer_batch,
+                                                         settings.consumer_linger_s))
         try:
             yield {"runtime": runtime}
         finally:

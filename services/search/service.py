@@ -68,6 +68,24 @@ async def apply_envelope(conn: asyncpg.Connection, envelope: Envelope) -> str:
     raise ValueError(f"search does not index {envelope.type!r}")
 
 
+async def apply_envelopes(conn: asyncpg.Connection, envelopes: Sequence[Envelope]
+                          ) -> list[str]:
+    """Index the events of one fetch in one transaction: their records as one set-based batch
+    (the newest version of each record wins, whatever the order), regions and datasets first.
+    Returns the kind of each event, in order."""
+    kinds: list[str] = []
+    records: list[RecordV1] = []
+    for envelope in envelopes:
+        if envelope.type == RecordsChangedV1.subject:
+            records += envelope.open(RecordsChangedV1).records
+            kinds.append("records")
+        else:
+            kinds.append(await apply_envelope(conn, envelope))
+    if records:
+        await apply_records(conn, records)
+    return kinds
+
+
 def event_lag_seconds(envelope: Envelope, now: datetime | None = None) -> float:
     """From the registry event (occurred_at) to now: what the freshness histogram observes."""
     now = now or datetime.now(timezone.utc)
