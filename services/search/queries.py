@@ -23,33 +23,47 @@ LOWER_BOUND_NOTE = "Lebih dari 10.000 hasil; jumlah yang ditampilkan adalah bata
 
 async def parse_query(conn: asyncpg.Connection, text: str, *, prefix: bool,
                       typo_similarity: float) -> ParsedQuery:
-    fixes = await store.corrections(conn, typo_candidates(text), typo_similarity)
-    return parse_words(text, prefix, fixes)
+    fixes, known = await store.corrections(conn, typo_candidates(text), typo_similarity)
+    return parse_words(text, prefix, fixes, complete=known)
 
 
 async def search(pool: asyncpg.Pool, cache: AnswerCache, text: str, filters: Filters, *,
                  limit: int, cursor: str | None, prefix: bool, typo_similarity: float,
                  facet_values_max: int, statement_timeout_ms: int,
                  rank_limit: int = page.RANK_ALL_UP_TO) -> SearchResults:
+    return (await search_cached(pool, cache, text, filters, limit=limit, cursor=cursor,
+                                prefix=prefix, typo_similarity=typo_similarity,
+                                facet_values_max=facet_values_max,
+                                statement_timeout_ms=statement_timeout_ms,
+                                rank_limit=rank_limit))[0]
+
+
+async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filters: Filters, *,
+                        limit: int, cursor: str | None, prefix: bool, typo_similarity: float,
+                        facet_values_max: int, statement_timeout_ms: int,
+                        rank_limit: int = page.RANK_ALL_UP_TO) -> tuple[SearchResults, bytes]:
+    """The answer and its JSON. A repeated query costs one statement (the index version)."""
     qhash = query_hash(f"{text}\x00{prefix}", filters)
     position = decode_cursor(cursor, qhash) if cursor else None
-    try:
-        async with pool.acquire() as conn, conn.transaction(readonly=True,
-                                                           isolation="repeatable_read"):
-            await store.prepare_search_session(conn, statement_timeout_ms)
-            key = (await store.index_version(conn), qhash, cursor, limit)
-            answer = cache.get(key)
-            if answer is None:
+    async with pool.acquire() as conn:
+        hit = cache.get((await store.index_version(conn), qhash, cursor, limit))
+        if hit is not None:
+            return hit
+        try:
+            async with conn.transaction(readonly=True, isolation="repeatable_read"):
+                await store.prepare_search_session(conn, statement_timeout_ms)
+                key = (await store.index_version(conn), qhash, cursor, limit)
                 parsed = await parse_query(conn, text, prefix=prefix,
                                            typo_similarity=typo_similarity)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
                                        limit=limit, facet_values_max=facet_values_max,
                                        rank_limit=rank_limit)
-                cache.put(key, answer)
-    except asyncpg.QueryCanceledError as exc:
-        raise ServiceUnavailable("Pencarian terlalu lama; persempit kata kunci atau filter.",
-                                 code="search_timeout") from exc
-    return answer
+        except asyncpg.QueryCanceledError as exc:
+            raise ServiceUnavailable("Pencarian terlalu lama; persempit kata kunci atau filter.",
+                                     code="search_timeout") from exc
+    entry = (answer, answer.model_dump_json().encode())
+    cache.put(key, entry)
+    return entry
 
 
 async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,

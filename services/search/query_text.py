@@ -83,15 +83,18 @@ def _alternatives(word: str, fixes: dict[str, list[str]]) -> tuple[str, ...]:
     return tuple(alts + [s for s in SYNONYMS.get(word, []) if s not in alts])
 
 
-def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]]) -> ParsedQuery:
-    """Pure: typed words + typo corrections -> the groups of alternatives the store ORs."""
+def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]],
+                complete: set[str] | frozenset[str] = frozenset()) -> ParsedQuery:
+    """Pure: typed words + typo corrections -> the groups of alternatives the store ORs.
+    The last word matches as a prefix while typing, unless it is a `complete` known word (a
+    prefix of a common word costs a scan of every word it begins)."""
     words, level, dropped = meaningful_words(words_of(text))
     if not words:
         return ParsedQuery(text="", corrected="")
     groups = tuple(_alternatives(w, fixes) for w in words)
     corrected = " ".join(fixes.get(w, [w])[0] for w in words)
     last_is_prefix = (prefix and not text.endswith(" ") and len(words[-1]) >= 2
-                      and words_of(text)[-1] == words[-1])
+                      and words_of(text)[-1] == words[-1] and words[-1] not in complete)
     year = next((w for w in words if YEAR.match(w)), None)
     sex = next((SEX[w] for w in words if w in SEX), None)
     return ParsedQuery(text=" ".join(words), corrected=corrected, groups=groups,

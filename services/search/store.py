@@ -323,18 +323,21 @@ async def prepare_search_session(conn: asyncpg.Connection, ms: int) -> None:
 
 
 async def corrections(conn: asyncpg.Connection, words: Sequence[str], threshold: float
-                      ) -> dict[str, list[str]]:
-    """For each word not in the vocabulary, the closest vocabulary words (trigram similarity)."""
+                      ) -> tuple[dict[str, list[str]], set[str]]:
+    """For each word not in the vocabulary, the closest vocabulary words (trigram similarity);
+    and the words that are in it."""
     if not words:
-        return {}
+        return {}, set()
     rows = await conn.fetch("""
-        SELECT w, ARRAY(SELECT v.word FROM vocabulary v
-                        WHERE v.word % w AND similarity(v.word, w) >= $2
-                        ORDER BY similarity(v.word, w) DESC, v.word LIMIT 2) AS alts
-        FROM unnest($1::text[]) w
-        WHERE NOT EXISTS (SELECT 1 FROM vocabulary v WHERE v.word = w)""", list(words),
-        threshold)
-    return {r["w"]: list(r["alts"]) for r in rows if r["alts"]}
+        SELECT w, k.known, CASE WHEN k.known THEN '{}'::text[] ELSE ARRAY(
+                   SELECT v.word FROM vocabulary v
+                   WHERE v.word % w AND similarity(v.word, w) >= $2
+                   ORDER BY similarity(v.word, w) DESC, v.word LIMIT 2) END AS alts
+        FROM unnest($1::text[]) w,
+             LATERAL (SELECT EXISTS (SELECT 1 FROM vocabulary v WHERE v.word = w) AS known) k
+        """, list(words), threshold)
+    return ({r["w"]: list(r["alts"]) for r in rows if r["alts"]},
+            {r["w"] for r in rows if r["known"]})
 
 
 async def walk_snapshot(conn: asyncpg.Connection) -> int:
