@@ -104,4 +104,4 @@ def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]],
 
 def typo_candidates(text: str) -> list[str]:
     words, _level, _dropped = meaningful_words(words_of(text))
-    return [w for w in words if len(w) >= 4 and not w.isdigit() and w not in SYNONYMS]
+    return [w for w in words if len(w) >= 4 and not w.isdigit()]
