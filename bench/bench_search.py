@@ -38,6 +38,7 @@ from shared.contracts import (DatasetV1, Envelope, RecordsChangedV1, RecordV1,  
 from shared.db import create_pool, run_migrations  # noqa: E402
 from shared.infra import free_port  # noqa: E402
 from bench.common import service_auth  # noqa: E402
+from bench.search_limits import beside, floors  # noqa: E402
 
 CONTOH = "Data contoh (sample data) dibuat oleh bench, bukan statistik resmi."
 AGE = {f"{a:02d}": f"{a}-{a + 4} tahun" for a in range(0, 80, 5)}
@@ -75,10 +76,6 @@ QUERIES = [
                 "period_to": "2023-03"}),
     ("prefix", {"q": "muara wah"}), ("prefix", {"q": "puskes"}),
 ]
-GOAL_P95_MS = 50.0
-GOAL_FRESHNESS_P99_S = 1.0
-
-
 def regions() -> list[RegionV1]:
     rows = list(csv.DictReader(open(ROOT / "data" / "wilayah_6408_kutai_timur.csv")))
     aliases: dict[str, list[str]] = {}
@@ -167,7 +164,7 @@ async def bulk_load(database_url: str, n: int, chunk: int) -> dict:
 async def query_load(url: str, clients: int, seconds: float) -> dict:
     latencies: dict[str, list[float]] = {}
     errors = 0
-    deadline = time.perf_counter() + seconds
+    deadline = 0.0  # set once the warm-up is done (it used to eat the whole phase)
 
     async def worker(i: int):
         nonlocal errors
@@ -186,6 +183,7 @@ async def query_load(url: str, clients: int, seconds: float) -> dict:
         for _label, params in QUERIES:
             await warm.get("/v1/search", params=params)
     start = time.perf_counter()
+    deadline = start + seconds
     await asyncio.gather(*(worker(i) for i in range(clients)))
     elapsed = time.perf_counter() - start
     every = [x for v in latencies.values() for x in v]
@@ -195,47 +193,6 @@ async def query_load(url: str, clients: int, seconds: float) -> dict:
            "p99_ms": round(pct(every, 99), 1),
            "by_kind_p95_ms": {k: round(pct(v, 95), 1) for k, v in sorted(latencies.items())}}
     return out
-
-
-async def floors(url: str, database_url: str, samples: int = 50) -> dict:
-    """Limits measured beside the figures, in the same run on the same machine: the service's
-    own round trip (/healthz, no SQL), and PostgreSQL finding the first 20
-    matches of the most common word unranked (what a page cannot beat)."""
-    async with httpx.AsyncClient(base_url=url, timeout=30, auth=service_auth()) as client:
-        http = []
-        for _ in range(samples):
-            t = time.perf_counter()
-            await client.get("/healthz")
-            http.append((time.perf_counter() - t) * 1000)
-    conn = await asyncpg.connect(database_url)
-    match = []
-    for _ in range(samples):
-        t = time.perf_counter()
-        await conn.fetch("SELECT doc_id FROM search.documents "
-                         "WHERE tsv @@ to_tsquery('simple', 'penduduk') LIMIT 20")
-        match.append((time.perf_counter() - t) * 1000)
-    common = await conn.fetchval("SELECT count(*) FILTER (WHERE tsv @@ to_tsquery('simple', "
-                                 "'penduduk'))::float8 / greatest(count(*), 1) "
-                                 "FROM search.documents")
-    await conn.close()
-    return {"service_round_trip_p50_ms": round(pct(http, 50), 2),
-            "match_first_20_unranked_p50_ms": round(pct(match, 50), 2),
-            "common_word_share_of_documents": round(common, 3)}
-
-
-def beside(result: dict) -> list[str]:
-    """Each figure next to its limit, as issue 16's table reads."""
-    lines = []
-    for clients, run in sorted(result.get("search_by_clients", {}).items()):
-        lines.append(f"search {clients:>2} client(s): p50 {run['p50_ms']} ms, p95 "
-                     f"{run['p95_ms']} ms, errors {run['errors']} | goal p95 < {GOAL_P95_MS} "
-                     f"ms; floors {result.get('floors')}")
-    fresh = result.get("freshness") or {}
-    if fresh:
-        lines.append(f"freshness at {fresh['events_per_s'] * fresh['records_per_event']} rows/s: "
-                     f"p50 {fresh.get('p50_s')} s, p99 {fresh.get('p99_s')} s | goal p99 < "
-                     f"{GOAL_FRESHNESS_P99_S} s")
-    return lines
 
 
 def _histogram(text: str) -> dict[float, float]:
