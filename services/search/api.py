@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
-from services.search import service
+from services.search import queries
 from services.search.models import Filters, Kind, SearchResults
 from shared.errors import BadRequest
 from shared.web import PoolDep
@@ -29,7 +29,7 @@ async def search(
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
     prefix: Annotated[bool, Query(description="kata terakhir dicocokkan sebagai awalan")] = True,
-) -> SearchResults:
+) -> Response:
     settings = request.app.state.settings
     limit = limit or settings.page_size_default
     if limit > settings.page_size_max:
@@ -38,7 +38,9 @@ async def search(
                          details=[{"field": "limit", "max": settings.page_size_max}])
     filters = Filters(kind=kind, dataset=dataset, topic=topic, region=region,
                       period_from=period_from, period_to=period_to, publisher=publisher)
-    return await service.search(
-        pool, q, filters, limit=limit, cursor=cursor, prefix=prefix,
+    _answer, body = await queries.search_cached(
+        pool, request.app.state.answer_cache, q, filters, limit=limit, cursor=cursor, prefix=prefix,
         typo_similarity=settings.typo_similarity, facet_values_max=settings.facet_values_max,
         statement_timeout_ms=settings.statement_timeout_ms, rank_limit=settings.rank_limit)
+    # rendered once per answer (cached with it), not validated again per request
+    return Response(content=body, media_type="application/json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.search import api, consumers
+from services.search.cache import AnswerCache
 from services.search.settings import SearchSettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
@@ -19,7 +20,8 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         runtime = await Runtime(settings, "search", "search").start(relay=False)
         indexer = consumers.Indexer(metrics)
         for _ in range(settings.consumer_concurrency):
-            runtime.after_nats(consumers.indexer_task(indexer, settings.consumer_batch))
+            runtime.after_nats(consumers.indexer_task(indexer, settings.consumer_batch,
+                                                         settings.consumer_linger_s))
         try:
             yield {"runtime": runtime}
         finally:
@@ -28,6 +30,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     app = build_app(title="Satu Data search", service="search", settings=settings,
                     lifespan=lifespan)
     app.state.metrics = metrics
+    app.state.answer_cache = AnswerCache(settings.answer_cache_size)
     app.include_router(api.router)
     # index freshness (search_freshness_seconds, search_index_lag_seconds) on the same page
     install_metrics(app, Metrics("search", registry=metrics.registry, outbox=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Kind = Literal["dataset", "region", "record"]
 FACETS = ("kind", "dataset", "topic", "kecamatan", "period", "publisher")
@@ -30,10 +30,22 @@ class ParsedQuery:
     corrected: str                      # the same with each misspelt word replaced
     groups: tuple[tuple[str, ...], ...] = ()
     prefix: str | None = None           # the last word, matched as a prefix while typing
+    level: int | None = None            # wanted place level, as parts of its code (2, 3, 4)
+    year: str | None = None             # a year typed: records of that year are preferred
+    sex: str | None = None              # "Laki-laki"/"Perempuan" typed: those records preferred
+    ignored: tuple[str, ...] = ()       # question, filler and level words not matched
 
     @property
     def empty(self) -> bool:
         return not self.groups
+
+
+# How the records of a query are ordered, decided on its first page and kept by its cursor:
+#   RANKED  few match: every match ranked (ts_rank_cd and the preferences)
+#   WALK    many match: records walked in stored static-rank order, never ranked all
+#   PARTIAL no record has every word: ranked by how many words match, best candidates only
+RANKED, WALK, PARTIAL = "ranked", "walk", "partial"
+MODES = (RANKED, WALK, PARTIAL)
 
 
 @dataclass(frozen=True)
@@ -42,16 +54,17 @@ class Cursor:
     doc_id: str
     snapshot: int
     query_hash: str
-    ranked: bool = True
+    mode: str = RANKED
 
 
-@dataclass
-class SearchPage:
-    items: list[dict[str, Any]] = field(default_factory=list)
+@dataclass(frozen=True)
+class Counts:
+    """The total and facet counts of a query; `exact` False makes them lower bounds."""
+
     total: int = 0
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    snapshot: int = 0
-    ranked: bool = True
+    exact: bool = True
+    every_word: int = 0   # of them, documents matching every word (not a near name only)
 
 
 class SearchItem(BaseModel):
@@ -82,3 +95,12 @@ class SearchResults(BaseModel):
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
     total: int
+    exact: bool = Field(True, description="false: `total` and facet counts are lower bounds "
+                        "(more than 10.000 matches)")
+    partial: bool = Field(False, description="no result has every word: the best partial "
+                          "matches, ranked by how many words they match")
+    ignored_words: list[str] = Field([], description="question, filler and level words that "
+                                     "were not matched")
+    suggestion: str | None = Field(None, description="nothing matched: the query as the "
+                                   "closest known words spell it")
+    message: str | None = Field(None, description="what the answer is, for the citizen")

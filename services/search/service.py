@@ -1,11 +1,7 @@
-"""Search use cases: index registry events, answer queries, rebuild from the registry."""
+"""Search use cases: index registry events, rebuild from the registry (queries: queries.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-import unicodedata
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
@@ -13,15 +9,8 @@ import asyncpg
 import httpx
 
 from services.search import store
-from services.search.models import Cursor, Filters, ParsedQuery, SearchResults
-from shared import pagination
 from shared.contracts import (DatasetsChangedV1, DatasetV1, Envelope, RecordsChangedV1,
                               RecordV1, RegionsChangedV1, RegionV1)
-from shared.errors import ServiceUnavailable
-
-MAX_WORDS = 12
-WORD = re.compile(r"[0-9a-z]+")
-
 
 # --- indexing ------------------------------------------------------------------------------
 
@@ -35,6 +24,7 @@ async def apply_regions(conn: asyncpg.Connection, regions: Sequence[RegionV1]) -
     # a renamed kecamatan changes the ancestry of every desa below it
     await store.build_region_docs(conn, None)
     await store.build_record_docs(conn, region_codes=changed)
+    await store.bump_index_version(conn)
 
 
 async def apply_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]) -> None:
@@ -45,6 +35,7 @@ async def apply_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]
     await store.refresh_vocabulary(conn)
     await store.build_dataset_docs(conn, changed)
     await store.build_record_docs(conn, datasets=changed)
+    await store.bump_index_version(conn)
 
 
 async def apply_records(conn: asyncpg.Connection, records: Sequence[RecordV1 | tuple]) -> None:
@@ -54,6 +45,7 @@ async def apply_records(conn: asyncpg.Connection, records: Sequence[RecordV1 | t
     await store.upsert_staged_records(conn)
     await store.build_record_docs(
         conn, record_ids=[r.record_id if isinstance(r, RecordV1) else r[0] for r in records])
+    await store.bump_index_version(conn)
 
 
 async def apply_envelope(conn: asyncpg.Connection, envelope: Envelope) -> str:
@@ -76,119 +68,28 @@ async def apply_envelope(conn: asyncpg.Connection, envelope: Envelope) -> str:
     raise ValueError(f"search does not index {envelope.type!r}")
 
 
+async def apply_envelopes(conn: asyncpg.Connection, envelopes: Sequence[Envelope]
+                          ) -> list[str]:
+    """Index the events of one fetch in one transaction: their records as one set-based batch
+    (the newest version of each record wins, whatever the order), regions and datasets first.
+    Returns the kind of each event, in order."""
+    kinds: list[str] = []
+    records: list[RecordV1] = []
+    for envelope in envelopes:
+        if envelope.type == RecordsChangedV1.subject:
+            records += envelope.open(RecordsChangedV1).records
+            kinds.append("records")
+        else:
+            kinds.append(await apply_envelope(conn, envelope))
+    if records:
+        await apply_records(conn, records)
+    return kinds
+
+
 def event_lag_seconds(envelope: Envelope, now: datetime | None = None) -> float:
     """From the registry event (occurred_at) to now: what the freshness histogram observes."""
     now = now or datetime.now(timezone.utc)
     return max(0.0, (now - envelope.occurred_at).total_seconds())
-
-
-# --- queries -------------------------------------------------------------------------------
-
-def words_of(text: str) -> list[str]:
-    """Lower-case ASCII words (accents folded), at most MAX_WORDS of them."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return WORD.findall(folded)[:MAX_WORDS]
-
-
-def affix_variants(word: str) -> list[str]:
-    """Forms the Indonesian stemmer does not bring together on its own.
-
-    The snowball stemmer reduces "pembangunan" and "bangun" alike, but "kependudukan" becomes
-    "nduduk" while "penduduk" becomes "duduk": the ke-...-an circumfix is tried both ways.
-    """
-    out = [word]
-    if word.isdigit() or len(word) < 4:
-        return out
-    if word.startswith("ke") and word.endswith("an") and len(word) > 7:
-        out.append(word[2:-2])
-    elif not word.endswith("an"):
-        out.append(f"ke{word}an")
-    return out
-
-
-def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]]) -> ParsedQuery:
-    """Pure: typed words + typo corrections -> the groups of alternatives the store ORs."""
-    words = words_of(text)
-    if not words:
-        return ParsedQuery(text="", corrected="")
-    groups = []
-    for w in words:
-        alts: list[str] = []
-        for form in [w, *fixes.get(w, [])]:
-            for v in affix_variants(form):
-                if v not in alts:
-                    alts.append(v)
-        groups.append(tuple(alts))
-    corrected = " ".join(fixes.get(w, [w])[0] for w in words)
-    last_is_prefix = prefix and not text.endswith(" ") and len(words[-1]) >= 2
-    return ParsedQuery(text=" ".join(words), corrected=corrected, groups=tuple(groups),
-                       prefix=words[-1] if last_is_prefix else None)
-
-
-async def parse_query(conn: asyncpg.Connection, text: str, *, prefix: bool,
-                      typo_similarity: float) -> ParsedQuery:
-    words = words_of(text)
-    typo_candidates = [w for w in dict.fromkeys(words) if len(w) >= 4 and not w.isdigit()]
-    fixes = await store.corrections(conn, typo_candidates, typo_similarity)
-    return parse_words(text, prefix, fixes)
-
-
-def query_hash(q: str, f: Filters) -> str:
-    raw = json.dumps([q, f.__dict__], sort_keys=True, default=str)
-    return hashlib.sha1(raw.encode()).hexdigest()[:12]
-
-
-def encode_cursor(c: Cursor) -> str:
-    return pagination.encode_cursor(c.score, c.doc_id, c.snapshot, c.query_hash, c.ranked)
-
-
-def decode_cursor(token: str, expected_hash: str) -> Cursor:
-    """The shared codec's cursor, refused (the same ``invalid_cursor``) when it belongs to
-    another query or filters."""
-    score, doc_id, snapshot, qhash, ranked = pagination.decode_cursor(
-        token, 5, [float, str, int, str, bool])
-    if qhash != expected_hash:
-        raise pagination.invalid_cursor()
-    return Cursor(score=score, doc_id=doc_id, snapshot=snapshot, query_hash=qhash,
-                  ranked=ranked)
-
-
-URLS = {"dataset": "/v1/datasets/{}", "region": "/v1/regions/{}", "record": "/v1/records/{}"}
-
-
-async def search(pool: asyncpg.Pool, text: str, filters: Filters, *, limit: int,
-                 cursor: str | None, prefix: bool, typo_similarity: float,
-                 facet_values_max: int, statement_timeout_ms: int,
-                 rank_limit: int = 5000) -> SearchResults:
-    qhash = query_hash(text, filters)
-    position = decode_cursor(cursor, qhash) if cursor else None
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        await store.prepare_search_session(conn, statement_timeout_ms)
-        parsed = await parse_query(conn, text, prefix=prefix, typo_similarity=typo_similarity)
-        try:
-            page = await store.search(conn, parsed, filters, limit=limit + 1, cursor=position,
-                                      facet_values_max=facet_values_max,
-                                      rank_limit=rank_limit)
-        except asyncpg.QueryCanceledError as exc:
-            raise ServiceUnavailable("Pencarian terlalu lama; persempit kata kunci atau filter.",
-                                     code="search_timeout") from exc
-        titles = await store.dataset_titles(
-            conn, [f["value"] for f in page.facets.get("dataset", [])])
-    for fv in page.facets.get("dataset", []):
-        fv["label"] = titles.get(fv["value"])
-    items = page.items[:limit]
-    next_cursor = None
-    if len(page.items) > limit:
-        last = items[-1]
-        next_cursor = encode_cursor(Cursor(score=last["score"], doc_id=last["doc_id"],
-                                           snapshot=page.snapshot, query_hash=qhash,
-                                           ranked=page.ranked))
-    for item in items:
-        item["url"] = URLS[item["kind"]].format(item.pop("doc_id").split(":", 1)[1])
-    return SearchResults(query=text, items=items, total=page.total, next_cursor=next_cursor,
-                         facets={name: page.facets.get(name, []) for name in
-                                 ("kind", "dataset", "topic", "kecamatan", "period",
-                                  "publisher")})
 
 
 # --- rebuild -------------------------------------------------------------------------------

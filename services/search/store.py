@@ -6,13 +6,10 @@ index (events in any order, late or twice) and a rebuild from the registry's sna
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import asyncpg
 
-from services.search.models import Cursor, Filters, ParsedQuery, SearchPage
 from shared.contracts import DatasetV1, RecordV1, RegionV1
 
 # Serialises document builds that read across copies: a records batch builds from the regions
@@ -128,8 +125,18 @@ async def upsert_staged_records(conn: asyncpg.Connection) -> None:
         WHERE x.version < EXCLUDED.version""")
 
 
+async def bump_index_version(conn: asyncpg.Connection) -> None:
+    """Last statement of an indexing transaction: cached answers of older versions lapse."""
+    await conn.execute("UPDATE index_state SET version = version + 1 WHERE id = 1")
+
+
+async def index_version(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT version FROM index_state WHERE id = 1") or 0
+
+
 async def truncate_all(conn: asyncpg.Connection) -> None:
     await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary")
+    await bump_index_version(conn)
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -141,22 +148,29 @@ _UPSERT_TAIL = """
         dataset = EXCLUDED.dataset, topic = EXCLUDED.topic, publisher = EXCLUDED.publisher,
         region_code = EXCLUDED.region_code, region_name = EXCLUDED.region_name,
         kecamatan_code = EXCLUDED.kecamatan_code, kecamatan_name = EXCLUDED.kecamatan_name,
-        period = EXCLUDED.period, "values" = EXCLUDED."values", indexed_at = clock_timestamp()
+        period = EXCLUDED.period, "values" = EXCLUDED."values",
+        static_rank = EXCLUDED.static_rank, indexed_at = clock_timestamp()
     WHERE d.version <= EXCLUDED.version
       -- "changed?" is decided on every derived column, so a document built before its
       -- region's or dataset's final data is rebuilt whichever loop and order brings it
       AND (d.kind, d.ref, d.version, d.title, d.name, d.aliases, d.body, d.tsv, d.dataset,
            d.topic, d.publisher, d.region_code, d.region_name, d.kecamatan_code,
-           d.kecamatan_name, d.period, d."values")
+           d.kecamatan_name, d.period, d."values", d.static_rank)
           IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.ref, EXCLUDED.version, EXCLUDED.title,
            EXCLUDED.name, EXCLUDED.aliases, EXCLUDED.body, EXCLUDED.tsv, EXCLUDED.dataset,
            EXCLUDED.topic, EXCLUDED.publisher, EXCLUDED.region_code, EXCLUDED.region_name,
            EXCLUDED.kecamatan_code, EXCLUDED.kecamatan_name, EXCLUDED.period,
-           EXCLUDED."values")"""
+           EXCLUDED."values", EXCLUDED.static_rank)"""
 
 _DOC_COLUMNS = """(doc_id, kind, ref, version, title, name, aliases, body, tsv, dataset, topic,
                    publisher, region_code, region_name, kecamatan_code, kecamatan_name, period,
-                   "values")"""
+                   "values", static_rank)"""
+
+# in [0, 1): current places before retired ones, then newer periods before older
+_CURRENT = "CASE WHEN g.valid_until IS NULL THEN 0.5 ELSE 0 END"
+_RECENT = ("CASE WHEN r.period ~ '^[0-9]{4}' THEN least(greatest(left(r.period, 4)::int - 1900, 0)"
+           ", 199) / 400.0 + coalesce(substring(r.period from '^[0-9]{4}-([0-9]{2})')::int, 0)"
+           " / 10000.0 ELSE 0 END")
 
 
 async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | None) -> None:
@@ -169,7 +183,8 @@ async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | Non
                          '—', g.ancestry_names),
                weighted_tsv(concat_ws(' ', g.name, array_to_string(g.aliases, ' ')), NULL,
                             concat_ws(' ', g.level, g.ancestry_text), NULL),
-               NULL, NULL, NULL, g.code, g.name, g.kecamatan_code, g.kecamatan_name, NULL, NULL
+               NULL, NULL, NULL, g.code, g.name, g.kecamatan_code, g.kecamatan_name, NULL, NULL,
+               {_CURRENT}
         FROM regions g {where}
         ORDER BY 1
         {_UPSERT_TAIL}""", *args)
@@ -189,7 +204,7 @@ async def build_dataset_docs(conn: asyncpg.Connection, slugs: Sequence[str] | No
                concat_ws(' ', s.title, '—', s.payload->>'description', tags, labels, meta),
                weighted_tsv(s.title, concat_ws(' ', tags, s.topic),
                             concat_ws(' ', s.payload->>'description', meta), labels),
-               s.slug, s.topic, s.publisher, NULL, NULL, NULL, NULL, NULL, NULL
+               s.slug, s.topic, s.publisher, NULL, NULL, NULL, NULL, NULL, NULL, 0.5
         FROM datasets s
         CROSS JOIN LATERAL (SELECT
             (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(s.payload->'tags') t) tags,
@@ -239,13 +254,17 @@ async def build_record_docs(conn: asyncpg.Connection, *, record_ids: Sequence | 
                                       array_to_string(g.aliases, ' '), r.period),
                             concat_ws(' ', g.ancestry_text, x.dims, s.topic), x.vals),
                r.dataset, s.topic, r.publisher_id, r.region_code, g.name, g.kecamatan_code,
-               g.kecamatan_name, r.period, r."values"
+               g.kecamatan_name, r.period, r."values", ({_CURRENT}) + ({_RECENT})
         FROM records r
         LEFT JOIN datasets s ON s.slug = r.dataset
         LEFT JOIN regions g ON g.code = r.region_code
         CROSS JOIN LATERAL (SELECT
+            -- the dimension values tell apart records of one place and period (L and P)
             concat_ws(' ', coalesce(s.title, r.dataset), '—', coalesce(g.name, r.region_code),
-                      r.period) AS title,
+                      r.period, '(' || nullif((
+                SELECT string_agg(coalesce(s.payload->'dimension_values'->e.key->>e.value,
+                                           e.value), ', ' ORDER BY e.key)
+                FROM jsonb_each_text(r.dimensions) e), '') || ')') AS title,
             (SELECT string_agg(coalesce(s.payload->'dimension_values'->e.key->>e.value, e.value),
                                ' ' ORDER BY e.key)
              FROM jsonb_each_text(r.dimensions) e) AS dims,
@@ -304,224 +323,30 @@ async def prepare_search_session(conn: asyncpg.Connection, ms: int) -> None:
 
 
 async def corrections(conn: asyncpg.Connection, words: Sequence[str], threshold: float
-                      ) -> dict[str, list[str]]:
-    """For each word not in the vocabulary, the closest vocabulary words (trigram similarity)."""
+                      ) -> tuple[dict[str, list[str]], set[str]]:
+    """For each word not in the vocabulary, the closest vocabulary words (trigram similarity);
+    and the words that are in it."""
     if not words:
-        return {}
+        return {}, set()
     rows = await conn.fetch("""
-        SELECT w, ARRAY(SELECT v.word FROM vocabulary v
-                        WHERE v.word % w AND similarity(v.word, w) >= $2
-                        ORDER BY similarity(v.word, w) DESC, v.word LIMIT 2) AS alts
-        FROM unnest($1::text[]) w
-        WHERE NOT EXISTS (SELECT 1 FROM vocabulary v WHERE v.word = w)""", list(words),
-        threshold)
-    return {r["w"]: list(r["alts"]) for r in rows if r["alts"]}
+        SELECT w, k.known, CASE WHEN k.known THEN '{}'::text[] ELSE ARRAY(
+                   SELECT v.word FROM vocabulary v
+                   WHERE v.word % w AND similarity(v.word, w) >= $2
+                   ORDER BY similarity(v.word, w) DESC, v.word LIMIT 2) END AS alts
+        FROM unnest($1::text[]) w,
+             LATERAL (SELECT EXISTS (SELECT 1 FROM vocabulary v WHERE v.word = w) AS known) k
+        """, list(words), threshold)
+    return ({r["w"]: list(r["alts"]) for r in rows if r["alts"]},
+            {r["w"] for r in rows if r["known"]})
 
 
-def _tsquery_sql(q: ParsedQuery, args: list) -> str:
-    def arg(value) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    def group(g: tuple[str, ...]) -> str:
-        return "(" + " | ".join(g) + ")"
-
-    groups = list(q.groups)
-    last = groups.pop() if q.prefix else None
-    parts = []
-    if groups:
-        parts.append(f"to_tsquery('indonesian', {arg(' & '.join(map(group, groups)))})")
-    if last is not None:
-        parts.append(f"(to_tsquery('indonesian', {arg(group(last))}) || "
-                     f"to_tsquery('simple', {arg(q.prefix + ':*')}))")
-    return " && ".join(parts)
+async def walk_snapshot(conn: asyncpg.Connection) -> int:
+    """A walk's snapshot: documents created after it began stay hidden along the walk."""
+    return await conn.fetchval("SELECT coalesce(max(created_seq), 0) FROM documents")
 
 
-def _filters_sql(f: Filters, args: list) -> list[str]:
-    def arg(value) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    conds = []
-    for column, value in (("kind", f.kind), ("dataset", f.dataset), ("topic", f.topic),
-                          ("publisher", f.publisher)):
-        if value is not None:
-            conds.append(f"d.{column} = {arg(value)}")
-    if f.region is not None:
-        conds.append(f"(d.region_code = {arg(f.region)} "
-                     f"OR d.region_code LIKE {arg(f.region + '.%')})")
-    if f.period_from is not None:
-        conds.append(f"d.period >= {arg(f.period_from)}")
-    if f.period_to is not None:
-        conds.append(f"d.period < {arg(f.period_to + '~')}")  # "2024" keeps "2024-05"
-    return conds
-
-
-async def search(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, *, limit: int,
-                 cursor: Cursor | None, facet_values_max: int, rank_limit: int = 5000,
-                 with_facets: bool = True) -> SearchPage:
-    """One statement: the exact total and facets in one pass over the matches, and the page.
-
-    Records match by the tsvector alone (a GIN bitmap, never re-checked row by row); the few
-    region and dataset documents also by trigram name, through their own partial index. The
-    matches are never stored: they are counted per distinct facet combination as they are
-    read (a few thousand combinations at most), and the six facets and the total add those
-    up. The page is found apart: ranked (up to `rank_limit` matches) by a second, small
-    bitmap scan, unranked by walking the records in doc_id order until the page is full.
-    """
-    args: list[Any] = []
-
-    def arg(value) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    conds = _filters_sql(f, args)
-    # the walk's snapshot, as a plain number so the planner sees it hides nothing (yet)
-    snapshot = cursor.snapshot if cursor else await conn.fetchval(
-        "SELECT coalesce(max(created_seq), 0) FROM documents")
-    common = " AND ".join([f"d.created_seq <= {arg(snapshot)}", *conds])
-    facet_cols = "d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code, d.period"
-    record_score = "1::float8"
-    if q.empty:
-        tsq_cte = "SELECT NULL::tsquery AS tsq"
-        records = f"d.kind = 'record' AND {common}"
-        others = f"SELECT d.doc_id, {facet_cols}, d.kecamatan_name, 0::float8 AS score " \
-                 f"FROM documents d WHERE d.kind <> 'record' AND {common}"
-        ranked_sql, rank = "false", "0"
-        record_score = "0::float8"
-    else:
-        # inlined (not only read from the CTE) so the planner folds it and estimates matches
-        tsq = f"({_tsquery_sql(q, args)})"
-        tsq_cte = f"SELECT {tsq} AS tsq"
-        text, fixed = arg(q.text), arg(q.corrected)
-        rank = f"ts_rank_cd('{{0.02, 0.05, 0.4, 1.0}}', d.tsv, {tsq}, 32)"
-        # matching every word beats a near name; an exact region/dataset name beats all;
-        # a kecamatan goes before the desa of the same name (few documents: always ranked)
-        records = f"d.tsv @@ {tsq} AND d.kind = 'record' AND {common}"
-        others = f"""SELECT d.doc_id, {facet_cols}, d.kecamatan_name,
-                    (CASE WHEN d.tsv @@ {tsq} THEN 1 + {rank} ELSE 0 END
-                    + CASE WHEN d.kind = 'region' THEN 0.1 * greatest(0, 4 - cardinality(
-                           string_to_array(d.region_code, '.'))) ELSE 0 END
-                    + greatest(similarity(d.name, {text}), similarity(d.name, {fixed}))
-                    + CASE WHEN lower(d.name) IN ({text}, {fixed})
-                             OR EXISTS (SELECT 1 FROM unnest(d.aliases) a
-                                        WHERE lower(a) IN ({text}, {fixed}))
-                           THEN 5 ELSE 0 END)::float8 AS score
-                FROM documents d
-                WHERE d.kind <> 'record'
-                  AND (d.tsv @@ {tsq} OR d.name % {text} OR d.name % {fixed}) AND {common}"""
-        # ts_rank_cd costs more than finding the matches: when very many match (one common
-        # word), records are not ranked among themselves (regions and datasets still are).
-        # Decided on the first page (in this same statement) and kept by the cursor, so the
-        # order stays the same along a walk.
-        ranked_sql = (("true" if cursor.ranked else "false") if cursor else
-                      f"(SELECT total <= {int(rank_limit)} FROM stats)")
-    # Two plans for the same answer, chosen by the planner's estimate of the matches: few are
-    # kept and read again (one index scan); many are only counted, never stored.
-    few = await estimated_rows(conn, f"SELECT 1 FROM documents d WHERE {records}", args) \
-        <= STREAM_ABOVE
-    keyset = "true"
-    unranked_after = "true"  # the same keyset for unranked records, as an index range
-    if cursor is not None:
-        s, i = arg(cursor.score), arg(cursor.doc_id)
-        keyset = f"(x.score < {s} OR (x.score = {s} AND x.doc_id > {i}))"
-        unranked_after = (f"d.doc_id > {i}" if cursor.score == (0.0 if q.empty else 1.0)
-                          else "true" if cursor.score > (0.0 if q.empty else 1.0) else "false")
-    lim = arg(limit)
-    nfacet = arg(facet_values_max)
-    if few:  # the matches are kept (ctid and facets), read again for the page
-        hits = (f"hits AS MATERIALIZED (SELECT d.ctid AS row_ref, d.doc_id, {facet_cols}, "
-                f"d.kecamatan_name FROM documents d WHERE {records}),")
-        record_rows = "SELECT kind, dataset, topic, publisher, kecamatan_code, period, " \
-                      "kecamatan_name FROM hits"
-        ranked_rows = (f"SELECT h.doc_id, (1 + {rank})::float8 AS score FROM hits h "
-                       f"JOIN documents d ON d.ctid = h.row_ref WHERE {ranked_sql}")
-        unranked_rows = (f"SELECT d.doc_id, {record_score} AS score FROM hits d "
-                         f"WHERE NOT {ranked_sql} AND {unranked_after} "
-                         f"ORDER BY d.doc_id LIMIT {lim}")
-    else:  # the matches are only counted; the page scans again
-        hits = ""
-        record_rows = f"SELECT {facet_cols}, d.kecamatan_name FROM documents d WHERE {records}"
-        ranked_rows = (f"SELECT d.doc_id, (1 + {rank})::float8 AS score FROM documents d "
-                       f"WHERE {ranked_sql} AND {records}")
-        unranked_rows = (f"SELECT d.doc_id, {record_score} AS score FROM documents d "
-                         f"WHERE NOT {ranked_sql} AND {records} AND {unranked_after} "
-                         f"ORDER BY d.doc_id LIMIT {lim}")
-    facets_sql = "NULL::json" if not with_facets else f"""(SELECT json_agg(t) FROM (
-            SELECT facet, value, n AS count, label FROM (
-                SELECT facet, value, n, label,
-                       row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS rank
-                FROM (SELECT CASE WHEN GROUPING(kind) = 0 THEN 'kind'
-                                  WHEN GROUPING(dataset) = 0 THEN 'dataset'
-                                  WHEN GROUPING(topic) = 0 THEN 'topic'
-                                  WHEN GROUPING(kecamatan_code) = 0 THEN 'kecamatan'
-                                  WHEN GROUPING(period) = 0 THEN 'period'
-                                  ELSE 'publisher' END AS facet,
-                             coalesce(kind, dataset, topic, kecamatan_code, period,
-                                      publisher) AS value,
-                             CASE WHEN GROUPING(kecamatan_code) = 0
-                                  THEN max(kecamatan_name) END AS label, sum(n)::int8 AS n
-                      FROM combos
-                      GROUP BY GROUPING SETS ((kind), (dataset), (topic), (kecamatan_code),
-                                              (period), (publisher))) g
-                WHERE value IS NOT NULL) r
-            WHERE rank <= {nfacet}) t)"""
-    row = await conn.fetchrow(f"""
-        WITH q AS ({tsq_cte}),
-             others AS MATERIALIZED ({others}), {hits}
-             combos AS MATERIALIZED (
-                SELECT kind, dataset, topic, publisher, kecamatan_code, period,
-                       max(kecamatan_name) AS kecamatan_name, count(*) AS n
-                FROM ({record_rows}
-                      UNION ALL
-                      SELECT kind, dataset, topic, publisher, kecamatan_code, period,
-                             kecamatan_name FROM others) m
-                GROUP BY kind, dataset, topic, publisher, kecamatan_code, period),
-             stats AS MATERIALIZED (SELECT coalesce(sum(n), 0)::int8 AS total FROM combos),
-             page AS (
-                SELECT x.doc_id, x.score FROM (
-                    ({ranked_rows})
-                    UNION ALL
-                    ({unranked_rows})
-                    UNION ALL
-                    SELECT doc_id, score FROM others) x
-                WHERE {keyset}
-                ORDER BY x.score DESC, x.doc_id LIMIT {lim})
-        SELECT (SELECT total FROM stats) AS total, {ranked_sql} AS ranked,
-               (SELECT json_agg(json_build_object(
-                    'kind', d.kind, 'id', d.ref, 'title', d.title, 'score', p.score,
-                    'dataset', d.dataset, 'region_code', d.region_code,
-                    'region_name', d.region_name, 'period', d.period, 'values', d."values",
-                    'doc_id', d.doc_id,
-                    'snippet', CASE WHEN q.tsq IS NULL OR numnode(q.tsq) = 0
-                                    THEN left(d.body, 200)
-                                    ELSE ts_headline('indonesian',
-                                        replace(replace(replace(d.body, '&', '&amp;'),
-                                                        '<', '&lt;'), '>', '&gt;'),
-                                        q.tsq, 'StartSel=<mark>, StopSel=</mark>, '
-                                        'MaxWords=30, MinWords=10, MaxFragments=2') END)
-                    ORDER BY p.score DESC, p.doc_id)
-                FROM page p JOIN documents d ON d.doc_id = p.doc_id, q) AS items,
-               {facets_sql} AS facets""", *args)
-    facets: dict[str, list[dict[str, Any]]] = {}
-    for fv in _json(row["facets"]) or []:
-        facets.setdefault(fv["facet"], []).append(
-            {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
-    return SearchPage(items=_json(row["items"]) or [], total=row["total"], facets=facets,
-                      snapshot=snapshot, ranked=q.empty or row["ranked"])
-
-
-STREAM_ABOVE = 20_000  # estimated record matches above which they are counted, not kept
-
-
-async def estimated_rows(conn: asyncpg.Connection, sql: str, args: Sequence) -> float:
-    used = max(map(int, re.findall(r"\$(\d+)", sql)), default=0)  # $1..$used, in order
-    plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args[:used])
-    return float(_json(plan)[0]["Plan"]["Plan Rows"])
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
+async def vocabulary_words(conn: asyncpg.Connection) -> list[str]:
+    return [r["word"] for r in await conn.fetch("SELECT word FROM vocabulary")]
 
 
 async def dataset_titles(conn: asyncpg.Connection, slugs: Sequence[str]) -> dict[str, str]:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from services.search.models import Cursor, Filters
-from services.search.service import (affix_variants, decode_cursor, encode_cursor, parse_words,
-                                     query_hash, words_of)
+from services.search.cursor import decode_cursor, encode_cursor, query_hash
+from services.search.query_text import affix_variants, parse_words, words_of
 from shared.errors import BadRequest
 
 
@@ -53,3 +53,21 @@ def test_cursor_round_trips_and_is_bound_to_its_query():
         decode_cursor(encode_cursor(c), query_hash("sekolah", Filters(kind="region")))
     with pytest.raises(BadRequest):
         decode_cursor("!!not-base64", h)
+
+
+def test_question_and_filler_words_are_dropped_and_preferences_kept():
+    q = parse_words("berapa penduduk laki-laki di desa kaubun tahun 2024", True, {})
+    assert q.text == "penduduk laki kaubun 2024"
+    assert q.level == 4 and q.year == "2024" and q.sex == "Laki-laki"
+    assert set(q.ignored) == {"berapa", "di", "desa", "tahun"}
+    assert "warga" in q.groups[0] and "pria" in q.groups[1]
+
+
+def test_level_word_alone_is_still_searched():
+    q = parse_words("kecamatan", True, {})
+    assert q.text == "kecamatan" and q.level is None
+
+
+def test_a_complete_known_last_word_is_not_a_prefix():
+    assert parse_words("sekolah", True, {}, complete={"sekolah"}).prefix is None
+    assert parse_words("sekol", True, {}, complete={"sekolah"}).prefix == "sekol"

@@ -140,12 +140,12 @@ async def test_broad_query_skips_record_ranking_but_walks_cleanly_and_names_come
         assert len(seen) == len(set(seen)) and penduduk <= set(seen)
 
 
-async def test_counting_plan_and_keeping_plan_give_the_same_answers(
-        search_app, registry_bus, monkeypatch):
-    """The store picks one of two plans by the planner's estimate of the matches (keep them,
-    or only count them and scan again for the page); every answer, along whole cursor walks,
-    ranked or not, is the same with either."""
-    from services.search import service, store
+async def test_ranked_and_walked_records_give_the_same_set_along_whole_walks(search_app,
+                                                                            registry_bus):
+    """The page picks records by ranking every match (few) or walking them in static rank
+    (many); either way a cursor walk visits every match once, and the counts are the same."""
+    from services.search import queries
+    from services.search.cache import AnswerCache
     from services.search.models import Filters
 
     await _load(search_app, registry_bus)
@@ -154,8 +154,8 @@ async def test_counting_plan_and_keeping_plan_give_the_same_answers(
     async def walk(q: str, f: Filters, rank_limit: int) -> list:
         pages, cursor = [], None
         while True:
-            r = await service.search(pool, q, f, limit=40, cursor=cursor, prefix=True,
-                                     typo_similarity=0.45, facet_values_max=50,
+            r = await queries.search(pool, AnswerCache(0), q, f, limit=40, cursor=cursor,
+                                     prefix=True, typo_similarity=0.45, facet_values_max=50,
                                      statement_timeout_ms=5000, rank_limit=rank_limit)
             pages.append(r.model_dump())
             cursor = r.next_cursor
@@ -166,10 +166,40 @@ async def test_counting_plan_and_keeping_plan_give_the_same_answers(
              ("sekolah", Filters(kind="record", period_from="2024")),
              ("jumlah", Filters(region="64.08.04"))]
     for q, f in cases:
-        for rank_limit in (10, 5000):
-            monkeypatch.setattr(store, "STREAM_ABOVE", 10**9)
-            kept = await walk(q, f, rank_limit)
-            monkeypatch.setattr(store, "STREAM_ABOVE", -1)
-            counted = await walk(q, f, rank_limit)
-            assert counted == kept, (q, f, rank_limit)
-            assert sum(len(p["items"]) for p in kept) == kept[0]["total"]
+        ranked, walked = await walk(q, f, 10**6), await walk(q, f, -1)
+        for pages in (ranked, walked):
+            ids = [i["url"] for p in pages for i in p["items"]]
+            assert len(ids) == len(set(ids)) == pages[0]["total"], (q, f)
+            assert pages[0]["exact"]
+        assert ({i["url"] for p in ranked for i in p["items"]}
+                == {i["url"] for p in walked for i in p["items"]}), (q, f)
+        assert ranked[0]["facets"] == walked[0]["facets"]
+
+
+async def test_above_the_exact_limit_counts_are_lower_bounds_flagged(search_app, registry_bus,
+                                                                     monkeypatch):
+    from services.search import facets
+
+    await _load(search_app, registry_bus)
+    exact = await query(search_app["client"], q="penduduk", kind="record")
+    assert exact["exact"] is True
+    monkeypatch.setattr(facets, "EXACT_UP_TO", 5)
+    bound = await query(search_app["client"], q="penduduk", kind="record", limit=7)  # uncached
+    assert bound["exact"] is False and 5 < bound["total"] <= exact["total"]
+    assert sum(v["count"] for v in bound["facets"]["kind"]) == bound["total"]
+    assert bound["message"]
+
+
+async def test_a_cached_answer_lapses_when_the_index_changes(search_app, registry_bus):
+    records = await _load(search_app, registry_bus)
+    c = search_app["client"]
+    before = await query(c, q="penduduk", kind="record")
+    assert await query(c, q="penduduk", kind="record") == before
+    extra = record("jumlah-penduduk", "64.08.04.2001", "2031", 5)
+    await registry_bus.records([extra])
+
+    async def seen():
+        r = await query(c, q="penduduk", kind="record")
+        return r["total"] == before["total"] + 1
+    await eventually(seen)
+    assert len(records) > 0

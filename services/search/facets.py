@@ -1,0 +1,73 @@
+"""The total and facet counts of a match: the second named part of a search.
+
+Counted from the matches themselves, read at most EXACT_UP_TO + 1 of them: up to 10,000 the
+counts are exact; above, they are what the first 10,001 matches hold, lower bounds flagged
+`exact: false` (as Elasticsearch's track_total_hits does), never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+
+from services.search.match import FACET_COLS, Match, _json
+from services.search.models import Counts
+
+EXACT_UP_TO = 10_000
+_COLS = "kind, dataset, topic, publisher, kecamatan_code, period"
+
+
+def _facets_sql(values_max: int) -> str:
+    return f"""(SELECT json_agg(t) FROM (
+        SELECT facet, value, n AS count, label FROM (
+            SELECT facet, value, n, label,
+                   row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS rank
+            FROM (SELECT CASE WHEN GROUPING(kind) = 0 THEN 'kind'
+                              WHEN GROUPING(dataset) = 0 THEN 'dataset'
+                              WHEN GROUPING(topic) = 0 THEN 'topic'
+                              WHEN GROUPING(kecamatan_code) = 0 THEN 'kecamatan'
+                              WHEN GROUPING(period) = 0 THEN 'period'
+                              ELSE 'publisher' END AS facet,
+                         coalesce(kind, dataset, topic, kecamatan_code, period,
+                                  publisher) AS value,
+                         CASE WHEN GROUPING(kecamatan_code) = 0
+                              THEN max(kecamatan_name) END AS label, sum(n)::int8 AS n
+                  FROM combos
+                  GROUP BY GROUPING SETS ((kind), (dataset), (topic), (kecamatan_code),
+                                          (period), (publisher))) g
+            WHERE value IS NOT NULL) r
+        WHERE rank <= {int(values_max)}) t)"""
+
+
+async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
+                with_facets: bool = True) -> Counts:
+    """Matches are grouped per distinct facet combination as they are read (a few thousand
+    combinations at most); the six facets and the total add those up."""
+    facets = _facets_sql(values_max) if with_facets else "NULL::json"
+    text = f"""
+        WITH hits AS MATERIALIZED (
+                SELECT {FACET_COLS}, d.kecamatan_name FROM documents d WHERE {m.records}
+                LIMIT {EXACT_UP_TO + 1}),
+             others AS MATERIALIZED ({m.others}),
+             combos AS MATERIALIZED (
+                SELECT {_COLS}, max(kecamatan_name) AS kecamatan_name, count(*) AS n
+                FROM (SELECT {_COLS}, kecamatan_name FROM hits
+                      UNION ALL
+                      SELECT {_COLS}, kecamatan_name FROM others) m
+                GROUP BY {_COLS})
+        SELECT (SELECT count(*) FROM hits) AS record_hits,
+               (SELECT count(*) FROM others o JOIN documents d ON d.doc_id = o.doc_id
+                WHERE d.tsv @@ {m.tsq}) AS other_hits,
+               (SELECT coalesce(sum(n), 0)::int8 FROM combos) AS total,
+               {facets} AS facets"""
+    used = max(map(int, re.findall(r"\$(\d+)", text)), default=0)
+    row = await conn.fetchrow(text, *m.sql.args[:used])
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for fv in _json(row["facets"]) or []:
+        grouped.setdefault(fv["facet"], []).append(
+            {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
+    return Counts(total=row["total"], facets=grouped,
+                  exact=row["record_hits"] <= EXACT_UP_TO,
+                  every_word=row["record_hits"] + row["other_hits"])

@@ -1,0 +1,162 @@
+"""Which documents a query matches, as SQL: the first named part of a search.
+
+A `Match` holds the WHERE conditions and scores every other part (counts, page) builds on.
+Records match by the tsvector alone (a GIN bitmap, or a walk in static-rank order); the few
+region and dataset documents also by trigram name, through their own partial index.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import asyncpg
+
+from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
+
+FACET_COLS = "d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code, d.period"
+
+
+@dataclass
+class Sql:
+    """Positional arguments for one statement: `arg(value)` gives its `$n`."""
+
+    args: list[Any] = field(default_factory=list)
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+
+@dataclass
+class Match:
+    sql: Sql
+    common: str          # filters and the walk's snapshot, for every kind of document
+    records: str         # the condition a record document matches by
+    others: str          # SELECT doc_id, facets, kecamatan_name, score of regions/datasets
+    record_score: str    # a matching record's score when records are ranked
+    tsq: str             # the query's tsquery (SQL), 'NULL::tsquery' for an empty query
+    empty: bool
+
+
+def tsquery_sql(q: ParsedQuery, sql: Sql, *, any_word: bool = False) -> str:
+    def group(g: tuple[str, ...]) -> str:
+        return "(" + " | ".join(g) + ")"
+
+    groups = list(q.groups)
+    last = groups.pop() if q.prefix else None
+    parts = []
+    if groups:
+        joiner = " | " if any_word else " & "
+        parts.append(f"to_tsquery('indonesian', {sql.arg(joiner.join(map(group, groups)))})")
+    if last is not None:
+        parts.append(f"(to_tsquery('indonesian', {sql.arg(group(last))}) || "
+                     f"to_tsquery('simple', {sql.arg(q.prefix + ':*')}))")
+    return "(" + (" || " if any_word else " && ").join(parts) + ")"
+
+
+def filters_sql(f: Filters, sql: Sql) -> list[str]:
+    conds = []
+    for column, value in (("kind", f.kind), ("dataset", f.dataset), ("topic", f.topic),
+                          ("publisher", f.publisher)):
+        if value is not None:
+            conds.append(f"d.{column} = {sql.arg(value)}")
+    if f.region is not None:
+        conds.append(f"(d.region_code = {sql.arg(f.region)} "
+                     f"OR d.region_code LIKE {sql.arg(f.region + '.%')})")
+    if f.period_from is not None:
+        conds.append(f"d.period >= {sql.arg(f.period_from)}")
+    if f.period_to is not None:
+        conds.append(f"d.period < {sql.arg(f.period_to + '~')}")  # "2024" keeps "2024-05"
+    return conds
+
+
+def _words_matched(q: ParsedQuery, sql: Sql) -> str:
+    """How many of the typed words a document matches (the partial answer's order)."""
+    parts = []
+    for i, g in enumerate(q.groups):
+        alts = " | ".join(g)
+        tsq = f"to_tsquery('indonesian', {sql.arg(alts)})"
+        if q.prefix and i == len(q.groups) - 1:
+            tsq = f"({tsq} || to_tsquery('simple', {sql.arg(q.prefix + ':*')}))"
+        parts.append(f"(d.tsv @@ {tsq})::int")
+    return "(" + " + ".join(parts) + ")"
+
+
+def _preferences(q: ParsedQuery, sql: Sql) -> str:
+    """Small boosts: the level, year and sex the query names; current places, newer periods."""
+    terms = ["0.2 * d.static_rank"]
+    depth = "cardinality(string_to_array(d.region_code, '.'))"
+    if q.level is not None:
+        terms.append(f"CASE WHEN {depth} = {sql.arg(q.level)} THEN 1 ELSE 0 END")
+    if q.year is not None:
+        terms.append(f"CASE WHEN left(d.period, 4) = {sql.arg(q.year)} THEN 0.5 ELSE 0 END")
+    if q.sex is not None:
+        terms.append(f"CASE WHEN position({sql.arg(q.sex)} IN d.title) > 0 THEN 0.5 ELSE 0 END")
+    return " + ".join(terms)
+
+
+def _others_sql(q: ParsedQuery, sql: Sql, tsq: str, common: str, fit: str) -> str:
+    """Regions and datasets: few, always all ranked. Matching every word beats a near name; an
+    exact name beats all; a kecamatan goes before the desa of the same name; a level word
+    moves that level first; a retired place after the current one (its static rank is 0)."""
+    text, fixed = sql.arg(q.text), sql.arg(q.corrected)
+    rank = f"ts_rank_cd('{{0.02, 0.05, 0.4, 1.0}}', d.tsv, {tsq}, 32)"
+    return f"""SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name,
+            ({fit} + CASE WHEN d.tsv @@ {tsq} THEN {rank} ELSE 0 END
+            + CASE WHEN d.kind = 'region' THEN 0.1 * greatest(0, 4 - cardinality(
+                   string_to_array(d.region_code, '.'))) ELSE 0 END
+            + greatest(similarity(d.name, {text}), similarity(d.name, {fixed}))
+            + CASE WHEN lower(d.name) IN ({text}, {fixed})
+                     OR EXISTS (SELECT 1 FROM unnest(d.aliases) a
+                                WHERE lower(a) IN ({text}, {fixed}))
+                   THEN 5 ELSE 0 END + {_preferences(q, sql)})::float8 AS score
+        FROM documents d
+        WHERE d.kind <> 'record'
+          AND (d.tsv @@ {tsq} OR d.name % {text} OR d.name % {fixed}) AND {common}"""
+
+
+def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str) -> Match:
+    """The match of `q` under filters `f`, as seen by a walk that began at `snapshot`.
+    In PARTIAL mode a document matches by any word, and scores by how many it matches."""
+    sql = Sql()
+    common = " AND ".join([f"d.created_seq <= {sql.arg(snapshot)}", *filters_sql(f, sql)])
+    if q.empty:
+        return Match(sql, common, f"d.kind = 'record' AND {common}",
+                     f"SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name, "
+                     f"(d.static_rank)::float8 AS score FROM documents d "
+                     f"WHERE d.kind <> 'record' AND {common}",
+                     "0::float8", "NULL::tsquery", True)
+    tsq = tsquery_sql(q, sql, any_word=mode == PARTIAL)
+    if mode == PARTIAL:
+        fit = _words_matched(q, sql)
+    else:
+        fit = f"CASE WHEN d.tsv @@ {tsq} THEN 1 ELSE 0 END"
+    others = _others_sql(q, sql, tsq, common, fit)
+    # its arguments come last: the counts statement, which never scores records, uses a prefix
+    # not ts_rank_cd (tens of microseconds a record, over large tsvectors): how much of the
+    # query the title (dataset, place, period, dimension values) spells out
+    record_score = "d.static_rank::float8"
+    if mode != WALK:
+        rank = f"word_similarity({sql.arg(q.corrected)}, d.title)"
+        record_score = f"({fit} + {rank} + {_preferences(q, sql)})::float8"
+    return Match(sql, common, f"d.tsv @@ {tsq} AND d.kind = 'record' AND {common}",
+                 others, record_score, tsq, False)
+
+
+async def estimated_rows(conn: asyncpg.Connection, sql: str, args: Sequence) -> float:
+    """The planner's estimate of the rows `sql` returns (it reads the statistics only)."""
+    used = max(map(int, re.findall(r"\$(\d+)", sql)), default=0)  # $1..$used, in order
+    plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args[:used])
+    return float(_json(plan)[0]["Plan"]["Plan Rows"])
+
+
+async def estimated_records(conn: asyncpg.Connection, m: Match) -> float:
+    return await estimated_rows(conn, f"SELECT 1 FROM documents d WHERE {m.records}",
+                                m.sql.args)
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,85 @@
+"""One page of a match, in (score desc, doc_id) order: the third named part of a search.
+
+The page is chosen from a bounded, well-ordered candidate set, never by ranking every match:
+regions and datasets (few) are always ranked; records are ranked only when few match
+(RANKED), walked in their stored static rank when many do (WALK), and for a partial answer
+(PARTIAL) at most PARTIAL_CANDIDATES of them are ranked by how many words they match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from services.search.match import Match, _json
+from services.search.models import PARTIAL, RANKED, WALK, Cursor
+
+RANK_ALL_UP_TO = 2_000       # estimated record matches up to which every one is ranked
+PARTIAL_CANDIDATES = 2_000   # records ranked for a partial answer when more match
+
+
+def mode_for(estimate: float, rank_limit: int = RANK_ALL_UP_TO) -> str:
+    """Every match ranked when the planner expects few; a walk in static rank otherwise."""
+    return RANKED if estimate <= rank_limit else WALK
+
+
+def _keyset(m: Match, cursor: Cursor | None) -> str:
+    if cursor is None:
+        return "true"
+    s, i = m.sql.arg(cursor.score), m.sql.arg(cursor.doc_id)
+    return f"(x.score < {s} OR (x.score = {s} AND x.doc_id > {i}))"
+
+
+def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_many: bool
+             ) -> str:
+    """The record candidates of one page, each with its score."""
+    if mode == WALK:
+        after = "true"
+        if cursor is not None:  # an index range first, then the exact keyset
+            s, i = m.sql.arg(cursor.score), m.sql.arg(cursor.doc_id)
+            after = (f"d.static_rank <= {s}::real AND (d.static_rank::float8 < {s} "
+                     f"OR (d.static_rank::float8 = {s} AND d.doc_id > {i}))")
+        return (f"SELECT d.doc_id, d.static_rank::float8 AS score FROM documents d "
+                f"WHERE {m.records} AND {after} "
+                f"ORDER BY d.static_rank DESC, d.doc_id LIMIT {limit}")
+    if mode == PARTIAL and partial_many:
+        return (f"SELECT c.doc_id, c.score FROM (SELECT d.doc_id, {m.record_score} AS score "
+                f"FROM documents d WHERE {m.records} "
+                f"ORDER BY d.static_rank DESC, d.doc_id LIMIT {PARTIAL_CANDIDATES}) c")
+    return f"SELECT d.doc_id, {m.record_score} AS score FROM documents d WHERE {m.records}"
+
+
+_ITEM = """json_build_object(
+    'kind', d.kind, 'id', d.ref, 'title', d.title, 'score', p.score,
+    'dataset', d.dataset, 'region_code', d.region_code,
+    'region_name', d.region_name, 'period', d.period, 'values', d."values",
+    'doc_id', d.doc_id,
+    'snippet', CASE WHEN q.tsq IS NULL OR numnode(q.tsq) = 0
+                    THEN left(d.body, 200)
+                    ELSE ts_headline('indonesian',
+                        replace(replace(replace(d.body, '&', '&amp;'),
+                                        '<', '&lt;'), '>', '&gt;'),
+                        q.tsq, 'StartSel=<mark>, StopSel=</mark>, '
+                        'MaxWords=30, MinWords=10, MaxFragments=2') END)"""
+
+
+async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
+                limit: int, *, partial_many: bool = False) -> list[dict[str, Any]]:
+    """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page)."""
+    lim = m.sql.arg(limit)
+    records = _records(m, mode, cursor, lim, partial_many)
+    keyset = _keyset(m, cursor)
+    items = await conn.fetchval(f"""
+        WITH q AS (SELECT {m.tsq} AS tsq),
+             page AS (
+                SELECT x.doc_id, x.score FROM (
+                    ({m.others})
+                    UNION ALL
+                    SELECT r.doc_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, r.score
+                    FROM ({records}) r) x
+                WHERE {keyset}
+                ORDER BY x.score DESC, x.doc_id LIMIT {lim})
+        SELECT json_agg({_ITEM} ORDER BY p.score DESC, p.doc_id)
+        FROM page p JOIN documents d ON d.doc_id = p.doc_id, q""", *m.sql.args)
+    return _json(items) or []

@@ -1,0 +1,134 @@
+"""The search use case: match, count, page; partial answers, suggestions, the answer cache."""
+
+from __future__ import annotations
+
+import difflib
+
+import asyncpg
+
+from services.search import facets, match, page, store
+from services.search.cache import AnswerCache
+from services.search.cursor import decode_cursor, encode_cursor, query_hash
+from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
+                                     SearchResults)
+from services.search.query_text import parse_words, typo_candidates, words_of
+from shared.errors import ServiceUnavailable
+
+URLS = {"dataset": "/v1/datasets/{}", "region": "/v1/regions/{}", "record": "/v1/records/{}"}
+SUGGEST_RATIO = 0.6
+PARTIAL_NOTE = ("Tidak ada hasil yang memuat semua kata; ini hasil yang paling mendekati "
+                "(yang memuat kata terbanyak).")
+LOWER_BOUND_NOTE = "Lebih dari 10.000 hasil; jumlah yang ditampilkan adalah batas bawah."
+
+
+async def parse_query(conn: asyncpg.Connection, text: str, *, prefix: bool,
+                      typo_similarity: float) -> ParsedQuery:
+    fixes, known = await store.corrections(conn, typo_candidates(text), typo_similarity)
+    return parse_words(text, prefix, fixes, complete=known)
+
+
+async def search(pool: asyncpg.Pool, cache: AnswerCache, text: str, filters: Filters, *,
+                 limit: int, cursor: str | None, prefix: bool, typo_similarity: float,
+                 facet_values_max: int, statement_timeout_ms: int,
+                 rank_limit: int = page.RANK_ALL_UP_TO) -> SearchResults:
+    return (await search_cached(pool, cache, text, filters, limit=limit, cursor=cursor,
+                                prefix=prefix, typo_similarity=typo_similarity,
+                                facet_values_max=facet_values_max,
+                                statement_timeout_ms=statement_timeout_ms,
+                                rank_limit=rank_limit))[0]
+
+
+async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filters: Filters, *,
+                        limit: int, cursor: str | None, prefix: bool, typo_similarity: float,
+                        facet_values_max: int, statement_timeout_ms: int,
+                        rank_limit: int = page.RANK_ALL_UP_TO) -> tuple[SearchResults, bytes]:
+    """The answer and its JSON. A repeated query costs one statement (the index version)."""
+    qhash = query_hash(f"{text}\x00{prefix}", filters)
+    position = decode_cursor(cursor, qhash) if cursor else None
+    async with pool.acquire() as conn:
+        hit = cache.get((await store.index_version(conn), qhash, cursor, limit))
+        if hit is not None:
+            return hit
+        try:
+            async with conn.transaction(readonly=True, isolation="repeatable_read"):
+                await store.prepare_search_session(conn, statement_timeout_ms)
+                key = (await store.index_version(conn), qhash, cursor, limit)
+                parsed = await parse_query(conn, text, prefix=prefix,
+                                           typo_similarity=typo_similarity)
+                answer = await _answer(conn, text, parsed, filters, position, qhash,
+                                       limit=limit, facet_values_max=facet_values_max,
+                                       rank_limit=rank_limit)
+        except asyncpg.QueryCanceledError as exc:
+            raise ServiceUnavailable("Pencarian terlalu lama; persempit kata kunci atau filter.",
+                                     code="search_timeout") from exc
+    entry = (answer, answer.model_dump_json().encode())
+    cache.put(key, entry)
+    return entry
+
+
+async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
+                   mode: str | None, values_max: int, rank_limit: int
+                   ) -> tuple[str, Counts, float]:
+    """The mode (kept from the cursor, or chosen on the first page), counts and estimate:
+    when no document has every word, the partial match answers instead."""
+    if mode != PARTIAL:
+        strict = match.build(q, f, snapshot, mode="ranked")
+        counts = await facets.count(conn, strict, values_max=values_max)
+        if counts.every_word or len(q.groups) < 2 or mode is not None:
+            estimate = await match.estimated_records(conn, strict) if mode is None else 0.0
+            return mode or page.mode_for(estimate, rank_limit), counts, estimate
+    loose = match.build(q, f, snapshot, mode=PARTIAL)
+    counts = await facets.count(conn, loose, values_max=values_max)
+    return PARTIAL, counts, await match.estimated_records(conn, loose)
+
+
+async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
+                  position: Cursor | None, qhash: str, *, limit: int,
+                  facet_values_max: int, rank_limit: int) -> SearchResults:
+    snapshot = position.snapshot if position else await store.walk_snapshot(conn)
+    mode, counts, estimate = await _counted(conn, q, f, snapshot,
+                                            position.mode if position else None,
+                                            facet_values_max, rank_limit)
+    m = match.build(q, f, snapshot, mode=mode)
+    rows = await page.fetch(conn, m, mode, position, limit + 1,
+                            partial_many=estimate > page.PARTIAL_CANDIDATES)
+    titles = await store.dataset_titles(conn, [v["value"] for v in
+                                               counts.facets.get("dataset", [])])
+    for fv in counts.facets.get("dataset", []):
+        fv["label"] = titles.get(fv["value"])
+    suggestion = None if counts.total or q.empty else await _suggestion(conn, text)
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(Cursor(score=last["score"], doc_id=last["doc_id"],
+                                           snapshot=snapshot, query_hash=qhash, mode=mode))
+    for item in items:
+        item["url"] = URLS[item["kind"]].format(item.pop("doc_id").split(":", 1)[1])
+    return SearchResults(
+        query=text, items=items, total=counts.total, next_cursor=next_cursor,
+        facets={name: counts.facets.get(name, []) for name in FACETS}, exact=counts.exact,
+        partial=mode == PARTIAL and bool(counts.total), ignored_words=list(q.ignored),
+        suggestion=suggestion, message=_message(counts, mode, suggestion))
+
+
+async def _suggestion(conn: asyncpg.Connection, text: str) -> str | None:
+    """'maksud Anda ...': each unknown word replaced by the closest known one. Only asked when
+    nothing matched, where trigrams have already failed: difflib's ratio also pairs words that
+    share letters but few trigrams ("pnddk" -> "penduduk")."""
+    words = words_of(text)
+    known = set(await store.vocabulary_words(conn))
+    fixed = [w if w.isdigit() or w in known else
+             next(iter(difflib.get_close_matches(w, known, n=1, cutoff=SUGGEST_RATIO)), w)
+             for w in words]
+    return " ".join(fixed) if fixed != words else None
+
+
+def _message(counts: Counts, mode: str, suggestion: str | None) -> str | None:
+    if not counts.total:
+        if suggestion:
+            return f"Tidak ada hasil. Maksud Anda: {suggestion}?"
+        return "Tidak ada hasil; coba kata lain atau kurangi filter."
+    if mode == PARTIAL:
+        return PARTIAL_NOTE
+    return None if counts.exact else LOWER_BOUND_NOTE
