@@ -1,14 +1,14 @@
 """Modules stay small enough to read, functions short enough to hold in one's head.
 
 No module over 400 lines, no function over 60, in services/ and shared/. Excluded for now,
-while they are being reshaped: services/search/store.py and services/gateway/ (issue 13)."""
+while it is being reshaped: services/gateway/ (issue 13)."""
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_MAX, FUNCTION_MAX = 400, 60
-EXCLUDED = ("services/search/store.py", "services/gateway/")
+EXCLUDED = ("services/gateway/",)
 
 
 def _sources():
