@@ -28,23 +28,6 @@ PASS_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "eta
 MAX_BUFFERED = 8 * 1024 * 1024  # larger JSON is streamed rather than hashed for an ETag
 
 
-def route_service(path: str) -> str | None:
-    """Which service serves a public path (None: not a public route)."""
-    if path.startswith("/internal") or not path.startswith(("/v1/", "/api/")):
-        return None
-    if path.startswith(("/v1/submissions", "/api/3/action/datastore_create",
-                        "/api/3/action/datastore_upsert")):
-        return "ingest"
-    if path == "/v1/search" or path.startswith("/v1/search/"):
-        return "search"
-    for prefix in ("/v1/datasets", "/v1/records", "/v1/regions", "/v1/publishers",
-                   "/v1/conflicts", "/v1/aggregates", "/v1/completeness", "/v1/changes",
-                   "/v1/keys"):
-        if path == prefix or path.startswith(prefix + "/"):
-            return "registry"
-    return None
-
-
 def outgoing_headers(request: Request, principal: Principal | None) -> dict[str, str]:
     headers = {k: v for k, v in request.headers.items() if k in FORWARD_REQUEST_HEADERS}
     if principal is not None:
