@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from starlette.routing import Route
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from services.gateway import exports, proxy
@@ -26,6 +27,7 @@ DOCS = Path(__file__).parent / "static" / "docs"
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 router = APIRouter()
+v1_router = APIRouter()  # /v1 routes the gateway answers itself, matched before the proxy
 log = logging.getLogger("satudata.gateway.events")
 
 
@@ -73,7 +75,7 @@ async def sitemap(request: Request, gw: GatewayDep):
                     headers={"Cache-Control": f"public, max-age={gw.settings.cache_max_age}"})
 
 
-@router.get("/v1/events", include_in_schema=False)
+@v1_router.get("/v1/events", include_in_schema=False)
 async def events(request: Request, gw: GatewayDep,
                  since: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
                  dataset: str | None = None,
@@ -106,7 +108,7 @@ async def events(request: Request, gw: GatewayDep,
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/v1/datasets/{slug}/records", include_in_schema=False)
+@v1_router.get("/v1/datasets/{slug}/records", include_in_schema=False)
 async def records(slug: str, request: Request, gw: GatewayDep):
     await gw.authorize("GET", request.url.path, request.headers)
     params = request.query_params
@@ -162,10 +164,19 @@ for _prefix in PREFIXES:
                              methods=["GET", "POST"], include_in_schema=False)
 
 
-@router.api_route("/v1/{rest:path}", methods=["GET", "HEAD", *WRITE_METHODS],
-                  include_in_schema=False)
-async def public_api(request: Request):
-    return await _forward(request, request.state.gateway)  # hot path: no dependency solving
+class _PublicApi:
+    """The proxy, the hot path, as a raw ASGI endpoint: no request/response wrapper and no
+    dependency solving (Starlette calls a non-function endpoint as an ASGI app); errors still
+    reach the app's exception handlers."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = Request(scope, receive)
+        response = await _forward(request, scope["state"]["gateway"])
+        await response(scope, receive, send)
+
+
+proxy_route = Route("/v1/{rest:path}", _PublicApi(), methods=["GET", "HEAD", *WRITE_METHODS],
+                    include_in_schema=False)
 
 
 @router.api_route("/api/3/action/{action}", methods=["GET", "POST"], include_in_schema=False)

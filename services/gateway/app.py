@@ -53,6 +53,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return Response(exc.body, status_code=exc.status_code, media_type=exc.content_type)
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
+    # the /v1 routes first (few regexes before the hot path), then portal, docs and CKAN
+    app.include_router(api.v1_router)
+    app.router.routes.append(api.proxy_route)
     app.include_router(api.router)
     app.mount("/docs-assets", StaticFiles(directory=api.DOCS), name="docs-assets")
     app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from services.gateway.settings import GatewaySettings
+from services.gateway.transport import LeanTransport
 from shared.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
 from shared.signing import ServiceAuth
 from shared.logging import REQUEST_ID_HEADER, request_id_var
@@ -55,9 +56,9 @@ class _Retryable(Exception):
 
 @dataclass
 class Upstreams:
-    """Per service, a few small httpx pools used in turn: httpcore's pool bookkeeping walks
-    every connection (quadratically) on each request, so many small pools cost far less CPU
-    than one big one at the same number of connections."""
+    """Per service, httpx clients over the gateway's lean keep-alive transport
+    (``transport.py``), used in turn; with replicas (comma-separated URLs) the clients are
+    spread over them, so turns (and a retried GET) go round the replicas."""
 
     settings: GatewaySettings
     pools: dict[str, list[httpx.AsyncClient]]
@@ -66,7 +67,6 @@ class Upstreams:
     def open(cls, settings: GatewaySettings) -> "Upstreams":
         shards = max(1, settings.pool_shards)
         per_shard = max(1, settings.max_connections // shards)
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
         timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
         urls = {"registry": settings.registry_url, "ingest": settings.ingest_url,
                 "search": settings.search_url}
@@ -77,7 +77,8 @@ class Upstreams:
         for name, url in urls.items():
             replicas = [u.strip() for u in url.split(",") if u.strip()]
             pools[name] = [httpx.AsyncClient(base_url=replicas[i % len(replicas)],
-                                             limits=limits, timeout=timeout,
+                                             transport=LeanTransport(per_shard),
+                                             timeout=timeout,
                                              headers={"Accept-Encoding": "identity"}, auth=auth)
                            for i in range(max(shards, len(replicas)))]
         return cls(settings, pools)
