@@ -170,6 +170,7 @@ class _PublicApi:
     reach the app's exception handlers."""
 
     async def __call__(self, scope, receive, send) -> None:
+        scope["route"] = proxy_route  # the metrics label, without matching every route again
         request = Request(scope, receive)
         response = await _forward(request, scope["state"]["gateway"])
         await response(scope, receive, send)

@@ -143,16 +143,20 @@ class LeanTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        key = (url.host, url.port or 80)
-        timeouts = request.extensions.get("timeout") or {}
         data = _serialize(request, await request.aread())
+        return await self.send_bytes((url.host, url.port or 80), request.method, data,
+                                     request.extensions.get("timeout") or {})
+
+    async def send_bytes(self, key: tuple[str, int], method: str, data: bytes,
+                         timeouts: dict) -> httpx.Response:
+        """Send one serialized request to ``key`` (host, port); the answer's body streams."""
         await self.slots.acquire()
         try:
             conn, status = await self._exchange(key, data, timeouts)
         except BaseException:
             self.slots.release()
             raise
-        if request.method == "HEAD":  # no body follows, whatever content-length says
+        if method == "HEAD":  # no body follows, whatever content-length says
             conn.complete, conn.closed = True, True
         return httpx.Response(status, headers=conn.headers,
                               stream=_Body(self, key, conn, timeouts.get("read")),
@@ -211,9 +215,14 @@ class LeanTransport(httpx.AsyncBaseTransport):
 
 
 def _serialize(request: httpx.Request, body: bytes) -> bytes:
-    lines = [b"%s %s HTTP/1.1" % (request.method.encode(), request.url.raw_path)]
-    lines += [b"%s: %s" % (k, v) for k, v in request.headers.raw
+    return serialize(request.method, request.url.raw_path, request.headers.raw, body)
+
+
+def serialize(method: str, target: bytes, headers, body: bytes) -> bytes:
+    """One HTTP/1.1 request as bytes (``headers``: (name, value) byte pairs, Host included)."""
+    lines = [b"%s %s HTTP/1.1" % (method.encode(), target)]
+    lines += [b"%s: %s" % (k, v) for k, v in headers
               if k.lower() not in (b"transfer-encoding", b"content-length")]
-    if body or request.method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
+    if body or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
         lines.append(b"content-length: %d" % len(body))
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
