@@ -113,7 +113,3 @@ def access_of(method: str, path: str) -> str:
     """Who may call ``method path``: PUBLIC, KEYED or STEWARD."""
     return (lookup(path) or GATEWAY_OWN).access(method)
 
-
-def prefixes(service: str) -> list[str]:
-    """The patterns a service serves (documentation, tests)."""
-    return [r.pattern for r in ROUTES if r.service == service]

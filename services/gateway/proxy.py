@@ -39,7 +39,7 @@ def etag_of(body: bytes) -> str:
     return 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def cache_headers(request: Request, body: bytes, max_age: int, private: bool) -> dict[str, str]:
+def cache_headers(body: bytes, max_age: int, private: bool) -> dict[str, str]:
     return {"ETag": etag_of(body),
             "Cache-Control": ("private, no-cache" if private
                               else f"public, max-age={max_age}, must-revalidate")}
@@ -95,7 +95,7 @@ async def forward(request: Request, upstreams: Upstreams, service: str,
     if method == "GET" and response.status_code == 200 and "json" in content_type \
             and size <= MAX_BUFFERED:
         body = await _read(response, service)
-        headers.update(cache_headers(request, body, max_age, principal is not None))
+        headers.update(cache_headers(body, max_age, principal is not None))
         if not_modified(request, headers["ETag"]):
             return Response(status_code=304, headers={k: headers[k] for k in
                                                       ("ETag", "Cache-Control")})
