@@ -32,6 +32,7 @@ class _Connection(asyncio.Protocol):
         self.wakeup: asyncio.Future | None = None
         self.complete = False
         self.keep_alive = False
+        self.until_close = False
         self.paused = False
         self.error: Exception | None = None
 
@@ -47,7 +48,10 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if not self.complete:
+        if exc is None and self.until_close and self.head is not None and self.head.done():
+            self.complete = True  # a body without length ends where the connection does
+            self._wake()
+        elif not self.complete:
             self._fail(httpx.ReadError(str(exc)) if exc and self.head and self.head.done()
                        else httpx.RemoteProtocolError("server closed the connection"))
 
@@ -57,6 +61,8 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.keep_alive = self.parser.should_keep_alive()
+        names = {name.lower() for name, _ in self.headers}
+        self.until_close = not names & {b"content-length", b"transfer-encoding"}
         if self.head is not None and not self.head.done():
             self.head.set_result(self.parser.get_status_code())
 
@@ -122,12 +128,14 @@ class _Body(httpx.AsyncByteStream):
         self.done = False
 
     async def __aiter__(self):
-        while True:
-            chunk = await self.conn.next_chunk(self.timeout)
-            if chunk is None:
-                break
-            yield chunk
-        await self.aclose()
+        try:
+            while True:
+                chunk = await self.conn.next_chunk(self.timeout)
+                if chunk is None:
+                    break
+                yield chunk
+        finally:  # read to the end, failed or abandoned: the connection slot is given back
+            await self.aclose()
 
     async def aclose(self) -> None:
         if not self.done:
