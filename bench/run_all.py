@@ -78,7 +78,8 @@ def main() -> None:
             {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
         run_json("gateway_added_latency", [
             "bench/bench_gateway.py", "--search", f"http://127.0.0.1:{ports['search']}",
-            "--gateway", gateway, "--requests", "500" if SMALL else "2000"])
+            "--gateway", gateway, "--requests", "500" if SMALL else "2000",
+            "--gateway-pid", str(procs.procs["gateway"].pid)])
     finally:
         if procs:
             procs.stop()

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from starlette.routing import Route
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from services.gateway import exports, proxy
 from services.gateway import dcat, pages
-from services.gateway.ckan import Ckan, error_envelope, envelope
+from services.gateway.ckan_actions import ACTIONS, PREFIXES
+from services.gateway.ckan_envelope import envelope, exception_envelope
 from services.gateway.keys import raw_key
+from services.gateway.manifest import route_service
 from services.gateway.middleware import client_address
 from services.gateway.service import GatewayDep
 from shared.errors import AppError, BadRequest, MethodNotAllowed, NotFound
@@ -22,9 +25,9 @@ from shared.validation import INT64_MAX
 PORTAL = Path(__file__).parent / "static" / "portal"
 DOCS = Path(__file__).parent / "static" / "docs"
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
-WRITE_ACTIONS = ("datastore_create", "datastore_upsert")
 
 router = APIRouter()
+v1_router = APIRouter()  # /v1 routes the gateway answers itself, matched before the proxy
 log = logging.getLogger("satudata.gateway.events")
 
 
@@ -72,7 +75,7 @@ async def sitemap(request: Request, gw: GatewayDep):
                     headers={"Cache-Control": f"public, max-age={gw.settings.cache_max_age}"})
 
 
-@router.get("/v1/events", include_in_schema=False)
+@v1_router.get("/v1/events", include_in_schema=False)
 async def events(request: Request, gw: GatewayDep,
                  since: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
                  dataset: str | None = None,
@@ -105,7 +108,7 @@ async def events(request: Request, gw: GatewayDep,
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/v1/datasets/{slug}/records", include_in_schema=False)
+@v1_router.get("/v1/datasets/{slug}/records", include_in_schema=False)
 async def records(slug: str, request: Request, gw: GatewayDep):
     await gw.authorize("GET", request.url.path, request.headers)
     params = request.query_params
@@ -134,42 +137,61 @@ async def _ckan(action: str, request: Request, gw: GatewayDep) -> Response:
             await gw.authorize("GET", request.url.path, request.headers)
         result = await gw.ckan.call(action, base, params)
     except AppError as exc:
-        return JSONResponse(error_envelope(base, action, exc), status_code=exc.status_code,
+        return JSONResponse(exception_envelope(base, action, exc), status_code=exc.status_code,
                             headers=exc.headers)
     return JSONResponse(envelope(base, action, result))
 
 
-for _prefix in ("/api/3/action", "/api/action"):
-    for _name in Ckan.ACTIONS:
-        async def _action(request: Request, gw: GatewayDep, _name=_name):
-            return await _ckan(_name, request, gw)
-        router.add_api_route(f"{_prefix}/{_name}", _action, methods=["GET", "POST"],
-                             include_in_schema=False)
+def _ckan_route(name: str, service: str):
+    """A CKAN action as the table says: answered here, or a write forwarded to its service
+    (always under /api/3/action, where the manifest routes it; POST only)."""
+    if service == "gateway":
+        async def read(request: Request, gw: GatewayDep):
+            return await _ckan(name, request, gw)
+        return read
+
+    async def write(request: Request, gw: GatewayDep):
+        if request.method != "POST":
+            raise MethodNotAllowed(f"Aksi '{name}' hanya menerima POST.",
+                                   headers={"Allow": "POST"})
+        return await _forward(request, gw, path=f"/api/3/action/{name}")
+    return write
 
 
-@router.api_route("/v1/{rest:path}", methods=["GET", "HEAD", *WRITE_METHODS],
-                  include_in_schema=False)
-async def public_api(request: Request):
-    return await _forward(request, request.state.gateway)  # hot path: no dependency solving
+for _prefix in PREFIXES:
+    for _name, _action in ACTIONS.items():
+        router.add_api_route(f"{_prefix}/{_name}", _ckan_route(_name, _action.service),
+                             methods=["GET", "POST"], include_in_schema=False)
+
+
+class _PublicApi:
+    """The proxy, the hot path, as a raw ASGI endpoint: no request/response wrapper and no
+    dependency solving (Starlette calls a non-function endpoint as an ASGI app); errors still
+    reach the app's exception handlers."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        scope["route"] = proxy_route  # the metrics label, without matching every route again
+        request = Request(scope, receive)
+        response = await _forward(request, scope["state"]["gateway"])
+        await response(scope, receive, send)
+
+
+proxy_route = Route("/v1/{rest:path}", _PublicApi(), methods=["GET", "HEAD", *WRITE_METHODS],
+                    include_in_schema=False)
 
 
 @router.api_route("/api/3/action/{action}", methods=["GET", "POST"], include_in_schema=False)
 @router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
-async def ckan_write(action: str, request: Request, gw: GatewayDep):
-    """CKAN writes go to ingest, always under /api/3/action (ckanapi posts to /api/action)."""
-    if action not in WRITE_ACTIONS:
-        return await _ckan(action, request, gw)  # answers CKAN's "Action name not known"
-    if request.method != "POST":
-        raise MethodNotAllowed(f"Aksi '{action}' hanya menerima POST.",
-                               headers={"Allow": "POST"})
-    return await _forward(request, gw, path=f"/api/3/action/{action}")
+async def ckan_unknown(action: str, request: Request, gw: GatewayDep):
+    """Any other action: CKAN's "Action name not known"."""
+    return await _ckan(action, request, gw)
 
 
 async def _forward(request: Request, gw: GatewayDep, path: str | None = None) -> Response:
     # the path as it came (PathGuardMiddleware refused dot segments and encoded slashes), so
     # the service serves exactly the route checked here
     path = path or request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-    service = proxy.route_service(path)
+    service = route_service(path)
     if service is None:
         raise NotFound("Alamat ini tidak ada.", code="route_not_found")
     principal = await gw.authorize(request.method, path, request.headers)

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from services.gateway import api
-from services.gateway.ckan import CkanEnvelopeMiddleware
+from services.gateway.ckan_envelope import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
 from services.gateway.middleware import (BodyLimitMiddleware, PathGuardMiddleware,
                                          RateLimitMiddleware, SecurityHeadersMiddleware)
@@ -53,6 +53,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return Response(exc.body, status_code=exc.status_code, media_type=exc.content_type)
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
+    # the /v1 routes first (few regexes before the hot path), then portal, docs and CKAN
+    app.include_router(api.v1_router)
+    app.router.routes.append(api.proxy_route)
     app.include_router(api.router)
     app.mount("/docs-assets", StaticFiles(directory=api.DOCS), name="docs-assets")
     app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")
@@ -75,7 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        auth_failures=settings.rate_limit_auth_failures,
                        redis_url=settings.redis_url)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CkanEnvelopeMiddleware)  # /api/ errors, 413/429 included, in CKAN's shape
+    app.add_middleware(CkanEnvelopeMiddleware, public_url=settings.public_url)  # /api/ errors, 413/429 included, in CKAN's shape
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(PathGuardMiddleware)
     # build_app added the request-id middleware first (innermost); move it outermost so 413

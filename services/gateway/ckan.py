@@ -1,51 +1,25 @@
-"""CKAN-compatible read API, built from the registry's routes.
+"""The CKAN-compatible read actions, answered by the gateway from the registry's routes.
 
 Datasets are CKAN packages (``name`` = slug), publishers are organizations (a package's
 organization is its first authoritative publisher), and each package has two resources: CSV
-(``id`` = slug, served by ``datastore_search``) and XLSX. ``package_search`` matches words
-against title, description, tags and slug in the gateway (a regency has hundreds of datasets,
-not millions) and supports ``fq`` terms ``field:value`` on organization, tags, topic, frequency
-and res_format, ``facet.field`` and ``sort`` (``name``, ``title_string``, ``metadata_modified``,
-``metadata_created``; ``asc``/``desc``). ``datastore_search`` honours ``sort`` on any field and
-matches ``q`` against region names as well as values (each record carries ``region_name``).
-
-Every ``/api/`` answer is in CKAN's envelope, errors included (``CkanEnvelopeMiddleware``), so
-ckanapi raises ``NotFound``, ``NotAuthorized`` and ``ValidationError`` as it does against CKAN.
+(``id`` = slug, served by ``datastore_search``) and XLSX (``ckan_packages.py``).
+``datastore_search`` honours ``sort`` on any field and matches ``q`` against region names as
+well as values (each record carries ``region_name``). Which actions exist is
+``ckan_actions.ACTIONS``; answers and errors are in CKAN's envelope (``ckan_envelope.py``).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import re
-import shlex
 from typing import Any
 from urllib.parse import quote
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
+from services.gateway.ckan_actions import READS
+from services.gateway.ckan_envelope import CkanError
+from services.gateway.ckan_packages import apply_sort, organization, package, search, sort_keys
 from services.gateway.upstream import PassThrough, Upstreams
-from shared.errors import AppError, BadRequest
 
-HELP = "{base}/api/3/action/help_show?name={action}"
-FACETABLE = {"organization", "tags", "topic", "frequency", "res_format", "license_id"}
 CKAN_VERSION = "2.10.4"  # the API level answered: actions and envelopes as in CKAN 2.10
-PACKAGE_SORTS = {"name": "name", "title_string": "title", "title": "title",
-                 "metadata_modified": "metadata_modified",
-                 "metadata_created": "metadata_created", "score": None}
-CKAN_TYPES = {400: "Validation Error", 401: "Authorization Error", 403: "Authorization Error",
-              404: "Not Found Error", 405: "Validation Error", 409: "Validation Error",
-              413: "Validation Error", 415: "Validation Error", 422: "Validation Error",
-              429: "Validation Error"}
-
-
-class CkanError(AppError):
-    """Answered in CKAN's shape (``success: false``), the one error shape inside it."""
-
-    def __init__(self, status: int, ckan_type: str, message: str, code: str):
-        super().__init__(message, code=code)
-        self.status_code = status
-        self.ckan_type = ckan_type
 
 
 def _withdrawn(exc: PassThrough) -> CkanError:
@@ -54,221 +28,30 @@ def _withdrawn(exc: PassThrough) -> CkanError:
                      error.get("code", "dataset_retracted"))
 
 
-def envelope(base: str, action: str, result: Any) -> dict:
-    return {"help": HELP.format(base=base, action=action), "success": True, "result": result}
+
+def _split_filters(filters: dict, dims: list[str]
+                   ) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """CKAN ``filters`` -> the registry's query parameters, and what the gateway matches."""
+    query: list[tuple[str, str]] = []
+    local: dict[str, Any] = {}
+    for key, value in filters.items():
+        if key in ("region_code", "region"):
+            query.append(("region", str(value)))
+        elif key == "period":
+            query += [("period_from", str(value)), ("period_to", str(value))]
+        elif key in dims:
+            query.append((key, str(value)))
+        else:
+            local[key] = value
+    return query, local
 
 
-def error_envelope(base: str, action: str, exc: AppError) -> dict:
-    ckan_type = getattr(exc, "ckan_type", None) or CKAN_TYPES.get(exc.status_code,
-                                                                  "Internal Error")
-    return {"help": HELP.format(base=base, action=action), "success": False,
-            "error": {"__type": ckan_type, "message": exc.message, "code": exc.code,
-                      "details": exc.details}}
-
-
-def envelope_error_body(base: str, path: str, status: int, body: dict) -> dict:
-    """The platform's ``{"error": {code, message, details}}`` inside CKAN's envelope."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
-    exc = AppError(str(error.get("message") or "Permintaan gagal."),
-                   code=str(error.get("code") or "error"), details=error.get("details") or [])
-    exc.status_code = status
-    return error_envelope(base, path.rstrip("/").rsplit("/", 1)[-1], exc)
-
-
-class CkanEnvelopeMiddleware:
-    """Every error answer on ``/api/`` in CKAN's envelope, whoever produced it: the gateway's
-    own 401/404/405/413/429/5xx, a refused key, an upstream's platform-shaped error. Answers
-    already in CKAN's shape (``success`` present) and successful answers pass untouched, and
-    only error bodies (small) are buffered."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def wrapped(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                if message["status"] < 400:
-                    await send(message)
-                    return
-                start = message
-                return
-            if start is None:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                await send_envelope(start, b"".join(chunks))
-
-        async def send_envelope(start: Message, raw: bytes) -> None:
-            encoded = dict(start.get("headers", [])).get(b"content-encoding", b"")
-            try:
-                body = json.loads((gzip.decompress(raw) if encoded == b"gzip" else raw) or b"{}")
-            except (ValueError, OSError):
-                body = {}
-            if not (isinstance(body, dict) and "success" in body):
-                host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-                base = f"{scope.get('scheme', 'http')}://{host}" if host else ""
-                body = envelope_error_body(base, scope["path"], start["status"],
-                                           body if isinstance(body, dict) else {})
-            raw = json.dumps(body).encode()
-            headers = [(k, v) for k, v in start.get("headers", [])
-                       if k.lower() not in (b"content-length", b"content-type",
-                                            b"content-encoding")]
-            headers += [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(raw)).encode())]
-            await send({**start, "headers": headers})
-            await send({"type": "http.response.body", "body": raw})
-
-        await self.app(scope, receive, wrapped)
-
-
-def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
-    slug = dataset["slug"]
-    org_id = (dataset.get("authoritative") or [None])[0]
-    org = publishers.get(org_id) if org_id else None
-    meta = dataset.get("metadata") or {}
-    resources = [
-        {"id": slug, "package_id": slug, "name": f"{dataset['title']} (CSV)", "format": "CSV",
-         "mimetype": "text/csv", "url": f"{base}/v1/datasets/{quote(slug)}/records?format=csv",
-         "datastore_active": True, "position": 0, "state": "active",
-         "last_modified": dataset.get("updated_at")},
-        {"id": f"{slug}-xlsx", "package_id": slug, "name": f"{dataset['title']} (XLSX)",
-         "format": "XLSX", "url": f"{base}/v1/datasets/{quote(slug)}/records?format=xlsx",
-         "datastore_active": False, "position": 1, "state": "active",
-         "last_modified": dataset.get("updated_at")},
-    ]
-    return {
-        "id": slug, "name": slug, "title": dataset["title"], "notes": dataset.get("description"),
-        "type": "dataset", "state": "active", "private": False,
-        "license_id": dataset.get("license"), "license_title": dataset.get("license"),
-        "metadata_created": dataset.get("created_at"),
-        "metadata_modified": dataset.get("updated_at"),
-        "version": str(dataset.get("version", "")), "frequency": dataset.get("frequency"),
-        "topic": dataset.get("topic"),
-        "author": meta.get("produsen_data"), "maintainer": meta.get("walidata"),
-        "owner_org": org_id,
-        "organization": organization(org) if org else None,
-        "tags": [{"name": t, "display_name": t} for t in dataset.get("tags", [])],
-        "num_tags": len(dataset.get("tags", [])),
-        "groups": ([{"name": dataset["topic"], "title": dataset["topic"]}]
-                   if dataset.get("topic") else []),
-        "resources": resources, "num_resources": len(resources),
-        "extras": [{"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
-                   for k, v in meta.items()],
-        "url": f"{base}/#/dataset/{quote(slug)}",
-    }
-
-
-def organization(p: dict) -> dict:
-    return {"id": p["id"], "name": p["id"], "title": p["name"], "type": "organization",
-            "state": "active", "is_organization": True, "description": p.get("kind", ""),
-            "region_scope": p.get("region_scope")}
-
-
-def _facet_values(pkg: dict, field: str) -> list[str]:
-    if field == "organization":
-        return [pkg["owner_org"]] if pkg["owner_org"] else []
-    if field == "tags":
-        return [t["name"] for t in pkg["tags"]]
-    if field == "res_format":
-        return sorted({r["format"] for r in pkg["resources"]})
-    value = pkg.get(field)
-    return [value] if value else []
-
-
-def _matches_fq(pkg: dict, fq: str) -> bool:
-    try:
-        terms = shlex.split(fq)
-    except ValueError as exc:
-        raise BadRequest(f"fq tidak valid: {exc}", code="invalid_fq") from exc
-    for term in terms:
-        if term in ("AND", "+"):
-            continue
-        field, _, value = term.lstrip("+").partition(":")
-        value = value.strip('"')
-        if field == "name":
-            if pkg["name"] != value:
-                return False
-        elif field in FACETABLE:
-            if value not in _facet_values(pkg, field):
-                return False
-        elif field not in ("dataset_type", "state", "capacity", "type"):
-            raise BadRequest(f"Kolom fq '{field}' tidak didukung.", code="unsupported_fq")
-    return True
-
-
-def _matches_q(pkg: dict, q: str) -> bool:
-    if not q or q.strip() in ("*:*", "*"):
-        return True
-    haystack = " ".join([pkg["name"], pkg["title"] or "", pkg["notes"] or "",
-                         *(t["name"] for t in pkg["tags"]), pkg.get("topic") or ""]).lower()
-    return all(word in haystack for word in re.findall(r"\w+", q.lower()))
-
-
-def sort_keys(sort: str, allowed: dict[str, str | None] | None = None
-              ) -> list[tuple[str | None, bool]]:
-    """``"a desc, b asc"`` -> ``[(field, descending), ...]``; a field outside ``allowed``
-    (when given) is a validation error, as in CKAN."""
-    keys = []
-    for part in (p.strip() for p in sort.split(",") if p.strip()):
-        field, _, direction = part.partition(" ")
-        direction = direction.strip().lower() or "asc"
-        if direction not in ("asc", "desc"):
-            raise BadRequest(f"Arah urutan '{direction}' tidak dikenal; pakai asc atau desc.",
-                             code="invalid_sort", details=[{"field": "sort", "value": part}])
-        if allowed is not None:
-            if field not in allowed:
-                raise BadRequest(f"Tidak bisa mengurutkan menurut '{field}'.",
-                                 code="invalid_sort",
-                                 details=[{"field": "sort", "allowed": sorted(allowed)}])
-            field = allowed[field]
-        keys.append((field, direction == "desc"))
-    return keys
-
-
-def apply_sort(items: list[dict], keys: list[tuple[str | None, bool]]) -> list[dict]:
-    """Stable multi-key sort; missing values last whatever the direction."""
-    for field, descending in reversed(keys):
-        if field is None:
-            continue
-        present = [i for i in items if i.get(field) is not None]
-        absent = [i for i in items if i.get(field) is None]
-        present.sort(key=lambda i: _sortable(i[field]), reverse=descending)
-        items = present + absent
-    return items
-
-
-def _sortable(value: Any) -> tuple:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, value, "")
-    return (1, 0, str(value).lower())
-
-
-def search(packages: list[dict], *, q: str, fq: str, rows: int, start: int,
-           facet_fields: list[str], sort: str = "") -> dict:
-    found = [p for p in packages if _matches_q(p, q) and _matches_fq(p, fq)]
-    if sort:
-        found = apply_sort(found, sort_keys(sort, PACKAGE_SORTS))
-    facets: dict[str, dict[str, int]] = {}
-    for field in facet_fields:
-        counts: dict[str, int] = {}
-        for pkg in found:
-            for value in _facet_values(pkg, field):
-                counts[value] = counts.get(value, 0) + 1
-        facets[field] = counts
-    search_facets = {f: {"title": f, "items": [{"name": k, "display_name": k, "count": v}
-                                               for k, v in sorted(c.items())]}
-                     for f, c in facets.items()}
-    return {"count": len(found), "sort": sort or "score desc, metadata_modified desc",
-            "results": found[start:start + rows], "facets": facets,
-            "search_facets": search_facets}
+def _datastore_fields(dims: list[str], measures: list[dict]) -> list[dict]:
+    return [{"id": "_id", "type": "text"}, {"id": "region_code", "type": "text"},
+            {"id": "region_name", "type": "text"}, {"id": "period", "type": "text"},
+            *({"id": d, "type": "text"} for d in dims),
+            *({"id": m["name"], "type": "numeric" if m.get("type") != "text" else "text"}
+              for m in measures)]
 
 
 class Ckan:
@@ -333,7 +116,40 @@ class Ckan:
         filters = params.get("filters") or {}
         if isinstance(filters, str):
             filters = json.loads(filters)
+        dataset = await self._resource_dataset(slug)
+        schema = dataset.get("schema") or {}
+        dims = [d["name"] for d in schema.get("dimensions", [])]
+        measures = schema.get("measures", [])
+        query, local = _split_filters(filters, dims)
+        fields = _datastore_fields(dims, measures)
+        order = sort_keys(str(params.get("sort") or ""))
+        unknown = [f for f, _ in order if f not in {x["id"] for x in fields}]
+        if unknown:
+            raise CkanError(409, "Validation Error",
+                            f"Kolom urutan tidak dikenal: {', '.join(map(str, unknown))}.",
+                            "invalid_sort")
+        names = await self._region_names()
         q = str(params.get("q") or "").lower()
+        matched = []
+        async for r in self._records(slug, query):
+            flat = {"_id": r["id"], "region_code": r["region_code"],
+                    "region_name": names.get(r["region_code"]), "period": r["period"],
+                    **{d: r["dimensions"].get(d) for d in dims},
+                    **{m["name"]: r["values"].get(m["name"]) for m in measures}}
+            if any(str(flat.get(k)) != str(v) for k, v in local.items()):
+                continue
+            if q and q not in " ".join(str(v) for v in flat.values()).lower():
+                continue
+            matched.append(flat)
+        records = apply_sort(matched, order) if order else matched
+        return {"resource_id": slug, "fields": fields, "records": records[offset:offset + limit],
+                "total": len(matched), "limit": limit, "offset": offset, "filters": filters,
+                "include_total": True, **({"sort": params["sort"]} if order else {}),
+                "_links": {"start": f"/api/3/action/datastore_search?resource_id={slug}",
+                           "next": f"/api/3/action/datastore_search?resource_id={slug}"
+                                   f"&offset={offset + limit}"}}
+
+    async def _resource_dataset(self, slug: str) -> dict:
         try:
             _, dataset = await self.upstreams.get_json("registry", f"/v1/datasets/{quote(slug)}")
         except PassThrough as exc:
@@ -343,63 +159,20 @@ class Ckan:
             if exc.status_code == 410:  # withdrawn by the walidata: CKAN knows only "not found"
                 raise _withdrawn(exc) from None
             raise
-        schema = dataset.get("schema") or {}
-        dims = [d["name"] for d in schema.get("dimensions", [])]
-        measures = schema.get("measures", [])
-        query: list[tuple[str, str]] = []
-        local: dict[str, Any] = {}
-        for key, value in filters.items():
-            if key in ("region_code", "region"):
-                query.append(("region", str(value)))
-            elif key == "period":
-                query += [("period_from", str(value)), ("period_to", str(value))]
-            elif key in dims:
-                query.append((key, str(value)))
-            else:
-                local[key] = value
-        fields = [{"id": "_id", "type": "text"}, {"id": "region_code", "type": "text"},
-                  {"id": "region_name", "type": "text"}, {"id": "period", "type": "text"},
-                  *({"id": d, "type": "text"} for d in dims),
-                  *({"id": m["name"], "type": "numeric" if m.get("type") != "text" else "text"}
-                    for m in measures)]
-        names = await self._region_names()
-        order = sort_keys(str(params.get("sort") or ""))
-        unknown = [f for f, _ in order if f not in {x["id"] for x in fields}]
-        if unknown:
-            raise CkanError(409, "Validation Error",
-                            f"Kolom urutan tidak dikenal: {', '.join(map(str, unknown))}.",
-                            "invalid_sort")
-        matched: list[dict] = []
-        records, total, cursor = [], 0, None
+        return dataset
+
+    async def _records(self, slug: str, query: list[tuple[str, str]]):
+        """Every record of a dataset matching the registry-side filters, page by page."""
+        cursor = None
         while True:
-            params_ = query + [("limit", "1000")] + ([("cursor", cursor)] if cursor else [])
+            params = query + [("limit", "1000")] + ([("cursor", cursor)] if cursor else [])
             _, page = await self.upstreams.get_json(
-                "registry", f"/v1/datasets/{quote(slug)}/records", params=params_)
-            for r in page.get("items", []):
-                flat = {"_id": r["id"], "region_code": r["region_code"],
-                        "region_name": names.get(r["region_code"]), "period": r["period"],
-                        **{d: r["dimensions"].get(d) for d in dims},
-                        **{m["name"]: r["values"].get(m["name"]) for m in measures}}
-                if any(str(flat.get(k)) != str(v) for k, v in local.items()):
-                    continue
-                if q and q not in " ".join(str(v) for v in flat.values()).lower():
-                    continue
-                if order:
-                    matched.append(flat)
-                elif offset <= total < offset + limit:
-                    records.append(flat)
-                total += 1
+                "registry", f"/v1/datasets/{quote(slug)}/records", params=params)
+            for record in page.get("items", []):
+                yield record
             cursor = page.get("next_cursor")
             if not cursor:
-                break
-        if order:
-            records = apply_sort(matched, order)[offset:offset + limit]
-        return {"resource_id": slug, "fields": fields, "records": records, "total": total,
-                "limit": limit, "offset": offset, "filters": filters, "include_total": True,
-                **({"sort": params["sort"]} if order else {}),
-                "_links": {"start": f"/api/3/action/datastore_search?resource_id={slug}",
-                           "next": f"/api/3/action/datastore_search?resource_id={slug}"
-                                   f"&offset={offset + limit}"}}
+                return
 
     async def _region_names(self) -> dict[str, str]:
         _, body = await self.upstreams.get_json("registry", "/v1/regions")
@@ -460,12 +233,8 @@ class Ckan:
                 "ckan_version": CKAN_VERSION, "locale_default": "id",
                 "extensions": ["datastore", "dcat"]}
 
-    ACTIONS = ("package_list", "package_show", "package_search", "organization_list",
-               "organization_show", "resource_show", "tag_list", "group_list", "status_show",
-               "datastore_search")
-
     async def call(self, action: str, base: str, params: dict) -> Any:
-        if action not in self.ACTIONS:
+        if action not in READS:
             raise CkanError(400, "Bad request - Action name not known",
                             f"Aksi '{action}' tidak tersedia.", "unknown_action")
         try:

@@ -12,13 +12,10 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from services.gateway.proxy import route_service
+from services.gateway.manifest import PUBLIC, STEWARD, access_of
 from services.gateway.upstream import Upstreams
 from shared.auth import Principal, hash_key
 from shared.errors import AppError, Forbidden, Unauthorized
-
-READ_METHODS = ("GET", "HEAD", "OPTIONS")
-
 
 def raw_key(headers) -> str | None:
     value = headers.get("x-api-key") or headers.get("x-ckan-api-key")
@@ -36,25 +33,18 @@ def raw_key(headers) -> str | None:
 
 
 def is_steward_route(method: str, path: str) -> bool:
-    """Walidata and admin routes: every write to the registry (datasets, conflicts, regions and
-    aliases, publishers, keys) and any look at the key store. Publishers write only through
-    submissions; which conflicts a publisher may read is the registry's decision. A value's
-    retraction is open to its authoritative publisher too: the registry decides."""
-    if path == "/v1/keys" or path.startswith("/v1/keys/"):
-        return True
-    if method == "POST" and path.startswith("/v1/records/") and path.endswith("/retract"):
-        return False
-    return method not in READ_METHODS and route_service(path) == "registry"
+    """Walidata and admin routes, as the manifest says (``manifest.ROUTES``)."""
+    return access_of(method, path) == STEWARD
 
 
 def check_access(method: str, path: str, principal: Principal | None) -> None:
-    """Public reads need no key; writes need one; steward routes refuse publisher keys."""
-    steward = is_steward_route(method, path)
-    keyed_read = path.startswith("/v1/conflicts")  # conflicts are shown to their parties only
-    if principal is None and (steward or keyed_read or method not in READ_METHODS):
+    """Public reads need no key; keyed routes and every write need one; steward routes refuse
+    publisher keys."""
+    access = access_of(method, path)
+    if principal is None and access != PUBLIC:
         raise Unauthorized("Kunci API diperlukan: kirim header Authorization: Bearer <kunci>.",
                            code="missing_api_key")
-    if steward and principal is not None and not principal.is_steward:
+    if access == STEWARD and principal is not None and not principal.is_steward:
         raise Forbidden("Hanya walidata atau admin yang boleh melakukan ini.",
                         code="steward_only")
 

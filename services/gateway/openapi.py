@@ -21,7 +21,7 @@ from typing import Any
 
 from services.gateway import openapi_ckan
 from services.gateway.examples import example_for
-from services.gateway.proxy import route_service
+from services.gateway.manifest import PUBLIC, access_of, route_service
 from services.gateway.upstream import SERVICES, Upstreams
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -103,7 +103,6 @@ ERRORS: dict[str, tuple[str, str, str, str, list]] = {
                                   "(lihat Retry-After)", "service_unavailable",
                            "Layanan sedang tidak tersedia; coba lagi sebentar lagi.", []),
 }
-STEWARD_GETS = ("/v1/keys", "/v1/regions/aliases", "/v1/conflicts")
 
 
 def _error_responses() -> dict[str, Any]:
@@ -124,7 +123,7 @@ def _errors_for(path: str, method: str, op: dict) -> dict[str, dict]:
         names.append("ValidationFailed")
     if "{" in path:
         names.append("NotFound")
-    if method != "get" or path.startswith(STEWARD_GETS):
+    if method != "get" or access_of(method.upper(), path) != PUBLIC:
         names.append("Forbidden")
     if method != "get":
         names += ["BadRequest", "Conflict", "PayloadTooLarge"]

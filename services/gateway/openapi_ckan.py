@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-REF = "#/components/schemas/"
+from services.gateway.ckan_actions import ACTIONS, REF, WRITE_EXAMPLE
+
 HELP = "https://data.kutaitimurkab.go.id/api/3/action/help_show?name="
 
 SCHEMAS: dict[str, Any] = {
@@ -124,92 +125,6 @@ def _envelope(result: dict) -> dict:
         "result": result}}
 
 
-def _q(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": schema,
-            **({"description": description} if description else {})}
-
-
-STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-LIST = {"type": "array", "items": {"type": "string"}}
-PKG = {
-    "id": "jumlah-penduduk", "name": "jumlah-penduduk",
-    "title": "Jumlah Penduduk menurut Desa dan Jenis Kelamin",
-    "notes": "Jumlah penduduk per desa/kelurahan.", "type": "dataset", "state": "active",
-    "license_id": "CC-BY-4.0", "frequency": "annual", "topic": "kependudukan",
-    "owner_org": "disdukcapil",
-    "organization": {"id": "disdukcapil", "name": "disdukcapil",
-                     "title": "Dinas Kependudukan dan Pencatatan Sipil",
-                     "type": "organization", "is_organization": True},
-    "tags": [{"name": "penduduk", "display_name": "penduduk"}], "num_tags": 1,
-    "resources": [{"id": "jumlah-penduduk", "package_id": "jumlah-penduduk",
-                   "format": "CSV", "datastore_active": True,
-                   "url": "https://data.kutaitimurkab.go.id/v1/datasets/jumlah-penduduk/"
-                          "records?format=csv"}],
-    "num_resources": 2}
-RESOURCE = PKG["resources"][0]
-ORG = {**PKG["organization"], "state": "active", "region_scope": "64.08", "package_count": 1}
-RECORDS = {"resource_id": "jumlah-penduduk", "total": 2, "limit": 2, "offset": 0,
-           "sort": "jumlah desc",
-           "fields": [{"id": "_id", "type": "text"}, {"id": "region_code", "type": "text"},
-                      {"id": "region_name", "type": "text"}, {"id": "period", "type": "text"},
-                      {"id": "jenis_kelamin", "type": "text"}, {"id": "jumlah",
-                                                                 "type": "numeric"}],
-           "records": [{"_id": "0b6f7c1e-2f55-4d0a-9a51-3b8f0e0c2a11",
-                        "region_code": "64.08.04.2001", "region_name": "Sangatta Utara",
-                        "period": "2024", "jenis_kelamin": "L", "jumlah": 2315}]}
-
-# action: (summary, parameters, result schema, result example)
-READS: dict[str, tuple[str, list, dict, Any]] = {
-    "package_list": ("Daftar nama dataset", [_q("limit", INT), _q("offset", INT)], LIST,
-                     ["jumlah-penduduk"]),
-    "package_show": ("Satu dataset", [_q("id", STR, "dataset slug", True)],
-                     {"$ref": REF + "CkanPackage"}, PKG),
-    "package_search": ("Cari dataset", [
-        _q("q", STR, "all words in title, description, tags, slug, topic"),
-        _q("fq", STR, "organization:, tags:, topic:, frequency:, res_format:, license_id:, "
-                      "name:"),
-        _q("rows", INT), _q("start", INT),
-        _q("sort", STR, "name, title_string, metadata_modified, metadata_created, score; "
-                        "asc/desc"),
-        _q("facet.field", STR, 'JSON list, e.g. ["organization","tags"]')],
-        {"$ref": REF + "CkanSearchResult"},
-        {"count": 1, "sort": "metadata_modified desc", "results": [PKG],
-         "facets": {"organization": {"disdukcapil": 1}}}),
-    "organization_list": ("Daftar organisasi (produsen data)", [_q("all_fields", BOOL)],
-                          {"type": "array", "items": {"anyOf": [
-                              STR, {"$ref": REF + "CkanOrganization"}]}},
-                          ["disdukcapil", "walidata"]),
-    "organization_show": ("Satu organisasi", [_q("id", STR, "publisher id", True),
-                                              _q("include_datasets", BOOL)],
-                          {"$ref": REF + "CkanOrganization"}, ORG),
-    "resource_show": ("Satu resource (unduhan CSV/XLSX)", [
-        _q("id", STR, "dataset slug (CSV) or <slug>-xlsx", True)],
-        {"$ref": REF + "CkanResource"}, RESOURCE),
-    "tag_list": ("Daftar tag", [_q("query", STR), _q("all_fields", BOOL)], LIST,
-                 ["penduduk", "kependudukan"]),
-    "group_list": ("Daftar grup (topik)", [_q("all_fields", BOOL)],
-                   {"type": "array", "items": {"anyOf": [STR, {"$ref": REF + "CkanGroup"}]}},
-                   ["kependudukan"]),
-    "status_show": ("Status dan versi API", [], {"$ref": REF + "CkanStatus"},
-                    {"site_title": "Satu Data Kabupaten Kutai Timur", "ckan_version": "2.10.4",
-                     "locale_default": "id", "extensions": ["datastore", "dcat"]}),
-    "datastore_search": ("Baca rekaman satu resource", [
-        _q("resource_id", STR, "dataset slug", True),
-        _q("filters", STR, 'JSON object, e.g. {"jenis_kelamin": "P", "period": "2024"}'),
-        _q("q", STR, "substring of any value, region names included"),
-        _q("sort", STR, 'e.g. "jumlah desc, region_code asc"'),
-        _q("limit", INT), _q("offset", INT)],
-        {"$ref": REF + "CkanDatastoreResult"}, RECORDS),
-}
-WRITE_EXAMPLE = {"resource_id": "jumlah-penduduk", "method": "upsert", "records": [
-    {"region": "64.08.04.2001", "period": "2024", "jenis_kelamin": "L", "jumlah": 2315}]}
-WRITE_RESULT = {"resource_id": "jumlah-penduduk", "method": "upsert", "dataset":
-                "jumlah-penduduk", "records_count": 1,
-                "submission_id": "5d1c1f0e-8a1b-4a57-9f0e-0c2b7a3c9d10", "status": "received",
-                "status_url": "/v1/submissions/5d1c1f0e-8a1b-4a57-9f0e-0c2b7a3c9d10",
-                "warnings": []}
-
-
 def _error(kind: str, status: int, message: str, code: str) -> dict:
     return {"description": f"{kind} (CKAN envelope)", "content": {"application/json": {
         "schema": {"$ref": REF + "CkanError"},
@@ -236,37 +151,42 @@ def _ok(action: str, schema: dict, example: Any) -> dict:
 
 def paths() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for action, (summary, params, schema, example) in READS.items():
-        out[f"/api/3/action/{action}"] = {"get": {
-            "tags": ["ckan"], "summary": f"CKAN {action}: {summary}",
-            "operationId": f"ckan_{action}",
-            "description": "CKAN-compatible read (GET query, or POST with the same keys in a "
-                           "JSON body; also under `/api/action/`). A key is optional; a given "
-                           "key must be valid.",
-            "parameters": params,
-            "responses": {"200": _ok(action, schema, example),
-                          **{k: v for k, v in ERRORS.items() if k != "400"}}}}
-    for action, what in (("datastore_upsert", "Kirim rekaman (menjadi kiriman)"),
-                         ("datastore_create", "Buat/isi resource (menjadi kiriman)")):
-        out[f"/api/3/action/{action}"] = {"post": {
-            "tags": ["ckan"], "summary": f"CKAN {action}: {what}",
-            "operationId": f"ckan_{action}",
-            "description": "Records become a submission (like `POST /v1/submissions`), "
-                           "validated before anything is stored: one invalid record refuses "
-                           "the whole call (409 `Validation Error`, `rows_rejected`, invalid "
-                           "records named in `details`). Needs a key (`Authorization: <key>`).",
-            "security": [{"bearer": []}, {"apiKey": []}],
-            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string", "maxLength": 200}}],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": REF + "CkanDatastoreRequest"},
-                "example": WRITE_EXAMPLE}}},
-            "responses": {"200": _ok(action, {"$ref": REF + "CkanDatastoreWriteResult"},
-                                     WRITE_RESULT),
-                          **{k: v for k, v in ERRORS.items() if k != "400"},
-                          "403": _error("Authorization Error", 403,
-                                        "Kunci ini tidak boleh menulis dataset ini.",
-                                        "forbidden"),
-                          "413": _error("Validation Error", 413,
-                                        "Isi permintaan terlalu besar.", "payload_too_large")}}}
+    for name, action in ACTIONS.items():
+        out[f"/api/3/action/{name}"] = (_read(name, action) if action.service == "gateway"
+                                        else _write(name, action))
     return out
+
+
+def _read(name: str, action) -> dict:
+    return {"get": {
+        "tags": ["ckan"], "summary": f"CKAN {name}: {action.summary}",
+        "operationId": f"ckan_{name}",
+        "description": "CKAN-compatible read (GET query, or POST with the same keys in a "
+                       "JSON body; also under `/api/action/`). A key is optional; a given "
+                       "key must be valid.",
+        "parameters": action.params,
+        "responses": {"200": _ok(name, action.result, action.example),
+                      **{k: v for k, v in ERRORS.items() if k != "400"}}}}
+
+
+def _write(name: str, action) -> dict:
+    return {"post": {
+        "tags": ["ckan"], "summary": f"CKAN {name}: {action.summary}",
+        "operationId": f"ckan_{name}",
+        "description": "Records become a submission (like `POST /v1/submissions`), "
+                       "validated before anything is stored: one invalid record refuses "
+                       "the whole call (409 `Validation Error`, `rows_rejected`, invalid "
+                       "records named in `details`). Needs a key (`Authorization: <key>`).",
+        "security": [{"bearer": []}, {"apiKey": []}],
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "maxLength": 200}}],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": REF + "CkanDatastoreRequest"},
+            "example": WRITE_EXAMPLE}}},
+        "responses": {"200": _ok(name, action.result, action.example),
+                      **{k: v for k, v in ERRORS.items() if k != "400"},
+                      "403": _error("Authorization Error", 403,
+                                    "Kunci ini tidak boleh menulis dataset ini.",
+                                    "forbidden"),
+                      "413": _error("Validation Error", 413,
+                                    "Isi permintaan terlalu besar.", "payload_too_large")}}}

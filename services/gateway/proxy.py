@@ -28,23 +28,6 @@ PASS_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "eta
 MAX_BUFFERED = 8 * 1024 * 1024  # larger JSON is streamed rather than hashed for an ETag
 
 
-def route_service(path: str) -> str | None:
-    """Which service serves a public path (None: not a public route)."""
-    if path.startswith("/internal") or not path.startswith(("/v1/", "/api/")):
-        return None
-    if path.startswith(("/v1/submissions", "/api/3/action/datastore_create",
-                        "/api/3/action/datastore_upsert")):
-        return "ingest"
-    if path == "/v1/search" or path.startswith("/v1/search/"):
-        return "search"
-    for prefix in ("/v1/datasets", "/v1/records", "/v1/regions", "/v1/publishers",
-                   "/v1/conflicts", "/v1/aggregates", "/v1/completeness", "/v1/changes",
-                   "/v1/keys"):
-        if path == prefix or path.startswith(prefix + "/"):
-            return "registry"
-    return None
-
-
 def outgoing_headers(request: Request, principal: Principal | None) -> dict[str, str]:
     headers = {k: v for k, v in request.headers.items() if k in FORWARD_REQUEST_HEADERS}
     if principal is not None:
@@ -56,7 +39,7 @@ def etag_of(body: bytes) -> str:
     return 'W/"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def cache_headers(request: Request, body: bytes, max_age: int, private: bool) -> dict[str, str]:
+def cache_headers(body: bytes, max_age: int, private: bool) -> dict[str, str]:
     return {"ETag": etag_of(body),
             "Cache-Control": ("private, no-cache" if private
                               else f"public, max-age={max_age}, must-revalidate")}
@@ -112,7 +95,7 @@ async def forward(request: Request, upstreams: Upstreams, service: str,
     if method == "GET" and response.status_code == 200 and "json" in content_type \
             and size <= MAX_BUFFERED:
         body = await _read(response, service)
-        headers.update(cache_headers(request, body, max_age, principal is not None))
+        headers.update(cache_headers(body, max_age, principal is not None))
         if not_modified(request, headers["ETag"]):
             return Response(status_code=304, headers={k: headers[k] for k in
                                                       ("ETag", "Cache-Control")})

@@ -26,8 +26,8 @@ class GatewaySettings(ServiceSettings):
     get_retries: int = Field(2, description="extra tries for idempotent GETs on connection "
                                             "errors and upstream 502/503")
     max_connections: int = Field(200, description="pooled connections per upstream")
-    pool_shards: int = Field(8, description="small httpx pools per upstream, used in turn "
-                                            "(cheaper than one large pool)")
+    pool_shards: int = Field(1, description="httpx clients per upstream, used in turn (at "
+                                            "least one per replica)")
     key_cache_ttl: float = Field(5.0, description="seconds a resolved API key is trusted; a "
                                                   "revoked key stops working after this")
     key_cache_size: int = Field(10_000, description="most cached key resolutions")

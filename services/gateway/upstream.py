@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json as _json
 import logging
@@ -19,8 +20,10 @@ from typing import Any
 import httpx
 
 from services.gateway.settings import GatewaySettings
+from services.gateway.transport import LeanTransport, serialize
+from shared.auth import PRINCIPAL_HEADER
 from shared.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
-from shared.signing import ServiceAuth
+from shared.signing import ServiceAuth, signed_headers
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 
 log = logging.getLogger("satudata.gateway.upstream")
@@ -55,32 +58,37 @@ class _Retryable(Exception):
 
 @dataclass
 class Upstreams:
-    """Per service, a few small httpx pools used in turn: httpcore's pool bookkeeping walks
-    every connection (quadratically) on each request, so many small pools cost far less CPU
-    than one big one at the same number of connections."""
+    """Per service, httpx clients over the gateway's lean keep-alive transport
+    (``transport.py``), used in turn; with replicas (comma-separated URLs) the clients are
+    spread over them, so turns (and a retried GET) go round the replicas."""
 
     settings: GatewaySettings
     pools: dict[str, list[httpx.AsyncClient]]
+    transports: dict[int, LeanTransport]  # id(client) -> the transport under it
 
     @classmethod
     def open(cls, settings: GatewaySettings) -> "Upstreams":
         shards = max(1, settings.pool_shards)
         per_shard = max(1, settings.max_connections // shards)
-        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
         timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
         urls = {"registry": settings.registry_url, "ingest": settings.ingest_url,
                 "search": settings.search_url}
         auth = ServiceAuth(settings.service_secret, "gateway")
         # a comma-separated URL list names replicas (`satudata up --replicas`): the shards
         # are spread over them, so turns (and a retried GET) go round the replicas
-        pools = {}
+        pools: dict[str, list[httpx.AsyncClient]] = {}
+        transports: dict[int, LeanTransport] = {}
         for name, url in urls.items():
             replicas = [u.strip() for u in url.split(",") if u.strip()]
-            pools[name] = [httpx.AsyncClient(base_url=replicas[i % len(replicas)],
-                                             limits=limits, timeout=timeout,
-                                             headers={"Accept-Encoding": "identity"}, auth=auth)
-                           for i in range(max(shards, len(replicas)))]
-        return cls(settings, pools)
+            pools[name] = []
+            for i in range(max(shards, len(replicas))):
+                transport = LeanTransport(per_shard)
+                client = httpx.AsyncClient(base_url=replicas[i % len(replicas)],
+                                           transport=transport, timeout=timeout,
+                                           headers={"Accept-Encoding": "identity"}, auth=auth)
+                pools[name].append(client)
+                transports[id(client)] = transport
+        return cls(settings, pools, transports)
 
     def __post_init__(self) -> None:
         self._turn = {name: itertools.cycle(pool) for name, pool in self.pools.items()}
@@ -97,19 +105,27 @@ class Upstreams:
                    headers: dict[str, str] | None = None, content: Any = None,
                    json: Any = None, stream: bool = False,
                    timeout: httpx.Timeout | None = None) -> httpx.Response:
-        """One call; failures become the gateway's typed errors. 4xx/2xx returned as they are."""
+        """One call; failures become the gateway's typed errors. 4xx/2xx returned as they are.
+
+        A call with a path as it came and a body of bytes (the proxy's) is serialized and
+        signed here and handed straight to the transport; others go through httpx."""
         client = self.client(service)
         headers = dict(headers or {})
         rid = request_id_var.get()
         if rid:
             headers[REQUEST_ID_HEADER] = rid
-        request = client.build_request(method, path, params=params, headers=headers,
-                                       content=content, json=json,
-                                       timeout=timeout or client.timeout)
+        if params is None and json is None and timeout is None and path.isascii() \
+                and isinstance(content, (bytes, type(None))):
+            call = self._direct(client, method, path, headers, content or b"")
+        else:
+            request = client.build_request(method, path, params=params, headers=headers,
+                                           content=content, json=json,
+                                           timeout=timeout or client.timeout)
+            call = functools.partial(client.send, request, stream=True)
         attempts = 1 + (self.settings.get_retries if method in ("GET", "HEAD") else 0)
         for attempt in range(attempts):  # a small loop: cheaper than a retry object per call
             try:
-                response = await self._once(client, request, stream, method)
+                response = await self._once(call, method)
                 break
             except _Retryable as exc:
                 if attempt + 1 < attempts:
@@ -123,12 +139,34 @@ class Upstreams:
         if response.status_code >= 500:
             await response.aclose()
             raise self._fail_status(service, response)
+        if not stream:
+            try:
+                await response.aread()
+            except httpx.HTTPError as exc:
+                raise self.transport_error(service, exc) from None
+            finally:
+                await response.aclose()
         return response
 
-    async def _once(self, client, request, stream, method) -> httpx.Response:
+    def _direct(self, client: httpx.AsyncClient, method: str, path: str,
+                headers: dict[str, str], body: bytes):
+        """The proxy's call, serialized once: the raw target signed as it is sent."""
+        url = client.base_url
+        principal = headers.get(PRINCIPAL_HEADER, "")
+        signing = signed_headers(self.settings.service_secret, "gateway", method, path, body,
+                                 principal)
+        pairs = [(b"host", url.netloc), (b"accept-encoding", b"identity"),
+                 *((k.encode("latin-1"), v.encode("latin-1"))
+                   for k, v in (headers | signing).items())]
+        data = serialize(method, path.encode("ascii"), pairs, body)
+        key = (url.host, url.port or 80)
+        timeouts = client.timeout.as_dict()
+        return functools.partial(self.transports[id(client)].send_bytes, key, method, data, timeouts)
+
+    async def _once(self, call, method) -> httpx.Response:
         retryable = method in ("GET", "HEAD")
         try:
-            response = await client.send(request, stream=stream)
+            response = await call()
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
             if retryable:
                 raise _Retryable(exc=exc) from exc

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from services.gateway import ckan
+from services.gateway import ckan_packages as ckan
 from services.gateway.keys import check_access, is_steward_route, raw_key
 from services.gateway.openapi import merge
-from services.gateway.proxy import etag_of, not_modified, outgoing_headers, route_service
+from services.gateway.manifest import route_service
+from services.gateway.proxy import etag_of, not_modified, outgoing_headers
 from shared.auth import Principal
 from shared.errors import Forbidden, Unauthorized
 

@@ -110,6 +110,8 @@ async def test_statement_timeouts_and_lost_connections_wait_without_counting(poo
         await eventually(lambda: _eq(_applied(pool), 1), timeout=20)
     assert len(calls) == 6
     assert await _num_redelivered(js) == 0
+    info = await js[0].consumer_info(js[1].stream("REGISTRY"), "t")
+    assert info.delivered.consumer_seq == 1  # one delivery: waiting spent no attempt
     assert await _dead_letters(js) == []
 
 
@@ -215,3 +217,142 @@ async def _eq(value, expected) -> bool:
 
 async def _len(items) -> int:
     return len(items)
+
+
+# --- the rest of the decision table ---------------------------------------------------------
+
+async def test_a_nak_waits_its_backoff_while_later_messages_go_ahead(pool, js):
+    """RETRY is a nak with a delay, not a retry in place: the failed message goes back to
+    JetStream, the next message is applied meanwhile, and the failed one is redelivered only
+    after its delay (a minute here, so it is still waiting when the next one is done)."""
+    slow = bus.RetryPolicy(attempts=3, base_delay=60.0, max_delay=60.0)
+    first, second = _region_event(), _region_event()
+    calls: list = []
+
+    async def handler(conn, envelope):
+        calls.append(envelope.event_id)
+        if envelope.event_id == first.event_id:
+            raise RuntimeError("not yet")
+        await _apply(conn, envelope)
+
+    js_, ns = js
+    task = asyncio.create_task(bus.run_consumer(
+        js=js_, ns=ns, pool=pool, durable="t", stream="REGISTRY",
+        subjects=[RegionsChangedV1.subject], handler=handler, batch=4, policy=slow))
+    try:
+        await bus.publish(js_, ns, first)
+        await eventually(lambda: _eq(_len(calls), 1), timeout=20)
+        await bus.publish(js_, ns, second)
+        await eventually(lambda: _eq(_applied(pool), 1), timeout=20)
+        info = await js_.consumer_info(ns.stream("REGISTRY"), "t")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert calls == [first.event_id, second.event_id]  # the first was not redelivered yet
+    assert info.num_ack_pending == 1 and info.num_redelivered == 0
+    assert await _dead_letters(js) == []
+
+
+async def test_a_nakked_message_is_redelivered_by_jetstream_and_applied_once(pool, js):
+    calls = []
+
+    async def handler(conn, envelope):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("once")
+        await _apply(conn, envelope)
+
+    async with consuming(js, pool, handler):
+        await bus.publish(js[0], js[1], _region_event())
+        await eventually(lambda: _eq(_applied(pool), 1), timeout=20)
+        info = await js[0].consumer_info(js[1].stream("REGISTRY"), "t")
+    # JetStream delivered it twice (a RETRY spends an attempt), unlike a WAIT, which retries
+    # in place on the one delivery
+    assert len(calls) == 2 and info.delivered.consumer_seq == 2
+    assert info.delivered.stream_seq == 1
+
+
+@pytest.mark.parametrize("status,dead_lettered", [(409, True), (422, True), (503, False)])
+async def test_service_errors_dead_letter_a_4xx_and_retry_a_5xx(pool, js, status,
+                                                                 dead_lettered):
+    from shared.errors import AppError
+
+    class Refused(AppError):
+        status_code = status
+
+    calls = []
+
+    async def handler(conn, envelope):
+        calls.append(1)
+        raise Refused("ditolak", code="refused")
+
+    async with consuming(js, pool, handler):
+        await bus.publish(js[0], js[1], _region_event())
+        letters = await eventually(lambda: _dead_letters(js), timeout=20)
+    assert len(calls) == (1 if dead_lettered else FAST.attempts)
+    assert ("failed" in letters[0].reason) is (not dead_lettered)
+    assert "Refused" in letters[0].reason
+
+
+async def test_bytes_that_are_not_an_envelope_are_dead_lettered_unopened(pool, js):
+    calls = []
+
+    async def handler(conn, envelope):
+        calls.append(1)
+
+    js_, ns = js
+    async with consuming(js, pool, handler):
+        await js_.publish(ns.subject(RegionsChangedV1.subject), b"bukan json")
+        letters = await eventually(lambda: _dead_letters(js), timeout=20)
+    assert calls == [] and "not an envelope" in letters[0].reason
+    assert letters[0].payload == "bukan json"
+
+
+async def test_a_redelivered_event_already_applied_changes_nothing(pool, js):
+    """The inbox: the same event under another message id (a republish after the duplicate
+    window) is acked without running the handler again."""
+    calls = []
+
+    async def handler(conn, envelope):
+        calls.append(1)
+        await _apply(conn, envelope)
+
+    js_, ns = js
+    event = _region_event()
+    async with consuming(js, pool, handler):
+        await bus.publish(js_, ns, event)
+        await eventually(lambda: _eq(_applied(pool), 1), timeout=20)
+        await js_.publish(ns.subject(event.type), event.model_dump_json().encode(),
+                          headers={"Nats-Msg-Id": "republished"})
+        second = _region_event()
+        await bus.publish(js_, ns, second)
+        await eventually(lambda: _eq(_applied(pool), 2), timeout=20)
+        info = await js_.consumer_info(ns.stream("REGISTRY"), "t")
+    assert len(calls) == 2 and info.num_ack_pending == 0
+    assert await _dead_letters(js) == []
+
+
+async def test_a_subject_outside_the_consumers_own_is_never_handled(pool, js):
+    """A foreign subject on the same stream (another consumer's event) never reaches the
+    handler, and does not hold up the consumer's own messages."""
+    from shared.contracts import DatasetsChangedV1
+    seen: list[str] = []
+
+    async def handler(conn, envelope):
+        seen.append(envelope.type)
+        await _apply(conn, envelope)
+
+    async with consuming(js, pool, handler, subjects=[RegionsChangedV1.subject]):
+        await bus.publish(js[0], js[1], Envelope.wrap(DatasetsChangedV1(datasets=[])))
+        await bus.publish(js[0], js[1], _region_event())
+        await eventually(lambda: _eq(_applied(pool), 1), timeout=20)
+    assert seen == [RegionsChangedV1.subject]
+    assert await _dead_letters(js) == []
+
+
+def test_a_foreign_subject_is_recognised_by_nats_wildcard_rules():
+    """The loop's own guard (for servers that ignore ``filter_subjects``) agrees with NATS."""
+    wanted = ["ns.registry.regions.changed.v1", "ns.ingest.>"]
+    assert any(bus.subject_matches(p, "ns.ingest.submission.chunk.v1") for p in wanted)
+    assert not any(bus.subject_matches(p, "ns.registry.datasets.changed.v1") for p in wanted)

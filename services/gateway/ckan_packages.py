@@ -1,0 +1,165 @@
+"""CKAN packages and organizations built from the registry's datasets and publishers, and
+``package_search`` over them (pure functions: no I/O).
+
+``package_search`` matches words against title, description, tags and slug in the gateway (a
+regency has hundreds of datasets, not millions) and supports ``fq`` terms ``field:value`` on
+organization, tags, topic, frequency and res_format, ``facet.field`` and ``sort`` (``name``,
+``title_string``, ``metadata_modified``, ``metadata_created``; ``asc``/``desc``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any
+from urllib.parse import quote
+
+from shared.errors import BadRequest
+
+FACETABLE = {"organization", "tags", "topic", "frequency", "res_format", "license_id"}
+PACKAGE_SORTS = {"name": "name", "title_string": "title", "title": "title",
+                 "metadata_modified": "metadata_modified",
+                 "metadata_created": "metadata_created", "score": None}
+
+
+def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
+    slug = dataset["slug"]
+    org_id = (dataset.get("authoritative") or [None])[0]
+    org = publishers.get(org_id) if org_id else None
+    meta = dataset.get("metadata") or {}
+    resources = [
+        {"id": slug, "package_id": slug, "name": f"{dataset['title']} (CSV)", "format": "CSV",
+         "mimetype": "text/csv", "url": f"{base}/v1/datasets/{quote(slug)}/records?format=csv",
+         "datastore_active": True, "position": 0, "state": "active",
+         "last_modified": dataset.get("updated_at")},
+        {"id": f"{slug}-xlsx", "package_id": slug, "name": f"{dataset['title']} (XLSX)",
+         "format": "XLSX", "url": f"{base}/v1/datasets/{quote(slug)}/records?format=xlsx",
+         "datastore_active": False, "position": 1, "state": "active",
+         "last_modified": dataset.get("updated_at")},
+    ]
+    return {
+        "id": slug, "name": slug, "title": dataset["title"], "notes": dataset.get("description"),
+        "type": "dataset", "state": "active", "private": False,
+        "license_id": dataset.get("license"), "license_title": dataset.get("license"),
+        "metadata_created": dataset.get("created_at"),
+        "metadata_modified": dataset.get("updated_at"),
+        "version": str(dataset.get("version", "")), "frequency": dataset.get("frequency"),
+        "topic": dataset.get("topic"),
+        "author": meta.get("produsen_data"), "maintainer": meta.get("walidata"),
+        "owner_org": org_id,
+        "organization": organization(org) if org else None,
+        "tags": [{"name": t, "display_name": t} for t in dataset.get("tags", [])],
+        "num_tags": len(dataset.get("tags", [])),
+        "groups": ([{"name": dataset["topic"], "title": dataset["topic"]}]
+                   if dataset.get("topic") else []),
+        "resources": resources, "num_resources": len(resources),
+        "extras": [{"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
+                   for k, v in meta.items()],
+        "url": f"{base}/#/dataset/{quote(slug)}",
+    }
+
+
+def organization(p: dict) -> dict:
+    return {"id": p["id"], "name": p["id"], "title": p["name"], "type": "organization",
+            "state": "active", "is_organization": True, "description": p.get("kind", ""),
+            "region_scope": p.get("region_scope")}
+
+
+def _facet_values(pkg: dict, field: str) -> list[str]:
+    if field == "organization":
+        return [pkg["owner_org"]] if pkg["owner_org"] else []
+    if field == "tags":
+        return [t["name"] for t in pkg["tags"]]
+    if field == "res_format":
+        return sorted({r["format"] for r in pkg["resources"]})
+    value = pkg.get(field)
+    return [value] if value else []
+
+
+def _matches_fq(pkg: dict, fq: str) -> bool:
+    try:
+        terms = shlex.split(fq)
+    except ValueError as exc:
+        raise BadRequest(f"fq tidak valid: {exc}", code="invalid_fq") from exc
+    for term in terms:
+        if term in ("AND", "+"):
+            continue
+        field, _, value = term.lstrip("+").partition(":")
+        value = value.strip('"')
+        if field == "name":
+            if pkg["name"] != value:
+                return False
+        elif field in FACETABLE:
+            if value not in _facet_values(pkg, field):
+                return False
+        elif field not in ("dataset_type", "state", "capacity", "type"):
+            raise BadRequest(f"Kolom fq '{field}' tidak didukung.", code="unsupported_fq")
+    return True
+
+
+def _matches_q(pkg: dict, q: str) -> bool:
+    if not q or q.strip() in ("*:*", "*"):
+        return True
+    haystack = " ".join([pkg["name"], pkg["title"] or "", pkg["notes"] or "",
+                         *(t["name"] for t in pkg["tags"]), pkg.get("topic") or ""]).lower()
+    return all(word in haystack for word in re.findall(r"\w+", q.lower()))
+
+
+def sort_keys(sort: str, allowed: dict[str, str | None] | None = None
+              ) -> list[tuple[str | None, bool]]:
+    """``"a desc, b asc"`` -> ``[(field, descending), ...]``; a field outside ``allowed``
+    (when given) is a validation error, as in CKAN."""
+    keys = []
+    for part in (p.strip() for p in sort.split(",") if p.strip()):
+        field, _, direction = part.partition(" ")
+        direction = direction.strip().lower() or "asc"
+        if direction not in ("asc", "desc"):
+            raise BadRequest(f"Arah urutan '{direction}' tidak dikenal; pakai asc atau desc.",
+                             code="invalid_sort", details=[{"field": "sort", "value": part}])
+        if allowed is not None:
+            if field not in allowed:
+                raise BadRequest(f"Tidak bisa mengurutkan menurut '{field}'.",
+                                 code="invalid_sort",
+                                 details=[{"field": "sort", "allowed": sorted(allowed)}])
+            field = allowed[field]
+        keys.append((field, direction == "desc"))
+    return keys
+
+
+def apply_sort(items: list[dict], keys: list[tuple[str | None, bool]]) -> list[dict]:
+    """Stable multi-key sort; missing values last whatever the direction."""
+    for field, descending in reversed(keys):
+        if field is None:
+            continue
+        present = [i for i in items if i.get(field) is not None]
+        absent = [i for i in items if i.get(field) is None]
+        present.sort(key=lambda i: _sortable(i[field]), reverse=descending)
+        items = present + absent
+    return items
+
+
+def _sortable(value: Any) -> tuple:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, str(value).lower())
+
+
+def search(packages: list[dict], *, q: str, fq: str, rows: int, start: int,
+           facet_fields: list[str], sort: str = "") -> dict:
+    found = [p for p in packages if _matches_q(p, q) and _matches_fq(p, fq)]
+    if sort:
+        found = apply_sort(found, sort_keys(sort, PACKAGE_SORTS))
+    facets: dict[str, dict[str, int]] = {}
+    for field in facet_fields:
+        counts: dict[str, int] = {}
+        for pkg in found:
+            for value in _facet_values(pkg, field):
+                counts[value] = counts.get(value, 0) + 1
+        facets[field] = counts
+    search_facets = {f: {"title": f, "items": [{"name": k, "display_name": k, "count": v}
+                                               for k, v in sorted(c.items())]}
+                     for f, c in facets.items()}
+    return {"count": len(found), "sort": sort or "score desc, metadata_modified desc",
+            "results": found[start:start + rows], "facets": facets,
+            "search_facets": search_facets}
