@@ -14,7 +14,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from services.gateway import exports, proxy
 from services.gateway import dcat, pages
 from services.gateway.ckan_actions import ACTIONS, PREFIXES
-from services.gateway.ckan_envelope import envelope, exception_envelope
+from services.gateway.ckan_envelope import exception_envelope
+from shared.ckan import envelope
 from services.gateway.keys import raw_key
 from services.gateway.manifest import route_service
 from services.gateway.middleware import client_address

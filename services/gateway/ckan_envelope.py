@@ -3,7 +3,7 @@ and for errors ``{"help", "success": false, "error": {"__type", "message", "code
 (CKAN's ``__type`` and message, with the platform's ``code`` and ``details`` beside them), so
 ckanapi raises ``NotFound``, ``NotAuthorized`` and ``ValidationError`` as it does against CKAN.
 
-``error_envelope`` is the one builder: the CKAN actions the gateway answers use it, and
+``shared.ckan.error_envelope`` is the one builder (ingest's CKAN actions use it too): the CKAN actions the gateway answers use it, and
 ``CkanEnvelopeMiddleware`` wraps every other error on ``/api/`` with it (the gateway's own
 401/404/405/413/429/5xx, a refused key, an upstream's platform-shaped error).
 """
@@ -16,15 +16,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.ckan import error_envelope
 from shared.errors import AppError
-
-HELP = "{base}/api/3/action/help_show?name={action}"
-CKAN_TYPES = {400: "Validation Error", 401: "Authorization Error", 403: "Authorization Error",
-              404: "Not Found Error", 405: "Validation Error", 409: "Validation Error",
-              413: "Validation Error", 415: "Validation Error", 422: "Validation Error",
-              429: "Validation Error"}
-CKAN_TYPE_OF_CODE = {"unknown_action": "Bad request - Action name not known"}
-
 
 class CkanError(AppError):
     """Answered in CKAN's shape (``success: false``), the one error shape inside it."""
@@ -33,22 +26,6 @@ class CkanError(AppError):
         super().__init__(message, code=code)
         self.status_code = status
         self.ckan_type = ckan_type
-
-
-def envelope(base: str, action: str, result: Any) -> dict:
-    return {"help": HELP.format(base=base, action=action), "success": True, "result": result}
-
-
-def error_envelope(base: str, action: str, status: int, error: dict,
-                   ckan_type: str | None = None) -> dict:
-    """The one CKAN error envelope around the platform's ``{code, message, details}``."""
-    code = str(error.get("code") or "error")
-    ckan_type = ckan_type or CKAN_TYPE_OF_CODE.get(code) or CKAN_TYPES.get(status,
-                                                                          "Internal Error")
-    return {"help": HELP.format(base=base, action=action), "success": False,
-            "error": {"__type": ckan_type, "message": str(error.get("message")
-                                                          or "Permintaan gagal."),
-                      "code": code, "details": error.get("details") or []}}
 
 
 def exception_envelope(base: str, action: str, exc: AppError) -> dict:

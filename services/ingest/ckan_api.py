@@ -24,6 +24,7 @@ from services.ingest.api import get_registry, get_settings
 from services.ingest.models import CkanDatastoreRequest
 from services.ingest.service import Upload
 from services.ingest.uploads import limited_request
+from shared.ckan import envelope, error_envelope
 from shared.errors import AppError, NotFound, Unprocessable, UnsupportedMediaType
 from shared.web import caller, get_pool
 from shared.i18n import validation_details
@@ -33,26 +34,17 @@ ACTIONS = ("datastore_create", "datastore_upsert")
 router = APIRouter(tags=["ckan"])
 
 
-def _help(request: Request, action: str) -> str:
-    return str(request.url_for("ckan_action_v3", action="help_show")) + f"?name={action}"
-
-
 def _ckan_error(request: Request, action: str, exc: AppError) -> JSONResponse:
-    if exc.status_code in (401, 403):
-        kind, status = "Authorization Error", 403 if exc.status_code == 403 else 401
-    elif exc.status_code == 404:
-        kind, status = "Not Found Error", 404
-    elif exc.status_code >= 500:
-        kind, status = "Internal Server Error", exc.status_code
-    else:
-        # CKAN answers validation errors with 409; keep 413/415 where they say more.
-        kind = "Validation Error"
-        status = exc.status_code if exc.status_code in (409, 413, 415) else 409
-    error = {"__type": kind, "message": f"{kind}: {exc.message}", "code": exc.code}
-    if exc.details:
-        error["details"] = exc.details
-    return JSONResponse({"help": _help(request, action), "success": False, "error": error},
-                        status_code=status)
+    """The one CKAN error envelope (shared.ckan); CKAN answers validation errors with 409,
+    413/415/429 kept where they say more (429 and 503 with their Retry-After)."""
+    status = exc.status_code
+    if status < 500 and status not in (401, 403, 404, 413, 415, 429):
+        status = 409
+    base = str(request.base_url).rstrip("/")
+    body = error_envelope(base, action, status, {"code": exc.code, "message": exc.message,
+                                                 "details": exc.details},
+                          "Internal Server Error" if status >= 500 else None)
+    return JSONResponse(body, status_code=status, headers=exc.headers)
 
 
 def _resource_to_dataset(body: CkanDatastoreRequest, mapping: dict[str, str]) -> str:
@@ -112,8 +104,8 @@ async def _respond(request: Request, action: str, idempotency_key: str | None) -
         result = await _action(request, action, idempotency_key)
     except AppError as exc:
         return _ckan_error(request, action, exc)
-    return JSONResponse(json.loads(json.dumps(
-        {"help": _help(request, action), "success": True, "result": result}, default=str)))
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(json.loads(json.dumps(envelope(base, action, result), default=str)))
 
 
 @router.post("/api/3/action/{action}", name="ckan_action_v3")
