@@ -44,6 +44,9 @@ TIME_HEADER = "X-Satudata-Time"
 CALL_ID_HEADER = "X-Satudata-Call-Id"
 DIGEST_HEADER = "X-Satudata-Body-SHA256"
 SIGNATURE_HEADER = "X-Satudata-Signature"
+# On a refusal: tells a caller (the gateway) that its own signature was refused, a
+# misconfiguration between services, not the end user's fault.
+REFUSED_HEADER = "X-Satudata-Refused"
 UNSIGNED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CHUNK = 256 * 1024
 
@@ -210,5 +213,6 @@ async def _refuse(send: Send, exc: _BadSignature) -> None:
     body = json.dumps(error_body(exc.code, exc.message)).encode()
     await send({"type": "http.response.start", "status": 401,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()),
+                            (REFUSED_HEADER.lower().encode(), b"signature")]})
     await send({"type": "http.response.body", "body": body})

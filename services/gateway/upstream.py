@@ -23,7 +23,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.transport import LeanTransport, serialize
 from shared.auth import PRINCIPAL_HEADER
 from shared.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
-from shared.signing import ServiceAuth, signed_headers
+from shared.signing import REFUSED_HEADER, ServiceAuth, signed_headers
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 
 log = logging.getLogger("satudata.gateway.upstream")
@@ -136,7 +136,7 @@ class Upstreams:
                 raise self.transport_error(service, exc.exc) from None
             except httpx.HTTPError as exc:
                 raise self.transport_error(service, exc) from None
-        if response.status_code >= 500:
+        if response.status_code >= 500 or REFUSED_HEADER in response.headers:
             await response.aclose()
             raise self._fail_status(service, response)
         if not stream:
@@ -188,6 +188,11 @@ class Upstreams:
 
     @staticmethod
     def _fail_status(service: str, response: httpx.Response) -> Exception:
+        if REFUSED_HEADER in response.headers:  # our signature, not the caller, was refused
+            log.error("upstream %s refused the gateway's signature: check that every service "
+                      "has the same SATUDATA_SERVICE_SECRET", service)
+            return UpstreamError(f"Layanan {service} mengalami gangguan.", code="upstream_error",
+                                 details=[{"service": service, "status": response.status_code}])
         log.warning("upstream %s answered %s", service, response.status_code)
         if response.status_code == 503:
             return ServiceUnavailable(f"Layanan {service} sedang tidak tersedia; coba lagi nanti.",

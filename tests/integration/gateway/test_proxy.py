@@ -314,3 +314,27 @@ async def test_gateways_own_errors_on_api_paths_take_ckans_envelope(standin, nat
     assert limited[-1].headers["retry-after"]
     assert limited[0].status_code == 400
     assert limited[0].json()["error"]["__type"] == "Bad request - Action name not known"
+
+
+async def test_a_service_refusing_the_gateways_signature_is_502_not_the_callers_401(
+        nats_url, nats_namespace):
+    """Services sharing different secrets is the operator's mistake: the public caller gets
+    a 502 (upstream_error), never a 401 that tells a village its key is wrong."""
+    from fastapi import FastAPI
+    from shared.signing import SignatureMiddleware
+
+    upstream = FastAPI()
+
+    @upstream.get("/v1/regions")
+    async def regions():
+        return {"items": [], "next_cursor": None}
+
+    upstream.add_middleware(SignatureMiddleware, secrets=["another-secret-" + "x" * 40])
+    async with serve(upstream) as up_url:
+        settings = gateway_settings(up_url, nats_url, nats_namespace)
+        async with serve(create_app(settings)) as url:
+            async with httpx.AsyncClient(base_url=url) as client:
+                r = await client.get("/v1/regions")
+    assert r.status_code == 502
+    assert r.json()["error"]["code"] == "upstream_error"
+    assert "signature" not in r.text.lower()
