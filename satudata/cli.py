@@ -17,6 +17,7 @@ from satudata.backup import backup, restore
 from satudata.push import push
 from satudata.reindex import reindex
 from satudata.status import status, write_service_urls
+from satudata.verify import verify  # issue 19
 
 app = typer.Typer(help="Satu Data: one source of truth for Kabupaten Kutai Timur's public data.",
                   no_args_is_help=True, add_completion=False)
@@ -123,6 +124,7 @@ app.command()(reindex)
 app.command()(status)
 app.command()(backup)
 app.command()(restore)
+app.command()(verify)  # issue 19: hash chains
 app.add_typer(deadletter.app, name="deadletter")
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.registry import models, retraction, service, statistics, store
+from services.registry import audit, models, retraction, service, statistics, store
 from shared.auth import principal_from_headers, require_principal, require_steward
 from shared import tabular
 from shared.dates import parse_instant
@@ -47,19 +47,25 @@ async def show_dataset(slug: str, request: Request, pool: PoolDep):
 
 @router.post("/datasets", response_model=models.DatasetPublic, status_code=201)
 async def create_dataset(body: models.DatasetCreate, request: Request, pool: PoolDep):
-    require_steward(request.headers)
+    principal = require_steward(request.headers)
     data = body.model_dump(by_alias=True)
     async with pool.acquire() as conn, conn.transaction():
-        return await service.create_dataset(conn, data)
+        result = await service.create_dataset(conn, data)
+        await audit.record(conn, principal, "dataset.create", result["slug"],  # issue 19
+                           {"version": result["version"]})
+        return result
 
 
 @router.patch("/datasets/{slug}", response_model=models.DatasetPublic)
 async def update_dataset(slug: str, body: models.DatasetUpdate, request: Request,
                          pool: PoolDep):
-    require_steward(request.headers)
+    principal = require_steward(request.headers)
     changes = body.model_dump(by_alias=True, exclude_unset=True)
     async with pool.acquire() as conn, conn.transaction():
-        return await service.update_dataset(conn, slug, changes)
+        result = await service.update_dataset(conn, slug, changes)
+        await audit.record(conn, principal, "dataset.update", slug,  # issue 19
+                           {"changed": sorted(changes), "version": result["version"]})
+        return result
 
 
 @router.post("/datasets/{slug}/retract", response_model=models.DatasetPublic)
@@ -69,14 +75,19 @@ async def retract_dataset(slug: str, body: models.RetractNote, request: Request,
     reason until restored (walidata)."""
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await retraction.retract_dataset(conn, principal, slug, body.reason)
+        result = await retraction.retract_dataset(conn, principal, slug, body.reason)
+        await audit.record(conn, principal, "dataset.retract", slug,  # issue 19
+                           {"reason": body.reason})
+        return result
 
 
 @router.post("/datasets/{slug}/restore", response_model=models.DatasetPublic)
 async def restore_dataset(slug: str, request: Request, pool: PoolDep):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await retraction.restore_dataset(conn, principal, slug)
+        result = await retraction.restore_dataset(conn, principal, slug)
+        await audit.record(conn, principal, "dataset.restore", slug)  # issue 19
+        return result
 
 
 @router.post("/records/{record_id}/retract", response_model=models.RecordWithHistory)
@@ -86,7 +97,10 @@ async def retract_record(record_id: uuid.UUID, body: models.RetractNote, request
     publisher): left out of aggregates and exports, kept in history, on the change feed."""
     principal = require_principal(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await retraction.retract_record(conn, principal, record_id, body.reason)
+        result = await retraction.retract_record(conn, principal, record_id, body.reason)
+        await audit.record(conn, principal, "record.retract", str(record_id),  # issue 19
+                           {"reason": body.reason})
+        return result
 
 
 @router.get("/datasets/{slug}/records", response_model=models.RecordsPublic)

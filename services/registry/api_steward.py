@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 
-from services.registry import models, stewardship, store
+from services.registry import audit, models, stewardship, store
 from shared.auth import require_principal, require_steward
 from shared.errors import BadRequest, PayloadTooLarge, Unprocessable
 from shared.validation import INT64_MAX
@@ -82,10 +82,13 @@ def _csv_rows(raw: bytes) -> list[dict]:
              response_model_exclude_unset=True)
 async def import_regions(request: Request, pool: PoolDep):
     """New codes, renames and retirements with successor (CSV or JSON rows)."""
-    require_steward(request.headers)
+    principal = require_steward(request.headers)
     body = await _rows_body(request, models.RegionImport)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.import_regions(conn, [r.model_dump() for r in body.rows])
+        result = await stewardship.import_regions(conn, [r.model_dump() for r in body.rows])
+        await audit.record(conn, principal, "region.import", None, {  # issue 19
+            "codes": [r.code for r in body.rows][:200], "rows": len(body.rows)})
+        return result
 
 
 @router.post("/regions/aliases/import", response_model=models.AliasImportResult,
@@ -95,9 +98,12 @@ async def import_aliases(request: Request, pool: PoolDep):
     principal = require_steward(request.headers)
     body = await _rows_body(request, models.AliasImport)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.import_aliases(conn, principal,
-                                                [r.model_dump() for r in body.rows],
-                                                body.source)
+        result = await stewardship.import_aliases(conn, principal,
+                                                  [r.model_dump() for r in body.rows],
+                                                  body.source)
+        await audit.record(conn, principal, "alias.import", body.source,  # issue 19
+                           {"rows": len(body.rows)})
+        return result
 
 
 @router.get("/regions/aliases", response_model=models.AliasesPublic,
@@ -119,8 +125,11 @@ async def approve_alias(alias_id: Annotated[int, Path(ge=1, le=INT64_MAX)], requ
                         body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.review_alias(conn, principal, alias_id, "active",
-                                              body.note if body else None)
+        result = await stewardship.review_alias(conn, principal, alias_id, "active",
+                                                body.note if body else None)
+        await audit.record(conn, principal, "alias.approve", str(alias_id),  # issue 19
+                           {"note": body.note if body else None})
+        return result
 
 
 @router.post("/regions/aliases/{alias_id}/refuse", response_model=models.AliasPublic,
@@ -130,8 +139,11 @@ async def refuse_alias(alias_id: Annotated[int, Path(ge=1, le=INT64_MAX)], reque
                        body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.review_alias(conn, principal, alias_id, "refused",
-                                              body.note if body else None)
+        result = await stewardship.review_alias(conn, principal, alias_id, "refused",
+                                                body.note if body else None)
+        await audit.record(conn, principal, "alias.refuse", str(alias_id),  # issue 19
+                           {"note": body.note if body else None})
+        return result
 
 
 # --- publishers and keys ------------------------------------------------------------------
@@ -139,18 +151,24 @@ async def refuse_alias(alias_id: Annotated[int, Path(ge=1, le=INT64_MAX)], reque
 
 @router.post("/publishers", response_model=models.PublisherPublic, status_code=201)
 async def create_publisher(body: models.PublisherCreate, request: Request, pool: PoolDep):
-    require_steward(request.headers)
+    principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.create_publisher(conn, body.model_dump())
+        result = await stewardship.create_publisher(conn, body.model_dump())
+        await audit.record(conn, principal, "publisher.create", body.id,  # issue 19
+                           body.model_dump(mode="json"))
+        return result
 
 
 @router.patch("/publishers/{publisher_id}", response_model=models.PublisherPublic)
 async def update_publisher(publisher_id: str, body: models.PublisherUpdate, request: Request,
                            pool: PoolDep):
-    require_steward(request.headers)
+    principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.update_publisher(conn, publisher_id,
-                                                  body.model_dump(exclude_unset=True))
+        result = await stewardship.update_publisher(conn, publisher_id,
+                                                    body.model_dump(exclude_unset=True))
+        await audit.record(conn, principal, "publisher.update", publisher_id,  # issue 19
+                           body.model_dump(mode="json", exclude_unset=True))
+        return result
 
 
 @router.post("/keys", response_model=models.KeyCreated, status_code=201)
@@ -158,7 +176,10 @@ async def create_key(body: models.KeyCreate, request: Request, pool: PoolDep):
     """The raw key is in this response only; the registry keeps its hash."""
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.create_key(conn, principal, body.model_dump())
+        result = await stewardship.create_key(conn, principal, body.model_dump())
+        await audit.record(conn, principal, "key.create", result["id"], {  # issue 19
+            "publisher_id": body.publisher_id, "role": body.role, "label": body.label})
+        return result
 
 
 @router.get("/keys", response_model=models.KeysPublic, response_model_exclude_unset=True)
@@ -173,7 +194,10 @@ async def list_keys(request: Request, pool: PoolDep, publisher: str | None = Non
 async def revoke_key(key_id: str, request: Request, pool: PoolDep):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.revoke_key(conn, principal, key_id)
+        result = await stewardship.revoke_key(conn, principal, key_id)
+        await audit.record(conn, principal, "key.revoke", key_id,  # issue 19
+                           {"publisher_id": result["publisher_id"]})
+        return result
 
 
 # --- conflicts ----------------------------------------------------------------------------
@@ -205,8 +229,11 @@ async def accept_conflict(conflict_id: uuid.UUID, request: Request, pool: PoolDe
                           body: models.ReviewNote | None = None):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.accept_conflict(conn, principal, conflict_id,
-                                                 body.note if body else None)
+        result = await stewardship.accept_conflict(conn, principal, conflict_id,
+                                                   body.note if body else None)
+        await audit.record(conn, principal, "conflict.accept", str(conflict_id),  # issue 19
+                           {"note": body.note if body else None})
+        return result
 
 
 @router.post("/conflicts/{conflict_id}/reject", response_model=models.ConflictPublic)
@@ -214,4 +241,7 @@ async def reject_conflict(conflict_id: uuid.UUID, body: models.RejectNote, reque
                           pool: PoolDep):
     principal = require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        return await stewardship.reject_conflict(conn, principal, conflict_id, body.note)
+        result = await stewardship.reject_conflict(conn, principal, conflict_id, body.note)
+        await audit.record(conn, principal, "conflict.reject", str(conflict_id),  # issue 19
+                           {"note": body.note})
+        return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.registry import api, api_steward, consumers
+from services.registry.audit import api as audit_api
 from services.registry.settings import RegistrySettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
@@ -26,6 +27,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
                     lifespan=lifespan)
     app.include_router(api_steward.router)  # before api.router: /regions/aliases
     app.include_router(api.router)
+    app.include_router(audit_api.router)  # issue 19: GET /v1/audit
     app.include_router(api.internal)
     install_metrics(app, Metrics("registry",
                                  consumers=[ConsumerRef("INGEST", consumers.DURABLE)]))

@@ -280,21 +280,30 @@ async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int
         return []
     rows = await conn.fetch(
         """WITH up AS (
-             INSERT INTO records AS r (dataset_id, region_code, period, dims_key, dims, vals,
-                                       publisher_id, submission_id)
-             SELECT $1, region_code, period, dims_key, dims, vals, $3, $4
-             FROM incoming WHERE idx = ANY($2::int[])
+             INSERT INTO records AS r (id, dataset_id, region_code, period, dims_key, dims,
+                                       vals, publisher_id, submission_id, hash)
+             SELECT id, $1, region_code, period, dims_key, dims, vals, $3, $4,
+                    -- issue 19: hash chain, first link (see migration 0009)
+                    version_hash(NULL, id, $1, region_code, period, dims_key, 1, vals,
+                                 'current', $3, $4, NULL, NULL, now())
+             FROM (SELECT gen_random_uuid() AS id, * FROM incoming
+                   WHERE idx = ANY($2::int[])) i
              ON CONFLICT (dataset_id, region_code, period, dims_key) DO UPDATE
                SET vals = excluded.vals, version = r.version + 1, status = 'current',
                    publisher_id = excluded.publisher_id, submission_id = excluded.submission_id,
-                   updated_at = now(), seq = nextval('record_seq')
+                   updated_at = now(), seq = nextval('record_seq'),
+                   hash = version_hash(r.hash, r.id, r.dataset_id, r.region_code, r.period,
+                                       r.dims_key, r.version + 1, excluded.vals, 'current',
+                                       excluded.publisher_id, excluded.submission_id, NULL,
+                                       NULL, now())
                WHERE r.vals IS DISTINCT FROM excluded.vals OR r.status <> 'current'
              RETURNING r.id, r.region_code, r.period, r.dims, r.vals, r.version, r.status,
-                       r.publisher_id, r.submission_id, r.updated_at, r.seq),
+                       r.publisher_id, r.submission_id, r.updated_at, r.seq, r.hash),
            hist AS (
              INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
-                                          submission_id, recorded_at, seq)
-             SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq
+                                          submission_id, recorded_at, seq, hash)
+             SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq,
+                    hash
              FROM up)
            SELECT * FROM up""",
         dataset_id, idxs, publisher_id, submission_id)
@@ -392,14 +401,18 @@ async def retract_record(conn: asyncpg.Connection, record_id: uuid.UUID, publish
         """WITH up AS (
              UPDATE records SET version = version + 1, status = 'retracted',
                     publisher_id = $2, submission_id = NULL, updated_at = now(),
-                    seq = nextval('record_seq')
+                    seq = nextval('record_seq'),
+                    hash = version_hash(hash, id, dataset_id, region_code, period, dims_key,
+                                        version + 1, vals, 'retracted', $2, NULL, NULL, $3,
+                                        now())
              WHERE id = $1
              RETURNING id, region_code, period, dims, vals, version, status, publisher_id,
-                       submission_id, updated_at, seq),
+                       submission_id, updated_at, seq, hash),
            hist AS (
              INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
-                                          submission_id, recorded_at, seq, reason)
-             SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq, $3
+                                          submission_id, recorded_at, seq, reason, hash)
+             SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq, $3,
+                    hash
              FROM up)
            SELECT * FROM up""", record_id, publisher_id, reason)
     return dict(row)
@@ -576,14 +589,17 @@ async def apply_conflict(conn: asyncpg.Connection, conflict: dict) -> dict:
         """WITH up AS (
              UPDATE records SET vals = $2, version = version + 1, status = 'current',
                     publisher_id = $3, submission_id = $4, updated_at = now(),
-                    seq = nextval('record_seq')
+                    seq = nextval('record_seq'),
+                    hash = version_hash(hash, id, dataset_id, region_code, period, dims_key,
+                                        version + 1, $2, 'current', $3, $4, $5, NULL, now())
              WHERE id = $1
              RETURNING id, region_code, period, dims, vals, version, status, publisher_id,
-                       submission_id, updated_at, seq),
+                       submission_id, updated_at, seq, hash),
            hist AS (
              INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
-                                          submission_id, conflict_id, recorded_at, seq)
-             SELECT id, version, vals, status, publisher_id, submission_id, $5, updated_at, seq
+                                          submission_id, conflict_id, recorded_at, seq, hash)
+             SELECT id, version, vals, status, publisher_id, submission_id, $5, updated_at, seq,
+                    hash
              FROM up)
            SELECT * FROM up""",
         conflict["record_id"], conflict["proposed_vals"], conflict["proposed_publisher"],
