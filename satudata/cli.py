@@ -12,7 +12,7 @@ import time
 
 import typer
 
-from satudata import deadletter, platform
+from satudata import deadletter, platform, receipt
 from satudata.backup import backup, restore
 from satudata.push import push
 from satudata.reindex import reindex
@@ -56,7 +56,8 @@ def up(
         summary = platform.seed_all(infra.database_url, keys_file)
         _say(f"seeded {summary['regions']} regions, {summary['aliases']} new aliases")
     ports = platform.pick_ports(default=True)
-    env = platform.service_env(infra, ports, secret=platform.service_secret(state))
+    env = platform.service_env(infra, ports, secret=platform.service_secret(state),
+                               extra=receipt.ensure_key(state))  # issue 19: receipt key
     write_service_urls(platform.add_replicas(ports, env, wanted))
     host = "0.0.0.0" if public else os.environ.get("GATEWAY_HOST", "127.0.0.1")
     procs = platform.Processes(env, ports, gateway_host=host,
@@ -126,6 +127,7 @@ app.command()(backup)
 app.command()(restore)
 app.command()(verify)  # issue 19: hash chains
 app.add_typer(deadletter.app, name="deadletter")
+app.add_typer(receipt.app, name="receipt")  # issue 19: signed receipts
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

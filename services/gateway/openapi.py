@@ -182,7 +182,8 @@ def merge(docs: dict[str, dict], title: str = "Satu Data Kutai Timur API") -> di
             own = {renames.get(n, n): s for n, s in doc["components"]["schemas"].items()}
         schemas.update(own)
         for path, item in (doc.get("paths") or {}).items():
-            if route_service(path) != service:
+            if route_service(path) != service and not (  # issue 19: receipt keys
+                    service == "ingest" and path == "/.well-known/satudata-keys.json"):
                 continue
             out["paths"][path] = item
     for (path, method), example in EXAMPLES.items():

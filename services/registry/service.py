@@ -186,12 +186,22 @@ def record_event(row: dict, dataset: str) -> RecordV1:
     )
 
 
+ROW_OUTCOME = {"create": "created", "update": "updated", "unchanged": "unchanged",
+               "conflict": "conflict"}
+
+
 class Outcome:
     def __init__(self) -> None:
         self.counts = ImportCounts()
         self.rejected: list[RejectedRow] = []
         self.changed: list[dict] = []
         self.diff: list[dict] = []
+        self.rows: dict[str, list[int]] = {}  # issue 19: outcome name -> row indexes
+
+    def row_outcomes(self) -> dict[str, list[int]]:
+        """What became of each row, for the submission's signed receipt."""
+        rejected = sorted({r.index for r in self.rejected})
+        return {**self.rows, **({"rejected": rejected} if rejected else {})}
 
     def reject(self, rows: list[RejectedRow]) -> None:
         if rows:
@@ -315,6 +325,9 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     await store.stage_rows(conn, valid)
     staged = await store.classify_staged(conn, dataset["id"], with_values=dry_run)
     outcome.counts.unchanged += len(valid) - len(staged)  # no repeated keys are left
+    if len(valid) != len(staged):  # issue 19: such rows are counted unchanged; say so per row
+        seen = {r["idx"] for r in staged}
+        outcome.rows["unchanged"] = [v.index for v in valid if v.index not in seen]
     authoritative = publisher_id in dataset["authoritative"] or may_write_all
     dims_of = {v.index: v.dims for v in valid} if dry_run else {}
     to_apply, to_conflict, agreeing = [], [], []
@@ -340,6 +353,7 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
             outcome.counts.unchanged += 1
             if row["current_publisher"] != publisher_id:
                 agreeing.append(row["idx"])
+        outcome.rows.setdefault(ROW_OUTCOME[change], []).append(row["idx"])  # issue 19
         if dry_run:
             outcome.diff.append({
                 "index": row["idx"], **places[row["idx"]], "region_code": row["region_code"],
@@ -382,7 +396,8 @@ async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> O
                                sheet=chunk.sheet)
     processed = SubmissionChunkProcessedV1(
         submission_id=chunk.submission_id, chunk=chunk.chunk, chunks=chunk.chunks,
-        counts=outcome.counts, rejected_rows=outcome.rejected)
+        counts=outcome.counts, rejected_rows=outcome.rejected,
+        outcomes=outcome.row_outcomes())
     await store.save_chunk_summary(conn, chunk.submission_id, chunk.chunk,
                                    processed.model_dump(mode="json"))
     await outbox.add(conn, SCHEMA, processed)
