@@ -1,6 +1,8 @@
 """Issue 19: record versions and the audit log are hash chains; `satudata verify` names
 any version or entry altered in the database; privileged actions leave an audit entry."""
 
+import asyncio
+
 import pytest
 
 from satudata.verify import describe, verify_database
@@ -142,3 +144,24 @@ async def test_altering_an_audit_entry_is_named_by_verify(client, registry):
     report = await verify_database(url)
     assert [(b["id"], b["problem"]) for b in report["audit_breaks"]] == [
         (entries[0]["id"], "entry_missing_before")]
+
+
+async def test_satudata_verify_command_names_the_altered_version_and_exits_1(registry,
+                                                                            monkeypatch):
+    from typer.testing import CliRunner
+
+    from satudata.cli import app as cli
+
+    pool = registry["pool"]
+    await _apply(pool, "disdukcapil", 40, period="2020")
+    record_id = (await _apply(pool, "disdukcapil", 41, period="2020")).changed[0]["id"]
+    monkeypatch.setenv("DATABASE_URL", registry["settings"].database_url)
+    monkeypatch.setenv("NATS_URL", registry["settings"].nats_url)
+    run = await asyncio.to_thread(CliRunner().invoke, cli, ["verify"])
+    assert run.exit_code == 0 and "chains intact" in run.output, run.output
+    async with pool.acquire() as conn:
+        await conn.execute("""UPDATE record_versions SET vals = '{"jumlah": 4100}'
+                              WHERE record_id = $1 AND version = 1""", record_id)
+    run = await asyncio.to_thread(CliRunner().invoke, cli, ["verify"])
+    assert run.exit_code == 1, run.output
+    assert f"record {record_id} version 1: hash_mismatch" in run.output
