@@ -14,15 +14,29 @@ def canonical(value: Any) -> bytes:
     return rfc8785.dumps(value)
 
 
+class ArrayDigest:
+    """SHA-256 of the canonical JSON array of items fed one at a time (the bytes equal
+    ``canonical(list_of_items)``), so a large submission is never held in memory whole."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256(b"[")
+        self.count = 0
+
+    def add(self, item: Any) -> None:
+        if self.count:
+            self._digest.update(b",")
+        self._digest.update(rfc8785.dumps(item))
+        self.count += 1
+
+    def hexdigest(self) -> str:
+        final = self._digest.copy()
+        final.update(b"]")
+        return final.hexdigest()
+
+
 def array_sha256(items: Iterable[Any]) -> tuple[str, int]:
-    """SHA-256 (hex) of the canonical JSON array of ``items``, computed as they stream by
-    (the bytes equal ``canonical(list(items))``), and how many there were."""
-    digest = hashlib.sha256(b"[")
-    count = 0
+    """SHA-256 (hex) of the canonical JSON array of ``items``, and how many there were."""
+    digest = ArrayDigest()
     for item in items:
-        if count:
-            digest.update(b",")
-        digest.update(rfc8785.dumps(item))
-        count += 1
-    digest.update(b"]")
-    return digest.hexdigest(), count
+        digest.add(item)
+    return digest.hexdigest(), digest.count

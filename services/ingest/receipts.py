@@ -34,7 +34,7 @@ import asyncpg
 from services.ingest import receipts_store as store
 from services.ingest.settings import IngestSettings
 from shared.auth import Principal
-from shared.canonical import array_sha256, canonical
+from shared.canonical import ArrayDigest, canonical
 from shared.errors import AppError, Conflict, Forbidden, NotFound
 from shared.receipts import Signer, load_private
 
@@ -107,17 +107,16 @@ def _counts(chunks: list[dict], by: dict[str, list[int]]) -> dict[str, int]:
 async def build(conn: asyncpg.Connection, sub: dict) -> dict[str, Any]:
     """The receipt's content (unsigned), inside the caller's transaction."""
     chunks = await store.chunks(conn, sub["id"])
-    clean = ({k: v for k, v in row.items() if not k.startswith("_")}
-             async for row in store.normalised_rows(conn, sub["id"]))
-    items = [row async for row in clean]
-    digest, count = array_sha256(items)
+    digest = ArrayDigest()
+    async for row in store.normalised_rows(conn, sub["id"]):
+        digest.add({k: v for k, v in row.items() if not k.startswith("_")})
     by = row_outcomes(chunks)
     return {
         "type": "satudata.receipt.v1", "submission_id": str(sub["id"]),
         "publisher_id": sub["publisher_id"], "api_key_id": sub["key_id"],
         "dataset": sub["dataset"], "source": sub["source"], "filename": sub["filename"],
         "received_at": _iso(sub["created_at"]), "final_at": _iso(sub["updated_at"]),
-        "status": sub["status"], "rows": {"count": count, "sha256": digest},
+        "status": sub["status"], "rows": {"count": digest.count, "sha256": digest.hexdigest()},
         "counts": _counts(chunks, by),
         "outcomes": {name: _ranges(by[name]) for name in OUTCOMES if by.get(name)},
         "issued_at": _iso(datetime.now(timezone.utc)),
