@@ -6,7 +6,9 @@ summary from the registry (or its dead letter) is in. The registry sees chunks, 
 submission, and the gateway sees neither the rows' fate nor the end.
 
 A receipt is issued once the submission is final (completed, partial or failed), the first
-time it is asked for, stored, and served byte for byte afterwards. It is canonical JSON
+time it is asked for, stored, and served byte for byte afterwards; should the submission move
+on (a dead-lettered chunk replayed and applied turns ``partial`` into ``completed``), the next
+request gets a new receipt for the new state (the old one stays a valid proof of the old). It is canonical JSON
 (RFC 8785) signed with the platform's Ed25519 key (``shared.receipts``):
 
     {"type": "satudata.receipt.v1", "submission_id", "publisher_id", "api_key_id",
@@ -132,18 +134,18 @@ async def receipt(pool: asyncpg.Pool, signer: Signer | None, principal: Principa
             raise NotFound("Kiriman tidak ditemukan.", code="submission_not_found")
         if sub["publisher_id"] != principal.publisher_id and not principal.is_steward:
             raise Forbidden("Kiriman ini milik penerbit lain.", code="submission_not_yours")
-        body = await store.stored(conn, submission_id)
-        if body is not None:
-            return body
         if sub["status"] not in FINAL:
             raise Conflict("Kiriman masih diproses; tanda terima tersedia setelah semua baris "
                            "selesai diproses. Coba lagi sebentar lagi.",
                            code="receipt_not_ready")
+        body = await store.stored(conn, submission_id, sub["updated_at"])
+        if body is not None:
+            return body
         if signer is None:
             raise ReceiptKeyMissing("Kunci tanda tangan platform belum dipasang; hubungi "
                                     "walidata.")
         signed = signer.sign(await build(conn, sub))
-        return await store.save(conn, submission_id, signer.key_id, signed)
+        return await store.save(conn, submission_id, signer.key_id, sub["updated_at"], signed)
 
 
 def keys_document(signer: Signer | None) -> bytes:

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import AsyncIterator
 
 import asyncpg
 
 
-async def stored(conn: asyncpg.Connection, submission_id: uuid.UUID) -> bytes | None:
-    return await conn.fetchval("SELECT body FROM receipts WHERE submission_id = $1",
-                               submission_id)
+async def stored(conn: asyncpg.Connection, submission_id: uuid.UUID,
+                 final_at: datetime) -> bytes | None:
+    """The receipt issued for this state of the submission (None: none yet, or the
+    submission moved on since, e.g. a dead-lettered chunk replayed and applied)."""
+    return await conn.fetchval(
+        "SELECT body FROM receipts WHERE submission_id = $1 AND final_at = $2",
+        submission_id, final_at)
 
 
 async def save(conn: asyncpg.Connection, submission_id: uuid.UUID, key_id: str,
-               body: bytes) -> bytes:
-    """The first receipt issued wins (two replicas building one at the same moment)."""
+               final_at: datetime, body: bytes) -> bytes:
+    """The first receipt issued for a state wins (two replicas building one at once); a
+    newer state replaces an older one."""
     await conn.execute(
-        "INSERT INTO receipts (submission_id, key_id, body) VALUES ($1, $2, $3) "
-        "ON CONFLICT (submission_id) DO NOTHING", submission_id, key_id, body)
-    return await stored(conn, submission_id)
+        """INSERT INTO receipts (submission_id, key_id, final_at, body) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (submission_id) DO UPDATE SET key_id = excluded.key_id,
+             final_at = excluded.final_at, body = excluded.body, issued_at = now()
+           WHERE receipts.final_at < excluded.final_at""",
+        submission_id, key_id, final_at, body)
+    return await stored(conn, submission_id, final_at)
 
 
 async def submission(conn: asyncpg.Connection, submission_id: uuid.UUID) -> dict | None:

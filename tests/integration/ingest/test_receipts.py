@@ -3,6 +3,7 @@ verifies offline against the published keys and fails once any byte of it change
 
 import hashlib
 import json
+import uuid
 
 import pytest
 from typer.testing import CliRunner
@@ -98,3 +99,16 @@ def test_a_receipt_signed_before_a_rotation_still_verifies():
     assert not receipts.verify(signed, receipts.public_keys(
         receipts.Signer(receipts.load_private(receipts.generate_pem())).keys_document()))[0]
     assert canonical({"b": 1, "a": [1.0, "é"]}) == '{"a":[1,"é"],"b":1}'.encode()
+
+
+async def test_a_submission_that_moves_on_gets_a_new_receipt_and_the_old_still_verifies(
+        client, ingest_db):
+    status, first = await _final_receipt(client, rows(2))
+    # as when a dead-lettered chunk is replayed and applied after the first receipt
+    await ingest_db.execute("UPDATE submissions SET updated_at = updated_at + interval '1 s' "
+                            "WHERE id = $1", uuid.UUID(status["id"]))
+    r = await client.get(f"/v1/submissions/{status['id']}/receipt", headers=auth())
+    assert r.status_code == 200 and r.content != first
+    keys = receipts.public_keys((await client.get("/.well-known/satudata-keys.json")).json())
+    assert receipts.verify(r.content, keys)[0] and receipts.verify(first, keys)[0]
+    assert json.loads(r.content)["final_at"] > json.loads(first)["final_at"]

@@ -21,6 +21,7 @@ def upgrade() -> None:
         submission_id uuid PRIMARY KEY REFERENCES {S}.submissions(id) ON DELETE CASCADE,
         key_id text NOT NULL,
         issued_at timestamptz NOT NULL DEFAULT now(),
+        final_at timestamptz NOT NULL,  -- the submission state it describes (its updated_at)
         body bytea NOT NULL           -- the canonical signed JSON, exactly as served
     )""")
 
