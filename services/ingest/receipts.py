@@ -55,8 +55,8 @@ def load_signer(settings: IngestSettings) -> Signer | None:
     retired public keys from ``INGEST_RECEIPT_RETIRED_KEYS_FILE``; None without a key (the
     receipt route then answers 503). The key is never logged."""
     pem = settings.receipt_key.encode() if settings.receipt_key else None
-    if pem is None and settings.receipt_key_file:
-        pem = Path(settings.receipt_key_file).read_bytes()
+    if pem is None and settings.receipt_key_file and Path(settings.receipt_key_file).exists():
+        pem = Path(settings.receipt_key_file).read_bytes()  # absent: an optional Secret
     if pem is None:
         log.warning("no receipt signing key configured: receipts answer 503")
         return None
