@@ -103,7 +103,7 @@ ERRORS: dict[str, tuple[str, str, str, str, list]] = {
                                   "(lihat Retry-After)", "service_unavailable",
                            "Layanan sedang tidak tersedia; coba lagi sebentar lagi.", []),
 }
-STEWARD_GETS = ("/v1/keys", "/v1/regions/aliases", "/v1/conflicts")
+STEWARD_GETS = ("/v1/keys", "/v1/regions/aliases", "/v1/conflicts", "/v1/audit")
 
 
 def _error_responses() -> dict[str, Any]:
@@ -128,6 +128,8 @@ def _errors_for(path: str, method: str, op: dict) -> dict[str, dict]:
         names.append("Forbidden")
     if method != "get":
         names += ["BadRequest", "Conflict", "PayloadTooLarge"]
+    if path.endswith("/receipt"):  # issue 19: another's submission, not final yet
+        names += ["Forbidden", "Conflict"]
     if path == "/v1/submissions" and method == "post":
         names += ["UnsupportedMediaType", "NotFound"]
     by_status = {ERRORS[n][0]: {"$ref": f"#/components/responses/{n}"} for n in names}
@@ -182,7 +184,8 @@ def merge(docs: dict[str, dict], title: str = "Satu Data Kutai Timur API") -> di
             own = {renames.get(n, n): s for n, s in doc["components"]["schemas"].items()}
         schemas.update(own)
         for path, item in (doc.get("paths") or {}).items():
-            if route_service(path) != service:
+            if route_service(path) != service and not (  # issue 19: receipt keys
+                    service == "ingest" and path == "/.well-known/satudata-keys.json"):
                 continue
             out["paths"][path] = item
     for (path, method), example in EXAMPLES.items():
