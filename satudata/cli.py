@@ -12,11 +12,12 @@ import time
 
 import typer
 
-from satudata import deadletter, platform
+from satudata import deadletter, platform, receipt
 from satudata.backup import backup, restore
 from satudata.push import push
 from satudata.reindex import reindex
 from satudata.status import status, write_service_urls
+from satudata.verify import verify  # issue 19
 
 app = typer.Typer(help="Satu Data: one source of truth for Kabupaten Kutai Timur's public data.",
                   no_args_is_help=True, add_completion=False)
@@ -55,7 +56,8 @@ def up(
         summary = platform.seed_all(infra.database_url, keys_file)
         _say(f"seeded {summary['regions']} regions, {summary['aliases']} new aliases")
     ports = platform.pick_ports(default=True)
-    env = platform.service_env(infra, ports, secret=platform.service_secret(state))
+    env = platform.service_env(infra, ports, secret=platform.service_secret(state),
+                               extra=receipt.ensure_key(state))  # issue 19: receipt key
     write_service_urls(platform.add_replicas(ports, env, wanted))
     host = "0.0.0.0" if public else os.environ.get("GATEWAY_HOST", "127.0.0.1")
     procs = platform.Processes(env, ports, gateway_host=host,
@@ -123,7 +125,9 @@ app.command()(reindex)
 app.command()(status)
 app.command()(backup)
 app.command()(restore)
+app.command()(verify)  # issue 19: hash chains
 app.add_typer(deadletter.app, name="deadletter")
+app.add_typer(receipt.app, name="receipt")  # issue 19: signed receipts
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

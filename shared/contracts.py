@@ -97,6 +97,9 @@ class SubmissionChunkProcessedV1(Event):
     counts: ImportCounts
     rejected_rows: list[RejectedRow] = []
     error: str | None = None
+    # issue 19 (additive, so still v1): what became of each row, by outcome name (created,
+    # updated, unchanged, conflict, rejected, held) -> row indexes in the submission
+    outcomes: dict[str, list[int]] = {}
 
 
 # --- registry -> search (and any other reader) --------------------------------------------

@@ -54,6 +54,13 @@ async def dcat_catalog(request: Request, gw: GatewayDep):
                         headers={"Cache-Control": f"public, max-age={gw.settings.cache_max_age}"})
 
 
+@router.get("/.well-known/satudata-keys.json", include_in_schema=False)
+async def receipt_keys(request: Request, gw: GatewayDep):
+    """issue 19: the public keys receipts are signed with (ingest signs them)."""
+    return await proxy.forward(request, gw.upstreams, "ingest", None,
+                               path="/.well-known/satudata-keys.json", max_age=300)
+
+
 @router.get("/", include_in_schema=False)
 @router.get("/wilayah", include_in_schema=False)
 @router.get("/kelengkapan", include_in_schema=False)
@@ -197,6 +204,9 @@ async def _forward(request: Request, gw: GatewayDep, path: str | None = None) ->
         raise NotFound("Alamat ini tidak ada.", code="route_not_found")
     principal = await gw.authorize(request.method, path, request.headers)
     settings = gw.settings
+    if principal is not None:  # issue 19: where the call came from, for the audit log
+        principal = principal.model_copy(update={"client_addr": client_address(
+            request.scope, request.headers, settings.trust_forwarded_for)})
     if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
         return await proxy.forward(request, gw.upstreams, service, principal, path=path,
                                    max_age=settings.cache_max_age)

@@ -28,7 +28,7 @@ a nested path with its own rule (a publisher may post its own rules):
 
 and a path outside ``/v1/`` (served as it is, never under ``/internal``):
 
-    Route("/.well-known/satudata-keys.json", "registry"),
+    Route("/.well-known/satudata-keys.json", "ingest"),
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     # ingest: publishers write their own submissions; a submission's status is public
     Route("/v1/submissions", "ingest", write=KEYED),
+    Route("/v1/submissions/*/receipt", "ingest", read=KEYED),  # its publisher's proof
     *(Route(f"/api/3/action/{name}", ACTIONS[name].service, write=KEYED) for name in WRITES),
     # search
     Route("/v1/search", "search", write=KEYED),
@@ -70,6 +71,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/completeness", "registry"),
     Route("/v1/changes", "registry"),
     Route("/v1/keys", "registry", read=STEWARD),
+    Route("/v1/audit", "registry", read=STEWARD),  # who did what: walidata and admin only
 )
 # what the gateway serves itself (events, CKAN reads) is open to read, and needs a key to write
 GATEWAY_OWN = Route("", "gateway", read=PUBLIC, write=KEYED)

@@ -1,6 +1,6 @@
 """Ingest settings (env prefix ``INGEST_``); no module-level instance."""
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -46,6 +46,17 @@ class IngestSettings(ServiceSettings):
                         "registry; the relay holds the rest and sends publishers in turn, so a "
                         "village's row never waits behind another publisher's whole backlog")
     max_rejected_shown: int = Field(5000, description="rejected rows listed in a status response")
+    # issue 19: the Ed25519 key that signs receipts (PEM, PKCS#8); never in the repository
+    receipt_key: str = Field("", repr=False, validation_alias=AliasChoices(
+        "INGEST_RECEIPT_KEY", "SATUDATA_RECEIPT_KEY", "receipt_key"),
+        description="the receipt signing key itself (PEM), e.g. from a Secret")
+    receipt_key_file: str = Field("", validation_alias=AliasChoices(
+        "INGEST_RECEIPT_KEY_FILE", "SATUDATA_RECEIPT_KEY_FILE", "receipt_key_file"),
+        description="file holding the receipt signing key (PEM); `make up` writes one")
+    receipt_retired_keys_file: str = Field("", validation_alias=AliasChoices(
+        "INGEST_RECEIPT_RETIRED_KEYS_FILE", "SATUDATA_RECEIPT_RETIRED_KEYS_FILE",
+        "receipt_retired_keys_file"),
+        description="JSON {\"keys\": [JWK]} of earlier public keys, still listed")
     ckan_resource_map: dict[str, str] = Field(
         default_factory=dict,
         description='CKAN resource_id -> dataset slug, JSON (e.g. {"3f2a...": "jumlah-penduduk"}); '

@@ -151,12 +151,13 @@ async def record_chunk_result(conn: asyncpg.Connection,
         """UPDATE submission_chunks SET processed_at = now(), created = $3, updated = $4,
                   unchanged = $5, conflicts = $6, rejected = $7,
                   rejected_rows = $8::text::jsonb, error = $9,
-                  failed_at = CASE WHEN $9::text IS NULL THEN NULL ELSE now() END
+                  failed_at = CASE WHEN $9::text IS NULL THEN NULL ELSE now() END,
+                  outcomes = $10::text::jsonb  -- issue 19: per-row outcomes for receipts
            WHERE submission_id = $1 AND chunk = $2 RETURNING true""",
         event.submission_id, event.chunk, counts.created, counts.updated, counts.unchanged,
         counts.conflicts, counts.rejected,
         json.dumps([r.model_dump() for r in event.rejected_rows], ensure_ascii=False),
-        event.error)
+        event.error, json.dumps(event.outcomes) if event.outcomes else None)
     if not updated:
         return False
     await _settle_status(conn, event.submission_id)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.registry import consumers
 from services.registry.access import routes as access
+from services.registry.audit import routes as audit
 from services.registry.conflicts import routes as conflicts
 from services.registry.datasets import routes as datasets
 from services.registry.records import routes as records
@@ -26,6 +27,7 @@ ROUTERS = [
     conflicts.router,
     access.router, access.internal,
     statistics.router,
+    audit.router,  # issue 19: GET /v1/audit
 ]
 
 

@@ -128,6 +128,7 @@ records = sa.Table(
     sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
     sa.Column("seq", sa.BigInteger, nullable=False,
               server_default=sa.text(f"nextval('{S}.record_seq')")),
+    sa.Column("hash", sa.LargeBinary),  # the newest version's chain link (migration 0009)
     sa.UniqueConstraint("dataset_id", "region_code", "period", "dims_key"),
     sa.Index("records_dataset_period", "dataset_id", "period", "region_code"),
     sa.Index("records_seq", "seq"),
@@ -145,6 +146,7 @@ record_versions = sa.Table(
     sa.Column("recorded_at", TZ, nullable=False, server_default=NOW),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("reason", sa.Text),
+    sa.Column("hash", sa.LargeBinary),  # chains to the previous version (migration 0009)
     sa.Index("record_versions_seq", "seq", unique=True),
     schema=S)
 
@@ -177,6 +179,24 @@ applied_chunks = sa.Table(
     sa.Column("chunk", sa.Integer, primary_key=True),
     sa.Column("summary", pg.JSONB),
     sa.Column("applied_at", TZ, nullable=False, server_default=NOW),
+    schema=S)
+
+# privileged actions, one hash chain (issue 19; audit_hash in migration 0009)
+audit_log = sa.Table(
+    "audit_log", META,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("at", TZ, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("key_id", sa.Text),
+    sa.Column("role", sa.Text),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text),
+    sa.Column("details", pg.JSONB, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("client_addr", sa.Text),
+    sa.Column("request_id", sa.Text),
+    sa.Column("prev_hash", sa.LargeBinary),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
+    sa.Index("audit_log_action", "action", "id"),
     schema=S)
 
 outbox, inbox = outbox_tables(META, S)

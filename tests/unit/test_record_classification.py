@@ -87,3 +87,16 @@ def test_authority_only_widens_what_is_applied(row, publisher):
         assert strong == plain
     if plain == "conflict":
         assert strong == "update"
+
+
+@given(chunks, st.sampled_from([ME, OTHER]), st.booleans())
+def test_a_receipt_names_each_row_once_with_what_became_of_it(rows, publisher, authoritative):
+    """issue 19: the per-row outcomes a signed receipt reports, from the same plan."""
+    chunk = plan(rows, publisher_id=publisher, authoritative=authoritative)
+    outcomes = chunk.outcomes()
+    named = [i for idxs in outcomes.values() for i in idxs]
+    assert sorted(named) == sorted(m.idx for m in rows)
+    assert set(outcomes) <= {"created", "updated", "unchanged", "conflict"}
+    assert sorted(outcomes.get("created", []) + outcomes.get("updated", [])) \
+        == sorted(chunk.to_apply)
+    assert outcomes.get("conflict", []) == sorted(chunk.to_conflict)

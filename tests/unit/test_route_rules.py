@@ -6,7 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTE_FILES = [*ROOT.glob("services/registry/*/routes.py"), ROOT / "services/ingest/api.py",
-               ROOT / "services/ingest/ckan_api.py", ROOT / "services/search/api.py"]
+               ROOT / "services/ingest/ckan_api.py", ROOT / "services/ingest/receipts_api.py",
+               ROOT / "services/search/api.py"]
 BY_HAND = {"transaction", "require_steward", "require_principal", "principal_from_headers"}
 
 

@@ -18,14 +18,14 @@ async def list_publishers(conn: ReadConn):
 
 
 @router.post("/publishers", response_model=models.PublisherPublic, status_code=201)
-async def create_publisher(body: models.PublisherCreate, conn: WriteConn, _: Steward):
-    return await service.create_publisher(conn, body.model_dump())
+async def create_publisher(body: models.PublisherCreate, conn: WriteConn, steward: Steward):
+    return await service.create_publisher(conn, steward, body.model_dump())
 
 
 @router.patch("/publishers/{publisher_id}", response_model=models.PublisherPublic)
 async def update_publisher(publisher_id: str, body: models.PublisherUpdate, conn: WriteConn,
-                           _: Steward):
-    return await service.update_publisher(conn, publisher_id,
+                           steward: Steward):
+    return await service.update_publisher(conn, steward, publisher_id,
                                           body.model_dump(exclude_unset=True))
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import asyncpg
 
 from services.registry.access import store
+from services.registry.audit import service as audit
 from services.registry.datasets import store as datasets_store
 from services.registry.regions import store as regions_store
 from shared.auth import Principal, hash_key
@@ -75,15 +76,17 @@ async def _check_publisher(conn: asyncpg.Connection, kind: str, region_scope: st
                             code="dataset_not_found")
 
 
-async def create_publisher(conn: asyncpg.Connection, data: dict) -> dict:
+async def create_publisher(conn: asyncpg.Connection, principal: Principal, data: dict) -> dict:
     await _check_publisher(conn, data["kind"], data["region_scope"], data["datasets"])
     created = await store.insert_publisher(conn, data)
     if created is None:
         raise Conflict(f"Produsen data '{data['id']}' sudah ada.", code="publisher_exists")
+    await audit.record(conn, principal, "publisher.create", data["id"], data)
     return created
 
 
-async def update_publisher(conn: asyncpg.Connection, publisher_id: str, changes: dict) -> dict:
+async def update_publisher(conn: asyncpg.Connection, principal: Principal, publisher_id: str,
+                           changes: dict) -> dict:
     current = await store.get_publisher(conn, publisher_id)
     if current is None:
         raise NotFound(f"Produsen data '{publisher_id}' tidak ada.", code="publisher_not_found")
@@ -91,6 +94,7 @@ async def update_publisher(conn: asyncpg.Connection, publisher_id: str, changes:
         await _check_publisher(conn, current["kind"],
                                changes.get("region_scope", current["region_scope"]),
                                changes.get("datasets", list(current["datasets"])))
+    await audit.record(conn, principal, "publisher.update", publisher_id, changes)
     return await store.update_publisher(conn, publisher_id, changes)
 
 
@@ -114,9 +118,10 @@ async def issue_key(conn: asyncpg.Connection, principal: Principal, data: dict) 
         if expires_at <= datetime.now(timezone.utc):
             raise Unprocessable("Tanggal kedaluwarsa harus di masa depan.",
                                 code="expiry_in_past")
-    raw, meta = await create_key(conn, publisher_id=data["publisher_id"],
-                                         role=data["role"], label=data.get("label", ""),
-                                         expires_at=expires_at)
+    raw, meta = await create_key(conn, publisher_id=data["publisher_id"], role=data["role"],
+                                 label=data.get("label", ""), expires_at=expires_at)
+    await audit.record(conn, principal, "key.create", meta["id"], {  # never the raw key
+        "publisher_id": data["publisher_id"], "role": data["role"], "label": data.get("label")})
     return {**meta, "key": raw}
 
 
@@ -126,4 +131,7 @@ async def revoke_key(conn: asyncpg.Connection, principal: Principal, key_id: str
         raise NotFound(f"Kunci '{key_id}' tidak ada.", code="key_not_found")
     if key["role"] == "admin" and principal.role != "admin":
         raise Forbidden("Hanya admin yang boleh mencabut kunci admin.", code="admin_only")
-    return await store.revoke_key(conn, key_id)
+    revoked = await store.revoke_key(conn, key_id)
+    await audit.record(conn, principal, "key.revoke", key_id,
+                       {"publisher_id": revoked["publisher_id"]})
+    return revoked

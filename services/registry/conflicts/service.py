@@ -8,6 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
+from services.registry.audit import service as audit
 from services.registry.conflicts import store
 from services.registry.datasets.service import get_dataset
 from services.registry.events import publish_records
@@ -87,6 +88,7 @@ async def accept_conflict(conn: asyncpg.Connection, principal: Principal,
     await store.resolve_conflict(conn, conflict_id, "accepted", principal.publisher_id, note)
     await store.supersede_conflicts(conn, [row["record_id"]])
     await publish_records(conn, row["dataset"], [changed])
+    await audit.record(conn, principal, "conflict.accept", str(conflict_id), {"note": note})
     return conflict_public(await store.get_conflict(conn, conflict_id))
 
 
@@ -94,4 +96,5 @@ async def reject_conflict(conn: asyncpg.Connection, principal: Principal,
                           conflict_id: uuid.UUID, note: str) -> dict:
     await _open_conflict(conn, conflict_id)
     await store.resolve_conflict(conn, conflict_id, "rejected", principal.publisher_id, note)
+    await audit.record(conn, principal, "conflict.reject", str(conflict_id), {"note": note})
     return conflict_public(await store.get_conflict(conn, conflict_id))

@@ -39,13 +39,13 @@ async def show_dataset(slug: str, conn: ReadConn, caller: MaybeCaller):
 
 
 @router.post("/datasets", response_model=DatasetPublic, status_code=201)
-async def create_dataset(body: DatasetCreate, conn: WriteConn, _: Steward):
-    return await service.create_dataset(conn, body.model_dump(by_alias=True))
+async def create_dataset(body: DatasetCreate, conn: WriteConn, steward: Steward):
+    return await service.create_dataset(conn, body.model_dump(by_alias=True), by=steward)
 
 
 @router.patch("/datasets/{slug}", response_model=DatasetPublic)
-async def update_dataset(slug: str, body: DatasetUpdate, conn: WriteConn, _: Steward):
-    return await service.update_dataset(conn, slug,
+async def update_dataset(slug: str, body: DatasetUpdate, conn: WriteConn, steward: Steward):
+    return await service.update_dataset(conn, steward, slug,
                                         body.model_dump(by_alias=True, exclude_unset=True))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.registry.audit import service as audit
 from services.registry.datasets import store
 from services.registry.events import dataset_event, publish_dataset
 from services.registry.datasets.models import REQUIRED_METADATA
@@ -65,17 +66,28 @@ def check_required_metadata(data: dict) -> None:
                      for f in missing])
 
 
-async def create_dataset(conn: asyncpg.Connection, data: dict) -> dict:
+async def create_dataset(conn: asyncpg.Connection, data: dict, *,
+                         by: Principal | None = None) -> dict:
+    """``by``: the walidata who asked, written to the audit log; None only for the platform
+    itself (seeding, benchmarks), which no request reaches."""
     check_required_metadata(data)
     if await store.get_dataset(conn, data["slug"]):
         raise Conflict(f"Dataset '{data['slug']}' sudah ada.", code="dataset_exists")
-    return await publish_dataset(conn, await store.insert_dataset(conn, data))
+    created = await publish_dataset(conn, await store.insert_dataset(conn, data))
+    if by is not None:
+        await audit.record(conn, by, "dataset.create", created["slug"],
+                           {"version": created["version"]})
+    return created
 
 
-async def update_dataset(conn: asyncpg.Connection, slug: str, changes: dict) -> dict:
+async def update_dataset(conn: asyncpg.Connection, principal: Principal, slug: str,
+                         changes: dict) -> dict:
     current = await get_dataset(conn, slug, allow_retracted=True)
     check_required_metadata({**current, **changes})
-    return await publish_dataset(conn, await store.update_dataset(conn, slug, changes))
+    updated = await publish_dataset(conn, await store.update_dataset(conn, slug, changes))
+    await audit.record(conn, principal, "dataset.update", slug,
+                       {"changed": sorted(changes), "version": updated["version"]})
+    return updated
 
 
 async def retract_dataset(conn: asyncpg.Connection, principal: Principal, slug: str,
@@ -85,6 +97,7 @@ async def retract_dataset(conn: asyncpg.Connection, principal: Principal, slug: 
     dataset = await get_dataset(conn, slug, allow_retracted=True)
     if dataset["retracted_at"] is not None:
         raise Conflict(f"Dataset '{slug}' sudah ditarik.", code="dataset_already_retracted")
+    await audit.record(conn, principal, "dataset.retract", slug, {"reason": reason})
     return await publish_dataset(conn, await store.set_dataset_retraction(
         conn, slug, by=principal.publisher_id, reason=reason.strip()))
 
@@ -93,5 +106,6 @@ async def restore_dataset(conn: asyncpg.Connection, principal: Principal, slug: 
     dataset = await get_dataset(conn, slug, allow_retracted=True)
     if dataset["retracted_at"] is None:
         raise Conflict(f"Dataset '{slug}' tidak sedang ditarik.", code="dataset_not_retracted")
+    await audit.record(conn, principal, "dataset.restore", slug)
     return await publish_dataset(conn, await store.set_dataset_retraction(
         conn, slug, by=principal.publisher_id, reason=None))

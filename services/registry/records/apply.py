@@ -31,6 +31,12 @@ class Outcome:
         self.rejected: list[RejectedRow] = []
         self.changed: list[dict] = []
         self.diff: list[dict] = []
+        self.rows: dict[str, list[int]] = {}  # issue 19: receipt outcome -> row indexes
+
+    def row_outcomes(self) -> dict[str, list[int]]:
+        """What became of each row, for the submission's signed receipt."""
+        rejected = sorted({r.index for r in self.rejected})
+        return {**self.rows, **({"rejected": rejected} if rejected else {})}
 
     def reject(self, rows: list[RejectedRow]) -> None:
         if rows:
@@ -160,6 +166,9 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     await staging.stage_rows(conn, valid)
     staged = await staging.classify_staged(conn, dataset["id"], with_values=dry_run)
     outcome.counts.unchanged += len(valid) - len(staged)  # no repeated keys are left
+    if len(valid) != len(staged):  # such rows are counted unchanged; the receipt says so
+        seen = {r["idx"] for r in staged}
+        outcome.rows["unchanged"] = [v.index for v in valid if v.index not in seen]
     authoritative = publisher_id in dataset["authoritative"] or publisher["kind"] == "walidata"
     chunk = plan([Meeting.of(r) for r in staged], publisher_id=publisher_id,
                  authoritative=authoritative)
@@ -180,6 +189,8 @@ def _count(outcome: Outcome, chunk: Plan) -> None:
     outcome.counts.updated += chunk.count("update")
     outcome.counts.conflicts += chunk.count("conflict")
     outcome.counts.unchanged += chunk.count("unchanged")
+    for name, idxs in chunk.outcomes().items():
+        outcome.rows[name] = sorted(outcome.rows.get(name, []) + idxs)
 
 
 async def _write(conn: asyncpg.Connection, dataset: dict, chunk: Plan, outcome: Outcome,
@@ -210,7 +221,8 @@ async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> O
                                sheet=chunk.sheet)
     processed = SubmissionChunkProcessedV1(
         submission_id=chunk.submission_id, chunk=chunk.chunk, chunks=chunk.chunks,
-        counts=outcome.counts, rejected_rows=outcome.rejected)
+        counts=outcome.counts, rejected_rows=outcome.rejected,
+        outcomes=outcome.row_outcomes())
     await staging.save_chunk_summary(conn, chunk.submission_id, chunk.chunk,
                                    processed.model_dump(mode="json"))
     await outbox.add(conn, SCHEMA, processed)

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Literal, Mapping
 
 Change = Literal["create", "update", "unchanged", "conflict"]
+# what a signed receipt says became of a row (issue 19), by change
+OUTCOME: dict[str, str] = {"create": "created", "update": "updated", "unchanged": "unchanged",
+                           "conflict": "conflict"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,13 @@ class Plan:
 
     def count(self, change: Change) -> int:
         return sum(1 for c in self.changes.values() if c == change)
+
+    def outcomes(self) -> dict[str, list[int]]:
+        """Row indexes by receipt outcome (created, updated, unchanged, conflict)."""
+        out: dict[str, list[int]] = {}
+        for idx, change in sorted(self.changes.items()):
+            out.setdefault(OUTCOME[change], []).append(idx)
+        return out
 
 
 def plan(rows: Iterable[Meeting], *, publisher_id: str, authoritative: bool) -> Plan:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
+from services.registry.audit import service as audit
 from services.registry.datasets.service import get_dataset, retracted_error
 from services.registry.events import publish_records, record_event
 from services.registry.records import store
@@ -95,6 +96,7 @@ async def retract_record(conn: asyncpg.Connection, principal: Principal, record_
                                       publisher_id=principal.publisher_id,
                                       reason=reason.strip())
     await publish_records(conn, dataset["slug"], [changed])
+    await audit.record(conn, principal, "record.retract", str(record_id), {"reason": reason})
     return await get_record(conn, record_id)
 
 

@@ -53,26 +53,37 @@ async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int
     """Upsert the staged rows ``idxs`` as new master versions, keeping each old version.
 
     One INSERT ... ON CONFLICT; the RETURNING rows feed record_versions in the same statement.
+    Each new version's hash chains to the record's previous one (``records.hash``, see
+    migration 0009), computed per row in this statement: no lock shared between records, so
+    chunks stay parallel.
     """
     if not idxs:
         return []
     rows = await conn.fetch(
         """WITH up AS (
-             INSERT INTO records AS r (dataset_id, region_code, period, dims_key, dims, vals,
-                                       publisher_id, submission_id)
-             SELECT $1, region_code, period, dims_key, dims, vals, $3, $4
-             FROM incoming WHERE idx = ANY($2::int[])
+             INSERT INTO records AS r (id, dataset_id, region_code, period, dims_key, dims,
+                                       vals, publisher_id, submission_id, hash)
+             SELECT id, $1, region_code, period, dims_key, dims, vals, $3, $4,
+                    version_hash(NULL, id, $1, region_code, period, dims_key, 1, vals,
+                                 'current', $3, $4, NULL, NULL, now())
+             FROM (SELECT gen_random_uuid() AS id, * FROM incoming
+                   WHERE idx = ANY($2::int[])) i
              ON CONFLICT (dataset_id, region_code, period, dims_key) DO UPDATE
                SET vals = excluded.vals, version = r.version + 1, status = 'current',
                    publisher_id = excluded.publisher_id, submission_id = excluded.submission_id,
-                   updated_at = now(), seq = nextval('record_seq')
+                   updated_at = now(), seq = nextval('record_seq'),
+                   hash = version_hash(r.hash, r.id, r.dataset_id, r.region_code, r.period,
+                                       r.dims_key, r.version + 1, excluded.vals, 'current',
+                                       excluded.publisher_id, excluded.submission_id, NULL,
+                                       NULL, now())
                WHERE r.vals IS DISTINCT FROM excluded.vals OR r.status <> 'current'
              RETURNING r.id, r.region_code, r.period, r.dims, r.vals, r.version, r.status,
-                       r.publisher_id, r.submission_id, r.updated_at, r.seq),
+                       r.publisher_id, r.submission_id, r.updated_at, r.seq, r.hash),
            hist AS (
              INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
-                                          submission_id, recorded_at, seq)
-             SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq
+                                          submission_id, recorded_at, seq, hash)
+             SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq,
+                    hash
              FROM up)
            SELECT * FROM up""",
         dataset_id, idxs, publisher_id, submission_id)

@@ -61,20 +61,25 @@ async def new_version(conn: asyncpg.Connection, record_id: uuid.UUID, *, status:
                       conflict_id: uuid.UUID | None = None, reason: str | None = None) -> dict:
     """The record's next version (``vals`` None keeps the values: a retraction shows in
     history what was withdrawn), its history row written by the same statement, with the
-    conflict it settles or the reason it was withdrawn for."""
+    conflict it settles or the reason it was withdrawn for. The version's hash chains to the
+    previous one (``records.hash``, migration 0009), as in ``staging.apply_staged``."""
     row = await conn.fetchrow(
         """WITH up AS (
              UPDATE records SET vals = coalesce($2::jsonb, vals), version = version + 1,
                     status = $3, publisher_id = $4, submission_id = $5, updated_at = now(),
-                    seq = nextval('record_seq')
+                    seq = nextval('record_seq'),
+                    hash = version_hash(hash, id, dataset_id, region_code, period, dims_key,
+                                        version + 1, coalesce($2::jsonb, vals), $3, $4, $5,
+                                        $6, $7, now())
              WHERE id = $1
              RETURNING id, region_code, period, dims, vals, version, status, publisher_id,
-                       submission_id, updated_at, seq),
+                       submission_id, updated_at, seq, hash),
            hist AS (
              INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
-                                          submission_id, conflict_id, recorded_at, seq, reason)
+                                          submission_id, conflict_id, recorded_at, seq, reason,
+                                          hash)
              SELECT id, version, vals, status, publisher_id, submission_id, $6, updated_at,
-                    seq, $7
+                    seq, $7, hash
              FROM up)
            SELECT * FROM up""",
         record_id, vals, status, publisher_id, submission_id, conflict_id, reason)

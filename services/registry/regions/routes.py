@@ -20,10 +20,10 @@ AliasId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 @router.post("/regions/import", response_model=models.RegionImportResult,
              response_model_exclude_unset=True, tags=["stewardship"])
-async def import_regions(request: Request, _: Steward, conn: WriteConn):
+async def import_regions(request: Request, steward: Steward, conn: WriteConn):
     """New codes, renames and retirements with successor (CSV or JSON rows)."""
     body = await rows_body(request, models.RegionImport)
-    return await service.import_regions(conn, [r.model_dump() for r in body.rows])
+    return await service.import_regions(conn, steward, [r.model_dump() for r in body.rows])
 
 
 @router.post("/regions/aliases/import", response_model=models.AliasImportResult,

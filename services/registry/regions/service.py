@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 import asyncpg
 
 from services.registry import reference
+from services.registry.audit import service as audit
 from services.registry.datasets import store as datasets_store
 from services.registry.events import SCHEMA
 from services.registry.regions import store
@@ -89,7 +90,8 @@ async def region_detail(conn: asyncpg.Connection, code: str) -> dict:
                         for a in aliases]}
 
 
-async def import_regions(conn: asyncpg.Connection, rows: list[dict]) -> dict:
+async def import_regions(conn: asyncpg.Connection, principal: Principal,
+                         rows: list[dict]) -> dict:
     """New codes, renames and retirements (with successor), all or nothing.
 
     A rename keeps the old name as an active ``former_name`` alias, so submissions written
@@ -108,6 +110,8 @@ async def import_regions(conn: asyncpg.Connection, rows: list[dict]) -> dict:
         await store.retire_region(conn, code, successor, valid_until)
     changed = sorted({u["code"] for u in upserts})
     await publish_regions(conn, changed)
+    await audit.record(conn, principal, "region.import", None,
+                       {"codes": [r["code"] for r in rows][:200], "rows": len(rows)})
     return {"created": sum(1 for u in upserts if u["code"] not in known),
             "updated": sum(1 for u in upserts if u["code"] in known),
             "renamed": len(renames), "retired": len(retirements), "regions": changed}
@@ -181,6 +185,7 @@ async def import_aliases(conn: asyncpg.Connection, principal: Principal, rows: l
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     label = source or f"impor operator {principal.publisher_id} {when}"
     result = await reference.import_aliases(conn, rows, source=label, status="pending")
+    await audit.record(conn, principal, "alias.import", label, {"rows": len(rows)})
     return {"inserted": result["inserted"],
             "pending": sum(1 for a in result["items"] if a["status"] == "pending"),
             "refused": result["refused"], "items": result["items"]}
@@ -214,6 +219,8 @@ async def review_alias(conn: asyncpg.Connection, principal: Principal, alias_id:
     reviewed = await store.review_alias(conn, alias_id, verdict, principal.publisher_id, note)
     if "active" in (alias["status"], verdict):
         await publish_regions(conn, [alias["region_code"]], bump=True)
+    await audit.record(conn, principal, "alias.approve" if verdict == "active"
+                       else "alias.refuse", str(alias_id), {"note": note})
     return reviewed
 
 

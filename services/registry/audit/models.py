@@ -1,0 +1,28 @@
+"""API models of the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    key_id: str | None
+    role: str | None
+    action: str
+    target: str | None
+    details: dict[str, Any]
+    client_addr: str | None
+    request_id: str | None
+    prev_hash: str | None
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None
