@@ -277,6 +277,7 @@ async def validate(slug: str, body: models.ValidateRequest, request: Request, po
             await tx.rollback()  # a dry run changes nothing, temp tables included
     return {"counts": outcome.counts.model_dump(),
             "rejected_rows": [r.model_dump() for r in outcome.rejected],
+            "held_rows": json.loads(json.dumps(outcome.held, default=str)),  # issue 14
             "diff": json.loads(json.dumps(outcome.diff, default=str))}
 
 

@@ -128,6 +128,9 @@ class RecordPublic(BaseModel):
     submission_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    verification_status: Literal["terverifikasi", "sedang_diverifikasi"] = Field(
+        "terverifikasi", description="sedang_diverifikasi: a newer value waits for the "
+        "walidata; this is still the last verified one")
 
 
 class RecordsPublic(BaseModel):
@@ -149,6 +152,8 @@ class RecordVersionPublic(BaseModel):
 class RecordWithHistory(RecordPublic):
     as_of: datetime | None = None
     history: list[RecordVersionPublic]
+    verification: list[dict[str, Any]] = Field(
+        [], description="held proposals for this record and the walidata's decisions")
 
 
 class RetractNote(Strict):
@@ -178,7 +183,8 @@ class DiffItem(BaseModel):
     region_code: str
     period: str
     dimensions: dict[str, str]
-    change: Literal["create", "update", "unchanged", "conflict"]
+    change: Literal["create", "update", "unchanged", "conflict", "held"]
+    reasons: list[dict[str, Any]] | None = None  # why it is held (rules, outliers, policy)
     current: dict[str, Any] | None
     proposed: dict[str, Any]
 

@@ -12,6 +12,8 @@ import asyncpg
 from services.registry import store
 from services.registry.models import REQUIRED_METADATA
 from services.registry.validation import RegionIndex, ValidRow, validate_row
+from services.registry.verification.screen import screen
+from services.registry.verification.store import record_decisions as verification_decisions
 from shared import outbox
 from shared.auth import Principal, hash_key
 from shared.contracts import (
@@ -192,6 +194,7 @@ class Outcome:
         self.rejected: list[RejectedRow] = []
         self.changed: list[dict] = []
         self.diff: list[dict] = []
+        self.held: list[dict] = []  # rows held for the walidata, with their reasons
 
     def reject(self, rows: list[RejectedRow]) -> None:
         if rows:
@@ -346,6 +349,11 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
                 "period": row["period"],
                 "dimensions": dims_of[row["idx"]],
                 "change": change, "current": row["current_vals"], "proposed": row["new_vals"]})
+    # issue 14 (verification/): hold what breaks a rule, is an outlier, or awaits the walidata
+    to_apply = await screen(conn, dataset=dataset, publisher_id=publisher_id,
+                            submission_id=submission_id, staged=staged, to_apply=to_apply,
+                            to_conflict=to_conflict, outcome=outcome, places=places,
+                            dry_run=dry_run)
     if dry_run:
         return outcome
     outcome.changed = await store.apply_staged(conn, dataset["id"], to_apply, publisher_id,
@@ -405,7 +413,9 @@ def record_public(row: dict) -> dict:
             "period": row["period"], "dimensions": row["dims"], "values": row["vals"],
             "version": row["version"], "status": row["status"],
             "publisher_id": row["publisher_id"], "submission_id": row["submission_id"],
-            "created_at": row["created_at"], "updated_at": row["updated_at"]}
+            "created_at": row["created_at"], "updated_at": row["updated_at"],
+            "verification_status": "sedang_diverifikasi" if row.get("under_verification")
+            else "terverifikasi"}
 
 
 async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | None,
@@ -453,4 +463,5 @@ async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
                        "publisher_id": h["publisher_id"], "submission_id": h["submission_id"],
                        "conflict_id": h["conflict_id"], "recorded_at": h["recorded_at"]}
                       for h in history]
+    out["verification"] = await verification_decisions(conn, record_id)  # issue 14
     return out
