@@ -16,64 +16,75 @@ import asyncpg
 
 from services.registry.numbers import format_number
 
-SQL = """
-WITH s AS (
-  SELECT i.idx, i.region_code, i.period, i.dims_key, m.name AS measure,
-         (i.vals ->> m.name)::numeric AS v
-  FROM incoming i CROSS JOIN unnest($2::text[]) AS m(name)
-  WHERE i.idx = ANY($3::int[]) AND jsonb_typeof(i.vals -> m.name) = 'number'),
-hist AS (
-  SELECT s.idx, s.measure, s.v, (r.vals ->> s.measure)::numeric AS h
-  FROM s JOIN records r ON r.dataset_id = $1 AND r.region_code = s.region_code
-       AND r.dims_key = s.dims_key AND r.period < s.period AND r.status = 'current'
-  WHERE jsonb_typeof(r.vals -> s.measure) = 'number'),
-hmed AS (
-  SELECT idx, measure, v, percentile_cont(0.5) WITHIN GROUP (ORDER BY h) AS med,
-         count(*) AS n
-  FROM hist GROUP BY idx, measure, v HAVING count(*) >= $5),
-hstat AS (
-  SELECT x.idx, x.measure, x.v, x.med, x.n,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(h.h - x.med)) AS mad
-  FROM hmed x JOIN hist h ON h.idx = x.idx AND h.measure = x.measure
-  GROUP BY x.idx, x.measure, x.v, x.med, x.n),
-lone AS (  -- staged values without enough history: compared with their peers
-  SELECT s.*, g.level FROM s JOIN regions g ON g.code = s.region_code
-  WHERE NOT EXISTS (SELECT 1 FROM hmed x WHERE x.idx = s.idx AND x.measure = s.measure)),
-grp AS (SELECT DISTINCT period, dims_key, level, measure FROM lone),
-peer AS (
-  SELECT grp.period, grp.dims_key, grp.level, grp.measure, (r.vals ->> grp.measure)::numeric AS p
-  FROM grp JOIN records r ON r.dataset_id = $1 AND r.dims_key = grp.dims_key
-       AND r.period = grp.period AND r.status = 'current'
-  JOIN regions g ON g.code = r.region_code AND g.level = grp.level
-  WHERE jsonb_typeof(r.vals -> grp.measure) = 'number'),
-pmed AS (
-  SELECT period, dims_key, level, measure, count(*) AS n,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY p) AS med
-  FROM peer GROUP BY 1, 2, 3, 4 HAVING count(*) >= $6),
-pstat AS (
-  SELECT x.period, x.dims_key, x.level, x.measure, x.med, x.n,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.p - x.med)) AS mad
-  FROM pmed x JOIN peer p USING (period, dims_key, level, measure)
-  GROUP BY 1, 2, 3, 4, 5, 6),
-found AS (
-  SELECT 'history' AS basis, idx, measure, v, med, mad, n FROM hstat
-  UNION ALL
-  SELECT 'peers', l.idx, l.measure, l.v, p.med, p.mad, p.n
-  FROM lone l JOIN pstat p USING (period, dims_key, level, measure))
-SELECT basis, idx, measure, v::float8 AS v, med::float8 AS med, mad::float8 AS mad, n
-FROM found WHERE mad > 0 AND abs(0.6745 * (v - med) / mad) > $4"""
+HISTORY = """
+SELECT i.idx, m.name AS measure, (i.vals ->> m.name)::float8 AS v,
+       array_agg((r.vals ->> m.name)::float8) AS earlier
+FROM incoming i CROSS JOIN unnest($2::text[]) AS m(name)
+JOIN records r ON r.dataset_id = $1 AND r.region_code = i.region_code
+     AND r.dims_key = i.dims_key AND r.period < i.period AND r.status = 'current'
+     AND jsonb_typeof(r.vals -> m.name) = 'number'
+WHERE i.idx = ANY($3::int[]) AND jsonb_typeof(i.vals -> m.name) = 'number'
+GROUP BY 1, 2, 3"""
+
+LONE = """
+SELECT i.idx, m.name AS measure, (i.vals ->> m.name)::float8 AS v, i.period, i.dims_key,
+       g.level
+FROM incoming i CROSS JOIN unnest($1::text[]) AS m(name)
+JOIN regions g ON g.code = i.region_code
+WHERE i.idx = ANY($2::int[]) AND jsonb_typeof(i.vals -> m.name) = 'number'"""
+
+PEERS = """
+SELECT q.period, q.dims_key, q.level, q.measure,
+       array_agg((r.vals ->> q.measure)::float8) AS peers
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS q(period, dims_key, level, measure)
+JOIN records r ON r.dataset_id = $1 AND r.dims_key = q.dims_key AND r.period = q.period
+     AND r.status = 'current' AND jsonb_typeof(r.vals -> q.measure) = 'number'
+JOIN regions g ON g.code = r.region_code AND g.level = q.level
+GROUP BY 1, 2, 3, 4"""
+
+
+def median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def flag(v: float, values: list[float], z: float, basis: str) -> dict | None:
+    """The modified z-score of ``v`` against ``values``; the flag when above ``z``."""
+    med = median(values)
+    mad = median([abs(x - med) for x in values])
+    if mad > 0 and abs(0.6745 * (v - med) / mad) > z:
+        return {"basis": basis, "v": v, "med": med, "mad": mad, "n": len(values)}
+    return None
 
 
 async def check_chunk(conn: asyncpg.Connection, dataset: dict, policy: dict,
                       measures: list[str], idxs: list[int]) -> dict[int, list[dict]]:
-    """Staged rows ``idxs`` with an outlying measure, each with its expected range."""
+    """Staged rows ``idxs`` with an outlying measure, each with its expected range: the
+    values come back in one query per comparison (history, then peers for the rest), the
+    medians are taken here."""
     if not policy["outliers"] or not measures or not idxs:
         return {}
-    rows = await conn.fetch(SQL, dataset["id"], measures, idxs, policy["outlier_z"],
-                            policy["min_history"], policy["min_peers"])
-    found: dict[int, list[dict]] = {}
-    for r in rows:
-        found.setdefault(r["idx"], []).append(reason(dict(r), policy["outlier_z"]))
+    z, found = float(policy["outlier_z"]), {}
+    judged = set()
+    for r in await conn.fetch(HISTORY, dataset["id"], measures, idxs):
+        if len(r["earlier"]) >= policy["min_history"]:
+            judged.add((r["idx"], r["measure"]))
+            hit = flag(r["v"], r["earlier"], z, "history")
+            if hit:
+                found.setdefault(r["idx"], []).append(reason({"measure": r["measure"], **hit}, z))
+    lone = [r for r in await conn.fetch(LONE, measures, idxs)
+            if (r["idx"], r["measure"]) not in judged]
+    if not lone:
+        return found
+    groups = sorted({(r["period"], r["dims_key"], r["level"], r["measure"]) for r in lone})
+    peers = {(p["period"], p["dims_key"], p["level"], p["measure"]): p["peers"]
+             for p in await conn.fetch(PEERS, dataset["id"], *map(list, zip(*groups)))}
+    for r in lone:
+        values = peers.get((r["period"], r["dims_key"], r["level"], r["measure"])) or []
+        hit = flag(r["v"], values, z, "peers") if len(values) >= policy["min_peers"] else None
+        if hit:
+            found.setdefault(r["idx"], []).append(reason({"measure": r["measure"], **hit}, z))
     return found
 
 
