@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
 from services.registry.verification import decisions, models, service
 from shared.auth import require_principal, require_steward
@@ -54,12 +54,12 @@ async def update_rule(slug: str, rule_id: int, body: models.RuleCreate, request:
         return await service.update_rule(conn, slug, rule_id, body.model_dump())
 
 
-@router.delete("/datasets/{slug}/rules/{rule_id}", status_code=204)
+@router.delete("/datasets/{slug}/rules/{rule_id}", response_model=models.RulePublic)
 async def delete_rule(slug: str, rule_id: int, request: Request, pool: PoolDep):
+    """The rule removed (its answer is the rule as it was)."""
     require_steward(request.headers)
     async with pool.acquire() as conn, conn.transaction():
-        await service.delete_rule(conn, slug, rule_id)
-    return Response(status_code=204)
+        return await service.delete_rule(conn, slug, rule_id)
 
 
 @router.post("/datasets/{slug}/rules/evaluate", response_model=models.RuleEvaluation)

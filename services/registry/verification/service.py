@@ -48,10 +48,12 @@ async def update_rule(conn: asyncpg.Connection, slug: str, rule_id: int, r: dict
     return updated
 
 
-async def delete_rule(conn: asyncpg.Connection, slug: str, rule_id: int) -> None:
+async def delete_rule(conn: asyncpg.Connection, slug: str, rule_id: int) -> dict:
     dataset = await registry.get_dataset(conn, slug)
-    if not await store.delete_rule(conn, dataset["id"], rule_id):
+    deleted = await store.delete_rule(conn, dataset["id"], rule_id)
+    if deleted is None:
         raise NotFound(f"Aturan {rule_id} tidak ada di dataset '{slug}'.", code="rule_not_found")
+    return deleted
 
 
 async def evaluate(conn: asyncpg.Connection, slug: str, limit: int) -> dict:

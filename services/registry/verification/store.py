@@ -72,9 +72,10 @@ async def update_rule(conn: asyncpg.Connection, dataset_id: int, rule_id: int, r
     return dict(row) if row else None
 
 
-async def delete_rule(conn: asyncpg.Connection, dataset_id: int, rule_id: int) -> bool:
-    return await conn.execute("DELETE FROM validation_rules WHERE dataset_id = $1 AND id = $2",
-                              dataset_id, rule_id) == "DELETE 1"
+async def delete_rule(conn: asyncpg.Connection, dataset_id: int, rule_id: int) -> dict | None:
+    row = await conn.fetchrow(f"DELETE FROM validation_rules WHERE dataset_id = $1 AND id = $2 "
+                              f"RETURNING {RULE_COLUMNS}", dataset_id, rule_id)
+    return dict(row) if row else None
 
 
 # --- set-based checks of the staged chunk -------------------------------------------------
