@@ -22,8 +22,9 @@ POLICY_REASON = {"kind": "policy", "code": "policy_verifikasi",
 
 
 async def reasons_for(conn: asyncpg.Connection, dataset: dict, idxs: list[int]
-                      ) -> dict[int, list[dict]]:
-    """Why each staged row ``idxs`` would be held (no entry: it passes)."""
+                      ) -> tuple[dict[int, list[dict]], bool]:
+    """Why each staged row ``idxs`` would be held (no entry: it passes), and whether the
+    dataset has held values at all."""
     policy, rule_list = await store.checks_of(conn, dataset["id"])
     found: dict[int, list[dict]] = {}
     if policy["policy"] == "verifikasi":
@@ -34,7 +35,7 @@ async def reasons_for(conn: asyncpg.Connection, dataset: dict, idxs: list[int]
                                               idxs)):
         for idx, why in source.items():
             found.setdefault(idx, []).extend(why)
-    return found
+    return found, policy["any_held"]
 
 
 async def screen(conn: asyncpg.Connection, *, dataset: dict, publisher_id: str,
@@ -44,9 +45,9 @@ async def screen(conn: asyncpg.Connection, *, dataset: dict, publisher_id: str,
     """Hold what fails; returns the rows still to apply. Updates the outcome's counts
     (``held``), its diff (change 'held' with the reasons) and ``outcome.held`` (the rows)."""
     outcome.held = []
-    found = await reasons_for(conn, dataset, to_apply + to_conflict)
+    found, any_held = await reasons_for(conn, dataset, to_apply + to_conflict)
     if not found:
-        if not dry_run:
+        if not dry_run and any_held:
             await store.supersede_passed(conn, dataset["id"], to_apply, publisher_id)
         return to_apply
     creating = {r["idx"] for r in staged if r["record_id"] is None}
@@ -70,7 +71,7 @@ async def screen(conn: asyncpg.Connection, *, dataset: dict, publisher_id: str,
         if item["index"] in found:
             item["reasons"] = found[item["index"]]
     passing = [i for i in to_apply if i not in found]
-    if not dry_run:
+    if not dry_run:  # (a held row for the same key is refreshed by hold_staged)
         await store.hold_staged(conn, dataset["id"],
                                 [(i, {"reasons": found[i], "place": places[i]}) for i in found],
                                 publisher_id, submission_id)

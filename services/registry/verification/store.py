@@ -23,10 +23,13 @@ async def checks_of(conn: asyncpg.Connection, dataset_id: int) -> tuple[dict, li
         f"""SELECT (SELECT row_to_json(p) FROM (SELECT {POLICY_COLUMNS} FROM verification_policies
                     WHERE dataset_id = $1) p)::text AS policy,
                    (SELECT json_agg(r ORDER BY r.id) FROM (SELECT {RULE_COLUMNS}
-                    FROM validation_rules WHERE dataset_id = $1) r)::text AS rules""",
+                    FROM validation_rules WHERE dataset_id = $1) r)::text AS rules,
+                   EXISTS (SELECT 1 FROM held_values WHERE dataset_id = $1
+                           AND status = 'held') AS any_held""",
         dataset_id)
     policy = {**DEFAULT_POLICY, **json.loads(row["policy"])} if row["policy"] else \
         dict(DEFAULT_POLICY)
+    policy["any_held"] = row["any_held"]  # whether a passing row may supersede a held one
     return policy, json.loads(row["rules"]) if row["rules"] else []
 
 
