@@ -42,7 +42,8 @@ def upgrade() -> None:
     CREATE TABLE {S}.held_values (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         dataset_id bigint NOT NULL REFERENCES {S}.datasets(id),
-        record_id uuid REFERENCES {S}.records(id),  -- the master record, when the key exists
+        record_id uuid,  -- the master record, when the key exists (no foreign key: a
+                         -- proposal never blocks what is done to records)
         region_code text NOT NULL REFERENCES {S}.regions(code),
         period text NOT NULL,
         dims jsonb NOT NULL DEFAULT '{{}}',
