@@ -13,6 +13,7 @@ import asyncpg
 
 from services.registry import service, store
 from services.registry.validation import PERIOD_PATTERNS, valid_period
+from services.registry.verification.service import mark_unverified
 from shared.errors import BadRequest, NotFound, Unprocessable
 
 
@@ -226,6 +227,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
     levels = dataset["schema"].get("region_levels") or ["desa", "kelurahan"]
     units = await store.completeness_units(conn, dataset_id=dataset["id"], period=period,
                                            levels=levels, region=target["code"])
+    units = await mark_unverified(conn, dataset["id"], period, units)  # issue 14
     groups: dict[str, dict] = {}
     for u in units:
         g = groups.setdefault(u["kecamatan"], {"code": u["kecamatan"], "expected": 0,
@@ -250,6 +252,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
         "regions": [{"code": u["code"], "name": u["name"], "level": u["level"],
                      "kecamatan": u["kecamatan"],
                      "status": ("conflict" if u["in_conflict"] else
+                                "unverified" if u.get("unverified") else
                                 "reported" if u["reported"] else "missing")}
                     for u in units],
     }

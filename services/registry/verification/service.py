@@ -128,3 +128,13 @@ async def _reporting_effects(conn: asyncpg.Connection, rows: list[dict]) -> dict
                 "rate_now": round(c["now"] / c["expected"], 4) if c["expected"] else None,
                 "rate_after": round(c["after"] / c["expected"], 4) if c["expected"] else None}
     return out
+
+
+async def mark_unverified(conn: asyncpg.Connection, dataset_id: int, period: str,
+                          units: list[dict]) -> list[dict]:
+    """Completeness: a unit with a held value counts as reported, marked unverified."""
+    held = await store.held_regions(conn, dataset_id, period)
+    for u in units:
+        if u["code"] in held:
+            u["reported"], u["unverified"] = True, True
+    return units

@@ -228,6 +228,12 @@ async def reporting(conn: asyncpg.Connection, dataset_id: int, period: str, leve
     return {r["kec"]: dict(r) for r in rows}
 
 
+async def held_regions(conn: asyncpg.Connection, dataset_id: int, period: str) -> set[str]:
+    rows = await conn.fetch("SELECT DISTINCT region_code FROM held_values WHERE dataset_id = $1 "
+                            "AND period = $2 AND status = 'held'", dataset_id, period)
+    return {r["region_code"] for r in rows}
+
+
 async def record_decisions(conn: asyncpg.Connection, record_id: uuid.UUID) -> list[dict]:
     rows = await conn.fetch(
         "SELECT id, status, created_at, decided_at FROM held_values WHERE record_id = $1 "

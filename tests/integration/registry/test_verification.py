@@ -132,7 +132,8 @@ async def test_cross_record_rules_and_on_demand_evaluation(client, registry):
                             'sibling(jumlah, jenis_kelamin="T")',
               "message": "Laki-laki ditambah perempuan harus sama dengan total."}]
     # values already there (the walidata checks them on demand) ...
-    outcome = await _apply(pool, [_jumlah(KEC, "2022", 50, "T"), _jumlah(DESA, "2022", 80, "T")],
+    outcome = await _apply(pool, [_jumlah(KEC, "2022", 50, "T"),
+                                  _jumlah(DESA, "2022", 80, "T")],
                            publisher="walidata", slug=slug)
     assert outcome.counts.created == 2, outcome.rejected
     for rule in rules:
@@ -143,16 +144,20 @@ async def test_cross_record_rules_and_on_demand_evaluation(client, registry):
     assert r.json()["failing_records"] == 1
     assert r.json()["items"][0]["region_code"] == DESA
     # ... and new ones are held while a chunk is applied, against the chunk's own rows too
-    outcome = await _apply(pool, [_jumlah(KEC, "2024", 100, "T"), _jumlah(DESA, "2024", 150, "T"),
-                                  _jumlah("64.08.04.2011", "2024", 40, "T")], publisher="walidata", slug=slug)
+    outcome = await _apply(pool, [_jumlah(KEC, "2024", 100, "T"),
+                                  _jumlah(DESA, "2024", 150, "T"),
+                                  _jumlah("64.08.04.2011", "2024", 40, "T")],
+                           publisher="walidata", slug=slug)
     assert (outcome.counts.created, outcome.counts.held) == (2, 1)
     assert outcome.held[0]["region_code"] == DESA
     outcome = await _apply(pool, [_jumlah("64.08.04.2011", "2024", 25, "L"),
-                                  _jumlah("64.08.04.2011", "2024", 16, "P")], publisher="walidata", slug=slug)
+                                  _jumlah("64.08.04.2011", "2024", 16, "P")],
+                           publisher="walidata", slug=slug)
     assert (outcome.counts.created, outcome.counts.held) == (0, 2)
     assert {h["reasons"][0]["message"] for h in outcome.held} == {rules[1]["message"]}
     outcome = await _apply(pool, [_jumlah("64.08.04.2011", "2024", 25, "L"),
-                                  _jumlah("64.08.04.2011", "2024", 15, "P")], publisher="walidata", slug=slug)
+                                  _jumlah("64.08.04.2011", "2024", 15, "P")],
+                           publisher="walidata", slug=slug)
     assert (outcome.counts.created, outcome.counts.held) == (2, 0)
     assert await pool.fetchval(
         "SELECT count(*) FROM registry.held_values WHERE status = 'superseded'") == 2
@@ -221,6 +226,10 @@ async def test_bulk_verification_of_a_kecamatan_publishes_everywhere_at_once(cli
                  + [_jumlah("64.08.01.2001", "2024", 7)])
     agg = {"dataset": "jumlah-penduduk", "period": "2024", "region": KEC}
     assert (await client.get("/v1/aggregates", params=agg)).json()["reporting"] == 0
+    # completeness counts a held value as reported, marked unverified
+    done = (await client.get("/v1/completeness", params=agg)).json()
+    assert done["reported"] == 3
+    assert sorted(u["status"] for u in done["regions"]) == ["missing"] + ["unverified"] * 3
     items = (await client.get("/v1/verification", headers=STEWARD,
                               params={"kecamatan": KEC})).json()["items"]
     assert len(items) == 3
