@@ -78,7 +78,7 @@ async def check_chunk(conn: asyncpg.Connection, dataset: dict, policy: dict,
     groups = sorted({(r["period"], r["dims_key"], r["level"], r["measure"]) for r in lone})
     peers = {(p["period"], p["dims_key"], p["level"], p["measure"]): p["peers"]
              for p in await conn.fetch(PEERS, dataset["id"], *map(list, zip(*groups)),
-                                       PEER_SAMPLE)}
+                                       max(PEER_SAMPLE, policy["min_peers"]))}
     for r in lone:
         values = peers.get((r["period"], r["dims_key"], r["level"], r["measure"])) or []
         hit = flag(r["v"], values, z, "peers") if len(values) >= policy["min_peers"] else None
