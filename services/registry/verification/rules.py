@@ -9,7 +9,7 @@ import asyncpg
 
 from services.registry.verification import store
 from services.registry.verification.rules_lang import (
-    Lookup, Rule, compile_rule, dimension_values, numeric_measures, parse,
+    Lookup, Rule, RuleError, compile_rule, dimension_values, numeric_measures, parse,
 )
 
 VALUE = ("CASE WHEN jsonb_typeof(x.vals -> {m}::text) = 'number' "
@@ -48,9 +48,14 @@ def _failed_array(dataset: dict, rules: list[dict], params: list, with_chunk: bo
     measures = numeric_measures(dataset["schema"])
     cases = []
     for n, rule in enumerate(rules):
-        sql = compile_rule(parse_for(dataset, rule["expression"]), measures, params,
-                           _lookup(with_chunk))
+        try:
+            sql = compile_rule(parse_for(dataset, rule["expression"]), measures, params,
+                               _lookup(with_chunk))
+        except RuleError:  # the schema changed under the rule: it no longer applies
+            continue
         cases.append(f"CASE WHEN ({sql}) IS FALSE THEN {n} END")
+    if not cases:
+        return "ARRAY[]::int[]"
     return f"array_remove(ARRAY[{', '.join(cases)}]::int[], NULL)"
 
 
