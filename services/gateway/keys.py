@@ -50,7 +50,8 @@ def is_steward_route(method: str, path: str) -> bool:
 def check_access(method: str, path: str, principal: Principal | None) -> None:
     """Public reads need no key; writes need one; steward routes refuse publisher keys."""
     steward = is_steward_route(method, path)
-    keyed_read = path.startswith("/v1/conflicts")  # conflicts are shown to their parties only
+    # conflicts and held values are shown to their parties only
+    keyed_read = path.startswith(("/v1/conflicts", "/v1/verification"))
     if principal is None and (steward or keyed_read or method not in READ_METHODS):
         raise Unauthorized("Kunci API diperlukan: kirim header Authorization: Bearer <kunci>.",
                            code="missing_api_key")

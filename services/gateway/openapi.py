@@ -103,7 +103,7 @@ ERRORS: dict[str, tuple[str, str, str, str, list]] = {
                                   "(lihat Retry-After)", "service_unavailable",
                            "Layanan sedang tidak tersedia; coba lagi sebentar lagi.", []),
 }
-STEWARD_GETS = ("/v1/keys", "/v1/regions/aliases", "/v1/conflicts")
+STEWARD_GETS = ("/v1/keys", "/v1/regions/aliases", "/v1/conflicts", "/v1/verification")
 
 
 def _error_responses() -> dict[str, Any]:

@@ -12,7 +12,10 @@ from shared.sql import Where
 RECORD_SELECT = """SELECT r.id, d.slug AS dataset, r.region_code, r.period, r.dims, r.vals,
        r.version, r.status, r.publisher_id, r.submission_id, r.created_at, r.updated_at, r.seq,
        r.dims_key, d.retracted_at AS dataset_retracted_at,
-       d.retraction_reason AS dataset_retraction_reason
+       d.retraction_reason AS dataset_retraction_reason,
+       EXISTS (SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id AND h.status = 'held'
+               AND h.region_code = r.region_code AND h.period = r.period
+               AND h.dims_key = r.dims_key) AS under_verification  -- issue 14
 FROM records r JOIN datasets d ON d.id = r.dataset_id"""
 
 

@@ -180,7 +180,7 @@ async def test_processed_summaries_update_status_counts_and_rejected_rows(
     ])
     done = await eventually(await status_is("completed"))
     assert done["counts"] == {"created": 2, "updated": 1, "unchanged": 1, "conflicts": 0,
-                              "rejected": 1}
+                              "rejected": 1, "held": 0}
     assert done["rejected_rows"] == [{"index": 1, "line": None, "sheet": None, "field": "jumlah",
                                       "code": "not_a_number", "details": None,
                                       "message": "Nilai jumlah 'x' bukan angka."}]
