@@ -228,8 +228,7 @@ async def get_submission(pool: asyncpg.Pool, principal: Principal, submission_id
         if row["publisher_id"] != principal.publisher_id and not principal.is_steward:
             raise Forbidden("Kiriman ini milik penerbit lain.", code="submission_not_yours")
         rejected = await store.rejected_rows(conn, submission_id, max_rejected)
-    # ``held`` (issue 14) is not among the stored columns yet: 0 until ingest keeps it
-    counts = ImportCounts(**{k: row.get(k, 0) for k in ImportCounts.model_fields})
+    counts = ImportCounts(**{k: row[k] for k in ImportCounts.model_fields})
     return {**dict(row), "counts": counts, "rejected_rows": rejected}
 
 
