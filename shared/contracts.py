@@ -85,6 +85,7 @@ class ImportCounts(BaseModel):
     unchanged: int = 0
     conflicts: int = 0
     rejected: int = 0
+    held: int = 0  # not applied: waiting for the walidata (rule, outlier or policy)
 
 
 class SubmissionChunkProcessedV1(Event):

@@ -76,6 +76,12 @@ async def portal(request: Request, gw: GatewayDep):
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
 
 
+@router.get("/verifikasi", include_in_schema=False)
+async def verification_page():
+    """The walidata's verification queue (issue 14); the data comes from /v1/verification."""
+    return FileResponse(pages.VERIFICATION_PAGE, headers={"Cache-Control": "no-cache"})
+
+
 @router.get("/sitemap.xml", include_in_schema=False)
 async def sitemap(request: Request, gw: GatewayDep):
     return Response(await pages.sitemap(gw.ckan.upstreams, gw.base_url(request)),

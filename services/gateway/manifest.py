@@ -67,6 +67,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/regions/aliases", "registry", read=STEWARD),
     Route("/v1/publishers", "registry"),
     Route("/v1/conflicts", "registry", read=KEYED),  # shown to their parties only
+    Route("/v1/verification", "registry", read=KEYED),  # held values: their parties only
     Route("/v1/aggregates", "registry"),
     Route("/v1/completeness", "registry"),
     Route("/v1/changes", "registry"),

@@ -82,6 +82,7 @@ class DryRunResult(BaseModel):
     rows: int
     counts: ImportCounts
     rejected_rows: list[RejectedRow] = []
+    held_rows: list[dict[str, Any]] = []  # rows the walidata would hold, with their reasons
     diff: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
 

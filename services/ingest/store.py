@@ -117,7 +117,8 @@ async def get_submission(conn: asyncpg.Connection, id: uuid.UUID, stall_after: f
                    coalesce(sum(c.created), 0) AS created, coalesce(sum(c.updated), 0) AS updated,
                    coalesce(sum(c.unchanged), 0) AS unchanged,
                    coalesce(sum(c.conflicts), 0) AS conflicts,
-                   coalesce(sum(c.rejected), 0) AS rejected
+                   coalesce(sum(c.rejected), 0) AS rejected,
+                   coalesce(sum(c.held), 0) AS held
             FROM submissions s LEFT JOIN submission_chunks c ON c.submission_id = s.id
             WHERE s.id = $1 GROUP BY s.id""", id, float(stall_after))
 
@@ -149,7 +150,7 @@ async def record_chunk_result(conn: asyncpg.Connection,
     counts = event.counts
     updated = await conn.fetchval(
         """UPDATE submission_chunks SET processed_at = now(), created = $3, updated = $4,
-                  unchanged = $5, conflicts = $6, rejected = $7,
+                  unchanged = $5, conflicts = $6, rejected = $7, held = $11,
                   rejected_rows = $8::text::jsonb, error = $9,
                   failed_at = CASE WHEN $9::text IS NULL THEN NULL ELSE now() END,
                   outcomes = $10::text::jsonb  -- issue 19: per-row outcomes for receipts
@@ -157,7 +158,7 @@ async def record_chunk_result(conn: asyncpg.Connection,
         event.submission_id, event.chunk, counts.created, counts.updated, counts.unchanged,
         counts.conflicts, counts.rejected,
         json.dumps([r.model_dump() for r in event.rejected_rows], ensure_ascii=False),
-        event.error, json.dumps(event.outcomes) if event.outcomes else None)
+        event.error, json.dumps(event.outcomes) if event.outcomes else None, counts.held)
     if not updated:
         return False
     await _settle_status(conn, event.submission_id)

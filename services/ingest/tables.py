@@ -60,7 +60,7 @@ submission_chunks = sa.Table(
     sa.Column("event_id", pg.UUID, nullable=False, unique=True),
     sa.Column("processed_at", TZ),
     *(sa.Column(name, sa.Integer, nullable=False, server_default=ZERO)
-      for name in ("created", "updated", "unchanged", "conflicts", "rejected")),
+      for name in ("created", "updated", "unchanged", "conflicts", "rejected", "held")),
     sa.Column("rejected_rows", pg.JSONB, nullable=False, server_default=EMPTY_LIST),
     sa.Column("error", sa.Text),
     sa.Column("failed_at", TZ),

@@ -12,6 +12,7 @@ from services.registry.datasets import routes as datasets
 from services.registry.records import routes as records
 from services.registry.regions import routes as regions
 from services.registry.statistics import routes as statistics
+from services.registry.verification import routes as verification
 from services.registry.settings import RegistrySettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
@@ -28,6 +29,7 @@ ROUTERS = [
     access.router, access.internal,
     statistics.router,
     audit.router,  # issue 19: GET /v1/audit
+    verification.router,  # issue 14: rules, policy, the walidata's queue
 ]
 
 

@@ -32,6 +32,9 @@ class RecordPublic(BaseModel):
     submission_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
+    verification_status: Literal["terverifikasi", "sedang_diverifikasi"] = Field(
+        "terverifikasi", description="sedang_diverifikasi: a newer value waits for the "
+        "walidata; this is still the last verified one")
 
 
 class RecordsPublic(BaseModel):
@@ -53,6 +56,8 @@ class RecordVersionPublic(BaseModel):
 class RecordWithHistory(RecordPublic):
     as_of: datetime | None = None
     history: list[RecordVersionPublic]
+    verification: list[dict[str, Any]] = Field(
+        [], description="held proposals for this record and the walidata's decisions")
 
 
 class RetractNote(Strict):

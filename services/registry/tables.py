@@ -128,10 +128,12 @@ records = sa.Table(
     sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
     sa.Column("seq", sa.BigInteger, nullable=False,
               server_default=sa.text(f"nextval('{S}.record_seq')")),
-    sa.Column("hash", sa.LargeBinary),  # the newest version's chain link (migration 0009)
+    sa.Column("hash", sa.LargeBinary),  # the newest version's chain link (migration 0005)
     sa.UniqueConstraint("dataset_id", "region_code", "period", "dims_key"),
     sa.Index("records_dataset_period", "dataset_id", "period", "region_code"),
     sa.Index("records_seq", "seq"),
+    # issue 14: the outlier checks' history and peer lookups (migration 0006)
+    sa.Index("records_dataset_dims_period", "dataset_id", "dims_key", "period", "region_code"),
     schema=S)
 
 record_versions = sa.Table(
@@ -146,7 +148,7 @@ record_versions = sa.Table(
     sa.Column("recorded_at", TZ, nullable=False, server_default=NOW),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("reason", sa.Text),
-    sa.Column("hash", sa.LargeBinary),  # chains to the previous version (migration 0009)
+    sa.Column("hash", sa.LargeBinary),  # chains to the previous version (migration 0005)
     sa.Index("record_versions_seq", "seq", unique=True),
     schema=S)
 
@@ -181,7 +183,7 @@ applied_chunks = sa.Table(
     sa.Column("applied_at", TZ, nullable=False, server_default=NOW),
     schema=S)
 
-# privileged actions, one hash chain (issue 19; audit_hash in migration 0009)
+# privileged actions, one hash chain (issue 19; audit_hash in migration 0005)
 audit_log = sa.Table(
     "audit_log", META,
     sa.Column("id", sa.BigInteger, primary_key=True),
@@ -197,6 +199,61 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.LargeBinary),
     sa.Column("hash", sa.LargeBinary, nullable=False),
     sa.Index("audit_log_action", "action", "id"),
+    schema=S)
+
+# --- issue 14: checked before it is published (migration 0006) -----------------------------
+
+verification_policies = sa.Table(
+    "verification_policies", META,
+    sa.Column("dataset_id", sa.BigInteger, sa.ForeignKey(f"{S}.datasets.id"), primary_key=True),
+    sa.Column("policy", sa.Text, nullable=False, server_default="langsung"),
+    sa.Column("outliers", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("outlier_z", sa.Numeric, nullable=False, server_default="3.5"),
+    sa.Column("min_history", sa.Integer, nullable=False, server_default="4"),
+    sa.Column("min_peers", sa.Integer, nullable=False, server_default="10"),
+    sa.Column("updated_by", sa.Text),
+    sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    schema=S)
+
+validation_rules = sa.Table(
+    "validation_rules", META,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("dataset_id", sa.BigInteger, sa.ForeignKey(f"{S}.datasets.id"), nullable=False),
+    sa.Column("expression", sa.Text, nullable=False),
+    sa.Column("importance", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    sa.Index("validation_rules_dataset", "dataset_id", "id"),
+    schema=S)
+
+held_values = sa.Table(
+    "held_values", META,
+    sa.Column("id", pg.UUID, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("dataset_id", sa.BigInteger, sa.ForeignKey(f"{S}.datasets.id"), nullable=False),
+    sa.Column("record_id", pg.UUID),  # no foreign key: a proposal never blocks records
+    sa.Column("region_code", sa.Text, sa.ForeignKey(f"{S}.regions.code"), nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("dims", pg.JSONB, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("dims_key", sa.Text, nullable=False, server_default=""),
+    sa.Column("vals", pg.JSONB, nullable=False),
+    sa.Column("base_vals", pg.JSONB),
+    sa.Column("publisher_id", sa.Text, nullable=False),
+    sa.Column("submission_id", pg.UUID),
+    sa.Column("line", sa.Integer),
+    sa.Column("sheet", sa.Text),
+    sa.Column("reasons", pg.JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="held"),
+    sa.Column("note", sa.Text),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", TZ),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.Index("held_values_open_one", "dataset_id", "region_code", "period", "dims_key",
+             "publisher_id", unique=True, postgresql_where=sa.text("status = 'held'")),
+    sa.Index("held_values_queue", "status", "created_at", "id"),
+    sa.Index("held_values_record", "record_id"),
+    sa.Index("held_values_submission", "submission_id"),
     schema=S)
 
 outbox, inbox = outbox_tables(META, S)

@@ -4,7 +4,7 @@ Every use case that changes who may do what, what a dataset is, where a region i
 settles a disagreement calls ``audit.service.record(conn, principal, action, target,
 details)`` inside the caller's transaction: the entry commits with the change or not at all.
 Entries form one chain: each ``hash`` is sha256(previous entry's hash || its fields)
-(``audit_hash`` in migration 0009), so an entry altered or removed in the database shows up
+(``audit_hash`` in migration 0005), so an entry altered or removed in the database shows up
 in ``satudata verify``.
 
 Actions in use: key.create, key.revoke, dataset.create, dataset.update, dataset.retract,

@@ -17,6 +17,7 @@ from services.registry.events import SCHEMA, publish_records
 from services.registry.records import staging
 from services.registry.records.classify import Meeting, Plan, plan
 from services.registry.regions.service import region_index
+from services.registry.verification.screen import screen
 from services.registry.validation import RegionIndex, ValidRow, validate_row
 from shared import outbox
 from shared.auth import Principal
@@ -31,12 +32,18 @@ class Outcome:
         self.rejected: list[RejectedRow] = []
         self.changed: list[dict] = []
         self.diff: list[dict] = []
+        self.held: list[dict] = []  # rows held for the walidata, with their reasons (issue 14)
         self.rows: dict[str, list[int]] = {}  # issue 19: receipt outcome -> row indexes
 
     def row_outcomes(self) -> dict[str, list[int]]:
-        """What became of each row, for the submission's signed receipt."""
+        """What became of each row, for the submission's signed receipt: a row held for the
+        walidata is ``held``, not the create or update it would have been."""
+        held = sorted({h["index"] for h in self.held})
+        rows = {name: [i for i in idxs if i not in held] for name, idxs in self.rows.items()}
         rejected = sorted({r.index for r in self.rejected})
-        return {**self.rows, **({"rejected": rejected} if rejected else {})}
+        extra = {"held": held} if held else {}
+        extra |= {"rejected": rejected} if rejected else {}
+        return {name: idxs for name, idxs in {**rows, **extra}.items() if idxs}
 
     def reject(self, rows: list[RejectedRow]) -> None:
         if rows:
@@ -174,14 +181,26 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
                  authoritative=authoritative)
     _count(outcome, chunk)
     if dry_run:
-        dims_of = {v.index: v.dims for v in valid}
-        outcome.diff = [{"index": r["idx"], **places[r["idx"]], "region_code": r["region_code"],
-                         "period": r["period"], "dimensions": dims_of[r["idx"]],
-                         "change": chunk.changes[r["idx"]], "current": r["current_vals"],
-                         "proposed": r["new_vals"]} for r in staged]
+        outcome.diff = _diff(staged, valid, places, chunk)
+    # issue 14 (verification/): hold what breaks a rule, is an outlier, or awaits the walidata
+    chunk.to_apply = await screen(conn, dataset=dataset, publisher_id=publisher_id,
+                                  submission_id=submission_id, staged=staged,
+                                  to_apply=chunk.to_apply, to_conflict=chunk.to_conflict,
+                                  outcome=outcome, places=places, dry_run=dry_run)
+    if dry_run:
         return outcome
     await _write(conn, dataset, chunk, outcome, publisher_id, submission_id)
     return outcome
+
+
+def _diff(staged: list, valid: list[ValidRow], places: dict[int, dict], chunk: Plan
+          ) -> list[dict]:
+    """The dry run's answer: each staged row, what it would do, before and after."""
+    dims_of = {v.index: v.dims for v in valid}
+    return [{"index": r["idx"], **places[r["idx"]], "region_code": r["region_code"],
+             "period": r["period"], "dimensions": dims_of[r["idx"]],
+             "change": chunk.changes[r["idx"]], "current": r["current_vals"],
+             "proposed": r["new_vals"]} for r in staged]
 
 
 def _count(outcome: Outcome, chunk: Plan) -> None:

@@ -127,6 +127,7 @@ async def validate(slug: str, body: models.ValidateRequest, caller: Caller,
                                   sheet=body.sheet)
     return {"counts": outcome.counts.model_dump(),
             "rejected_rows": [r.model_dump() for r in outcome.rejected],
+            "held_rows": json.loads(json.dumps(outcome.held, default=str)),  # issue 14
             "diff": json.loads(json.dumps(outcome.diff, default=str))}
 
 

@@ -13,6 +13,7 @@ from services.registry.datasets.service import get_dataset, retracted_error
 from services.registry.events import publish_records, record_event
 from services.registry.records import store
 from services.registry.regions import store as regions_store
+from services.registry.verification.service import record_decisions
 from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -24,7 +25,9 @@ def record_public(row: dict) -> dict:
             "period": row["period"], "dimensions": row["dims"], "values": row["vals"],
             "version": row["version"], "status": row["status"],
             "publisher_id": row["publisher_id"], "submission_id": row["submission_id"],
-            "created_at": row["created_at"], "updated_at": row["updated_at"]}
+            "created_at": row["created_at"], "updated_at": row["updated_at"],
+            "verification_status": "sedang_diverifikasi" if row.get("under_verification")
+            else "terverifikasi"}
 
 
 async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | None,
@@ -70,6 +73,7 @@ async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
                        "publisher_id": h["publisher_id"], "submission_id": h["submission_id"],
                        "conflict_id": h["conflict_id"], "recorded_at": h["recorded_at"]}
                       for h in history]
+    out["verification"] = await record_decisions(conn, record_id)  # issue 14
     return out
 
 

@@ -54,7 +54,7 @@ async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int
 
     One INSERT ... ON CONFLICT; the RETURNING rows feed record_versions in the same statement.
     Each new version's hash chains to the record's previous one (``records.hash``, see
-    migration 0009), computed per row in this statement: no lock shared between records, so
+    migration 0005), computed per row in this statement: no lock shared between records, so
     chunks stay parallel.
     """
     if not idxs:

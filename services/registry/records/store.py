@@ -12,7 +12,10 @@ from shared.sql import Where
 RECORD_SELECT = """SELECT r.id, d.slug AS dataset, r.region_code, r.period, r.dims, r.vals,
        r.version, r.status, r.publisher_id, r.submission_id, r.created_at, r.updated_at, r.seq,
        r.dims_key, d.retracted_at AS dataset_retracted_at,
-       d.retraction_reason AS dataset_retraction_reason
+       d.retraction_reason AS dataset_retraction_reason,
+       EXISTS (SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id AND h.status = 'held'
+               AND h.region_code = r.region_code AND h.period = r.period
+               AND h.dims_key = r.dims_key) AS under_verification  -- issue 14
 FROM records r JOIN datasets d ON d.id = r.dataset_id"""
 
 
@@ -62,7 +65,7 @@ async def new_version(conn: asyncpg.Connection, record_id: uuid.UUID, *, status:
     """The record's next version (``vals`` None keeps the values: a retraction shows in
     history what was withdrawn), its history row written by the same statement, with the
     conflict it settles or the reason it was withdrawn for. The version's hash chains to the
-    previous one (``records.hash``, migration 0009), as in ``staging.apply_staged``."""
+    previous one (``records.hash``, migration 0005), as in ``staging.apply_staged``."""
     row = await conn.fetchrow(
         """WITH up AS (
              UPDATE records SET vals = coalesce($2::jsonb, vals), version = version + 1,

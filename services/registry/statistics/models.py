@@ -71,7 +71,7 @@ class CompletenessRegion(Open):
     name: str
     level: str
     kecamatan: str | None = None
-    status: Literal["reported", "missing", "conflict"] | str
+    status: Literal["reported", "missing", "conflict", "unverified"] | str
 
 
 class CompletenessPublic(Open):

@@ -16,6 +16,7 @@ from services.registry.datasets.service import get_dataset
 from services.registry.regions import store as regions_store
 from services.registry.statistics import store
 from services.registry.validation import PERIOD_PATTERNS, valid_period
+from services.registry.verification.service import mark_unverified
 from shared.contracts import DatasetSchemaV1, MeasureSpec
 from shared.errors import BadRequest, NotFound, Unprocessable
 
@@ -267,6 +268,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
         "desa", "kelurahan"]
     units = await store.completeness_units(conn, dataset_id=dataset["id"], period=period,
                                            levels=levels, region=target["code"])
+    units = await mark_unverified(conn, dataset["id"], period, units)  # issue 14
     groups: dict[str, dict] = {}
     for u in units:
         g = groups.setdefault(u["kecamatan"], {"code": u["kecamatan"], "expected": 0,
@@ -291,6 +293,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
         "regions": [{"code": u["code"], "name": u["name"], "level": u["level"],
                      "kecamatan": u["kecamatan"],
                      "status": ("conflict" if u["in_conflict"] else
+                                "unverified" if u.get("unverified") else
                                 "reported" if u["reported"] else "missing")}
                     for u in units],
     }

@@ -175,12 +175,12 @@ async def test_processed_summaries_update_status_counts_and_rejected_rows(
     partial = await eventually(await status_is("processing", chunks=1))
     assert partial["chunks_processed"] == 1
     await _publish_processed(nats_url, nats_namespace, [
-        summary(1, created=1, updated=1), summary(2, unchanged=1),
+        summary(1, created=1, updated=1, held=2), summary(2, unchanged=1),
         summary(2, unchanged=1),  # a redelivered summary (new event id) changes nothing more
     ])
     done = await eventually(await status_is("completed"))
     assert done["counts"] == {"created": 2, "updated": 1, "unchanged": 1, "conflicts": 0,
-                              "rejected": 1}
+                              "rejected": 1, "held": 2}
     assert done["rejected_rows"] == [{"index": 1, "line": None, "sheet": None, "field": "jumlah",
                                       "code": "not_a_number", "details": None,
                                       "message": "Nilai jumlah 'x' bukan angka."}]

@@ -465,7 +465,8 @@ async function renderRegion(code, params) {
 }
 
 /* ---------- completeness ---------- */
-const COMPLETENESS_STATUS = { reported: "sudah melapor", missing: "belum melapor", conflict: "ada konflik" };
+const COMPLETENESS_STATUS = { reported: "sudah melapor", missing: "belum melapor", conflict: "ada konflik",
+                              unverified: "melapor, belum diverifikasi" };
 const pct = (rate) => (rate == null ? "-" : `${new Intl.NumberFormat("id-ID", { maximumFractionDigits: 1 }).format(rate * 100)} %`);
 
 async function renderCompleteness(params) {
@@ -522,7 +523,7 @@ const FINAL = new Set(["completed", "partial", "failed"]);
 const STATUS_ID = { received: "diterima", processing: "sedang diproses", completed: "selesai",
                     partial: "sebagian diterapkan", failed: "gagal" };
 const COUNT_ID = { created: "baru", updated: "diperbarui", unchanged: "tidak berubah",
-                   conflicts: "konflik", rejected: "ditolak" };
+                   conflicts: "konflik", rejected: "ditolak", held: "ditahan untuk verifikasi" };
 
 async function keyed(path, options = {}) {
   const key = sessionStorage.getItem(KEY_STORE) || "";

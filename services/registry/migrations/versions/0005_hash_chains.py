@@ -7,11 +7,11 @@ The link functions live in the database so the apply SQL and ``satudata verify``
 exactly the same bytes: sha256(previous hash || UTF-8 of a JSON array of the fields). Times
 enter as integer microseconds since the epoch, so the session's time zone never matters.
 
-Revision ID: 0009
+Revision ID: 0005
 """
 from alembic import op
 
-revision = "0009"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,74 @@
+/* The walidata's verification queue: held values oldest first, why, the effect on the
+   kecamatan's reporting rate; verify or return one by one or everything the filter selects. */
+"use strict";
+const KEY = "satudata.key";
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => (
+  { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const pct = (x) => (x == null ? "–" : `${Math.round(x * 1000) / 10}%`);
+const vals = (v) => (v ? Object.entries(v).map(([k, x]) => `${esc(k)}: ${esc(x)}`).join(", ") : "–");
+
+async function call(path, options = {}) {
+  const r = await fetch(path, { ...options, headers: { Accept: "application/json",
+    "Content-Type": "application/json", Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}` } });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error((body.error && body.error.message) || `Galat ${r.status}`);
+  return body;
+}
+
+function filters() {
+  const f = { dataset: $("f-dataset").value.trim(), period: $("f-period").value.trim(),
+              kecamatan: $("f-kecamatan").value.trim() };
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v));
+}
+
+function row(h) {
+  const why = h.reasons.map((r) => `<li>${esc(r.message)}${r.expected_min != null ?
+    ` <span class="muted">(wajar ${esc(r.expected_min)}–${esc(r.expected_max)})</span>` : ""}</li>`).join("");
+  const rep = h.reporting ? `${pct(h.reporting.rate_now)} → ${pct(h.reporting.rate_after)}` : "–";
+  return `<tr data-id="${esc(h.id)}"><td>${esc(h.dataset)}<br>${esc(h.period)}</td>` +
+    `<td>${esc(h.region_name)}<br><span class="muted">${esc(h.region_code)}</span></td>` +
+    `<td>${vals(h.proposed)}<br><span class="muted">publik: ${vals(h.public)}</span></td>` +
+    `<td><ul>${why}</ul>${h.conflict_id ? `<span class="no">juga dalam konflik</span>` : ""}</td>` +
+    `<td>${esc(h.publisher_name || h.publisher_id)}</td><td>${rep}</td>` +
+    `<td><button data-act="verify">Verifikasi</button> <button data-act="return">Kembalikan</button></td></tr>`;
+}
+
+async function load() {
+  $("msg").textContent = "Memuat…";
+  try {
+    const q = new URLSearchParams(filters());
+    const body = await call(`/v1/verification?${q}`);
+    $("msg").textContent = body.items.length ? `${body.items.length} nilai menunggu (terlama dulu).` :
+      "Tidak ada nilai yang menunggu verifikasi.";
+    $("queue").innerHTML = body.items.length ? `<div class="table"><table><thead><tr><th>Dataset, periode</th>` +
+      `<th>Wilayah</th><th>Nilai ditahan</th><th>Alasan</th><th>Produsen</th><th>Tingkat lapor kecamatan</th>` +
+      `<th></th></tr></thead><tbody>${body.items.map(row).join("")}</tbody></table></div>` : "";
+  } catch (e) { $("msg").textContent = e.message; }
+}
+
+async function decide(path, body) {
+  try {
+    const out = await call(path, { method: "POST", body: JSON.stringify(body) });
+    $("msg").textContent = `${out.decided} nilai ${out.status === "verified" ? "diverifikasi dan terbit" : "dikembalikan"}.`;
+    await load();
+  } catch (e) { $("msg").textContent = e.message; }
+}
+
+$("key").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem(KEY, $("k").value.trim());
+  $("key").hidden = true; $("filters").hidden = false; load();
+});
+$("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+$("bulk-verify").addEventListener("click", () => decide("/v1/verification/verify",
+  { ...filters(), note: $("f-note").value.trim() || null }));
+$("bulk-return").addEventListener("click", () => decide("/v1/verification/return",
+  { ...filters(), note: $("f-note").value.trim() }));
+$("queue").addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-act]");
+  if (!b) return;
+  const id = b.closest("tr").dataset.id, note = $("f-note").value.trim();
+  decide(`/v1/verification/${id}/${b.dataset.act}`, b.dataset.act === "return" ? { note } : { note: note || null });
+});
+if (sessionStorage.getItem(KEY)) { $("key").hidden = true; $("filters").hidden = false; load(); }
