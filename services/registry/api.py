@@ -12,6 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from services.registry import models, retraction, service, statistics, store
+from services.registry.timeliness import models as timeliness_models
+from services.registry.timeliness import service as timeliness
 from shared.auth import principal_from_headers, require_principal, require_steward
 from shared import tabular
 from shared.dates import parse_instant
@@ -26,23 +28,26 @@ RESERVED_PARAMS = {"region", "period_from", "period_to", "limit", "cursor", "for
                    "locale"}
 
 
-@router.get("/datasets", response_model=models.DatasetsPublic)
+@router.get("/datasets", response_model=timeliness_models.DatasetsWithCurrency)
 async def list_datasets(request: Request, pool: PoolDep, retracted: Annotated[bool, Query(
         description="true: the withdrawn datasets instead (walidata)")] = False):
     if retracted:
         require_steward(request.headers)
     async with pool.acquire() as conn:
         items = await store.list_datasets(conn, retracted=retracted)
+        items = await timeliness.with_currency(conn, items)  # hook: last_updated, currency
     return {"items": items, "count": len(items)}
 
 
-@router.get("/datasets/{slug}", response_model=models.DatasetPublic, response_model_by_alias=True)
+@router.get("/datasets/{slug}", response_model=timeliness_models.DatasetWithCurrency,
+            response_model_by_alias=True)
 async def show_dataset(slug: str, request: Request, pool: PoolDep):
     """410 with the reason once withdrawn (the walidata still sees it, to restore it)."""
     principal = principal_from_headers(request.headers)
     async with pool.acquire() as conn:
-        return await service.get_dataset(
+        dataset = await service.get_dataset(
             conn, slug, allow_retracted=principal is not None and principal.is_steward)
+        return (await timeliness.with_currency(conn, [dataset]))[0]  # hook: currency
 
 
 @router.post("/datasets", response_model=models.DatasetPublic, status_code=201)

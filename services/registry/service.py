@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -12,7 +12,7 @@ import asyncpg
 from services.registry import store
 from services.registry.models import REQUIRED_METADATA
 from services.registry.validation import RegionIndex, ValidRow, validate_row
-from shared import outbox
+from shared import clock, outbox
 from shared.auth import Principal, hash_key
 from shared.contracts import (
     DatasetsChangedV1, DatasetV1, ImportCounts, RecordsChangedV1, RecordV1, RegionsChangedV1,
@@ -50,7 +50,7 @@ async def resolve_key(conn: asyncpg.Connection, raw: str) -> Principal:
         raise Unauthorized("Kunci API tidak dikenal.", code="invalid_api_key")
     if row["revoked_at"] is not None:
         raise Unauthorized("Kunci API ini sudah dicabut.", code="revoked_api_key")
-    if row["expires_at"] is not None and row["expires_at"] <= datetime.now(timezone.utc):
+    if row["expires_at"] is not None and row["expires_at"] <= clock.now():
         raise Unauthorized("Kunci API ini sudah kedaluwarsa.", code="expired_api_key")
     datasets = list(row["datasets"]) if row["role"] == "publisher" else ["*"]
     return Principal(key_id=row["key_id"], publisher_id=row["publisher_id"],

@@ -6,13 +6,14 @@ Every function runs inside the caller's transaction; events go through the outbo
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import asyncpg
 
 from services.registry import reference, service, store
 from services.registry.validation import normalize_code, normalize_name
 from shared.pagination import decode_cursor, encode_cursor
+from shared import clock
 from shared.auth import Principal
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 
@@ -66,7 +67,7 @@ async def import_regions(conn: asyncpg.Connection, rows: list[dict]) -> dict:
             errors.append({"line": line, "field": "successor_code", "code": "successor_self",
                            "message": "Kode pengganti tidak boleh sama dengan kodenya sendiri."})
         else:
-            retirements.append((row["code"], successor, row.get("valid_until") or date.today()))
+            retirements.append((row["code"], successor, row.get("valid_until") or clock.today_wita()))
     chains = {code: successor for code, successor, _ in retirements if successor}
     for code in chains:
         seen, at = {code}, chains.get(code)
@@ -95,7 +96,7 @@ async def import_aliases(conn: asyncpg.Connection, principal: Principal, rows: l
                          source: str | None) -> dict:
     """Operators' aliases land as ``pending`` until a walidata approves them; an alias whose
     name contradicts the region it points to is stored as ``refused`` with the reason."""
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    when = clock.now().strftime("%Y-%m-%d")
     label = source or f"impor operator {principal.publisher_id} {when}"
     result = await reference.import_aliases(conn, rows, source=label, status="pending")
     return {"inserted": result["inserted"],
@@ -194,7 +195,7 @@ async def create_key(conn: asyncpg.Connection, principal: Principal, data: dict)
     if expires_at is not None:
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=timezone.utc)
-        if expires_at <= datetime.now(timezone.utc):
+        if expires_at <= clock.now():
             raise Unprocessable("Tanggal kedaluwarsa harus di masa depan.",
                                 code="expiry_in_past")
     raw, meta = await service.create_key(conn, publisher_id=data["publisher_id"],

@@ -1,0 +1,132 @@
+"""SQL for timeliness: schedules, submissions per unit, reminders and their deliveries.
+Never commits: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+
+async def grace_days(conn: asyncpg.Connection, dataset_id: int) -> int | None:
+    return await conn.fetchval(
+        "SELECT grace_days FROM dataset_schedules WHERE dataset_id = $1", dataset_id)
+
+
+async def all_grace_days(conn: asyncpg.Connection) -> dict[int, int]:
+    rows = await conn.fetch("SELECT dataset_id, grace_days FROM dataset_schedules")
+    return {r["dataset_id"]: r["grace_days"] for r in rows}
+
+
+async def set_grace_days(conn: asyncpg.Connection, dataset_id: int, days: int,
+                         by: str) -> None:
+    await conn.execute(
+        """INSERT INTO dataset_schedules (dataset_id, grace_days, updated_by)
+           VALUES ($1, $2, $3)
+           ON CONFLICT (dataset_id) DO UPDATE SET grace_days = excluded.grace_days,
+             updated_by = excluded.updated_by, updated_at = now()""", dataset_id, days, by)
+
+
+async def latest_data(conn: asyncpg.Connection, dataset_id: int) -> tuple[str | None, datetime | None]:
+    """(newest period with current records, when the dataset's records last changed)."""
+    row = await conn.fetchrow(
+        "SELECT max(period) AS period, max(updated_at) AS at FROM records "
+        "WHERE dataset_id = $1 AND status = 'current'", dataset_id)
+    return row["period"], row["at"]
+
+
+async def latest_data_all(conn: asyncpg.Connection) -> dict[int, tuple[str, datetime]]:
+    rows = await conn.fetch(
+        "SELECT dataset_id, max(period) AS period, max(updated_at) AS at FROM records "
+        "WHERE status = 'current' GROUP BY dataset_id")
+    return {r["dataset_id"]: (r["period"], r["at"]) for r in rows}
+
+
+async def units(conn: asyncpg.Connection, *, dataset_id: int, period: str,
+                levels: list[str], root: str) -> list[dict]:
+    """Every expected unit (region at the dataset's levels, in force, under ``root``) with
+    its kecamatan, its path and when its first current record for the period arrived."""
+    rows = await conn.fetch(
+        """SELECT g.code, g.name, g.level, g.path, coalesce(g.path[2], g.code) AS kecamatan,
+                  min(r.created_at) AS submitted_at
+           FROM regions g
+           LEFT JOIN records r ON r.dataset_id = $1 AND r.period = $2
+                AND r.region_code = g.code AND r.status = 'current'
+           WHERE g.path @> ARRAY[$4::text] AND g.level = ANY($3::text[])
+             AND (g.valid_until IS NULL OR g.valid_until > current_date)
+           GROUP BY g.code, g.name, g.level, g.path
+           ORDER BY g.code""",
+        dataset_id, period, levels, root)
+    return [{**dict(r), "path": list(r["path"])} for r in rows]
+
+
+async def publishers_with_contacts(conn: asyncpg.Connection) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT p.id, p.name, p.kind, p.region_scope, p.datasets, c.email
+           FROM publishers p LEFT JOIN publisher_contacts c ON c.publisher_id = p.id
+           ORDER BY p.id""")
+    return [dict(r) for r in rows]
+
+
+async def set_contact(conn: asyncpg.Connection, publisher_id: str, email: str) -> None:
+    await conn.execute(
+        """INSERT INTO publisher_contacts (publisher_id, email) VALUES ($1, $2)
+           ON CONFLICT (publisher_id) DO UPDATE SET email = excluded.email,
+             updated_at = now()""", publisher_id, email)
+
+
+async def insert_reminder(conn: asyncpg.Connection, *, id: uuid.UUID, publisher_id: str,
+                          dataset_id: int, period: str, stage: str, due_at: datetime,
+                          payload: dict) -> bool:
+    """True when this (publisher, dataset, period, stage) had no reminder yet."""
+    return bool(await conn.fetchval(
+        """INSERT INTO reminders (id, publisher_id, dataset_id, period, stage, due_at, payload)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)
+           ON CONFLICT (publisher_id, dataset_id, period, stage) DO NOTHING RETURNING true""",
+        id, publisher_id, dataset_id, period, stage, due_at, json.dumps(payload)))
+
+
+async def insert_delivery(conn: asyncpg.Connection, reminder_id: uuid.UUID, channel: str,
+                          target: str, now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO reminder_deliveries (id, reminder_id, channel, target, next_attempt_at)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+        uuid.uuid4(), reminder_id, channel, target, now)
+
+
+async def claim_deliveries(conn: asyncpg.Connection, now: datetime, limit: int) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT d.id, d.reminder_id, d.channel, d.target, d.attempts, r.payload::text AS payload
+           FROM reminder_deliveries d JOIN reminders r ON r.id = d.reminder_id
+           WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+           ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED""", now, limit)
+    return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+
+async def mark_delivery(conn: asyncpg.Connection, delivery_id: uuid.UUID, *, status: str,
+                        error: str | None, next_attempt_at: datetime | None,
+                        sent_at: datetime | None) -> None:
+    await conn.execute(
+        """UPDATE reminder_deliveries SET status = $2, attempts = attempts + 1, last_error = $3,
+                  next_attempt_at = coalesce($4, next_attempt_at), sent_at = $5
+           WHERE id = $1""", delivery_id, status, error, next_attempt_at, sent_at)
+
+
+async def reminder_log(conn: asyncpg.Connection, *, publisher_id: str | None, limit: int
+                       ) -> list[dict]:
+    rows = await conn.fetch(
+        """SELECT r.id, r.publisher_id, d.slug AS dataset, r.period, r.stage, r.due_at,
+                  r.created_at,
+                  coalesce(json_agg(json_build_object(
+                      'id', x.id, 'channel', x.channel, 'target', x.target,
+                      'status', x.status, 'attempts', x.attempts, 'last_error', x.last_error,
+                      'sent_at', x.sent_at) ORDER BY x.channel, x.target)
+                    FILTER (WHERE x.id IS NOT NULL), '[]')::text AS deliveries
+           FROM reminders r JOIN datasets d ON d.id = r.dataset_id
+           LEFT JOIN reminder_deliveries x ON x.reminder_id = r.id
+           WHERE $1::text IS NULL OR r.publisher_id = $1
+           GROUP BY r.id, d.slug ORDER BY r.created_at DESC, r.id LIMIT $2""",
+        publisher_id, limit)
+    return [{**dict(r), "deliveries": json.loads(r["deliveries"])} for r in rows]
