@@ -100,5 +100,5 @@ def currency(frequency: str, grace_days: int, latest_period: str | None,
     if latest_period >= expected:
         return Currency("mutakhir", "mutakhir", expected, latest_period, 0)
     first_missing = next_period(frequency, latest_period)
-    days = (now - due_at(frequency, first_missing, grace_days)).days
+    days = (now - due_at(frequency, first_missing, grace_days)).days + 1  # day 1 starts at once
     return Currency("terlambat", late_label(days), expected, latest_period, days)
