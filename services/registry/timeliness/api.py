@@ -92,8 +92,15 @@ async def put_contact(publisher_id: str, body: models.ContactUpdate, request: Re
         return await service.set_contact(conn, publisher_id, body.email)
 
 
-@router.get("/datasets/{slug}/template", responses={200: {"content": {
-    "text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+TEMPLATE_ANSWER = {200: {"description": "the template (CSV or XLSX)", "content": {
+    "text/csv": {"schema": {"type": "string"}, "example": (
+        "kode_wilayah,nama_wilayah,periode,jenis_kelamin,jumlah\r\n"
+        "64.08.04.2001,Sangatta Utara,2025,L,\r\n")},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}, "example": "(XLSX)"}}}}
+
+
+@router.get("/datasets/{slug}/template", response_class=Response, responses=TEMPLATE_ANSWER)
 async def template(slug: str, request: Request, pool: PoolDep,
                    format: Literal["csv", "xlsx"] = "xlsx",
                    period: str | None = None,
