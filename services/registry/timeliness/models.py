@@ -150,7 +150,8 @@ class ContactPublic(BaseModel):
 
 class DatasetWithCurrency(DatasetPublic):
     """A dataset answer with its up-to-dateness (the dataset routes' timeliness hook)."""
-    last_updated: datetime | None = Field(None, description="when its records last changed")
+    last_updated: datetime | None = Field(None, description="when the records of its newest "
+                                          "period last changed")
     currency: Currency | None = None
 
 

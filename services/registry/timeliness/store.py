@@ -29,18 +29,28 @@ async def set_grace_days(conn: asyncpg.Connection, dataset_id: int, days: int,
              updated_by = excluded.updated_by, updated_at = now()""", dataset_id, days, by)
 
 
+# The newest period comes from the (dataset_id, period, region_code) index, read backwards;
+# "last updated" is the newest change within that period (same index), so neither read scans a
+# dataset's whole history on every catalogue answer.
+_LATEST = """
+    SELECT d.id AS dataset_id, p.period,
+           (SELECT max(r.updated_at) FROM records r
+            WHERE r.dataset_id = d.id AND r.period = p.period AND r.status = 'current') AS at
+    FROM datasets d
+    CROSS JOIN LATERAL (SELECT r.period FROM records r
+                        WHERE r.dataset_id = d.id AND r.status = 'current'
+                        ORDER BY r.period DESC LIMIT 1) p
+    WHERE $1::bigint IS NULL OR d.id = $1"""
+
+
 async def latest_data(conn: asyncpg.Connection, dataset_id: int) -> tuple[str | None, datetime | None]:
-    """(newest period with current records, when the dataset's records last changed)."""
-    row = await conn.fetchrow(
-        "SELECT max(period) AS period, max(updated_at) AS at FROM records "
-        "WHERE dataset_id = $1 AND status = 'current'", dataset_id)
-    return row["period"], row["at"]
+    """(newest period with current records, when that period's records last changed)."""
+    row = await conn.fetchrow(_LATEST, dataset_id)
+    return (row["period"], row["at"]) if row else (None, None)
 
 
 async def latest_data_all(conn: asyncpg.Connection) -> dict[int, tuple[str, datetime]]:
-    rows = await conn.fetch(
-        "SELECT dataset_id, max(period) AS period, max(updated_at) AS at FROM records "
-        "WHERE status = 'current' GROUP BY dataset_id")
+    rows = await conn.fetch(_LATEST, None)
     return {r["dataset_id"]: (r["period"], r["at"]) for r in rows}
 
 
