@@ -39,3 +39,13 @@ async def test_timeliness_page_lists_late_villages_with_a_chart(late_platform, p
     assert await page.locator("table.tl-table tbody tr").count() == 141
     await page.screenshot(path=shot("ketepatan"), full_page=True)
     assert page.errors == []
+
+
+async def test_timeliness_page_fits_a_phone(late_platform, browser):  # noqa: F811
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
+    phone = await context.new_page()
+    await phone.goto(f"{late_platform.gateway}/ketepatan?dataset={SLUG}")
+    await phone.wait_for_selector("svg.tl-chart", timeout=20000)
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 400
+    await phone.screenshot(path=shot("ketepatan-phone"), full_page=False)
+    await context.close()
