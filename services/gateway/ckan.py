@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.gateway import currency
 from services.gateway.upstream import PassThrough, Upstreams
 from shared.errors import AppError, BadRequest
 
@@ -163,6 +164,7 @@ def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
         "extras": [{"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
                    for k, v in meta.items()],
         "url": f"{base}/#/dataset/{quote(slug)}",
+        **currency.package_fields(dataset),  # timeliness hook: "mutakhir" / "terlambat ..."
     }
 
 

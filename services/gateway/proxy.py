@@ -39,7 +39,7 @@ def route_service(path: str) -> str | None:
         return "search"
     for prefix in ("/v1/datasets", "/v1/records", "/v1/regions", "/v1/publishers",
                    "/v1/conflicts", "/v1/aggregates", "/v1/completeness", "/v1/changes",
-                   "/v1/keys"):
+                   "/v1/keys", "/v1/timeliness", "/v1/reminders"):
         if path == prefix or path.startswith(prefix + "/"):
             return "registry"
     return None
