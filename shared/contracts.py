@@ -227,6 +227,33 @@ class RegionsChangedV1(Event):
     regions: list[RegionV1]
 
 
+# --- registry -> whoever delivers or watches reminders ---------------------------------------
+
+class ReminderRegionV1(BaseModel):
+    code: str
+    name: str
+
+
+class ReminderDueV1(Event):
+    """A publisher owes a period of a dataset: before its due date (``before_7d``,
+    ``before_1d``, per the configured days) or once it has passed (``overdue``). One per
+    publisher, dataset, period and stage, ever; the event id is the reminder id."""
+
+    subject: ClassVar[str] = "registry.reminders.due.v1"
+    reminder_id: uuid.UUID
+    publisher_id: str
+    publisher_name: str
+    dataset: str
+    dataset_title: str
+    period: str
+    stage: str
+    due_at: datetime
+    days: int = Field(description="days left before the due date, or days past it (overdue)")
+    regions: list[ReminderRegionV1] = Field(description="units with nothing submitted yet")
+    submit_url: str
+    template_url: str
+
+
 class DeadLetterV1(Event):
     """A message that can never succeed, kept with the reason it was refused."""
 
@@ -235,4 +262,3 @@ class DeadLetterV1(Event):
     original_subject: str
     reason: str
     payload: str
-

@@ -17,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from services.gateway import api
+from services.gateway import api, timeliness_page
 from services.gateway.ckan_envelope import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
 from services.gateway.middleware import (BodyLimitMiddleware, PathGuardMiddleware,
@@ -56,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # the /v1 routes first (few regexes before the hot path), then portal, docs and CKAN
     app.include_router(api.v1_router)
     app.router.routes.append(api.proxy_route)
+    app.include_router(timeliness_page.router)  # /ketepatan, before the portal's catch-alls
     app.include_router(api.router)
     app.mount("/docs-assets", StaticFiles(directory=api.DOCS), name="docs-assets")
     app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")

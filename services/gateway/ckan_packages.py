@@ -15,6 +15,7 @@ import shlex
 from typing import Any
 from urllib.parse import quote
 
+from services.gateway import currency
 from shared.errors import BadRequest
 
 FACETABLE = {"organization", "tags", "topic", "frequency", "res_format", "license_id"}
@@ -57,6 +58,7 @@ def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
         "extras": [{"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
                    for k, v in meta.items()],
         "url": f"{base}/#/dataset/{quote(slug)}",
+        **currency.package_fields(dataset),  # "mutakhir" / "terlambat ..." (timeliness)
     }
 
 

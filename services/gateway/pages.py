@@ -79,7 +79,7 @@ async def meta(upstreams, path: str) -> tuple[int, str, str]:
 
 
 async def sitemap(upstreams, base: str) -> str:
-    urls = [(f"{base}{p}", None) for p in ("/", "/wilayah", "/kelengkapan")]
+    urls = [(f"{base}{p}", None) for p in ("/", "/wilayah", "/kelengkapan", "/ketepatan")]
     _, datasets = await upstreams.get_json("registry", "/v1/datasets")
     urls += [(f"{base}/dataset/{quote(d['slug'])}", (d.get("updated_at") or "")[:10] or None)
              for d in datasets.get("items", [])]

@@ -14,6 +14,8 @@ from services.registry.regions import routes as regions
 from services.registry.statistics import routes as statistics
 from services.registry.verification import routes as verification
 from services.registry.settings import RegistrySettings
+from services.registry.timeliness import routes as timeliness, tasks as timeliness_tasks
+from services.registry.timeliness.settings import TimelinessSettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
 from shared.web import build_app
@@ -30,17 +32,20 @@ ROUTERS = [
     statistics.router,
     audit.router,  # issue 19: GET /v1/audit
     verification.router,  # issue 14: rules, policy, the walidata's queue
+    timeliness.router,
 ]
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     settings = settings or RegistrySettings()
+    reminder_settings = TimelinessSettings()  # the timeliness topic's, same REGISTRY_ prefix
 
     async def lifespan(app: FastAPI):
         runtime = await Runtime(settings, "registry", "registry").start()
         runtime.after_nats(consumers.consume_submissions)
+        timeliness_tasks.start(runtime, reminder_settings)  # reminder scan and delivery
         try:
-            yield {"runtime": runtime}
+            yield {"runtime": runtime, "timeliness": reminder_settings}
         finally:
             await runtime.stop()
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.registry.numbers import DEFAULT_LOCALE, NumberRefused, parse_measure
+from shared import clock
 from shared.contracts import DatasetSchemaV1, MeasureSpec, RejectedRow
 
 PERIOD_PATTERNS = {
@@ -164,7 +164,7 @@ class RegionIndex:
                                  "(mis. Kec. atau Desa).")
         resolved = candidates.pop()
         retired = self.regions[resolved].valid_until
-        if retired and retired <= date.today().isoformat():
+        if retired and retired <= clock.today_wita().isoformat():
             return None, _reject("region", "region_retired",
                                  f"Kode wilayah {self.describe(resolved)} tidak berlaku lagi "
                                  f"sejak {retired} dan tidak punya kode pengganti.")
@@ -203,7 +203,7 @@ class RegionIndex:
                 region = self.regions[code]
                 if levels and region.level not in levels:
                     continue
-                if region.valid_until and region.valid_until <= date.today().isoformat():
+                if region.valid_until and region.valid_until <= clock.today_wita().isoformat():
                     continue
                 if all(s["code"] != code for s in out):
                     parent = self.regions.get(region.parent_code or "")

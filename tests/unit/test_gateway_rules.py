@@ -29,7 +29,9 @@ def _request(headers: dict[str, str]) -> Request:
     ("/v1/datasets/x/records", "registry"), ("/v1/regions", "registry"),
     ("/v1/changes", "registry"), ("/v1/completeness", "registry"),
     ("/internal/v1/auth/resolve", None), ("/healthz", None), ("/v1/datasetsx", None),
-    ("/v1/searching", None),
+    ("/v1/searching", None), ("/v1/timeliness", "registry"),
+    ("/v1/timeliness/mine", "registry"), ("/v1/reminders/run", "registry"),
+    ("/v1/datasets/x/template", "registry"),
 ])
 def test_paths_route_to_their_service_and_internal_never(path, service):
     assert route_service(path) == service

@@ -11,6 +11,7 @@ from services.registry.access import store
 from services.registry.audit import service as audit
 from services.registry.datasets import store as datasets_store
 from services.registry.regions import store as regions_store
+from shared import clock
 from shared.auth import Principal, hash_key
 from shared.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 
@@ -38,7 +39,7 @@ async def resolve_key(conn: asyncpg.Connection, raw: str) -> Principal:
         raise Unauthorized("Kunci API tidak dikenal.", code="invalid_api_key")
     if row["revoked_at"] is not None:
         raise Unauthorized("Kunci API ini sudah dicabut.", code="revoked_api_key")
-    if row["expires_at"] is not None and row["expires_at"] <= datetime.now(timezone.utc):
+    if row["expires_at"] is not None and row["expires_at"] <= clock.now():
         raise Unauthorized("Kunci API ini sudah kedaluwarsa.", code="expired_api_key")
     datasets = list(row["datasets"]) if row["role"] == "publisher" else ["*"]
     return Principal(key_id=row["key_id"], publisher_id=row["publisher_id"],
@@ -115,7 +116,7 @@ async def issue_key(conn: asyncpg.Connection, principal: Principal, data: dict) 
     if expires_at is not None:
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=timezone.utc)
-        if expires_at <= datetime.now(timezone.utc):
+        if expires_at <= clock.now():
             raise Unprocessable("Tanggal kedaluwarsa harus di masa depan.",
                                 code="expiry_in_past")
     raw, meta = await create_key(conn, publisher_id=data["publisher_id"], role=data["role"],

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, create_model
 from sqlmodel import Field, SQLModel
 
+from services.registry.timeliness.models import Currency
 from shared.contracts import DatasetSchemaV1
 from shared.validation import Description, JsonObject, Text, Title
 
@@ -103,6 +104,11 @@ class DatasetPublic(DatasetBase):
     updated_at: datetime
     retracted_at: datetime | None = None
     retraction_reason: str | None = None
+    # up-to-dateness, from the timeliness topic (timeliness/currency.py)
+    last_updated: datetime | None = Field(description="when the records of its newest period "
+                                          "last changed (no records: the dataset itself)")
+    currency: Currency = Field(description="current for its frequency or how late "
+                                           "('mutakhir', 'terlambat 3 bulan')")
 
 
 class DatasetsPublic(SQLModel):

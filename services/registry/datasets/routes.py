@@ -27,14 +27,14 @@ async def catalogue_reader(caller: MaybeCaller, retracted: Annotated[bool, Query
 @router.get("/datasets", response_model=DatasetsPublic)
 async def list_datasets(conn: ReadConn,
                         retracted: Annotated[bool, Depends(catalogue_reader)]):
-    items = await service.list_datasets(conn, retracted=retracted)
+    items = await service.catalogue(conn, retracted=retracted)
     return {"items": items, "count": len(items), "next_cursor": None}
 
 
 @router.get("/datasets/{slug}", response_model=DatasetPublic)
 async def show_dataset(slug: str, conn: ReadConn, caller: MaybeCaller):
     """410 with the reason once withdrawn (the walidata still sees it, to restore it)."""
-    return await service.get_dataset(
+    return await service.show_dataset(
         conn, slug, allow_retracted=caller is not None and caller.is_steward)
 
 

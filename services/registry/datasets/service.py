@@ -1,6 +1,7 @@
 """Dataset use cases: the catalogue, create and update with the required metadata, withdrawal
 with a reason and restoring. Every function runs in the caller's transaction; changes go out
-through the outbox."""
+through the outbox. Every dataset answer carries its up-to-dateness (``last_updated``,
+``currency``), from the timeliness topic."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from services.registry.audit import service as audit
 from services.registry.datasets import store
 from services.registry.events import dataset_event, publish_dataset
 from services.registry.datasets.models import REQUIRED_METADATA
+from services.registry.timeliness import currency
 from shared.auth import Principal
 from shared.errors import Conflict, Gone, NotFound, Unprocessable
 
@@ -17,6 +19,20 @@ from shared.errors import Conflict, Gone, NotFound, Unprocessable
 async def list_datasets(conn: asyncpg.Connection, *, retracted: bool | None = False
                         ) -> list[dict]:
     return await store.list_datasets(conn, retracted=retracted)
+
+
+async def catalogue(conn: asyncpg.Connection, *, retracted: bool) -> list[dict]:
+    """The catalogue's answers: each dataset with its up-to-dateness."""
+    return await currency.with_currency(conn, await list_datasets(conn, retracted=retracted))
+
+
+async def answer(conn: asyncpg.Connection, dataset: dict) -> dict:
+    """One dataset's answer: the row with ``last_updated`` and ``currency`` (timeliness)."""
+    return {**dataset, **await currency.up_to_dateness(conn, dataset)}
+
+
+async def show_dataset(conn: asyncpg.Connection, slug: str, *, allow_retracted: bool) -> dict:
+    return await answer(conn, await get_dataset(conn, slug, allow_retracted=allow_retracted))
 
 
 async def dataset_exists(conn: asyncpg.Connection, slug: str) -> bool:
@@ -77,7 +93,7 @@ async def create_dataset(conn: asyncpg.Connection, data: dict, *,
     if by is not None:
         await audit.record(conn, by, "dataset.create", created["slug"],
                            {"version": created["version"]})
-    return created
+    return await answer(conn, created)
 
 
 async def update_dataset(conn: asyncpg.Connection, principal: Principal, slug: str,
@@ -87,7 +103,7 @@ async def update_dataset(conn: asyncpg.Connection, principal: Principal, slug: s
     updated = await publish_dataset(conn, await store.update_dataset(conn, slug, changes))
     await audit.record(conn, principal, "dataset.update", slug,
                        {"changed": sorted(changes), "version": updated["version"]})
-    return updated
+    return await answer(conn, updated)
 
 
 async def retract_dataset(conn: asyncpg.Connection, principal: Principal, slug: str,
@@ -98,8 +114,8 @@ async def retract_dataset(conn: asyncpg.Connection, principal: Principal, slug: 
     if dataset["retracted_at"] is not None:
         raise Conflict(f"Dataset '{slug}' sudah ditarik.", code="dataset_already_retracted")
     await audit.record(conn, principal, "dataset.retract", slug, {"reason": reason})
-    return await publish_dataset(conn, await store.set_dataset_retraction(
-        conn, slug, by=principal.publisher_id, reason=reason.strip()))
+    return await answer(conn, await publish_dataset(conn, await store.set_dataset_retraction(
+        conn, slug, by=principal.publisher_id, reason=reason.strip())))
 
 
 async def restore_dataset(conn: asyncpg.Connection, principal: Principal, slug: str) -> dict:
@@ -107,5 +123,5 @@ async def restore_dataset(conn: asyncpg.Connection, principal: Principal, slug: 
     if dataset["retracted_at"] is None:
         raise Conflict(f"Dataset '{slug}' tidak sedang ditarik.", code="dataset_not_retracted")
     await audit.record(conn, principal, "dataset.restore", slug)
-    return await publish_dataset(conn, await store.set_dataset_retraction(
-        conn, slug, by=principal.publisher_id, reason=None))
+    return await answer(conn, await publish_dataset(conn, await store.set_dataset_retraction(
+        conn, slug, by=principal.publisher_id, reason=None)))

@@ -4,8 +4,6 @@ Every function runs in the caller's transaction; changes go out through the outb
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 import asyncpg
 
 from services.registry import reference
@@ -14,7 +12,7 @@ from services.registry.datasets import store as datasets_store
 from services.registry.events import SCHEMA
 from services.registry.regions import store
 from services.registry.validation import RegionIndex, normalize_code, normalize_name
-from shared import outbox
+from shared import clock, outbox
 from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1, RegionsChangedV1, RegionV1
 from shared.errors import Conflict, NotFound, Unprocessable
@@ -164,7 +162,8 @@ def _retirements(rows: list[dict], known: dict, paths: dict[str, list[str]],
             errors.append({"line": line, "field": "successor_code", "code": "successor_self",
                            "message": "Kode pengganti tidak boleh sama dengan kodenya sendiri."})
         else:
-            retirements.append((row["code"], successor, row.get("valid_until") or date.today()))
+            retirements.append((row["code"], successor,
+                                row.get("valid_until") or clock.today_wita()))
     chains = {code: successor for code, successor, _ in retirements if successor}
     for code in chains:
         seen, at = {code}, chains.get(code)
@@ -182,7 +181,7 @@ async def import_aliases(conn: asyncpg.Connection, principal: Principal, rows: l
                          source: str | None) -> dict:
     """Operators' aliases land as ``pending`` until a walidata approves them; an alias whose
     name contradicts the region it points to is stored as ``refused`` with the reason."""
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    when = clock.now().strftime("%Y-%m-%d")
     label = source or f"impor operator {principal.publisher_id} {when}"
     result = await reference.import_aliases(conn, rows, source=label, status="pending")
     await audit.record(conn, principal, "alias.import", label, {"rows": len(rows)})

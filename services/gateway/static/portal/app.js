@@ -295,7 +295,8 @@ async function renderDataset(slug, params) {
     <p class="crumbs"><a href="/">Beranda</a> › ${esc(d.topic || "dataset")}</p>
     <h1>${esc(d.title)}</h1>
     <p>${esc(d.description)}</p>
-    <p>Terakhir diperbarui: <strong id="updated"></strong></p>
+    <p>Terakhir diperbarui: <strong id="updated"></strong>
+      ${d.currency ? `<span class="currency ${esc(d.currency.status)}" id="currency">${esc(d.currency.label)}</span>` : ""}</p>
     <div class="downloads">
       <a class="btn" id="dl-csv" href="${base}?format=csv${q}" download>Unduh CSV</a>
       <a class="btn alt" id="dl-csv-id" href="${base}?format=csv&locale=id${q}" download>CSV untuk Excel Indonesia</a>

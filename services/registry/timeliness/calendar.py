@@ -1,0 +1,104 @@
+"""Reporting calendar: period boundaries, due dates and up-to-dateness, no I/O.
+
+A period is due at 23:59 WITA on the day ``grace_days`` after its last day (annual: 90 days,
+semester and quarterly: 45, monthly: 15, unless the walidata sets another grace period).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from shared.clock import WITA
+
+DEFAULT_GRACE_DAYS = {"annual": 90, "semester": 45, "quarterly": 45, "monthly": 15}
+DUE_TIME = time(23, 59)
+MONTHS_PER = {"annual": 12, "semester": 6, "quarterly": 3, "monthly": 1}
+
+
+def _index(frequency: str, period: str) -> tuple[int, int]:
+    """(year, 1-based part) of a period in its frequency's own format."""
+    year = int(period[:4])
+    if frequency == "annual":
+        return year, 1
+    return year, int(period[-1] if frequency != "monthly" else period[5:7])
+
+
+def _format(frequency: str, year: int, part: int) -> str:
+    return {"annual": f"{year}", "semester": f"{year}-S{part}", "quarterly": f"{year}-Q{part}",
+            "monthly": f"{year}-{part:02d}"}[frequency]
+
+
+def _shift(frequency: str, period: str, steps: int) -> str:
+    year, part = _index(frequency, period)
+    per_year = 12 // MONTHS_PER[frequency]
+    n = year * per_year + (part - 1) + steps
+    return _format(frequency, n // per_year, n % per_year + 1)
+
+
+def next_period(frequency: str, period: str) -> str:
+    return _shift(frequency, period, 1)
+
+
+def previous_period(frequency: str, period: str) -> str:
+    return _shift(frequency, period, -1)
+
+
+def period_containing(frequency: str, day: date) -> str:
+    part = (day.month - 1) // MONTHS_PER[frequency] + 1
+    return _format(frequency, day.year, part)
+
+
+def period_end(frequency: str, period: str) -> date:
+    year, part = _index(frequency, period)
+    month = part * MONTHS_PER[frequency]
+    return date(year, month, _cal.monthrange(year, month)[1])
+
+
+def due_at(frequency: str, period: str, grace_days: int) -> datetime:
+    """When the period is due: 23:59 WITA, ``grace_days`` after the period ends (UTC)."""
+    day = period_end(frequency, period) + timedelta(days=grace_days)
+    return datetime.combine(day, DUE_TIME, tzinfo=WITA).astimezone(timezone.utc)
+
+
+def latest_due(frequency: str, grace_days: int, now: datetime) -> str:
+    """The most recent period whose due date has passed at ``now``."""
+    period = period_containing(frequency, now.astimezone(WITA).date())
+    while due_at(frequency, period, grace_days) >= now:
+        period = previous_period(frequency, period)
+    return period
+
+
+def upcoming(frequency: str, grace_days: int, now: datetime) -> str:
+    """The next period to fall due after ``now``."""
+    return next_period(frequency, latest_due(frequency, grace_days, now))
+
+
+@dataclass(frozen=True)
+class Currency:
+    status: str  # "mutakhir" | "terlambat" | "belum_ada_data"
+    label: str   # "mutakhir", "terlambat 3 bulan", "terlambat 12 hari", "belum ada data"
+    expected_period: str  # the latest period that should be in by now
+    latest_period: str | None
+    days_late: int
+
+
+def late_label(days: int) -> str:
+    if days >= 30:
+        return f"terlambat {days // 30} bulan"
+    return f"terlambat {max(days, 1)} hari"
+
+
+def currency(frequency: str, grace_days: int, latest_period: str | None,
+             now: datetime) -> Currency:
+    """Is the newest period with data the one that should be in by now? How late if not:
+    counted from the due date of the first period that is missing."""
+    expected = latest_due(frequency, grace_days, now)
+    if latest_period is None:
+        return Currency("belum_ada_data", "belum ada data", expected, None, 0)
+    if latest_period >= expected:
+        return Currency("mutakhir", "mutakhir", expected, latest_period, 0)
+    first_missing = next_period(frequency, latest_period)
+    days = (now - due_at(frequency, first_missing, grace_days)).days + 1  # day 1 starts at once
+    return Currency("terlambat", late_label(days), expected, latest_period, days)

@@ -1,0 +1,155 @@
+"""API models of the timeliness topic (request models forbid unknown fields).
+
+``Currency`` is also part of every dataset answer (datasets/models.py imports it; nothing here
+imports the datasets topic)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+Status = Literal["on_time", "late", "missing", "not_yet_due"]
+
+
+class ScheduleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grace_days: int = Field(ge=0, le=366, description="days after the period ends until it "
+                            "is due (at 23:59 WITA)")
+
+
+class DuePeriod(BaseModel):
+    period: str
+    due_at: datetime
+
+
+class SchedulePublic(BaseModel):
+    dataset: str
+    frequency: str
+    grace_days: int
+    default_grace_days: int
+    custom: bool = Field(description="false: the default of the dataset's frequency")
+    due_time: str
+    latest_due: DuePeriod
+    upcoming: DuePeriod
+
+
+class Currency(BaseModel):
+    status: Literal["mutakhir", "terlambat", "belum_ada_data"]
+    label: str = Field(description="'mutakhir', 'terlambat 3 bulan', 'belum ada data'")
+    current: bool
+    latest_period: str | None
+    expected_period: str = Field(description="the latest period that should be in by now")
+    days_late: int
+
+
+class UpToDateness(BaseModel):
+    last_updated: datetime | None
+    currency: Currency
+
+
+class Counts(BaseModel):
+    expected: int
+    on_time: int
+    late: int
+    missing: int
+    not_yet_due: int
+
+
+class UnitStatus(BaseModel):
+    code: str
+    name: str
+    level: str
+    kecamatan: str
+    kecamatan_name: str
+    publisher_id: str | None = Field(description="who should send it (None: no publisher)")
+    status: Status
+    submitted_at: datetime | None
+    days_late: int = Field(description="days past the due date (late or missing)")
+
+
+class KecamatanStatus(Counts):
+    code: str
+    name: str
+    max_days_late: int
+
+
+class PeriodTimeliness(Counts):
+    dataset: str
+    title: str
+    frequency: str
+    period: str
+    grace_days: int
+    due_at: datetime
+    is_due: bool
+    kecamatan: list[KecamatanStatus]
+    regions: list[UnitStatus]
+
+
+class TimelinessPublic(BaseModel):
+    generated_at: datetime
+    summary: Counts
+    items: list[PeriodTimeliness]
+    next_cursor: str | None = Field(None, description="always null: the report is one page "
+                                    "(two periods per dataset at most)")
+
+
+class Overdue(BaseModel):
+    dataset: str
+    title: str
+    period: str
+    due_at: datetime
+    missing: int
+    max_days_late: int
+    regions: list[UnitStatus]
+
+
+class OverduePublic(BaseModel):
+    publisher_id: str
+    generated_at: datetime
+    items: list[Overdue]
+    next_cursor: str | None = Field(None, description="always null: one page")
+
+
+class Delivery(BaseModel):
+    id: uuid.UUID
+    channel: Literal["webhook", "email"]
+    target: str
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+class ReminderEntry(BaseModel):
+    id: uuid.UUID
+    publisher_id: str
+    dataset: str
+    period: str
+    stage: str
+    due_at: datetime
+    created_at: datetime
+    deliveries: list[Delivery]
+
+
+class RemindersPublic(BaseModel):
+    items: list[ReminderEntry]
+    next_cursor: str | None = Field(None, description="pass as ?cursor= for the next "
+                                     "page; null on the last page")
+
+
+class ScanResult(BaseModel):
+    created: int = Field(description="reminders written by this scan (0: all sent before)")
+
+
+class ContactUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+
+
+class ContactPublic(BaseModel):
+    publisher_id: str
+    email: str
