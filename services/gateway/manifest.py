@@ -74,11 +74,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/keys", "registry", read=STEWARD),
     Route("/v1/audit", "registry", read=STEWARD),  # who did what: walidata and admin only
     # timeliness: due dates and who is late are public; a publisher's own list and its
-    # templates need its key; the reminder log and contacts are the walidata's
+    # templates and reminder log need its key (the walidata sees all); contacts are the
+    # walidata's
     Route("/v1/timeliness", "registry"),
     Route("/v1/timeliness/mine", "registry", read=KEYED),
     Route("/v1/datasets/*/template", "registry", read=KEYED),
-    Route("/v1/reminders", "registry", read=STEWARD),
+    Route("/v1/reminders", "registry", read=KEYED),
     Route("/v1/publishers/*/contact", "registry", read=STEWARD),
 )
 # what the gateway serves itself (events, CKAN reads) is open to read, and needs a key to write
