@@ -6,7 +6,7 @@ import difflib
 
 import asyncpg
 
-from services.search import facets, match, page, store
+from services.search import facet_counts, facets, match, page, store
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
@@ -70,10 +70,12 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
                    mode: str | None, values_max: int, rank_limit: int
                    ) -> tuple[str, Counts, float]:
     """The mode (kept from the cursor, or chosen on the first page), counts and estimate:
-    when no document has every word, the partial match answers instead."""
+    a one-word query's from the counts the indexer keeps, else from the matches; when no
+    document has every word, the partial match answers instead."""
     if mode != PARTIAL:
         strict = match.build(q, f, snapshot, mode="ranked")
-        counts = await facets.count(conn, strict, values_max=values_max)
+        counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max)
+                  or await facets.count(conn, strict, values_max=values_max))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
             estimate = await match.estimated_records(conn, strict) if mode is None else 0.0
             return mode or page.mode_for(estimate, rank_limit), counts, estimate

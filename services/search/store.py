@@ -135,7 +135,9 @@ async def index_version(conn: asyncpg.Connection) -> int:
 
 
 async def truncate_all(conn: asyncpg.Connection) -> None:
-    await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary")
+    # (a TRUNCATE fires no row or statement trigger: the kept counts go with it)
+    await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary, "
+                       "facet_counts")
     await bump_index_version(conn)
 
 
