@@ -6,7 +6,7 @@ import difflib
 
 import asyncpg
 
-from services.search import facet_counts, facets, match, page, store
+from services.search import facet_counts, facets, match, page, publishers, store
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
@@ -94,10 +94,10 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     m = match.build(q, f, snapshot, mode=mode)
     rows = await page.fetch(conn, m, mode, position, limit + 1,
                             partial_many=estimate > page.PARTIAL_CANDIDATES)
-    titles = await store.dataset_titles(conn, [v["value"] for v in
-                                               counts.facets.get("dataset", [])])
-    for fv in counts.facets.get("dataset", []):
-        fv["label"] = titles.get(fv["value"])
+    labels = await publishers.facet_labels(conn, counts.facets)
+    for name in ("dataset", "publisher"):
+        for fv in counts.facets.get(name, []):
+            fv["label"] = labels.get((name, fv["value"]))
     suggestion = None if counts.total or q.empty else await _suggestion(conn, text)
     items = rows[:limit]
     next_cursor = None

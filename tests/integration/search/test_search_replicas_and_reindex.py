@@ -54,6 +54,11 @@ def snapshot_app(regions: list[RegionV1], datasets: list[DatasetV1],
     current = sorted((r for r in latest.values() if r.status == "current"),
                      key=lambda r: str(r.record_id))
 
+    @app.get("/v1/publishers")
+    async def publishers():
+        return {"items": [{"id": "disdukcapil", "name": "Dinas Kependudukan dan Catatan Sipil"}],
+                "next_cursor": None}
+
     @app.get("/internal/v1/snapshot/{kind}")
     async def snapshot(kind: str, cursor: str | None = None, limit: int = 1000):
         if kind == "regions":
