@@ -96,7 +96,8 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
         grouped.setdefault(fv["facet"], []).append(
             {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
     return Counts(total=row["total"], facets=grouped, exact=True,
-                  every_word=row["record_hits"] + row["other_hits"])
+                  every_word=row["record_hits"] + row["other_hits"],
+                  records=row["record_hits"])
 
 
 async def kept(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:

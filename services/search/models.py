@@ -65,6 +65,7 @@ class Counts:
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     exact: bool = True
     every_word: int = 0   # of them, documents matching every word (not a near name only)
+    records: int = 0      # record matches counted (EXACT_UP_TO + 1 at most when not exact)
 
 
 class SearchItem(BaseModel):

@@ -69,19 +69,19 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
 async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
                    mode: str | None, values_max: int, rank_limit: int
                    ) -> tuple[str, Counts, float]:
-    """The mode (kept from the cursor, or chosen on the first page), counts and estimate:
-    a one-word query's from the counts the indexer keeps, else from the matches; when no
-    document has every word, the partial match answers instead."""
+    """The mode (kept from the cursor, or chosen on the first page), counts and the number
+    of record matches: a one-word query's from the counts the indexer keeps, else from the
+    matches (exact up to 10,000, which is all the choice of mode needs: no planner estimate);
+    when no document has every word, the partial match answers instead."""
     if mode != PARTIAL:
         strict = match.build(q, f, snapshot, mode="ranked")
         counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max)
                   or await facets.count(conn, strict, values_max=values_max))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
-            estimate = await match.estimated_records(conn, strict) if mode is None else 0.0
-            return mode or page.mode_for(estimate, rank_limit), counts, estimate
+            return mode or page.mode_for(counts.records, rank_limit), counts, counts.records
     loose = match.build(q, f, snapshot, mode=PARTIAL)
     counts = await facets.count(conn, loose, values_max=values_max)
-    return PARTIAL, counts, await match.estimated_records(conn, loose)
+    return PARTIAL, counts, counts.records
 
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
