@@ -64,6 +64,8 @@ def filters_sql(f: Filters, sql: Sql) -> list[str]:
     if f.region is not None:
         conds.append(f"(d.region_code = {sql.arg(f.region)} "
                      f"OR d.region_code LIKE {sql.arg(f.region + '.%')})")
+    if f.current_datasets is not None:
+        conds.append(f"d.dataset = ANY({sql.arg(list(f.current_datasets))}::text[])")
     if f.period_from is not None:
         conds.append(f"d.period >= {sql.arg(f.period_from)}")
     if f.period_to is not None:

@@ -20,6 +20,8 @@ class Filters:
     period_from: str | None = None
     period_to: str | None = None       # inclusive, sub-periods too: "2024" keeps "2024-05"
     publisher: str | None = None
+    current: bool = False              # only datasets (and their records) not past due
+    current_datasets: tuple[str, ...] | None = None  # `current` resolved at query time
 
 
 @dataclass(frozen=True)

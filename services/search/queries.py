@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 import asyncpg
 
-from services.search import facet_counts, facets, match, page, publishers, store
+from services.search import currency, facet_counts, facets, match, page, publishers, store
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
@@ -43,7 +44,10 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                         facet_values_max: int, statement_timeout_ms: int,
                         rank_limit: int = page.RANK_ALL_UP_TO) -> tuple[SearchResults, bytes]:
     """The answer and its JSON. A repeated query costs one statement (the index version)."""
-    qhash = query_hash(f"{text}\x00{prefix}", filters)
+    at = currency.now()
+    # (a `current` answer holds until the next 23:59 WITA, when datasets fall due)
+    day = currency.day_of(at) if filters.current else ""
+    qhash = query_hash(f"{text}\x00{prefix}\x00{day}", filters)
     position = decode_cursor(cursor, qhash) if cursor else None
     async with pool.acquire() as conn:
         hit = cache.get((await store.index_version(conn), qhash, cursor, limit))
@@ -53,6 +57,9 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
             async with conn.transaction(readonly=True, isolation="repeatable_read"):
                 await store.prepare_search_session(conn, statement_timeout_ms)
                 key = (await store.index_version(conn), qhash, cursor, limit)
+                if filters.current:
+                    filters = replace(filters, current_datasets=tuple(
+                        await currency.current_datasets(conn, at)))
                 parsed = await parse_query(conn, text, prefix=prefix,
                                            typo_similarity=typo_similarity)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
