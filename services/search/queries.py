@@ -100,7 +100,8 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
                                             facet_values_max, rank_limit)
     m = match.build(q, f, snapshot, mode=mode)
     rows = await page.fetch(conn, m, mode, position, limit + 1,
-                            partial_many=estimate > page.PARTIAL_CANDIDATES)
+                            partial_many=estimate > page.PARTIAL_CANDIDATES,
+                            few=estimate <= facets.EXACT_UP_TO)
     labels = await publishers.facet_labels(conn, counts.facets)
     for name in ("dataset", "publisher"):
         for fv in counts.facets.get(name, []):
