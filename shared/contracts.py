@@ -115,6 +115,8 @@ class RecordV1(BaseModel):
     version: int
     status: Literal["current", "retracted"] = "current"
     publisher_id: str | None = None
+    publisher_name: str | None = Field(None, description="the publisher's name (optional): "
+                                       "readers label publisher_id with it")
     submission_id: uuid.UUID | None = None
     changed_at: datetime
     seq: int | None = Field(None, description="registry change sequence of this version")
@@ -178,6 +180,8 @@ class DatasetV1(BaseModel):
     topic: str | None = None
     tags: list[str] = []
     publisher: str | None = None
+    publisher_id: str | None = Field(None, description="the producing publisher's id "
+                                     "(optional); `publisher` is its name")
     frequency: str | None = None
     # the dataset's schema, typed; the four fields after it are derived from it (from_schema)
     # for readers that only need names and labels (search's SQL reads them from the payload)

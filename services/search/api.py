@@ -26,6 +26,8 @@ async def search(
     period_from: Annotated[str | None, Query(pattern=PERIOD)] = None,
     period_to: Annotated[str | None, Query(pattern=PERIOD)] = None,
     publisher: str | None = None,
+    current: Annotated[bool, Query(description="hanya dataset yang datanya belum lewat "
+                                               "tenggat (dan record-nya)")] = False,
     limit: Annotated[int | None, Query(ge=1)] = None,
     cursor: str | None = None,
     prefix: Annotated[bool, Query(description="kata terakhir dicocokkan sebagai awalan")] = True,
@@ -37,7 +39,8 @@ async def search(
                          code="page_size_too_large",
                          details=[{"field": "limit", "max": settings.page_size_max}])
     filters = Filters(kind=kind, dataset=dataset, topic=topic, region=region,
-                      period_from=period_from, period_to=period_to, publisher=publisher)
+                      period_from=period_from, period_to=period_to, publisher=publisher,
+                      current=current)
     _answer, body = await queries.search_cached(
         pool, request.app.state.answer_cache, q, filters, limit=limit, cursor=cursor, prefix=prefix,
         typo_similarity=settings.typo_similarity, facet_values_max=settings.facet_values_max,

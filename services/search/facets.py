@@ -70,4 +70,5 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
             {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
     return Counts(total=row["total"], facets=grouped,
                   exact=row["record_hits"] <= EXACT_UP_TO,
-                  every_word=row["record_hits"] + row["other_hits"])
+                  every_word=row["record_hits"] + row["other_hits"],
+                  records=row["record_hits"])

@@ -8,11 +8,9 @@ region and dataset documents also by trigram name, through their own partial ind
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
-import asyncpg
 
 from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
 
@@ -66,6 +64,8 @@ def filters_sql(f: Filters, sql: Sql) -> list[str]:
     if f.region is not None:
         conds.append(f"(d.region_code = {sql.arg(f.region)} "
                      f"OR d.region_code LIKE {sql.arg(f.region + '.%')})")
+    if f.current_datasets is not None:
+        conds.append(f"d.dataset = ANY({sql.arg(list(f.current_datasets))}::text[])")
     if f.period_from is not None:
         conds.append(f"d.period >= {sql.arg(f.period_from)}")
     if f.period_to is not None:
@@ -144,18 +144,6 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str) -> Match:
         record_score = f"({fit} + {rank} + {_preferences(q, sql)})::float8"
     return Match(sql, common, f"d.tsv @@ {tsq} AND d.kind = 'record' AND {common}",
                  others, record_score, tsq, False)
-
-
-async def estimated_rows(conn: asyncpg.Connection, sql: str, args: Sequence) -> float:
-    """The planner's estimate of the rows `sql` returns (it reads the statistics only)."""
-    used = max(map(int, re.findall(r"\$(\d+)", sql)), default=0)  # $1..$used, in order
-    plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args[:used])
-    return float(_json(plan)[0]["Plan"]["Plan Rows"])
-
-
-async def estimated_records(conn: asyncpg.Connection, m: Match) -> float:
-    return await estimated_rows(conn, f"SELECT 1 FROM documents d WHERE {m.records}",
-                                m.sql.args)
 
 
 def _json(value):

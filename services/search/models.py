@@ -20,6 +20,8 @@ class Filters:
     period_from: str | None = None
     period_to: str | None = None       # inclusive, sub-periods too: "2024" keeps "2024-05"
     publisher: str | None = None
+    current: bool = False              # only datasets (and their records) not past due
+    current_datasets: tuple[str, ...] | None = None  # `current` resolved at query time
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Counts:
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     exact: bool = True
     every_word: int = 0   # of them, documents matching every word (not a near name only)
+    records: int = 0      # record matches counted (EXACT_UP_TO + 1 at most when not exact)
 
 
 class SearchItem(BaseModel):

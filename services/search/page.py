@@ -31,9 +31,12 @@ def _keyset(m: Match, cursor: Cursor | None) -> str:
     return f"(x.score < {s} OR (x.score = {s} AND x.doc_id > {i}))"
 
 
-def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_many: bool
-             ) -> str:
-    """The record candidates of one page, each with its score."""
+def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_many: bool,
+             few: bool = False) -> str:
+    """The record candidates of one page, each with its score. A walk with few matches (at
+    most 10,000, as the counts just read) sorts them (GIN bitmap, top-N; `::float8` keeps the
+    planner off the walk index) rather than walking the static-rank index, which may pass
+    hundreds of thousands of other records before it meets them; the order is the same."""
     if mode == WALK:
         after = "true"
         if cursor is not None:  # an index range first, then the exact keyset
@@ -42,7 +45,8 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
                      f"OR (d.static_rank::float8 = {s} AND d.doc_id > {i}))")
         return (f"SELECT d.doc_id, d.static_rank::float8 AS score FROM documents d "
                 f"WHERE {m.records} AND {after} "
-                f"ORDER BY d.static_rank DESC, d.doc_id LIMIT {limit}")
+                f"ORDER BY d.static_rank{'::float8' if few else ''} DESC, d.doc_id "
+                f"LIMIT {limit}")
     if mode == PARTIAL and partial_many:
         return (f"SELECT c.doc_id, c.score FROM (SELECT d.doc_id, {m.record_score} AS score "
                 f"FROM documents d WHERE {m.records} "
@@ -65,10 +69,11 @@ _ITEM = """json_build_object(
 
 
 async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
-                limit: int, *, partial_many: bool = False) -> list[dict[str, Any]]:
+                limit: int, *, partial_many: bool = False, few: bool = False
+                ) -> list[dict[str, Any]]:
     """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page)."""
     lim = m.sql.arg(limit)
-    records = _records(m, mode, cursor, lim, partial_many)
+    records = _records(m, mode, cursor, lim, partial_many, few)
     keyset = _keyset(m, cursor)
     items = await conn.fetchval(f"""
         WITH q AS (SELECT {m.tsq} AS tsq),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 import asyncpg
 
-from services.search import facets, match, page, store
+from services.search import currency, facet_counts, facets, match, page, publishers, store
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
@@ -43,7 +44,10 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                         facet_values_max: int, statement_timeout_ms: int,
                         rank_limit: int = page.RANK_ALL_UP_TO) -> tuple[SearchResults, bytes]:
     """The answer and its JSON. A repeated query costs one statement (the index version)."""
-    qhash = query_hash(f"{text}\x00{prefix}", filters)
+    at = currency.now()
+    # (a `current` answer holds until the next 23:59 WITA, when datasets fall due)
+    day = currency.day_of(at) if filters.current else ""
+    qhash = query_hash(f"{text}\x00{prefix}\x00{day}", filters)
     position = decode_cursor(cursor, qhash) if cursor else None
     async with pool.acquire() as conn:
         hit = cache.get((await store.index_version(conn), qhash, cursor, limit))
@@ -53,6 +57,9 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
             async with conn.transaction(readonly=True, isolation="repeatable_read"):
                 await store.prepare_search_session(conn, statement_timeout_ms)
                 key = (await store.index_version(conn), qhash, cursor, limit)
+                if filters.current:
+                    filters = replace(filters, current_datasets=tuple(
+                        await currency.current_datasets(conn, at)))
                 parsed = await parse_query(conn, text, prefix=prefix,
                                            typo_similarity=typo_similarity)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
@@ -69,17 +76,19 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
 async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
                    mode: str | None, values_max: int, rank_limit: int
                    ) -> tuple[str, Counts, float]:
-    """The mode (kept from the cursor, or chosen on the first page), counts and estimate:
+    """The mode (kept from the cursor, or chosen on the first page), counts and the number
+    of record matches: a one-word query's from the counts the indexer keeps, else from the
+    matches (exact up to 10,000, which is all the choice of mode needs: no planner estimate);
     when no document has every word, the partial match answers instead."""
     if mode != PARTIAL:
         strict = match.build(q, f, snapshot, mode="ranked")
-        counts = await facets.count(conn, strict, values_max=values_max)
+        counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max)
+                  or await facets.count(conn, strict, values_max=values_max))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
-            estimate = await match.estimated_records(conn, strict) if mode is None else 0.0
-            return mode or page.mode_for(estimate, rank_limit), counts, estimate
+            return mode or page.mode_for(counts.records, rank_limit), counts, counts.records
     loose = match.build(q, f, snapshot, mode=PARTIAL)
     counts = await facets.count(conn, loose, values_max=values_max)
-    return PARTIAL, counts, await match.estimated_records(conn, loose)
+    return PARTIAL, counts, counts.records
 
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
@@ -91,11 +100,12 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
                                             facet_values_max, rank_limit)
     m = match.build(q, f, snapshot, mode=mode)
     rows = await page.fetch(conn, m, mode, position, limit + 1,
-                            partial_many=estimate > page.PARTIAL_CANDIDATES)
-    titles = await store.dataset_titles(conn, [v["value"] for v in
-                                               counts.facets.get("dataset", [])])
-    for fv in counts.facets.get("dataset", []):
-        fv["label"] = titles.get(fv["value"])
+                            partial_many=estimate > page.PARTIAL_CANDIDATES,
+                            few=estimate <= facets.EXACT_UP_TO)
+    labels = await publishers.facet_labels(conn, counts.facets)
+    for name in ("dataset", "publisher"):
+        for fv in counts.facets.get(name, []):
+            fv["label"] = labels.get((name, fv["value"]))
     suggestion = None if counts.total or q.empty else await _suggestion(conn, text)
     items = rows[:limit]
     next_cursor = None

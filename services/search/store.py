@@ -135,7 +135,9 @@ async def index_version(conn: asyncpg.Connection) -> int:
 
 
 async def truncate_all(conn: asyncpg.Connection) -> None:
-    await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary")
+    # (a TRUNCATE fires no row or statement trigger: the kept counts go with it)
+    await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary, "
+                       "facet_counts, publishers")
     await bump_index_version(conn)
 
 
@@ -204,7 +206,8 @@ async def build_dataset_docs(conn: asyncpg.Connection, slugs: Sequence[str] | No
                concat_ws(' ', s.title, '—', s.payload->>'description', tags, labels, meta),
                weighted_tsv(s.title, concat_ws(' ', tags, s.topic),
                             concat_ws(' ', s.payload->>'description', meta), labels),
-               s.slug, s.topic, s.publisher, NULL, NULL, NULL, NULL, NULL, NULL, 0.5
+               s.slug, s.topic, coalesce(s.payload->>'publisher_id', s.publisher),
+               NULL, NULL, NULL, NULL, NULL, NULL, 0.5
         FROM datasets s
         CROSS JOIN LATERAL (SELECT
             (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(s.payload->'tags') t) tags,
@@ -347,12 +350,6 @@ async def walk_snapshot(conn: asyncpg.Connection) -> int:
 
 async def vocabulary_words(conn: asyncpg.Connection) -> list[str]:
     return [r["word"] for r in await conn.fetch("SELECT word FROM vocabulary")]
-
-
-async def dataset_titles(conn: asyncpg.Connection, slugs: Sequence[str]) -> dict[str, str]:
-    rows = await conn.fetch("SELECT slug, title FROM datasets WHERE slug = ANY($1::text[])",
-                            list(slugs))
-    return {r["slug"]: r["title"] for r in rows}
 
 
 async def documents_fingerprint(conn: asyncpg.Connection) -> list[dict]:

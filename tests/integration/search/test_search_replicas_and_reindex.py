@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from satudata.reindex import reindex
-from services.search import store
+from services.search import facet_counts, store
 from services.search.app import create_app
 from shared.contracts import DatasetV1, RecordV1, RegionV1
 from shared.db import create_pool
@@ -53,6 +53,11 @@ def snapshot_app(regions: list[RegionV1], datasets: list[DatasetV1],
             latest[r.record_id] = r
     current = sorted((r for r in latest.values() if r.status == "current"),
                      key=lambda r: str(r.record_id))
+
+    @app.get("/v1/publishers")
+    async def publishers():
+        return {"items": [{"id": "disdukcapil", "name": "Dinas Kependudukan dan Catatan Sipil"}],
+                "next_cursor": None}
 
     @app.get("/internal/v1/snapshot/{kind}")
     async def snapshot(kind: str, cursor: str | None = None, limit: int = 1000):
@@ -98,6 +103,7 @@ async def test_reindex_produces_the_same_documents_as_the_live_index(
     await eventually(settled, timeout=20)
     async with pool.acquire() as conn:
         live = await store.documents_fingerprint(conn)
+        live_counts = await facet_counts.kept(conn)
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     base = pg_server_url.rpartition("/")[0]
@@ -111,9 +117,11 @@ async def test_reindex_produces_the_same_documents_as_the_live_index(
         rebuilt_pool = await create_pool(f"{base}/{name}", "search")
         async with rebuilt_pool.acquire() as conn:
             rebuilt = await store.documents_fingerprint(conn)
+            rebuilt_counts = await facet_counts.kept(conn)
         await rebuilt_pool.close()
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
     assert len(rebuilt) == len(live)
     assert rebuilt == live
+    assert len(live_counts) > 100 and rebuilt_counts == live_counts  # the kept counts too

@@ -1,0 +1,120 @@
+"""Exact counts for a one-word query from the counts the indexer keeps (migration 0004).
+
+`search.facet_counts` holds, per term (a lexeme, or a concept: the lexemes a synonym set
+stands for together), how many record documents have each facet value. A one-word query
+without filters matches the records holding any of its word's lexemes; when those that occur
+at all are one lexeme, or exactly the occurring lexemes of one concept, its record counts are
+one index lookup. Regions and datasets (a few hundred documents) are still matched and counted
+live. Anything else (several words, a prefix, filters, numbers) is None: the bounded count of
+facets.py answers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+
+from services.search.match import Match, Sql, _json
+from services.search.models import Counts, Filters, ParsedQuery
+
+NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
+
+
+async def term_of(conn: asyncpg.Connection, words: tuple[str, ...]) -> str | None:
+    """The counted term whose documents are exactly those holding any lexeme of `words`."""
+    rows = await conn.fetch("""
+        SELECT l.lex, counted_term(l.lex) AS counted, c.concept,
+               EXISTS (SELECT 1 FROM facet_counts f
+                       WHERE f.term = l.lex AND f.facet = 'kind' AND f.n > 0) AS present
+        FROM (SELECT DISTINCT x AS lex
+              FROM unnest(tsvector_to_array(to_tsvector('indonesian', $1))) x) l
+        LEFT JOIN count_concepts c ON c.lexeme = l.lex""", " ".join(words))
+    if not rows or not all(r["counted"] for r in rows):
+        return None
+    present = [r for r in rows if r["present"]]
+    if not present:
+        return NO_RECORDS
+    if len(present) == 1:
+        return present[0]["lex"]
+    concepts = {r["concept"] for r in present}
+    if len(concepts) != 1 or None in concepts:
+        return None
+    concept = concepts.pop()
+    # the concept counts documents holding any of its lexemes: exact only when every one of
+    # them that occurs is among the query's
+    others_occur = await conn.fetchval("""
+        SELECT EXISTS (SELECT 1 FROM count_concepts c
+                       JOIN facet_counts f ON f.term = c.lexeme AND f.facet = 'kind'
+                       WHERE c.concept = $1 AND f.n > 0 AND c.lexeme <> ALL($2::text[]))""",
+        concept, [r["lex"] for r in rows])
+    return None if others_occur else concept
+
+
+def _facets_sql(others: str, term: str, values_max: str) -> str:
+    return f"""
+        WITH others AS MATERIALIZED ({others}),
+             c AS (SELECT facet, value, n FROM facet_counts WHERE term = {term} AND n > 0
+                   UNION ALL
+                   SELECT x.facet, x.value, count(*) FROM others o
+                   CROSS JOIN LATERAL (VALUES ('kind', o.kind), ('dataset', o.dataset),
+                       ('topic', o.topic), ('publisher', o.publisher),
+                       ('kecamatan', o.kecamatan_code), ('period', o.period)) x(facet, value)
+                   WHERE x.value IS NOT NULL GROUP BY 1, 2),
+             s AS (SELECT facet, value, sum(n)::int8 AS n FROM c GROUP BY 1, 2),
+             r AS (SELECT facet, value, n, row_number() OVER (
+                          PARTITION BY facet ORDER BY n DESC, value) AS rank FROM s)
+        SELECT (SELECT coalesce(sum(n), 0) FROM s WHERE facet = 'kind')::int8 AS total,
+               (SELECT coalesce(sum(n), 0) FROM facet_counts
+                WHERE term = {term} AND facet = 'kind')::int8 AS record_hits,
+               (SELECT json_agg(json_build_object(
+                    'facet', facet, 'value', value, 'count', n,
+                    'label', CASE WHEN facet = 'kecamatan' THEN (
+                        SELECT g.kecamatan_name FROM regions g WHERE g.code = r.value) END))
+                FROM r WHERE rank <= {values_max}) AS facets"""
+
+
+async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: Match, *,
+                       values_max: int) -> Counts | None:
+    """The counts of a one-word query without filters, exact whatever its number of matches;
+    None when the kept counts cannot answer it."""
+    if len(q.groups) != 1 or q.prefix is not None or f != Filters() or m.empty:
+        return None
+    term = await term_of(conn, q.groups[0])
+    if term is None:
+        return None
+    used = max(map(int, re.findall(r"\$(\d+)", m.others + m.tsq)), default=0)
+    sql = Sql(list(m.sql.args[:used]))  # (the records' scoring arguments come after)
+    text = _facets_sql(m.others, sql.arg(term), sql.arg(values_max))
+    other_hits = f"""SELECT count(*) FROM ({m.others}) o JOIN documents d ON d.doc_id = o.doc_id
+                     WHERE d.tsv @@ {m.tsq}"""
+    row = await conn.fetchrow(f"SELECT *, ({other_hits}) AS other_hits FROM ({text}) t",
+                              *sql.args)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for fv in sorted(_json(row["facets"]) or [], key=lambda x: (-x["count"], x["value"])):
+        grouped.setdefault(fv["facet"], []).append(
+            {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
+    return Counts(total=row["total"], facets=grouped, exact=True,
+                  every_word=row["record_hits"] + row["other_hits"],
+                  records=row["record_hits"])
+
+
+async def kept(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:
+    """Every kept count (to compare the live index with a rebuild)."""
+    rows = await conn.fetch("SELECT term, facet, value, n FROM facet_counts WHERE n <> 0 "
+                            "ORDER BY term, facet, value")
+    return [tuple(r) for r in rows]
+
+
+async def recounted(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:
+    """The counts as the documents hold them now, counted afresh (what `kept` must equal)."""
+    rows = await conn.fetch("""
+        SELECT t.term, x.facet, x.value, count(*) AS n
+        FROM documents d CROSS JOIN LATERAL doc_terms(d.tsv) t(term)
+        CROSS JOIN LATERAL (VALUES ('kind', d.kind), ('dataset', d.dataset), ('topic', d.topic),
+                                   ('publisher', d.publisher), ('kecamatan', d.kecamatan_code),
+                                   ('period', d.period)) x(facet, value)
+        WHERE d.kind = 'record' AND x.value IS NOT NULL
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""")
+    return [tuple(r) for r in rows]

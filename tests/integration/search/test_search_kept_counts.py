@@ -1,0 +1,88 @@
+"""Counts the indexer keeps (search.facet_counts): a one-word query's total and facets come
+from them and equal what counting its matches gives; they follow every change of the index."""
+
+from __future__ import annotations
+
+from services.search import facet_counts
+from tests.helpers import eventually
+from tests.integration.search.conftest import dataset, kutim_regions, query, record
+from tests.integration.search.test_search_paging_and_facets import _load
+
+ONE_WORD = ["penduduk", "sekolah", "laki", "perempuan", "sangatta", "kombeng", "2024",
+            "jumlah", "warga", "sd", "zzzqx"]
+
+
+def _by_value(answer: dict) -> dict:
+    return {name: {v["value"]: (v["count"], v["label"]) for v in values}
+            for name, values in answer["facets"].items()}
+
+
+async def test_one_word_counts_from_kept_counts_equal_counting_the_matches(
+        search_app, registry_bus, monkeypatch):
+    await _load(search_app, registry_bus)
+    c = search_app["client"]
+    used = []
+    real = facet_counts.exact_counts
+
+    async def spy(*args, **kwargs):
+        counts = await real(*args, **kwargs)
+        used.append(counts is not None)
+        return counts
+    monkeypatch.setattr(facet_counts, "exact_counts", spy)
+    kept = {w: await query(c, q=f"{w} ") for w in ONE_WORD}  # trailing space: not a prefix
+    assert sum(used) >= 8, used  # most one-word queries are answered by the kept counts
+
+    async def none(*args, **kwargs):
+        return None
+    monkeypatch.setattr(facet_counts, "exact_counts", none)
+    for w in ONE_WORD:
+        counted = await query(c, q=f"{w} ", limit=19)  # another cache key: computed
+        assert counted["exact"] is True, w  # small index: counting the matches is exact
+        assert (kept[w]["total"], kept[w]["exact"]) == (counted["total"], True), w
+        assert _by_value(kept[w]) == _by_value(counted), w
+    assert kept["penduduk"]["total"] > 0 and kept["zzzqx"]["total"] == 0
+
+
+async def _equal_to_a_recount(pool) -> bool:
+    async with pool.acquire() as conn:
+        live, fresh = await facet_counts.kept(conn), await facet_counts.recounted(conn)
+    assert live == fresh, sorted(set(live) ^ set(fresh))[:10]
+    return True
+
+
+async def test_kept_counts_follow_updates_retractions_and_renames(search_app, registry_bus):
+    records = await _load(search_app, registry_bus)
+    pool = search_app["pool"]
+    assert await _equal_to_a_recount(pool)
+    assert await pool.fetchval("SELECT count(*) FROM facet_counts") > 100
+    # a record moves period, another is retracted, a dataset is renamed, a region renamed,
+    # a dataset withdrawn: documents are updated and deleted
+    moved = records[0].model_copy(update={"version": 2, "period": "2019"})
+    gone = records[1].model_copy(update={"version": 2, "status": "retracted"})
+    await registry_bus.records([moved, gone])
+    await registry_bus.datasets(dataset("jumlah-penduduk", "Jumlah Warga", version=2))
+    renamed = [r.model_copy(update={"version": 2, "name": r.name + " Baru"})
+               if r.code == records[2].region_code else r for r in kutim_regions()]
+    await registry_bus.regions(renamed)
+    withdrawn = dataset("jumlah-sekolah", "Jumlah Sekolah Dasar", topic="pendidikan",
+                        publisher="disdik", version=2).model_copy(update={"retracted": True})
+    await registry_bus.datasets(withdrawn)
+
+    async def settled():
+        assert await pool.fetchval("SELECT count(*) FROM inbox") >= 5 + len(records) // 200
+        assert await pool.fetchval(
+            "SELECT count(*) FROM documents WHERE dataset = 'jumlah-sekolah'") == 0
+        return await pool.fetchval(
+            "SELECT count(*) FROM documents WHERE title LIKE '%Baru%'") > 0
+    await eventually(settled, timeout=20)
+    assert await _equal_to_a_recount(pool)
+    r = await query(search_app["client"], q="sekolah ")
+    assert r["exact"] is True
+    assert "record" not in {v["value"] for v in r["facets"]["kind"]}  # withdrawn with it
+    extra = record("jumlah-penduduk", records[3].region_code, "2031", 5)
+    await registry_bus.records([extra])
+
+    async def indexed():
+        return await pool.fetchval("SELECT count(*) FROM documents WHERE period = '2031'") == 1
+    await eventually(indexed)
+    assert await _equal_to_a_recount(pool)
