@@ -16,6 +16,7 @@ def dataset_event(d: dict) -> DatasetV1:
         DatasetSchemaV1.model_validate(d["schema"]),
         slug=d["slug"], title=d["title"], description=d["description"], topic=d["topic"],
         tags=list(d["tags"]), publisher=(d["metadata"] or {}).get("produsen_data"),
+        publisher_id=(d.get("authoritative") or [None])[0],
         metadata=d["metadata"] or {}, retracted=d.get("retracted_at") is not None,
         frequency=d["frequency"], version=d["version"], updated_at=d["updated_at"])
 
@@ -25,18 +26,23 @@ async def publish_dataset(conn: asyncpg.Connection, dataset: dict) -> dict:
     return dataset
 
 
-def record_event(row: dict, dataset: str) -> RecordV1:
+def record_event(row: dict, dataset: str, names: dict[str, str] | None = None) -> RecordV1:
     return RecordV1(
         record_id=row["id"], dataset=dataset, region_code=row["region_code"],
         period=row["period"], dimensions=row["dims"], values=row["vals"], version=row["version"],
         status=row["status"], publisher_id=row["publisher_id"],
-        submission_id=row["submission_id"], changed_at=row["updated_at"], seq=row.get("seq"),
+        publisher_name=(names or {}).get(row["publisher_id"]), submission_id=row["submission_id"], changed_at=row["updated_at"], seq=row.get("seq"),
     )
 
 
 async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: list[dict]
                           ) -> None:
+    """The changed records as events, each naming its publisher (search labels its facet)."""
+    if not changed:
+        return
+    names = dict(await conn.fetch("SELECT id, name FROM publishers WHERE id = ANY($1::text[])",
+                                  list({r["publisher_id"] for r in changed})))
     for start in range(0, len(changed), EVENT_RECORDS_MAX):
         batch = changed[start:start + EVENT_RECORDS_MAX]
         await outbox.add(conn, SCHEMA, RecordsChangedV1(
-            records=[record_event(r, dataset_slug) for r in batch]))
+            records=[record_event(r, dataset_slug, names) for r in batch]))

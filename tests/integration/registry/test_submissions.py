@@ -136,8 +136,19 @@ async def test_records_changed_event_is_published_once_per_chunk(registry):
     msgs = await eventually(events)
     # seed datasets/regions are other subjects; this chunk gives exactly one records event
     assert len(msgs) == 1
-    assert len(Envelope.model_validate_json(msgs[0].data).data["records"]) == 20
+    records = Envelope.model_validate_json(msgs[0].data).data["records"]
+    assert len(records) == 20
+    # each record names its publisher, so search labels its facet without asking
+    assert {(r["publisher_id"], r["publisher_name"]) for r in records} == {
+        ("disdukcapil", await _publisher_name(registry, "disdukcapil"))}
     await nc.close()
+
+
+async def _publisher_name(registry, publisher_id: str) -> str:
+    async with registry["pool"].acquire() as conn:
+        name = await conn.fetchval("SELECT name FROM publishers WHERE id = $1", publisher_id)
+    assert name
+    return name
 
 
 async def test_key_resolution_and_revocation(registry):
