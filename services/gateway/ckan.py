@@ -25,6 +25,7 @@ from urllib.parse import quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.upstream import PassThrough, Upstreams
+from shared import tabular
 from shared.errors import AppError, BadRequest
 
 HELP = "{base}/api/3/action/help_show?name={action}"
@@ -379,7 +380,8 @@ class Ckan:
                 flat = {"_id": r["id"], "region_code": r["region_code"],
                         "region_name": names.get(r["region_code"]), "period": r["period"],
                         **{d: r["dimensions"].get(d) for d in dims},
-                        **{m["name"]: r["values"].get(m["name"]) for m in measures}}
+                        **{m["name"]: tabular.plain(r["values"].get(m["name"]))  # issue 19
+                           for m in measures}}
                 if any(str(flat.get(k)) != str(v) for k, v in local.items()):
                     continue
                 if q and q not in " ".join(str(v) for v in flat.values()).lower():

@@ -40,6 +40,7 @@ def route_service(path: str) -> str | None:
     for prefix in ("/v1/datasets", "/v1/records", "/v1/regions", "/v1/publishers",
                    "/v1/conflicts", "/v1/aggregates", "/v1/completeness", "/v1/changes",
                    "/v1/keys"):
+        # /v1/datasets/{slug}/privacy (issue 19: GET public, PUT walidata) -> registry
         if path == prefix or path.startswith(prefix + "/"):
             return "registry"
     return None

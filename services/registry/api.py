@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.registry import models, retraction, service, statistics, store
+from services.registry import models, privacy, retraction, service, statistics, store
 from shared.auth import principal_from_headers, require_principal, require_steward
 from shared import tabular
 from shared.dates import parse_instant
@@ -114,26 +114,32 @@ async def list_records(
             dataset = await service.get_dataset(conn, slug)
             first = await service.list_records(conn, slug, cursor=None, limit=CSV_PAGE, **query)
             names = {r["code"]: r["name"] for r in await store.all_regions(conn)}
+            principal = principal_from_headers(request.headers)  # issue 19: privacy
+            marker = (await privacy.get_settings(conn, slug))["sensitive"]
+            first = (await privacy.mask_records(conn, slug, first[0], principal), first[1])
         return StreamingResponse(
-            _csv_pages(pool, dataset, names, first, query, locale),
+            _csv_pages(pool, dataset, names, first, query, locale, principal, marker),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{slug}.csv"'})
     async with pool.acquire() as conn:
         items, next_cursor = await service.list_records(
             conn, slug, region=region, period_from=period_from, period_to=period_to,
             dims=dims, cursor=cursor, limit=limit)
+        items = await privacy.mask_records(conn, slug, items,  # issue 19: privacy
+                                           principal_from_headers(request.headers))
     return {"items": items, "next_cursor": next_cursor}
 
 
 CSV_PAGE = 5000
 
 
-async def _csv_pages(pool, dataset, names, first, query, locale):
+async def _csv_pages(pool, dataset, names, first, query, locale, principal=None,
+                     marker=False):
     """Stream every matching record as CSV, a keyset page at a time (memory stays flat), in
     the columns and with the safe cells every export shares (shared.tabular). A failure after
     the first byte raises, so the server aborts the transfer (no final chunk): the client sees
     an incomplete download, never a complete-looking one."""
-    header, dim_names, measure_names = tabular.columns(dataset["schema"])
+    header, dim_names, measure_names = tabular.columns(dataset["schema"], marker=marker)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=tabular.CSV_DELIMITER[locale])
     writer.writerow(header)
@@ -143,7 +149,8 @@ async def _csv_pages(pool, dataset, names, first, query, locale):
         buf.seek(0)
         buf.truncate()
         for r in items:
-            cells = tabular.row(r, names.get(r["region_code"], ""), dim_names, measure_names)
+            cells = tabular.row(r, names.get(r["region_code"], ""), dim_names, measure_names,
+                                marker=marker)
             writer.writerow([tabular.csv_cell(c, locale) for c in cells])
         yield buf.getvalue()
         if cursor is None:
@@ -151,18 +158,21 @@ async def _csv_pages(pool, dataset, names, first, query, locale):
         async with pool.acquire() as conn:
             items, cursor = await service.list_records(conn, dataset["slug"], cursor=cursor,
                                                        limit=CSV_PAGE, **query)
+            items = await privacy.mask_records(conn, dataset["slug"], items, principal)
 
 
 @router.get("/records/{record_id}", response_model=models.RecordWithHistory)
 async def show_record(
-    record_id: uuid.UUID, pool: PoolDep,
+    record_id: uuid.UUID, pool: PoolDep, request: Request,
     as_of: Annotated[str | None, Query(
         description="2026-11-28 (end of that day), 28-11-2026, 28/11/2026, or a datetime; "
                     "no zone = WITA (UTC+8)")] = None,
 ):
     moment = parse_instant(as_of, "as_of")
     async with pool.acquire() as conn:
-        return await service.get_record(conn, record_id, moment)
+        out = await service.get_record(conn, record_id, moment)
+        return await privacy.mask_record_detail(conn, out,  # issue 19: privacy
+                                                principal_from_headers(request.headers))
 
 
 @router.get("/regions", response_model=models.RegionsPublic, response_model_exclude_unset=True)
@@ -224,10 +234,12 @@ async def aggregates(
     dims = {k: v for k, v in request.query_params.items() if k not in AGGREGATE_PARAMS}
     names = [n.strip() for m in measure or [] for n in m.split(",") if n.strip()]
     async with pool.acquire() as conn:
-        return await statistics.aggregate(conn, dataset, period=period,
+        body = await statistics.aggregate(conn, dataset, period=period,
                                           period_from=period_from, period_to=period_to,
                                           measures=names, region=region, dims=dims,
                                           summed=sum)
+        return await privacy.mask_aggregate(conn, body,  # issue 19: privacy
+                                            principal_from_headers(request.headers))
 
 
 @router.get("/completeness", response_model=models.CompletenessPublic,
@@ -246,11 +258,14 @@ async def list_publishers(pool: PoolDep):
 
 
 @router.get("/changes", response_model=models.ChangesPublic, response_model_exclude_unset=True)
-async def changes(pool: PoolDep, since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+async def changes(pool: PoolDep, request: Request,
+                  since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 500):
     async with pool.acquire() as conn:
         rows = await store.records_after_seq(conn, since, limit)
-    items = [service.record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+        items = [service.record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+        items = await privacy.mask_changes(conn, items,  # issue 19: privacy
+                                           principal_from_headers(request.headers))
     return {"items": items, "next": rows[-1]["seq"] if rows else since}
 
 
@@ -305,5 +320,6 @@ async def snapshot(kind: Literal["regions", "datasets", "records"], pool: PoolDe
         except ValueError as exc:
             raise BadRequest("Kursor tidak valid.", code="invalid_cursor") from exc
         rows = await store.current_records_after(conn, after_id, limit)
-    items = [service.record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+        items = [service.record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+        items = await privacy.mask_snapshot(conn, items)  # issue 19: search indexes this
     return {"items": items, "next": str(rows[-1]["id"]) if len(rows) == limit else None}

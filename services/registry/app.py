@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.registry import api, api_steward, consumers
+from services.registry import api, api_privacy, api_steward, consumers
 from services.registry.settings import RegistrySettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
 from shared.runtime import Runtime
@@ -25,6 +25,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app = build_app(title="Satu Data registry", service="registry", settings=settings,
                     lifespan=lifespan)
     app.include_router(api_steward.router)  # before api.router: /regions/aliases
+    app.include_router(api_privacy.router)  # issue 19: /v1/datasets/{slug}/privacy
     app.include_router(api.router)
     app.include_router(api.internal)
     install_metrics(app, Metrics("registry",

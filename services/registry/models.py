@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.registry.privacy_models import Suppressed  # issue 19
 from shared.validation import (Code, Description, JsonObject, Name, Note, Number, Text,
                                Title)
 
@@ -416,7 +417,7 @@ class ChangesPublic(Open):
     next: int = Field(description="pass as ?since= for the next page")
 
 
-Number = float | int | None
+Number = float | int | Suppressed | None  # issue 19: a hidden small count
 
 
 class AggregateFigures(Open):

@@ -9,10 +9,10 @@ from typing import Any
 
 import asyncpg
 
-from services.registry import store
+from services.registry import privacy, store
 from services.registry.models import REQUIRED_METADATA
 from services.registry.validation import RegionIndex, ValidRow, validate_row
-from shared import outbox
+from shared import outbox, personal_data
 from shared.auth import Principal, hash_key
 from shared.contracts import (
     DatasetsChangedV1, DatasetV1, ImportCounts, RecordsChangedV1, RecordV1, RegionsChangedV1,
@@ -296,6 +296,9 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     valid: list[ValidRow] = []
     for i, raw in enumerate(rows):
         index = row_offset + i
+        if personal := personal_data.refusals(raw):  # issue 19: no NIK/KK/phone in public data
+            outcome.reject([RejectedRow(index=index, **places[index], **r) for r in personal])
+            continue
         row, errors = validate_row(index, raw, schema=dataset["schema"],
                                    frequency=dataset["frequency"], regions=regions,
                                    locale=locale)
@@ -359,10 +362,11 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
 
 async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: list[dict]
                           ) -> None:
-    for start in range(0, len(changed), EVENT_RECORDS_MAX):
-        batch = changed[start:start + EVENT_RECORDS_MAX]
+    events = [record_event(r, dataset_slug) for r in changed]
+    events = await privacy.public_events(conn, dataset_slug, events)  # issue 19: the public form
+    for start in range(0, len(events), EVENT_RECORDS_MAX):
         await outbox.add(conn, SCHEMA, RecordsChangedV1(
-            records=[record_event(r, dataset_slug) for r in batch]))
+            records=events[start:start + EVENT_RECORDS_MAX]))
 
 
 async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> Outcome:
