@@ -17,7 +17,7 @@ S = "registry"
 def upgrade() -> None:
     op.execute(f"""
     CREATE TABLE {S}.dataset_privacy (
-        dataset_id bigint PRIMARY KEY REFERENCES {S}.datasets(id) ON DELETE CASCADE,
+        dataset_id bigint PRIMARY KEY,  -- datasets are withdrawn, never deleted
         sensitive boolean NOT NULL DEFAULT true,
         k int NOT NULL DEFAULT 5 CHECK (k BETWEEN 2 AND 100),
         publish_zero boolean NOT NULL DEFAULT true,
@@ -26,7 +26,7 @@ def upgrade() -> None:
     )""")
     op.execute(f"""
     CREATE TABLE {S}.privacy_published (
-        record_id uuid PRIMARY KEY REFERENCES {S}.records(id) ON DELETE CASCADE,
+        record_id uuid PRIMARY KEY,  -- no foreign key: tests and restores truncate records
         hidden jsonb NOT NULL DEFAULT '{{}}'   -- measure -> reason, as last sent on the bus
     )""")
 
