@@ -13,6 +13,8 @@ is not below k (an old value of a hidden cell would give it back).
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
 from typing import Any
 
 import asyncpg
@@ -31,15 +33,15 @@ def _additive(schema: dict) -> list[str]:
 
 
 class View:
-    """One reader's view of one sensitive dataset."""
+    """One reader's view of one sensitive dataset (the patterns are the same for every
+    reader; ``principal`` decides only whose own values are shown)."""
 
-    def __init__(self, settings: dict, schema: dict, cells: list[dict],
-                 principal: Principal | None) -> None:
+    def __init__(self, settings: dict, schema: dict, cells: list[dict]) -> None:
         self.k, self.zero = settings["k"], settings["publish_zero"]
         self.dims = [d["name"] for d in schema.get("dimensions", [])]
         self.measures = _additive(schema)
         levels = set(schema.get("region_levels") or ["desa", "kelurahan"])
-        self.principal = principal
+        self.principal: Principal | None = None
         units = [c for c in cells if c["level"] in levels]
         self.roots = {c["path"][0] for c in units if c["path"]}
         self.regions = {r for c in units for r in c["path"]}
@@ -48,6 +50,10 @@ class View:
                               c["vals"].get(m)) for c in units if _num(c["vals"].get(m))],
                         self.k, self.zero)
             for m in self.measures}
+
+    def _for(self, principal: Principal | None) -> "View":
+        self.principal = principal
+        return self
 
     def key(self, row: dict) -> tuple:
         dims = row.get("dims", row.get("dimensions")) or {}
@@ -100,16 +106,30 @@ def _num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+CACHE_MAX = 32
+_cache: OrderedDict[tuple, View] = OrderedDict()  # patterns by what they depend on
+
+
 async def view(conn: asyncpg.Connection, slug: str, principal: Principal | None
                ) -> View | None:
-    """None when everything is shown: not sensitive, or the reader is the walidata."""
+    """None when everything is shown: not sensitive, or the reader is the walidata. The
+    patterns are computed once per state of the dataset (a few hundred ms for a kabupaten's
+    desa x sex x years) and kept for the next reads."""
     if principal is not None and principal.is_steward:
         return None
     found = (await privacy_store.sensitive_by_slug(conn, [slug])).get(slug)
     if found is None:
         return None
-    return View(found, found["schema"], await privacy_store.cells(conn, found["id"]),
-                principal)
+    key = (*await privacy_store.cells_state(conn, found["id"]), found["id"], found["k"],
+           found["publish_zero"])
+    shared = _cache.get(key)
+    if shared is None:
+        shared = View(found, found["schema"], await privacy_store.cells(conn, found["id"]))
+        _cache[key] = shared
+        while len(_cache) > CACHE_MAX:
+            _cache.popitem(last=False)
+    _cache.move_to_end(key)
+    return copy.copy(shared)._for(principal)
 
 
 # --- settings -------------------------------------------------------------------------------

@@ -35,6 +35,19 @@ async def sensitive_by_slug(conn: asyncpg.Connection, slugs: list[str]) -> dict[
     return {r["slug"]: dict(r) for r in rows}
 
 
+async def cells_state(conn: asyncpg.Connection, dataset_id: int) -> tuple:
+    """What a dataset's suppression pattern depends on, to know when a cached one is stale:
+    the server and database, the records' last change and count, the dataset's version (its
+    schema) and the region tree's versions."""
+    row = await conn.fetchrow(
+        """SELECT current_database(), pg_postmaster_start_time(),
+                  (SELECT max(seq) FROM records WHERE dataset_id = $1),
+                  (SELECT count(*) FROM records WHERE dataset_id = $1 AND status = 'current'),
+                  (SELECT version FROM datasets WHERE id = $1),
+                  (SELECT sum(version) FROM regions)""", dataset_id)
+    return tuple(row)
+
+
 async def cells(conn: asyncpg.Connection, dataset_id: int) -> list[dict]:
     """Every current record of the dataset with its region's path and level."""
     rows = await conn.fetch(

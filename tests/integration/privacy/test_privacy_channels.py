@@ -239,3 +239,32 @@ async def test_a_row_with_a_nik_is_refused_and_the_others_are_kept(stack):
     nik = next(r for r in out.rejected if r.index == 1)
     assert nik.field == "jenis_kelamin" and nik.line == 2
     assert "Data pribadi" in nik.message and "6408041508900001" not in nik.model_dump_json()
+
+
+async def test_marking_a_dataset_sensitive_later_hides_what_search_already_indexed(stack):
+    async with httpx.AsyncClient(base_url=stack["url"], timeout=30) as client:
+        rows = [{"region": region, "period": period, "jenis_kelamin": sex, "jumlah": n}
+                for (region, period, sex), n in VALUES.items()]
+        async with stack["pool"].acquire() as conn, conn.transaction():
+            out = await registry_service.apply_rows(conn, dataset_slug=SLUG,
+                                                    publisher_id="walidata", rows=rows)
+            assert out.counts.created == len(rows)
+
+        async def search_numbers() -> list:
+            body = (await client.get("/v1/search", params={"q": "sangatta utara",
+                                                           "kind": "record"})).json()
+            assert body.get("total", 0) >= 4, body
+            return _numbers(body, [])
+
+        async def shown():
+            return 3 in await search_numbers()  # not sensitive yet: the real value
+        await eventually(shown, timeout=30)
+        r = await client.put(f"/v1/datasets/{SLUG}/privacy", headers=stack["walidata"],
+                             json={"sensitive": True})
+        assert r.status_code == 200, r.text
+
+        async def hidden():
+            return 3 not in await search_numbers()
+        await eventually(hidden, timeout=30)
+        public = (await client.get(f"/v1/datasets/{SLUG}/records")).json()["items"]
+        assert 3 not in _numbers(public, [])
