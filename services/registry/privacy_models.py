@@ -23,9 +23,9 @@ class PrivacyUpdate(BaseModel):
 
 
 class PrivacyPublic(BaseModel):
-    dataset: str
-    sensitive: bool
-    k: int
-    publish_zero: bool
-    updated_by: str | None = None
+    dataset: str = Field(examples=["jumlah-penyandang-disabilitas"])
+    sensitive: bool = Field(examples=[True])
+    k: int = Field(examples=[5])
+    publish_zero: bool = Field(examples=[True])
+    updated_by: str | None = Field(None, examples=["walidata"])
     updated_at: datetime | None = None

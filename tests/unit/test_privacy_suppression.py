@@ -107,7 +107,7 @@ def test_large_counts_are_all_shown():
     assert suppress(cells, K).hidden == {}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.dictionaries(
     st.tuples(st.sampled_from(["01.2001", "01.2002", "02.2001", "02.2002", "02.2003"]),
               st.sampled_from(["2024", "2025"]), st.sampled_from(["L", "P"])),
