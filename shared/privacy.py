@@ -194,16 +194,30 @@ def suppress(cells: Iterable[Cell], k: int = 5, publish_zero: bool = True) -> Pa
             hidden[key] = ZERO if value == 0 else primary_reason(k)
     _close(lat, hidden, [i for key in hidden for i in lat.of.get(key, ())])
     while found := determined(lat, hidden):
-        for key in found:
-            eqs = lat.of.get(key, [])
-            pick = next((p for p in (_complement(lat, hidden, e) for e in eqs) if p), None)
-            if pick is not None:
-                hidden[pick] = COMPLEMENT
-                _close(lat, hidden, list(lat.of.get(pick, ())))
-                break
-        else:
-            break  # nothing left to hide (cannot happen: a lone hidden entry has a part)
+        pick = _nearest_visible(lat, hidden, found[0])
+        if pick is None:
+            break  # everything around it is hidden already
+        hidden[pick] = COMPLEMENT
+        _close(lat, hidden, list(lat.of.get(pick, ())))
     return Pattern(hidden)
+
+
+def _nearest_visible(lat: Lattice, hidden: dict[Key, str], start: Key) -> Key | None:
+    """A visible entry to hide for a hidden one the figures still fix: from its own
+    equations, else (breadth first) from those of the hidden entries it is tied to."""
+    seen, frontier = {start}, [start]
+    while frontier:
+        nxt = []
+        for key in frontier:
+            for eq in lat.of.get(key, ()):
+                pick = _complement(lat, hidden, eq)
+                if pick is not None:
+                    return pick
+                total, parts = lat.equations[eq]
+                nxt += [e for e in (total, *parts) if e not in seen]
+                seen.update((total, *parts))
+        frontier = nxt
+    return None
 
 
 def masked(value: Any, reason: str) -> dict:

@@ -119,3 +119,16 @@ def test_no_hidden_cell_or_total_can_be_recomputed_from_what_is_published(values
         if 1 <= c.value < K:
             assert c.key in pattern.hidden  # every small cell is hidden
     assert recoverable(cells, set(pattern.hidden)) == []
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.dictionaries(
+    st.tuples(st.sampled_from(["01.2001", "01.2002", "02.2001"]), st.sampled_from(["2025"]),
+              st.sampled_from(["L", "P"]), st.sampled_from(["anak", "dewasa", "lansia"])),
+    st.one_of(st.integers(0, 6), st.integers(5, 60)), min_size=1, max_size=9))
+def test_two_dimensions_and_their_crossed_totals_give_nothing_back(values):
+    cells = [Cell(("64.08", "64.08." + d.split(".")[0], "64.08." + d), p, (jk, umur), v)
+             for (d, p, jk, umur), v in values.items()]
+    pattern = suppress(cells, K)
+    assert all(c.key in pattern.hidden for c in cells if 1 <= c.value < K)
+    assert recoverable(cells, set(pattern.hidden)) == []
