@@ -70,6 +70,14 @@ async def _load(stack, client) -> None:
     refused = await client.put(f"/v1/datasets/{SLUG}/privacy", headers=stack["opd"],
                                json={"sensitive": False})
     assert refused.status_code == 403
+    unknown = await client.put("/v1/datasets/tidak-ada/privacy", headers=stack["walidata"],
+                               json={"sensitive": True})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "dataset_not_found")
+    bad = await client.put(f"/v1/datasets/{SLUG}/privacy", headers=stack["walidata"],
+                           json={"k": 1, "warna": "merah"})
+    assert bad.status_code == 422 and "error" in bad.json()
+    shown = (await client.get(f"/v1/datasets/{SLUG}/privacy")).json()
+    assert (shown["sensitive"], shown["k"], shown["updated_by"]) == (True, 5, "walidata")
     by_publisher: dict[str, list] = {}
     for (region, period, sex), n in VALUES.items():
         who = f"desa-{DESA}" if region == DESA else "disdukcapil"
