@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.registry.privacy.view import public_events
 from shared import outbox
 from shared.contracts import DatasetsChangedV1, DatasetSchemaV1, DatasetV1, RecordsChangedV1, RecordV1
 
@@ -36,7 +37,13 @@ def record_event(row: dict, dataset: str) -> RecordV1:
 
 async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: list[dict]
                           ) -> None:
-    for start in range(0, len(changed), EVENT_RECORDS_MAX):
-        batch = changed[start:start + EVENT_RECORDS_MAX]
+    """The changed records in their public form (issue 19: a sensitive dataset's small
+    counts hidden), with every other record whose public form changed with them."""
+    events = [record_event(r, dataset_slug) for r in changed]
+    await send_record_events(conn, await public_events(conn, dataset_slug, events))
+
+
+async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -> None:
+    for start in range(0, len(events), EVENT_RECORDS_MAX):
         await outbox.add(conn, SCHEMA, RecordsChangedV1(
-            records=[record_event(r, dataset_slug) for r in batch]))
+            records=events[start:start + EVENT_RECORDS_MAX]))
