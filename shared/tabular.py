@@ -19,21 +19,36 @@ CSV_DELIMITER = {"en": ",", "id": ";"}
 BOM = "\ufeff"  # Excel needs it to read a CSV as UTF-8
 
 
-def columns(schema: dict) -> tuple[list[str], list[str], list[str]]:
-    """(header, dimension names, measure names) of a dataset's export."""
+MARKER = "disembunyikan"  # issue 19: which measures of the row are hidden, and why
+
+
+def columns(schema: dict, marker: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """(header, dimension names, measure names) of a dataset's export; ``marker`` (a
+    sensitive dataset) adds the column naming the hidden cells of each row."""
     dims = [d["name"] for d in schema.get("dimensions", [])]
     measures = [m["name"] for m in schema.get("measures", [])]
     return (["kode_wilayah", "nama_wilayah", "periode", *dims, *measures, "versi",
-             "diperbarui"], dims, measures)
+             "diperbarui", *([MARKER] if marker else [])], dims, measures)
 
 
-def row(record: dict, region_name: str, dims: list[str], measures: list[str]) -> list[Any]:
-    """One record's cells, in ``columns`` order (record as the registry's API shapes it)."""
+def plain(value: Any) -> Any:
+    """A value as a cell: a hidden one (issue 19) is empty (None)."""
+    return None if isinstance(value, dict) and value.get("suppressed") else value
+
+
+def row(record: dict, region_name: str, dims: list[str], measures: list[str],
+        marker: bool = False) -> list[Any]:
+    """One record's cells, in ``columns`` order (record as the registry's API shapes it); a
+    hidden value is an empty cell, named with its reason in the marker column."""
     updated = record["updated_at"]
+    values = record["values"]
+    hidden = [f"{m}: {values[m]['reason']}" for m in measures
+              if plain(values.get(m)) is None and isinstance(values.get(m), dict)]
     return [record["region_code"], region_name, record["period"],
             *(record["dimensions"].get(d, "") for d in dims),
-            *(record["values"].get(m) for m in measures),
-            record["version"], updated if isinstance(updated, str) else updated.isoformat()]
+            *(plain(values.get(m)) for m in measures),
+            record["version"], updated if isinstance(updated, str) else updated.isoformat(),
+            *(["; ".join(hidden)] if marker else [])]
 
 
 def safe_text(value: str) -> str:

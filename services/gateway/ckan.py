@@ -18,6 +18,7 @@ from services.gateway.ckan_actions import READS
 from services.gateway.ckan_envelope import CkanError
 from services.gateway.ckan_packages import apply_sort, organization, package, search, sort_keys
 from services.gateway.upstream import PassThrough, Upstreams
+from shared import tabular
 
 CKAN_VERSION = "2.10.4"  # the API level answered: actions and envelopes as in CKAN 2.10
 
@@ -135,7 +136,8 @@ class Ckan:
             flat = {"_id": r["id"], "region_code": r["region_code"],
                     "region_name": names.get(r["region_code"]), "period": r["period"],
                     **{d: r["dimensions"].get(d) for d in dims},
-                    **{m["name"]: r["values"].get(m["name"]) for m in measures}}
+                    **{m["name"]: tabular.plain(r["values"].get(m["name"]))  # issue 19
+                       for m in measures}}
             if any(str(flat.get(k)) != str(v) for k, v in local.items()):
                 continue
             if q and q not in " ".join(str(v) for v in flat.values()).lower():

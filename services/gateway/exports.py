@@ -105,7 +105,10 @@ async def xlsx_export(upstreams: Upstreams, slug: str, params) -> StreamingRespo
     _, dataset = await upstreams.get_json("registry", f"/v1/datasets/{quote(slug)}")
     _, regions = await upstreams.get_json("registry", "/v1/regions")
     names = {r["code"]: r["name"] for r in regions.get("items", [])}
-    header, dims, measures = tabular.columns(dataset.get("schema") or {})
+    _, privacy = await upstreams.get_json(  # issue 19: the marker column of hidden cells
+        "registry", f"/v1/datasets/{quote(slug)}/privacy")
+    marker = bool(privacy.get("sensitive"))
+    header, dims, measures = tabular.columns(dataset.get("schema") or {}, marker=marker)
     stream = pages(upstreams, slug, _filters(params))
     first = await anext(stream)  # a bad filter fails here, before any file is written
     fd, path = tempfile.mkstemp(prefix="satudata-export-", suffix=".xlsx")
@@ -117,7 +120,7 @@ async def xlsx_export(upstreams: Upstreams, slug: str, params) -> StreamingRespo
         page: list | None = first
         while page is not None:
             rows = [_xlsx_row(sheet, tabular.row(r, names.get(r["region_code"], ""), dims,
-                                                 measures)) for r in page]
+                                                 measures, marker=marker)) for r in page]
             await asyncio.to_thread(lambda: [sheet.append(row) for row in rows])
             page = await anext(stream, None)
         await asyncio.to_thread(workbook.save, path)

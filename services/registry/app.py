@@ -8,6 +8,7 @@ from services.registry import consumers
 from services.registry.access import routes as access
 from services.registry.audit import routes as audit
 from services.registry.conflicts import routes as conflicts
+from services.registry.privacy import routes as privacy
 from services.registry.datasets import routes as datasets
 from services.registry.records import routes as records
 from services.registry.regions import routes as regions
@@ -33,6 +34,7 @@ ROUTERS = [
     audit.router,  # issue 19: GET /v1/audit
     verification.router,  # issue 14: rules, policy, the walidata's queue
     timeliness.router,
+    privacy.router,  # issue 19: /v1/datasets/{slug}/privacy
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.registry.privacy.view import public_events
 from shared import outbox
 from shared.contracts import DatasetsChangedV1, DatasetSchemaV1, DatasetV1, RecordsChangedV1, RecordV1
 
@@ -26,23 +27,31 @@ async def publish_dataset(conn: asyncpg.Connection, dataset: dict) -> dict:
     return dataset
 
 
-def record_event(row: dict, dataset: str, names: dict[str, str] | None = None) -> RecordV1:
+def record_event(row: dict, dataset: str) -> RecordV1:
     return RecordV1(
         record_id=row["id"], dataset=dataset, region_code=row["region_code"],
         period=row["period"], dimensions=row["dims"], values=row["vals"], version=row["version"],
         status=row["status"], publisher_id=row["publisher_id"],
-        publisher_name=(names or {}).get(row["publisher_id"]), submission_id=row["submission_id"], changed_at=row["updated_at"], seq=row.get("seq"),
+        submission_id=row["submission_id"], changed_at=row["updated_at"], seq=row.get("seq"),
     )
 
 
 async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: list[dict]
                           ) -> None:
-    """The changed records as events, each naming its publisher (search labels its facet)."""
-    if not changed:
+    """The changed records in their public form (issue 19: a sensitive dataset's small
+    counts hidden), with every other record whose public form changed with them."""
+    events = [record_event(r, dataset_slug) for r in changed]
+    await send_record_events(conn, await public_events(conn, dataset_slug, events))
+
+
+async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -> None:
+    """Each event names its publisher, so search labels its facet without asking."""
+    if not events:
         return
     names = dict(await conn.fetch("SELECT id, name FROM publishers WHERE id = ANY($1::text[])",
-                                  list({r["publisher_id"] for r in changed})))
-    for start in range(0, len(changed), EVENT_RECORDS_MAX):
-        batch = changed[start:start + EVENT_RECORDS_MAX]
+                                  list({e.publisher_id for e in events if e.publisher_id})))
+    events = [e.model_copy(update={"publisher_name": names.get(e.publisher_id)})
+              for e in events]
+    for start in range(0, len(events), EVENT_RECORDS_MAX):
         await outbox.add(conn, SCHEMA, RecordsChangedV1(
-            records=[record_event(r, dataset_slug, names) for r in batch]))
+            records=events[start:start + EVENT_RECORDS_MAX]))

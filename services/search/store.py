@@ -122,7 +122,10 @@ async def upsert_staged_records(conn: asyncpg.Connection) -> None:
             "values" = EXCLUDED."values", version = EXCLUDED.version,
             status = EXCLUDED.status, publisher_id = EXCLUDED.publisher_id,
             changed_at = EXCLUDED.changed_at
-        WHERE x.version < EXCLUDED.version""")
+        WHERE x.version < EXCLUDED.version
+           -- issue 19: the registry re-sends a record whose public form changed (a small
+           -- count hidden, or a complement) under the same version
+           OR (x.version = EXCLUDED.version AND x."values" IS DISTINCT FROM EXCLUDED."values")""")
 
 
 async def bump_index_version(conn: asyncpg.Connection) -> None:

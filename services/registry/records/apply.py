@@ -1,6 +1,7 @@
-"""Submissions become master records: validate and authorize each row, refuse repeated keys,
-then classify the chunk against the master (records.classify) and write it set-based
-(records.staging). The caller's transaction holds it all."""
+"""Submissions become master records: validate and authorize each row (personal identifiers
+refused, issue 19), refuse repeated keys, then classify the chunk against the master
+(records.classify) and write it set-based (records.staging). The caller's transaction holds
+it all."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from services.registry.records.classify import Meeting, Plan, plan
 from services.registry.regions.service import region_index
 from services.registry.verification.screen import screen
 from services.registry.validation import RegionIndex, ValidRow, validate_row
-from shared import outbox
+from shared import outbox, personal_data
 from shared.auth import Principal
 from shared.contracts import (
     DatasetSchemaV1, ImportCounts, RejectedRow, SubmissionChunkProcessedV1, SubmissionChunkV1,
@@ -128,6 +129,9 @@ def _valid_rows(rows: list[dict], row_offset: int, dataset: dict, publisher: dic
     valid: list[ValidRow] = []
     for i, raw in enumerate(rows):
         index = row_offset + i
+        if personal := personal_data.refusals(raw):  # issue 19: no NIK/KK/phone in public data
+            outcome.reject([RejectedRow(index=index, **places[index], **r) for r in personal])
+            continue
         row, errors = validate_row(index, raw, schema=schema,
                                    frequency=dataset["frequency"], regions=regions,
                                    locale=locale)

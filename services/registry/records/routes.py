@@ -14,12 +14,13 @@ from fastapi.responses import StreamingResponse
 
 from services.registry import models
 from services.registry.datasets import service as datasets
+from services.registry.privacy import service as privacy
 from services.registry.records import apply, service
 from services.registry.regions import service as regions
 from shared import tabular
 from shared.dates import parse_instant
 from shared.validation import INT64_MAX
-from shared.web import Caller, DryRunConn, PoolDep, ReadConn, WriteConn
+from shared.web import Caller, DryRunConn, MaybeCaller, PoolDep, ReadConn, WriteConn
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
@@ -39,7 +40,7 @@ async def retract_record(record_id: uuid.UUID, body: models.RetractNote, caller:
 
 @router.get("/datasets/{slug}/records", response_model=models.RecordsPublic)
 async def list_records(
-    slug: str, request: Request, pool: PoolDep,
+    slug: str, request: Request, pool: PoolDep, reader: MaybeCaller,
     region: Annotated[str | None, Query(description="region code; descendants included")] = None,
     period_from: str | None = None, period_to: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
@@ -53,7 +54,8 @@ async def list_records(
     period = request.query_params.get("period")
     if period:
         period_from = period_to = period
-    query = dict(region=region, period_from=period_from, period_to=period_to, dims=dims)
+    query = dict(region=region, period_from=period_from, period_to=period_to, dims=dims,
+                 reader=reader)
     if format == "csv":
         return await _csv_response(pool, slug, query, locale)
     limit = min(limit, request.app.state.settings.page_size_max)
@@ -71,18 +73,19 @@ async def _csv_response(pool, slug: str, query: dict, locale: str) -> StreamingR
         dataset = await datasets.get_dataset(conn, slug)
         first = await service.list_records(conn, slug, cursor=None, limit=CSV_PAGE, **query)
         names = {r["code"]: r["name"] for r in (await regions.list_regions(conn, tree=False))[0]}
+        marker = await privacy.is_sensitive(conn, slug)  # issue 19: the hidden cells' column
     return StreamingResponse(
-        _csv_pages(pool, dataset, names, first, query, locale),
+        _csv_pages(pool, dataset, names, first, query, locale, marker),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{slug}.csv"'})
 
 
-async def _csv_pages(pool, dataset, names, first, query, locale):
+async def _csv_pages(pool, dataset, names, first, query, locale, marker=False):
     """Stream every matching record as CSV, a keyset page at a time (memory stays flat), in
     the columns and with the safe cells every export shares (shared.tabular). A failure after
     the first byte raises, so the server aborts the transfer (no final chunk): the client sees
     an incomplete download, never a complete-looking one."""
-    header, dim_names, measure_names = tabular.columns(dataset["schema"])
+    header, dim_names, measure_names = tabular.columns(dataset["schema"], marker=marker)
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=tabular.CSV_DELIMITER[locale])
     writer.writerow(header)
@@ -92,7 +95,8 @@ async def _csv_pages(pool, dataset, names, first, query, locale):
         buf.seek(0)
         buf.truncate()
         for r in items:
-            cells = tabular.row(r, names.get(r["region_code"], ""), dim_names, measure_names)
+            cells = tabular.row(r, names.get(r["region_code"], ""), dim_names, measure_names,
+                                marker=marker)
             writer.writerow([tabular.csv_cell(c, locale) for c in cells])
         yield buf.getvalue()
         if cursor is None:
@@ -104,20 +108,20 @@ async def _csv_pages(pool, dataset, names, first, query, locale):
 
 @router.get("/records/{record_id}", response_model=models.RecordWithHistory)
 async def show_record(
-    record_id: uuid.UUID, conn: ReadConn,
+    record_id: uuid.UUID, conn: ReadConn, reader: MaybeCaller,
     as_of: Annotated[str | None, Query(
         description="2026-11-28 (end of that day), 28-11-2026, 28/11/2026, or a datetime; "
                     "no zone = WITA (UTC+8)")] = None,
 ):
-    return await service.get_record(conn, record_id, parse_instant(as_of, "as_of"))
+    return await service.get_record(conn, record_id, parse_instant(as_of, "as_of"), reader)
 
 
 @router.get("/changes", response_model=models.ChangesPublic, response_model_exclude_unset=True)
-async def changes(conn: ReadConn, since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+async def changes(conn: ReadConn, reader: MaybeCaller, since: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 500):
     """The change feed answers ``next``, the last sequence number, not a cursor: clients
     store it to resume where they stopped (docs/registry.md)."""
-    return await service.changes(conn, since, limit)
+    return await service.changes(conn, since, limit, reader)
 
 
 @internal.post("/datasets/{slug}/validate")

@@ -11,6 +11,7 @@ import asyncpg
 from services.registry.audit import service as audit
 from services.registry.datasets.service import get_dataset, retracted_error
 from services.registry.events import publish_records, record_event
+from services.registry.privacy import view as privacy
 from services.registry.records import store
 from services.registry.regions import store as regions_store
 from services.registry.verification.service import record_decisions
@@ -32,7 +33,10 @@ def record_public(row: dict) -> dict:
 
 async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | None,
                        period_from: str | None, period_to: str | None, dims: dict[str, str],
-                       cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
+                       cursor: str | None, limit: int, reader: Principal | None = None
+                       ) -> tuple[list[dict], str | None]:
+    """A page of records as ``reader`` may see them (issue 19: a sensitive dataset's small
+    counts hidden from the public)."""
     dataset = await get_dataset(conn, slug)
     schema = DatasetSchemaV1.model_validate(dataset["schema"])
     unknown = set(dims) - set(schema.dimension_names)
@@ -45,11 +49,13 @@ async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | Non
                                     after=after, limit=limit + 1)
     rows, next_cursor = page(rows, limit,
                              lambda r: (r["period"], r["region_code"], r["dims_key"]))
-    return [record_public(r) for r in rows], next_cursor
+    return await privacy.mask_records(conn, slug, [record_public(r) for r in rows],
+                                      reader), next_cursor
 
 
 async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
-                     as_of: datetime | None = None) -> dict:
+                     as_of: datetime | None = None, reader: Principal | None = None) -> dict:
+    """The record, its ``as_of`` value and its history, as ``reader`` may see them."""
     row = await store.get_record(conn, record_id)
     if row is None:
         raise NotFound("Rekaman tidak ditemukan.", code="record_not_found")
@@ -74,7 +80,7 @@ async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
                        "conflict_id": h["conflict_id"], "recorded_at": h["recorded_at"]}
                       for h in history]
     out["verification"] = await record_decisions(conn, record_id)  # issue 14
-    return out
+    return await privacy.mask_record_detail(conn, out, reader)  # issue 19
 
 
 async def retract_record(conn: asyncpg.Connection, principal: Principal, record_id: uuid.UUID,
@@ -101,14 +107,16 @@ async def retract_record(conn: asyncpg.Connection, principal: Principal, record_
                                       reason=reason.strip())
     await publish_records(conn, dataset["slug"], [changed])
     await audit.record(conn, principal, "record.retract", str(record_id), {"reason": reason})
-    return await get_record(conn, record_id)
+    return await get_record(conn, record_id, reader=principal)
 
 
-async def changes(conn: asyncpg.Connection, since: int, limit: int) -> dict:
+async def changes(conn: asyncpg.Connection, since: int, limit: int,
+                  reader: Principal | None = None) -> dict:
     """Record versions in change order. The feed answers ``next`` (a sequence number, not a
     cursor): clients store it to resume from where they stopped, across restarts."""
     rows = await store.records_after_seq(conn, since, limit)
-    return {"items": [record_event(r, r["dataset"]).model_dump(mode="json") for r in rows],
+    items = [record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+    return {"items": await privacy.mask_changes(conn, items, reader),  # issue 19
             "next": rows[-1]["seq"] if rows else since}
 
 
@@ -118,4 +126,5 @@ async def record_snapshot(conn: asyncpg.Connection, cursor: str | None, limit: i
     after = decode_cursor(cursor, 1, [uuid.UUID])[0] if cursor else None
     rows = await store.current_records_after(conn, after, limit + 1)
     rows, next_cursor = page(rows, limit, lambda r: (r["id"],))
-    return [record_event(r, r["dataset"]).model_dump(mode="json") for r in rows], next_cursor
+    items = [record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+    return await privacy.mask_snapshot(conn, items), next_cursor  # search indexes this

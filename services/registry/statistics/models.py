@@ -7,9 +7,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from services.registry.models import Open, RegionRef
+from services.registry.privacy.models import Suppressed
 
 
-Number = float | int | None
+Number = float | int | Suppressed | None  # issue 19: a hidden small count
 
 
 class AggregateFigures(Open):

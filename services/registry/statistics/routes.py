@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from services.registry.statistics import models
 from services.registry.statistics import service
-from shared.web import ReadConn
+from shared.web import MaybeCaller, ReadConn
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
@@ -19,7 +19,7 @@ AGGREGATE_PARAMS = {"dataset", "period", "period_from", "period_to", "measure", 
 @router.get("/aggregates", response_model=models.AggregatePublic,
             response_model_exclude_unset=True)
 async def aggregates(
-    request: Request, conn: ReadConn, dataset: str,
+    request: Request, conn: ReadConn, reader: MaybeCaller, dataset: str,
     period: Annotated[str | None, Query(description="one period (same as from = to)")] = None,
     period_from: str | None = None, period_to: str | None = None,
     measure: Annotated[list[str] | None, Query(
@@ -38,7 +38,7 @@ async def aggregates(
     names = [n.strip() for m in measure or [] for n in m.split(",") if n.strip()]
     return await service.aggregate(conn, dataset, period=period, period_from=period_from,
                                    period_to=period_to, measures=names, region=region,
-                                   dims=dims, summed=sum)
+                                   dims=dims, summed=sum, reader=reader)
 
 
 @router.get("/completeness", response_model=models.CompletenessPublic,

@@ -13,10 +13,12 @@ from typing import Any
 import asyncpg
 
 from services.registry.datasets.service import get_dataset
+from services.registry.privacy import view as privacy
 from services.registry.regions import store as regions_store
 from services.registry.statistics import store
 from services.registry.validation import PERIOD_PATTERNS, valid_period
 from services.registry.verification.service import mark_unverified
+from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1, MeasureSpec
 from shared.errors import BadRequest, NotFound, Unprocessable
 
@@ -125,7 +127,8 @@ def _period_range(dataset: dict, period: str | None, period_from: str | None,
 async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None = None,
                     period_from: str | None = None, period_to: str | None = None,
                     measures: list[str] | None = None, region: str | None,
-                    dims: dict[str, str], summed: bool = True) -> dict:
+                    dims: dict[str, str], summed: bool = True,
+                    reader: Principal | None = None) -> dict:
     """Per period in the range (none: every period with data): the measures summed over
     ``region`` and each of its children, with how many reporting units (regions at the
     dataset's levels) reported out of how many exist, and the rate.
@@ -162,7 +165,7 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
         body.update({k: v for k, v in items[0].items()})
     if len(specs) == 1:
         body.update(measure=specs[0].name, unit=specs[0].unit)
-    return body
+    return await privacy.mask_aggregate(conn, body, reader)  # issue 19: as ``reader`` sees
 
 
 @dataclass
