@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -36,15 +37,32 @@ def channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
+def envelope_json(event: Event, *, event_id: uuid.UUID | None = None,
+                  request_id: str | None = None) -> tuple[uuid.UUID, str]:
+    """``Envelope.wrap(event).model_dump_json()``, without the detour through a dict: the
+    event is serialized by its own typed model (several times faster for a batch of records,
+    the registry's hot path). Same JSON, same field order."""
+    event_id = event_id or uuid.uuid4()
+    head = Envelope(event_id=event_id, type=event.subject, request_id=request_id,
+                    data={}).model_dump_json()
+    assert head.endswith(_EMPTY_DATA)
+    return event_id, head[:-len(_EMPTY_DATA)] + '"data":' + event.model_dump_json() + "}"
+
+
+_EMPTY_DATA = '"data":{}}'
+
+
 async def add(conn: asyncpg.Connection, schema: str, event: Event, *,
-              event_id=None) -> Envelope:
-    envelope = Envelope.wrap(event, event_id=event_id, request_id=request_id_var.get())
+              event_id=None) -> uuid.UUID:
+    """Write ``event`` to the outbox in the caller's transaction; returns its event id."""
+    event_id, payload = envelope_json(event, event_id=event_id,
+                                      request_id=request_id_var.get())
     await conn.execute(
         "INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3::text::jsonb)",
-        envelope.event_id, envelope.type, envelope.model_dump_json(),
+        event_id, event.subject, payload,
     )
     await conn.execute(f"NOTIFY {channel(schema)}")
-    return envelope
+    return event_id
 
 
 async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace,

@@ -4,6 +4,10 @@ Every function runs in the caller's transaction; changes go out through the outb
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
 import asyncpg
 
 from services.registry import reference
@@ -19,8 +23,32 @@ from shared.errors import Conflict, NotFound, Unprocessable
 from shared.pagination import decode_cursor, page
 
 
+# (connection, its index once read) while a caller shares one reading of the region table
+_shared: ContextVar[tuple[asyncpg.Connection, list[RegionIndex]] | None] = ContextVar(
+    "shared_region_index", default=None)
+
+
+@contextmanager
+def shared_region_index(conn: asyncpg.Connection) -> Iterator[None]:
+    """Inside this block, ``region_index(conn)`` reads the regions once: the chunks of one fetch,
+    applied in one transaction, resolve against one reading of the table (the registry's
+    consumer; a region import committed meanwhile is seen from the next fetch on)."""
+    token = _shared.set((conn, []))
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
 async def region_index(conn: asyncpg.Connection) -> RegionIndex:
-    return RegionIndex.build(await store.load_regions(conn), await store.load_active_aliases(conn))
+    shared = _shared.get()
+    if shared is not None and shared[0] is conn and shared[1]:
+        return shared[1][0]
+    index = RegionIndex.build(await store.load_regions(conn),
+                              await store.load_active_aliases(conn))
+    if shared is not None and shared[0] is conn:
+        shared[1].append(index)
+    return index
 
 
 async def resolve_cells(conn: asyncpg.Connection, dataset_slug: str | None,
