@@ -23,6 +23,11 @@ def _chunk(submission_id: uuid.UUID, chunk: int, chunks: int, year: int) -> Subm
                              row_offset=chunk * len(rows), rows=rows)
 
 
+def _batched(settings):
+    """A registry that takes up to 16 chunks per fetch (the default is one: freshness)."""
+    return settings.model_copy(update={"consumer_batch": 16})
+
+
 async def _publish_all(settings, envelopes: list[Envelope]) -> None:
     """Published before the registry starts, so its first fetch holds them together."""
     nc = await nats.connect(settings.nats_url)
@@ -57,7 +62,7 @@ async def test_the_chunks_of_one_fetch_share_one_transaction_and_apply_once(
     envelopes = [Envelope.wrap(c) for c in chunks]
     envelopes.append(Envelope.wrap(chunks[2]))  # the reconciler re-sent a chunk: new event id
     await _publish_all(registry_settings, envelopes)
-    async with served(create_app(registry_settings)):
+    async with served(create_app(_batched(registry_settings))):
         await eventually(lambda: pool.fetchval(
             "SELECT count(*) = 7 FROM registry.inbox WHERE consumer = 'registry-submissions'"),
             timeout=30)
@@ -77,7 +82,7 @@ async def test_a_faulty_chunk_in_a_fetch_is_dead_lettered_and_the_others_apply(
     bad = Envelope(type=SubmissionChunkV1.subject, data={"dataset": "jumlah-penduduk"})
     envelopes.insert(2, bad)  # not a chunk: can never succeed
     await _publish_all(registry_settings, envelopes)
-    async with served(create_app(registry_settings)):
+    async with served(create_app(_batched(registry_settings))):
         await eventually(lambda: pool.fetchval(
             "SELECT count(*) = 4 FROM registry.applied_chunks"), timeout=30)
         letters = await eventually(lambda: _dead_letters(registry_settings), timeout=30)
