@@ -1,51 +1,33 @@
-"""`?current=true`: the datasets whose newest period is not past its due date.
+"""`?current=true`: the datasets whose newest period is current for their frequency.
 
-A period is due some days after it ends, by the dataset's frequency (annual 90 days, semester
-and quarterly 45, monthly 15), at 23:59 WITA. Search knows the frequency from dataset events
-and the newest period from the records it indexes; currency is computed at query time.
+"Current" is the registry's meaning (``shared.reporting_calendar.currency``): the newest period
+with data is at least the latest period already due (due 23:59 WITA, the grace period after the
+period ends: annual 90 days, semester and quarterly 45, monthly 15). Search knows the frequency
+from dataset events and the newest period from the records it indexes; it uses the default
+grace periods (a walidata's own grace period lives in the registry and is not in the events).
+"Now" is the one clock (``shared.clock``), so tests can stand after a due date.
 """
 
 from __future__ import annotations
 
-import calendar
-import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 import asyncpg
 
-WITA = timezone(timedelta(hours=8))
-GRACE_DAYS = {"annual": 90, "semester": 45, "quarterly": 45, "monthly": 15}
-DUE_AT = time(23, 59)
-PERIOD = re.compile(r"(\d{4})(?:-(?:(\d{2})|S([12])|Q([1-4])))?")
-
-
-def now() -> datetime:
-    """The one clock search reads."""
-    return datetime.now(timezone.utc)
-
-
-def period_end(period: str) -> date | None:
-    """The last day of a period: 2024, 2024-S1, 2024-Q3, 2024-05."""
-    m = PERIOD.fullmatch(period or "")
-    if not m:
-        return None
-    month = (int(m[2]) if m[2] else 6 * int(m[3]) if m[3] else 3 * int(m[4]) if m[4] else 12)
-    if not 1 <= month <= 12:
-        return None
-    year = int(m[1])
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def due(frequency: str | None, period: str | None) -> datetime | None:
-    end, grace = period_end(period or ""), GRACE_DAYS.get(frequency or "")
-    if end is None or grace is None:
-        return None
-    return datetime.combine(end + timedelta(days=grace), DUE_AT, WITA)
+from shared import reporting_calendar as calendar
+from shared.clock import WITA, now  # noqa: F401  (now: the clock queries read)
 
 
 def is_current(frequency: str | None, newest: str | None, at: datetime) -> bool:
-    deadline = due(frequency, newest)
-    return deadline is not None and at <= deadline
+    grace = calendar.DEFAULT_GRACE_DAYS.get(frequency or "")
+    if grace is None or not newest:
+        return False
+    try:  # a period in its frequency's own format only ("2024", "2024-S1", "2024-Q3", "2024-05")
+        if calendar.previous_period(frequency, calendar.next_period(frequency, newest)) != newest:
+            return False
+        return calendar.currency(frequency, grace, newest, at).status == "mutakhir"
+    except (ValueError, KeyError, IndexError):  # a period not in its frequency's format
+        return False
 
 
 def day_of(at: datetime) -> str:

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from services.registry.timeliness import calendar, reminders, service
+from services.registry.timeliness import reminders, service
+from shared import reporting_calendar as calendar
 from services.registry.timeliness.delivery import webhook_headers
 from shared import clock
 

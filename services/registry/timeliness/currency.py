@@ -10,7 +10,8 @@ from datetime import datetime
 
 import asyncpg
 
-from services.registry.timeliness import calendar, store
+from services.registry.timeliness import store
+from shared import reporting_calendar as calendar
 from shared import clock
 
 

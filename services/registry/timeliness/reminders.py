@@ -16,7 +16,8 @@ import asyncpg
 
 from services.registry.datasets import service as datasets
 from services.registry.regions import store as regions_store
-from services.registry.timeliness import calendar, service, store
+from services.registry.timeliness import service, store
+from shared import reporting_calendar as calendar
 from services.registry.timeliness.settings import TimelinessSettings
 from shared import clock, outbox
 from shared.contracts import ReminderDueV1

@@ -15,7 +15,8 @@ import asyncpg
 from services.registry.access import store as access_store
 from services.registry.datasets import service as datasets
 from services.registry.regions import store as regions_store
-from services.registry.timeliness import calendar, currency, store
+from services.registry.timeliness import currency, store
+from shared import reporting_calendar as calendar
 from services.registry.validation import valid_period
 from shared import clock
 from shared.auth import Principal

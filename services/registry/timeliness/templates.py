@@ -14,7 +14,8 @@ import asyncpg
 from openpyxl import Workbook
 
 from services.registry.datasets import service as datasets
-from services.registry.timeliness import calendar, store
+from services.registry.timeliness import store
+from shared import reporting_calendar as calendar
 from services.registry.validation import valid_period
 from shared import clock, tabular
 from shared.auth import Principal

@@ -1,4 +1,6 @@
-"""Reporting calendar: period boundaries, due dates and up-to-dateness, no I/O.
+"""Reporting calendar: period boundaries, due dates and up-to-dateness, no I/O. The registry's
+timeliness (due dates, who is late, reminders) and search's ``?current=true`` both read it, so
+"current" means the same everywhere.
 
 A period is due at 23:59 WITA on the day ``grace_days`` after its last day (annual: 90 days,
 semester and quarterly: 45, monthly: 15, unless the walidata sets another grace period).
