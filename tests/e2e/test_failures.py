@@ -105,13 +105,18 @@ async def _flow(p, disrupt) -> None:
             return True
 
         await eventually(all_final, timeout=240, interval=0.5)
+        outcomes = {}
+        for sid in accepted:  # what ingest heard of each row, to name a loss if there is one
+            counts = (await client.get(f"/v1/submissions/{sid}", headers=headers)).json()
+            for name, n in counts["counts"].items():
+                outcomes[name] = outcomes.get(name, 0) + n
 
     conn = await asyncpg.connect(p.database_url)
     try:
         records = await conn.fetchval("SELECT count(*) FROM registry.records")
         versions = await conn.fetchval("SELECT count(*) FROM registry.record_versions")
         max_version = await conn.fetchval("SELECT max(version) FROM registry.records")
-        assert records == ROWS, f"lost {ROWS - records} rows"
+        assert records == ROWS, f"lost {ROWS - records} rows; submissions said {outcomes}"
         assert versions == ROWS, f"{versions - ROWS} duplicated versions"
         assert max_version == 1
 
