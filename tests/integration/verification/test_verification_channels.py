@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import uuid
 
+import asyncpg
 import ckanapi
 import httpx
 import pytest
@@ -18,7 +20,9 @@ from services.gateway.app import create_app as create_gateway
 from services.registry import seed as registry_seed
 from services.registry.app import create_app as create_registry
 from services.registry.records import apply as registry_service
+from satudata.reindex import reindex
 from services.registry.settings import RegistrySettings
+from services.search import store as search_store
 from services.search.app import create_app as create_search
 from shared.db import create_pool
 from tests.conftest import migrate
@@ -45,7 +49,7 @@ async def stack(database_url, nats_url, nats_namespace, search_db, search_settin
         settings.search_url = s_url
         async with serve(create_gateway(settings)) as url:
             keys = summary["keys"]
-            yield {"url": url, "pool": pool,
+            yield {"url": url, "pool": pool, "registry_url": registry_url,
                    "walidata": {"Authorization": f"Bearer {keys['SATUDATA_KEY_WALIDATA']}"}}
     await pool.close()
 
@@ -129,3 +133,43 @@ async def test_a_returned_value_never_shows_and_the_mark_goes(stack):
         assert r.status_code == 200, r.text
         assert (await _channels(client))["records"] == (100, "terverifikasi")
         await _search(client, (100, "terverifikasi"))
+
+
+async def _rebuilt(registry_url: str, pg_server_url: str) -> list[dict]:
+    """The documents `satudata reindex` builds from the registry's snapshot."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    base = pg_server_url.rpartition("/")[0]
+    admin = await asyncpg.connect(f"{base}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await asyncio.to_thread(reindex, registry_url=registry_url,
+                                database_url=f"{base}/{name}", page=100)
+        pool = await create_pool(f"{base}/{name}", "search")
+        try:
+            async with pool.acquire() as conn:
+                return await search_store.documents_fingerprint(conn)
+        finally:
+            await pool.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_a_rebuilt_index_carries_the_mark_as_the_live_one(stack, search_db,  # noqa: F811
+                                                                  pg_server_url):
+    async with httpx.AsyncClient(base_url=stack["url"], timeout=30) as client:
+        await _send(stack["pool"], 100)
+        r = await client.put(f"/v1/datasets/{SLUG}/verification-policy",
+                             headers=stack["walidata"], json={"policy": "verifikasi"})
+        assert r.status_code == 200, r.text
+        await _send(stack["pool"], 120)
+        await _search(client, (100, MARK))
+    rebuilt = await _rebuilt(stack["registry_url"], pg_server_url)
+    assert MARK in [d["verification_status"] for d in rebuilt]
+
+    async def same_as_rebuilt():
+        async with search_db.acquire() as conn:
+            live = await search_store.documents_fingerprint(conn)
+        assert live == rebuilt
+        return True
+    await eventually(same_as_rebuilt, timeout=15)
