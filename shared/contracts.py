@@ -120,6 +120,10 @@ class RecordV1(BaseModel):
     submission_id: uuid.UUID | None = None
     changed_at: datetime
     seq: int | None = Field(None, description="registry change sequence of this version")
+    verification_status: Literal["terverifikasi", "sedang_diverifikasi"] | None = Field(
+        None, description="issue 14: 'sedang_diverifikasi' while a newer value of this record "
+                          "waits for the walidata (the values are still the last verified ones);"
+                          " a re-sent event with the same version changes only this mark")
 
 
 class RecordsChangedV1(Event):

@@ -3,7 +3,8 @@ from the gateway) and cells that cannot attack a spreadsheet.
 
 Column names are Indonesian, as the people who open the files say them: ``kode_wilayah``,
 ``nama_wilayah``, ``periode``, the dataset's dimensions and measures, ``versi``,
-``diperbarui``. A text cell that starts with ``= + - @``, a tab or a carriage return would be
+``diperbarui``, ``status_verifikasi`` ("sedang diverifikasi" while a newer value of the row
+waits for the walidata, issue 14; the row then shows the last verified value). A text cell that starts with ``= + - @``, a tab or a carriage return would be
 read by Excel or LibreOffice as a formula (OWASP, CSV injection): in CSV it gets a leading
 apostrophe, as OWASP recommends; XLSX writes text cells as text (never as formulas). Numbers
 stay numbers, negative ones included.
@@ -20,6 +21,14 @@ BOM = "\ufeff"  # Excel needs it to read a CSV as UTF-8
 
 
 MARKER = "disembunyikan"  # issue 19: which measures of the row are hidden, and why
+VERIFICATION = "status_verifikasi"  # issue 14: the row's newer value waits for the walidata
+UNDER_VERIFICATION = "sedang diverifikasi"
+
+
+def verification_cell(record: dict) -> str:
+    """The ``status_verifikasi`` cell: "sedang diverifikasi" or empty."""
+    return UNDER_VERIFICATION if record.get("verification_status") == "sedang_diverifikasi" \
+        else ""
 
 
 def columns(schema: dict, marker: bool = False) -> tuple[list[str], list[str], list[str]]:
@@ -28,7 +37,7 @@ def columns(schema: dict, marker: bool = False) -> tuple[list[str], list[str], l
     dims = [d["name"] for d in schema.get("dimensions", [])]
     measures = [m["name"] for m in schema.get("measures", [])]
     return (["kode_wilayah", "nama_wilayah", "periode", *dims, *measures, "versi",
-             "diperbarui", *([MARKER] if marker else [])], dims, measures)
+             "diperbarui", VERIFICATION, *([MARKER] if marker else [])], dims, measures)
 
 
 def plain(value: Any) -> Any:
@@ -48,7 +57,7 @@ def row(record: dict, region_name: str, dims: list[str], measures: list[str],
             *(record["dimensions"].get(d, "") for d in dims),
             *(plain(values.get(m)) for m in measures),
             record["version"], updated if isinstance(updated, str) else updated.isoformat(),
-            *(["; ".join(hidden)] if marker else [])]
+            verification_cell(record), *(["; ".join(hidden)] if marker else [])]
 
 
 def safe_text(value: str) -> str:

@@ -52,7 +52,7 @@ def _datastore_fields(dims: list[str], measures: list[dict]) -> list[dict]:
             {"id": "region_name", "type": "text"}, {"id": "period", "type": "text"},
             *({"id": d, "type": "text"} for d in dims),
             *({"id": m["name"], "type": "numeric" if m.get("type") != "text" else "text"}
-              for m in measures)]
+              for m in measures), {"id": tabular.VERIFICATION, "type": "text"}]
 
 
 class Ckan:
@@ -137,7 +137,8 @@ class Ckan:
                     "region_name": names.get(r["region_code"]), "period": r["period"],
                     **{d: r["dimensions"].get(d) for d in dims},
                     **{m["name"]: tabular.plain(r["values"].get(m["name"]))  # issue 19
-                       for m in measures}}
+                       for m in measures},
+                    tabular.VERIFICATION: tabular.verification_cell(r)}  # issue 14
             if any(str(flat.get(k)) != str(v) for k, v in local.items()):
                 continue
             if q and q not in " ".join(str(v) for v in flat.values()).lower():

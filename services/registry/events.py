@@ -35,7 +35,15 @@ def record_event(row: dict, dataset: str) -> RecordV1:
         period=row["period"], dimensions=row["dims"], values=row["vals"], version=row["version"],
         status=row["status"], publisher_id=row["publisher_id"],
         submission_id=row["submission_id"], changed_at=row["updated_at"], seq=row.get("seq"),
+        verification_status=mark(row.get("under_verification")),
     )
+
+
+def mark(under_verification: bool | None) -> str | None:
+    """Issue 14: the public mark of a record whose newer value is held (None: not known)."""
+    if under_verification is None:
+        return None
+    return "sedang_diverifikasi" if under_verification else "terverifikasi"
 
 
 async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: list[dict]
@@ -52,8 +60,20 @@ async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -
         return
     names = dict(await conn.fetch("SELECT id, name FROM publishers WHERE id = ANY($1::text[])",
                                   list({e.publisher_id for e in events if e.publisher_id})))
-    events = [e.model_copy(update={"publisher_name": names.get(e.publisher_id)})
+    held = await _under_verification(conn, [e.record_id for e in events])
+    events = [e.model_copy(update={"publisher_name": names.get(e.publisher_id),
+                                   "verification_status": mark(e.record_id in held)})
               for e in events]
     for start in range(0, len(events), EVENT_RECORDS_MAX):
         await outbox.add(conn, SCHEMA, RecordsChangedV1(
             records=events[start:start + EVENT_RECORDS_MAX]))
+
+
+async def _under_verification(conn: asyncpg.Connection, record_ids: list) -> set:
+    """Issue 14: which of these records have a newer value held for the walidata."""
+    rows = await conn.fetch(
+        """SELECT r.id FROM records r WHERE r.id = ANY($1::uuid[]) AND EXISTS (
+               SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id
+                 AND h.status = 'held' AND h.region_code = r.region_code
+                 AND h.period = r.period AND h.dims_key = r.dims_key)""", record_ids)
+    return {r["id"] for r in rows}

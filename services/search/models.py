@@ -81,6 +81,9 @@ class SearchItem(BaseModel):
     region_name: str | None = None
     period: str | None = None
     values: dict[str, Any] | None = None
+    verification_status: Literal["terverifikasi", "sedang_diverifikasi"] | None = Field(
+        None, description="a record's mark (issue 14): 'sedang_diverifikasi' while a newer "
+                          "value waits for the walidata; its values are the last verified ones")
     url: str
 
 

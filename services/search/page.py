@@ -58,7 +58,7 @@ _ITEM = """json_build_object(
     'kind', d.kind, 'id', d.ref, 'title', d.title, 'score', p.score,
     'dataset', d.dataset, 'region_code', d.region_code,
     'region_name', d.region_name, 'period', d.period, 'values', d."values",
-    'doc_id', d.doc_id,
+    'doc_id', d.doc_id, 'verification_status', d.verification_status,
     'snippet', CASE WHEN q.tsq IS NULL OR numnode(q.tsq) = 0
                     THEN left(d.body, 200)
                     ELSE ts_headline('indonesian',

@@ -100,32 +100,34 @@ async def stage_records(conn: asyncpg.Connection, records: Iterable[RecordV1 | t
     await conn.copy_records_to_table(
         "tmp_search_records",
         columns=["record_id", "dataset", "region_code", "period", "dimensions", "values",
-                 "version", "status", "publisher_id", "changed_at"],
+                 "version", "status", "publisher_id", "changed_at", "verification_status"],
         records=[_record_tuple(r) if isinstance(r, RecordV1) else r for r in records])
 
 
 def _record_tuple(r: RecordV1) -> tuple:
     return (r.record_id, r.dataset, r.region_code, r.period, r.dimensions, r.values,
-            r.version, r.status, r.publisher_id, r.changed_at)
+            r.version, r.status, r.publisher_id, r.changed_at, r.verification_status)
 
 
 async def upsert_staged_records(conn: asyncpg.Connection) -> None:
     await conn.execute("""
         INSERT INTO records AS x (record_id, dataset, region_code, period, dimensions, "values",
-                                  version, status, publisher_id, changed_at)
+                                  version, status, publisher_id, changed_at, verification_status)
         SELECT DISTINCT ON (record_id) record_id, dataset, region_code, period, dimensions,
-               "values", version, status, publisher_id, changed_at
+               "values", version, status, publisher_id, changed_at, verification_status
         FROM tmp_search_records ORDER BY record_id, version DESC
         ON CONFLICT (record_id) DO UPDATE SET
             dataset = EXCLUDED.dataset, region_code = EXCLUDED.region_code,
             period = EXCLUDED.period, dimensions = EXCLUDED.dimensions,
             "values" = EXCLUDED."values", version = EXCLUDED.version,
             status = EXCLUDED.status, publisher_id = EXCLUDED.publisher_id,
-            changed_at = EXCLUDED.changed_at
+            changed_at = EXCLUDED.changed_at, verification_status = EXCLUDED.verification_status
         WHERE x.version < EXCLUDED.version
            -- issue 19: the registry re-sends a record whose public form changed (a small
-           -- count hidden, or a complement) under the same version
-           OR (x.version = EXCLUDED.version AND x."values" IS DISTINCT FROM EXCLUDED."values")""")
+           -- count hidden, or a complement) under the same version; issue 14: or its mark
+           OR (x.version = EXCLUDED.version
+               AND (x."values", x.verification_status)
+                   IS DISTINCT FROM (EXCLUDED."values", EXCLUDED.verification_status))""")
 
 
 async def bump_index_version(conn: asyncpg.Connection) -> None:
@@ -154,22 +156,22 @@ _UPSERT_TAIL = """
         region_code = EXCLUDED.region_code, region_name = EXCLUDED.region_name,
         kecamatan_code = EXCLUDED.kecamatan_code, kecamatan_name = EXCLUDED.kecamatan_name,
         period = EXCLUDED.period, "values" = EXCLUDED."values",
-        static_rank = EXCLUDED.static_rank, indexed_at = clock_timestamp()
+        verification_status = EXCLUDED.verification_status, static_rank = EXCLUDED.static_rank, indexed_at = clock_timestamp()
     WHERE d.version <= EXCLUDED.version
       -- "changed?" is decided on every derived column, so a document built before its
       -- region's or dataset's final data is rebuilt whichever loop and order brings it
       AND (d.kind, d.ref, d.version, d.title, d.name, d.aliases, d.body, d.tsv, d.dataset,
            d.topic, d.publisher, d.region_code, d.region_name, d.kecamatan_code,
-           d.kecamatan_name, d.period, d."values", d.static_rank)
+           d.kecamatan_name, d.period, d."values", d.static_rank, d.verification_status)
           IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.ref, EXCLUDED.version, EXCLUDED.title,
            EXCLUDED.name, EXCLUDED.aliases, EXCLUDED.body, EXCLUDED.tsv, EXCLUDED.dataset,
            EXCLUDED.topic, EXCLUDED.publisher, EXCLUDED.region_code, EXCLUDED.region_name,
            EXCLUDED.kecamatan_code, EXCLUDED.kecamatan_name, EXCLUDED.period,
-           EXCLUDED."values", EXCLUDED.static_rank)"""
+           EXCLUDED."values", EXCLUDED.static_rank, EXCLUDED.verification_status)"""
 
 _DOC_COLUMNS = """(doc_id, kind, ref, version, title, name, aliases, body, tsv, dataset, topic,
                    publisher, region_code, region_name, kecamatan_code, kecamatan_name, period,
-                   "values", static_rank)"""
+                   "values", static_rank, verification_status)"""
 
 # in [0, 1): current places before retired ones, then newer periods before older
 _CURRENT = "CASE WHEN g.valid_until IS NULL THEN 0.5 ELSE 0 END"
@@ -189,7 +191,7 @@ async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | Non
                weighted_tsv(concat_ws(' ', g.name, array_to_string(g.aliases, ' ')), NULL,
                             concat_ws(' ', g.level, g.ancestry_text), NULL),
                NULL, NULL, NULL, g.code, g.name, g.kecamatan_code, g.kecamatan_name, NULL, NULL,
-               {_CURRENT}
+               {_CURRENT}, NULL
         FROM regions g {where}
         ORDER BY 1
         {_UPSERT_TAIL}""", *args)
@@ -210,7 +212,7 @@ async def build_dataset_docs(conn: asyncpg.Connection, slugs: Sequence[str] | No
                weighted_tsv(s.title, concat_ws(' ', tags, s.topic),
                             concat_ws(' ', s.payload->>'description', meta), labels),
                s.slug, s.topic, coalesce(s.payload->>'publisher_id', s.publisher),
-               NULL, NULL, NULL, NULL, NULL, NULL, 0.5
+               NULL, NULL, NULL, NULL, NULL, NULL, 0.5, NULL
         FROM datasets s
         CROSS JOIN LATERAL (SELECT
             (SELECT string_agg(t, ' ') FROM jsonb_array_elements_text(s.payload->'tags') t) tags,
@@ -260,7 +262,8 @@ async def build_record_docs(conn: asyncpg.Connection, *, record_ids: Sequence | 
                                       array_to_string(g.aliases, ' '), r.period),
                             concat_ws(' ', g.ancestry_text, x.dims, s.topic), x.vals),
                r.dataset, s.topic, r.publisher_id, r.region_code, g.name, g.kecamatan_code,
-               g.kecamatan_name, r.period, r."values", ({_CURRENT}) + ({_RECENT})
+               g.kecamatan_name, r.period, r."values", ({_CURRENT}) + ({_RECENT}),
+               r.verification_status
         FROM records r
         LEFT JOIN datasets s ON s.slug = r.dataset
         LEFT JOIN regions g ON g.code = r.region_code
@@ -360,6 +363,6 @@ async def documents_fingerprint(conn: asyncpg.Connection) -> list[dict]:
     rows = await conn.fetch("""
         SELECT doc_id, kind, ref, version, title, name, aliases, body, tsv::text AS tsv,
                dataset, topic, publisher, region_code, region_name, kecamatan_code,
-               kecamatan_name, period, "values"
+               kecamatan_name, period, "values", verification_status
         FROM documents ORDER BY doc_id""")
     return [dict(r) for r in rows]

@@ -24,9 +24,11 @@ def test_csv_and_xlsx_share_indonesian_columns_with_the_region_name():
     schema = {"dimensions": [{"name": "jenis_kelamin"}], "measures": [{"name": "jumlah"}]}
     header, dims, measures = columns(schema)
     assert header == ["kode_wilayah", "nama_wilayah", "periode", "jenis_kelamin", "jumlah",
-                      "versi", "diperbarui"]
+                      "versi", "diperbarui", "status_verifikasi"]
     record = {"region_code": "64.08.04.2001", "period": "2024",
               "dimensions": {"jenis_kelamin": "L"}, "values": {"jumlah": 10}, "version": 2,
               "updated_at": "2024-05-01T00:00:00+00:00"}
     assert row(record, "Sangatta Utara", dims, measures) == [
-        "64.08.04.2001", "Sangatta Utara", "2024", "L", 10, 2, "2024-05-01T00:00:00+00:00"]
+        "64.08.04.2001", "Sangatta Utara", "2024", "L", 10, 2, "2024-05-01T00:00:00+00:00", ""]
+    marked = {**record, "verification_status": "sedang_diverifikasi"}
+    assert row(marked, "Sangatta Utara", dims, measures)[-1] == "sedang diverifikasi"

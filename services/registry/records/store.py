@@ -94,7 +94,12 @@ async def records_after_seq(conn: asyncpg.Connection, since: int, limit: int) ->
     rows = await conn.fetch(
         """SELECT v.record_id AS id, d.slug AS dataset, r.region_code, r.period, r.dims,
                   v.vals, v.version, v.status, v.publisher_id, v.submission_id,
-                  v.recorded_at AS updated_at, v.seq
+                  v.recorded_at AS updated_at, v.seq,
+                  -- issue 14: the record's latest version is marked while a value is held
+                  (v.version = r.version AND EXISTS (SELECT 1 FROM held_values h
+                     WHERE h.dataset_id = r.dataset_id AND h.status = 'held'
+                       AND h.region_code = r.region_code AND h.period = r.period
+                       AND h.dims_key = r.dims_key)) AS under_verification
            FROM record_versions v JOIN records r ON r.id = v.record_id
            JOIN datasets d ON d.id = r.dataset_id
            WHERE v.seq > $1 ORDER BY v.seq LIMIT $2""", since, limit)

@@ -13,7 +13,7 @@ from services.registry.datasets.service import get_dataset
 from services.registry.events import publish_records
 from services.registry.records import staging
 from services.registry.validation import ValidRow, dims_key
-from services.registry.verification import store
+from services.registry.verification import marks, store
 from services.registry.verification.service import BULK_MAX, held_public
 from shared.auth import Principal
 from shared.errors import BadRequest, Conflict, NotFound
@@ -30,13 +30,17 @@ async def _select(conn: asyncpg.Connection, q: dict) -> list[dict]:
     return await store.lock_held(conn, filters, BULK_MAX)
 
 
-async def _apply(conn: asyncpg.Connection, rows: list[dict], reason: str) -> dict:
-    """Held values as new master versions, grouped as they were submitted."""
+async def _apply(conn: asyncpg.Connection, rows: list[dict], reason: str
+                 ) -> tuple[dict, list[tuple[str, list[dict]]]]:
+    """Held values as new master versions, grouped as they were submitted; returns the new
+    record ids and the changed rows, published by the caller once the holds are decided
+    (so their events no longer carry the mark "sedang diverifikasi")."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["dataset_id"], r["dataset"], r["publisher_id"],
                            r["submission_id"]), []).append(r)
     records: dict[uuid.UUID, uuid.UUID] = {}
+    published: list[tuple[str, list[dict]]] = []
     for (dataset_id, slug, publisher_id, submission_id), members in groups.items():
         await staging.stage_rows(conn, [
             ValidRow(index=n, region_code=r["region_code"], period=r["period"],
@@ -46,14 +50,14 @@ async def _apply(conn: asyncpg.Connection, rows: list[dict], reason: str) -> dic
                                                     submission_id)
         await conflicts_store.supersede_conflicts(conn, [c["id"] for c in changed])
         await store.mark_versions(conn, changed, reason)
-        await publish_records(conn, slug, changed)
+        published.append((slug, changed))
         by_key = {(c["region_code"], c["period"], dims_key(c["dims"])): c["id"]
                   for c in changed}
         for r in members:
             found = by_key.get((r["region_code"], r["period"], r["dims_key"]))
             if found:
                 records[r["id"]] = found
-    return records
+    return records, published
 
 
 async def decide(conn: asyncpg.Connection, principal: Principal, action: str, q: dict,
@@ -68,11 +72,18 @@ async def decide(conn: asyncpg.Connection, principal: Principal, action: str, q:
                        code="nothing_held")
     by = principal.publisher_id
     records: dict = {}
+    published: list[tuple[str, list[dict]]] = []
     if action == "verify":
         reason = f"Diverifikasi walidata ({by})" + (f": {note}" if note else "")
-        records = await _apply(conn, rows, reason)
+        records, published = await _apply(conn, rows, reason)
     await store.decide(conn, [r["id"] for r in rows],
                        "verified" if action == "verify" else "returned", by, note, records)
+    for slug, changed in published:
+        await publish_records(conn, slug, changed)
+    unchanged = [r for r in rows if r["id"] not in records]  # returned, or no new version
+    for dataset_id in {r["dataset_id"] for r in unchanged}:  # the old value loses its mark
+        await marks.resend_current(conn, dataset_id,
+                                   [r for r in unchanged if r["dataset_id"] == dataset_id])
     decided = await store.list_held(conn, {"ids": [r["id"] for r in rows]}, None, BULK_MAX)
     return {"decided": len(decided), "status": "verified" if action == "verify" else "returned",
             "items": [held_public(r, None) for r in decided]}

@@ -13,7 +13,7 @@ import uuid
 
 import asyncpg
 
-from services.registry.verification import outliers, rules, store
+from services.registry.verification import marks, outliers, rules, store
 from services.registry.verification.rules_lang import numeric_measures
 
 POLICY_REASON = {"kind": "policy", "code": "policy_verifikasi",
@@ -75,5 +75,6 @@ async def screen(conn: asyncpg.Connection, *, dataset: dict, publisher_id: str,
         await store.hold_staged(conn, dataset["id"],
                                 [(i, {"reasons": found[i], "place": places[i]}) for i in found],
                                 publisher_id, submission_id)
+        await marks.resend_current(conn, dataset["id"], [keys[i] for i in found])  # the mark
         await store.supersede_passed(conn, dataset["id"], passing, publisher_id)
     return passing
