@@ -84,13 +84,14 @@ async def _channels(client) -> dict:
 
 async def _search(client, expected: tuple) -> tuple:
     async def hit():
-        body = (await client.get("/v1/search", params={"q": "sangatta utara",
-                                                       "kind": "record"})).json()
+        r = await client.get("/v1/search", params={"q": "sangatta utara", "kind": "record"})
+        assert r.status_code == 200, r.text  # polled through the gateway: a 429 waits too
+        body = r.json()
         found = [(i["values"]["jumlah"], i["verification_status"]) for i in body["items"]
                  if i["region_code"] == DESA]
         assert found == [expected], body
         return expected
-    return await eventually(hit, timeout=30)
+    return await eventually(hit, timeout=30, interval=0.25)
 
 
 async def test_a_held_value_is_marked_everywhere_until_the_kecamatan_is_verified(stack):
