@@ -119,6 +119,8 @@ class RecordV1(BaseModel):
                                        "readers label publisher_id with it")
     submission_id: uuid.UUID | None = None
     changed_at: datetime
+    sent_at: datetime | None = Field(None, description="when the registry sent this event "
+                                     "(optional): of two events of one version, the later wins")
     seq: int | None = Field(None, description="registry change sequence of this version")
     verification_status: Literal["terverifikasi", "sedang_diverifikasi"] | None = Field(
         None, description="issue 14: 'sedang_diverifikasi' while a newer value of this record "

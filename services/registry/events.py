@@ -55,14 +55,18 @@ async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: 
 
 
 async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -> None:
-    """Each event names its publisher, so search labels its facet without asking."""
+    """Each event names its publisher (search labels its facet without asking), carries its
+    verification mark, and says when it was sent: of two events of one version (a re-send
+    after the public form or the mark changed), readers keep the later."""
     if not events:
         return
     names = dict(await conn.fetch("SELECT id, name FROM publishers WHERE id = ANY($1::text[])",
                                   list({e.publisher_id for e in events if e.publisher_id})))
     held = await _under_verification(conn, [e.record_id for e in events])
+    sent_at = await conn.fetchval("SELECT clock_timestamp()")  # orders re-sends of a version
     events = [e.model_copy(update={"publisher_name": names.get(e.publisher_id),
-                                   "verification_status": mark(e.record_id in held)})
+                                   "verification_status": mark(e.record_id in held),
+                                   "sent_at": sent_at})
               for e in events]
     for start in range(0, len(events), EVENT_RECORDS_MAX):
         await outbox.add(conn, SCHEMA, RecordsChangedV1(

@@ -100,32 +100,38 @@ async def stage_records(conn: asyncpg.Connection, records: Iterable[RecordV1 | t
     await conn.copy_records_to_table(
         "tmp_search_records",
         columns=["record_id", "dataset", "region_code", "period", "dimensions", "values",
-                 "version", "status", "publisher_id", "changed_at", "verification_status"],
+                 "version", "status", "publisher_id", "changed_at", "verification_status",
+                 "sent_at"],
         records=[_record_tuple(r) if isinstance(r, RecordV1) else r for r in records])
 
 
 def _record_tuple(r: RecordV1) -> tuple:
     return (r.record_id, r.dataset, r.region_code, r.period, r.dimensions, r.values,
-            r.version, r.status, r.publisher_id, r.changed_at, r.verification_status)
+            r.version, r.status, r.publisher_id, r.changed_at, r.verification_status, r.sent_at)
 
 
 async def upsert_staged_records(conn: asyncpg.Connection) -> None:
+    """The staged records over what search holds: a newer version always; the same version
+    re-sent (issue 19: its public form changed; issue 14: its verification mark) only when it
+    differs and was sent later, so an older form arriving late on another loop loses."""
     await conn.execute("""
         INSERT INTO records AS x (record_id, dataset, region_code, period, dimensions, "values",
-                                  version, status, publisher_id, changed_at, verification_status)
+                                  version, status, publisher_id, changed_at, verification_status,
+                                  sent_at)
         SELECT DISTINCT ON (record_id) record_id, dataset, region_code, period, dimensions,
-               "values", version, status, publisher_id, changed_at, verification_status
-        FROM tmp_search_records ORDER BY record_id, version DESC
+               "values", version, status, publisher_id, changed_at, verification_status, sent_at
+        FROM tmp_search_records
+        ORDER BY record_id, version DESC, sent_at DESC NULLS LAST
         ON CONFLICT (record_id) DO UPDATE SET
             dataset = EXCLUDED.dataset, region_code = EXCLUDED.region_code,
             period = EXCLUDED.period, dimensions = EXCLUDED.dimensions,
             "values" = EXCLUDED."values", version = EXCLUDED.version,
             status = EXCLUDED.status, publisher_id = EXCLUDED.publisher_id,
-            changed_at = EXCLUDED.changed_at, verification_status = EXCLUDED.verification_status
+            changed_at = EXCLUDED.changed_at, verification_status = EXCLUDED.verification_status,
+            sent_at = EXCLUDED.sent_at
         WHERE x.version < EXCLUDED.version
-           -- issue 19: the registry re-sends a record whose public form changed (a small
-           -- count hidden, or a complement) under the same version; issue 14: or its mark
            OR (x.version = EXCLUDED.version
+               AND EXCLUDED.sent_at > coalesce(x.sent_at, '-infinity'::timestamptz)
                AND (x."values", x.verification_status)
                    IS DISTINCT FROM (EXCLUDED."values", EXCLUDED.verification_status))""")
 
