@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
@@ -41,8 +43,9 @@ class GatewaySettings(ServiceSettings):
                                                              "redis_url"),
                            description="Redis for rate limits shared by every gateway replica "
                                        "(REDIS_URL); empty = in memory")
-    rate_limit_strategy: str = Field("moving-window", description="moving-window or "
-                                                                  "fixed-window")
+    rate_limit_strategy: Literal["sliding-window", "moving-window", "fixed-window"] = Field(
+        "sliding-window", description="sliding-window (a weighted counter, the cheapest "
+                                      "accurate one), moving-window or fixed-window")
     trust_forwarded_for: bool = Field(False, description="take the client address from "
                                                          "X-Forwarded-For (behind a proxy)")
     cache_max_age: int = Field(30, description="Cache-Control max-age of public GETs, seconds")
