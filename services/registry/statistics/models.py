@@ -23,6 +23,10 @@ class AggregateFigures(Open):
     expected: int | None = None
     rate: float | None = None
     dimensions: dict[str, Any] | None = None
+    held: int = Field(0, description="values awaiting the walidata's verification in this "
+                                     "figure (counted at their last verified value)")
+    verification_status: Literal["sedang_diverifikasi"] | None = Field(
+        None, description="set while any value in this figure awaits verification")
 
 
 class AggregatePeriod(Open):
@@ -33,6 +37,10 @@ class AggregatePeriod(Open):
     expected: int = Field(examples=[141])
     rate: float | None = Field(None, examples=[0.9858])
     complete: bool
+    held: int = Field(0, description="values awaiting the walidata's verification in this "
+                                     "figure (counted at their last verified value)")
+    verification_status: Literal["sedang_diverifikasi"] | None = Field(
+        None, description="set while any value in this figure awaits verification")
     children: list[AggregateFigures] | None = None
     regions: list[AggregateFigures] | None = None
 

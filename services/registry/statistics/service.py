@@ -154,6 +154,8 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
         await _summed(conn, q, specs, expected, periods)
     else:
         await _per_region(conn, q, specs, periods)
+    _mark_held(periods, await store.held_per_child(
+        conn, depth=q.depth, **{k: v for k, v in q.args().items() if k != "measures"}))
     items = [_figures(periods.by_period[p], specs) for p in sorted(periods.by_period)]
     for e in items:
         e["complete"] = e["expected"] > 0 and e["reporting"] >= e["expected"]
@@ -246,6 +248,24 @@ async def _per_region(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSp
     for p, e in periods.by_period.items():
         e["reporting"] = len(reporting.get(p, ()))
         e.setdefault("regions", [])
+
+
+def _mark_held(periods: _Periods, held: list[dict]) -> None:
+    """Issue 14: each figure says how many of its values await the walidata (the figure
+    itself keeps their last verified values), on the period, each child and each region."""
+    for e in periods.by_period.values():
+        for item in [e, *e.get("children", []), *e.get("regions", [])]:
+            item["held"] = 0
+    for h in held:
+        e = periods.by_period.get(h["period"])
+        if e is None:
+            continue
+        children = [c for c in e.get("children", []) if c["region"]["code"] == h["child"]]
+        regions = [r for r in e.get("regions", []) if r["region"]["code"] == h["region_code"]
+                   and r["dimensions"] == h["dims"]]
+        for item in [e, *children, *regions]:
+            item["held"] += h["held"]
+            item["verification_status"] = "sedang_diverifikasi"
 
 
 def _figures(item: dict, specs: list[MeasureSpec], rate: bool = True) -> dict:

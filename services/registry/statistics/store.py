@@ -97,3 +97,20 @@ async def completeness_units(conn: asyncpg.Connection, *, dataset_id: int, perio
            ORDER BY g.code""",
         dataset_id, period, levels, region)
     return [dict(r) for r in rows]
+
+
+async def held_per_child(conn: asyncpg.Connection, *, dataset_id: int, region: str, depth: int,
+                         levels: list[str], dims: dict[str, str], period_from: str | None,
+                         period_to: str | None) -> list[dict]:
+    """Values awaiting the walidata (issue 14) under ``region``, per period, child and region:
+    the figures show those places at their last verified value, and say so."""
+    rows = await conn.fetch(
+        f"""WITH {_SUBTREE}
+           SELECT h.period, sub.path[$7 + 1] AS child, h.region_code, h.dims,
+                  count(*) AS held
+           FROM held_values h JOIN sub ON sub.code = h.region_code
+           WHERE h.dataset_id = $3 AND h.status = 'held' AND h.dims @> $4::jsonb
+             AND ($5::text IS NULL OR h.period >= $5) AND ($6::text IS NULL OR h.period <= $6)
+           GROUP BY 1, 2, 3, 4""",
+        *_period_args(region, levels, dataset_id, dims, period_from, period_to), depth)
+    return [dict(r) for r in rows]

@@ -203,6 +203,18 @@ async def test_under_verifikasi_nothing_new_is_public_until_verified(client, reg
     assert record["verification_status"] == "sedang_diverifikasi"
     assert (await client.get("/v1/changes", params={"since": changes_before})).json()[
         "items"] == []
+    # the aggregate keeps the verified 100 and says two of its values await the walidata
+    body = (await client.get("/v1/aggregates", params={
+        "dataset": "jumlah-penduduk", "period": "2023", "region": KEC})).json()
+    assert (body["value"], body["held"], body["verification_status"]) == (
+        100, 1, "sedang_diverifikasi")
+    [child] = [c for c in body["children"] if c["region"]["code"] == DESA]
+    assert (child["held"], child["verification_status"]) == (1, "sedang_diverifikasi")
+    assert all(c["held"] == 0 and "verification_status" not in c
+               for c in body["children"] if c["region"]["code"] != DESA)
+    own = (await client.get("/v1/aggregates", params={
+        "dataset": "jumlah-penduduk", "period": "2023", "region": KEC, "sum": "false"})).json()
+    assert [(r["region"]["code"], r["held"]) for r in own["regions"]] == [(DESA, 1)]
     items = (await client.get("/v1/verification", headers=STEWARD)).json()["items"]
     assert [i["reasons"][0]["code"] for i in items] == ["policy_verifikasi"] * 2
     held = next(i for i in items if i["period"] == "2023")
@@ -226,7 +238,9 @@ async def test_bulk_verification_of_a_kecamatan_publishes_everywhere_at_once(cli
     await _apply(pool, [_jumlah(c, "2024", 10 * (n + 1)) for n, c in enumerate(KEC_UNITS[1:])]
                  + [_jumlah("64.08.01.2001", "2024", 7)])
     agg = {"dataset": "jumlah-penduduk", "period": "2024", "region": KEC}
-    assert (await client.get("/v1/aggregates", params=agg)).json()["reporting"] == 0
+    held = (await client.get("/v1/aggregates", params=agg)).json()
+    assert (held["reporting"], held["held"], held["verification_status"]) == (
+        0, 3, "sedang_diverifikasi")
     # completeness counts a held value as reported, marked unverified
     done = (await client.get("/v1/completeness", params=agg)).json()
     assert done["reported"] == 3
@@ -245,7 +259,8 @@ async def test_bulk_verification_of_a_kecamatan_publishes_everywhere_at_once(cli
     # records, aggregates, the change feed, the CSV export and one event (search's feed)
     assert sorted(x["region_code"] for x in await _public(client)) == KEC_UNITS[1:]
     body = (await client.get("/v1/aggregates", params=agg)).json()
-    assert (body["value"], body["reporting"]) == (60, 3)
+    assert (body["value"], body["reporting"], body["held"]) == (60, 3, 0)
+    assert "verification_status" not in body
     feed = (await client.get("/v1/changes", params={"since": since})).json()["items"]
     assert sorted(x["region_code"] for x in feed) == KEC_UNITS[1:]
     r = await client.get("/v1/datasets/jumlah-penduduk/records", params={"format": "csv"})

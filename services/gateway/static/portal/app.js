@@ -123,13 +123,17 @@ async function aggregates(slug, region, extra = {}, fresh = false) {
   }
 }
 
+/* issue 14: values awaiting the walidata are counted at their last verified value, and said so */
+const heldNote = (p) => `${fmt.format(p.held)} nilai sedang diverifikasi walidata; angka memakai nilai terverifikasi terakhir`;
+
 /* each period's total as text next to the chart; partial periods say so */
 function totalsList(agg) {
   return `<ol class="totals" id="totals">` + agg.periods.slice().reverse().map((p) => {
     const note = partialNote(p, agg.region_levels);
     return `<li data-period="${esc(p.period)}" class="${note ? "partial" : ""}"><span class="period">${esc(p.period)}</span> ` +
       agg.measures.map((m) => `<span class="total-of">${agg.measures.length > 1 ? esc(m.label) + ": " : ""}<strong class="total" data-measure="${esc(m.name)}">${withUnit(m, p.values[m.name])}</strong></span>`).join(" · ") +
-      (note ? ` <span class="partial-note">${esc(note)}</span>` : "") + `</li>`;
+      (note ? ` <span class="partial-note">${esc(note)}</span>` : "") +
+      (p.held ? ` <span class="held-note">${esc(heldNote(p))}</span>` : "") + `</li>`;
   }).join("") + `</ol>`;
 }
 
@@ -335,8 +339,9 @@ async function renderDataset(slug, params) {
       : `<p class="muted">Ukuran dataset ini tidak dijumlahkan antarwilayah (mis. rasio); lihat nilainya per wilayah di tabel.</p>`;
     document.getElementById("totals-box").innerHTML = summed ? totalsList(agg) : "";
     const p = agg && agg.periods.find((x) => x.period === period);
-    document.getElementById("period-note").textContent = p && !p.complete
-      ? `Periode ${period}: ${partialNote(p, agg.region_levels)}; angka belum lengkap.` : "";
+    document.getElementById("period-note").textContent = [
+      p && !p.complete ? `Periode ${period}: ${partialNote(p, agg.region_levels)}; angka belum lengkap.` : "",
+      p && p.held ? `${heldNote(p)}.` : ""].filter(Boolean).join(" ");
   };
   const draw = (flashId) => {
     for (const r of records.values()) if (r.updated_at > newest) newest = r.updated_at;
