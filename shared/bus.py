@@ -2,10 +2,12 @@
 
 Consumers are durable pull consumers with explicit acks. ``run_consumer`` gives each handler
 idempotence (an inbox row ``(consumer, event_id)`` written in the same transaction as the
-effect), acks after commit, and decides every failure with one table (``decide``): a dependency
-that is away is waited for without counting against the message, bad data goes to the
-DEADLETTER stream at once, anything else is retried a bounded number of times and then
-dead-lettered. JetStream itself never drops a message (``max_deliver`` is unlimited).
+effect), acks after commit, and decides every failure with one table
+(``shared.bus_failures.decide``): a dependency that is away is waited for without counting
+against the message, bad data goes to the DEADLETTER stream at once, anything else is retried
+a bounded number of times and then dead-lettered. JetStream itself never drops a message
+(``max_deliver`` is unlimited). With a batch handler, the messages of one fetch share one
+transaction, and fall back to the one-by-one path if it fails.
 """
 
 from __future__ import annotations
@@ -15,20 +17,20 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
-from enum import Enum
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Sequence
 
 import asyncpg
 import nats
-import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 from pydantic import ValidationError
 
+# The failure table, used below and re-exported: handlers raise bus.Permanent, callers pass a
+# bus.RetryPolicy.
+from shared.bus_failures import Decision, Permanent, RetryPolicy, decide  # noqa: F401
 from shared.contracts import STREAM_SUBJECTS, DeadLetterV1, Envelope
-from shared.errors import AppError
 from shared.logging import request_id_var
 
 log = logging.getLogger("satudata.bus")
@@ -91,80 +93,29 @@ async def publish(js: JetStreamContext, ns: Namespace, envelope: Envelope,
                      headers=headers, timeout=timeout)
 
 
-class Permanent(Exception):
-    """Raised by a handler for a message that will never succeed (goes to the dead letters)."""
-
-
 Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
-
-
-# --- the failure decision table ------------------------------------------------------------
-
-class Decision(str, Enum):
-    WAIT = "wait"              # a dependency is away: hold the message, retry until it answers
-    DEADLETTER = "deadletter"  # bad data: it can never succeed
-    RETRY = "retry"            # anything else: bounded exponential backoff, then DEADLETTER
-
-
-# Not the message's fault. 08 connection exception, 53 insufficient resources (too many
-# connections, disk full), 57 operator intervention (shutdown, cannot connect now, statement
-# timeout 57014), 58 system error (I/O); 40001 serialization failure, 40P01 deadlock,
-# 55P03 lock not available.
-_WAIT_CLASSES = ("08", "53", "57", "58")
-_WAIT_STATES = {"40001", "40P01", "55P03"}
-# Bad data: 22 data exception (bad value, out of range), 23 integrity constraint violation.
-_BAD_DATA_CLASSES = ("22", "23")
-
-
-def decide(exc: BaseException) -> Decision:
-    """What to do with a message whose handling raised ``exc``: one table for every consumer."""
-    if isinstance(exc, (Permanent, ValidationError)):
-        return Decision.DEADLETTER
-    if isinstance(exc, AppError):  # a 4xx from the service layer is about the data
-        return Decision.DEADLETTER if exc.status_code < 500 else Decision.RETRY
-    if isinstance(exc, asyncpg.PostgresError):
-        state = exc.sqlstate or ""
-        if state in _WAIT_STATES or state[:2] in _WAIT_CLASSES:
-            return Decision.WAIT
-        if state[:2] in _BAD_DATA_CLASSES:
-            return Decision.DEADLETTER
-        return Decision.RETRY
-    if isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError):
-        return Decision.WAIT
-    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
-        return Decision.WAIT  # the pool's connection was lost mid-use
-    if isinstance(exc, (OSError, asyncio.TimeoutError, nats.errors.Error)):
-        return Decision.WAIT  # refused/reset/unreachable, pool acquire or NATS timeouts
-    if isinstance(exc, ValueError):  # an envelope of the wrong type, a value that cannot parse
-        return Decision.DEADLETTER
-    return Decision.RETRY
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Backoff for RETRY (counted by JetStream's delivery count) and for WAIT (not counted)."""
-
-    attempts: int = 5          # deliveries before an unexplained failure goes to DEADLETTER
-    base_delay: float = 1.0    # seconds before the 2nd delivery; doubles each time
-    max_delay: float = 30.0
-    wait_initial: float = 0.5  # first pause while a dependency is away; doubles up to wait_max
-    wait_max: float = 10.0
-
-    def retry_delay(self, delivered: int) -> float:
-        return min(self.base_delay * 2 ** max(delivered - 1, 0), self.max_delay)
+BatchHandler = Callable[[asyncpg.Connection, Sequence[Envelope]], Awaitable[None]]
 
 
 async def run_consumer(
     *, js: JetStreamContext, ns: Namespace, pool: asyncpg.Pool, durable: str,
-    stream: str, subjects: list[str], handler: Handler, batch: int = 32,
+    stream: str, subjects: list[str], handler: Handler,
+    batch_handler: BatchHandler | None = None, batch: int = 32, linger: float = 1.0,
     ack_wait: float = 5.0, policy: RetryPolicy = RetryPolicy(),
     stop: asyncio.Event | None = None,
     on_batch_done: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Pull messages for ``durable`` until cancelled; each in its own transaction.
+    """Pull messages for ``durable`` until cancelled; a fetch waits at most ``linger`` seconds
+    for ``batch`` messages.
+
+    Without ``batch_handler`` each message has its own transaction (``handler``). With it, the
+    messages of one fetch go to ``batch_handler`` together, in one transaction with one inbox
+    row each (a redelivered event finds its row and is left out); if that transaction fails,
+    every message of the fetch takes the one-by-one path through ``handler``, so one bad
+    message never holds the others back.
 
     ``ack_wait`` is short so that a killed process's messages come back within seconds; a
-    heartbeat (``+WPI``) keeps the messages of the batch in hand while they are worked on or
+    heartbeat (``+WPI``) keeps the messages of the fetch in hand while they are worked on or
     while a dependency is away. ``max_deliver`` is unlimited: JetStream never discards a
     message, the retry policy sends it to DEADLETTER instead.
     """
@@ -180,7 +131,7 @@ async def run_consumer(
     while stop is None or not stop.is_set():
         _raise_if_cancelled()
         try:
-            msgs = await sub.fetch(batch, timeout=1.0)
+            msgs = await sub.fetch(batch, timeout=linger)
         except asyncio.TimeoutError:  # nats' own TimeoutError is a subclass: nothing to fetch
             continue
         except Exception as exc:
@@ -190,18 +141,67 @@ async def run_consumer(
         pending = list(msgs)
         beat = asyncio.create_task(_heartbeat(pending, max(ack_wait / 3, 0.2)))
         try:
-            while pending:
-                msg = pending[0]
-                if any(subject_matches(p, msg.subject) for p in wanted):
-                    await _handle_one(msg, js=js, ns=ns, pool=pool, durable=durable,
-                                      handler=handler, policy=policy)
-                else:
-                    await _settle(msg.ack())  # an older server ignored filter_subjects
-                pending.pop(0)
+            await _settle_fetch(pending, wanted, js=js, ns=ns, pool=pool, durable=durable,
+                                handler=handler, batch_handler=batch_handler, policy=policy)
         finally:
             beat.cancel()
         if on_batch_done:
             await on_batch_done()
+
+
+async def _settle_fetch(pending: list, wanted: list[str], *, js, ns: Namespace,
+                        pool: asyncpg.Pool, durable: str, handler: Handler,
+                        batch_handler: BatchHandler | None, policy: RetryPolicy) -> None:
+    """Ack, or decide, every message of one fetch; each leaves ``pending`` (the heartbeat's
+    list) once settled."""
+    for msg in list(pending):
+        if not any(subject_matches(p, msg.subject) for p in wanted):
+            await _settle(msg.ack())  # an older server ignored filter_subjects
+            pending.remove(msg)
+    if batch_handler and pending and await _apply_together(
+            pending, pool=pool, durable=durable, batch_handler=batch_handler):
+        for msg in pending:
+            await _settle(msg.ack())
+        pending.clear()
+    while pending:
+        await _handle_one(pending[0], js=js, ns=ns, pool=pool, durable=durable,
+                          handler=handler, policy=policy)
+        pending.pop(0)
+
+
+async def _apply_together(msgs: list, *, pool: asyncpg.Pool, durable: str,
+                          batch_handler: BatchHandler) -> bool:
+    """The messages of one fetch in one transaction: False (rolled back) if anything failed,
+    and the caller takes them one by one."""
+    try:
+        envelopes = [Envelope.model_validate_json(msg.data) for msg in msgs]
+        async with pool.acquire() as conn, conn.transaction():
+            fresh = await _first_deliveries(conn, durable, envelopes)
+            if fresh:
+                await batch_handler(conn, fresh)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - decided per message on the one-by-one path
+        log.warning("consumer %s: batch of %d failed (%s: %s); one by one", durable,
+                    len(msgs), type(exc).__name__, exc)
+        return False
+    return True
+
+
+async def _first_deliveries(conn: asyncpg.Connection, durable: str,
+                            envelopes: list[Envelope]) -> list[Envelope]:
+    """The envelopes seen for the first time (their inbox rows written now), in order."""
+    ids = list(dict.fromkeys(e.event_id for e in envelopes))
+    rows = await conn.fetch(
+        "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+        "ON CONFLICT DO NOTHING RETURNING event_id", durable, ids)
+    new = {r["event_id"] for r in rows}
+    out = []
+    for e in envelopes:
+        if e.event_id in new:
+            out.append(e)
+            new.discard(e.event_id)  # the same event twice in one fetch: once
+    return out
 
 
 def _raise_if_cancelled() -> None:

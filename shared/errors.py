@@ -151,7 +151,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(_: Request, exc: Exception):
-        from shared.bus import Decision, decide  # the one table of "a dependency is away"
+        from shared.bus_failures import Decision, decide  # the one table of "a dependency is away"
 
         if decide(exc) is Decision.WAIT:
             log.warning("dependency away: %s: %s", type(exc).__name__, exc)

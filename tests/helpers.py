@@ -11,6 +11,7 @@ import httpx
 import requests
 
 from shared.auth import PRINCIPAL_HEADER
+from shared.contracts import DeadLetterV1, Envelope
 from shared.signing import ServiceAuth, signed_headers
 
 
@@ -49,6 +50,19 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0,
                 raise last_error
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def dead_letters(js, ns) -> list[DeadLetterV1]:
+    """Every letter kept in the DEADLETTER stream of namespace ``ns`` (a ``bus.Namespace``),
+    oldest first."""
+    info = await js.stream_info(ns.stream("DEADLETTER"))
+    out = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        if info.state.messages == 0:
+            break
+        msg = await js.get_msg(ns.stream("DEADLETTER"), seq)
+        out.append(Envelope.model_validate_json(msg.data).open(DeadLetterV1))
+    return out
 
 
 class served:

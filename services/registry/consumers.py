@@ -1,11 +1,12 @@
 """The registry's JetStream consumer: submission chunks from ingest become master records.
 
 The chunks of one fetch (of one dataset or several) are applied in one transaction
-(``shared.batch_consumer``): one commit, one inbox row per event and one ``applied_chunks`` row
-per chunk, so exactly-once holds as before. Each chunk still goes through the one use case,
-``apply.process_chunk``. If anything in the shared transaction fails, it is rolled back and the
-fetch's chunks take the one-by-one path (``handle_chunk``) with the decision table of
-``shared.bus``: the faulty chunk is dead-lettered or waited for, the others are applied.
+(``shared.bus.run_consumer`` with a batch handler): one commit, one inbox row per event and
+one ``applied_chunks`` row per chunk, so exactly-once holds as before. Each chunk still goes
+through the one use case, ``apply.process_chunk``. If anything in the shared transaction fails,
+it is rolled back and the fetch's chunks take the one-by-one path (``handle_chunk``) with the
+decision table of ``shared.bus_failures``: the faulty chunk is dead-lettered or waited for, the
+others are applied.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import asyncpg
 
 from services.registry.records import apply
 from services.registry.regions import service as regions
-from shared.batch_consumer import run_batch_consumer
+from shared import bus
 from shared.contracts import Envelope, SubmissionChunkV1
 from shared.runtime import Runtime
 
@@ -38,7 +39,7 @@ async def handle_chunks(conn: asyncpg.Connection, envelopes: Sequence[Envelope])
 
 
 async def consume_submissions(rt: Runtime) -> None:
-    await run_batch_consumer(
+    await bus.run_consumer(
         js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="INGEST",
         subjects=[SubmissionChunkV1.subject], batch_handler=handle_chunks,
         handler=handle_chunk, batch=rt.settings.consumer_batch,

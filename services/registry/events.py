@@ -60,10 +60,9 @@ async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -
     after the public form or the mark changed), readers keep the later."""
     if not events:
         return
-    names = dict(await conn.fetch("SELECT id, name FROM publishers WHERE id = ANY($1::text[])",
-                                  list({e.publisher_id for e in events if e.publisher_id})))
-    held = await _under_verification(conn, [e.record_id for e in events])
-    sent_at = await conn.fetchval("SELECT clock_timestamp()")  # orders re-sends of a version
+    names, held, sent_at = await _labels(
+        conn, list({e.publisher_id for e in events if e.publisher_id}),
+        [e.record_id for e in events])
     events = [e.model_copy(update={"publisher_name": names.get(e.publisher_id),
                                    "verification_status": mark(e.record_id in held),
                                    "sent_at": sent_at})
@@ -73,11 +72,17 @@ async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -
             records=events[start:start + EVENT_RECORDS_MAX]))
 
 
-async def _under_verification(conn: asyncpg.Connection, record_ids: list) -> set:
-    """Issue 14: which of these records have a newer value held for the walidata."""
-    rows = await conn.fetch(
-        """SELECT r.id FROM records r WHERE r.id = ANY($1::uuid[]) AND EXISTS (
-               SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id
-                 AND h.status = 'held' AND h.region_code = r.region_code
-                 AND h.period = r.period AND h.dims_key = r.dims_key)""", record_ids)
-    return {r["id"] for r in rows}
+async def _labels(conn: asyncpg.Connection, publisher_ids: list[str], record_ids: list
+                  ) -> tuple[dict, set, object]:
+    """In one round trip (this runs once per event batch on the apply's hot path): the
+    publishers' names, which of these records have a newer value held for the walidata
+    (issue 14), and the registry's clock, which orders re-sends of one version."""
+    row = await conn.fetchrow(
+        """SELECT ARRAY(SELECT ARRAY[p.id, p.name] FROM publishers p
+                        WHERE p.id = ANY($1::text[])) AS names,
+                  ARRAY(SELECT r.id FROM records r WHERE r.id = ANY($2::uuid[]) AND EXISTS (
+                        SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id
+                          AND h.status = 'held' AND h.region_code = r.region_code
+                          AND h.period = r.period AND h.dims_key = r.dims_key)) AS held,
+                  clock_timestamp() AS sent_at""", publisher_ids, record_ids)
+    return dict(row["names"]), set(row["held"]), row["sent_at"]

@@ -8,7 +8,7 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from services.search import service
-from shared.batch_consumer import run_batch_consumer
+from shared import bus
 from shared.contracts import DatasetsChangedV1, Envelope, RecordsChangedV1, RegionsChangedV1
 from shared.runtime import Runtime
 
@@ -38,7 +38,7 @@ class IndexMetrics:
 
 
 class Indexer:
-    """Handlers for run_batch_consumer. The lag is observed as the indexing transaction ends
+    """Handlers for ``bus.run_consumer`` (a batch handler and its one-by-one fallback). The lag is observed as the indexing transaction ends
     (the commit follows at once); a failed transaction is redelivered and observed again."""
 
     def __init__(self, metrics: IndexMetrics) -> None:
@@ -64,8 +64,8 @@ class Indexer:
 
 def indexer_task(indexer: Indexer, batch: int, linger: float):
     async def run(rt: Runtime) -> None:
-        await run_batch_consumer(js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE,
-                                 stream="REGISTRY", subjects=SUBJECTS,
-                                 batch_handler=indexer.handle_batch, handler=indexer.handle,
-                                 batch=batch, linger=linger)
+        await bus.run_consumer(js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE,
+                               stream="REGISTRY", subjects=SUBJECTS,
+                               batch_handler=indexer.handle_batch, handler=indexer.handle,
+                               batch=batch, linger=linger)
     return run

@@ -15,7 +15,7 @@ import pytest
 
 from shared import bus
 from shared.contracts import DeadLetterV1, Envelope, RegionsChangedV1, SubmissionChunkV1
-from tests.helpers import eventually
+from tests.helpers import dead_letters, eventually
 
 FAST = bus.RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, wait_initial=0.05,
                        wait_max=0.2)
@@ -69,15 +69,7 @@ async def _applied(pool) -> int:
 
 
 async def _dead_letters(js_ns) -> list[DeadLetterV1]:
-    js, ns = js_ns
-    info = await js.stream_info(ns.stream("DEADLETTER"))
-    out = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        if info.state.messages == 0:
-            break
-        msg = await js.get_msg(ns.stream("DEADLETTER"), seq)
-        out.append(Envelope.model_validate_json(msg.data).open(DeadLetterV1))
-    return out
+    return await dead_letters(*js_ns)
 
 
 async def _num_redelivered(js_ns, durable="t") -> int:

@@ -13,40 +13,22 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from services.gateway.app import create_app
-from services.registry import seed as registry_seed
 from services.registry.datasets import service as registry_datasets
 from services.registry.records import apply as registry_apply
-from services.registry.app import create_app as create_registry
-from services.registry.settings import RegistrySettings
-from shared.db import create_pool
-from tests.conftest import migrate
 from tests.helpers import dataset_payload, eventually
-from tests.integration.gateway.conftest import gateway_settings, serve
 
 SLUG = "jumlah-penduduk"
 
 
 @pytest.fixture
-async def stack(database_url, nats_url, nats_namespace):
-    """Registry (seeded with the reference data, demo dataset and keys) behind a gateway."""
-    await migrate("registry", database_url)
-    pool = await create_pool(database_url, "registry")
-    summary = await registry_seed.seed(pool)
-    registry = create_registry(RegistrySettings(database_url=database_url, nats_url=nats_url,
-                                                nats_namespace=nats_namespace))
-    async with serve(registry) as registry_url:
-        settings = gateway_settings(registry_url, nats_url, nats_namespace,
-                                    upstream_timeout=10.0, key_cache_ttl=0.5)
-        async with serve(create_app(settings)) as url:
-            yield {"url": url, "keys": summary["keys"], "pool": pool,
-                   "records": summary["sample_records"]}
-    await pool.close()
+def stack_options() -> dict:
+    """The registry with its sample values behind the gateway; no search service."""
+    return {"sample_values": True, "search": False}
 
 
 async def test_real_keys_resolve_and_revocation_takes_effect(stack):
-    walidata = {"Authorization": f"Bearer {stack['keys']['SATUDATA_KEY_WALIDATA']}"}
-    publisher = {"X-API-Key": stack["keys"]["SATUDATA_KEY_DESA"]}
+    walidata = stack["walidata"]
+    publisher = {"X-API-Key": stack["summary"]["keys"]["SATUDATA_KEY_DESA"]}
     async with httpx.AsyncClient(base_url=stack["url"]) as client:
         change = {"description": "Diperbarui lewat gateway."}
         ok = await client.patch(f"/v1/datasets/{SLUG}", json=change, headers=walidata)
@@ -74,14 +56,14 @@ async def test_csv_json_and_xlsx_exports_hold_every_record(stack):
         page = await client.get(f"/v1/datasets/{SLUG}/records", params={"limit": 5})
         missing = await client.get("/v1/datasets/tidak-ada/records", params={"format": "xlsx"})
     rows = list(csv.reader(io.StringIO(csv_r.text)))
-    assert csv_r.status_code == 200 and len(rows) - 1 == stack["records"]
+    assert csv_r.status_code == 200 and len(rows) - 1 == stack["summary"]["sample_records"]
     assert json_r.status_code == 200
-    assert len(json_r.json()["items"]) == stack["records"]
+    assert len(json_r.json()["items"]) == stack["summary"]["sample_records"]
     assert json_r.json()["next_cursor"] is None
     sheet = load_workbook(io.BytesIO(xlsx_r.content), read_only=True).active
     table = list(sheet.iter_rows(values_only=True))
     assert table[0][:3] == ("kode_wilayah", "nama_wilayah", "periode")
-    assert len(table) - 1 == stack["records"]
+    assert len(table) - 1 == stack["summary"]["sample_records"]
     assert all(row[1] for row in table[1:])  # every region has its name
     assert len(page.json()["items"]) == 5 and page.json()["next_cursor"]
     assert missing.status_code == 404
@@ -167,7 +149,7 @@ async def test_ckan_read_api_with_the_real_ckanapi_client(stack):
     assert found["count"] == 1 and found["facets"]["organization"] == {"disdukcapil": 1}
     assert none["count"] == 0
     assert "disdukcapil" in orgs and "walidata" in orgs
-    assert rows["total"] == stack["records"] // 2 and len(rows["records"]) == 3
+    assert rows["total"] == stack["summary"]["sample_records"] // 2 and len(rows["records"]) == 3
     assert all(r["jenis_kelamin"] == "P" for r in rows["records"])
     assert rows["offset"] == 2
     assert missing is not None
@@ -294,7 +276,7 @@ async def test_exports_open_in_indonesian_excel_and_hold_no_formula(stack):
 
 
 async def test_retraction_through_the_gateway_hides_from_catalogue_ckan_and_exports(stack):
-    keys = stack["keys"]
+    keys = stack["summary"]["keys"]
     walidata = {"Authorization": f"Bearer {keys['SATUDATA_KEY_WALIDATA']}"}
     opd = {"Authorization": f"Bearer {keys['SATUDATA_KEY_OPD']}"}
     desa = {"Authorization": f"Bearer {keys['SATUDATA_KEY_DESA']}"}
@@ -307,7 +289,7 @@ async def test_retraction_through_the_gateway_hides_from_catalogue_ckan_and_expo
         r = await client.post(f"/v1/records/{record['id']}/retract", json=reason, headers=opd)
         assert r.status_code == 200 and r.json()["status"] == "retracted"
         csv_r = await client.get(f"/v1/datasets/{SLUG}/records", params={"format": "csv"})
-        assert len(csv_r.text.strip().splitlines()) - 1 == stack["records"] - 1
+        assert len(csv_r.text.strip().splitlines()) - 1 == stack["summary"]["sample_records"] - 1
         r = await client.post(f"/v1/datasets/{SLUG}/retract", json=reason, headers=opd)
         assert r.status_code == 403
         r = await client.post(f"/v1/datasets/{SLUG}/retract", json=reason, headers=walidata)

@@ -1,6 +1,7 @@
 """Issue 19: a sensitive dataset's desa count of 3 is hidden in every public channel, no
 published total lets it be recomputed, and the walidata and the publisher who sent it still
-see 3. Real registry, search and gateway over real PostgreSQL and NATS."""
+see 3. Real registry, search and gateway over real PostgreSQL and NATS (the ``stack`` fixture of
+tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,11 @@ import json
 
 import ckanapi
 import httpx
-import pytest
 from openpyxl import load_workbook
 
-from services.gateway.app import create_app as create_gateway
-from services.registry import seed as registry_seed
 from services.registry.records import apply as registry_service
-from services.registry.app import create_app as create_registry
-from services.registry.settings import RegistrySettings
-from services.search.app import create_app as create_search
-from shared.db import create_pool
 from shared.privacy import ANY, Cell
-from tests.conftest import migrate
 from tests.helpers import eventually
-from tests.integration.gateway.conftest import gateway_settings, serve
-from tests.integration.search.conftest import search_db, search_settings  # noqa: F401
 from tests.unit.test_privacy_suppression import recoverable
 
 SLUG = "jumlah-penduduk"
@@ -40,26 +31,6 @@ VALUES = {  # (desa, period, sex) -> count; the desa publisher sends its own des
     ("64.08.04.2011", "2024", "L"): 12, ("64.08.04.2011", "2024", "P"): 15,
     ("64.08.01.2001", "2024", "L"): 30, ("64.08.01.2001", "2024", "P"): 30,
 }
-
-
-@pytest.fixture
-async def stack(database_url, nats_url, nats_namespace, search_db, search_settings):  # noqa: F811
-    await migrate("registry", database_url)
-    pool = await create_pool(database_url, "registry")
-    summary = await registry_seed.seed(pool, sample_values=False)
-    registry = create_registry(RegistrySettings(database_url=database_url, nats_url=nats_url,
-                                                nats_namespace=nats_namespace))
-    async with serve(registry) as registry_url, serve(create_search(search_settings)) as s_url:
-        settings = gateway_settings(registry_url, nats_url, nats_namespace,
-                                    upstream_timeout=10.0, key_cache_ttl=0.5)
-        settings.search_url = s_url
-        async with serve(create_gateway(settings)) as url:
-            keys = summary["keys"]
-            yield {"url": url, "pool": pool,
-                   "walidata": {"Authorization": f"Bearer {keys['SATUDATA_KEY_WALIDATA']}"},
-                   "desa": {"Authorization": f"Bearer {keys['SATUDATA_KEY_DESA']}"},
-                   "opd": {"Authorization": f"Bearer {keys['SATUDATA_KEY_OPD']}"}}
-    await pool.close()
 
 
 async def _load(stack, client) -> None:

@@ -1,26 +1,11 @@
+"""Fixtures for the registry: a running app and the principal the gateway forwards. Its
+seeded database and settings (``registry_db``, ``registry_settings``) are in
+``tests/integration/conftest.py``."""
+
 import pytest
 
 from services.registry.app import create_app
-from services.registry.seed import seed
-from services.registry.settings import RegistrySettings
-from shared.db import create_pool
-from tests.conftest import migrate
 from tests.helpers import served, signed
-
-
-@pytest.fixture
-async def registry_db(database_url):
-    await migrate("registry", database_url)
-    pool = await create_pool(database_url, "registry")
-    summary = await seed(pool, sample_values=False)
-    yield pool, summary
-    await pool.close()
-
-
-@pytest.fixture
-def registry_settings(database_url, nats_url, nats_namespace):
-    return RegistrySettings(database_url=database_url, nats_url=nats_url,
-                            nats_namespace=nats_namespace)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import nats
 from services.registry.app import create_app
 from shared import bus
 from shared.contracts import DeadLetterV1, Envelope, SubmissionChunkV1
-from tests.helpers import eventually, served
+from tests.helpers import dead_letters, eventually, served
 
 VILLAGES = ["64.08.04.2001", "64.08.04.2011", "64.08.04.2012"]
 
@@ -41,17 +41,10 @@ async def _publish_all(settings, envelopes: list[Envelope]) -> None:
 
 async def _dead_letters(settings) -> list[DeadLetterV1]:
     nc = await nats.connect(settings.nats_url)
-    js = nc.jetstream()
-    ns = bus.Namespace(settings.nats_namespace)
-    info = await js.stream_info(ns.stream("DEADLETTER"))
-    out = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        if info.state.messages == 0:
-            break
-        msg = await js.get_msg(ns.stream("DEADLETTER"), seq)
-        out.append(Envelope.model_validate_json(msg.data).open(DeadLetterV1))
-    await nc.close()
-    return out
+    try:
+        return await dead_letters(nc.jetstream(), bus.Namespace(settings.nats_namespace))
+    finally:
+        await nc.close()
 
 
 async def test_the_chunks_of_one_fetch_share_one_transaction_and_apply_once(

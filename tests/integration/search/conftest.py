@@ -1,5 +1,6 @@
-"""Fixtures for the search service: a migrated database, a running app, and the real region
-tree of Kutai Timur (with the statistics agency's spellings as aliases) as registry events."""
+"""Fixtures for the search service: a running app, and the real region tree of Kutai Timur
+(with the statistics agency's spellings as aliases) as registry events. Its migrated database
+and settings (``search_db``, ``search_settings``) are in ``tests/integration/conftest.py``."""
 
 from __future__ import annotations
 
@@ -12,12 +13,9 @@ import httpx
 import pytest
 
 from services.search.app import create_app
-from services.search.settings import SearchSettings
 from shared import bus
 from shared.contracts import (DatasetsChangedV1, DatasetV1, Envelope, Event, RecordsChangedV1,
                               RecordV1, RegionsChangedV1, RegionV1)
-from shared.db import create_pool
-from tests.conftest import migrate
 from tests.helpers import served, signed
 
 DATA = Path(__file__).resolve().parents[3] / "data"
@@ -91,20 +89,6 @@ class Registry:
 
     async def records(self, records: list[RecordV1]) -> Envelope:
         return await self.send(RecordsChangedV1(records=records))
-
-
-@pytest.fixture
-async def search_db(database_url):
-    await migrate("search", database_url)
-    pool = await create_pool(database_url, "search")
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-def search_settings(database_url, nats_url, nats_namespace):
-    return SearchSettings(database_url=database_url, nats_url=nats_url,
-                          nats_namespace=nats_namespace)
 
 
 @pytest.fixture
