@@ -15,6 +15,7 @@ from services.registry.privacy import view as privacy
 from services.registry.records import store
 from services.registry.regions import store as regions_store
 from services.registry.verification.service import record_decisions
+from services.registry.verification import store as verification_store
 from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1
 from shared.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -105,6 +106,9 @@ async def retract_record(conn: asyncpg.Connection, principal: Principal, record_
     changed = await store.new_version(conn, record_id, status="retracted",
                                       publisher_id=principal.publisher_id,
                                       reason=reason.strip())
+    await verification_store.return_with_record(  # issue 14: before the event (no mark left)
+        conn, record_id, principal.publisher_id,
+        f"Nilai ini ditarik sebelum diverifikasi: {reason.strip()}")
     await publish_records(conn, dataset["slug"], [changed])
     await audit.record(conn, principal, "record.retract", str(record_id), {"reason": reason})
     return await get_record(conn, record_id, reader=principal)

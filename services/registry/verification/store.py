@@ -188,6 +188,20 @@ async def decide(conn: asyncpg.Connection, ids: list[uuid.UUID], status: str, by
         ids, status, by, note, json.dumps({str(k): str(v) for k, v in records.items()}))
 
 
+async def return_with_record(conn: asyncpg.Connection, record_id: uuid.UUID, by: str,
+                             note: str) -> int:
+    """A retracted record's open proposals go back to their publishers: verifying one later
+    would otherwise make the withdrawn record current again."""
+    return int((await conn.execute(
+        """UPDATE held_values h SET status = 'returned', decided_by = $2, note = $3,
+                  decided_at = now(), record_id = r.id
+           FROM records r
+           WHERE r.id = $1 AND h.status = 'held'
+             AND (h.record_id = r.id OR (h.dataset_id = r.dataset_id AND
+                  h.region_code = r.region_code AND h.period = r.period AND
+                  h.dims_key = r.dims_key))""", record_id, by, note)).split()[-1])
+
+
 async def mark_versions(conn: asyncpg.Connection, changed: list[dict], reason: str) -> None:
     """The decision written into each new version's history row."""
     await conn.execute(

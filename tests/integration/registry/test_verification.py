@@ -308,3 +308,27 @@ async def test_a_value_in_conflict_and_held_is_in_both_queues_linked(client, reg
     [item] = (await client.get("/v1/verification", headers=STEWARD)).json()["items"]
     conflict_id = await pool.fetchval("SELECT id FROM registry.conflicts WHERE status = 'open'")
     assert item["conflict_id"] == str(conflict_id)
+
+
+async def test_a_value_held_when_its_record_is_retracted_goes_back_and_never_revives_it(
+        client, registry):
+    pool = registry["pool"]
+    await _apply(pool, [_jumlah(DESA, "2023", 100)])
+    await _policy(client, "jumlah-penduduk", "verifikasi")
+    await _apply(pool, [_jumlah(DESA, "2023", 120)])
+    [record] = await _public(client)
+    [held] = (await client.get("/v1/verification", headers=STEWARD)).json()["items"]
+    r = await client.post(f"/v1/records/{record['id']}/retract", headers=STEWARD,
+                          json={"reason": "Data ganda dari OPD lain"})
+    assert r.status_code == 200, r.text
+    assert (await client.get("/v1/verification", headers=STEWARD)).json()["items"] == []
+    r = await client.post(f"/v1/verification/{held['id']}/verify", headers=STEWARD)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "held_value_not_open"
+    assert await _public(client) == []  # still withdrawn
+    [back] = (await client.get("/v1/verification", headers=STEWARD,
+                               params={"status": "returned"})).json()["items"]
+    assert back["id"] == held["id"]
+    assert back["note"] == "Nilai ini ditarik sebelum diverifikasi: Data ganda dari OPD lain"
+    detail = (await client.get(f"/v1/records/{record['id']}")).json()
+    assert detail["status"] == "retracted"
+    assert [d["status"] for d in detail["verification"]] == ["returned"]
