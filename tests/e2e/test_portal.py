@@ -462,3 +462,43 @@ async def test_retired_region_is_marked_with_its_successor(platform, page):
     await note.wait_for(timeout=15000)
     assert "tidak berlaku" in await note.inner_text()
     assert await note.locator("a").get_attribute("href") == "/wilayah/64.08.04.2001"
+
+
+async def test_a_total_with_values_awaiting_the_walidata_says_so(platform, browser):
+    """Issue 14: the page shows the server's total of verified values and notes how many newer
+    values wait for the walidata, as /v1/aggregates says (never a figure of its own)."""
+    slug = "contoh-menunggu-verifikasi"
+    pool = await create_pool(platform.database_url, "registry")
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await registry_datasets.create_dataset(conn, dataset_payload(
+                slug, title="Contoh nilai menunggu verifikasi (data contoh)"))
+        async with platform.client() as client:
+            r = await client.put(f"/v1/datasets/{slug}/verification-policy",
+                                 headers=platform.auth("WALIDATA"), json={"policy": "verifikasi"})
+            assert r.status_code == 200, r.text
+        for value in (500, 700):  # the first is verified below, the second waits
+            async with pool.acquire() as conn, conn.transaction():
+                await registry_apply.apply_rows(conn, dataset_slug=slug, publisher_id="walidata",
+                                                rows=[{"region": "64.08.04.2001", "period": "2024",
+                                                       "jumlah": value}])
+            if value == 500:
+                async with platform.client() as client:
+                    r = await client.post("/v1/verification/verify", json={"dataset": slug},
+                                          headers=platform.auth("WALIDATA"))
+                    assert r.status_code == 200, r.text
+    finally:
+        await pool.close()
+    async with platform.client() as client:
+        agg = (await client.get("/v1/aggregates", params={"dataset": slug})).json()
+    [p] = agg["periods"]
+    assert (p["value"], p["held"], p["verification_status"]) == (500, 1, "sedang_diverifikasi")
+    context = await browser.new_context(locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{platform.gateway}/#/wilayah/64.08?dataset={slug}")
+    await page.wait_for_selector("#totals li", timeout=15000)
+    li = page.locator('#totals li[data-period="2024"]')
+    assert await li.locator("strong.total").inner_text() == "500"
+    assert await li.locator(".held-note").inner_text() == (
+        "1 nilai sedang diverifikasi walidata; angka memakai nilai terverifikasi terakhir")
+    await context.close()
