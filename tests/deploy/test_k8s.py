@@ -6,13 +6,19 @@ only CloudNativePG's custom resources may go without a schema (a warning, never 
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
+
+from shared.infra import NATS_PERMISSIONS, nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -136,3 +142,35 @@ def test_nats_is_a_three_node_jetstream_cluster_and_postgres_three_instances(ren
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["satudata", "migrate"]
     secrets = {d["metadata"]["name"].rsplit("-", 1)[0] for d in _find(docs, "Secret")}
     assert {"satudata-internal", "satudata-nats"} <= secrets
+
+
+USER_RE = re.compile(r'\{user: "([\w-]+)", password: \$(\w+)(?:, permissions: \{\s*'
+                     r'publish: (\[[^\]]*\]),\s*subscribe: (\[[^\]]*\])\})?\}')
+
+
+def test_each_service_has_its_own_nats_user_with_only_its_permissions(rendered):
+    """The cluster's users are the services' users of `make up` (shared/infra.py
+    NATS_PERMISSIONS), each Deployment connects as its own, and nats-server accepts the file."""
+    _, docs = rendered
+    conf = _find(docs, "ConfigMap")
+    conf = next(c["data"]["nats.conf"] for c in conf if "nats.conf" in c.get("data", {}))
+    users = {m[0]: (m[1], m[2] and json.loads(m[2]), m[3] and json.loads(m[3]))
+             for m in USER_RE.findall(conf)}
+    assert set(users) == {"satudata", *NATS_PERMISSIONS}
+    for name, rules in NATS_PERMISSIONS.items():
+        assert users[name][1:] == (rules["publish"], rules["subscribe"]), name
+        env = {e["name"]: e for e in _find(docs, "Deployment", name)[0]["spec"]["template"][
+            "spec"]["containers"][0]["env"]}
+        assert env["NATS_URL"]["value"] == f"nats://{name}:$(NATS_PASSWORD)@nats:4222"
+        assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == f"{name}_password"
+    nats = _find(docs, "StatefulSet", "nats")[0]["spec"]["template"]["spec"]["containers"][0]
+    keys = {e["name"]: e["valueFrom"]["secretKeyRef"]["key"] for e in nats["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})}
+    assert {keys[var] for _, (var, *_) in users.items()} == {
+        "password", *(f"{n}_password" for n in NATS_PERMISSIONS)}
+    path = Path(tempfile.mkdtemp(prefix="satudata-natsconf-")) / "nats.conf"
+    path.write_text(conf)
+    env = {**os.environ, "POD_NAME": "nats-0", **{var: "contoh" for var in keys}}
+    out = subprocess.run([nats_server_binary(), "-c", str(path), "-t"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "is valid" in out.stdout + out.stderr, out.stderr
