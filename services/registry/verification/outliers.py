@@ -8,6 +8,12 @@ spread, so no flag. The history is the better comparison for one region; peers a
 fallback for a region without it. Peers are a sample of at most PEER_SAMPLE regions of the
 same level per (period, item): the peer check would otherwise read a whole level of records per
 item, which is what made a chunk slow when its rows spread over many items.
+
+Both reads follow the records' key (dataset_id, dims_key, region_code, period), migration
+0009: the history of one key is one range of it, and so are the regions of one item, read with
+the period checked in the index until the sample is full. A region's level is looked up in a
+map built once per query (a join to ``regions`` per peer made the planner probe each region of
+the level in turn: one index descent per peer, ~4,000 per chunk).
 """
 
 from __future__ import annotations
@@ -33,15 +39,18 @@ WHERE i.idx = ANY($3::int[]) AND jsonb_typeof(i.vals -> m.name) = 'number'"""
 PEER_SAMPLE = 25  # peers read per group: enough for a median and a MAD, bounded per chunk
 
 PEERS = """
-SELECT q.period, q.dims_key, q.level, q.measure, array_agg(p.v) AS peers
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS q(period, dims_key, level, measure)
+WITH lv AS MATERIALIZED (SELECT jsonb_object_agg(code, level) AS m FROM regions
+                         WHERE level = ANY($4::text[]))
+SELECT q.period, q.dims_key, q.level, q.measure, p.peers
+FROM lv, unnest($2::text[], $3::text[], $4::text[], $5::text[])
+         AS q(period, dims_key, level, measure)
 CROSS JOIN LATERAL (
-  SELECT (r.vals ->> q.measure)::float8 AS v
-  FROM records r JOIN regions g ON g.code = r.region_code AND g.level = q.level
-  WHERE r.dataset_id = $1 AND r.dims_key = q.dims_key AND r.period = q.period
-    AND r.status = 'current' AND jsonb_typeof(r.vals -> q.measure) = 'number'
-  LIMIT $6) p
-GROUP BY 1, 2, 3, 4"""
+  SELECT array_agg(s.v) AS peers FROM (
+    SELECT (r.vals ->> q.measure)::float8 AS v FROM records r
+    WHERE r.dataset_id = $1 AND r.dims_key = q.dims_key AND r.period = q.period
+      AND r.status = 'current' AND jsonb_typeof(r.vals -> q.measure) = 'number'
+      AND lv.m ->> r.region_code = q.level
+    LIMIT $6) s) p"""
 
 
 def median(xs: list[float]) -> float:
