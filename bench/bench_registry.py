@@ -10,6 +10,16 @@ with COPY (records and their first versions), then times ``records.apply.apply_r
 1,000 rows, half of them unchanged values and half changed, each batch in its own transaction,
 next to the raw COPY limit: the same batches COPY'd into a plain table on the same server.
 Prints one JSON object.
+
+``--compare-checks`` also measures what the checks before publication (issue 14) cost, as a
+paired A/B in the same database: rounds of one batch per arm, the arms' order rotating each
+round, so the shared machine's noise falls on every arm alike. Arms: ``on`` (the default
+policy: outlier checks on, no rules), ``outliers_off`` (policy ``outliers: false``), ``off``
+(the screen skipped: the apply as before issue 14, since the checks keep no index or table of
+their own). The JSON gains ``checks``: each arm's rows/s and batch percentiles, and
+``drop_pct``: the drop in rows/s of ``on`` and ``outliers_off`` against ``off`` in %, from the
+totals, from the median batches and as the median of the per-round paired ratios, with the
+load average before and after.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from services.registry.datasets import service as datasets  # noqa: E402
 from services.registry.datasets import store as datasets_store  # noqa: E402
 from services.registry.records import apply  # noqa: E402
 from services.registry.seed import seed  # noqa: E402
+from services.registry.verification import store as verification_store  # noqa: E402
 from services.registry.validation import dims_key  # noqa: E402
 from shared.db import create_pool, run_migrations  # noqa: E402
 
@@ -144,6 +155,56 @@ async def time_copy(pool: asyncpg.Pool, batches: list[list[dict]]) -> list[float
     return durations
 
 
+ARMS = ("on", "outliers_off", "off")
+
+
+async def _passthrough(conn, *, to_apply, **_) -> list[int]:
+    return to_apply
+
+
+SCREEN = apply.screen
+
+
+async def set_arm(pool: asyncpg.Pool, dataset_id: int, arm: str) -> None:
+    """One arm's policy (and, for ``off``, the screen itself), outside the timed part."""
+    policy = {**verification_store.DEFAULT_POLICY, "outliers": arm != "outliers_off"}
+    async with pool.acquire() as conn, conn.transaction():
+        await verification_store.put_policy(conn, dataset_id, policy, "bench")
+    apply.screen = _passthrough if arm == "off" else SCREEN
+
+
+def _drops(out: dict, durations: dict[str, list[float]]) -> dict:
+    """Each arm's drop in rows/s against ``off``: from the totals, from the median batches, and
+    the median of the per-round paired ratios (the figure the machine's load moves least)."""
+    return {arm: {
+        "rows_per_s": round(100 * (1 - out[arm]["rows_per_s"] / out["off"]["rows_per_s"]), 1),
+        "batch_ms_p50": round(100 * (1 - out["off"]["batch_ms_p50"] / out[arm]["batch_ms_p50"]),
+                              1),
+        "paired_median": round(100 * (1 - statistics.median(
+            off / mine for mine, off in zip(durations[arm], durations["off"]))), 1)}
+        for arm in ("on", "outliers_off")}
+
+
+async def compare_checks(pool: asyncpg.Pool, dataset_id: int, batches: list[list[dict]]
+                         ) -> dict:
+    """Rounds of one batch per arm, the order rotating each round; each arm's summary and its
+    drop against ``off``."""
+    durations: dict[str, list[float]] = {arm: [] for arm in ARMS}
+    load_before = os.getloadavg()
+    for n in range(len(batches) // len(ARMS)):
+        order = ARMS[n % len(ARMS):] + ARMS[:n % len(ARMS)]
+        for k, arm in enumerate(order):
+            await set_arm(pool, dataset_id, arm)
+            durations[arm] += (await time_registry(pool, [batches[n * len(ARMS) + k]]))[0]
+    await set_arm(pool, dataset_id, "on")
+    out = {arm: summary(d, len(batches[0])) for arm, d in durations.items()}
+    out["drop_pct"] = _drops(out, durations)
+    out["rounds"] = len(durations["off"])
+    out["loadavg_before"] = [round(x, 2) for x in load_before]
+    out["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
 def summary(durations: list[float], batch: int) -> dict:
     total = sum(durations)
     ms = sorted(d * 1000 for d in durations)
@@ -172,24 +233,30 @@ async def run(url: str, args) -> dict:
         keys = Keys(villages)
         load_s = await bulk_load(pool, dataset["id"], keys, args.records)
         rng = random.Random(6408)
-        total = (args.batches + args.warmup) * args.batch
+        arms = len(ARMS) if args.compare_checks else 0
+        total = (args.batches * (1 + arms) + args.warmup) * args.batch
         picked = rng.sample(range(args.records), min(total, args.records))
         batches = [batch_rows(keys, picked[i:i + args.batch])
                    for i in range(0, len(picked), args.batch)]
-        warm, timed = batches[:args.warmup], batches[args.warmup:]
+        warm = batches[:args.warmup]
+        timed = batches[args.warmup:args.warmup + args.batches]
+        paired = batches[args.warmup + args.batches:]
         await time_registry(pool, warm)
         await time_copy(pool, warm)
         registry_d, counts = await time_registry(pool, timed)
         copy_d = await time_copy(pool, timed)
+        checks = await compare_checks(pool, dataset["id"], paired) if arms else None
         stored = await pool.fetchval("SELECT count(*) FROM registry.records")
     finally:
         await pool.close()
     reg, raw = summary(registry_d, args.batch), summary(copy_d, args.batch)
+    extra = {"checks": checks} if checks else {}
     return {"records_in_dataset": args.records, "records_total": stored,
             "bulk_load_s": round(load_s, 1), "batch_rows": args.batch,
             "batches_timed": len(timed), "counts": counts,
             "registry": reg, "raw_copy": raw,
-            "ratio_registry_to_copy": round(reg["rows_per_s"] / raw["rows_per_s"], 3)}
+            "ratio_registry_to_copy": round(reg["rows_per_s"] / raw["rows_per_s"], 3),
+            **extra}
 
 
 async def main() -> None:
@@ -200,6 +267,8 @@ async def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--compare-checks", action="store_true",
+                        help="also --batches paired rounds of checks on / outliers off / off")
     args = parser.parse_args()
     embedded = None
     if args.database_url:

@@ -129,11 +129,11 @@ records = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False,
               server_default=sa.text(f"nextval('{S}.record_seq')")),
     sa.Column("hash", sa.LargeBinary),  # the newest version's chain link (migration 0005)
-    sa.UniqueConstraint("dataset_id", "region_code", "period", "dims_key"),
+    # the key, ordered so that it also serves the outlier checks (issue 14, migration 0009):
+    # a region's earlier periods of one item, and one item's regions in one period
+    sa.UniqueConstraint("dataset_id", "dims_key", "region_code", "period"),
     sa.Index("records_dataset_period", "dataset_id", "period", "region_code"),
     sa.Index("records_seq", "seq"),
-    # issue 14: the outlier checks' history and peer lookups (migration 0006)
-    sa.Index("records_dataset_dims_period", "dataset_id", "dims_key", "period", "region_code"),
     schema=S)
 
 record_versions = sa.Table(

@@ -191,6 +191,19 @@ async def test_an_outlier_among_peers_is_held_when_history_is_short(client, regi
     assert outcome.held[0]["reasons"][0]["basis"] == "peers"
 
 
+async def test_peers_are_only_regions_of_the_same_level(client, registry):
+    pool = registry["pool"]
+    levels = {}
+    for level in ("desa", "kelurahan"):
+        levels[level] = [r["code"] for r in await pool.fetch(
+            "SELECT code FROM registry.regions WHERE level = $1 ORDER BY code LIMIT 10", level)]
+    assert len(levels["kelurahan"]) >= 2
+    peers = levels["desa"][:9] + levels["kelurahan"][:2]  # 9 desa: fewer than min_peers
+    await _apply(pool, [_jumlah(c, "2024", 50 + n) for n, c in enumerate(peers)])
+    outcome = await _apply(pool, [_jumlah(levels["desa"][9], "2024", 900)])
+    assert (outcome.counts.created, outcome.counts.held) == (1, 0)
+
+
 async def test_under_verifikasi_nothing_new_is_public_until_verified(client, registry):
     pool = registry["pool"]
     await _apply(pool, [_jumlah(DESA, "2023", 100)])
