@@ -7,7 +7,10 @@ import logging
 import asyncpg
 
 from services.ingest import service
+from typing import Sequence
+
 from shared import bus
+from shared.batch_consumer import run_batch_consumer
 from shared.contracts import DeadLetterV1, Envelope, SubmissionChunkProcessedV1
 from shared.runtime import Runtime
 
@@ -29,11 +32,23 @@ async def handle_chunk_processed(conn: asyncpg.Connection, envelope: Envelope) -
                     event.submission_id, event.chunk)
 
 
+async def handle_chunks_processed(conn: asyncpg.Connection,
+                                  envelopes: Sequence[Envelope]) -> None:
+    """The summaries of one fetch, in the caller's one transaction, in delivery order."""
+    for envelope in envelopes:
+        await handle_chunk_processed(conn, envelope)
+
+
 async def consume_results(rt: Runtime) -> None:
-    await bus.run_consumer(
+    """A fetch lingers ``results_linger`` (50 ms), not the second ``bus.run_consumer``'s
+    lingering pull waits for a full batch: while the registry answers a chunk at a time, each
+    answer frees a slot of its publisher's window (``max_inflight_chunks``) and ends a
+    village's wait, so it must not sit a second in the fetch."""
+    await run_batch_consumer(
         js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="REGISTRY",
-        subjects=[SubmissionChunkProcessedV1.subject], handler=handle_chunk_processed,
-        batch=rt.settings.consumer_batch)
+        subjects=[SubmissionChunkProcessedV1.subject], batch_handler=handle_chunks_processed,
+        handler=handle_chunk_processed, batch=rt.settings.consumer_batch,
+        linger=rt.settings.results_linger)
 
 
 async def handle_dead_letter(conn: asyncpg.Connection, envelope: Envelope) -> None:
