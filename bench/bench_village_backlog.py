@@ -38,6 +38,15 @@ from services.registry.seed import DEV_DESA  # noqa: E402
 
 START_YEAR = 1000  # backlog periods 1000.. (4-digit years), the village row after them
 WAITING = "SELECT coalesce(sum(rows), 0) FROM ingest.submission_chunks WHERE processed_at IS NULL"
+# How long each backlog chunk sent since $1 seconds ago waited between ingest's relay and the
+# registry starting on it (registry.applied_chunks, same database): near 0 means the registry
+# was idle, waiting for the window's refill; about a chunk's apply means one was queued.
+QUEUED = """SELECT percentile_cont(ARRAY[0.1, 0.5]) WITHIN GROUP (ORDER BY q),
+                   avg((q < 0.05)::int)::float8
+            FROM (SELECT extract(epoch FROM a.applied_at - o.sent_at)::float8 AS q
+                  FROM ingest.submission_chunks c JOIN ingest.outbox o USING (event_id)
+                  JOIN registry.applied_chunks a USING (submission_id, chunk)
+                  WHERE c.rows > 1 AND o.sent_at > now() - make_interval(secs => $1)) x"""
 
 
 def row_batches(n: int, places: list[str], per: int):
@@ -100,6 +109,7 @@ async def village_rows(gateway: str, key: str, periods: list[str], database_url:
                 seconds.append(round(await village_row(client, key, period), 3))
                 await asyncio.sleep(0.3)
         after, span = await conn.fetchval(WAITING), time.perf_counter() - started
+        (p10, p50), idle = await conn.fetchrow(QUEUED, span)
     finally:
         await conn.close()
     return {"backlog_rows_waiting_when_sent": before,
@@ -108,7 +118,9 @@ async def village_rows(gateway: str, key: str, periods: list[str], database_url:
             "village_rows_seconds": seconds,
             "village_row_seconds_p50": round(statistics.median(seconds), 3),
             "village_row_seconds_max": max(seconds),
-            "backlog_drain_rows_per_s": round((before - after) / span)}
+            "backlog_drain_rows_per_s": round((before - after) / span),
+            "backlog_chunk_queued_seconds_p10_p50": [round(p10, 3), round(p50, 3)],
+            "backlog_chunks_met_an_idle_registry_share": round(idle, 3)}
 
 
 def run(args, places: list[str], period: str, state: Path) -> dict:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
 import asyncpg
 
 from services.ingest import service
-from typing import Sequence
-
 from shared import bus
 from shared.batch_consumer import run_batch_consumer
 from shared.contracts import DeadLetterV1, Envelope, SubmissionChunkProcessedV1
@@ -40,10 +39,10 @@ async def handle_chunks_processed(conn: asyncpg.Connection,
 
 
 async def consume_results(rt: Runtime) -> None:
-    """A fetch lingers ``results_linger`` (50 ms), not the second ``bus.run_consumer``'s
-    lingering pull waits for a full batch: while the registry answers a chunk at a time, each
-    answer frees a slot of its publisher's window (``max_inflight_chunks``) and ends a
-    village's wait, so it must not sit a second in the fetch."""
+    """A fetch waits at most ``results_linger`` (50 ms) for more summaries; ``bus.run_consumer``
+    waits up to a second for a full batch. The registry answers a chunk at a time, and each
+    answer frees a slot of its publisher's window (``max_inflight_chunks``) or ends a
+    village's wait, so it must not sit a second in a fetch."""
     await run_batch_consumer(
         js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="REGISTRY",
         subjects=[SubmissionChunkProcessedV1.subject], batch_handler=handle_chunks_processed,
