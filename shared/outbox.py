@@ -101,10 +101,13 @@ async def relay(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace, schema:
             if listener is None or listener.is_closed():
                 listener = await pool.acquire()
                 await listener.add_listener(channel(schema), on_notify)
+            # Cleared before the claim, not after it: a NOTIFY that comes while a round runs
+            # (a chunk answered, a slot of ingest's window freed) wakes the next round at once
+            # instead of being lost until ``idle_wait``.
+            wake.clear()
             sent = await publish_pending(pool, js, ns, claim=claim)
             if sent:
                 continue
-            wake.clear()
             try:
                 await asyncio.wait_for(wake.wait(), idle_wait)
             except asyncio.TimeoutError:

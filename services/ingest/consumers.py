@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
 import asyncpg
 
@@ -29,11 +30,23 @@ async def handle_chunk_processed(conn: asyncpg.Connection, envelope: Envelope) -
                     event.submission_id, event.chunk)
 
 
+async def handle_chunks_processed(conn: asyncpg.Connection,
+                                  envelopes: Sequence[Envelope]) -> None:
+    """The summaries of one fetch, in the caller's one transaction, in delivery order."""
+    for envelope in envelopes:
+        await handle_chunk_processed(conn, envelope)
+
+
 async def consume_results(rt: Runtime) -> None:
+    """A fetch waits at most ``results_linger`` (50 ms) for more summaries, not the bus's
+    default second for a full batch. The registry answers a chunk at a time, and each
+    answer frees a slot of its publisher's window (``max_inflight_chunks``) or ends a
+    village's wait, so it must not sit a second in a fetch."""
     await bus.run_consumer(
         js=rt.js, ns=rt.ns, pool=rt.pool, durable=DURABLE, stream="REGISTRY",
-        subjects=[SubmissionChunkProcessedV1.subject], handler=handle_chunk_processed,
-        batch=rt.settings.consumer_batch)
+        subjects=[SubmissionChunkProcessedV1.subject], batch_handler=handle_chunks_processed,
+        handler=handle_chunk_processed, batch=rt.settings.consumer_batch,
+        linger=rt.settings.results_linger)
 
 
 async def handle_dead_letter(conn: asyncpg.Connection, envelope: Envelope) -> None:

@@ -30,6 +30,9 @@ class IngestSettings(ServiceSettings):
                              description="most bytes of rows in one chunk (NATS payload limit is 1 MB)")
     parse_batch_rows: int = Field(2000, description="rows parsed and copied to PostgreSQL per step")
     consumer_batch: int = Field(32, description="registry summaries pulled per fetch")
+    results_linger: float = Field(
+        0.05, description="seconds a fetch of registry summaries waits for more before "
+                          "recording what it has (one transaction per fetch)")
     stall_after: float = Field(120.0, description="seconds without progress before a submission "
                                "status shows stalled_since")
     republish_after: float = Field(
@@ -42,9 +45,10 @@ class IngestSettings(ServiceSettings):
     backlog_retry_after: int = Field(
         30, description="seconds in the Retry-After of a 429 backlog_full")
     max_inflight_chunks: int = Field(
-        16, description="chunks of one publisher sent to NATS and not yet answered by the "
-                        "registry; the relay holds the rest and sends publishers in turn, so a "
-                        "village's row never waits behind another publisher's whole backlog")
+        4, description="chunks of one publisher sent to NATS and not yet answered by the "
+                       "registry; the relay holds the rest and sends publishers in turn, so a "
+                       "village's row waits behind at most this many of another publisher's "
+                       "chunks, never its whole backlog")
     max_rejected_shown: int = Field(5000, description="rejected rows listed in a status response")
     # issue 19: the Ed25519 key that signs receipts (PEM, PKCS#8); never in the repository
     receipt_key: str = Field("", repr=False, validation_alias=AliasChoices(

@@ -258,8 +258,10 @@ async def claim_in_turn(conn: asyncpg.Connection, limit: int, window: int) -> li
     """The outbox rows the relay sends now: publishers in turn (each one's oldest first), and
     no publisher with more than ``window`` chunks sent but not yet answered by the registry.
     JetStream then never holds more than ``window`` chunks of one publisher ahead of another's,
-    so a village's row waits behind at most that many, not a whole backlog. Replicas take turns
-    (one relay claims at a time); rows that are no chunk (none today) go out at once."""
+    so a village's row waits behind at most that many, not a whole backlog. A chunk's place is
+    the slot it would take in its publisher's window, so a publisher with nothing in flight
+    goes before one whose window is full and just got a slot back. Replicas take turns (one
+    relay claims at a time); rows that are no chunk (none today) go out at once."""
     if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('ingest.outbox'))"):
         return []
     ids = await conn.fetchval(
@@ -276,10 +278,11 @@ async def claim_in_turn(conn: asyncpg.Connection, limit: int, window: int) -> li
                LEFT JOIN submission_chunks c ON c.event_id = o.event_id
                LEFT JOIN submissions s ON s.id = c.submission_id
                WHERE o.sent_at IS NULL)
-           SELECT coalesce(array_agg(id ORDER BY turn, id), '{}') FROM (
-               SELECT w.id, w.turn FROM waiting w LEFT JOIN inflight i USING (publisher_id)
+           SELECT coalesce(array_agg(id ORDER BY slot, id), '{}') FROM (
+               SELECT w.id, w.turn + coalesce(i.n, 0) AS slot
+               FROM waiting w LEFT JOIN inflight i USING (publisher_id)
                WHERE w.publisher_id IS NULL OR w.turn + coalesce(i.n, 0) <= $2
-               ORDER BY w.turn, w.id LIMIT $1) due""", limit, window)
+               ORDER BY slot, w.id LIMIT $1) due""", limit, window)
     if not ids:
         return []
     return await conn.fetch(

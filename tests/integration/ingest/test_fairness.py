@@ -5,10 +5,12 @@ NATS, registry and ingest servers."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
+from services.ingest import store
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from tests.helpers import eventually, served
@@ -57,3 +59,69 @@ async def test_a_village_row_is_applied_before_most_of_another_publishers_backlo
     assert already < 150, "the backlog drained before the village row came: nothing to prove"
     ahead = order.index(village_id) - already
     assert ahead <= 12, f"the village row waited behind {ahead} more chunks of the backlog"
+
+
+async def _accepted(conn, publisher_id: str, chunks: int, rows_per_chunk: int = 2) -> uuid.UUID:
+    """A submission of ``chunks`` chunks written as ingest writes one (rows, chunks, outbox)."""
+    submission = uuid.uuid4()
+    await store.insert_submission(conn, id=submission, publisher_id=publisher_id,
+                                  key_id=f"key-{publisher_id}", dataset="jumlah-penduduk",
+                                  source="json", filename=None, idempotency_key=None,
+                                  request_id=None)
+    n = chunks * rows_per_chunk
+    await store.copy_rows(conn, submission, [
+        (i, i // rows_per_chunk, json.dumps(row)) for i, row in enumerate(rows(n))])
+    await store.finish_submission(conn, id=submission, publisher_id=publisher_id,
+                                  dataset="jumlah-penduduk", rows=n, chunks=chunks,
+                                  content_hash=submission.hex, warnings=[], request_id=None)
+    return submission
+
+
+async def _send(conn, window: int) -> list[uuid.UUID]:
+    """One relay round without NATS: what ``claim_in_turn`` picks is marked sent, in order."""
+    async with conn.transaction():
+        claimed = await store.claim_in_turn(conn, 200, window)
+        ids = [r["id"] for r in claimed]
+        await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", ids)
+        return await conn.fetchval(
+            """SELECT coalesce(array_agg(c.submission_id ORDER BY array_position($1, o.id)),
+                               '{}')
+               FROM outbox o JOIN submission_chunks c USING (event_id)
+               WHERE o.id = ANY($1::bigint[])""", ids)
+
+
+async def _answer_oldest(conn) -> None:
+    """The registry answers the oldest chunk it was sent (JetStream's order)."""
+    await conn.execute(
+        """UPDATE submission_chunks SET processed_at = now() WHERE event_id = (
+               SELECT c.event_id FROM submission_chunks c JOIN outbox o USING (event_id)
+               WHERE o.sent_at IS NOT NULL AND c.processed_at IS NULL ORDER BY o.id LIMIT 1)""")
+
+
+async def test_a_village_chunk_is_sent_before_the_rest_of_a_full_window_publishers_backlog(
+        ingest_db):
+    # Count order, no NATS and no clock: the relay's claims, with the registry answering one
+    # chunk between rounds. 40 chunks of the regency office wait, its window (3) is full.
+    window = 3
+    async with ingest_db.acquire() as conn:
+        async with conn.transaction():
+            backlog = await _accepted(conn, DINAS.publisher_id, 40)
+        sent = await _send(conn, window)
+        assert sent == [backlog] * window  # no more than the window goes out at once
+        for _ in range(5):
+            await _answer_oldest(conn)
+            sent += await _send(conn, window)
+        async with conn.transaction():
+            village = await _accepted(conn, principal().publisher_id, 1, rows_per_chunk=1)
+        arrived = len(sent)
+        while len(sent) < 41:
+            await _answer_oldest(conn)
+            sent += await _send(conn, window)
+            answered = await conn.fetchval(
+                "SELECT count(*) FROM submission_chunks WHERE processed_at IS NOT NULL")
+            assert len(sent) - answered <= window + 1  # the backlog's window, and the village's
+
+    assert sent.count(backlog) == 40 and sent.count(village) == 1
+    # The first chunk sent after the village's row arrived is the village's: none of the 32
+    # chunks of the backlog still waiting went before it.
+    assert sent.index(village) == arrived
