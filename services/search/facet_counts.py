@@ -18,6 +18,7 @@ import asyncpg
 
 from services.search.match import Match, Sql, _json
 from services.search.models import Counts, Filters, ParsedQuery
+from services.search.publishers import label_sql
 
 NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
 
@@ -71,7 +72,8 @@ def _facets_sql(others: str, term: str, values_max: str) -> str:
                (SELECT json_agg(json_build_object(
                     'facet', facet, 'value', value, 'count', n,
                     'label', CASE WHEN facet = 'kecamatan' THEN (
-                        SELECT g.kecamatan_name FROM regions g WHERE g.code = r.value) END))
+                        SELECT g.kecamatan_name FROM regions g WHERE g.code = r.value)
+                        ELSE {label_sql('facet', 'value')} END))
                 FROM r WHERE rank <= {values_max}) AS facets"""
 
 

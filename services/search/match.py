@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+from services.search.ceiling import rank_ceiling_sql
 from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
 
 FACET_COLS = "d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code, d.period"
@@ -37,6 +38,7 @@ class Match:
     record_score: str    # a matching record's score when records are ranked
     tsq: str             # the query's tsquery (SQL), 'NULL::tsquery' for an empty query
     empty: bool
+    ceiling: str = "'Infinity'::real"  # a walk: no matching record ranks higher (ceiling.py)
 
 
 def tsquery_sql(q: ParsedQuery, sql: Sql, *, any_word: bool = False) -> str:
@@ -139,11 +141,14 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str) -> Match:
     # not ts_rank_cd (tens of microseconds a record, over large tsvectors): how much of the
     # query the title (dataset, place, period, dimension values) spells out
     record_score = "d.static_rank::float8"
+    ceiling = "'Infinity'::real"
     if mode != WALK:
         rank = f"word_similarity({sql.arg(q.corrected)}, d.title)"
         record_score = f"({fit} + {rank} + {_preferences(q, sql)})::float8"
+    else:
+        ceiling = rank_ceiling_sql(q, sql.arg)
     return Match(sql, common, f"d.tsv @@ {tsq} AND d.kind = 'record' AND {common}",
-                 others, record_score, tsq, False)
+                 others, record_score, tsq, False, ceiling)
 
 
 def _json(value):
