@@ -36,7 +36,7 @@ def _group_top(words: tuple[str, ...], prefix: str | None, arg: Callable[[Any], 
                   f"WHERE f.term LIKE {arg(prefix + '%')} AND f.facet = 'kind'")
     return f"""(SELECT CASE WHEN bool_and(counted_term(t.term) AND x.top IS NOT NULL)
                            THEN max(x.top) END
-               FROM ({terms}) t(term) CROSS JOIN LATERAL (SELECT {_TERM_TOP} AS top) x)"""
+               FROM ({terms}) t(term) CROSS JOIN LATERAL (SELECT {_TERM_TOP} AS top OFFSET 0) x)"""
 
 
 def rank_ceiling_sql(q: ParsedQuery, arg: Callable[[Any], str]) -> str:

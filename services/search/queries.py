@@ -70,14 +70,14 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
 
 
 async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
-                   mode: str | None, values_max: int, rank_limit: int
-                   ) -> tuple[str, Counts, float]:
+                   mode: str | None, values_max: int, rank_limit: int,
+                   checked: frozenset[int]) -> tuple[str, Counts, float]:
     """The mode (kept from the cursor, or chosen on the first page), counts and the number
     of record matches: a one-word query's from the counts the indexer keeps, else from the
     matches (exact up to 10,000, which is all the choice of mode needs: no planner estimate);
     when no document has every word, the partial match answers instead."""
     if mode != PARTIAL:
-        strict = match.build(q, f, snapshot, mode="ranked")
+        strict = match.build(q, f, snapshot, mode="ranked", checked=checked)
         counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max)
                   or await facets.count(conn, strict, values_max=values_max))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
@@ -90,10 +90,11 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
                   position: Cursor | None, qhash: str, snapshot: int, *, limit: int,
                   facet_values_max: int, rank_limit: int) -> SearchResults:
+    checked = await facet_counts.common_words(conn, q)
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
-                                            facet_values_max, rank_limit)
-    m = match.build(q, f, snapshot, mode=mode)
+                                            facet_values_max, rank_limit, checked)
+    m = match.build(q, f, snapshot, mode=mode, checked=checked)
     rows = await page.fetch(conn, m, mode, position, limit + 1,
                             partial_many=estimate > page.PARTIAL_CANDIDATES,
                             few=estimate <= facets.EXACT_UP_TO)
