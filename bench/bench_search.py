@@ -123,7 +123,8 @@ def generate(n: int, desa: list[str], seed: int = 7):
             for code in desa:
                 for dims in keys:
                     yield (uuid.UUID(int=rnd.getrandbits(128)), slug, code, period, dims,
-                           {"nilai": rnd.randint(0, 5000)}, 1, "current", pub, now)
+                           {"nilai": rnd.randint(0, 5000)}, 1, "current", pub, now,
+                           "terverifikasi", now)
                     made += 1
                     if made >= n:
                         return

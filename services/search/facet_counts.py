@@ -18,6 +18,7 @@ import asyncpg
 
 from services.search.match import Match, Sql, _json
 from services.search.models import Counts, Filters, ParsedQuery
+from services.search.publishers import label_sql
 
 NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
 
@@ -52,6 +53,33 @@ async def term_of(conn: asyncpg.Connection, words: tuple[str, ...]) -> str | Non
     return None if others_occur else concept
 
 
+COMMON_SHARE = 0.3  # a word in more of the documents is checked on rows, not in the index
+
+
+async def common_words(conn: asyncpg.Connection, q: ParsedQuery) -> frozenset[int]:
+    """Indexes of the words of a query of several that each occur in more than COMMON_SHARE
+    of the documents (at least: the kept count of its most frequent lexeme), keeping the
+    rarest in the index. A word typed as a prefix, or with a lexeme not counted, is never
+    common."""
+    if len(q.groups) < 2:
+        return frozenset()
+    rows = await conn.fetch("""
+        SELECT g.i, (SELECT CASE WHEN bool_and(counted_term(l)) THEN max(coalesce(f.n, 0)) END
+                     FROM unnest(tsvector_to_array(to_tsvector('indonesian', g.words))) l
+                     LEFT JOIN facet_counts f
+                       ON f.term = l AND f.facet = 'kind' AND f.value = 'record')
+                    > $2 * (SELECT reltuples FROM pg_class
+                            WHERE oid = 'documents'::regclass) AS common
+        FROM unnest($1::text[]) WITH ORDINALITY g(words, i)""",
+        [" ".join(g) for g in q.groups], COMMON_SHARE)
+    last = len(q.groups) - 1
+    common = {r["i"] - 1 for r in rows
+              if r["common"] and not (q.prefix and r["i"] - 1 == last)}
+    if len(common) == len(q.groups):
+        return frozenset()  # (which is rarest is not known: the index intersects them)
+    return frozenset(common)
+
+
 def _facets_sql(others: str, term: str, values_max: str) -> str:
     return f"""
         WITH others AS MATERIALIZED ({others}),
@@ -71,7 +99,8 @@ def _facets_sql(others: str, term: str, values_max: str) -> str:
                (SELECT json_agg(json_build_object(
                     'facet', facet, 'value', value, 'count', n,
                     'label', CASE WHEN facet = 'kecamatan' THEN (
-                        SELECT g.kecamatan_name FROM regions g WHERE g.code = r.value) END))
+                        SELECT g.kecamatan_name FROM regions g WHERE g.code = r.value)
+                        ELSE {label_sql('facet', 'value')} END))
                 FROM r WHERE rank <= {values_max}) AS facets"""
 
 

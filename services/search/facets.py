@@ -14,6 +14,7 @@ import asyncpg
 
 from services.search.match import FACET_COLS, Match, _json
 from services.search.models import Counts
+from services.search.publishers import label_sql
 
 EXACT_UP_TO = 10_000
 _COLS = "kind, dataset, topic, publisher, kecamatan_code, period"
@@ -21,7 +22,8 @@ _COLS = "kind, dataset, topic, publisher, kecamatan_code, period"
 
 def _facets_sql(values_max: int) -> str:
     return f"""(SELECT json_agg(t) FROM (
-        SELECT facet, value, n AS count, label FROM (
+        SELECT facet, value, n AS count, coalesce(label, {label_sql('facet', 'value')}) AS label
+        FROM (
             SELECT facet, value, n, label,
                    row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS rank
             FROM (SELECT CASE WHEN GROUPING(kind) = 0 THEN 'kind'

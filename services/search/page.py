@@ -43,9 +43,11 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
             s, i = m.sql.arg(cursor.score), m.sql.arg(cursor.doc_id)
             after = (f"d.static_rank <= {s}::real AND (d.static_rank::float8 < {s} "
                      f"OR (d.static_rank::float8 = {s} AND d.doc_id > {i}))")
+        # a walk starts at its rarest word's ceiling (ceiling.py); sorting, it is a filter
+        rank = "d.static_rank::float8" if few else "d.static_rank"
         return (f"SELECT d.doc_id, d.static_rank::float8 AS score FROM documents d "
-                f"WHERE {m.records} AND {after} "
-                f"ORDER BY d.static_rank{'::float8' if few else ''} DESC, d.doc_id "
+                f"WHERE {m.records} AND {after} AND {rank} <= {m.ceiling} "
+                f"ORDER BY {rank} DESC, d.doc_id "
                 f"LIMIT {limit}")
     if mode == PARTIAL and partial_many:
         return (f"SELECT c.doc_id, c.score FROM (SELECT d.doc_id, {m.record_score} AS score "

@@ -42,14 +42,9 @@ async def from_registry(client: httpx.AsyncClient, registry_url: str) -> list[tu
     return sorted((p["id"], p["name"]) for p in resp.json()["items"])
 
 
-async def facet_labels(conn: asyncpg.Connection, facets: dict[str, list[dict]]
-                       ) -> dict[tuple[str, str], str]:
-    """(facet, value) -> label: the titles of datasets and the names of publishers shown."""
-    rows = await conn.fetch("""
-        SELECT 'dataset' AS facet, slug AS value, title AS label FROM datasets
-        WHERE slug = ANY($1::text[])
-        UNION ALL
-        SELECT 'publisher', id, name FROM publishers WHERE id = ANY($2::text[])""",
-        [v["value"] for v in facets.get("dataset", [])],
-        [v["value"] for v in facets.get("publisher", [])])
-    return {(r["facet"], r["value"]): r["label"] for r in rows}
+def label_sql(facet: str, value: str) -> str:
+    """SQL: the label of a dataset or publisher facet value (the dataset's title, the
+    publisher's name), read inside the counting statement itself."""
+    return f"""CASE {facet}
+        WHEN 'dataset' THEN (SELECT s.title FROM datasets s WHERE s.slug = {value})
+        WHEN 'publisher' THEN (SELECT p.name FROM publishers p WHERE p.id = {value}) END"""

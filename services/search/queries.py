@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import asyncpg
 
-from services.search import currency, facet_counts, facets, match, page, publishers, store
+from services.search import currency, facet_counts, facets, match, page, store
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
@@ -20,12 +20,6 @@ SUGGEST_RATIO = 0.6
 PARTIAL_NOTE = ("Tidak ada hasil yang memuat semua kata; ini hasil yang paling mendekati "
                 "(yang memuat kata terbanyak).")
 LOWER_BOUND_NOTE = "Lebih dari 10.000 hasil; jumlah yang ditampilkan adalah batas bawah."
-
-
-async def parse_query(conn: asyncpg.Connection, text: str, *, prefix: bool,
-                      typo_similarity: float) -> ParsedQuery:
-    fixes, known = await store.corrections(conn, typo_candidates(text), typo_similarity)
-    return parse_words(text, prefix, fixes, complete=known)
 
 
 async def search(pool: asyncpg.Pool, cache: AnswerCache, text: str, filters: Filters, *,
@@ -50,19 +44,21 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
     qhash = query_hash(f"{text}\x00{prefix}\x00{day}", filters)
     position = decode_cursor(cursor, qhash) if cursor else None
     async with pool.acquire() as conn:
-        hit = cache.get((await store.index_version(conn), qhash, cursor, limit))
-        if hit is not None:
-            return hit
+        if cache.size > 0:
+            hit = cache.get((await store.index_version(conn), qhash, cursor, limit))
+            if hit is not None:
+                return hit
         try:
             async with conn.transaction(readonly=True, isolation="repeatable_read"):
-                await store.prepare_search_session(conn, statement_timeout_ms)
-                key = (await store.index_version(conn), qhash, cursor, limit)
+                version, snapshot, fixes, known = await store.open_search(
+                    conn, statement_timeout_ms, typo_candidates(text), typo_similarity)
+                key = (version, qhash, cursor, limit)
                 if filters.current:
                     filters = replace(filters, current_datasets=tuple(
                         await currency.current_datasets(conn, at)))
-                parsed = await parse_query(conn, text, prefix=prefix,
-                                           typo_similarity=typo_similarity)
+                parsed = parse_words(text, prefix, fixes, complete=known)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
+                                       position.snapshot if position else snapshot,
                                        limit=limit, facet_values_max=facet_values_max,
                                        rank_limit=rank_limit)
         except asyncpg.QueryCanceledError as exc:
@@ -74,14 +70,14 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
 
 
 async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
-                   mode: str | None, values_max: int, rank_limit: int
-                   ) -> tuple[str, Counts, float]:
+                   mode: str | None, values_max: int, rank_limit: int,
+                   checked: frozenset[int]) -> tuple[str, Counts, float]:
     """The mode (kept from the cursor, or chosen on the first page), counts and the number
     of record matches: a one-word query's from the counts the indexer keeps, else from the
     matches (exact up to 10,000, which is all the choice of mode needs: no planner estimate);
     when no document has every word, the partial match answers instead."""
     if mode != PARTIAL:
-        strict = match.build(q, f, snapshot, mode="ranked")
+        strict = match.build(q, f, snapshot, mode="ranked", checked=checked)
         counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max)
                   or await facets.count(conn, strict, values_max=values_max))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
@@ -92,20 +88,16 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
 
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
-                  position: Cursor | None, qhash: str, *, limit: int,
+                  position: Cursor | None, qhash: str, snapshot: int, *, limit: int,
                   facet_values_max: int, rank_limit: int) -> SearchResults:
-    snapshot = position.snapshot if position else await store.walk_snapshot(conn)
+    checked = await facet_counts.common_words(conn, q)
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
-                                            facet_values_max, rank_limit)
-    m = match.build(q, f, snapshot, mode=mode)
+                                            facet_values_max, rank_limit, checked)
+    m = match.build(q, f, snapshot, mode=mode, checked=checked)
     rows = await page.fetch(conn, m, mode, position, limit + 1,
                             partial_many=estimate > page.PARTIAL_CANDIDATES,
                             few=estimate <= facets.EXACT_UP_TO)
-    labels = await publishers.facet_labels(conn, counts.facets)
-    for name in ("dataset", "publisher"):
-        for fv in counts.facets.get(name, []):
-            fv["label"] = labels.get((name, fv["value"]))
     suggestion = None if counts.total or q.empty else await _suggestion(conn, text)
     items = rows[:limit]
     next_cursor = None

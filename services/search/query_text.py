@@ -93,8 +93,10 @@ def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]],
         return ParsedQuery(text="", corrected="")
     groups = tuple(_alternatives(w, fixes) for w in words)
     corrected = " ".join(fixes.get(w, [w])[0] for w in words)
+    # (a year is typed whole: as a prefix it would also scan every number it begins)
     last_is_prefix = (prefix and not text.endswith(" ") and len(words[-1]) >= 2
-                      and words_of(text)[-1] == words[-1] and words[-1] not in complete)
+                      and words_of(text)[-1] == words[-1] and words[-1] not in complete
+                      and not YEAR.match(words[-1]))
     year = next((w for w in words if YEAR.match(w)), None)
     sex = next((SEX[w] for w in words if w in SEX), None)
     return ParsedQuery(text=" ".join(words), corrected=corrected, groups=groups,

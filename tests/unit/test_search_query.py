@@ -71,3 +71,8 @@ def test_level_word_alone_is_still_searched():
 def test_a_complete_known_last_word_is_not_a_prefix():
     assert parse_words("sekolah", True, {}, complete={"sekolah"}).prefix is None
     assert parse_words("sekol", True, {}, complete={"sekolah"}).prefix == "sekol"
+
+
+def test_a_year_typed_last_is_not_a_prefix():
+    assert parse_words("penduduk sangatta 2024", True, {}).prefix is None
+    assert parse_words("penduduk sangatta 202", True, {}).prefix == "202"

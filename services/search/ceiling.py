@@ -1,0 +1,50 @@
+"""The highest static rank a record matching every word of a query can have, from the kept
+counts (migration 0004): the walk in static rank starts there instead of at the top.
+
+A word's records lie in the periods `facet_counts` holds for its lexemes, and a record's static
+rank is bounded by its period (store._RECENT: newer periods above older, current places +0.5),
+so no record above the ceiling of its rarest word can match. Without it, a walk for a word
+missing from the newest periods ("sekolah" when 400,000 newer `jumlah-penduduk` records
+arrived) passes every one of them before it finds its first match.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from services.search.models import ParsedQuery
+
+# the static rank of a current place's record of year y, month 12: no record of any period of
+# year y or before ranks higher (store._CURRENT + store._RECENT, the same numeric arithmetic)
+_TERM_TOP = """(SELECT CASE WHEN count(*) = 0 THEN '-Infinity'::real
+                            WHEN max(f.value) ~ '^[0-9]{4}' THEN (0.5 + least(greatest(
+                                left(max(f.value), 4)::int - 1900, 0), 199) / 400.0
+                                + 12 / 10000.0)::real END
+                FROM facet_counts f
+                WHERE f.term = t.term AND f.facet = 'period' AND f.n > 0)"""
+
+
+def _group_top(words: tuple[str, ...], prefix: str | None, arg: Callable[[Any], str]) -> str:
+    """The ceiling of one word (its alternatives; the last one may also match as a prefix);
+    NULL (no bound) when one of its lexemes is not counted (a number)."""
+    terms = f"SELECT unnest(tsvector_to_array(to_tsvector('indonesian', {arg(' '.join(words))})))"
+    if prefix is not None:
+        if re.fullmatch(r"[0-9]+", prefix):   # numbers are not all counted: no bound
+            return "NULL::real"
+        terms += (f" UNION SELECT f.term FROM facet_counts f "
+                  f"WHERE f.term LIKE {arg(prefix + '%')} AND f.facet = 'kind'")
+    return f"""(SELECT CASE WHEN bool_and(counted_term(t.term) AND x.top IS NOT NULL)
+                           THEN max(x.top) END
+               FROM ({terms}) t(term) CROSS JOIN LATERAL (SELECT {_TERM_TOP} AS top OFFSET 0) x)"""
+
+
+def rank_ceiling_sql(q: ParsedQuery, arg: Callable[[Any], str]) -> str:
+    """SQL (real): no record matching every word of `q` ranks above it ('Infinity': unknown)."""
+    groups = list(q.groups)
+    tops = [_group_top(g, q.prefix if i == len(groups) - 1 else None, arg)
+            for i, g in enumerate(groups)]
+    if not tops:
+        return "'Infinity'::real"
+    return ("(SELECT coalesce(min(g.top), 'Infinity'::real) FROM (VALUES "
+            + ", ".join(f"({t})" for t in tops) + ") g(top))")
