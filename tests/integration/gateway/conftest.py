@@ -199,3 +199,10 @@ async def gateway(standin, nats_url, nats_namespace):
     settings = gateway_settings(standin.url, nats_url, nats_namespace)
     async with serve(create_app(settings)) as url:
         yield url
+
+
+@pytest.fixture
+def stack_options() -> dict:
+    """``stack`` (tests/integration/conftest.py) for the gateway's tests: the registry with
+    its sample values behind the gateway, no search service."""
+    return {"sample_values": True, "search": False}

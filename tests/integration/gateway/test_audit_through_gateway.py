@@ -3,12 +3,11 @@ naming who did it and from which address (forwarded inside the signed principal)
 
 import httpx
 
-from tests.integration.gateway.test_with_registry import stack  # noqa: F401 - fixture
 
 
 async def test_revoking_a_key_through_the_gateway_is_audited_with_who_and_where(stack):  # noqa: F811
-    walidata = {"Authorization": f"Bearer {stack['keys']['SATUDATA_KEY_WALIDATA']}"}
-    publisher = {"X-API-Key": stack["keys"]["SATUDATA_KEY_DESA"]}
+    walidata = {"Authorization": f"Bearer {stack['summary']['keys']['SATUDATA_KEY_WALIDATA']}"}
+    publisher = {"X-API-Key": stack["summary"]["keys"]["SATUDATA_KEY_DESA"]}
     async with httpx.AsyncClient(base_url=stack["url"], timeout=30) as client:
         made = await client.post("/v1/keys", headers=walidata,
                                  json={"publisher_id": "disdukcapil", "label": "dicabut"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.gateway.test_with_registry import stack  # noqa: F401 (fixture)
 
 
 async def test_as_of_takes_dates_as_people_write_them(stack):  # noqa: F811

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from tests.integration.gateway.test_with_registry import SLUG, stack  # noqa: F401 - fixture
+from tests.integration.gateway.test_with_registry import SLUG
 
 
 async def test_queue_is_keyed_decisions_are_the_walidatas_page_served(stack):  # noqa: F811
-    walidata = {"Authorization": f"Bearer {stack['keys']['SATUDATA_KEY_WALIDATA']}"}
-    desa = {"X-API-Key": stack["keys"]["SATUDATA_KEY_DESA"]}
+    walidata = {"Authorization": f"Bearer {stack['summary']['keys']['SATUDATA_KEY_WALIDATA']}"}
+    desa = {"X-API-Key": stack["summary"]["keys"]["SATUDATA_KEY_DESA"]}
     async with httpx.AsyncClient(base_url=stack["url"], timeout=10) as client:
         assert (await client.get("/v1/verification")).status_code == 401
         r = await client.put(f"/v1/datasets/{SLUG}/verification-policy", headers=walidata,

@@ -20,10 +20,6 @@ from tests.helpers import dataset_payload, eventually
 SLUG = "jumlah-penduduk"
 
 
-@pytest.fixture
-def stack_options() -> dict:
-    """The registry with its sample values behind the gateway; no search service."""
-    return {"sample_values": True, "search": False}
 
 
 async def test_real_keys_resolve_and_revocation_takes_effect(stack):
