@@ -10,7 +10,6 @@ import json
 
 import ckanapi
 import httpx
-import pytest
 from openpyxl import load_workbook
 
 from services.registry.datasets import service as registry_datasets
