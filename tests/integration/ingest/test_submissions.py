@@ -287,8 +287,9 @@ async def test_submission_is_accepted_while_the_registry_is_unreachable(
 
 
 async def test_a_large_upload_does_not_block_other_requests(ingest_settings, start_ingest):
+    """Counted, not timed: while a 100,000-row upload is parsed and stored, the service keeps
+    answering other requests (a blocked event loop would answer them only afterwards)."""
     import asyncio
-    import time
 
     lines = ["region,period,jenis_kelamin,jumlah"] + [
         f"64.08.04.2001,{2000 + i % 25},{'LP'[i % 2]},{i}" for i in range(100_000)]
@@ -297,14 +298,13 @@ async def test_a_large_upload_does_not_block_other_requests(ingest_settings, sta
         upload = asyncio.create_task(client.post(
             "/v1/submissions?dataset=jumlah-penduduk", content="\n".join(lines),
             headers={**auth(), "Content-Type": "text/csv"}))
-        slowest = 0.0
+        answered_meanwhile = 0
         while not upload.done():
-            started = time.perf_counter()
             assert (await client.get("/healthz")).status_code == 200
-            slowest = max(slowest, time.perf_counter() - started)
+            answered_meanwhile += not upload.done()
             await asyncio.sleep(0.01)
         assert (await upload).status_code == 202
-    assert slowest < 0.5
+    assert answered_meanwhile >= 20  # 396 seen here
 
 
 async def test_submission_to_a_withdrawn_dataset_is_refused_with_the_reason(client, ingest_db):
