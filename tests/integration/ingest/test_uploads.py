@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import time
 import zipfile
 
 import openpyxl
@@ -85,17 +84,14 @@ async def test_100k_row_csv_is_accepted_in_chunks(ingest_settings, start_ingest,
         f"{DESA},{2000 + i % 25},{'LP'[i % 2]},{i}" for i in range(100_000)]
     settings = ingest_settings.model_copy(update={"chunk_rows": 500})
     async with start_ingest(settings) as client:
-        started = time.perf_counter()
         response = await client.post("/v1/submissions", data={"dataset": DATASET},
                                      files={"file": ("besar.csv", "\n".join(lines), "text/csv")},
                                      headers=auth())
-        elapsed = time.perf_counter() - started
     assert response.status_code == 202, response.text
     assert response.json()["rows"] == 100_000
     assert await ingest_db.fetchval("SELECT count(*) FROM submission_rows") == 100_000
     assert response.json()["chunks"] == 200
     assert await ingest_db.fetchval("SELECT count(*) FROM outbox") == 200
-    assert elapsed < 30
 
 
 async def test_missing_principal_is_401(client):
