@@ -6,6 +6,12 @@ index freshness p99 while the pipeline ran at its full rate (from search's own h
 ``search_freshness_seconds``, the bucket bound at or above the 99th percentile). Values are
 SAMPLE data (contoh).
 
+On a platform it starts itself, also the CPU each process spent per 1,000 rows (``cpu``: the
+four services, PostgreSQL with all its backends, NATS; /proc utime+stime; the benchmark's own
+polling measured after the run and taken out) and the rate that CPU allows on this machine's
+cores, ``cpu_bound_rows_per_second`` and ``cpu_bound_ratio_to_raw_copy``: CPU seconds per row
+move much less with other load than wall time does.
+
 Repeatable against the same platform: every run writes periods no run wrote before (years from
 5000 up, above the highest such year already stored), so each row is a new record.
 
@@ -31,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import proc_cpu  # noqa: E402
 from bench.common import (raw_copy_rows_per_second, sample_rows, save,  # noqa: E402
                           service_auth)
 from satudata import platform as sd  # noqa: E402
@@ -94,11 +101,13 @@ def windows(rows: list[dict], places: int) -> dict[tuple[str, str], int]:
 
 
 async def until_searchable(client: httpx.AsyncClient, expected: dict[tuple[str, str], int],
-                           started: float, every: float) -> None:
-    """Poll each year range until all its rows are searchable (done ranges are not asked)."""
-    left = dict(expected)
+                           started: float, every: float) -> int:
+    """Poll each year range until all its rows are searchable (done ranges are not asked);
+    answers how many counting requests that took."""
+    left, polls = dict(expected), 0
     while left:
         counts = await asyncio.gather(*(searchable_count(client, w) for w in left))
+        polls += len(counts)
         for window, count in zip(list(left), counts):
             if count >= left[window]:
                 del left[window]
@@ -106,6 +115,18 @@ async def until_searchable(client: httpx.AsyncClient, expected: dict[tuple[str, 
             raise TimeoutError("rows not searchable within 10 minutes")
         if left:
             await asyncio.sleep(every)
+    return polls
+
+
+async def cpu_per_poll(client: httpx.AsyncClient, windows: list[tuple[str, str]],
+                       pids: dict[str, int], times: int = 60) -> dict[str, float]:
+    """CPU seconds one counting request costs each process, measured after the run with the
+    pipeline idle: the polling is the benchmark's, not the pipeline's, and is taken out."""
+    before = proc_cpu.tree_cpu_seconds(pids)
+    for i in range(times):
+        await searchable_count(client, windows[i % len(windows)])
+    after = proc_cpu.tree_cpu_seconds(pids)
+    return {name: (after[name] - before[name]) / times for name in after}
 
 
 def counting_client(gateway: str, search_url: str | None) -> httpx.AsyncClient:
@@ -155,7 +176,10 @@ async def _submit_all(client: httpx.AsyncClient, key: str, batches: list[list[di
 
 
 async def measure(gateway: str, key: str, database_url: str, n: int, per_submission: int,
-                  concurrency: int, search_url: str | None = None) -> dict:
+                  concurrency: int, search_url: str | None = None,
+                  pids: dict[str, int] | None = None) -> dict:
+    """One run; with ``pids`` (name: pid of each process of the platform), also the CPU each
+    spent per 1,000 rows and the rate that CPU allows on this machine's cores."""
     places = villages()
     rows = sample_rows(n, places, await fresh_start_year(database_url, n, len(places)))
     periods = (rows[0]["period"], rows[-1]["period"])
@@ -166,44 +190,102 @@ async def measure(gateway: str, key: str, database_url: str, n: int, per_submiss
             counting_client(gateway, search_url) as counter:
         expected = windows(rows, len(places))
         fresh_before = await freshness_buckets(search_url)
+        cpu_before = proc_cpu.tree_cpu_seconds(pids or {})
         started = time.perf_counter()
         await _submit_all(client, key, batches, concurrency)
         accepted = time.perf_counter() - started
-        await until_searchable(counter, expected, started, poll_every)
+        polls = await until_searchable(counter, expected, started, poll_every)
         elapsed = time.perf_counter() - started
+        cpu_after = proc_cpu.tree_cpu_seconds(pids or {})
+        per_poll = await cpu_per_poll(counter, list(expected), pids) if pids else {}
         freshness = p99_between(fresh_before, await freshness_buckets(search_url))
-    copy_rate = await raw_copy_rows_per_second(
+    copy_rate, copy_cpu = await raw_copy_with_cpu(database_url, rows, pids)
+    rate = n / elapsed
+    result = {"rows": n, "rows_per_submission": per_submission, "concurrency": concurrency,
+              "periods": list(periods), "seconds_to_accept": round(accepted, 3),
+              "seconds_until_all_searchable": round(elapsed, 3),
+              "rows_per_second_end_to_end": round(rate, 1),
+              "raw_copy_rows_per_second": round(copy_rate, 1),
+              "ratio_to_raw_copy": round(rate / copy_rate, 4), "goal_ratio": GOAL_RATIO,
+              "freshness_p99_s": freshness, "goal_freshness_p99_s": GOAL_FRESHNESS_P99_S,
+              "load_average": [round(x, 2) for x in os.getloadavg()]}
+    if pids:
+        polling = {k: polls * v for k, v in per_poll.items()}
+        result["cpu"] = cpu_report(proc_cpu.per_thousand_rows(
+            cpu_before, {k: v - polling[k] for k, v in cpu_after.items()}, n),
+            copy_cpu, copy_rate, rate)
+        result["cpu"]["polling_cpu_ms_per_1000_rows_taken_out"] = proc_cpu.per_thousand_rows(
+            {k: 0.0 for k in polling}, polling, n)
+    return result
+
+
+async def raw_copy_with_cpu(database_url: str, rows: list[dict], pids: dict[str, int] | None
+                            ) -> tuple[float, dict[str, float]]:
+    """The raw COPY's rate, and its CPU per 1,000 rows: PostgreSQL's and this client's."""
+    roots = {"postgres": pids["postgres"]} if pids and "postgres" in pids else {}
+    before, client_before = proc_cpu.tree_cpu_seconds(roots), proc_cpu.self_cpu_seconds()
+    rate = await raw_copy_rows_per_second(
         database_url, [(r["region"], r["period"], r["jenis_kelamin"], str(r["jumlah"]))
                        for r in rows])
-    rate = n / elapsed
-    return {"rows": n, "rows_per_submission": per_submission, "concurrency": concurrency,
-            "periods": list(periods), "seconds_to_accept": round(accepted, 3),
-            "seconds_until_all_searchable": round(elapsed, 3),
-            "rows_per_second_end_to_end": round(rate, 1),
-            "raw_copy_rows_per_second": round(copy_rate, 1),
-            "ratio_to_raw_copy": round(rate / copy_rate, 4), "goal_ratio": GOAL_RATIO,
-            "freshness_p99_s": freshness, "goal_freshness_p99_s": GOAL_FRESHNESS_P99_S,
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    after = proc_cpu.tree_cpu_seconds(roots)
+    before["copy_client"], after["copy_client"] = client_before, proc_cpu.self_cpu_seconds()
+    return rate, proc_cpu.per_thousand_rows(before, after, len(rows))
+
+
+def cpu_report(cpu_ms: dict[str, float], copy_ms: dict[str, float], copy_rate: float,
+               rate: float) -> dict:
+    """The platform's CPU per 1,000 rows (the bench's own client apart: it is not the
+    platform), the bound it implies beside the measured ratio and the goal, and COPY's own."""
+    client = cpu_ms.pop("bench_client", None)
+    report = {"cpu_ms_per_1000_rows": cpu_ms, "bench_client_cpu_ms_per_1000_rows": client,
+              **proc_cpu.bound(cpu_ms, proc_cpu.cores(), copy_rate),
+              "goal_ratio": GOAL_RATIO, "raw_copy_cpu_ms_per_1000_rows": copy_ms}
+    # CPU seconds per row x rows per second: how many cores the platform kept busy
+    report["platform_cores_busy_during_run"] = round(sum(cpu_ms.values()) / 1e6 * rate, 2)
+    return report
 
 
 async def measure_runs(args, gateway: str, key: str, database_url: str,
-                       search_url: str | None) -> dict:
+                       search_url: str | None, pids: dict[str, int] | None = None) -> dict:
     """``--repeat`` runs against the same platform; the keys are the median run's, with the
     spread of every run beside them."""
     runs = []
-    for _ in range(args.repeat):
+    for index in range(args.repeat):
         runs.append(await measure(gateway, key, database_url, args.rows, args.per_submission,
-                                  args.concurrency, search_url))
+                                  args.concurrency, search_url, pids) | {"run": index + 1})
     runs.sort(key=lambda r: r["rows_per_second_end_to_end"])
     result = dict(runs[len(runs) // 2])
     if len(runs) > 1:
         rates = [r["rows_per_second_end_to_end"] for r in runs]
-        result["runs"] = [{k: r[k] for k in ("rows_per_second_end_to_end",
+        result["runs"] = [{k: r[k] for k in ("run", "rows_per_second_end_to_end",
                                              "raw_copy_rows_per_second", "ratio_to_raw_copy",
-                                             "freshness_p99_s", "load_average")} for r in runs]
+                                             "freshness_p99_s", "load_average")}
+                          | _cpu_summary(r) for r in runs]
         result["spread_rows_per_second"] = [min(rates), round(statistics.median(rates), 1),
                                             max(rates)]
     return result
+
+
+def _cpu_summary(run: dict) -> dict:
+    cpu = run.get("cpu")
+    if not cpu:
+        return {}
+    return {"cpu_ms_per_1000_rows": cpu["cpu_ms_per_1000_rows"],
+            "cpu_ms_per_1000_rows_total": cpu["cpu_ms_per_1000_rows_total"],
+            "cpu_bound_ratio_to_raw_copy": cpu["cpu_bound_ratio_to_raw_copy"]}
+
+
+def platform_pids(infra: sd.Infra, procs: sd.Processes) -> dict[str, int]:
+    """The pid of each process of a platform started here: the four services, PostgreSQL's
+    postmaster (its backends are its children), nats-server, and this benchmark's client."""
+    pids = {name: proc.pid for name, proc in procs.procs.items()}
+    for server in infra.started:
+        if getattr(server, "data_dir", None) and (server.data_dir / "postmaster.pid").exists():
+            pids["postgres"] = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+        elif getattr(server, "process", None) is not None:
+            pids["nats"] = server.process.pid
+    pids["bench_client"] = os.getpid()
+    return pids
 
 
 def _own_platform(args) -> dict:
@@ -221,7 +303,8 @@ def _own_platform(args) -> dict:
         procs.wait_ready()
         return asyncio.run(measure_runs(
             args, f"http://127.0.0.1:{ports['gateway']}", summary["keys"]["SATUDATA_KEY_OPD"],
-            infra.database_url, f"http://127.0.0.1:{ports['search']}"))
+            infra.database_url, f"http://127.0.0.1:{ports['search']}",
+            platform_pids(infra, procs)))
     finally:
         if procs:
             procs.stop()
