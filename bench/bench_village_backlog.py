@@ -183,13 +183,13 @@ def main() -> None:
     shutil.rmtree(state, ignore_errors=True)  # ~1 GB per million rows; kept if the run failed
     chunk_seconds = 500 / max(result["backlog_drain_rows_per_s"], 1)  # one backlog chunk
     save("village_row_under_backlog", {
-        **result, "inflight_chunks_window": args.window or "ingest default (4)",
+        **result, "inflight_chunks_window": args.window or "ingest default (2)",
         "backlog_chunk_seconds": round(chunk_seconds, 3),
         "village_row_p50_in_backlog_chunks": round(
             result["village_row_seconds_p50"] / chunk_seconds, 1),
         "cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
         "limit": ("a village row waits behind at most the publisher's window of chunks in "
-                  "flight (INGEST_MAX_INFLIGHT_CHUNKS, 4 x 500 rows), then its own apply and "
+                  "flight (INGEST_MAX_INFLIGHT_CHUNKS, 2 x 500 rows), then its own apply and "
                   "the summary back: about window + 1 backlog chunks "
                   "(village_row_p50_in_backlog_chunks) at the registry's apply rate "
                   "(backlog_drain_rows_per_s), not the backlog. That rate, and so this wait, "

@@ -45,7 +45,7 @@ class IngestSettings(ServiceSettings):
     backlog_retry_after: int = Field(
         30, description="seconds in the Retry-After of a 429 backlog_full")
     max_inflight_chunks: int = Field(
-        4, description="chunks of one publisher sent to NATS and not yet answered by the "
+        2, description="chunks of one publisher sent to NATS and not yet answered by the "
                        "registry; the relay holds the rest and sends publishers in turn, so a "
                        "village's row waits behind at most this many of another publisher's "
                        "chunks, never its whole backlog")
