@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -67,9 +68,16 @@ async def submit_backlog(gateway: str, key: str, n: int, places: list[str], per:
         async def worker():
             nonlocal sent
             for batch in batches:  # one generator shared by the workers
+                # a connection closed under a request is retried with the same Idempotency-Key:
+                # ingest then answers the first submission instead of storing a second
+                once = {**headers, "Idempotency-Key": uuid.uuid4().hex}
                 for _ in range(30):
-                    r = await client.post("/v1/submissions", headers=headers,
-                                          json={"dataset": "jumlah-penduduk", "rows": batch})
+                    try:
+                        r = await client.post("/v1/submissions", headers=once, json={
+                            "dataset": "jumlah-penduduk", "rows": batch})
+                    except httpx.TransportError:
+                        await asyncio.sleep(1)
+                        continue
                     if r.status_code != 429:
                         break
                     await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
