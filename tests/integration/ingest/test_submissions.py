@@ -23,64 +23,67 @@ async def submit(client, n=5, headers=None, **extra):
 
 
 async def test_submission_is_stored_with_one_outbox_event_per_chunk_and_published_with_msg_id(
-        client, ingest_db, nats_url, nats_namespace):
-    response = await submit(client, 5)
-    assert response.status_code == 202
-    body = response.json()
-    assert body["status"] == "received" and body["rows"] == 5 and body["chunks"] == 3
-    assert body["status_url"] == f"/v1/submissions/{body['id']}"
+        ingest_settings, start_ingest, ingest_db, nats_url, nats_namespace):
+    # no registry answers here, so the window of chunks in flight (default 2) must hold all 3
+    settings = ingest_settings.model_copy(update={"max_inflight_chunks": 3})
+    async with start_ingest(settings) as client:
+        response = await submit(client, 5)
+        assert response.status_code == 202
+        body = response.json()
+        assert body["status"] == "received" and body["rows"] == 5 and body["chunks"] == 3
+        assert body["status_url"] == f"/v1/submissions/{body['id']}"
 
-    stored = await ingest_db.fetchval(
-        "SELECT count(*) FROM submission_rows WHERE submission_id = $1::uuid", body["id"])
-    chunks = await ingest_db.fetch(
-        "SELECT chunk, row_offset, rows, event_id FROM submission_chunks "
-        "WHERE submission_id = $1::uuid ORDER BY chunk", body["id"])
-    outbox_ids = {r["event_id"] for r in await ingest_db.fetch("SELECT event_id FROM outbox")}
-    assert stored == 5
-    assert [(c["chunk"], c["row_offset"], c["rows"]) for c in chunks] == [(0, 0, 2), (1, 2, 2),
-                                                                         (2, 4, 1)]
-    assert outbox_ids == {c["event_id"] for c in chunks}
+        stored = await ingest_db.fetchval(
+            "SELECT count(*) FROM submission_rows WHERE submission_id = $1::uuid", body["id"])
+        chunks = await ingest_db.fetch(
+            "SELECT chunk, row_offset, rows, event_id FROM submission_chunks "
+            "WHERE submission_id = $1::uuid ORDER BY chunk", body["id"])
+        outbox_ids = {r["event_id"] for r in await ingest_db.fetch("SELECT event_id FROM outbox")}
+        assert stored == 5
+        assert [(c["chunk"], c["row_offset"], c["rows"]) for c in chunks] == [(0, 0, 2), (1, 2, 2),
+                                                                             (2, 4, 1)]
+        assert outbox_ids == {c["event_id"] for c in chunks}
 
-    nc = await nats.connect(nats_url)
-    try:
-        js = nc.jetstream()
-        ns = bus.Namespace(nats_namespace)
-        await bus.ensure_streams(js, ns)
-        sub = await js.pull_subscribe(
-            ns.subject(SubmissionChunkV1.subject), durable=None, stream=ns.stream("INGEST"),
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
-        received = []
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            ns = bus.Namespace(nats_namespace)
+            await bus.ensure_streams(js, ns)
+            sub = await js.pull_subscribe(
+                ns.subject(SubmissionChunkV1.subject), durable=None, stream=ns.stream("INGEST"),
+                config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+            received = []
 
-        async def three_messages():
-            try:
-                received.extend(await sub.fetch(3 - len(received), timeout=0.5))
-            except nats.errors.TimeoutError:
-                pass
-            return len(received) == 3
+            async def three_messages():
+                try:
+                    received.extend(await sub.fetch(3 - len(received), timeout=0.5))
+                except nats.errors.TimeoutError:
+                    pass
+                return len(received) == 3
 
-        await eventually(three_messages)
-    finally:
-        await nc.close()
-    by_chunk = {}
-    for msg in received:
-        envelope = Envelope.model_validate_json(msg.data)
-        chunk = envelope.open(SubmissionChunkV1)
-        assert msg.headers["Nats-Msg-Id"] == str(envelope.event_id)
-        by_chunk[chunk.chunk] = (envelope.event_id, chunk)
-    assert sorted(by_chunk) == [0, 1, 2]
-    for c in chunks:
-        event_id, chunk = by_chunk[c["chunk"]]
-        assert event_id == c["event_id"]
-        assert chunk.row_offset == c["row_offset"] and chunk.chunks == 3
-        assert chunk.publisher_id == DESA_PUBLISHER and chunk.dataset == DATASET
-    assert [r["jumlah"] for i in range(3) for r in by_chunk[i][1].rows] == [1000 + i
-                                                                            for i in range(5)]
+            await eventually(three_messages)
+        finally:
+            await nc.close()
+        by_chunk = {}
+        for msg in received:
+            envelope = Envelope.model_validate_json(msg.data)
+            chunk = envelope.open(SubmissionChunkV1)
+            assert msg.headers["Nats-Msg-Id"] == str(envelope.event_id)
+            by_chunk[chunk.chunk] = (envelope.event_id, chunk)
+        assert sorted(by_chunk) == [0, 1, 2]
+        for c in chunks:
+            event_id, chunk = by_chunk[c["chunk"]]
+            assert event_id == c["event_id"]
+            assert chunk.row_offset == c["row_offset"] and chunk.chunks == 3
+            assert chunk.publisher_id == DESA_PUBLISHER and chunk.dataset == DATASET
+        assert [r["jumlah"] for i in range(3) for r in by_chunk[i][1].rows] == [1000 + i
+                                                                                for i in range(5)]
 
-    async def processing():
-        status = (await client.get(body["status_url"], headers=auth())).json()["status"]
-        return status == "processing"
+        async def processing():
+            status = (await client.get(body["status_url"], headers=auth())).json()["status"]
+            return status == "processing"
 
-    await eventually(processing)
+        await eventually(processing)
 
 
 async def test_retry_with_same_idempotency_key_returns_original_and_creates_nothing(
