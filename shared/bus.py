@@ -103,7 +103,6 @@ async def run_consumer(
     batch_handler: BatchHandler | None = None, batch: int = 32, linger: float = 1.0,
     ack_wait: float = 5.0, policy: RetryPolicy = RetryPolicy(),
     stop: asyncio.Event | None = None,
-    on_batch_done: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Pull messages for ``durable`` until cancelled; a fetch waits at most ``linger`` seconds
     for ``batch`` messages.
@@ -145,8 +144,6 @@ async def run_consumer(
                                 handler=handler, batch_handler=batch_handler, policy=policy)
         finally:
             beat.cancel()
-        if on_batch_done:
-            await on_batch_done()
 
 
 async def _settle_fetch(pending: list, wanted: list[str], *, js, ns: Namespace,
