@@ -30,6 +30,9 @@ def describe(report: dict) -> list[str]:
     lines += [f"record {b['record_id']} (current version {b['version']}): {b['problem']}"
               for b in report["record_head_breaks"]]
     lines += [f"audit entry {b['id']}: {b['problem']}" for b in report["audit_breaks"]]
+    if report.get("legacy_verified_notes"):
+        lines.append(f"{report['legacy_verified_notes']} verified versions from before the "
+                     "verification note was hashed: their note is not covered by the chain")
     verdict = "chains intact" if report["ok"] else "CHAINS BROKEN"
     lines.append(f"{verdict}: {report['versions']} record versions, "
                  f"{report['audit_entries']} audit entries (audit head {report['audit_head']})")

@@ -37,12 +37,12 @@ async def list_entries(conn: asyncpg.Connection, *, action: str | None, actor: s
 async def verify(conn: asyncpg.Connection, *, limit: int = 100) -> dict:
     """Every break found (at most ``limit`` of each kind), set-based in the database with
     the same functions the apply SQL uses. ``ok`` is true when there is none."""
-    versions = await store.version_breaks(conn, limit)
+    versions, legacy = await store.version_breaks(conn, limit)
     heads = await store.head_breaks(conn, limit)
     audit = await store.audit_breaks(conn, limit)
     totals = await store.counts(conn)
     for row in versions + heads:
         row["record_id"] = str(row["record_id"])
-    return {"ok": not (versions or heads or audit), **totals,
+    return {"ok": not (versions or heads or audit), **totals, "legacy_verified_notes": legacy,
             "record_version_breaks": versions, "record_head_breaks": heads,
             "audit_breaks": audit}

@@ -47,22 +47,33 @@ async def entries(conn: asyncpg.Connection, *, action: str | None, actor: str | 
 
 # --- chain checks (satudata verify) -------------------------------------------------------
 
+# A version the walidata verified before the verification note was hashed with it (the note
+# was written into the history row after the apply had hashed it) carries a hash over a NULL
+# reason: accepted as such, and counted, so an upgrade neither rewrites history nor raises an
+# alarm for every verified value; such a note is not covered by the chain.
+LEGACY_VERIFIED_NOTE = "Diverifikasi walidata%"
+
 VERSION_BREAKS = """
 WITH v AS (
-  SELECT v.record_id, v.version, v.hash,
+  SELECT v.record_id, v.version, v.hash, v.reason,
          lag(v.version) OVER w AS prev_version,
          version_hash(lag(v.hash) OVER w, v.record_id, r.dataset_id, r.region_code, r.period,
                       r.dims_key, v.version, v.vals, v.status, v.publisher_id,
-                      v.submission_id, v.conflict_id, v.reason, v.recorded_at) AS expected
+                      v.submission_id, v.conflict_id, v.reason, v.recorded_at) AS expected,
+         CASE WHEN v.reason LIKE $1 THEN
+           version_hash(lag(v.hash) OVER w, v.record_id, r.dataset_id, r.region_code, r.period,
+                        r.dims_key, v.version, v.vals, v.status, v.publisher_id,
+                        v.submission_id, v.conflict_id, NULL, v.recorded_at) END AS legacy
   FROM record_versions v JOIN records r ON r.id = v.record_id
   WINDOW w AS (PARTITION BY v.record_id ORDER BY v.version))
 SELECT record_id, version,
        CASE WHEN version <> coalesce(prev_version, 0) + 1 THEN 'version_missing_before'
             WHEN hash IS NULL THEN 'hash_missing'
+            WHEN hash = legacy THEN 'legacy_note'
             ELSE 'hash_mismatch' END AS problem
 FROM v
 WHERE version <> coalesce(prev_version, 0) + 1 OR hash IS DISTINCT FROM expected
-ORDER BY record_id, version LIMIT $1"""
+ORDER BY record_id, version"""
 
 HEAD_BREAKS = """
 SELECT r.id AS record_id, r.version,
@@ -91,8 +102,16 @@ FROM a WHERE prev_hash IS DISTINCT FROM before OR hash IS DISTINCT FROM expected
 ORDER BY id LIMIT $1"""
 
 
-async def version_breaks(conn: asyncpg.Connection, limit: int) -> list[dict]:
-    return [dict(r) for r in await conn.fetch(VERSION_BREAKS, limit)]
+async def version_breaks(conn: asyncpg.Connection, limit: int) -> tuple[list[dict], int]:
+    """The breaks (at most ``limit``) and how many verified versions carry a legacy note."""
+    breaks, legacy = [], 0
+    async with conn.transaction():  # a cursor streams the rows: history can be long
+        async for r in conn.cursor(VERSION_BREAKS, LEGACY_VERIFIED_NOTE):
+            if r["problem"] == "legacy_note":
+                legacy += 1
+            elif len(breaks) < limit:
+                breaks.append(dict(r))
+    return breaks, legacy
 
 
 async def head_breaks(conn: asyncpg.Connection, limit: int) -> list[dict]:

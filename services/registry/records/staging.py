@@ -49,13 +49,15 @@ async def classify_staged(conn: asyncpg.Connection, dataset_id: int, *,
 
 
 async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int],
-                       publisher_id: str, submission_id: uuid.UUID | None) -> list[dict]:
+                       publisher_id: str, submission_id: uuid.UUID | None,
+                       reason: str | None = None) -> list[dict]:
     """Upsert the staged rows ``idxs`` as new master versions, keeping each old version.
 
     One INSERT ... ON CONFLICT; the RETURNING rows feed record_versions in the same statement.
     Each new version's hash chains to the record's previous one (``records.hash``, see
-    migration 0005), computed per row in this statement: no lock shared between records, so
-    chunks stay parallel.
+    migration 0005), computed per row in this statement over exactly what the history row
+    stores, ``reason`` included (the walidata's verification note): no lock shared between
+    records, so chunks stay parallel, and nothing is written into a version afterwards.
     """
     if not idxs:
         return []
@@ -65,7 +67,7 @@ async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int
                                        vals, publisher_id, submission_id, hash)
              SELECT id, $1, region_code, period, dims_key, dims, vals, $3, $4,
                     version_hash(NULL, id, $1, region_code, period, dims_key, 1, vals,
-                                 'current', $3, $4, NULL, NULL, now())
+                                 'current', $3, $4, NULL, $5, now())
              FROM (SELECT gen_random_uuid() AS id, * FROM incoming
                    WHERE idx = ANY($2::int[])) i
              ON CONFLICT (dataset_id, region_code, period, dims_key) DO UPDATE
@@ -75,18 +77,18 @@ async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int
                    hash = version_hash(r.hash, r.id, r.dataset_id, r.region_code, r.period,
                                        r.dims_key, r.version + 1, excluded.vals, 'current',
                                        excluded.publisher_id, excluded.submission_id, NULL,
-                                       NULL, now())
+                                       $5, now())
                WHERE r.vals IS DISTINCT FROM excluded.vals OR r.status <> 'current'
              RETURNING r.id, r.region_code, r.period, r.dims, r.vals, r.version, r.status,
                        r.publisher_id, r.submission_id, r.updated_at, r.seq, r.hash),
            hist AS (
              INSERT INTO record_versions (record_id, version, vals, status, publisher_id,
-                                          submission_id, recorded_at, seq, hash)
+                                          submission_id, recorded_at, seq, reason, hash)
              SELECT id, version, vals, status, publisher_id, submission_id, updated_at, seq,
-                    hash
+                    $5, hash
              FROM up)
            SELECT * FROM up""",
-        dataset_id, idxs, publisher_id, submission_id)
+        dataset_id, idxs, publisher_id, submission_id, reason)
     return [dict(r) for r in rows]
 
 

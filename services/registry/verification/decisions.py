@@ -45,11 +45,9 @@ async def _apply(conn: asyncpg.Connection, rows: list[dict], reason: str
         await staging.stage_rows(conn, [
             ValidRow(index=n, region_code=r["region_code"], period=r["period"],
                      dims=r["dims"], values=r["vals"]) for n, r in enumerate(members)])
-        changed = await staging.apply_staged(conn, dataset_id,
-                                                    list(range(len(members))), publisher_id,
-                                                    submission_id)
+        changed = await staging.apply_staged(conn, dataset_id, list(range(len(members))),
+                                             publisher_id, submission_id, reason=reason)
         await conflicts_store.supersede_conflicts(conn, [c["id"] for c in changed])
-        await store.mark_versions(conn, changed, reason)
         published.append((slug, changed))
         by_key = {(c["region_code"], c["period"], dims_key(c["dims"])): c["id"]
                   for c in changed}

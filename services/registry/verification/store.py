@@ -202,15 +202,6 @@ async def return_with_record(conn: asyncpg.Connection, record_id: uuid.UUID, by:
                   h.dims_key = r.dims_key))""", record_id, by, note)).split()[-1])
 
 
-async def mark_versions(conn: asyncpg.Connection, changed: list[dict], reason: str) -> None:
-    """The decision written into each new version's history row."""
-    await conn.execute(
-        """UPDATE record_versions v SET reason = $3
-           FROM unnest($1::uuid[], $2::int[]) AS c(id, version)
-           WHERE v.record_id = c.id AND v.version = c.version""",
-        [c["id"] for c in changed], [c["version"] for c in changed], reason)
-
-
 async def reporting(conn: asyncpg.Connection, dataset_id: int, period: str, levels: list[str],
                     kecamatan: list[str]) -> dict[str, dict]:
     """Per kecamatan: units expected, reporting now (a current record) and after releasing

@@ -166,3 +166,89 @@ async def test_satudata_verify_command_names_the_altered_version_and_exits_1(reg
     run = await asyncio.to_thread(CliRunner().invoke, cli, ["verify"])
     assert run.exit_code == 1, run.output
     assert f"record {record_id} version 1: hash_mismatch" in run.output
+
+
+async def _verify_cli(registry, monkeypatch) -> tuple[int, str]:
+    """``satudata verify`` as an operator runs it, on this test's database."""
+    from typer.testing import CliRunner
+
+    from satudata.cli import app as cli
+
+    monkeypatch.setenv("DATABASE_URL", registry["settings"].database_url)
+    monkeypatch.setenv("NATS_URL", registry["settings"].nats_url)
+    run = await asyncio.to_thread(CliRunner().invoke, cli, ["verify"])
+    return run.exit_code, run.output
+
+
+async def _through_apply(client, pool) -> str:
+    await _apply(pool, "disdukcapil", 50, period="2019")
+    return (await _apply(pool, "disdukcapil", 51, period="2019")).changed[0]["id"]
+
+
+async def _through_verification(client, pool) -> str:
+    record_id = (await _apply(pool, "disdukcapil", 60, period="2018")).changed[0]["id"]
+    r = await client.put("/v1/datasets/jumlah-penduduk/verification-policy", headers=STEWARD,
+                         json={"policy": "verifikasi"})
+    assert r.status_code == 200, r.text
+    held = await _apply(pool, "disdukcapil", 61, period="2018")
+    assert held.counts.held == 1
+    r = await client.post("/v1/verification/verify", headers=STEWARD,
+                          json={"dataset": "jumlah-penduduk", "note": "sudah dicek"})
+    assert r.status_code == 200, r.text
+    reason = await pool.fetchval("SELECT reason FROM registry.record_versions "
+                                 "WHERE record_id = $1 AND version = 2", record_id)
+    assert reason and "sudah dicek" in reason  # the note is in the version, and in its hash
+    return record_id
+
+
+async def _through_conflict(client, pool) -> str:
+    record_id = (await _apply(pool, "disdukcapil", 70, period="2017")).changed[0]["id"]
+    outcome = await _apply(pool, "desa-64.08.04.2001", 72, period="2017")
+    assert outcome.counts.conflicts == 1
+    conflict_id = await pool.fetchval("SELECT id FROM registry.conflicts WHERE record_id = $1",
+                                      record_id)
+    r = await client.post(f"/v1/conflicts/{conflict_id}/accept", headers=STEWARD,
+                          json={"note": "data desa lebih baru"})
+    assert r.status_code == 200, r.text
+    return record_id
+
+
+async def _through_retraction(client, pool) -> str:
+    record_id = (await _apply(pool, "disdukcapil", 80, period="2016")).changed[0]["id"]
+    r = await client.post(f"/v1/records/{record_id}/retract", headers=STEWARD,
+                          json={"reason": "salah ketik"})
+    assert r.status_code == 200, r.text
+    return record_id
+
+
+@pytest.mark.parametrize("path", [_through_apply, _through_verification, _through_conflict,
+                                  _through_retraction], ids=lambda f: f.__name__[9:])
+async def test_every_version_writing_path_leaves_chains_that_satudata_verify_accepts(
+        client, registry, monkeypatch, path):
+    record_id = await path(client, registry["pool"])
+    code, output = await _verify_cli(registry, monkeypatch)
+    assert code == 0 and "chains intact" in output, output
+    async with registry["pool"].acquire() as conn:  # and a hand edit is still named
+        top = await conn.fetchval("SELECT max(version) FROM record_versions "
+                                  "WHERE record_id = $1", record_id)
+        await conn.execute("UPDATE record_versions SET reason = 'diubah diam-diam' "
+                           "WHERE record_id = $1 AND version = $2", record_id, top)
+    code, output = await _verify_cli(registry, monkeypatch)
+    assert code == 1, output
+    assert f"record {record_id} version {top}: hash_mismatch" in output
+
+
+async def test_a_verification_note_written_after_the_hash_by_an_earlier_release_is_counted_not_alarmed(
+        registry):
+    pool = registry["pool"]
+    record_id = (await _apply(pool, "disdukcapil", 90, period="2015")).changed[0]["id"]
+    async with pool.acquire() as conn:  # what the earlier release did: note after the hash
+        await conn.execute("UPDATE record_versions SET reason = 'Diverifikasi walidata "
+                           "(walidata)' WHERE record_id = $1", record_id)
+    report = await verify_database(registry["settings"].database_url)
+    assert report["ok"] and report["legacy_verified_notes"] == 1, report
+    async with pool.acquire() as conn:  # any other note is an alteration
+        await conn.execute("UPDATE record_versions SET reason = 'lain' WHERE record_id = $1",
+                           record_id)
+    report = await verify_database(registry["settings"].database_url)
+    assert not report["ok"] and report["record_version_breaks"][0]["problem"] == "hash_mismatch"
