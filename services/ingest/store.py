@@ -68,35 +68,50 @@ async def mark_duplicates(conn: asyncpg.Connection, submission_id: uuid.UUID,
         submission_id, duplicates)
 
 
+# The one definition of a chunk's event: shared.contracts.Envelope around a SubmissionChunkV1,
+# exactly as shared.outbox.add would write it, built in SQL from the stored submission, chunk
+# and rows (rows set-based, not one by one in Python). ``sends`` is a query of (submission_id,
+# chunk, event_id): the first send of a submission's chunks and the reconciler's re-send both
+# go through here, so nothing the first carries can be missing from the second.
+def _insert_chunk_events(sends: str) -> str:
+    return f"""
+        INSERT INTO outbox (event_id, subject, payload)
+        SELECT x.event_id, '{SubmissionChunkV1.subject}', jsonb_build_object(
+            'event_id', x.event_id, 'type', '{SubmissionChunkV1.subject}',
+            'occurred_at', now(), 'request_id', s.request_id,
+            'data', jsonb_build_object(
+                'submission_id', s.id, 'dataset', s.dataset, 'publisher_id', s.publisher_id,
+                'chunk', c.chunk, 'chunks', s.chunks, 'row_offset', c.row_offset,
+                'rows', g.rows, 'locale', s.locale, 'sheet', s.sheet))
+        FROM ({sends}) x
+        JOIN submissions s ON s.id = x.submission_id
+        JOIN submission_chunks c ON c.submission_id = x.submission_id AND c.chunk = x.chunk
+        CROSS JOIN LATERAL (  -- a chunk's rows are one range of the primary key
+            SELECT jsonb_agg(r.row ORDER BY r.idx) AS rows FROM submission_rows r
+            WHERE r.submission_id = c.submission_id
+              AND r.idx >= c.row_offset AND r.idx < c.row_offset + c.rows) g
+        ORDER BY c.submission_id, c.chunk
+        RETURNING event_id"""
+
+
 async def finish_submission(conn: asyncpg.Connection, *, id: uuid.UUID, publisher_id: str,
                             dataset: str, rows: int, chunks: int, content_hash: str,
                             warnings: list[dict], request_id: str | None,
                             locale: str = "id", sheet: str | None = None) -> None:
-    """Record the totals, then one chunk row and one outbox event per chunk, set-based."""
+    """Record the totals and how the rows are read, then one chunk row and one outbox event
+    per chunk, set-based."""
     await conn.execute(
         "UPDATE submissions SET rows = $2, chunks = $3, content_hash = $4, "
-        "warnings = $5::text::jsonb, updated_at = now() WHERE id = $1",
-        id, rows, chunks, content_hash, json.dumps(warnings, ensure_ascii=False))
+        "warnings = $5::text::jsonb, locale = $6, sheet = $7, updated_at = now() "
+        "WHERE id = $1",
+        id, rows, chunks, content_hash, json.dumps(warnings, ensure_ascii=False), locale, sheet)
     await conn.execute(
         """INSERT INTO submission_chunks (submission_id, chunk, row_offset, rows, event_id)
            SELECT $1, chunk, min(idx), count(*), gen_random_uuid()
            FROM submission_rows WHERE submission_id = $1 GROUP BY chunk""", id)
-    # The envelope is built here rather than row by row in Python: shared.contracts.Envelope
-    # around a SubmissionChunkV1, exactly as shared.outbox.add would write it.
-    await conn.execute(
-        """INSERT INTO outbox (event_id, subject, payload)
-           SELECT c.event_id, $2::text, jsonb_build_object(
-               'event_id', c.event_id, 'type', $2::text, 'occurred_at', now(),
-               'request_id', $3::text,
-               'data', jsonb_build_object(
-                   'submission_id', $1::uuid, 'dataset', $4::text, 'publisher_id', $5::text,
-                   'chunk', c.chunk, 'chunks', $6::int, 'row_offset', c.row_offset,
-                   'rows', g.rows, 'locale', $7::text, 'sheet', $8::text))
-           FROM submission_chunks c
-           JOIN (SELECT chunk, jsonb_agg(row ORDER BY idx) AS rows FROM submission_rows
-                 WHERE submission_id = $1 GROUP BY chunk) g USING (chunk)
-           WHERE c.submission_id = $1 ORDER BY c.chunk""",
-        id, SubmissionChunkV1.subject, request_id, dataset, publisher_id, chunks, locale, sheet)
+    await conn.execute(_insert_chunk_events(
+        "SELECT submission_id, chunk, event_id FROM submission_chunks WHERE submission_id = $1"),
+        id)
     await conn.execute(f"NOTIFY {channel(SCHEMA)}")
 
 
@@ -218,18 +233,8 @@ async def republish_unprocessed(conn: asyncpg.Connection, older_than: float, lim
                UPDATE submission_chunks c SET event_id = gen_random_uuid(),
                       republished = c.republished + 1
                FROM due WHERE c.submission_id = due.submission_id AND c.chunk = due.chunk
-               RETURNING c.submission_id, c.chunk, c.row_offset, c.event_id)
-           INSERT INTO outbox (event_id, subject, payload)
-           SELECT m.event_id, $3::text, jsonb_build_object(
-               'event_id', m.event_id, 'type', $3::text, 'occurred_at', now(),
-               'request_id', s.request_id,
-               'data', jsonb_build_object(
-                   'submission_id', s.id, 'dataset', s.dataset, 'publisher_id', s.publisher_id,
-                   'chunk', m.chunk, 'chunks', s.chunks, 'row_offset', m.row_offset,
-                   'rows', (SELECT jsonb_agg(r.row ORDER BY r.idx) FROM submission_rows r
-                            WHERE r.submission_id = s.id AND r.chunk = m.chunk)))
-           FROM moved m JOIN submissions s ON s.id = m.submission_id
-           RETURNING event_id""", float(older_than), limit, SubmissionChunkV1.subject)
+               RETURNING c.submission_id, c.chunk, c.event_id)
+           """ + _insert_chunk_events("SELECT * FROM moved"), float(older_than), limit)
     if rows:
         await conn.execute(f"NOTIFY {channel(SCHEMA)}")
     return len(rows)

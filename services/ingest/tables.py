@@ -34,6 +34,9 @@ submissions = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("created_at", TZ, nullable=False, server_default=NOW),
     sa.Column("updated_at", TZ, nullable=False, server_default=NOW),
+    # how its numbers and lines are read: every send of its chunks carries them (migration 0005)
+    sa.Column("locale", sa.Text, nullable=False, server_default="id"),
+    sa.Column("sheet", sa.Text),
     sa.Index("submissions_idempotency", "publisher_id", "idempotency_key", unique=True,
              postgresql_where=sa.text("idempotency_key IS NOT NULL")),
     sa.Index("submissions_by_publisher", "publisher_id", sa.text("created_at DESC"),

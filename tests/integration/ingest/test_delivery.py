@@ -123,3 +123,60 @@ async def _publish_letter(nats_url, namespace, letter: DeadLetterV1) -> None:
         await bus.publish(js, ns, Envelope.wrap(letter))
     finally:
         await nc.close()
+
+
+async def test_a_resent_chunk_is_read_as_its_first_send_was(ingest_settings, start_ingest,
+                                                             ingest_db, database_url):
+    """The reconciler's re-send is the first send's event: an ``en`` CSV's ``1,234`` stays one
+    thousand two hundred thirty-four, and an XLSX chunk keeps its sheet and lines."""
+    from services.registry.records.apply import process_chunk
+    from shared.db import create_pool
+    from tests.integration.ingest.test_uploads import XLSX, xlsx_bytes
+
+    settings = ingest_settings.model_copy(update={"republish_after": 0.3,
+                                                  "reconcile_interval": 0.1, "chunk_rows": 500})
+    desa = "64.08.04.2001"
+    async with start_ingest(settings) as client:
+        csv_text = f'region,period,jenis_kelamin,jumlah\n{desa},2019,L,"1,234"\n'
+        en = await client.post("/v1/submissions?dataset=jumlah-penduduk&locale=en",
+                               content=csv_text, headers={**auth(), "Content-Type": "text/csv"})
+        assert en.status_code == 202, en.text
+        data = xlsx_bytes(["Wilayah", "Periode", "Jenis kelamin", "Jumlah"],
+                          [[desa, 2019, "P", 1300], ["64.99.99.9999", 2019, "P", 5]])
+        sheet = await client.post("/v1/submissions", data={"dataset": "jumlah-penduduk"},
+                                  files={"file": ("p.xlsx", data, XLSX)}, headers=auth())
+        assert sheet.status_code == 202, sheet.text
+        ids = [uuid.UUID(en.json()["id"]), uuid.UUID(sheet.json()["id"])]
+        first = {r["submission_id"]: r["event_id"] for r in await ingest_db.fetch(
+            "SELECT submission_id, event_id FROM submission_chunks "
+            "WHERE submission_id = ANY($1::uuid[])", ids)}
+
+        async def resent():
+            got = await ingest_db.fetch(
+                "SELECT submission_id, event_id FROM submission_chunks "
+                "WHERE submission_id = ANY($1::uuid[]) AND republished >= 1", ids)
+            return len(got) == 2 and {r["submission_id"]: r["event_id"] for r in got}
+        again = await eventually(resent, timeout=30)
+
+    async def event(event_id) -> SubmissionChunkV1:
+        payload = await ingest_db.fetchval("SELECT payload::text FROM outbox "
+                                           "WHERE event_id = $1", event_id)
+        return Envelope.model_validate_json(payload).open(SubmissionChunkV1)
+
+    for sid in ids:  # the same event, under a new id
+        assert (await event(again[sid])).model_dump() == (await event(first[sid])).model_dump()
+    resent_en, resent_sheet = await event(again[ids[0]]), await event(again[ids[1]])
+    assert resent_en.locale == "en" and resent_sheet.sheet == "data"
+
+    registry = await create_pool(database_url, "registry")
+    try:
+        async with registry.acquire() as conn, conn.transaction():
+            await process_chunk(conn, resent_en)
+            outcome = await process_chunk(conn, resent_sheet)
+        assert await registry.fetchval(
+            "SELECT (vals ->> 'jumlah')::int FROM records WHERE region_code = $1 AND "
+            "period = '2019' AND dims_key LIKE '%L%'", desa) == 1234
+        [rejected] = outcome.rejected
+        assert (rejected.line, rejected.sheet) == (3, "data")
+    finally:
+        await registry.close()
