@@ -26,7 +26,7 @@ from typing import Annotated
 import asyncpg
 import typer
 
-from satudata import platform
+from satudata import ownership, platform
 
 SCHEMAS = platform.MIGRATED  # registry, ingest, search: one Alembic history each
 EXTENSIONS = ("pg_trgm",)  # created in public by the migrations, so not in a schema's dump
@@ -107,21 +107,13 @@ def restore_from(database_url: str, source: Path) -> dict:
             "requeued": asyncio.run(_requeue_unapplied(database_url))}
 
 
-def _database_url() -> tuple[str, platform.Infra]:
-    infra = platform.ensure_infra()
-    return infra.database_url, infra
-
-
 def backup(
     target: Annotated[Path, typer.Argument(help="folder to write the dumps and manifest to")],
 ) -> None:
     """Dump each service's schema (registry, ingest, search) with pg_dump; JetStream needs no
     backup, its undelivered events are still in the outboxes (see docs/runbooks/backup.md)."""
-    url, infra = _database_url()
-    try:
-        manifest = backup_to(url, target)
-    finally:
-        infra.stop()
+    with ownership.visiting() as infra:
+        manifest = backup_to(infra.database_url, target)
     for schema, entry in manifest["schemas"].items():
         typer.echo(f"satudata | {schema}: {entry['bytes']} bytes -> {target / entry['file']}")
 
@@ -131,10 +123,7 @@ def restore(
 ) -> None:
     """Restore a backup into the (fresh, empty) database DATABASE_URL names; events not yet
     applied when the backup was taken are published again by the services' relays."""
-    url, infra = _database_url()
-    try:
-        summary = restore_from(url, source)
-    finally:
-        infra.stop()
+    with ownership.visiting() as infra:
+        summary = restore_from(infra.database_url, source)
     typer.echo(f"satudata | restored the backup of {summary['taken_at']}; "
                f"events to publish again: {summary['requeued']}")

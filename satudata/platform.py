@@ -37,33 +37,65 @@ def home() -> Path:
 class Infra:
     database_url: str
     nats_url: str
-    started: list = field(default_factory=list)
+    started: list = field(default_factory=list)  # the embedded servers this process owns
     # each service's own NATS user (embedded server); empty: every service uses nats_url
     nats_urls: dict[str, str] = field(default_factory=dict)
     # each service's own PostgreSQL role (grant_service_roles); empty: database_url for all
     database_urls: dict[str, str] = field(default_factory=dict)
+    servers: list = field(default_factory=list)  # every embedded server in use, owned or not
 
     def stop(self) -> None:
+        """Stop the servers this process owns; a server it only visits keeps running."""
         for server in reversed(self.started):
             server.stop()
 
+    def revive(self) -> list[str]:
+        """Start again an owned server that died (kill -9, a crash), on its port and data;
+        returns the names of those restarted. What ``satudata up`` does for its services, it
+        does for its servers."""
+        revived = []
+        for server in self.started:
+            if not server.alive():
+                name = "postgres" if isinstance(server, EmbeddedPostgres) else "nats"
+                try:
+                    server.start()
+                except (OSError, subprocess.SubprocessError, TimeoutError) as exc:
+                    # e.g. a killed postmaster's backends still hold its shared memory for a
+                    # moment: the next round tries again
+                    print(f"satudata | {name} not started yet ({type(exc).__name__}); retrying",
+                          file=sys.stderr)
+                    continue
+                revived.append(name)
+        return revived
 
-def ensure_infra(state_dir: Path | None = None) -> Infra:
-    """Servers named by DATABASE_URL / NATS_URL, or our own embedded ones under state_dir."""
+
+def ensure_infra(state_dir: Path | None = None, *, own: bool = False) -> Infra:
+    """Servers named by DATABASE_URL / NATS_URL, or the embedded ones under state_dir.
+
+    An embedded server already running on that folder (a platform's, beside which this
+    command runs) is used as it is and never stopped by this process; one started here is
+    stopped by ``Infra.stop``. ``own`` (``satudata up``, holding the folder's lock): every
+    embedded server in use is this process's, adopted ones included, stopped at its end and
+    restarted if it dies."""
     state_dir = state_dir or home()
-    started = []
+    servers, started = [], []
     db = os.environ.get("DATABASE_URL")
     if not db:
         pg = EmbeddedPostgres(state_dir / "postgres").start()
-        started.append(pg)
+        servers.append(pg)
         db = pg.url
     nats_url = os.environ.get("NATS_URL")
     nats_urls: dict[str, str] = {}
     if not nats_url:
         server = EmbeddedNats(state_dir / "nats").start()
-        started.append(server)
+        servers.append(server)
         nats_url, nats_urls = server.url, server.service_urls()
-    return Infra(db, nats_url, started, nats_urls)
+    for server in servers:
+        if own:
+            server.started_here = True  # adopted from an earlier run that died: ours now
+        if server.started_here:
+            started.append(server)
+    return Infra(db, nats_url, started, nats_urls, servers=servers)
 
 
 def migrate_all(database_url: str) -> None:
@@ -136,10 +168,13 @@ def read_env_file(path: Path) -> dict[str, str]:
     return out
 
 
-def seed_all(database_url: str, keys_file: Path | None = None, sample_values: bool = True
-             ) -> dict:
-    """Seed the registry; write development keys to ``keys_file`` (mode 600)."""
-    from services.registry.seed import seed
+def seed_all(database_url: str, keys_file: Path | None = None, sample_values: bool = True,
+             *, only_if_empty: bool = False, dry_run: bool = False) -> dict | None:
+    """Add the reference data, demo dataset, sample values and development keys that are
+    missing (services.registry.seed: nothing that exists is changed); write the keys to
+    ``keys_file`` (mode 600). ``only_if_empty``: seed only a database nothing was loaded into,
+    else None (what a start does: a start never writes over data)."""
+    from services.registry.seed import is_empty, seed
     from shared.db import create_pool
 
     existing = read_env_file(keys_file) if keys_file else {}
@@ -147,12 +182,16 @@ def seed_all(database_url: str, keys_file: Path | None = None, sample_values: bo
     async def run():
         pool = await create_pool(database_url, "registry")
         try:
-            return await seed(pool, existing, sample_values=sample_values)
+            if only_if_empty:
+                async with pool.acquire() as conn:
+                    if not await is_empty(conn):
+                        return None
+            return await seed(pool, existing, sample_values=sample_values, dry_run=dry_run)
         finally:
             await pool.close()
 
     summary = asyncio.run(run())
-    if keys_file:
+    if keys_file and summary and not dry_run and summary["keys"] != existing:
         keys_file.parent.mkdir(parents=True, exist_ok=True)
         body = "# Development API keys for this machine only (satudata seed). Never commit.\n"
         body += "".join(f"{k}={v}\n" for k, v in summary["keys"].items())

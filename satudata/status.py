@@ -9,13 +9,14 @@ operator (a service not ready, stalled submissions, dead letters), so it can be 
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from typing import Annotated
 
 import httpx
 import typer
 from prometheus_client.parser import text_string_to_metric_families
 
-from satudata import platform
+from satudata import ownership, platform
 
 SERVICES_FILE = "services.env"
 
@@ -85,6 +86,22 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:g}{unit}" if value != float("inf") else ">30s"
 
 
+def owner_line() -> str:
+    """Who owns the embedded servers of this data folder (``SATUDATA_HOME``), if anyone."""
+    who = ownership.HomeLock(platform.home()).holder()
+    if who is None:
+        return f"platform: none running on {platform.home()}"
+    if who.get("kind") != "up":
+        return (f"platform: none running; `satudata {who.get('command', '?')}` (pid "
+                f"{who.get('pid')}) is using {platform.home()}")
+    since = datetime.fromtimestamp(who.get("since", 0)).isoformat(timespec="seconds")
+    servers = "; ".join(f"{name} pid {s.get('pid')} on 127.0.0.1:{s.get('port')}"
+                        for name, s in (who.get("servers") or {}).items())
+    return (f"platform: satudata up pid {who.get('pid')} since {since} owns "
+            f"{servers or 'no embedded server (DATABASE_URL/NATS_URL)'}; "
+            f"gateway {who.get('gateway')} ({who.get('stage', '?')})")
+
+
 def status(
     timeout: Annotated[float, typer.Option(help="seconds to wait for each service")] = 5.0,
 ) -> None:
@@ -129,6 +146,7 @@ def status(
                     f"{_fmt(one(rows, 'satudata_outbox_pending')):>7}  {'; '.join(detail)}")
     lines.append(f"dead letters: {dead:g}")
     trouble |= dead > 0
+    lines.insert(0, owner_line())
     for line in lines:
         typer.echo(line)
     raise typer.Exit(1 if trouble else 0)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from satudata import platform
+from satudata import ownership
 from services.registry.audit import service as audit
 from shared.db import create_pool
 
@@ -47,11 +47,8 @@ def verify(
     version or entry whose stored hash does not match (altered, removed or inserted rows).
     Exits 1 on any break. Note the printed audit head somewhere outside the database: a
     chain proves nothing was changed behind it, the noted head that nothing was cut off."""
-    infra = platform.ensure_infra()
-    try:
+    with ownership.visiting() as infra:
         report = asyncio.run(verify_database(infra.database_url, limit))
-    finally:
-        infra.stop()
     if as_json:
         typer.echo(json.dumps(report, default=str, indent=2))
     else:

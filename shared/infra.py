@@ -70,12 +70,29 @@ def _as_pg_user() -> dict:
     return {"user": user}
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process (PostgreSQL runs as its own user)
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is not running
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 @dataclass
 class EmbeddedPostgres:
-    """One PostgreSQL cluster in ``data_dir``; start() reuses a running one."""
+    """One PostgreSQL cluster in ``data_dir``. start() reuses a running one without taking it
+    over: stop() stops the server only if this object started it (``started_here``), so a
+    command run beside a platform never stops the platform's database."""
 
     data_dir: Path
     port: int | None = None
+    started_here: bool = False
 
     @property
     def url(self) -> str:
@@ -85,13 +102,22 @@ class EmbeddedPostgres:
         pid_file = self.data_dir / "postmaster.pid"
         if not pid_file.exists():
             return None
-        lines = pid_file.read_text().splitlines()
         try:
+            lines = pid_file.read_text().splitlines()
             pid, port = int(lines[0]), int(lines[3])
-            os.kill(pid, 0)
-        except (IndexError, ValueError, ProcessLookupError, PermissionError):
+        except (OSError, IndexError, ValueError):
             return None
-        return port
+        return port if _alive(pid) else None
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def alive(self) -> bool:
+        return self._running_port() is not None
 
     def start(self) -> "EmbeddedPostgres":
         self.data_dir = self.data_dir.resolve()
@@ -101,6 +127,7 @@ class EmbeddedPostgres:
         if running:
             self.port = running
             return self
+        self.started_here = True
         if not (self.data_dir / "PG_VERSION").exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             if run_as:
@@ -137,7 +164,8 @@ class EmbeddedPostgres:
         return self
 
     def stop(self) -> None:
-        if self._running_port():
+        """Stop the server, if this object started it (or was told to own it)."""
+        if self.started_here and self._running_port():
             subprocess.run(
                 [str(_pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
                 capture_output=True, **_as_pg_user(),
@@ -201,6 +229,7 @@ def _nats_config(port: int, data_dir: Path, passwords: dict[str, str]) -> str:
             f"subscribe: {json.dumps(rules['subscribe'])}}}")
         users.append(f"    {{user: {json.dumps(user)}, password: {json.dumps(password)}{perms}}}")
     return (f"host: 127.0.0.1\nport: {port}\n"
+            f"pid_file: {json.dumps(str(data_dir / 'nats.pid'))}\n"
             f"jetstream {{ store_dir: {json.dumps(str(data_dir))} }}\n"
             "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}\n")
 
@@ -209,12 +238,17 @@ def _nats_config(port: int, data_dir: Path, passwords: dict[str, str]) -> str:
 class EmbeddedNats:
     """A nats-server child process with JetStream, storing under ``data_dir``, with one user
     per service (``NATS_PERMISSIONS``) and an all-powerful ``satudata`` user. Passwords are
-    generated once into ``data_dir/credentials.json`` (mode 600)."""
+    generated once into ``data_dir/credentials.json`` (mode 600).
+
+    start() reuses a server already running on ``data_dir`` (its ``nats.pid``) without
+    touching its configuration; stop() stops only a server this object started
+    (``started_here``). Two servers on one JetStream store would corrupt it."""
 
     data_dir: Path
     port: int | None = None
     process: subprocess.Popen | None = None
     passwords: dict[str, str] = field(default_factory=dict)
+    started_here: bool = False
 
     @property
     def url(self) -> str:
@@ -237,11 +271,43 @@ class EmbeddedNats:
             with os.fdopen(fd, "w") as handle:
                 json.dump(self.passwords, handle)
 
+    @property
+    def pid(self) -> int | None:
+        if self.process is not None:
+            return self.process.pid
+        try:
+            return int((self.data_dir / "nats.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return self.pid is not None and _alive(self.pid)
+
+    def _running_port(self) -> int | None:
+        """The port of a server already running on this store (a pid file naming a live
+        process), read from the configuration it was started with."""
+        if self.pid is None or not _alive(self.pid):
+            return None
+        try:
+            for line in (self.data_dir / "nats.conf").read_text().splitlines():
+                if line.startswith("port:"):
+                    return int(line.split(":", 1)[1])
+        except (OSError, ValueError):
+            pass
+        return None
+
     def start(self) -> "EmbeddedNats":
         self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()
         self._load_passwords()
+        running = self._running_port()
+        if running:  # somebody's server on this store: use it, rewrite nothing
+            self.port = running
+            return self
+        self.port = self.port or free_port()  # a restart keeps its port: clients reconnect
+        self.started_here = True
         config = self.data_dir / "nats.conf"
         config.write_text(_nats_config(self.port, self.data_dir, self.passwords))
         config.chmod(0o600)
@@ -264,12 +330,20 @@ class EmbeddedNats:
             json.dump(self.passwords, handle)
         (self.data_dir / "nats.conf").write_text(
             _nats_config(self.port, self.data_dir, self.passwords))
-        self.process.send_signal(signal.SIGHUP)
+        os.kill(self.pid, signal.SIGHUP)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        """Stop the server, if this object started it (or was told to own it)."""
+        if not self.started_here or not self.alive():
+            return
+        if self.process is None:  # owned, not our child: by its pid
+            os.kill(self.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

@@ -41,11 +41,14 @@ def names_agree(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, x, y).ratio()
 
 
-async def load_regions(conn: asyncpg.Connection, path: Path = WILAYAH_CSV) -> int:
+async def load_regions(conn: asyncpg.Connection, path: Path = WILAYAH_CSV) -> dict:
+    """Add the regions of the reference file not yet known; a known region is never changed
+    (the walidata's renames and moves stand). Returns the codes added and the codes whose
+    stored name, level or parent differ from the file (for the operator to review)."""
     with path.open(newline="", encoding="utf-8") as f:
         rows = region_rows(csv.DictReader(f))
-    await store.upsert_regions(conn, rows)
-    return len(rows)
+    return {"added": await store.insert_missing_regions(conn, rows),
+            "differing": await store.differing_regions(conn, rows)}
 
 
 async def import_aliases(conn: asyncpg.Connection, rows: Iterable[dict], source: str,

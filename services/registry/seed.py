@@ -1,7 +1,12 @@
 """`satudata seed`: reference data, the demo dataset and development API keys.
 
-Idempotent: running it again changes nothing that is already there. The demo dataset's values
-are SAMPLE DATA (data contoh), generated here and labelled so in the dataset's description.
+It only adds what is missing and never changes what is there: a region, alias, publisher,
+dataset, value or key the walidata has changed since stays as the walidata left it (a change of
+reference data goes through the region import and the audit log like any other change). Sample
+values are loaded only into a demo dataset with no values yet. ``satudata up`` seeds only an
+empty database; ``satudata seed`` says what it added (``--dry-run``: what it would add). The
+demo dataset's values are SAMPLE DATA (data contoh), generated here and labelled so in the
+dataset's description.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from services.registry import reference
 from services.registry.access import service as access
 from services.registry.access import store as access_store
 from services.registry.datasets import service as datasets
+from services.registry.datasets import store as datasets_store
 from services.registry.records import apply
-from services.registry.regions import service as regions
+from services.registry.records import store as records_store
+from services.registry.regions import service as regions_service
 from services.registry.regions import store as regions_store
 from shared.auth import hash_key
 
@@ -68,20 +75,24 @@ DEV_KEYS = {  # env name in dev-keys.env -> (publisher, role)
 
 
 async def seed_reference(conn: asyncpg.Connection) -> dict:
-    loaded = await reference.load_regions(conn)
+    regions = await reference.load_regions(conn)
     bps = await reference.load_bps_crosswalk(conn)
     renames = await reference.load_known_renames(conn)
-    await regions.publish_regions(conn)  # after the aliases: every event carries them
-    for publisher in PUBLISHERS:
-        await access_store.upsert_publisher(conn, **publisher)
-    if not await datasets.dataset_exists(conn, DEMO_DATASET["slug"]):
+    if regions["added"]:  # after the aliases: every event carries them
+        await regions_service.publish_regions(conn, regions["added"])
+    publishers = [p["id"] for p in PUBLISHERS
+                  if await access_store.insert_publisher(conn, p) is not None]
+    dataset_created = not await datasets.dataset_exists(conn, DEMO_DATASET["slug"])
+    if dataset_created:
         await datasets.create_dataset(conn, DEMO_DATASET)
-    return {"regions": loaded, "aliases": bps["inserted"] + renames["inserted"],
-            "aliases_refused": bps["refused"]}
+    return {"regions": len(regions["added"]), "regions_differing": regions["differing"],
+            "aliases": bps["inserted"] + renames["inserted"], "aliases_refused": bps["refused"],
+            "publishers": publishers, "dataset_created": dataset_created}
 
 
 async def seed_sample_values(conn: asyncpg.Connection, period: str = "2023") -> int:
-    """Sample (contoh) population values for every village, from the authoritative OPD."""
+    """Sample (contoh) population values for every village in ``period``, from the
+    authoritative OPD (``seed`` loads them only into a demo dataset with no value yet)."""
     known = await regions_store.load_regions(conn)
     rng = random.Random(6408)
     rows = []
@@ -95,25 +106,53 @@ async def seed_sample_values(conn: asyncpg.Connection, period: str = "2023") -> 
     return outcome.counts.created
 
 
+async def _demo_is_empty(conn: asyncpg.Connection) -> bool:
+    """Sample values go only where no value was ever sent: never over someone's figures."""
+    dataset = await datasets_store.get_dataset(conn, DEMO_DATASET["slug"])
+    return dataset is not None and not await records_store.dataset_has_records(
+        conn, dataset["id"])
+
+
 async def ensure_dev_keys(conn: asyncpg.Connection, existing: dict[str, str]) -> dict[str, str]:
-    """Keep the keys in ``existing`` that are still valid; create the missing ones."""
+    """Keep the keys in ``existing`` that the database knows (revoked ones too: revoking is
+    the walidata's decision); create the missing ones. ``created`` lists the new ones."""
     keys = {"SATUDATA_DESA_CODE": DEV_DESA}
+    created = []
     for env_name, (publisher_id, role) in DEV_KEYS.items():
         raw = existing.get(env_name)
         if raw and await access_store.key_exists(conn, hash_key(raw)):
             keys[env_name] = raw
             continue
+        if await access_store.get_publisher(conn, publisher_id) is None:
+            continue  # a development publisher someone removed stays removed
         raw, _ = await access.create_key(conn, publisher_id=publisher_id, role=role,
                                           label=f"development key ({env_name})")
         keys[env_name] = raw
-    return keys
+        created.append(env_name)
+    return keys, created
+
+
+async def is_empty(conn: asyncpg.Connection) -> bool:
+    """A database nothing was ever loaded into (no region): the only one a start seeds."""
+    return not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM regions)")
 
 
 async def seed(pool: asyncpg.Pool, existing_keys: dict[str, str] | None = None,
-               sample_values: bool = True) -> dict:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('satudata.seed'))")
-        summary = await seed_reference(conn)
-        summary["sample_records"] = await seed_sample_values(conn) if sample_values else 0
-        summary["keys"] = await ensure_dev_keys(conn, existing_keys or {})
+               sample_values: bool = True, dry_run: bool = False) -> dict:
+    """Add what is missing (see the module's doc) in one transaction; ``dry_run`` rolls it
+    back, so the summary says what would be added."""
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('satudata.seed'))")
+            summary = await seed_reference(conn)
+            summary["sample_records"] = await seed_sample_values(conn) if (
+                sample_values and await _demo_is_empty(conn)) else 0
+            summary["keys"], summary["keys_created"] = await ensure_dev_keys(
+                conn, existing_keys or {})
+        except BaseException:
+            await tx.rollback()
+            raise
+        await (tx.rollback() if dry_run else tx.commit())
     return summary

@@ -71,13 +71,17 @@ async def _drop_database(url: str) -> None:
 async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bool = False,
                          extra_env: dict[str, str] | None = None,
                          database_url: str | None = None,
-                         nats_urls: dict[str, str] | None = None) -> RunningPlatform:
-    """``database_url``: run on this existing database (e.g. a restored backup)."""
+                         nats_urls: dict[str, str] | None = None,
+                         keys: dict[str, str] | None = None) -> RunningPlatform:
+    """``database_url``: run on this existing database (e.g. a restored backup), seeded only
+    if it is empty, as ``satudata up`` does; ``keys``: the raw keys it already knows."""
+    existing = database_url is not None
     database_url = database_url or await _create_database(pg_server_url)
     log_dir = Path(tempfile.mkdtemp(prefix="satudata-e2e-logs-"))
     await asyncio.to_thread(sd.migrate_all, database_url)
     summary = await asyncio.to_thread(sd.seed_all, database_url, log_dir / "dev-keys.env",
-                                      sample_values)
+                                      sample_values, only_if_empty=existing)
+    summary = summary or {"keys": keys or {}}
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
     infra = sd.Infra(database_url, nats_url, nats_urls=nats_urls or {},
                      database_urls=await asyncio.to_thread(sd.grant_service_roles, database_url))

@@ -37,6 +37,35 @@ async def upsert_regions(conn: asyncpg.Connection, rows: list[dict]) -> int:
     return len(rows)
 
 
+async def insert_missing_regions(conn: asyncpg.Connection, rows: list[dict]) -> list[str]:
+    """Insert the regions not yet known (never changes a known one: a rename or move is the
+    walidata's, through the region import); returns the codes inserted."""
+    got = await conn.fetch(
+        """INSERT INTO regions (code, name, level, parent_code, path, valid_from)
+           SELECT code, name, level, parent_code, path::text[], valid_from
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                       $6::date[]) AS n(code, name, level, parent_code, path, valid_from)
+           ON CONFLICT (code) DO NOTHING RETURNING code""",
+        [r["code"] for r in rows], [r["name"] for r in rows], [r["level"] for r in rows],
+        [r["parent_code"] for r in rows], ["{" + ",".join(r["path"]) + "}" for r in rows],
+        [r.get("valid_from") for r in rows])
+    return [r["code"] for r in got]
+
+
+async def differing_regions(conn: asyncpg.Connection, rows: list[dict]) -> list[str]:
+    """Codes whose stored name, level or parent differ from ``rows`` (kept as they are)."""
+    got = await conn.fetch(
+        """SELECT g.code FROM regions g
+           JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[])
+                AS n(code, name, level, parent_code) ON n.code = g.code
+           WHERE (g.name, g.level, g.parent_code) IS DISTINCT FROM
+                 (n.name, n.level, n.parent_code)
+           ORDER BY g.code""",
+        [r["code"] for r in rows], [r["name"] for r in rows], [r["level"] for r in rows],
+        [r["parent_code"] for r in rows])
+    return [r["code"] for r in got]
+
+
 async def add_aliases(conn: asyncpg.Connection, rows: list[dict]) -> list[dict]:
     """Insert aliases not yet known; returns the rows actually inserted."""
     inserted = []
