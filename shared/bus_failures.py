@@ -59,6 +59,8 @@ def decide(exc: BaseException) -> Decision:
         return Decision.WAIT  # the pool's connection was lost mid-use
     if isinstance(exc, (OSError, asyncio.TimeoutError, nats.errors.Error)):
         return Decision.WAIT  # refused/reset/unreachable, pool acquire or NATS timeouts
+    if isinstance(exc, asyncpg.exceptions._base.InternalClientError):
+        return Decision.WAIT  # a pooled connection left mid-protocol when its server died
     if isinstance(exc, ValueError):  # an envelope of the wrong type, a value that cannot parse
         return Decision.DEADLETTER
     return Decision.RETRY

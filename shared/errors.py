@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import asyncpg.exceptions._base as asyncpg_base
+import nats.errors as nats_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -149,19 +150,45 @@ def install_error_handlers(app: FastAPI) -> None:
                                         "berisi karakter terlarang, atau kosong)."),
             status_code=422)
 
+    for away in AWAY_TYPES:
+        app.add_exception_handler(away, _away)  # registered inside the app: no 500 is logged
+
     @app.exception_handler(Exception)
     async def _unhandled(_: Request, exc: Exception):
-        from shared.bus_failures import Decision, decide  # the one table of "a dependency is away"
-
-        if decide(exc) is Decision.WAIT:
-            log.warning("dependency away: %s: %s", type(exc).__name__, exc)
-            return JSONResponse(
-                error_body("service_unavailable",
-                           "Basis data atau layanan pesan sedang tidak dapat dihubungi; "
-                           "silakan coba lagi sebentar lagi."),
-                status_code=503, headers={"Retry-After": "5"})
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(
             error_body("internal_error", "Terjadi kesalahan di server; silakan coba lagi."),
             status_code=500,
         )
+
+
+# What a lost database or NATS raises: each answered 503 by ``_away`` when ``bus_failures``
+# says WAIT (a PostgresError that is bad data or a bug is re-raised: 422 or 500).
+AWAY_TYPES = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+              asyncpg_base.InternalClientError, nats_errors.Error)
+DEPENDENCY_MESSAGES = {
+    "database": "Basis data sedang tidak dapat dihubungi; data Anda aman. Silakan coba lagi "
+                "sebentar lagi.",
+    "nats": "Layanan pesan (NATS) sedang tidak dapat dihubungi; silakan coba lagi sebentar lagi.",
+}
+
+
+async def _away(_: Request, exc: Exception):
+    """A dependency away is a 503 with ``Retry-After`` naming it: never the caller's fault,
+    nor a bug."""
+    from shared.bus_failures import Decision, decide  # the one table of "a dependency is away"
+
+    if decide(exc) is not Decision.WAIT:
+        raise exc  # a real bug: the catch-all answers 500 and logs it
+    dependency = away_dependency(exc)
+    log.warning("dependency away: %s: %s: %s", dependency, type(exc).__name__, exc)
+    return JSONResponse(
+        error_body("dependency_unavailable", DEPENDENCY_MESSAGES[dependency],
+                   [{"dependency": dependency}]),
+        status_code=503, headers={"Retry-After": "5"})
+
+
+def away_dependency(exc: BaseException) -> str:
+    """Which dependency an exception of a lost connection names: NATS's own errors, else the
+    database (the only other connection a service holds while answering)."""
+    return "nats" if isinstance(exc, nats_errors.Error) else "database"

@@ -31,6 +31,28 @@ log = logging.getLogger("satudata.gateway.upstream")
 SERVICES = ("registry", "ingest", "search")
 
 
+DEPENDENCY_NAMES = {"database": "basis data", "nats": "layanan pesan (NATS)"}
+
+
+async def _read_small(response: httpx.Response) -> None:
+    """Read an error answer (a service's error body is small) so its code can be read; close."""
+    try:
+        await response.aread()
+    except httpx.HTTPError:
+        pass
+    finally:
+        await response.aclose()
+
+
+def _dependency(response: httpx.Response) -> str | None:
+    """The dependency a service's 503 names (``details[0].dependency``), if it names one."""
+    try:
+        details = _json.loads(response.content)["error"]["details"]
+        return str(details[0]["dependency"])
+    except (ValueError, KeyError, IndexError, TypeError, httpx.ResponseNotRead):
+        return None
+
+
 class PassThrough(Exception):
     """An upstream 4xx the gateway read itself: answered to the client unchanged."""
 
@@ -116,8 +138,11 @@ class Upstreams:
             headers[REQUEST_ID_HEADER] = rid
         if params is None and json is None and timeout is None and path.isascii() \
                 and isinstance(content, (bytes, type(None))):
-            call = self._direct(client, method, path, headers, content or b"")
-        else:
+            # signed anew for each attempt: a retry under the same call id would be refused as
+            # a replay (and logged as a wrong secret) while the service was only briefly away
+            def call():
+                return self._direct(client, method, path, headers, content or b"")()
+        else:  # httpx's auth flow signs each send
             request = client.build_request(method, path, params=params, headers=headers,
                                            content=content, json=json,
                                            timeout=timeout or client.timeout)
@@ -137,7 +162,7 @@ class Upstreams:
             except httpx.HTTPError as exc:
                 raise self.transport_error(service, exc) from None
         if response.status_code >= 500 or REFUSED_HEADER in response.headers:
-            await response.aclose()
+            await _read_small(response)
             raise self._fail_status(service, response)
         if not stream:
             try:
@@ -172,7 +197,7 @@ class Upstreams:
                 raise _Retryable(exc=exc) from exc
             raise
         if retryable and response.status_code in (502, 503):
-            await response.aclose()
+            await _read_small(response)
             raise _Retryable(response=response)
         return response
 
@@ -193,11 +218,21 @@ class Upstreams:
                       "has the same SATUDATA_SERVICE_SECRET", service)
             return UpstreamError(f"Layanan {service} mengalami gangguan.", code="upstream_error",
                                  details=[{"service": service, "status": response.status_code}])
-        log.warning("upstream %s answered %s", service, response.status_code)
         if response.status_code == 503:
+            dependency = _dependency(response)
+            if dependency:  # the service runs; what it needs is away: say which
+                log.warning("upstream %s answered 503: its %s is away", service, dependency)
+                return ServiceUnavailable(
+                    f"Layanan {service} sedang tidak dapat menghubungi "
+                    f"{DEPENDENCY_NAMES.get(dependency, dependency)}; data Anda aman, coba lagi "
+                    "sebentar lagi.", code="dependency_unavailable",
+                    details=[{"service": service, "dependency": dependency}],
+                    headers={"Retry-After": response.headers.get("retry-after", "5")})
+            log.warning("upstream %s answered 503", service)
             return ServiceUnavailable(f"Layanan {service} sedang tidak tersedia; coba lagi nanti.",
                                      code="upstream_unavailable",
                                      details=[{"service": service}], headers={"Retry-After": "5"})
+        log.warning("upstream %s answered %s", service, response.status_code)
         if response.status_code == 504:
             return UpstreamTimeout(f"Layanan {service} tidak menjawab tepat waktu.",
                                   code="upstream_timeout", details=[{"service": service}])
