@@ -301,13 +301,22 @@ class KeysPublic(Open):
 
 
 class ChangePublic(Open):
-    record_id: uuid.UUID
+    change: Literal["version", "held", "returned", "verified", "superseded"] = Field(
+        "version", description="'version': a new record version (its values); 'held': a newer "
+        "value of this key now waits for the walidata (the record keeps its verified values, "
+        "marked 'sedang_diverifikasi'); 'returned', 'verified', 'superseded': that wait ended "
+        "(a verified value arrives as its own 'version' entry just before)")
+    held_id: uuid.UUID | None = Field(None, description="the held value (verification entries)")
+    record_id: uuid.UUID | None = Field(description="the record; null for a held value of a "
+                                        "key that has no record yet")
     dataset: str
     region_code: str
     period: str
     dimensions: dict[str, Any] = {}
-    values: dict[str, Any] = {}
-    version: int
+    values: dict[str, Any] = Field({}, description="a version's values; empty for "
+                                   "verification entries (a held value is not public)")
+    version: int | None = Field(None, description="a version's number; null for verification "
+                                "entries")
     seq: int | None = None
 
 

@@ -256,6 +256,24 @@ held_values = sa.Table(
     sa.Index("held_values_submission", "submission_id"),
     schema=S)
 
+# the change feed's entries for held values (migration 0010): held, returned, verified, superseded
+verification_events = sa.Table(
+    "verification_events", META,
+    sa.Column("seq", sa.BigInteger, primary_key=True,
+              server_default=sa.text(f"nextval('{S}.record_seq')")),
+    sa.Column("held_id", pg.UUID, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("dataset_id", sa.BigInteger, sa.ForeignKey(f"{S}.datasets.id"), nullable=False),
+    sa.Column("record_id", pg.UUID),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("dims", pg.JSONB, nullable=False, server_default=EMPTY_OBJECT),
+    sa.Column("publisher_id", sa.Text, nullable=False),
+    sa.Column("at", TZ, nullable=False, server_default=NOW),
+    sa.CheckConstraint("kind IN ('held', 'returned', 'verified', 'superseded')",
+                       name="verification_events_kind_check"),
+    schema=S)
+
 # --- timeliness (migration 0007): grace periods, reminders sent once, their deliveries ----
 
 dataset_schedules = sa.Table(

@@ -116,12 +116,25 @@ async def retract_record(conn: asyncpg.Connection, principal: Principal, record_
 
 async def changes(conn: asyncpg.Connection, since: int, limit: int,
                   reader: Principal | None = None) -> dict:
-    """Record versions in change order. The feed answers ``next`` (a sequence number, not a
-    cursor): clients store it to resume from where they stopped, across restarts."""
+    """Record versions and verification entries in change order. The feed answers ``next`` (a
+    sequence number, not a cursor): clients store it to resume from where they stopped, across
+    restarts."""
     rows = await store.records_after_seq(conn, since, limit)
-    items = [record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
+    items = [{"change": "version", **record_event(r, r["dataset"]).model_dump(mode="json")}
+             if r["change"] == "version" else _verification_entry(r) for r in rows]
     return {"items": await privacy.mask_changes(conn, items, reader),  # issue 19
             "next": rows[-1]["seq"] if rows else since}
+
+
+def _verification_entry(r: dict) -> dict:
+    """A held value's change on the feed: its key and what happened, never its value (a held
+    value is not public); ``verification_status`` 'sedang_diverifikasi' when it was held."""
+    return {"change": r["change"], "held_id": str(r["held_id"]),
+            "record_id": str(r["id"]) if r["id"] else None, "dataset": r["dataset"],
+            "region_code": r["region_code"], "period": r["period"], "dimensions": r["dims"],
+            "values": {}, "publisher_id": r["publisher_id"],
+            "changed_at": r["updated_at"].isoformat(), "seq": r["seq"],
+            "verification_status": "sedang_diverifikasi" if r["change"] == "held" else None}
 
 
 async def record_snapshot(conn: asyncpg.Connection, cursor: str | None, limit: int

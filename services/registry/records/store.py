@@ -95,19 +95,30 @@ async def new_version(conn: asyncpg.Connection, record_id: uuid.UUID, *, status:
 
 
 async def records_after_seq(conn: asyncpg.Connection, since: int, limit: int) -> list[dict]:
-    """Record versions in change order: the public change feed."""
+    """The public change feed in change order: record versions (``change`` 'version') and
+    the verification entries of held values (``change`` 'held', 'returned', 'verified',
+    'superseded'; migration 0010), both numbered by ``record_seq``. Each side is read from
+    its own ``seq`` index, at most ``limit`` rows."""
     rows = await conn.fetch(
-        """SELECT v.record_id AS id, d.slug AS dataset, r.region_code, r.period, r.dims,
-                  v.vals, v.version, v.status, v.publisher_id, v.submission_id,
-                  v.recorded_at AS updated_at, v.seq,
-                  -- issue 14: the record's latest version is marked while a value is held
-                  (v.version = r.version AND EXISTS (SELECT 1 FROM held_values h
-                     WHERE h.dataset_id = r.dataset_id AND h.status = 'held'
-                       AND h.region_code = r.region_code AND h.period = r.period
-                       AND h.dims_key = r.dims_key)) AS under_verification
-           FROM record_versions v JOIN records r ON r.id = v.record_id
-           JOIN datasets d ON d.id = r.dataset_id
-           WHERE v.seq > $1 ORDER BY v.seq LIMIT $2""", since, limit)
+        """SELECT * FROM (
+             (SELECT 'version' AS change, v.record_id AS id, d.slug AS dataset, r.region_code,
+                     r.period, r.dims, v.vals, v.version, v.status, v.publisher_id,
+                     v.submission_id, v.recorded_at AS updated_at, v.seq, NULL::uuid AS held_id,
+                     -- the record's latest version is marked while a value is held
+                     (v.version = r.version AND EXISTS (SELECT 1 FROM held_values h
+                        WHERE h.dataset_id = r.dataset_id AND h.status = 'held'
+                          AND h.region_code = r.region_code AND h.period = r.period
+                          AND h.dims_key = r.dims_key)) AS under_verification
+              FROM record_versions v JOIN records r ON r.id = v.record_id
+              JOIN datasets d ON d.id = r.dataset_id
+              WHERE v.seq > $1 ORDER BY v.seq LIMIT $2)
+             UNION ALL
+             (SELECT e.kind, e.record_id, d.slug, e.region_code, e.period, e.dims,
+                     '{}'::jsonb, NULL, NULL, e.publisher_id, NULL, e.at, e.seq, e.held_id,
+                     CASE WHEN e.kind = 'held' THEN true END
+              FROM verification_events e JOIN datasets d ON d.id = e.dataset_id
+              WHERE e.seq > $1 ORDER BY e.seq LIMIT $2)) feed
+           ORDER BY seq LIMIT $2""", since, limit)
     return [dict(r) for r in rows]
 
 

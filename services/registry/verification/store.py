@@ -91,11 +91,24 @@ async def failing_rows(conn: asyncpg.Connection, sql: str, params: list) -> list
 
 # --- held values --------------------------------------------------------------------------
 
+def _feed(kind: str, changed: str = "changed") -> str:
+    """The change feed's entry for each held value a data-modifying CTE ``changed`` returned
+    (migration 0010): written by the statement that changes the hold, in change order."""
+    return f"""INSERT INTO verification_events (held_id, kind, dataset_id, record_id,
+                                                region_code, period, dims, publisher_id)
+               SELECT id, {kind}, dataset_id, record_id, region_code, period, dims, publisher_id
+               FROM {changed}"""
+
+
+_RETURNING = "RETURNING h.id, h.dataset_id, h.record_id, h.region_code, h.period, h.dims, " \
+             "h.publisher_id, h.status"
+
 async def hold_staged(conn: asyncpg.Connection, dataset_id: int, held: list[tuple[int, dict]],
                       publisher_id: str, submission_id: uuid.UUID | None) -> None:
     """Store (or refresh) one held proposal per staged row; the master is not touched."""
     await conn.execute(
-        """INSERT INTO held_values AS h (dataset_id, record_id, region_code, period, dims,
+        """WITH changed AS (
+           INSERT INTO held_values AS h (dataset_id, record_id, region_code, period, dims,
                    dims_key, vals, base_vals, publisher_id, submission_id, line, sheet, reasons)
            SELECT $1, r.id, i.region_code, i.period, i.dims, i.dims_key, i.vals, r.vals, $4, $5,
                   (x.place ->> 'line')::int, x.place ->> 'sheet', x.reasons
@@ -110,7 +123,8 @@ async def hold_staged(conn: asyncpg.Connection, dataset_id: int, held: list[tupl
            DO UPDATE SET vals = excluded.vals, base_vals = excluded.base_vals,
                   record_id = excluded.record_id, submission_id = excluded.submission_id,
                   line = excluded.line, sheet = excluded.sheet, reasons = excluded.reasons,
-                  created_at = now()""",
+                  created_at = now()
+           """ + _RETURNING + ") " + _feed("'held'"),
         dataset_id, json.dumps([{"idx": i, **h} for i, h in held], default=str),
         [i for i, _ in held], publisher_id, submission_id)
 
@@ -120,12 +134,14 @@ async def supersede_passed(conn: asyncpg.Connection, dataset_id: int, idxs: list
     """A publisher's newer value for a key that passes replaces its own held proposal."""
     if idxs:
         await conn.execute(
-            """UPDATE held_values h SET status = 'superseded', decided_at = now(),
+            """WITH changed AS (
+               UPDATE held_values h SET status = 'superseded', decided_at = now(),
                       note = 'diganti nilai yang lebih baru dari produsen yang sama'
                FROM incoming i
                WHERE h.status = 'held' AND h.dataset_id = $1 AND h.publisher_id = $3
                  AND h.region_code = i.region_code AND h.period = i.period
-                 AND h.dims_key = i.dims_key AND i.idx = ANY($2::int[])""",
+                 AND h.dims_key = i.dims_key AND i.idx = ANY($2::int[])
+               """ + _RETURNING + ") " + _feed("'superseded'"),
             dataset_id, idxs, publisher_id)
 
 
@@ -181,10 +197,12 @@ async def lock_held(conn: asyncpg.Connection, filters: dict, limit: int) -> list
 async def decide(conn: asyncpg.Connection, ids: list[uuid.UUID], status: str, by: str,
                  note: str | None, records: dict[uuid.UUID, uuid.UUID]) -> None:
     await conn.execute(
-        """UPDATE held_values h SET status = $2, decided_by = $3, note = $4,
+        """WITH changed AS (
+           UPDATE held_values h SET status = $2, decided_by = $3, note = $4,
                   decided_at = now(),
                   record_id = coalesce(h.record_id, (($5::text::jsonb) ->> h.id::text)::uuid)
-           WHERE h.id = ANY($1::uuid[])""",
+           WHERE h.id = ANY($1::uuid[])
+           """ + _RETURNING + ") " + _feed("status"),
         ids, status, by, note, json.dumps({str(k): str(v) for k, v in records.items()}))
 
 
@@ -193,13 +211,15 @@ async def return_with_record(conn: asyncpg.Connection, record_id: uuid.UUID, by:
     """A retracted record's open proposals go back to their publishers: verifying one later
     would otherwise make the withdrawn record current again."""
     return int((await conn.execute(
-        """UPDATE held_values h SET status = 'returned', decided_by = $2, note = $3,
+        """WITH changed AS (
+           UPDATE held_values h SET status = 'returned', decided_by = $2, note = $3,
                   decided_at = now(), record_id = r.id
            FROM records r
            WHERE r.id = $1 AND h.status = 'held'
              AND (h.record_id = r.id OR (h.dataset_id = r.dataset_id AND
                   h.region_code = r.region_code AND h.period = r.period AND
-                  h.dims_key = r.dims_key))""", record_id, by, note)).split()[-1])
+                  h.dims_key = r.dims_key))
+           """ + _RETURNING + ") " + _feed("'returned'"), record_id, by, note)).split()[-1])
 
 
 async def reporting(conn: asyncpg.Connection, dataset_id: int, period: str, levels: list[str],

@@ -214,8 +214,10 @@ async def test_under_verifikasi_nothing_new_is_public_until_verified(client, reg
     [record] = await _public(client)
     assert record["values"] == {"jumlah": 100}
     assert record["verification_status"] == "sedang_diverifikasi"
-    assert (await client.get("/v1/changes", params={"since": changes_before})).json()[
-        "items"] == []
+    feed = (await client.get("/v1/changes", params={"since": changes_before})).json()["items"]
+    # no new version is public: the feed says only that two values wait for the walidata
+    assert [(x["change"], x["period"], x["values"]) for x in feed] == [
+        ("held", "2023", {}), ("held", "2024", {})]
     # the aggregate keeps the verified 100 and says two of its values await the walidata
     body = (await client.get("/v1/aggregates", params={
         "dataset": "jumlah-penduduk", "period": "2023", "region": KEC})).json()
@@ -275,7 +277,8 @@ async def test_bulk_verification_of_a_kecamatan_publishes_everywhere_at_once(cli
     assert (body["value"], body["reporting"], body["held"]) == (60, 3, 0)
     assert "verification_status" not in body
     feed = (await client.get("/v1/changes", params={"since": since})).json()["items"]
-    assert sorted(x["region_code"] for x in feed) == KEC_UNITS[1:]
+    assert sorted(x["region_code"] for x in feed if x["change"] == "version") == KEC_UNITS[1:]
+    assert sorted(x["region_code"] for x in feed if x["change"] == "verified") == KEC_UNITS[1:]
     r = await client.get("/v1/datasets/jumlah-penduduk/records", params={"format": "csv"})
     regions = {row["kode_wilayah"] for row in csv.DictReader(io.StringIO(r.text))}
     assert set(KEC_UNITS[1:]) <= regions and "64.08.01.2001" not in regions
@@ -345,3 +348,38 @@ async def test_a_value_held_when_its_record_is_retracted_goes_back_and_never_rev
     detail = (await client.get(f"/v1/records/{record['id']}")).json()
     assert detail["status"] == "retracted"
     assert [d["status"] for d in detail["verification"]] == ["returned"]
+
+
+async def test_held_returned_and_verified_values_appear_on_the_change_feed_after_a_stored_next(
+        client, registry):
+    pool = registry["pool"]
+    await _apply(pool, [_jumlah(DESA, "2016", 500)])
+    stored = (await client.get("/v1/changes")).json()["next"]  # a consumer's stored position
+    await _policy(client, "jumlah-penduduk", "verifikasi")
+
+    async def changes_since(since):
+        page = (await client.get("/v1/changes", params={"since": since})).json()
+        return page["items"], page["next"]
+
+    await _apply(pool, [_jumlah(DESA, "2016", 510)])
+    items, stored = await changes_since(stored)
+    assert [(i["change"], i["region_code"], i["period"]) for i in items] == [
+        ("held", DESA, "2016")]
+    assert items[0]["values"] == {} and items[0]["verification_status"] == "sedang_diverifikasi"
+    held_id = items[0]["held_id"]
+
+    r = await client.post(f"/v1/verification/{held_id}/return", headers=STEWARD,
+                          json={"note": "periksa lagi"})
+    assert r.status_code == 200, r.text
+    items, stored = await changes_since(stored)
+    assert [(i["change"], i["held_id"]) for i in items] == [("returned", held_id)]
+
+    await _apply(pool, [_jumlah(DESA, "2016", 520)])
+    r = await client.post("/v1/verification/verify", headers=STEWARD,
+                          json={"dataset": "jumlah-penduduk", "period": "2016"})
+    assert r.status_code == 200, r.text
+    items, stored = await changes_since(stored)
+    assert [i["change"] for i in items] == ["held", "version", "verified"]
+    assert items[1]["values"] == {"jumlah": 520} and items[1]["version"] == 2
+    assert items[2]["held_id"] == items[0]["held_id"]
+    assert (await changes_since(stored))[0] == []  # nothing is seen twice

@@ -45,7 +45,7 @@ async def _channels(client) -> dict:
     assert "status_verifikasi" in [f["id"] for f in found["fields"]]
     out["ckan"] = (mine["jumlah"], mine["status_verifikasi"])
     feed = (await client.get("/v1/changes", params={"since": 0})).json()["items"]
-    last = [x for x in feed if x["record_id"] == record["id"]][-1]
+    last = [x for x in feed if x["record_id"] == record["id"] and x["change"] == "version"][-1]
     out["changes"] = (last["values"]["jumlah"], last["verification_status"])
     return out
 
