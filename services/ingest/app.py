@@ -28,6 +28,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         runtime.after_nats(consumers.consume_results)
         runtime.after_nats(consumers.consume_dead_letters)
         runtime.spawn(service.reconcile(runtime.pool, settings))
+        runtime.spawn(receipts.remember_file_keys(runtime.pool, app.state.receipt_signer))
         registry = RegistryClient(settings.registry_url, timeout=settings.registry_timeout,
                                   cache_seconds=settings.dataset_cache_seconds,
                                   auth=ServiceAuth(settings.service_secret, "ingest"))

@@ -145,8 +145,32 @@ async def receipt(pool: asyncpg.Pool, signer: Signer | None, principal: Principa
             raise ReceiptKeyMissing("Kunci tanda tangan platform belum dipasang; hubungi "
                                     "walidata.")
         signed = signer.sign(await build(conn, sub))
-        return await store.save(conn, submission_id, signer.key_id, sub["updated_at"], signed)
+        return await store.save(conn, submission_id, signer.key_id, sub["updated_at"], signed,
+                                signer.keys_document()["keys"][0])
 
 
-def keys_document(signer: Signer | None) -> bytes:
-    return canonical(signer.keys_document() if signer else {"keys": []})
+async def keys_document(pool: asyncpg.Pool, signer: Signer | None) -> bytes:
+    """The current key, then every earlier one: the retired keys of ingest's files and the
+    keys kept with the receipts they signed (a backup restored into a new data folder brings
+    its old key this way). Without the database, the files' keys alone."""
+    document = signer.keys_document() if signer else {"keys": []}
+    try:
+        async with pool.acquire() as conn:
+            kept = await store.kept_keys(conn)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        kept = []
+    listed = {k["kid"] for k in document["keys"]}
+    document["keys"] += [dict(k, status="retired") for k in kept if k["kid"] not in listed]
+    return canonical(document)
+
+
+async def remember_file_keys(pool: asyncpg.Pool, signer: Signer | None) -> None:
+    """At start: keep the public keys of ingest's files that signed receipts before keys were
+    kept with them (adds rows, changes none)."""
+    if signer is None:
+        return
+    try:
+        async with pool.acquire() as conn:
+            await store.remember_signing_keys(conn, signer.keys_document()["keys"])
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        log.warning("receipt keys not registered yet (%s); the next start tries again", exc)

@@ -50,8 +50,9 @@ async def get_receipt(submission_id: uuid.UUID, request: Request, pool: PoolDep,
 
 @router.get("/.well-known/satudata-keys.json", response_class=Response,
             responses=KEYS_RESPONSES)
-async def public_keys(request: Request):
-    """Current and retired receipt keys; retired ones stay listed after a rotation."""
-    return Response(receipts.keys_document(request.app.state.receipt_signer),
+async def public_keys(request: Request, pool: PoolDep):
+    """Current and retired receipt keys; retired ones stay listed after a rotation, and the
+    key of every stored receipt stays listed after a restore."""
+    return Response(await receipts.keys_document(pool, request.app.state.receipt_signer),
                     media_type="application/json",
                     headers={"Cache-Control": "public, max-age=300"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import AsyncIterator
@@ -19,9 +20,10 @@ async def stored(conn: asyncpg.Connection, submission_id: uuid.UUID,
 
 
 async def save(conn: asyncpg.Connection, submission_id: uuid.UUID, key_id: str,
-               final_at: datetime, body: bytes) -> bytes:
+               final_at: datetime, body: bytes, jwk: dict) -> bytes:
     """The first receipt issued for a state wins (two replicas building one at once); a
-    newer state replaces an older one."""
+    newer state replaces an older one. The signing key's public half is kept beside it."""
+    await remember_keys(conn, [jwk])
     await conn.execute(
         """INSERT INTO receipts (submission_id, key_id, final_at, body) VALUES ($1, $2, $3, $4)
            ON CONFLICT (submission_id) DO UPDATE SET key_id = excluded.key_id,
@@ -29,6 +31,29 @@ async def save(conn: asyncpg.Connection, submission_id: uuid.UUID, key_id: str,
            WHERE receipts.final_at < excluded.final_at""",
         submission_id, key_id, final_at, body)
     return await stored(conn, submission_id, final_at)
+
+
+async def remember_keys(conn: asyncpg.Connection, jwks: list[dict]) -> None:
+    await conn.execute(
+        """INSERT INTO receipt_keys (kid, jwk)
+           SELECT k ->> 'kid', k FROM jsonb_array_elements($1::text::jsonb) k
+           ON CONFLICT (kid) DO NOTHING""", json.dumps(jwks))
+
+
+async def remember_signing_keys(conn: asyncpg.Connection, jwks: list[dict]) -> None:
+    """Of ``jwks`` (the keys ingest's files know), keep those that signed a stored receipt
+    and are not kept yet (receipts issued before keys were kept with them)."""
+    missing = [k for k in jwks if not await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM receipt_keys WHERE kid = $1)", k["kid"])
+        and await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM receipts WHERE key_id = $1)", k["kid"])]
+    if missing:
+        await remember_keys(conn, missing)
+
+
+async def kept_keys(conn: asyncpg.Connection) -> list[dict]:
+    return [json.loads(r["jwk"]) for r in await conn.fetch(
+        "SELECT jwk::text AS jwk FROM receipt_keys ORDER BY first_signed_at, kid")]
 
 
 async def submission(conn: asyncpg.Connection, submission_id: uuid.UUID) -> dict | None:

@@ -82,6 +82,15 @@ receipts = sa.Table(
     sa.Column("issued_at", TZ, nullable=False, server_default=NOW),
     sa.Column("final_at", TZ, nullable=False),
     sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Index("receipts_key_id", "key_id"),
+    schema=S)
+
+# the public key of each key that signed a receipt (migration 0006): backups carry them
+receipt_keys = sa.Table(
+    "receipt_keys", META,
+    sa.Column("kid", sa.Text, primary_key=True),
+    sa.Column("jwk", pg.JSONB, nullable=False),
+    sa.Column("first_signed_at", TZ, nullable=False, server_default=NOW),
     schema=S)
 
 outbox, inbox = outbox_tables(META, S)
