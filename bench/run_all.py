@@ -87,6 +87,10 @@ def main() -> None:
     try:
         run_json("registry_apply", ["bench/bench_registry.py",
                                     "--records", "50000" if SMALL else "1000000"], env)
+        # ageing: CPU per new row at 0 and 1M records, with and without held values
+        run_json("ageing", ["bench/bench_ageing.py",
+                            "--records", "50000" if SMALL else "1000000",
+                            "--held", "2000" if SMALL else "10000"], env)
         run_json("search", ["bench/bench_search.py",
                             "--records", "50000" if SMALL else "1000000"],
                  {**env, "NATS_URL": infra.nats_url})

@@ -80,9 +80,10 @@ async def _labels(conn: asyncpg.Connection, publisher_ids: list[str], record_ids
     row = await conn.fetchrow(
         """SELECT ARRAY(SELECT ARRAY[p.id, p.name] FROM publishers p
                         WHERE p.id = ANY($1::text[])) AS names,
-                  ARRAY(SELECT r.id FROM records r WHERE r.id = ANY($2::uuid[]) AND EXISTS (
-                        SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id
-                          AND h.status = 'held' AND h.region_code = r.region_code
-                          AND h.period = r.period AND h.dims_key = r.dims_key)) AS held,
+                  ARRAY(SELECT r.id FROM records r CROSS JOIN LATERAL (  -- a probe each
+                          SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id
+                            AND h.status = 'held' AND h.region_code = r.region_code
+                            AND h.period = r.period AND h.dims_key = r.dims_key LIMIT 1) h
+                        WHERE r.id = ANY($2::uuid[])) AS held,
                   clock_timestamp() AS sent_at""", publisher_ids, record_ids)
     return dict(row["names"]), set(row["held"]), row["sent_at"]

@@ -68,8 +68,10 @@ async def open_conflicts(conn: asyncpg.Connection, dataset_id: int, idxs: list[i
                                   current_publisher, proposed_vals, proposed_publisher,
                                   submission_id)
            SELECT r.id, $1, r.version, r.vals, r.publisher_id, i.vals, $3, $4
-           FROM incoming i JOIN records r ON r.dataset_id = $1 AND r.region_code = i.region_code
-                AND r.period = i.period AND r.dims_key = i.dims_key
+           FROM incoming i CROSS JOIN LATERAL (  -- a probe per staged row
+             SELECT r.id, r.version, r.vals, r.publisher_id FROM records r
+             WHERE r.dataset_id = $1 AND r.dims_key = i.dims_key
+               AND r.region_code = i.region_code AND r.period = i.period LIMIT 1) r
            WHERE i.idx = ANY($2::int[])
            ON CONFLICT (record_id, proposed_publisher) WHERE status = 'open' DO UPDATE
              SET proposed_vals = excluded.proposed_vals, submission_id = excluded.submission_id,
@@ -96,9 +98,12 @@ async def supersede_agreeing(conn: asyncpg.Connection, dataset_id: int, idxs: li
     result = await conn.execute(
         """UPDATE conflicts c SET status = 'superseded', resolved_at = now(),
                   resolution_note = 'produsen mengirim nilai yang sama dengan nilai induk'
-           FROM incoming i JOIN records r ON r.dataset_id = $1 AND r.region_code = i.region_code
-                AND r.period = i.period AND r.dims_key = i.dims_key
            WHERE c.status = 'open' AND c.dataset_id = $1 AND c.proposed_publisher = $3
-             AND c.record_id = r.id AND i.idx = ANY($2::int[])""",
+             AND c.record_id = ANY(ARRAY(  -- the staged rows' records, probed by key
+               SELECT r.id FROM incoming i CROSS JOIN LATERAL (
+                 SELECT r.id FROM records r
+                 WHERE r.dataset_id = $1 AND r.dims_key = i.dims_key
+                   AND r.region_code = i.region_code AND r.period = i.period LIMIT 1) r
+               WHERE i.idx = ANY($2::int[])))""",
         dataset_id, idxs, publisher_id)
     return int(result.split()[-1])

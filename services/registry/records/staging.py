@@ -30,7 +30,8 @@ async def stage_rows(conn: asyncpg.Connection, rows: list[ValidRow]) -> None:
 
 async def classify_staged(conn: asyncpg.Connection, dataset_id: int, *,
                           with_values: bool = False) -> list[asyncpg.Record]:
-    """Each staged key (last row wins) next to its current master record, if any.
+    """Each staged key (last row wins) next to its current master record, if any: driven by
+    the staged chunk, so its cost never grows with the records already stored.
 
     The values themselves come back only ``with_values`` (the dry run's diff): decoding them
     is a good part of the hot path's time otherwise.
@@ -43,8 +44,10 @@ async def classify_staged(conn: asyncpg.Connection, dataset_id: int, *,
                   (r.vals = i.vals) AS same, {values}
            FROM (SELECT DISTINCT ON (region_code, period, dims_key) *
                  FROM incoming ORDER BY region_code, period, dims_key, idx DESC) i
-           LEFT JOIN records r ON r.dataset_id = $1 AND r.region_code = i.region_code
-                AND r.period = i.period AND r.dims_key = i.dims_key
+           LEFT JOIN LATERAL (  -- one probe of the record key per staged row, whatever the
+             SELECT * FROM records r  -- statistics say of records' size
+             WHERE r.dataset_id = $1 AND r.dims_key = i.dims_key
+               AND r.region_code = i.region_code AND r.period = i.period LIMIT 1) r ON true
            ORDER BY i.idx""", dataset_id)
 
 

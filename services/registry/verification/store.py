@@ -115,8 +115,9 @@ async def hold_staged(conn: asyncpg.Connection, dataset_id: int, held: list[tupl
            FROM incoming i
            JOIN (SELECT (e ->> 'idx')::int AS idx, e -> 'reasons' AS reasons, e -> 'place' AS place
                  FROM jsonb_array_elements($2::text::jsonb) e) x ON x.idx = i.idx
-           LEFT JOIN records r ON r.dataset_id = $1 AND r.region_code = i.region_code
-                AND r.period = i.period AND r.dims_key = i.dims_key
+           LEFT JOIN LATERAL (SELECT r.id, r.vals FROM records r
+                WHERE r.dataset_id = $1 AND r.dims_key = i.dims_key
+                  AND r.region_code = i.region_code AND r.period = i.period LIMIT 1) r ON true
            WHERE i.idx = ANY($3::int[])
            ON CONFLICT (dataset_id, region_code, period, dims_key, publisher_id)
               WHERE status = 'held'
@@ -134,13 +135,17 @@ async def supersede_passed(conn: asyncpg.Connection, dataset_id: int, idxs: list
     """A publisher's newer value for a key that passes replaces its own held proposal."""
     if idxs:
         await conn.execute(
-            """WITH changed AS (
+            """WITH found AS (  -- probes from the staged rows: never a scan of held_values
+               SELECT x.id FROM incoming i CROSS JOIN LATERAL (
+                 SELECT h.id FROM held_values h
+                 WHERE h.dataset_id = $1 AND h.region_code = i.region_code
+                   AND h.period = i.period AND h.dims_key = i.dims_key
+                   AND h.publisher_id = $3 AND h.status = 'held' LIMIT 1) x
+               WHERE i.idx = ANY($2::int[])),
+             changed AS (
                UPDATE held_values h SET status = 'superseded', decided_at = now(),
                       note = 'diganti nilai yang lebih baru dari produsen yang sama'
-               FROM incoming i
-               WHERE h.status = 'held' AND h.dataset_id = $1 AND h.publisher_id = $3
-                 AND h.region_code = i.region_code AND h.period = i.period
-                 AND h.dims_key = i.dims_key AND i.idx = ANY($2::int[])
+               WHERE h.id = ANY(ARRAY(SELECT id FROM found))
                """ + _RETURNING + ") " + _feed("'superseded'"),
             dataset_id, idxs, publisher_id)
 
