@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import nats.errors
 from nats.js import JetStreamContext
 
 from shared.bus import Namespace, publish
-from shared.contracts import Envelope, Event
+from shared.contracts import DeadLetterV1, Envelope, Event
 from shared.logging import request_id_var
 
 log = logging.getLogger("satudata.outbox")
@@ -77,7 +78,12 @@ async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespac
             *(publish(js, ns, Envelope.model_validate_json(r["payload"])) for r in rows),
             return_exceptions=True)
         sent = [r["id"] for r, res in zip(rows, results) if not isinstance(res, BaseException)]
-        failed = [res for res in results if isinstance(res, BaseException)]
+        for r, res in zip(rows, results):  # an event NATS can never carry must not wait forever
+            if isinstance(res, nats.errors.MaxPayloadError) and \
+                    await _dead_letter_unpublishable(js, ns, r["payload"], res):
+                sent.append(r["id"])
+        failed = [res for res in results if isinstance(res, BaseException)
+                  and not isinstance(res, nats.errors.MaxPayloadError)]
         if sent:
             await conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
                                sent)
@@ -85,6 +91,29 @@ async def publish_pending(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespac
             log.warning("outbox: %d of %d events not published yet: %s", len(failed),
                         len(rows), failed[0])
         return len(sent)
+
+
+async def _dead_letter_unpublishable(js: JetStreamContext, ns: Namespace, payload: str,
+                                     exc: Exception) -> bool:
+    """Send a dead letter for an event larger than NATS accepts (its data without the rows, so
+    the letter itself travels and names what it was about: ingest marks the chunk failed with
+    the reason, and the publisher's turn moves on); True once the letter is stored."""
+    envelope = Envelope.model_validate_json(payload)
+    data = {k: v for k, v in envelope.data.items() if k != "rows"}
+    letter = DeadLetterV1(
+        consumer="outbox-relay", original_subject=envelope.type,
+        reason=f"pesan {len(payload.encode())} byte melebihi batas NATS ({exc}); kirim ulang "
+               "dalam berkas yang lebih kecil",
+        payload=envelope.model_copy(update={"data": data}).model_dump_json())
+    try:
+        await publish(js, ns, Envelope.wrap(letter, event_id=uuid.uuid5(
+            uuid.NAMESPACE_URL, f"deadletter:outbox:{envelope.event_id}")))
+    except Exception as failure:  # noqa: BLE001 - NATS away: try again next round
+        log.warning("dead letter for an unpublishable event not stored yet: %s", failure)
+        return False
+    log.error("outbox: event %s (%s) is larger than NATS accepts; sent to the dead letters",
+              envelope.event_id, envelope.type)
+    return True
 
 
 async def relay(pool: asyncpg.Pool, js: JetStreamContext, ns: Namespace, schema: str,

@@ -38,6 +38,12 @@ class Chunker:
             raise too_many_rows(self.max_rows)
         text = json.dumps(row, ensure_ascii=False, default=_default, sort_keys=True)
         size = len(text.encode())
+        if size > self.chunk_bytes:  # a row that could never travel in a chunk message
+            raise PayloadTooLarge(
+                f"Baris {row.get('_line') or self.rows + 1} terlalu besar ({size} byte; paling "
+                f"besar {self.chunk_bytes} byte per baris). Periksa isian yang sangat panjang.",
+                code="row_too_large", details=[{"line": row.get("_line") or self.rows + 1,
+                                                "bytes": size, "max_bytes": self.chunk_bytes}])
         if self._in_chunk and (self._in_chunk >= self.chunk_rows
                                or self._bytes + size > self.chunk_bytes):
             self.chunk += 1
@@ -78,20 +84,29 @@ def too_many_rows(max_rows: int) -> PayloadTooLarge:
         details=[{"max_rows": max_rows}])
 
 
-def check_row_count(kind: str, rows: list | None, path, max_rows: int) -> None:
+def check_row_count(kind: str, rows: list | None, path, max_rows: int,
+                    max_columns: int = 100) -> None:
     """Count the rows before any is parsed or stored, so a submission over the cap is refused
     in a moment rather than after parsing and COPY. CSV records are counted by the csv module
-    (quoted line breaks stay inside their record); XLSX is counted while it is read."""
+    (quoted line breaks stay inside their record), once its header is known not to be too
+    wide; XLSX is measured from its XML when it is read."""
     if kind in ("json", "ckan"):
         count = len(rows or [])
     elif kind == "csv" and path is not None:
         import csv
 
-        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        from services.ingest.limits import check_csv_header
+        from services.ingest.parsing import sniff_encoding
+
+        check_csv_header(path, max_columns)
+        with open(path, newline="", encoding=sniff_encoding(path), errors="replace") as handle:
             count = -1  # the header
-            for count, _ in enumerate(csv.reader(handle), start=0):
-                if count > max_rows:
-                    break
+            try:
+                for count, _ in enumerate(csv.reader(handle), start=0):
+                    if count > max_rows:
+                        break
+            except csv.Error:
+                return  # malformed: the parser names the line when it reads it
     else:
         return
     if count > max_rows:

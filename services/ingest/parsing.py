@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from services.ingest.limits import Limits, check_cells, too_many_columns
+from services.ingest.xlsx_bounds import check_sheet
 from shared.contracts import DatasetSchemaV1
 from shared.errors import PayloadTooLarge, Unprocessable
 
@@ -70,7 +72,11 @@ def _warn_unknown(column: str, fields: FieldSet) -> dict:
 
 
 class HeaderMap:
-    def __init__(self, headers: list[Any], fields: FieldSet):
+    def __init__(self, headers: list[Any], fields: FieldSet, max_columns: int = 100):
+        while headers and (headers[-1] is None or not str(headers[-1]).strip()):
+            headers = headers[:-1]
+        if len(headers) > max_columns:
+            raise too_many_columns(len(headers), max_columns)
         self.targets: list[str | None] = []
         self.warnings: list[dict] = []
         seen: set[str] = set()
@@ -105,8 +111,9 @@ class RowSource:
 
     kind = "json"
 
-    def __init__(self, fields: FieldSet):
+    def __init__(self, fields: FieldSet, limits: Limits | None = None):
         self.fields = fields
+        self.limits = limits or Limits()
         self.warnings: list[dict] = []
         self.sheet: str | None = None
 
@@ -115,8 +122,9 @@ class RowSource:
 
 
 class JsonRows(RowSource):
-    def __init__(self, rows: list[Any], fields: FieldSet, kind: str = "json"):
-        super().__init__(fields)
+    def __init__(self, rows: list[Any], fields: FieldSet, kind: str = "json",
+                 limits: Limits | None = None):
+        super().__init__(fields, limits)
         self.rows = rows
         self.kind = kind
 
@@ -127,6 +135,9 @@ class JsonRows(RowSource):
                 raise Unprocessable(
                     f"Baris ke-{index} bukan objek JSON.", code="malformed_json",
                     details=[{"index": index, "message": "setiap baris harus berupa objek"}])
+            if len(raw) > self.limits.max_columns:
+                raise too_many_columns(len(raw), self.limits.max_columns,
+                                       f"Baris JSON ke-{index}")
             row = {}
             for key, value in raw.items():
                 target = self.fields.target(key)
@@ -136,18 +147,38 @@ class JsonRows(RowSource):
                         self.warnings.append(_warn_unknown(key, self.fields))
                     continue
                 row[target] = value
+            check_cells(row, {"index": index}, self.limits)
             yield row  # no "_line": a JSON row's line is its 1-based position, index + 1
 
 
-def _sniff_encoding(path: Path) -> str:
+def sniff_encoding(path: Path) -> str:
+    """UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"), UTF-8
+    when every byte of it is valid UTF-8 (checked incrementally, the whole file), else cp1252,
+    which Excel on Windows writes and which reads Latin-1's letters the same, else Latin-1
+    (any byte is a character)."""
+    import codecs
+
     with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut at the block's end
-            return "cp1252"  # Excel on Windows saves CSV like this
-    return "utf-8-sig"
+        head = fh.read(4)
+        if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("cp1252")()
+        try:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+            return "cp1252"
+        except UnicodeDecodeError:
+            return "latin-1"
 
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -193,12 +224,12 @@ def _bad_column(line: str, delimiter: str) -> int | None:
 class CsvRows(RowSource):
     kind = "csv"
 
-    def __init__(self, path: Path, fields: FieldSet):
-        super().__init__(fields)
+    def __init__(self, path: Path, fields: FieldSet, limits: Limits | None = None):
+        super().__init__(fields, limits)
         self.path = path
 
     def __iter__(self):
-        encoding = _sniff_encoding(self.path)
+        encoding = sniff_encoding(self.path)
         with open(self.path, newline="", encoding=encoding, errors="replace") as fh:
             delimiter = _sniff_delimiter(fh.read(1 << 16))
         with open(self.path, newline="", encoding=encoding) as fh:
@@ -213,9 +244,10 @@ class CsvRows(RowSource):
                     break
                 except csv.Error as exc:
                     raise self._malformed(reader.line_num, exc, delimiter) from exc
-                except UnicodeDecodeError as exc:
+                except UnicodeDecodeError as exc:  # a UTF-16 file cut in the middle
                     raise Unprocessable(
-                        f"Berkas CSV bukan UTF-8 yang sah di sekitar baris {reader.line_num + 1}.",
+                        f"Berkas CSV tidak dapat dibaca sebagai {encoding} di sekitar baris "
+                        f"{reader.line_num + 1}; simpan ulang sebagai CSV UTF-8.",
                         code="malformed_csv",
                         details=[{"line": reader.line_num + 1, "column": None,
                                   "message": str(exc)}]) from exc
@@ -225,7 +257,7 @@ class CsvRows(RowSource):
                         f"sep={delimiter}":
                     continue  # Excel's delimiter line, not the header
                 if header is None:
-                    header = HeaderMap(cells, self.fields)
+                    header = HeaderMap(cells, self.fields, self.limits.max_columns)
                     self.warnings.extend(header.warnings)
                     width = len(cells)
                     continue
@@ -236,6 +268,7 @@ class CsvRows(RowSource):
                         details=[{"line": reader.line_num, "column": width + 1,
                                   "message": "kolom lebih banyak dari judul"}])
                 row = header.row([c.strip() or None for c in cells])
+                check_cells(row, {"line": start}, self.limits)
                 row[LINE] = start
                 yield row
 
@@ -306,15 +339,20 @@ def _column_letter(number: int) -> str:
 class XlsxRows(RowSource):
     kind = "xlsx"
 
-    def __init__(self, path: Path, fields: FieldSet, max_decompressed: int):
-        super().__init__(fields)
+    def __init__(self, path: Path, fields: FieldSet, max_decompressed: int,
+                 limits: Limits | None = None, max_rows: int = 200_000,
+                 max_cells: int = 3_000_000):
+        super().__init__(fields, limits)
         self.path = path
         self.max_decompressed = max_decompressed
+        self.max_rows, self.max_cells = max_rows, max_cells
 
     def __iter__(self):
         from python_calamine import CalamineWorkbook
 
         check_zip_expansion(self.path, self.max_decompressed)
+        check_sheet(self.path, max_rows=self.max_rows, max_columns=self.limits.max_columns,
+                    max_cells=self.max_cells)  # before the reader allocates the used range
         try:
             workbook = CalamineWorkbook.from_path(str(self.path))
             sheet = workbook.get_sheet_by_index(0)
@@ -333,7 +371,7 @@ class XlsxRows(RowSource):
             if header is None:
                 while cells and cells[-1] is None:
                     cells.pop()
-                header = HeaderMap(cells, self.fields)
+                header = HeaderMap(cells, self.fields, self.limits.max_columns)
                 self.warnings.extend(header.warnings)
                 width = len(cells)
                 continue
@@ -345,5 +383,6 @@ class XlsxRows(RowSource):
                     details=[{"line": line, "column": extra[0],
                               "message": "nilai di luar kolom berjudul"}])
             row = header.row(cells)
+            check_cells(row, {"line": line}, self.limits)
             row[LINE] = line
             yield row

@@ -20,6 +20,7 @@ import asyncpg
 from services.ingest import store
 from services.ingest.chunking import (Chunker, KeyTracker, check_row_count, next_batch,
                                        tracked)
+from services.ingest.limits import Limits, capped
 from services.ingest.parsing import CsvRows, FieldSet, JsonRows, RowSource, XlsxRows
 from services.ingest.registry_client import DatasetNotFound, RegistryClient
 from services.ingest.settings import IngestSettings
@@ -81,11 +82,13 @@ async def dataset_fields(registry: RegistryClient, principal: Principal, slug: s
 
 
 def row_source(upload: Upload, fields: FieldSet, settings: IngestSettings) -> RowSource:
+    limits = Limits(max_columns=settings.max_columns, max_cell_bytes=settings.max_cell_bytes)
     if upload.kind in ("json", "ckan"):
-        return JsonRows(upload.rows or [], fields, kind=upload.kind)
+        return JsonRows(upload.rows or [], fields, kind=upload.kind, limits=limits)
     if upload.kind == "csv":
-        return CsvRows(upload.path, fields)
-    return XlsxRows(upload.path, fields, settings.max_decompressed_bytes)
+        return CsvRows(upload.path, fields, limits)
+    return XlsxRows(upload.path, fields, settings.max_decompressed_bytes, limits,
+                    max_rows=settings.max_rows, max_cells=settings.max_xlsx_cells)
 
 
 def _chunker(dataset: str, settings: IngestSettings, locale: str) -> Chunker:
@@ -116,7 +119,7 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
                  principal: Principal, dataset: str, upload: Upload, *,
                  idempotency_key: str | None) -> Accepted:
     await asyncio.to_thread(check_row_count, upload.kind, upload.rows, upload.path,
-                            settings.max_rows)
+                            settings.max_rows, settings.max_columns)
     fields, warnings = await dataset_fields(registry, principal, dataset)
     source = row_source(upload, fields, settings)
     chunker = _chunker(dataset, settings, upload.locale)
@@ -135,7 +138,7 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
                     await store.copy_rows(conn, submission_id, batch)
                 if chunker.rows == 0:
                     raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
-                warnings += source.warnings
+                warnings += capped(source.warnings)
                 await _resolve_keys(registry, dataset, tracker)
                 await store.mark_duplicates(conn, submission_id,
                                             await asyncio.to_thread(tracker.duplicates_json))
@@ -193,6 +196,8 @@ def _accepted(submission_id, dataset: str, rows: int, chunks: int, status: str,
 async def dry_run(registry: RegistryClient, settings: IngestSettings, principal: Principal,
                   dataset: str, upload: Upload) -> dict[str, Any]:
     """Full validation by the registry; nothing is stored."""
+    await asyncio.to_thread(check_row_count, upload.kind, upload.rows, upload.path,
+                            settings.max_rows, settings.max_columns)
     fields, warnings = await dataset_fields(registry, principal, dataset)
     source = row_source(upload, fields, settings)
     chunker = _chunker(dataset, settings, upload.locale)
@@ -216,7 +221,7 @@ async def dry_run(registry: RegistryClient, settings: IngestSettings, principal:
             "counts": summary.get("counts", {}),
             "rejected_rows": summary.get("rejected_rows", []),
             "held_rows": summary.get("held_rows", []),  # issue 14: what the walidata would hold
-            "diff": summary.get("diff", []), "warnings": warnings + source.warnings}
+            "diff": summary.get("diff", []), "warnings": warnings + capped(source.warnings)}
 
 
 async def get_submission(pool: asyncpg.Pool, principal: Principal, submission_id: uuid.UUID,

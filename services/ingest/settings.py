@@ -25,6 +25,12 @@ class IngestSettings(ServiceSettings):
         256 * 1024 * 1024,
         description="largest body after gzip, or XLSX content after unzip (413 decompressed_too_large)")
     max_rows: int = Field(200_000, description="most rows in one submission (413 too_many_rows)")
+    max_columns: int = Field(100, description="most columns in a CSV or XLSX header or keys in "
+                             "a JSON row (422 too_many_columns)")
+    max_cell_bytes: int = Field(8192, description="longest cell, in bytes (422 cell_too_large)")
+    max_xlsx_cells: int = Field(
+        3_000_000, description="most cells an XLSX sheet may use, counted from its XML before "
+                               "it is read (413 too_many_cells)")
     chunk_rows: int = Field(500, description="most rows in one NATS chunk message")
     chunk_bytes: int = Field(256 * 1024,
                              description="most bytes of rows in one chunk (NATS payload limit is 1 MB)")

@@ -72,9 +72,12 @@ def code_digits(text: str) -> str | None:
     return re.sub(r"\D", "", stripped)
 
 
+YEARS = range(1900, 2101)  # a real period: no year 0000 or 9999
+
+
 def valid_period(frequency: str, period: str) -> bool:
     pattern, _ = PERIOD_PATTERNS[frequency]
-    return bool(pattern.match(period))
+    return bool(pattern.match(period)) and int(period[:4]) in YEARS
 
 
 @dataclass(frozen=True)
@@ -327,8 +330,9 @@ def validate_row(index: int, row: dict[str, Any], *, schema: DatasetSchemaV1, fr
     elif not valid_period(frequency, period):
         example = PERIOD_PATTERNS[frequency][1]
         errors.append(_reject("period", "period_format",
-                              f"Periode '{period}' tidak sesuai frekuensi dataset ({frequency}); "
-                              f"contoh yang benar: {example}.", index))
+                              f"Periode '{period}' tidak sesuai frekuensi dataset ({frequency}) "
+                              f"atau tahunnya di luar {YEARS.start}-{YEARS.stop - 1}; contoh "
+                              f"yang benar: {example}.", index))
     dims: dict[str, str] = {}
     for dim in schema.dimensions:
         name = dim.name

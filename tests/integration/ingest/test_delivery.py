@@ -180,3 +180,32 @@ async def test_a_resent_chunk_is_read_as_its_first_send_was(ingest_settings, sta
         assert (rejected.line, rejected.sheet) == (3, "data")
     finally:
         await registry.close()
+
+
+async def test_a_chunk_nats_cannot_carry_fails_its_submission_by_name_and_holds_no_turn(
+        ingest_settings, start_ingest, ingest_db, nats_url, nats_namespace):
+    """Defence behind the row and cell limits (set wide here): a chunk over NATS's payload
+    limit goes to the dead letters with its reason and its submission fails naming it; the
+    publisher's next chunk is sent (its window is not held by the one that cannot travel)."""
+    settings = ingest_settings.model_copy(update={
+        "chunk_bytes": 4 << 20, "max_cell_bytes": 4 << 20, "max_inflight_chunks": 1})
+    async with start_ingest(settings) as client:
+        big = await client.post("/v1/submissions", headers=auth(), json={
+            "dataset": "jumlah-penduduk", "rows": [{"region": "64.08.04.2001", "period": "2020",
+                                                    "jenis_kelamin": "L",
+                                                    "jumlah": "1" * 1_500_000}]})
+        assert big.status_code == 202, big.text
+        small = (await submit(client, 1)).json()["id"]
+
+        async def failed():
+            s = await _status(client, big.json()["id"])
+            return s["status"] == "failed" and s
+        s = await eventually(failed, timeout=30)
+        assert "melebihi batas NATS" in s["chunks_failed"][0]["reason"], s
+        assert "outbox-relay" in s["error"]
+
+        async def sent():
+            return await ingest_db.fetchval(
+                "SELECT o.sent_at IS NOT NULL FROM submission_chunks c JOIN outbox o "
+                "USING (event_id) WHERE c.submission_id = $1", uuid.UUID(small))
+        await eventually(sent, timeout=30)
