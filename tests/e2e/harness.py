@@ -86,7 +86,10 @@ async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bo
     infra = sd.Infra(database_url, nats_url, nats_urls=nats_urls or {},
                      database_urls=await asyncio.to_thread(sd.grant_service_roles, database_url))
     ports = sd.pick_ports(default=False)
-    env = sd.service_env(infra, ports, namespace, extra_env)
+    from satudata import receipt  # a receipt key of its own, as `make up` makes one
+
+    env = sd.service_env(infra, ports, namespace, {**receipt.ensure_key(log_dir),
+                                                   **(extra_env or {})})
     procs = sd.Processes(env, ports, prefix_output=False, log_dir=log_dir)
     procs.start_all()
     await asyncio.to_thread(procs.wait_ready, 90.0)

@@ -1,5 +1,6 @@
 """The master-record rules (services.registry.records.classify), without a database."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -100,3 +101,14 @@ def test_a_receipt_names_each_row_once_with_what_became_of_it(rows, publisher, a
     assert sorted(outcomes.get("created", []) + outcomes.get("updated", [])) \
         == sorted(chunk.to_apply)
     assert outcomes.get("conflict", []) == sorted(chunk.to_conflict)
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_a_hidden_current_value_gives_the_same_outcome_whether_or_not_it_is_guessed(same):
+    hidden = Meeting(idx=0, exists=True, same=same, current_publisher="disdukcapil",
+                     hidden=True)
+    assert classify(hidden, publisher_id="kec", authoritative=False) == "conflict"
+    assert classify(hidden, publisher_id="dinkes", authoritative=True) == "update"
+    # its own value is no secret to the publisher that sent it
+    assert classify(hidden, publisher_id="disdukcapil", authoritative=False) == (
+        "unchanged" if same else "update")

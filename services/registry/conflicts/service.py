@@ -12,6 +12,7 @@ from services.registry.audit import service as audit
 from services.registry.conflicts import store
 from services.registry.datasets.service import get_dataset
 from services.registry.events import publish_records
+from services.registry.privacy import view as privacy
 from services.registry.records import store as records_store
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
@@ -45,7 +46,8 @@ async def list_conflicts(conn: asyncpg.Connection, principal: Principal, *,
         conn, dataset_id=dataset_id, status=status, after=after, limit=limit + 1,
         publisher_id=None if principal.is_steward else principal.publisher_id)
     rows, next_cursor = page(rows, limit, lambda r: (r["created_at"].isoformat(), r["id"]))
-    return [conflict_public(r) for r in rows], next_cursor
+    return await privacy.mask_conflicts(conn, [conflict_public(r) for r in rows],
+                                        principal), next_cursor
 
 
 async def get_conflict(conn: asyncpg.Connection, principal: Principal,
@@ -54,7 +56,7 @@ async def get_conflict(conn: asyncpg.Connection, principal: Principal,
     if row is None or not (principal.is_steward or principal.publisher_id in (
             row["proposed_publisher"], row["current_publisher"])):
         raise NotFound("Perselisihan data tidak ditemukan.", code="conflict_not_found")
-    return conflict_public(row)
+    return (await privacy.mask_conflicts(conn, [conflict_public(row)], principal))[0]
 
 
 async def _open_conflict(conn: asyncpg.Connection, conflict_id: uuid.UUID) -> dict:

@@ -131,6 +131,52 @@ async def view(conn: asyncpg.Connection, slug: str, principal: Principal | None
     return copy.copy(shared)._for(principal)
 
 
+# --- what a writer may learn ----------------------------------------------------------------
+
+async def writer_view(conn: asyncpg.Connection, slug: str, publisher_id: str,
+                      steward: bool) -> View | None:
+    """The view of a publisher sending rows (a submission or its dry run): None when it may
+    see every value (not sensitive, or the walidata)."""
+    if steward:
+        return None
+    return await view(conn, slug, Principal(key_id="", publisher_id=publisher_id,
+                                            publisher_name="", role="publisher",
+                                            region_scope=""))
+
+
+def hidden_from_writer(v: View | None, row: dict) -> bool:
+    """A staged row meets a current value its writer may not see (a hidden cell another
+    publisher sent): whether the writer's value equals it must not show either."""
+    return v is not None and row.get("record_id") is not None and \
+        not v.owns(row.get("current_publisher")) and bool(v.hidden(row, {}))
+
+
+def writer_sees(v: View | None, row: dict, values: dict | None) -> dict | None:
+    """The current values a writer's dry run or conflict shows: masked unless it sent them."""
+    if v is None or values is None:
+        return values
+    return v.record_values({**row, "publisher_id": row.get("current_publisher")}, values)
+
+
+async def mask_conflicts(conn: asyncpg.Connection, items: list[dict],
+                         principal: Principal) -> list[dict]:
+    """Each side of a conflict as the reader may see it: a publisher sees the other side's
+    value of a hidden cell as hidden (the walidata sees both)."""
+    out = []
+    for item in items:
+        v = await view(conn, item["dataset"], principal)
+        if v is None:
+            out.append(item)
+            continue
+        row = {"region_code": item["region_code"], "period": item["period"],
+               "dims": item["dimensions"]}
+        sides = {side: {**item[side], "values": v.record_values(
+            {**row, "publisher_id": item[side]["publisher_id"]}, item[side]["values"])}
+            for side in ("current", "proposed")}
+        out.append({**item, **sides})
+    return out
+
+
 # --- public reads ---------------------------------------------------------------------------
 
 async def mask_records(conn: asyncpg.Connection, slug: str, items: list[dict],

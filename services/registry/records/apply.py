@@ -15,6 +15,7 @@ from services.registry.datasets.service import get_dataset, retracted_error
 from services.registry.access import store as access_store
 from services.registry.datasets import store as datasets_store
 from services.registry.events import SCHEMA, publish_records
+from services.registry.privacy import view as privacy
 from services.registry.records import staging
 from services.registry.records.classify import Meeting, Plan, plan
 from services.registry.regions.service import region_index
@@ -180,12 +181,16 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     if len(valid) != len(staged):  # such rows are counted unchanged; the receipt says so
         seen = {r["idx"] for r in staged}
         outcome.rows["unchanged"] = [v.index for v in valid if v.index not in seen]
-    authoritative = publisher_id in dataset["authoritative"] or publisher["kind"] == "walidata"
-    chunk = plan([Meeting.of(r) for r in staged], publisher_id=publisher_id,
-                 authoritative=authoritative)
+    steward = publisher["kind"] == "walidata"
+    authoritative = publisher_id in dataset["authoritative"] or steward
+    # privacy: what this writer may not see of the current values (a sensitive dataset)
+    sight = await privacy.writer_view(conn, dataset_slug, publisher_id, steward)
+    dims_of = {v.index: v.dims for v in valid}
+    chunk = plan([Meeting.of(r, privacy.hidden_from_writer(sight, {**r, "dims": dims_of[r["idx"]]}))
+                  for r in staged], publisher_id=publisher_id, authoritative=authoritative)
     _count(outcome, chunk)
     if dry_run:
-        outcome.diff = _diff(staged, valid, places, chunk)
+        outcome.diff = _diff(staged, valid, places, chunk, sight)
     # issue 14 (verification/): hold what breaks a rule, is an outlier, or awaits the walidata
     chunk.to_apply = await screen(conn, dataset=dataset, publisher_id=publisher_id,
                                   submission_id=submission_id, staged=staged,
@@ -197,13 +202,16 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     return outcome
 
 
-def _diff(staged: list, valid: list[ValidRow], places: dict[int, dict], chunk: Plan
-          ) -> list[dict]:
-    """The dry run's answer: each staged row, what it would do, before and after."""
+def _diff(staged: list, valid: list[ValidRow], places: dict[int, dict], chunk: Plan,
+          sight) -> list[dict]:
+    """The dry run's answer: each staged row, what it would do, before (as this writer may
+    see it: a hidden value another publisher sent stays hidden) and after."""
     dims_of = {v.index: v.dims for v in valid}
     return [{"index": r["idx"], **places[r["idx"]], "region_code": r["region_code"],
              "period": r["period"], "dimensions": dims_of[r["idx"]],
-             "change": chunk.changes[r["idx"]], "current": r["current_vals"],
+             "change": chunk.changes[r["idx"]],
+             "current": privacy.writer_sees(sight, {**r, "dims": dims_of[r["idx"]]},
+                                            r["current_vals"]),
              "proposed": r["new_vals"]} for r in staged]
 
 

@@ -5,7 +5,11 @@
   withdraws its open disagreement: ``agreeing``);
 - different values from the dataset's authority (an authoritative publisher, or the walidata)
   or from the publisher that wrote the current value (correcting itself): ``update``;
-- different values from anyone else: ``conflict``, for the walidata to settle.
+- different values from anyone else: ``conflict``, for the walidata to settle;
+- a current value the publisher may not see (a sensitive dataset's hidden cell another
+  publisher sent): ``update`` from the authority, ``conflict`` from anyone else, *whether or not
+  the values are equal*, so the outcome is never an oracle for the hidden value (the authority's
+  equal value is a new version naming it; an equal proposal is a conflict the walidata closes).
 
 No database here: the staged rows come in as plain values, so these rules are tested on
 their own (tests/unit/test_record_classification.py).
@@ -30,16 +34,19 @@ class Meeting:
     exists: bool
     same: bool = False
     current_publisher: str | None = None
+    hidden: bool = False  # the current value is hidden from this publisher
 
     @classmethod
-    def of(cls, row: Mapping) -> "Meeting":
+    def of(cls, row: Mapping, hidden: bool = False) -> "Meeting":
         return cls(idx=row["idx"], exists=row["record_id"] is not None, same=bool(row["same"]),
-                   current_publisher=row["current_publisher"])
+                   current_publisher=row["current_publisher"], hidden=hidden)
 
 
 def classify(row: Meeting, *, publisher_id: str, authoritative: bool) -> Change:
     if not row.exists:
         return "create"
+    if row.hidden and row.current_publisher != publisher_id:
+        return "update" if authoritative else "conflict"
     if row.same:
         return "unchanged"
     if authoritative or row.current_publisher == publisher_id:

@@ -82,6 +82,7 @@ async def apply_staged(conn: asyncpg.Connection, dataset_id: int, idxs: list[int
                                        excluded.publisher_id, excluded.submission_id, NULL,
                                        $5, now())
                WHERE r.vals IS DISTINCT FROM excluded.vals OR r.status <> 'current'
+                  OR r.publisher_id IS DISTINCT FROM excluded.publisher_id
              RETURNING r.id, r.region_code, r.period, r.dims, r.vals, r.version, r.status,
                        r.publisher_id, r.submission_id, r.updated_at, r.seq, r.hash),
            hist AS (
