@@ -238,6 +238,30 @@ def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
     return env
 
 
+# Credentials each service process may hold: its own only. Everything else of the operator's
+# (the superuser's DATABASE_URL, the NATS operator user, the other services' roles and users,
+# the receipt key outside ingest) is left out of its environment.
+_SECRET_PREFIXES = ("SATUDATA_RECEIPT_KEY", "INGEST_RECEIPT_KEY", "SATUDATA_SIGNING_KEY")
+
+
+def env_for(service: str, env: dict[str, str]) -> dict[str, str]:
+    """The environment of one service's process: ``env`` without any credential that is not
+    this service's, and with its own database and NATS URLs under its own names."""
+    up = service.upper()
+    own_db = env.get(f"{up}_DATABASE_URL") or env.get("DATABASE_URL")
+    own_nats = env.get(f"{up}_NATS_URL") or env.get("NATS_URL")
+    drop = {"DATABASE_URL", "NATS_URL"} | {
+        f"{other.upper()}_{kind}" for other in SERVICES for kind in ("DATABASE_URL", "NATS_URL")}
+    out = {k: v for k, v in env.items() if k not in drop and not (
+        k.startswith(_SECRET_PREFIXES) and not k.startswith(f"{up}_")
+        and not (service == "ingest" and k.startswith("SATUDATA_RECEIPT_KEY")))}
+    if service != "gateway" and own_db:  # the gateway has no database
+        out[f"{up}_DATABASE_URL"] = own_db
+    if own_nats:
+        out[f"{up}_NATS_URL"] = own_nats
+    return out
+
+
 REPLICABLE = ("registry", "ingest", "search")  # the gateway is one port: scale it behind a LB
 
 
@@ -276,7 +300,12 @@ def add_replicas(ports: dict[str, int], env: dict[str, str], replicas: dict[str,
 def service_command(name: str, port: int, host: str = "127.0.0.1") -> list[str]:
     return [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
             "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning",
-            "--no-server-header"]
+            "--no-server-header",
+            # the client's address is the peer's, never a header a client can set: the gateway
+            # believes X-Forwarded-For itself, and only from GATEWAY_TRUSTED_PROXIES
+            "--no-proxy-headers",
+            # a request's headers must arrive within SATUDATA_HEADER_TIMEOUT s (slow headers)
+            "--http", "shared.http_protocol:HeaderTimeoutProtocol"]
 
 
 class Processes:
@@ -296,7 +325,8 @@ class Processes:
         host = self.gateway_host if service == "gateway" else \
             self.env.get(f"{service.upper()}_HOST", "127.0.0.1")
         proc = subprocess.Popen(
-            service_command(service, self.ports[name], host), env=self.env, cwd=ROOT,
+            service_command(service, self.ports[name], host), env=env_for(service, self.env),
+            cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         threading.Thread(target=self._pump, args=(name, proc), daemon=True).start()

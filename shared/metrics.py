@@ -151,7 +151,10 @@ def route_label(app: FastAPI, scope: Scope, status: int) -> str:
     if path.endswith("{rest:path}"):
         prefix = path[:-len("{rest:path}")]
         first, _, more = scope["path"][len(prefix):].partition("/")
-        if status == 404 or not _SEGMENT.fullmatch(first):
+        # only a segment the route table knows: whatever clients send (a rate-limited random
+        # path answers 429, not 404), the label set stays bounded
+        known = getattr(app.state, "route_segments", frozenset())
+        if status == 404 or first not in known or not _SEGMENT.fullmatch(first):
             return path
         return prefix + first + ("/…" if more else "")
     return path

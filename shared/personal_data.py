@@ -11,6 +11,7 @@ Found values are never echoed whole: the message shows the last four digits mask
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 SIXTEEN = re.compile(r"(?<![0-9])(?:[0-9][ .\-]?){15}[0-9](?![0-9])")
@@ -27,8 +28,19 @@ def _nik_date(d: str) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12
 
 
+def _plain(text: str) -> str:
+    """NFKC (fullwidth ``６４０８`` and other compatibility forms become ASCII), then every
+    remaining decimal digit of any script as its ASCII digit, so no way of writing a number
+    slips past the patterns."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def kind_of(text: str) -> str | None:
     """'nik', 'kk', 'phone' or None for one cell's text."""
+    text = _plain(text)
     for match in SIXTEEN.finditer(text):
         digits = re.sub(r"[^0-9]", "", match.group())
         if not _region_prefix(digits) or digits[12:] == "0000":

@@ -190,7 +190,10 @@ class SignatureMiddleware:
         timestamp = headers.get(TIME_HEADER.lower(), "")
         call_id = headers.get(CALL_ID_HEADER.lower(), "")
         digest = headers.get(DIGEST_HEADER.lower(), "")
-        if not (service and timestamp.isdigit() and call_id and len(digest) == 64):
+        # ASCII digits of a sane length (int() of '²' or of 5,000 digits raises), an ASCII
+        # signature (compare_digest refuses other strings): anything else is a bad signature
+        if not (service and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+                and call_id and len(digest) == 64 and signature.isascii()):
             raise _BadSignature("invalid_signature", "Tanda tangan panggilan tidak lengkap.")
         now = time.time()
         if abs(now - int(timestamp)) > self.max_age:

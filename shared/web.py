@@ -32,7 +32,9 @@ def build_app(*, title: str, service: str, settings: ServiceSettings,
     """``signed``: every route but health and metrics needs a service signature (all services
     but the gateway, which is the public door and signs what it forwards)."""
     configure_logging(service, settings.log_level)
-    app = FastAPI(title=title, lifespan=asynccontextmanager(lifespan), **kwargs)
+    # no redirect of "/x/" to "/x": its Location would name this service's own address
+    app = FastAPI(title=title, lifespan=asynccontextmanager(lifespan), redirect_slashes=False,
+                  **kwargs)
     app.state.settings = settings
     install_error_handlers(app)
     if signed:

@@ -103,7 +103,7 @@ async def events(request: Request, gw: GatewayDep,
     if since is None:  # fixed before the headers go out: a change made once the client sees
         since = await gw.hub.start_seq()  # the stream open is never skipped
     address = client_address(request.scope, request.headers,
-                             gw.settings.trust_forwarded_for)
+                             gw.settings.forwarding_proxies())
     slot = gw.hub.admit(principal.key_id if principal else None, address)
     slot.__enter__()  # 429 here, before the stream starts; given back when it ends
 
@@ -212,7 +212,7 @@ async def _forward(request: Request, gw: GatewayDep, path: str | None = None) ->
     settings = gw.settings
     if principal is not None:  # issue 19: where the call came from, for the audit log
         principal = principal.model_copy(update={"client_addr": client_address(
-            request.scope, request.headers, settings.trust_forwarded_for)})
+            request.scope, request.headers, settings.forwarding_proxies())})
     if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):
         return await proxy.forward(request, gw.upstreams, service, principal, path=path,
                                    max_age=settings.cache_max_age)

@@ -20,6 +20,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from services.gateway import api, timeliness_page
 from services.gateway.ckan_envelope import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
+from services.gateway.manifest import ROUTES
 from services.gateway.middleware import (BodyLimitMiddleware, PathGuardMiddleware,
                                          RateLimitMiddleware, SecurityHeadersMiddleware)
 from services.gateway.service import Gateway
@@ -28,6 +29,13 @@ from services.gateway.upstream import PassThrough
 from shared.logging import RequestIdMiddleware
 from shared.metrics import Metrics, install_metrics
 from shared.web import build_app
+
+
+def route_segments() -> frozenset[str]:
+    """First segments of the route table's paths (``datasets``, ``search``...): the only ones a
+    metric label of the catch-all may carry, whatever paths clients send."""
+    return frozenset(r.pattern.strip("/").split("/")[1] for r in ROUTES
+                     if r.pattern.count("/") >= 2)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -75,16 +83,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware, per_key=settings.rate_limit_key,
                        per_address=settings.rate_limit_address,
                        strategy=settings.rate_limit_strategy,
-                       trust_forwarded_for=settings.trust_forwarded_for,
+                       trusted_proxies=settings.forwarding_proxies(),
                        auth_failures=settings.rate_limit_auth_failures,
                        redis_url=settings.redis_url)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CkanEnvelopeMiddleware, public_url=settings.public_url)  # /api/ errors, 413/429 included, in CKAN's shape
+    app.add_middleware(CkanEnvelopeMiddleware, public_url=settings.public_base())  # /api/ errors, 413/429 included, in CKAN's shape
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(PathGuardMiddleware)
     # build_app added the request-id middleware first (innermost); move it outermost so 413
     # and 429 answers carry X-Request-ID and every log line of a request has its id.
     rid = [m for m in app.user_middleware if m.cls is RequestIdMiddleware]
     app.user_middleware[:] = rid + [m for m in app.user_middleware if m not in rid]
+    app.state.route_segments = route_segments()  # the catch-all's only metric labels
     install_metrics(app, Metrics("gateway", backend=False))  # its own, never a service's (see shared/metrics)
     return app

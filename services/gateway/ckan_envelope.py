@@ -35,11 +35,9 @@ def exception_envelope(base: str, action: str, exc: AppError) -> dict:
 
 
 def base_url(scope: Scope, public_url: str = "") -> str:
-    """The base URL of ``help`` links: the configured public URL, else the request's own."""
-    if public_url:
-        return public_url.rstrip("/")
-    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-    return f"{scope.get('scheme', 'http')}://{host}" if host else ""
+    """The base URL of ``help`` links: the gateway's public base (``public_base``), never the
+    request's Host header nor a service's own address."""
+    return public_url.rstrip("/")
 
 
 class CkanEnvelopeMiddleware:

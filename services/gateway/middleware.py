@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import collections
+import ipaddress
 import json
 import math
 import re
@@ -44,11 +46,29 @@ async def _send_error(send: Send, status: int, code: str, message: str,
     await send({"type": "http.response.body", "body": body})
 
 
-def client_address(scope: Scope, headers, trust_forwarded_for: bool) -> str:
+def trusted(address: str, proxies) -> bool:
+    """Whether ``address`` is one of ``proxies`` (addresses or networks, ``ipaddress``)."""
+    if not proxies:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
+
+
+def client_address(scope: Scope, headers, trusted_proxies) -> str:
+    """The address of the client: the peer of the connection, or, when that peer is one of
+    the operator's proxies (``GATEWAY_TRUST_FORWARDED_FOR`` and ``GATEWAY_TRUSTED_PROXIES``),
+    the nearest address it forwarded that is not itself a trusted proxy. Never a header a
+    client can set from anywhere else (uvicorn's own proxy handling is off: --no-proxy-headers)."""
     address = (scope.get("client") or ("unknown", 0))[0]
     forwarded = headers.get("x-forwarded-for")
-    if trust_forwarded_for and forwarded:
-        address = forwarded.split(",")[0].strip()
+    if forwarded and trusted(address, trusted_proxies):
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        while hops and trusted(hops[-1], trusted_proxies):
+            hops.pop()
+        address = hops[-1] if hops else address
     return address
 
 
@@ -65,13 +85,14 @@ def limits_storage(redis_url: str):
 # overlaps: nearly a moving window's accuracy at a fixed window's cost. limits' in-memory moving
 # window expires its event lists through a thread hop on nearly every hit (measured: +0.3-0.6 ms
 # of gateway CPU per request, a third of a proxied request).
+KNOWN_GOOD_MAX = 100_000  # key hashes that resolved here (most recent kept)
 STRATEGIES = {"sliding-window": SlidingWindowCounterRateLimiter,
               "moving-window": MovingWindowRateLimiter, "fixed-window": FixedWindowRateLimiter}
 
 
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, per_key: str, per_address: str,
-                 strategy: str = "sliding-window", trust_forwarded_for: bool = False,
+                 strategy: str = "sliding-window", trusted_proxies: tuple = (),
                  auth_failures: str = "100/minute", redis_url: str = ""):
         self.app = app
         self.per_key = parse(per_key)
@@ -83,11 +104,12 @@ class RateLimitMiddleware:
         # test asserts the 101st is refused). limits' async in-memory moving window can lose an
         # entry: its expiry slices the list after a thread hop while a new hit is inserted
         self.failures = FixedWindowRateLimiter(storage)
-        self.trust_forwarded_for = trust_forwarded_for
+        self.trusted_proxies = trusted_proxies
+        self.known_good: collections.OrderedDict[str, None] = collections.OrderedDict()
 
     def _identity(self, scope: Scope, headers: dict[str, str]):
         key = raw_key(headers)
-        address = client_address(scope, headers, self.trust_forwarded_for)
+        address = client_address(scope, headers, self.trusted_proxies)
         if key:
             return self.per_key, "key:" + hash_key(key), address
         return self.per_address, "addr:" + address, address
@@ -102,7 +124,12 @@ class RateLimitMiddleware:
         item, ident, address = self._identity(scope, headers)
         keyed = ident.startswith("key:")
         failures = "authfail:" + address
-        if keyed and not await self.failures.test(self.auth_failures, failures):
+        # a key this gateway has not seen answer yet costs one look-up from its address's
+        # budget, taken (atomically) before the look-up: 400 made-up keys sent at once meet the
+        # limit after the budget, not after all 400 were asked about. A key that worked here
+        # before costs nothing: a bad client behind a village's NAT cannot lock the village out
+        if keyed and ident not in self.known_good and \
+                not await self.failures.hit(self.auth_failures, failures):
             stats = await self.failures.get_window_stats(self.auth_failures, failures)
             retry = max(1, math.ceil(stats.reset_time - time.time()))
             await _send_error(send, 429, "too_many_auth_failures",
@@ -130,8 +157,11 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-        if keyed and status["code"] == 401:
-            await self.failures.hit(self.auth_failures, failures)
+        if keyed and status["code"] not in (0, 401, 429):
+            self.known_good[ident] = None  # it resolved: exempt from its address's lockout
+            self.known_good.move_to_end(ident)
+            while len(self.known_good) > KNOWN_GOOD_MAX:
+                self.known_good.popitem(last=False)
 
 
 class BodyLimitMiddleware:
@@ -179,7 +209,12 @@ class _TooLarge(PayloadTooLarge):
         super().__init__("Isi permintaan terlalu besar.")
 
 
-_ENCODED_FORBIDDEN = re.compile(rb"%(2[eEfF]|5[cC]|[01][0-9a-fA-F]|7[fF])")
+# encoded dots, slashes, backslashes and control bytes; and any encoded unreserved character
+# (letters, digits, - _ ~), which has no reason to be encoded and would let a path checked here
+# as written ("/v1/regions/alias%65s") be served decoded as another ("/v1/regions/aliases")
+_ENCODED_FORBIDDEN = re.compile(
+    rb"%(2[dDeEfF]|5[cCfF]|[01][0-9a-fA-F]|7[eEfF]|3[0-9]|4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]"
+    rb"|7[0-9aA])")
 
 
 def unsafe_path(raw_path: bytes) -> bool:
@@ -198,9 +233,19 @@ class PathGuardMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and unsafe_path(scope.get("raw_path")
-                                                   or scope["path"].encode()):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path") or scope["path"].encode()
+        if unsafe_path(raw):
             await _send_error(send, 404, "route_not_found", "Alamat ini tidak ada.", [])
+            return
+        if len(raw) > 1 and raw.endswith(b"/"):  # answered here, never by a service's redirect
+            query = scope.get("query_string") or b""
+            location = raw.rstrip(b"/") + (b"?" + query if query else b"")
+            await send({"type": "http.response.start", "status": 308,
+                        "headers": [(b"location", location), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
             return
         await self.app(scope, receive, send)
 

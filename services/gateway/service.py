@@ -77,7 +77,7 @@ class Gateway:
         return {name: check(name) for name in SERVICES}
 
     def base_url(self, request: Request) -> str:
-        return (self.settings.public_url or str(request.base_url)).rstrip("/")
+        return self.settings.public_base()
 
 
 def get_gateway(request: Request) -> Gateway:

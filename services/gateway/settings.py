@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import AliasChoices, Field
@@ -19,8 +20,9 @@ class GatewaySettings(ServiceSettings):
     registry_url: str = Field("http://127.0.0.1:8001", description="registry base URL; comma-separated for replicas")
     ingest_url: str = Field("http://127.0.0.1:8002", description="ingest base URL; comma-separated for replicas")
     search_url: str = Field("http://127.0.0.1:8003", description="search base URL; comma-separated for replicas")
-    public_url: str = Field("", description="base URL clients see (CKAN resource links); "
-                                            "empty = taken from each request")
+    public_url: str = Field("", description="base URL clients see (CKAN, DCAT and portal "
+                                            "links); empty = the address the gateway was "
+                                            "started on, never a request's Host header")
     connect_timeout: float = Field(2.0, description="seconds to connect to an upstream")
     upstream_timeout: float = Field(15.0, description="seconds to wait for an upstream answer "
                                                       "(then 504)")
@@ -48,6 +50,26 @@ class GatewaySettings(ServiceSettings):
                                       "accurate one), moving-window or fixed-window")
     trust_forwarded_for: bool = Field(False, description="take the client address from "
                                                          "X-Forwarded-For (behind a proxy)")
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="with trust_forwarded_for: the proxies whose X-Forwarded-For is believed "
+                    "(JSON list of addresses or networks, e.g. [\"10.0.0.0/8\"]); from any other "
+                    "peer the header is ignored")
+
+    def public_base(self) -> str:
+        """The base of every absolute link the gateway writes: configured, else its own
+        address (a client's Host header never decides where others are sent)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    def forwarding_proxies(self) -> tuple:
+        """The networks whose X-Forwarded-For is believed: none unless trust_forwarded_for."""
+        if not self.trust_forwarded_for:
+            return ()
+        return tuple(ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies)
     cache_max_age: int = Field(30, description="Cache-Control max-age of public GETs, seconds")
     cors_origins: list[str] = Field(default_factory=list,
                                     description='allowed CORS origins, JSON list; ["*"] = any')

@@ -40,7 +40,7 @@ def _ckan_error(request: Request, action: str, exc: AppError) -> JSONResponse:
     status = exc.status_code
     if status < 500 and status not in (401, 403, 404, 413, 415, 429):
         status = 409
-    base = str(request.base_url).rstrip("/")
+    base = ""  # relative: behind the gateway, this service's own address means nothing
     body = error_envelope(base, action, status, {"code": exc.code, "message": exc.message,
                                                  "details": exc.details},
                           "Internal Server Error" if status >= 500 else None)
@@ -104,7 +104,7 @@ async def _respond(request: Request, action: str, idempotency_key: str | None) -
         result = await _action(request, action, idempotency_key)
     except AppError as exc:
         return _ckan_error(request, action, exc)
-    base = str(request.base_url).rstrip("/")
+    base = ""  # relative: behind the gateway, this service's own address means nothing
     return JSONResponse(json.loads(json.dumps(envelope(base, action, result), default=str)))
 
 

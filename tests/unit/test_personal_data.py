@@ -36,3 +36,10 @@ def test_a_row_with_a_nik_is_refused_naming_the_field_without_echoing_it():
 
 def test_a_nik_that_excel_turned_into_a_number_is_found():
     assert refusals({"x": 6408041508900001.0})[0]["code"] == "personal_data_nik"
+
+
+@pytest.mark.parametrize("text", ["６４０８０４１５０８９００００１",  # fullwidth
+                                  "٦٤٠٨٠٤١٥٠٨٩٠٠٠٠١",  # Arabic-Indic digits
+                                  "６４０８ ０４１５ ０８９０ ０００１"])
+def test_a_nik_written_in_other_digits_is_still_a_nik(text):
+    assert kind_of(text) == "nik"

@@ -139,3 +139,24 @@ async def test_event_streams_are_limited_per_key_and_per_address(standin, nats_u
         await opened[-1].__aexit__(None, None, None)
     assert codes == [200, 200, 429, 200, 429]
     assert again == 200
+
+
+async def test_made_up_keys_sent_at_once_are_limited_before_lookup_and_a_known_key_still_works(
+        standin, nats_url, nats_namespace):
+    settings = gateway_settings(standin.url, nats_url, nats_namespace)
+    async with serve(create_app(settings)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=60,
+                                     limits=httpx.Limits(max_connections=400)) as client:
+            good = {"Authorization": "Bearer publisher-key-1"}
+            assert (await client.get("/v1/datasets", headers=good)).status_code == 200
+            answers = await asyncio.gather(*(
+                client.get("/v1/datasets", headers={"Authorization": f"Bearer kilat-{i:04d}"})
+                for i in range(400)))
+            # the village's own key, used before, is not locked out by a bad client behind
+            # the same address
+            still = await client.get("/v1/datasets", headers=good)
+    codes = [a.status_code for a in answers]
+    assert codes.count(401) == 99 and codes.count(429) == 301, sorted(set(codes))
+    # 99 made-up keys looked up; the good key once, twice if its cache entry expired meanwhile
+    assert standin.calls["resolve"] - 99 in (1, 2), standin.calls
+    assert still.status_code == 200

@@ -90,3 +90,19 @@ async def test_a_key_role_must_fit_its_publishers_kind(registry, client):
     ok = await client.post("/v1/keys", json={"publisher_id": desa, "role": "publisher"},
                            headers=ADMIN)
     assert ok.status_code == 201
+
+
+async def test_malformed_signature_headers_are_refused_with_401_never_500(registry):
+    before = await _keys(registry["pool"])
+    body = json.dumps(KEY).encode()
+    good = _signed("POST", "/v1/keys", body)
+    variants = {"X-Satudata-Time": ["²", "9" * 5000, "-5", "1.5", "١٢٣٤٥٦"],
+                "X-Satudata-Signature": ["v1=\u00e9\u00e9", "v1="],
+                "X-Satudata-Body-SHA256": ["x"]}
+    async with httpx.AsyncClient(base_url=registry["url"]) as raw:
+        for name, values in variants.items():
+            for value in values:
+                headers = {**good, name: value.encode("utf-8")}
+                r = await raw.post("/v1/keys", content=body, headers=headers)
+                assert r.status_code == 401, (name, value, r.status_code, r.text)
+    assert await _keys(registry["pool"]) == before
