@@ -130,7 +130,8 @@ def migrate() -> None:
     """Apply every service's Alembic migrations (each service owns one PostgreSQL schema)."""
     with ownership.visiting() as infra:
         platform.migrate_all(infra.database_url)
-    _say("migrations applied")
+        platform.ensure_streams(infra.nats_url, os.environ.get("NATS_NAMESPACE", ""))
+    _say("migrations applied, streams in place")
 
 
 @app.command("seed")

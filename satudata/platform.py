@@ -98,6 +98,29 @@ def ensure_infra(state_dir: Path | None = None, *, own: bool = False) -> Infra:
     return Infra(db, nats_url, started, nats_urls, servers=servers)
 
 
+def ensure_streams(nats_url: str, namespace: str = "") -> None:
+    """Create or update the JetStream streams with the operator's user (services with users of
+    their own may not): before the services start, and in `satudata migrate`."""
+    from shared import bus
+
+    async def run():
+        nc = await bus.connect(nats_url, "satudata-streams")
+        try:
+            await bus.ensure_streams(nc.jetstream(), bus.Namespace(namespace))
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(run())
+        return
+    import concurrent.futures  # called from async code (the tests' harness): its own loop
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
 def migrate_all(database_url: str) -> None:
     from shared.db import run_migrations
 
@@ -112,9 +135,10 @@ def service_role(name: str) -> str:
 def grant_service_roles(database_url: str) -> dict[str, str]:
     """Least privilege in PostgreSQL: a login role per service that owns its own schema (and
     every object in it) and nothing else, so a service can touch only its own tables. Run after
-    the migrations (idempotent); returns each service's database URL (same server, its role).
-    Passwords belong to the operator: the embedded server trusts local connections, a real one
-    needs ``ALTER ROLE ... PASSWORD`` and the password in ``<SERVICE>_DATABASE_URL``."""
+    the migrations (idempotent); returns each service's database URL (same server, its role,
+    its password). The password is derived from the superuser's (``role_password``), so every
+    run on one server gives the same one and a platform started beside another on the same
+    server does not lock the first out; the embedded server requires it (scram-sha-256)."""
     import asyncpg
 
     async def run():
@@ -128,6 +152,8 @@ def grant_service_roles(database_url: str) -> dict[str, str]:
                         CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
                       END IF;
                     END $$""")
+                await conn.execute(f"ALTER ROLE {role} PASSWORD "
+                                   f"'{role_password(database_url, role)}'")
                 await conn.execute(f"REVOKE ALL ON SCHEMA public FROM {role}")
                 await conn.execute(f"ALTER SCHEMA {name} OWNER TO {role}")
                 await conn.execute(f"""
@@ -154,7 +180,20 @@ def grant_service_roles(database_url: str) -> dict[str, str]:
     asyncio.run(run())
     scheme, rest = database_url.split("://", 1)
     host = rest.split("@", 1)[-1]
-    return {name: f"{scheme}://{service_role(name)}@{host}" for name in MIGRATED}
+    return {name: f"{scheme}://{service_role(name)}:"
+                  f"{role_password(database_url, service_role(name))}@{host}"
+            for name in MIGRATED}
+
+
+def role_password(database_url: str, role: str) -> str:
+    """A service role's password: an HMAC of its name under the superuser's password (the
+    same on every run against one server; nothing to store, nothing to rotate by hand)."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlsplit
+
+    key = (urlsplit(database_url).password or "no-password").encode()
+    return hmac.new(key, f"satudata-role:{role}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -226,6 +265,8 @@ def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
                 "PYTHONUNBUFFERED": "1"})
     for name, url in infra.nats_urls.items():  # least privilege: a NATS user per service
         env[f"{name.upper()}_NATS_URL"] = url
+    if infra.nats_urls:  # who may not create streams: the operator's user makes them first
+        env["NATS_MANAGE_STREAMS"] = "false"
     for name, url in infra.database_urls.items():  # and a PostgreSQL role per service
         env[f"{name.upper()}_DATABASE_URL"] = url
     if namespace:
@@ -349,6 +390,8 @@ class Processes:
             log.close()
 
     def start_all(self) -> None:
+        if self.env.get("NATS_MANAGE_STREAMS") == "false":
+            ensure_streams(self.env["NATS_URL"], self.env.get("NATS_NAMESPACE", ""))
         for name in self.ports:  # SERVICES' order, then any extra replicas
             self.start(name)
 

@@ -58,11 +58,18 @@ class Namespace:
 
 async def connect(url: str, name: str) -> NATS:
     """Connect, and keep reconnecting for ever: a restarted nats-server must be picked up.
-    ``url`` may list a cluster's servers, comma-separated."""
+    ``url`` may list a cluster's servers, comma-separated. Replies come to the user's own inbox
+    prefix (``shared.infra.inbox_prefix``), the only one its permissions let it read."""
+    from urllib.parse import unquote, urlsplit
+
+    from shared.infra import inbox_prefix
+
+    servers = [u.strip() for u in url.split(",") if u.strip()]
+    user = unquote(urlsplit(servers[0]).username or "") if servers else ""
     return await nats.connect(
-        [u.strip() for u in url.split(",") if u.strip()], name=name,
-        max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=2,
-        allow_reconnect=True,
+        servers, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        connect_timeout=2, allow_reconnect=True,
+        inbox_prefix=inbox_prefix(user) if user else "_INBOX",
     )
 
 

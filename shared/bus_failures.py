@@ -55,8 +55,9 @@ def decide(exc: BaseException) -> Decision:
         return Decision.RETRY
     if isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError):
         return Decision.WAIT
-    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
-        return Decision.WAIT  # the pool's connection was lost mid-use
+    if isinstance(exc, asyncpg.InterfaceError) and any(
+            words in str(exc) for words in ("closed", "released back to the pool")):
+        return Decision.WAIT  # the pool's connection was lost mid-use (and given back)
     if isinstance(exc, (OSError, asyncio.TimeoutError, nats.errors.Error)):
         return Decision.WAIT  # refused/reset/unreachable, pool acquire or NATS timeouts
     if isinstance(exc, asyncpg.exceptions._base.InternalClientError):

@@ -24,6 +24,15 @@ from pathlib import Path
 
 PG_USER = "postgres"
 PG_DB = "satudata"
+# every login with a password, local ones too (a cluster made before passwords is moved to this)
+PG_HBA = """# written by satudata (shared/infra.py): passwords everywhere, no trust
+local   all             all                                     scram-sha-256
+host    all             all             127.0.0.1/32            scram-sha-256
+host    all             all             ::1/128                 scram-sha-256
+local   replication     all                                     scram-sha-256
+host    replication     all             127.0.0.1/32            scram-sha-256
+host    replication     all             ::1/128                 scram-sha-256
+"""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -95,8 +104,23 @@ class EmbeddedPostgres:
     started_here: bool = False
 
     @property
+    def password_file(self) -> Path:
+        """The superuser's password (mode 600), beside the data folder: every login needs a
+        password (scram-sha-256), local ones included, so a role's grants mean something."""
+        return self.data_dir.parent / f"{self.data_dir.name}.password"
+
+    @property
+    def password(self) -> str:
+        if not self.password_file.exists():
+            self.password_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(24) + "\n")
+        return self.password_file.read_text().strip()
+
+    @property
     def url(self) -> str:
-        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{PG_DB}"
+        return f"postgresql://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{PG_DB}"
 
     def _running_port(self) -> int | None:
         pid_file = self.data_dir / "postmaster.pid"
@@ -129,15 +153,7 @@ class EmbeddedPostgres:
             return self
         self.started_here = True
         if not (self.data_dir / "PG_VERSION").exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            if run_as:
-                shutil.chown(self.data_dir, run_as["user"], run_as["user"])
-                _make_traversable(self.data_dir)
-            subprocess.run(
-                [str(_pg_bin() / "initdb"), "-D", str(self.data_dir), "-U", PG_USER,
-                 "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
-                check=True, capture_output=True, **run_as,
-            )
+            self._initdb(run_as)
         self.port = self.port or free_port()  # a restart keeps its port: clients reconnect
         log = self.data_dir / "server.log"
         # shared_buffers: search's index over a million records (~1.2 GB with its GIN) stays
@@ -153,15 +169,49 @@ class EmbeddedPostgres:
             check=True, capture_output=True, **run_as,
         )
         wait_for_port("127.0.0.1", self.port)
-        subprocess.run(
-            [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER,
-             "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{PG_DB}'"],
-            check=True, capture_output=True,
-        ).stdout.strip() or subprocess.run(
+        if self._trusts_logins():  # a cluster from before passwords: give it one, then require it
+            self._psql(f"ALTER ROLE {PG_USER} PASSWORD '{self.password}'")
+            (self.data_dir / "pg_hba.conf").write_text(PG_HBA)
+            subprocess.run([str(_pg_bin() / "pg_ctl"), "-D", str(self.data_dir), "reload"],
+                           check=True, capture_output=True, **run_as)
+        self._psql(f"SELECT 1 FROM pg_database WHERE datname='{PG_DB}'") or subprocess.run(
             [str(_pg_bin() / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER,
-             PG_DB], check=True, capture_output=True,
-        )
+             PG_DB], check=True, capture_output=True, env=self._pg_env())
         return self
+
+    def _pg_env(self) -> dict[str, str]:
+        return {**os.environ, "PGPASSWORD": self.password}
+
+    def _psql(self, sql: str) -> str:
+        return subprocess.run(
+            [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER,
+             "-d", "postgres", "-tAc", sql], check=True, capture_output=True, text=True,
+            env=self._pg_env()).stdout.strip()
+
+    def _trusts_logins(self) -> bool:
+        hba = self.data_dir / "pg_hba.conf"
+        try:
+            return any(line.split()[-1:] == ["trust"] for line in hba.read_text().splitlines()
+                       if line.strip() and not line.lstrip().startswith("#"))
+        except PermissionError:  # the server's own user reads it; we wrote it scram
+            return False
+
+    def _initdb(self, run_as: dict) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        pwfile = self.data_dir.parent / f".{self.data_dir.name}.initdb-password"
+        pwfile.write_text(self.password + "\n")
+        try:
+            if run_as:
+                shutil.chown(self.data_dir, run_as["user"], run_as["user"])
+                shutil.chown(pwfile, run_as["user"], run_as["user"])
+                _make_traversable(self.data_dir)
+            pwfile.chmod(0o600)
+            subprocess.run(
+                [str(_pg_bin() / "initdb"), "-D", str(self.data_dir), "-U", PG_USER,
+                 "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8",
+                 "--locale=C.UTF-8"], check=True, capture_output=True, **run_as)
+        finally:
+            pwfile.unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Stop the server, if this object started it (or was told to own it)."""
@@ -191,33 +241,71 @@ def nats_server_binary() -> str:
     return found
 
 
-# Least privilege on NATS: each service publishes only its own event subjects, the dead
-# letters, and the JetStream API calls its streams and durable consumers need (any namespace
-# prefix is one extra token, hence the "*." forms). "satudata" is the operator's own user
-# (migrations, tests, tools): everything.
-_JS_API = ["$JS.API.INFO", "$JS.API.STREAM.INFO.>", "$JS.API.STREAM.CREATE.>",
-           "$JS.API.STREAM.UPDATE.>", "$JS.API.CONSUMER.>", "$JS.ACK.>"]
-
-
-def _own(*subjects: str) -> list[str]:
-    return [form for s in subjects for form in (s, f"*.{s}")]
-
-
-NATS_PERMISSIONS: dict[str, dict[str, list[str]]] = {
-    "registry": {"publish": _own("registry.>", "deadletter.>") + _JS_API,
-                 "subscribe": ["_INBOX.>"]},
-    "ingest": {"publish": _own("ingest.>", "deadletter.>") + _JS_API,
-               "subscribe": ["_INBOX.>"]},
-    "search": {"publish": _own("deadletter.>") + _JS_API, "subscribe": ["_INBOX.>"]},
-    "gateway": {"publish": ["$JS.API.INFO"],
-                "subscribe": ["_INBOX.>"] + _own("registry.records.changed.v1")},
+# Least privilege on NATS: each service's user publishes only its own event subjects and the
+# dead letters, subscribes only to its own inbox prefix (``inbox_prefix``: no user can read
+# another's replies, which carry the messages its pull consumers fetch), and may call only the
+# JetStream API of its own durable consumers (create or update, info, next message, ack) and
+# the stream info its metrics read. Streams are created by the operator's user ("satudata":
+# migrations, `satudata up`, tools), never by a service. Everything is scoped to a namespace
+# (tests share one server): a service's users for namespace ``t1`` are ``registry~t1`` etc.
+STREAMS = ("INGEST", "REGISTRY", "DEADLETTER")
+CONSUMERS: dict[str, list[tuple[str, str]]] = {  # service -> (stream, durable) it reads
+    "registry": [("INGEST", "registry-submissions")],
+    "ingest": [("REGISTRY", "ingest-submission-results"), ("DEADLETTER", "ingest-dead-letters")],
+    "search": [("REGISTRY", "search-indexer")],
+    "gateway": [],
 }
+OWN_SUBJECTS = {"registry": ["registry.>", "deadletter.>"], "ingest": ["ingest.>", "deadletter.>"],
+                "search": ["deadletter.>"], "gateway": []}
+SERVICES = tuple(CONSUMERS)
+
+
+def inbox_prefix(user: str) -> str:
+    """The only inbox a user may read (``_INBOX_registry``, ``_INBOX_registry_t1``)."""
+    return "_INBOX_" + "".join(c if c.isalnum() else "_" for c in user)
+
+
+def user_name(service: str, namespace: str = "") -> str:
+    return f"{service}~{namespace}" if namespace else service
+
+
+def nats_permissions(service: str, namespace: str = "", user: str | None = None
+                     ) -> dict[str, list[str]]:
+    """What ``service``'s user in ``namespace`` may publish and subscribe to."""
+    prefix = f"{namespace}." if namespace else ""
+
+    def stream(name: str) -> str:  # as shared.bus.Namespace names it
+        return f"{namespace.upper().replace('.', '_')}_{name}" if namespace else name
+
+    api = ["$JS.API.INFO", f"$JS.API.STREAM.INFO.{stream('DEADLETTER')}"]
+    for name, durable in CONSUMERS[service]:
+        s = stream(name)
+        api += [f"$JS.API.CONSUMER.DURABLE.CREATE.{s}.{durable}",
+                f"$JS.API.CONSUMER.CREATE.{s}.{durable}", f"$JS.API.CONSUMER.CREATE.{s}.{durable}.>",
+                f"$JS.API.CONSUMER.INFO.{s}.{durable}", f"$JS.API.CONSUMER.MSG.NEXT.{s}.{durable}",
+                f"$JS.ACK.{s}.{durable}.>"]
+    publish = [prefix + own for own in OWN_SUBJECTS[service]]
+    subscribe = [inbox_prefix(user or user_name(service, namespace)) + ".>"]
+    if service == "gateway":  # wakes its change-feed follower; reads no stream. (An empty
+        # publish list would mean no limit at all: one harmless read-only call instead.)
+        return {"publish": ["$JS.API.INFO"],
+                "subscribe": subscribe + [prefix + "registry.records.changed.v1"]}
+    return {"publish": publish + api, "subscribe": subscribe}
+
+
+# the default namespace's users (what `make up` and Kubernetes run)
+NATS_PERMISSIONS: dict[str, dict[str, list[str]]] = {s: nats_permissions(s) for s in SERVICES}
 
 
 def nats_permissions_for(user: str) -> dict[str, list[str]] | None:
-    """A service's second user during a credential rotation (``registry-2``, runbook
-    docs/runbooks/rotation.md) gets that service's permissions, never more."""
-    return NATS_PERMISSIONS.get(user) or NATS_PERMISSIONS.get(user.rsplit("-", 1)[0])
+    """A user's permissions: a service's (``registry``), in a namespace (``registry~t1``), or a
+    service's second user during a credential rotation (``registry-2``, runbook
+    docs/runbooks/rotation.md), never more than the service's; None for the operator."""
+    name, _, namespace = user.partition("~")
+    service = name if name in SERVICES else name.rsplit("-", 1)[0]
+    if service not in SERVICES:
+        return None
+    return nats_permissions(service, namespace, user)
 
 
 def _nats_config(port: int, data_dir: Path, passwords: dict[str, str]) -> str:
@@ -232,6 +320,18 @@ def _nats_config(port: int, data_dir: Path, passwords: dict[str, str]) -> str:
             f"pid_file: {json.dumps(str(data_dir / 'nats.pid'))}\n"
             f"jetstream {{ store_dir: {json.dumps(str(data_dir))} }}\n"
             "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}\n")
+
+
+class ServiceUsers(dict):
+    """{service: URL of its own user}; ``for_namespace`` gives the users of another namespace
+    (tests: each platform its own)."""
+
+    def __init__(self, urls: dict[str, str], server: "EmbeddedNats"):
+        super().__init__(urls)
+        self.server = server
+
+    def for_namespace(self, namespace: str) -> "ServiceUsers":
+        return self.server.service_urls(namespace)
 
 
 @dataclass
@@ -258,15 +358,21 @@ class EmbeddedNats:
     def url_for(self, user: str) -> str:
         return f"nats://{user}:{self.passwords[user]}@127.0.0.1:{self.port}"
 
-    def service_urls(self) -> dict[str, str]:
-        return {name: self.url_for(name) for name in NATS_PERMISSIONS}
+    def service_urls(self, namespace: str = "") -> "ServiceUsers":
+        """Each service's own user for ``namespace`` (added, and the server reloaded, the first
+        time a namespace is asked for)."""
+        users = {name: user_name(name, namespace) for name in SERVICES}
+        missing = [u for u in users.values() if u not in self.passwords]
+        if missing:
+            self.reload({**self.passwords, **{u: secrets.token_hex(16) for u in missing}})
+        return ServiceUsers({name: self.url_for(user) for name, user in users.items()}, self)
 
     def _load_passwords(self) -> None:
         path = self.data_dir / "credentials.json"
         if path.exists():
             self.passwords = json.loads(path.read_text())
         else:
-            self.passwords = {u: secrets.token_hex(16) for u in ("satudata", *NATS_PERMISSIONS)}
+            self.passwords = {u: secrets.token_hex(16) for u in ("satudata", *SERVICES)}
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 json.dump(self.passwords, handle)
@@ -330,7 +436,19 @@ class EmbeddedNats:
             json.dump(self.passwords, handle)
         (self.data_dir / "nats.conf").write_text(
             _nats_config(self.port, self.data_dir, self.passwords))
+        log = self.data_dir / "server.log"
+        done = self._reloads(log)
         os.kill(self.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10  # the new users exist once the server says so
+        while self._reloads(log) <= done and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    @staticmethod
+    def _reloads(log: Path) -> int:
+        try:
+            return log.read_text(errors="replace").count("Reloaded server configuration")
+        except OSError:
+            return 0
 
     def stop(self) -> None:
         """Stop the server, if this object started it (or was told to own it)."""

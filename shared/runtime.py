@@ -50,7 +50,8 @@ class Runtime:
             try:
                 self.nc = await bus.connect(self.settings.nats_url, self.service)
                 self.js = self.nc.jetstream()
-                await bus.ensure_streams(self.js, self.ns)
+                if self.settings.nats_manage_streams:
+                    await bus.ensure_streams(self.js, self.ns)
                 self.js_ready.set()
                 return
             except Exception as exc:  # noqa: BLE001 - retried until NATS answers

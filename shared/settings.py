@@ -23,6 +23,10 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     # Prefixes every NATS subject and stream name; lets tests share one nats-server.
     nats_namespace: str = ""
+    # Create or update the streams at start: only with a user allowed to (the operator's);
+    # a service with its own least-privilege user finds them made (`satudata migrate`, `up`)
+    nats_manage_streams: bool = Field(True, validation_alias=AliasChoices(
+        "NATS_MANAGE_STREAMS", "nats_manage_streams"))
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"

@@ -83,6 +83,8 @@ async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bo
                                       sample_values, only_if_empty=existing)
     summary = summary or {"keys": keys or {}}
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
+    if hasattr(nats_urls, "for_namespace"):  # the services' own users, for this namespace
+        nats_urls = nats_urls.for_namespace(namespace)
     infra = sd.Infra(database_url, nats_url, nats_urls=nats_urls or {},
                      database_urls=await asyncio.to_thread(sd.grant_service_roles, database_url))
     ports = sd.pick_ports(default=False)

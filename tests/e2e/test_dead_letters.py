@@ -20,15 +20,15 @@ DESA = "64.08.04.2001"
 
 # What a refused row looks like to the registry: a database rule its data violates (22023).
 _REFUSE = """
-CREATE FUNCTION registry.refuse_1899() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION registry.refuse_1901() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.period = '1899' THEN
-        RAISE EXCEPTION 'periode 1899 ditolak' USING ERRCODE = '22023';
+    IF NEW.period = '1901' THEN
+        RAISE EXCEPTION 'periode 1901 ditolak' USING ERRCODE = '22023';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER refuse_1899 BEFORE INSERT ON registry.records
-    FOR EACH ROW EXECUTE FUNCTION registry.refuse_1899();
+CREATE TRIGGER refuse_1901 BEFORE INSERT ON registry.records
+    FOR EACH ROW EXECUTE FUNCTION registry.refuse_1901();
 """
 
 
@@ -44,7 +44,7 @@ async def test_a_chunk_that_cannot_succeed_is_final_and_replayed_once(running_pl
     try:
         await conn.execute(_REFUSE)
         async with p.client() as client:
-            rows = [{"region": DESA, "period": "1899", "jenis_kelamin": s, "jumlah": 7}
+            rows = [{"region": DESA, "period": "1901", "jenis_kelamin": s, "jumlah": 7}
                     for s in ("L", "P")]
             r = await client.post("/v1/submissions", json={"dataset": "jumlah-penduduk",
                                                            "rows": rows}, headers=p.auth("OPD"))
@@ -57,8 +57,8 @@ async def test_a_chunk_that_cannot_succeed_is_final_and_replayed_once(running_pl
 
             failed = await eventually(lambda: status("failed"), timeout=30)
             assert failed["chunks_failed"][0]["chunk"] == 0
-            assert "periode 1899 ditolak" in failed["chunks_failed"][0]["reason"]
-            assert "periode 1899 ditolak" in failed["error"]
+            assert "periode 1901 ditolak" in failed["chunks_failed"][0]["reason"]
+            assert "periode 1901 ditolak" in failed["error"]
 
             listed = await asyncio.to_thread(_cli, p, "list", "--json")
             assert listed.returncode == 0, listed.stderr
@@ -66,9 +66,9 @@ async def test_a_chunk_that_cannot_succeed_is_final_and_replayed_once(running_pl
             assert [(x["consumer"], x["subject"]) for x in letters] == [
                 ("registry-submissions", "ingest.submissions.chunk.v1")]
             assert f"submission_id={r.json()['id']}" in letters[0]["summary"]
-            assert "periode 1899 ditolak" in letters[0]["reason"]
+            assert "periode 1901 ditolak" in letters[0]["reason"]
 
-            await conn.execute("DROP TRIGGER refuse_1899 ON registry.records")  # the fix
+            await conn.execute("DROP TRIGGER refuse_1901 ON registry.records")  # the fix
             replayed = await asyncio.to_thread(_cli, p, "replay", "--all")
             assert replayed.returncode == 0, replayed.stderr
             assert "1 pesan dikirim ulang" in replayed.stdout
@@ -80,9 +80,9 @@ async def test_a_chunk_that_cannot_succeed_is_final_and_replayed_once(running_pl
             assert "0 pesan dikirim ulang" in again.stdout
         versions = await conn.fetchval(
             "SELECT count(*) FROM registry.record_versions v JOIN registry.records r "
-            "ON r.id = v.record_id WHERE r.period = '1899'")
+            "ON r.id = v.record_id WHERE r.period = '1901'")
         assert versions == 2
     finally:
-        await conn.execute("DROP TRIGGER IF EXISTS refuse_1899 ON registry.records")
-        await conn.execute("DROP FUNCTION IF EXISTS registry.refuse_1899()")
+        await conn.execute("DROP TRIGGER IF EXISTS refuse_1901 ON registry.records")
+        await conn.execute("DROP FUNCTION IF EXISTS registry.refuse_1901()")
         await conn.close()

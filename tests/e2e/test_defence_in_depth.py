@@ -95,11 +95,13 @@ async def test_no_answer_names_an_internal_address_or_the_server(fuzzed_platform
 async def test_each_service_role_touches_only_its_own_schema(fuzzed_platform):
     import asyncpg
 
-    from satudata.platform import service_role
+    from satudata.platform import role_password, service_role
 
     scheme, rest = fuzzed_platform.database_url.split("://", 1)
     host = rest.split("@", 1)[-1]
-    conn = await asyncpg.connect(f"{scheme}://{service_role('ingest')}@{host}")
+    role = service_role("ingest")
+    conn = await asyncpg.connect(
+        f"{scheme}://{role}:{role_password(fuzzed_platform.database_url, role)}@{host}")
     try:
         assert await conn.fetchval("SELECT count(*) >= 0 FROM ingest.submissions")
         for statement in ("SELECT count(*) FROM registry.api_keys",

@@ -72,8 +72,9 @@ class Up:
         return json.loads((self.home / ownership.LOCK_FILE).read_text())
 
     def database_url(self) -> str:  # the operator's (superuser) URL of the embedded server
-        return f"postgresql://postgres@127.0.0.1:{self.holder()['servers']['postgres']['port']}" \
-               "/satudata"
+        password = (self.home / "postgres.password").read_text().strip()
+        return f"postgresql://postgres:{password}@127.0.0.1:" \
+               f"{self.holder()['servers']['postgres']['port']}/satudata"
 
     def keys(self) -> dict[str, str]:
         return sd.read_env_file(self.home / "dev-keys.env")

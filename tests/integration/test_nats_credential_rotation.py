@@ -9,7 +9,7 @@ import secrets
 import nats
 import pytest
 
-from shared.infra import EmbeddedNats
+from shared.infra import EmbeddedNats, inbox_prefix
 from tests.helpers import eventually
 from tests.integration.test_nats_permissions import _violations
 
@@ -34,7 +34,7 @@ async def test_a_service_user_rotates_with_both_passwords_valid_during_the_chang
         closed.append("registry")
 
     running = await nats.connect(old, disconnected_cb=on_disconnect, max_reconnect_attempts=3,
-                                 reconnect_time_wait=0.2)
+                                 reconnect_time_wait=0.2, inbox_prefix=inbox_prefix("registry"))
     admin = await nats.connect(own_nats.url)
     async def pong(msg):
         await msg.respond(b"pong")
@@ -55,7 +55,7 @@ async def test_a_service_user_rotates_with_both_passwords_valid_during_the_chang
             except Exception:  # noqa: BLE001 - not reloaded yet
                 return False
         await eventually(second_user_accepted, timeout=10, interval=0.2)
-        rolled = await nats.connect(new)
+        rolled = await nats.connect(new, inbox_prefix=inbox_prefix("registry-2"))
         assert await _receives(running, "registry.ping")  # the old user's connection lives on
         assert await _receives(rolled, "registry.ping")
         # the second user has the service's permissions, not more

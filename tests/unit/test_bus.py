@@ -39,6 +39,8 @@ def _validation_error() -> ValidationError:
     ConnectionResetError(104, "reset"),                          # a connection drops
     asyncpg.exceptions.ConnectionDoesNotExistError("closed mid-operation"),
     asyncpg.InterfaceError("cannot call Connection.fetchval(): connection is closed"),
+    asyncpg.InterfaceError("cannot call Connection.fetch(): connection has been released back "
+                           "to the pool"),
     asyncpg.exceptions.AdminShutdownError("terminating connection"),  # 57P01 restart
     asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
     asyncpg.exceptions.QueryCanceledError("canceling statement due to statement timeout"),

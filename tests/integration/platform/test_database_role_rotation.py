@@ -22,7 +22,8 @@ async def service_role(pg_server_url):
     suffix = uuid.uuid4().hex[:8]
     role, schema = f"rot_svc_{suffix}", f"rot_{suffix}"
     admin = await asyncpg.connect(pg_server_url)
-    await admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+    await admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                        f"PASSWORD '{PASSWORDS['old']}'")
     await admin.execute(f"CREATE SCHEMA {schema} AUTHORIZATION {role}")
     await admin.execute(f"CREATE TABLE {schema}.items (id int PRIMARY KEY, note text)")
     await admin.execute(f"ALTER TABLE {schema}.items OWNER TO {role}")
@@ -33,21 +34,26 @@ async def service_role(pg_server_url):
     await admin.close()
 
 
-def _as(url: str, role: str) -> str:
+PASSWORDS = {"old": "lama-" + uuid.uuid4().hex, "new": "baru-" + uuid.uuid4().hex}
+
+
+def _as(url: str, role: str, password: str) -> str:
     scheme, rest = url.split("://", 1)
-    return f"{scheme}://{role}@{rest.split('@', 1)[-1]}"
+    return f"{scheme}://{role}:{password}@{rest.split('@', 1)[-1]}"
 
 
 async def test_a_second_login_role_takes_over_and_the_old_one_closes_without_breaking_open_pools(
         pg_server_url, service_role):
     admin, role, schema = service_role
-    old_pool = await asyncpg.create_pool(_as(pg_server_url, role), min_size=1, max_size=1)
+    old_pool = await asyncpg.create_pool(_as(pg_server_url, role, PASSWORDS["old"]),
+                                         min_size=1, max_size=1)
     try:
         await old_pool.execute(f"INSERT INTO {schema}.items VALUES (1, 'lama')")
         # 1. the new login, a member of the service's role (password: ... PASSWORD '<new>')
-        await admin.execute(f"CREATE ROLE {role}_2 LOGIN IN ROLE {role}")
-        new_pool = await asyncpg.create_pool(_as(pg_server_url, f"{role}_2"), min_size=1,
-                                             max_size=2)
+        await admin.execute(f"CREATE ROLE {role}_2 LOGIN IN ROLE {role} "
+                            f"PASSWORD '{PASSWORDS['new']}'")
+        new_pool = await asyncpg.create_pool(_as(pg_server_url, f"{role}_2", PASSWORDS["new"]),
+                                             min_size=1, max_size=2)
         try:
             # both valid during the change; the new one does what the service does
             await new_pool.execute(f"INSERT INTO {schema}.items VALUES (2, 'baru')")
@@ -61,7 +67,7 @@ async def test_a_second_login_role_takes_over_and_the_old_one_closes_without_bre
             await admin.execute(f"ALTER ROLE {role} NOLOGIN")
             assert await old_pool.fetchval(f"SELECT count(*) FROM {schema}.items") == 3
             with pytest.raises(asyncpg.InvalidAuthorizationSpecificationError):
-                await asyncpg.connect(_as(pg_server_url, role))
+                await asyncpg.connect(_as(pg_server_url, role, PASSWORDS["old"]))
             assert await new_pool.fetchval(
                 f"SELECT note FROM {schema}.items WHERE id = 1") == "baru"
             owner = await admin.fetchval(
