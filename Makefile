@@ -44,11 +44,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 # docker-compose's secrets, random and kept out of the repository (.env is git-ignored)
-compose-env:
+compose-env: $(STAMP)
 	@test -f .env && echo ".env exists; keeping it" || { umask 077; \
-	  printf 'POSTGRES_PASSWORD=%s\nSATUDATA_SERVICE_SECRET=%s\n' \
-	    "$$(python3 -c 'import secrets;print(secrets.token_urlsafe(24))')" \
-	    "$$(python3 -c 'import secrets;print(secrets.token_hex(32))')" > .env; \
+	  printf 'POSTGRES_PASSWORD=%s\n' \
+	    "$$(python3 -c 'import secrets;print(secrets.token_urlsafe(24))')" > .env; \
+	  $(BIN)/satudata signing-keys >> .env; \
 	  echo "wrote .env (mode 600)"; }
 
 compose-check:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import statistics
 import time
 import uuid
@@ -39,12 +38,16 @@ async def raw_copy_rows_per_second(database_url: str, rows: list[tuple], batch: 
     return len(rows) / elapsed
 
 
-def service_auth(caller: str = "bench") -> httpx.Auth:
+def service_auth(caller: str = "gateway") -> httpx.Auth:
     """Services refuse unsigned calls (shared.signing): a benchmark that calls one directly signs
-    like a fellow service, with the platform's secret (one is made for this run if none is set,
-    and passed on to every process it starts through the environment)."""
-    secret = os.environ.setdefault("SATUDATA_SERVICE_SECRET", secrets.token_hex(32))
-    return ServiceAuth(secret, caller)
+    as the gateway would (its calls alone may carry a user's principal), with keys made for this
+    run if none are set and passed on to every process it starts through the environment."""
+    from satudata.platform import signing_env
+    from shared.signing import SigningKey
+
+    if not os.environ.get("GATEWAY_SIGNING_KEY"):
+        os.environ.update(signing_env())
+    return ServiceAuth(SigningKey.load("gateway", os.environ["GATEWAY_SIGNING_KEY"]))
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

@@ -104,8 +104,8 @@ def up(
         _say(f"database {infra.database_url.split('@')[-1]}  "
              f"nats {infra.nats_url.split('@')[-1]}")  # never a password in the log
         _prepare(infra, state, seed)
-        env = platform.service_env(infra, ports, secret=platform.service_secret(state),
-                                   extra=receipt.ensure_key(state))
+        env = platform.service_env(infra, ports, extra=receipt.ensure_key(state),
+                                   state_dir=state)
         write_service_urls(platform.add_replicas(ports, env, wanted))
         procs = platform.Processes(env, ports, gateway_host=host, log_dir=None)
         procs.start_all()
@@ -160,6 +160,26 @@ def seed_cmd(
              + ", ".join(summary["regions_differing"][:20]))
     for refusal in summary["aliases_refused"]:
         _say(f"alias refused: {refusal}")
+
+
+@app.command("signing-keys")
+def signing_keys(
+    kubernetes: bool = typer.Option(False, "--kubernetes", help="the keys as the Secret "
+                                    "satudata-signing holds them (service=key)"),
+) -> None:
+    """Print a new Ed25519 signing key for each service and the line of public keys every
+    service reads (SATUDATA_SIGNING_PUBLIC_KEYS): for docker compose's .env or a Kubernetes
+    Secret. `make up` makes its own in .satudata/signing/. Keep the keys out of git and logs."""
+    import json
+
+    from shared.signing import SigningKey
+
+    keys = {name: SigningKey.generate(name) for name in platform.SERVICES}
+    for name, key in keys.items():
+        typer.echo(f"{name}={key.seed()}" if kubernetes else
+                   f"{name.upper()}_SIGNING_KEY={key.seed()}")
+    typer.echo("SATUDATA_SIGNING_PUBLIC_KEYS=" + json.dumps(
+        {name: [key.public()] for name, key in keys.items()}, separators=(",", ":")))
 
 
 app.command()(push)

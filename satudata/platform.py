@@ -7,17 +7,13 @@ is what an operator runs.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import secrets
-import signal
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 
 from shared.infra import EmbeddedNats, EmbeddedPostgres, free_port
 
@@ -239,28 +235,44 @@ def seed_all(database_url: str, keys_file: Path | None = None, sample_values: bo
     return summary
 
 
-def service_secret(state_dir: Path) -> str:
-    """The secret the services sign their calls with: SATUDATA_SERVICE_SECRET when the operator
-    gives one, else generated once into ``<state>/service-secret`` (mode 600) and reused."""
-    given = os.environ.get("SATUDATA_SERVICE_SECRET")
-    if given:
-        return given
-    path = state_dir / "service-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip()
+def signing_env(state_dir: Path | None = None) -> dict[str, str]:
+    """Each service's own Ed25519 signing key and everyone's public keys (shared.signing): the
+    operator's, when ``<SERVICE>_SIGNING_KEY(_FILE)`` are set, else generated once into
+    ``<state>/signing/<service>.key`` (mode 600), or for this run only without a state folder.
+    ``env_for`` gives each process its own key alone."""
+    from shared.signing import SigningKey
+
+    env, public = {}, {}
+    for name in SERVICES:
+        up = name.upper()
+        given = os.environ.get(f"{up}_SIGNING_KEY") or (
+            Path(os.environ[f"{up}_SIGNING_KEY_FILE"]).read_text()
+            if os.environ.get(f"{up}_SIGNING_KEY_FILE") else "")
+        if given:
+            key = SigningKey.load(name, given)
+        elif state_dir is not None:
+            path = state_dir / "signing" / f"{name}.key"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(SigningKey.generate(name).seed() + "\n")
+            key = SigningKey.load(name, path.read_text())
+            env[f"{up}_SIGNING_KEY_FILE"] = str(path)
+        else:
+            key = SigningKey.generate(name)
+            env[f"{up}_SIGNING_KEY"] = key.seed()
+        public[name] = [key.public()]
+    if not os.environ.get("SATUDATA_SIGNING_PUBLIC_KEYS"):
+        env["SATUDATA_SIGNING_PUBLIC_KEYS"] = json.dumps(public)
+    return env
 
 
 def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
-                extra: dict[str, str] | None = None, secret: str | None = None
+                extra: dict[str, str] | None = None, state_dir: Path | None = None
                 ) -> dict[str, str]:
     env = dict(os.environ)
-    # every service of one platform shares one signing secret (shared.signing)
-    env["SATUDATA_SERVICE_SECRET"] = (secret or env.get("SATUDATA_SERVICE_SECRET")
-                                      or secrets.token_hex(32))
+    env.update(signing_env(state_dir))  # a key each, and everyone's public keys
     env.update({"DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url,
                 "PYTHONUNBUFFERED": "1"})
     for name, url in infra.nats_urls.items():  # least privilege: a NATS user per service
@@ -282,7 +294,8 @@ def service_env(infra: Infra, ports: dict[str, int], namespace: str = "",
 # Credentials each service process may hold: its own only. Everything else of the operator's
 # (the superuser's DATABASE_URL, the NATS operator user, the other services' roles and users,
 # the receipt key outside ingest) is left out of its environment.
-_SECRET_PREFIXES = ("SATUDATA_RECEIPT_KEY", "INGEST_RECEIPT_KEY", "SATUDATA_SIGNING_KEY")
+_SECRET_PREFIXES = ("SATUDATA_RECEIPT_KEY", "INGEST_RECEIPT_KEY")
+_OWN_SECRETS = ("_SIGNING_KEY", "_SIGNING_KEY_FILE", "_RECEIPT_KEY", "_RECEIPT_KEY_FILE")
 
 
 def env_for(service: str, env: dict[str, str]) -> dict[str, str]:
@@ -292,7 +305,9 @@ def env_for(service: str, env: dict[str, str]) -> dict[str, str]:
     own_db = env.get(f"{up}_DATABASE_URL") or env.get("DATABASE_URL")
     own_nats = env.get(f"{up}_NATS_URL") or env.get("NATS_URL")
     drop = {"DATABASE_URL", "NATS_URL"} | {
-        f"{other.upper()}_{kind}" for other in SERVICES for kind in ("DATABASE_URL", "NATS_URL")}
+        f"{other.upper()}_{kind}" for other in SERVICES for kind in ("DATABASE_URL", "NATS_URL")
+    } | {f"{other.upper()}{kind}" for other in SERVICES if other != service
+         for kind in _OWN_SECRETS}
     out = {k: v for k, v in env.items() if k not in drop and not (
         k.startswith(_SECRET_PREFIXES) and not k.startswith(f"{up}_")
         and not (service == "ingest" and k.startswith("SATUDATA_RECEIPT_KEY")))}
@@ -338,97 +353,7 @@ def add_replicas(ports: dict[str, int], env: dict[str, str], replicas: dict[str,
     return urls
 
 
-def service_command(name: str, port: int, host: str = "127.0.0.1") -> list[str]:
-    return [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
-            "--host", host, "--port", str(port), "--no-access-log", "--log-level", "warning",
-            "--no-server-header",
-            # the client's address is the peer's, never a header a client can set: the gateway
-            # believes X-Forwarded-For itself, and only from GATEWAY_TRUSTED_PROXIES
-            "--no-proxy-headers",
-            # a request's headers must arrive within SATUDATA_HEADER_TIMEOUT s (slow headers)
-            "--http", "shared.http_protocol:HeaderTimeoutProtocol"]
-
-
-class Processes:
-    """The four services as child processes, their output merged with a prefix per line."""
-
-    def __init__(self, env: dict[str, str], ports: dict[str, int], *, gateway_host="127.0.0.1",
-                 prefix_output: bool = True, log_dir: Path | None = None):
-        self.env, self.ports = env, ports
-        self.gateway_host = gateway_host
-        self.prefix_output = prefix_output
-        self.log_dir = log_dir
-        self.procs: dict[str, subprocess.Popen] = {}
-        self._lock = threading.Lock()
-
-    def start(self, name: str) -> subprocess.Popen:
-        service = service_of(name)
-        host = self.gateway_host if service == "gateway" else \
-            self.env.get(f"{service.upper()}_HOST", "127.0.0.1")
-        proc = subprocess.Popen(
-            service_command(service, self.ports[name], host), env=env_for(service, self.env),
-            cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs[name] = proc
-        threading.Thread(target=self._pump, args=(name, proc), daemon=True).start()
-        return proc
-
-    def _pump(self, name: str, proc: subprocess.Popen) -> None:
-        log = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
-        tty = sys.stdout.isatty()
-        color, reset = (COLORS.get(service_of(name), ""), "\033[0m") if tty else ("", "")
-        for line in iter(proc.stdout.readline, b""):
-            if log:
-                log.write(line)
-                log.flush()
-            if self.prefix_output:
-                with self._lock:
-                    sys.stdout.write(f"{color}{name:<8}|{reset} "
-                                     f"{line.decode('utf-8', 'replace')}")
-                    sys.stdout.flush()
-        if log:
-            log.close()
-
-    def start_all(self) -> None:
-        if self.env.get("NATS_MANAGE_STREAMS") == "false":
-            ensure_streams(self.env["NATS_URL"], self.env.get("NATS_NAMESPACE", ""))
-        for name in self.ports:  # SERVICES' order, then any extra replicas
-            self.start(name)
-
-    def wait_ready(self, timeout: float = 60.0, names=None) -> None:
-        deadline = time.monotonic() + timeout
-        for name in names or list(self.ports):
-            url = f"http://127.0.0.1:{self.ports[name]}/healthz"
-            while True:
-                proc = self.procs.get(name)
-                if proc is not None and proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with code {proc.returncode}")
-                try:
-                    if httpx.get(url, timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{name} not healthy after {timeout}s")
-                time.sleep(0.1)
-
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        proc = self.procs[name]
-        os.killpg(proc.pid, sig)
-        proc.wait(10)
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+from satudata.processes import Processes, service_command  # noqa: E402,F401 - one place
 
 
 def pick_ports(default: bool) -> dict[str, int]:

@@ -39,7 +39,7 @@ def reindex(
     async def main() -> dict:
         pool = await create_pool(database_url, "search", min_size=1, max_size=2)
         try:
-            auth = ServiceAuth(settings.service_secret, "search")
+            auth = ServiceAuth(settings.signer("search"))
             async with httpx.AsyncClient(timeout=60, auth=auth) as client:
                 return await service.reindex(client, pool, registry_url, page=page)
         finally:

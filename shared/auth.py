@@ -11,7 +11,7 @@ import base64
 import hashlib
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from shared.errors import Forbidden, Unauthorized
 
@@ -29,6 +29,7 @@ class Principal(BaseModel):
     # issue 19: the caller's address as the gateway saw it, inside the signed principal header
     # (so a service can write it to the audit log and believe it)
     client_addr: str | None = None
+    _as_sent: tuple[str, str] | None = PrivateAttr(default=None)
 
     def may_write(self, dataset: str) -> bool:
         return "*" in self.datasets or dataset in self.datasets or self.role != "publisher"
@@ -50,14 +51,27 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+PROOF_HEADER = "X-Satudata-Principal-Proof"  # the gateway's, over the principal (shared.signing)
+
+
 def principal_from_headers(headers) -> Principal | None:
     value = headers.get(PRINCIPAL_HEADER)
     if not value:
         return None
     try:
-        return Principal.decode(value)
+        principal = Principal.decode(value)
     except Exception as exc:  # noqa: BLE001 - a garbled header is an auth failure
         raise Unauthorized("Identitas pemanggil tidak valid.", code="invalid_principal") from exc
+    # as it came, to act for the same user within the request (``forwarded_headers``)
+    principal._as_sent = (value, headers.get(PROOF_HEADER, ""))
+    return principal
+
+
+def forwarded_headers(principal: Principal) -> dict[str, str]:
+    """The headers that let a service act for ``principal`` on another: the principal as the
+    gateway sent it, with the gateway's proof (a service cannot vouch for a user itself)."""
+    value, proof = principal._as_sent or (principal.encode(), "")
+    return {PRINCIPAL_HEADER: value, **({PROOF_HEADER: proof} if proof else {})}
 
 
 def require_principal(headers) -> Principal:

@@ -62,7 +62,7 @@ async def connect(url: str, name: str) -> NATS:
     prefix (``shared.infra.inbox_prefix``), the only one its permissions let it read."""
     from urllib.parse import unquote, urlsplit
 
-    from shared.infra import inbox_prefix
+    from shared.nats_permissions import inbox_prefix
 
     servers = [u.strip() for u in url.split(",") if u.strip()]
     user = unquote(urlsplit(servers[0]).username or "") if servers else ""

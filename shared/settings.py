@@ -8,8 +8,12 @@ elsewhere. No module-level instances: tests build several apps in one process.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.signing import Keyring, SigningKey
 
 
 def _aliases(prefix: str, name: str) -> AliasChoices:
@@ -30,20 +34,29 @@ class ServiceSettings(BaseSettings):
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"
-    # Signed calls between services (shared.signing): the secret every service shares, and the
-    # previous one, still accepted while a new secret rolls out.
-    service_secret: str = Field("", validation_alias=AliasChoices("SATUDATA_SERVICE_SECRET",
-                                                                  "service_secret"),
-                                repr=False)
-    service_secret_previous: str = Field(
-        "", validation_alias=AliasChoices("SATUDATA_SERVICE_SECRET_PREVIOUS",
-                                          "service_secret_previous"), repr=False)
+    # Signed calls between services (shared.signing): this service's own Ed25519 key (PEM, or
+    # the 32-byte seed in base64url; ``<PREFIX>SIGNING_KEY`` or ``..._FILE``), and every
+    # service's public keys (JSON, public), by which calls to this service are checked.
+    signing_key: str = Field("", repr=False)
+    signing_key_file: str = ""
+    signing_public_keys: str = Field("", validation_alias=AliasChoices(
+        "SATUDATA_SIGNING_PUBLIC_KEYS", "signing_public_keys"))
+    signing_public_keys_file: str = Field("", validation_alias=AliasChoices(
+        "SATUDATA_SIGNING_PUBLIC_KEYS_FILE", "signing_public_keys_file"))
     signature_max_age: float = Field(30.0, validation_alias=AliasChoices(
         "SATUDATA_SIGNATURE_MAX_AGE", "signature_max_age"))
 
-    @property
-    def service_secrets(self) -> list[str]:
-        return [s for s in (self.service_secret, self.service_secret_previous) if s]
+    def signer(self, service: str) -> SigningKey:
+        """This service's key (it signs as ``service`` and as nothing else)."""
+        text = self.signing_key or (Path(self.signing_key_file).read_text()
+                                    if self.signing_key_file else "")
+        if not text:
+            raise RuntimeError(f"{service}: no signing key ({service.upper()}_SIGNING_KEY or "
+                               f"{service.upper()}_SIGNING_KEY_FILE)")
+        return SigningKey.load(service, text)
+
+    def keyring(self) -> Keyring:
+        return Keyring.load(self.signing_public_keys, self.signing_public_keys_file)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs):
@@ -53,5 +66,9 @@ class ServiceSettings(BaseSettings):
             field = cls.model_fields.get(name)
             if field is not None and prefix:
                 field.validation_alias = _aliases(prefix, name.upper())
+        for name in ("signing_key", "signing_key_file"):  # its own only: never unprefixed
+            field = cls.model_fields.get(name)
+            if field is not None and prefix:
+                field.validation_alias = AliasChoices(f"{prefix}{name.upper()}", name)
         cls.model_rebuild(force=True)
 

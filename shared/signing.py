@@ -1,26 +1,34 @@
-"""Signed identity between services: no service trusts a call it cannot verify.
+"""Signed identity between services: each service signs as itself, with a key only it holds.
 
-Every call from one service to another carries an HMAC-SHA256 signature, made with a secret
-the services share (``SATUDATA_SERVICE_SECRET``), over:
+Every call from one service to another carries an Ed25519 signature made with the calling
+service's own private key (``<SERVICE>_SIGNING_KEY`` or ``..._FILE``, PEM) over:
 
-    v1 \\n caller service \\n principal header \\n method \\n path?query \\n sha256(body)
-       \\n call id \\n unix time
+    v2 \\n caller service \\n principal header \\n principal proof \\n method \\n path?query
+       \\n sha256(body) \\n call id \\n unix time
 
 The receiver (``SignatureMiddleware``, added to every service by ``shared.web.build_app``)
-refuses with 401 what is unsigned, signed with another secret, altered in any of those parts,
-older (or newer) than ``max_age`` seconds, or replayed (a call id seen within the window). The
-body digest is checked while the body streams in; a body that does not match is refused
-before the handler can finish with it. ``/healthz``, ``/readyz`` and ``/metrics`` need no
-signature. HMAC (stdlib ``hmac``) rather than JWTs: both ends are ours, the secret is shared
-anyway, and a JWT library would add a dependency and a parser for no gain.
+verifies it with the caller's public key from the keyring every service reads
+(``SATUDATA_SIGNING_PUBLIC_KEYS``, JSON ``{"gateway": ["<base64url>"], ...}``, public), and
+refuses with 401 what is unsigned, signed by an unknown caller or another key, altered in any
+of those parts, older (or newer) than ``max_age`` seconds, or replayed (a call id seen within
+the window). The body digest is checked while the body streams in. ``/healthz``, ``/readyz``
+and ``/metrics`` need no signature.
 
-Rotation: a receiver accepts ``SATUDATA_SERVICE_SECRET`` and ``SATUDATA_SERVICE_SECRET_PREVIOUS``;
-a sender signs with the first, so old and new secrets are both valid while replicas roll over
-(docs/architecture.md, "Signed calls between services").
+No service can sign as another: it holds its own private key only (a shared HMAC secret let any
+service sign as any caller). And a user's principal (``X-Satudata-Principal``) is believed only
+from the gateway, the one service that authenticates users: in a call the gateway signed, or,
+when another service acts within the same request (ingest's dry run asks the registry), with
+the gateway's proof (``X-Satudata-Principal-Proof``, the gateway's signature over the principal
+and a time, valid ``max_age`` seconds) forwarded unchanged.
+
+Rotation: a service's entry in the keyring lists its public keys, old and new, while it rolls
+over to the new private key (docs/runbooks/rotation.md).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -29,12 +37,15 @@ import tempfile
 import time
 import uuid
 from collections import OrderedDict
-from typing import Iterable
+from pathlib import Path
 
 import httpx
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import PRINCIPAL_HEADER
+from shared.auth import PRINCIPAL_HEADER, PROOF_HEADER
 from shared.errors import error_body
 
 log = logging.getLogger("satudata.signing")
@@ -49,48 +60,138 @@ SIGNATURE_HEADER = "X-Satudata-Signature"
 REFUSED_HEADER = "X-Satudata-Refused"
 UNSIGNED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CHUNK = 256 * 1024
+PRINCIPAL_ISSUER = "gateway"  # the one service that authenticates users
 
 
-def canonical(service: str, principal: str, method: str, target: str, digest: str,
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class SigningKey:
+    """One service's private key: it signs as that service and as nothing else."""
+
+    def __init__(self, service: str, private: Ed25519PrivateKey):
+        self.service = service
+        self.private = private
+
+    @classmethod
+    def generate(cls, service: str) -> "SigningKey":
+        return cls(service, Ed25519PrivateKey.generate())
+
+    @classmethod
+    def load(cls, service: str, text: str) -> "SigningKey":
+        """A PEM (PKCS#8) key, or its 32-byte seed in base64url (one line, for env files)."""
+        text = text.strip()
+        if text.startswith("-----BEGIN"):
+            return cls.from_pem(service, text)
+        return cls(service, Ed25519PrivateKey.from_private_bytes(unb64(text)))
+
+    def seed(self) -> str:
+        return b64(self.private.private_bytes(serialization.Encoding.Raw,
+                                              serialization.PrivateFormat.Raw,
+                                              serialization.NoEncryption()))
+
+    @classmethod
+    def from_pem(cls, service: str, pem: str | bytes) -> "SigningKey":
+        key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem,
+                                                 password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{service}: the signing key is not an Ed25519 key")
+        return cls(service, key)
+
+    def pem(self) -> bytes:
+        return self.private.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption())
+
+    def public(self) -> str:
+        return b64(self.private.public_key().public_bytes(serialization.Encoding.Raw,
+                                                          serialization.PublicFormat.Raw))
+
+    def sign(self, message: bytes) -> str:
+        return b64(self.private.sign(message))
+
+
+class Keyring:
+    """Every service's public keys (several while one rotates), by service name."""
+
+    def __init__(self, keys: dict[str, list[str]]):
+        self.keys: dict[str, list[Ed25519PublicKey]] = {}
+        for service, values in keys.items():
+            values = [values] if isinstance(values, str) else values
+            self.keys[service] = [Ed25519PublicKey.from_public_bytes(unb64(v)) for v in values]
+
+    @classmethod
+    def load(cls, text: str = "", path: str = "") -> "Keyring":
+        if path and Path(path).exists():
+            text = Path(path).read_text()
+        return cls(json.loads(text) if text.strip() else {})
+
+    def verify(self, service: str, message: bytes, signature: str) -> bool:
+        try:
+            raw = unb64(signature)
+        except (binascii.Error, ValueError):
+            return False
+        for key in self.keys.get(service, ()):
+            try:
+                key.verify(raw, message)
+                return True
+            except InvalidSignature:
+                continue
+        return False
+
+
+def canonical(service: str, principal: str, proof: str, method: str, target: str, digest: str,
               call_id: str, timestamp: str) -> bytes:
-    return "\n".join(("v1", service, principal, method.upper(), target, digest, call_id,
+    return "\n".join(("v2", service, principal, proof, method.upper(), target, digest, call_id,
                       timestamp)).encode("utf-8", "surrogateescape")
 
 
-def sign(secret: str, message: bytes) -> str:
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+def principal_proof(key: SigningKey, principal: str, now: float | None = None) -> str:
+    """The gateway's word that it authenticated this principal, for another service to forward
+    within the same request: ``t=<unix time>,s=<signature>``."""
+    timestamp = str(int(now if now is not None else time.time()))
+    return f"t={timestamp},s={key.sign(_proof_message(principal, timestamp))}"
 
 
-def signed_headers(secret: str, service: str, method: str, target: str, body: bytes,
-                   principal: str = "", *, now: float | None = None,
+def _proof_message(principal: str, timestamp: str) -> bytes:
+    return f"satudata-principal\n{principal}\n{timestamp}".encode("utf-8", "surrogateescape")
+
+
+def signed_headers(key: SigningKey, method: str, target: str, body: bytes,
+                   principal: str = "", proof: str = "", *, now: float | None = None,
                    call_id: str | None = None) -> dict[str, str]:
     """The headers that make one call verifiable (``target`` is the raw path and query)."""
     digest = hashlib.sha256(body).hexdigest()
     call_id = call_id or uuid.uuid4().hex
     timestamp = str(int(now if now is not None else time.time()))
-    signature = sign(secret, canonical(service, principal, method, target, digest, call_id,
-                                       timestamp))
-    return {SERVICE_HEADER: service, TIME_HEADER: timestamp, CALL_ID_HEADER: call_id,
-            DIGEST_HEADER: digest, SIGNATURE_HEADER: f"v1={signature}"}
+    signature = key.sign(canonical(key.service, principal, proof, method, target, digest,
+                                   call_id, timestamp))
+    return {SERVICE_HEADER: key.service, TIME_HEADER: timestamp, CALL_ID_HEADER: call_id,
+            DIGEST_HEADER: digest, SIGNATURE_HEADER: f"ed25519={signature}"}
 
 
 class ServiceAuth(httpx.Auth):
-    """httpx auth that signs every request a service sends to another service.
+    """httpx auth that signs every request a service sends to another service (with the
+    principal proof the request carries, if any).
 
     The body is read to digest it (``requires_request_body``), so callers send bytes, not
     streams; the gateway buffers a request body anyway before it opens an upstream call."""
 
     requires_request_body = True
 
-    def __init__(self, secret: str, service: str):
-        self.secret = secret
-        self.service = service
+    def __init__(self, key: SigningKey):
+        self.key = key
 
     def auth_flow(self, request: httpx.Request):
         target = request.url.raw_path.decode("ascii")
-        principal = request.headers.get(PRINCIPAL_HEADER, "")
-        request.headers.update(signed_headers(self.secret, self.service, request.method,
-                                              target, request.content, principal))
+        request.headers.update(signed_headers(
+            self.key, request.method, target, request.content,
+            request.headers.get(PRINCIPAL_HEADER, ""), request.headers.get(PROOF_HEADER, "")))
         yield request
 
 
@@ -121,16 +222,22 @@ class _BadSignature(Exception):
         self.message = message
 
 
+def _timestamp_ok(value: str) -> bool:
+    # ASCII digits of a sane length: int() of '²' or of 5,000 digits raises
+    return value.isascii() and value.isdigit() and len(value) <= 12
+
+
 class SignatureMiddleware:
     """Pure ASGI: verifies every call except health and metrics (401 otherwise)."""
 
-    def __init__(self, app: ASGIApp, *, secrets: Iterable[str], max_age: float = 30.0):
+    def __init__(self, app: ASGIApp, *, keyring: Keyring, max_age: float = 30.0):
         self.app = app
-        self.secrets = [s for s in secrets if s]
+        self.keyring = keyring
         self.max_age = max_age
         self.replays = ReplayGuard(max_age)
-        if not self.secrets:
-            log.warning("no SATUDATA_SERVICE_SECRET configured: every signed route answers 401")
+        if not keyring.keys:
+            log.warning("no SATUDATA_SIGNING_PUBLIC_KEYS configured: every signed route "
+                        "answers 401")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in UNSIGNED_PATHS:
@@ -190,10 +297,10 @@ class SignatureMiddleware:
         timestamp = headers.get(TIME_HEADER.lower(), "")
         call_id = headers.get(CALL_ID_HEADER.lower(), "")
         digest = headers.get(DIGEST_HEADER.lower(), "")
-        # ASCII digits of a sane length (int() of '²' or of 5,000 digits raises), an ASCII
-        # signature (compare_digest refuses other strings): anything else is a bad signature
-        if not (service and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
-                and call_id and len(digest) == 64 and signature.isascii()):
+        principal = headers.get(PRINCIPAL_HEADER.lower(), "")
+        proof = headers.get(PROOF_HEADER.lower(), "")
+        if not (service and _timestamp_ok(timestamp) and call_id and len(digest) == 64
+                and signature.isascii() and signature.startswith("ed25519=")):
             raise _BadSignature("invalid_signature", "Tanda tangan panggilan tidak lengkap.")
         now = time.time()
         if abs(now - int(timestamp)) > self.max_age:
@@ -201,15 +308,26 @@ class SignatureMiddleware:
         target = scope.get("raw_path") or scope.get("path", "").encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
-        message = canonical(service, headers.get(PRINCIPAL_HEADER.lower(), ""),
-                            scope.get("method", ""), target.decode("latin-1"), digest,
-                            call_id, timestamp)
-        given = signature.removeprefix("v1=")
-        if not any(hmac.compare_digest(sign(secret, message), given) for secret in self.secrets):
+        message = canonical(service, principal, proof, scope.get("method", ""),
+                            target.decode("latin-1"), digest, call_id, timestamp)
+        if not self.keyring.verify(service, message, signature.removeprefix("ed25519=")):
             raise _BadSignature("invalid_signature", "Tanda tangan panggilan tidak valid.")
+        if principal and service != PRINCIPAL_ISSUER and not self._proven(principal, proof, now):
+            raise _BadSignature("principal_not_proven", "Hanya gateway yang boleh membawa "
+                                                        "identitas pengguna.")
         if not self.replays.first_time(call_id, now):
             raise _BadSignature("replayed_call", "Panggilan ini sudah pernah diterima.")
         return digest
+
+    def _proven(self, principal: str, proof: str, now: float) -> bool:
+        """The gateway's proof for a principal another service forwards."""
+        fields = dict(part.split("=", 1) for part in proof.split(",") if "=" in part)
+        timestamp, signature = fields.get("t", ""), fields.get("s", "")
+        if not (_timestamp_ok(timestamp) and signature.isascii()) or \
+                abs(now - int(timestamp)) > self.max_age:
+            return False
+        return self.keyring.verify(PRINCIPAL_ISSUER, _proof_message(principal, timestamp),
+                                   signature)
 
 
 async def _refuse(send: Send, exc: _BadSignature) -> None:

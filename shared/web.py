@@ -38,7 +38,7 @@ def build_app(*, title: str, service: str, settings: ServiceSettings,
     app.state.settings = settings
     install_error_handlers(app)
     if signed:
-        app.add_middleware(SignatureMiddleware, secrets=settings.service_secrets,
+        app.add_middleware(SignatureMiddleware, keyring=settings.keyring(),
                            max_age=settings.signature_max_age)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router())

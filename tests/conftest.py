@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import tempfile
 import uuid
 from pathlib import Path
@@ -22,9 +21,23 @@ from shared.infra import EmbeddedNats, EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Services refuse unsigned calls (shared.signing): every app and process the tests start reads
-# this secret, and tests that call a service directly sign with it (tests.helpers.signed).
-os.environ.setdefault("SATUDATA_SERVICE_SECRET", secrets.token_hex(32))
+# Services refuse unsigned calls (shared.signing): each service's own key and everyone's public
+# keys, for every app and process the tests start (the e2e platforms give each process its own
+# key alone), and the gateway's for tests that call a service directly (tests.helpers.signed).
+def _signing_keys() -> None:
+    import json
+
+    from shared.signing import SigningKey
+
+    public = {}
+    for name in ("gateway", "registry", "ingest", "search"):
+        seed = os.environ.setdefault(f"{name.upper()}_SIGNING_KEY",
+                                     SigningKey.generate(name).seed())
+        public[name] = [SigningKey.load(name, seed).public()]
+    os.environ.setdefault("SATUDATA_SIGNING_PUBLIC_KEYS", json.dumps(public))
+
+
+_signing_keys()
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,31 @@ from typing import Any, Awaitable, Callable
 import httpx
 import requests
 
-from shared.auth import PRINCIPAL_HEADER
+from shared.auth import PRINCIPAL_HEADER, PROOF_HEADER
 from shared.contracts import DeadLetterV1, Envelope
-from shared.signing import ServiceAuth, signed_headers
+from shared.signing import ServiceAuth, SigningKey, principal_proof, signed_headers
 
 
-def signed(service: str = "test") -> httpx.Auth:
-    """httpx auth signing a test's direct call to a service, as a calling service would."""
-    return ServiceAuth(os.environ["SATUDATA_SERVICE_SECRET"], service)
+def signing_key(service: str = "gateway") -> SigningKey:
+    """The test run's key of ``service`` (tests/conftest.py makes one per service)."""
+    return SigningKey.load(service, os.environ[f"{service.upper()}_SIGNING_KEY"])
+
+
+class _AsGateway(ServiceAuth):
+    """Signs as the gateway does: with its proof of the principal, which a service that acts
+    for the same user within the request forwards (ingest asking the registry)."""
+
+    def auth_flow(self, request: httpx.Request):
+        principal = request.headers.get(PRINCIPAL_HEADER)
+        if principal and self.key.service == "gateway":
+            request.headers[PROOF_HEADER] = principal_proof(self.key, principal)
+        yield from super().auth_flow(request)
+
+
+def signed(service: str = "gateway") -> httpx.Auth:
+    """httpx auth signing a test's direct call to a service, as the calling service would
+    (the gateway by default: only its calls may carry a user's principal)."""
+    return _AsGateway(signing_key(service))
 
 
 class SignedRequests(requests.auth.AuthBase):
@@ -26,9 +43,12 @@ class SignedRequests(requests.auth.AuthBase):
     def __call__(self, r):
         body = r.body or b""
         body = body.encode() if isinstance(body, str) else body
-        r.headers.update(signed_headers(os.environ["SATUDATA_SERVICE_SECRET"], "test",
-                                        r.method, r.path_url, body,
-                                        r.headers.get(PRINCIPAL_HEADER, "")))
+        principal = r.headers.get(PRINCIPAL_HEADER, "")
+        proof = principal_proof(signing_key(), principal) if principal else ""
+        if proof:
+            r.headers[PROOF_HEADER] = proof
+        r.headers.update(signed_headers(signing_key(), r.method, r.path_url, body, principal,
+                                        proof))
         return r
 
 

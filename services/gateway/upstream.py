@@ -23,7 +23,8 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.transport import LeanTransport, serialize
 from shared.auth import PRINCIPAL_HEADER
 from shared.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
-from shared.signing import REFUSED_HEADER, ServiceAuth, signed_headers
+from shared.signing import (PROOF_HEADER, REFUSED_HEADER, ServiceAuth, principal_proof,
+                            signed_headers)
 from shared.logging import REQUEST_ID_HEADER, request_id_var
 
 log = logging.getLogger("satudata.gateway.upstream")
@@ -95,7 +96,7 @@ class Upstreams:
         timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
         urls = {"registry": settings.registry_url, "ingest": settings.ingest_url,
                 "search": settings.search_url}
-        auth = ServiceAuth(settings.service_secret, "gateway")
+        auth = ServiceAuth(settings.signer("gateway"))
         # a comma-separated URL list names replicas (`satudata up --replicas`): the shards
         # are spread over them, so turns (and a retried GET) go round the replicas
         pools: dict[str, list[httpx.AsyncClient]] = {}
@@ -114,6 +115,7 @@ class Upstreams:
 
     def __post_init__(self) -> None:
         self._turn = {name: itertools.cycle(pool) for name, pool in self.pools.items()}
+        self.signer = self.settings.signer("gateway")
 
     def client(self, service: str) -> httpx.AsyncClient:
         return next(self._turn[service])
@@ -136,6 +138,10 @@ class Upstreams:
         rid = request_id_var.get()
         if rid:
             headers[REQUEST_ID_HEADER] = rid
+        if service == "ingest" and headers.get(PRINCIPAL_HEADER):
+            # ingest may act for this user within the request (its dry run asks the registry):
+            # only the gateway vouches for a principal, so it gives ingest its proof to forward
+            headers[PROOF_HEADER] = principal_proof(self.signer, headers[PRINCIPAL_HEADER])
         if params is None and json is None and timeout is None and path.isascii() \
                 and isinstance(content, (bytes, type(None))):
             # signed anew for each attempt: a retry under the same call id would be refused as
@@ -177,9 +183,8 @@ class Upstreams:
                 headers: dict[str, str], body: bytes):
         """The proxy's call, serialized once: the raw target signed as it is sent."""
         url = client.base_url
-        principal = headers.get(PRINCIPAL_HEADER, "")
-        signing = signed_headers(self.settings.service_secret, "gateway", method, path, body,
-                                 principal)
+        signing = signed_headers(self.signer, method, path, body,
+                                 headers.get(PRINCIPAL_HEADER, ""), headers.get(PROOF_HEADER, ""))
         pairs = [(b"host", url.netloc), (b"accept-encoding", b"identity"),
                  *((k.encode("latin-1"), v.encode("latin-1"))
                    for k, v in (headers | signing).items())]
@@ -214,8 +219,8 @@ class Upstreams:
     @staticmethod
     def _fail_status(service: str, response: httpx.Response) -> Exception:
         if REFUSED_HEADER in response.headers:  # our signature, not the caller, was refused
-            log.error("upstream %s refused the gateway's signature: check that every service "
-                      "has the same SATUDATA_SERVICE_SECRET", service)
+            log.error("upstream %s refused the gateway's signature: check that its "
+                      "SATUDATA_SIGNING_PUBLIC_KEYS lists the gateway's current key", service)
             return UpstreamError(f"Layanan {service} mengalami gangguan.", code="upstream_error",
                                  details=[{"service": service, "status": response.status_code}])
         if response.status_code == 503:

@@ -31,7 +31,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         runtime.spawn(receipts.remember_file_keys(runtime.pool, app.state.receipt_signer))
         registry = RegistryClient(settings.registry_url, timeout=settings.registry_timeout,
                                   cache_seconds=settings.dataset_cache_seconds,
-                                  auth=ServiceAuth(settings.service_secret, "ingest"))
+                                  auth=ServiceAuth(settings.signer("ingest")))
         try:
             yield {"runtime": runtime, "registry": registry}
         finally:

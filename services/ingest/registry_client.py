@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from shared.auth import PRINCIPAL_HEADER, Principal
+from shared.auth import Principal, forwarded_headers
 from shared.contracts import DatasetSchemaV1
 from shared.errors import AppError, Gone, ServiceUnavailable, UpstreamError
 from shared.logging import REQUEST_ID_HEADER, request_id_var
@@ -39,8 +39,8 @@ class RegistryClient:
 
     def _headers(self, principal: Principal | None = None) -> dict[str, str]:
         headers = {}
-        if principal is not None:
-            headers[PRINCIPAL_HEADER] = principal.encode()
+        if principal is not None:  # as the gateway sent it, with its proof
+            headers.update(forwarded_headers(principal))
         if rid := request_id_var.get():
             headers[REQUEST_ID_HEADER] = rid
         return headers

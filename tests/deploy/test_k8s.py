@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.infra import NATS_PERMISSIONS, nats_server_binary
+from shared.infra import nats_server_binary
+from shared.nats_permissions import NATS_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -91,7 +92,9 @@ def test_every_service_has_probes_resources_pdb_hpa_and_service(rendered):
         assert hpa["spec"]["scaleTargetRef"]["name"] == name
         assert hpa["spec"]["maxReplicas"] >= hpa["spec"]["minReplicas"]
         env = {e["name"] for e in c["env"]}
-        assert {"NATS_URL", "SATUDATA_SERVICE_SECRET"} <= env
+        assert {"NATS_URL", f"{name.upper()}_SIGNING_KEY"} <= env
+        # its own signing key only: no Deployment can sign as another service
+        assert [e for e in env if e.endswith("_SIGNING_KEY")] == [f"{name.upper()}_SIGNING_KEY"]
         assert ("DATABASE_URL" in env) == (name != "gateway")
 
 
@@ -141,7 +144,7 @@ def test_nats_is_a_three_node_jetstream_cluster_and_postgres_three_instances(ren
     job = _find(docs, "Job", "satudata-migrate")[0]
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["satudata", "migrate"]
     secrets = {d["metadata"]["name"].rsplit("-", 1)[0] for d in _find(docs, "Secret")}
-    assert {"satudata-internal", "satudata-nats"} <= secrets
+    assert {"satudata-signing", "satudata-nats"} <= secrets
 
 
 USER_RE = re.compile(r'\{user: "([\w-]+)", password: \$(\w+)(?:, permissions: \{\s*'

@@ -134,8 +134,12 @@ async def test_each_service_holds_only_its_own_credentials(platform):
         env = psutil.Process(p.procs.procs[name].pid).environ()
         assert "DATABASE_URL" not in env and "NATS_URL" not in env, name
         others = [o for o in ("registry", "ingest", "search") if o != name]
-        for other in others:
+        for other in others + (["gateway"] if name != "gateway" else []):
             assert f"{other.upper()}_DATABASE_URL" not in env, (name, other)
             assert f"{other.upper()}_NATS_URL" not in env, (name, other)
+            # it cannot sign as another service: it holds no other's signing key
+            assert not any(k.startswith(f"{other.upper()}_SIGNING_KEY") for k in env), (
+                name, other)
+        assert any(k.startswith(f"{name.upper()}_SIGNING_KEY") for k in env), name
     conn = await asyncpg.connect(p.database_url)
     await conn.close()

@@ -208,7 +208,7 @@ async def test_postgres_killed_60s_mid_flow_applies_every_row_once_and_answers_5
             assert logged == [], f"{name} logged 500s: {logged[:3]}"
         gateway = p.logs("gateway")
         assert "its database is away" in gateway
-        assert "SATUDATA_SERVICE_SECRET" not in gateway
+        assert "refused the gateway's signature" not in gateway
     finally:
         await stop_platform(p)
 

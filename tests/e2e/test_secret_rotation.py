@@ -1,56 +1,51 @@
-"""The internal signing secret rotated with the services running (docs/runbooks/rotation.md).
+"""A service's signing key rotated with the services running (docs/runbooks/rotation.md), here
+the gateway's, the key every other service checks.
 
 Each service is restarted on its own, one at a time, through the three steps of the runbook:
-1. every service also accepts the new secret (``SATUDATA_SERVICE_SECRET_PREVIOUS=new``),
-2. every service signs with the new secret and still accepts the old one (swap),
-3. the old secret is dropped.
+1. every receiver lists the gateway's old and new public keys (``SATUDATA_SIGNING_PUBLIC_KEYS``),
+2. the gateway signs with its new private key,
+3. the receivers drop the old public key.
 After every single restart (services on different steps, as replicas are during a rollout) a
 village submission goes through the gateway to ingest and the registry, and records and search
 answer through the gateway: no call is refused. Before the change a call signed with the new
-secret is refused, after it one signed with the old secret is.
+key is refused, after it one signed with the old key is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import uuid
 
 import httpx
 import pytest
 
-from shared.signing import signed_headers
+from shared.signing import SigningKey, signed_headers
 from tests.e2e.harness import start_platform, stop_platform
-from tests.helpers import eventually
+from tests.helpers import eventually, signing_key
 
 pytestmark = [pytest.mark.e2e]
 
-OLD, NEW = "lama" * 16, "baru" * 16
-# callers before the services they call: the order in which skipping step 1 would break calls
-# (the steps make any order safe, as replicas of different Deployments roll independently)
-ORDER = ("gateway", "ingest", "search", "registry")
+RECEIVERS = ("ingest", "search", "registry")
 # a signed GET on each service; what it answers past the signature check does not matter here
 PROBES = {"registry": "/v1/datasets", "search": "/v1/search?q=penduduk",
           "ingest": f"/v1/submissions/{uuid.UUID(int=0)}"}
 
 
-async def _signature_refused(p, service: str, secret: str) -> bool:
-    """Whether the service refuses a call signed with this secret for its signature (a 401
+async def _signature_refused(p, service: str, key: SigningKey) -> bool:
+    """Whether the service refuses a call signed with this key for its signature (a 401
     for anything else, such as ingest wanting an API key, is past the signature check)."""
     path = PROBES[service]
     async with httpx.AsyncClient(base_url=p.url(service), timeout=10) as raw:
-        r = await raw.get(path, headers=signed_headers(secret, "gateway", "GET", path, b""))
+        r = await raw.get(path, headers=signed_headers(key, "GET", path, b""))
     return r.status_code == 401 and r.json()["error"]["code"] == "invalid_signature"
 
 
-async def _roll(p, base_env: dict, name: str, secret: str, previous: str = "") -> None:
-    """Restart one service with these secrets; the others keep what they run with."""
+async def _roll(p, name: str, **env) -> None:
+    """Restart one service with these settings; the others keep what they run with."""
     await asyncio.to_thread(p.procs.kill, name, signal.SIGTERM)
-    env = {k: v for k, v in base_env.items() if k != "SATUDATA_SERVICE_SECRET_PREVIOUS"}
-    env["SATUDATA_SERVICE_SECRET"] = secret
-    if previous:
-        env["SATUDATA_SERVICE_SECRET_PREVIOUS"] = previous
-    p.procs.env = env  # read when a process starts; the running ones keep their own
+    p.procs.env = {**p.procs.env, **env}  # read when a process starts
     await asyncio.to_thread(p.restart, name)
 
 
@@ -76,28 +71,33 @@ async def _platform_answers(p, period: int) -> None:
         assert search.status_code == 200, search.text
 
 
-async def test_signing_secret_rotates_one_service_at_a_time_without_refused_calls(
+async def test_the_gateways_signing_key_rotates_one_service_at_a_time_without_refused_calls(
         pg_server_url, nats_url, nats_service_urls):
-    p = await start_platform(pg_server_url, nats_url, nats_urls=nats_service_urls,
-                             extra_env={"SATUDATA_SERVICE_SECRET": OLD})
-    base_env = dict(p.procs.env)
+    p = await start_platform(pg_server_url, nats_url, nats_urls=nats_service_urls)
+    old, new = signing_key("gateway"), SigningKey.generate("gateway")
+    keyring = json.loads(p.procs.env["SATUDATA_SIGNING_PUBLIC_KEYS"])
+    both = json.dumps({**keyring, "gateway": [old.public(), new.public()]})
+    only_new = json.dumps({**keyring, "gateway": [new.public()]})
     period = 3100
     try:
-        for service in PROBES:  # before: the new secret is nobody's yet
-            assert not await _signature_refused(p, service, OLD)
-            assert await _signature_refused(p, service, NEW)
+        for service in PROBES:  # before: the new key is nobody's yet
+            assert not await _signature_refused(p, service, old)
+            assert await _signature_refused(p, service, new)
         await _platform_answers(p, period)
-        for secret, previous in ((OLD, NEW), (NEW, OLD), (NEW, "")):
-            for name in ORDER:
-                await _roll(p, base_env, name, secret, previous)
-                period += 1
-                await _platform_answers(p, period)
-            if previous:  # the step done everywhere: both secrets valid on every service
+        steps = [(name, {"SATUDATA_SIGNING_PUBLIC_KEYS": both}) for name in RECEIVERS]
+        steps += [("gateway", {"GATEWAY_SIGNING_KEY": new.seed(),
+                               "SATUDATA_SIGNING_PUBLIC_KEYS": both})]
+        steps += [(name, {"SATUDATA_SIGNING_PUBLIC_KEYS": only_new}) for name in RECEIVERS]
+        for step, (name, env) in enumerate(steps):
+            await _roll(p, name, **env)
+            period += 1
+            await _platform_answers(p, period)
+            if step == len(RECEIVERS) - 1:  # step 1 done everywhere: both keys valid
                 for service in PROBES:
-                    for either in (OLD, NEW):
-                        assert not await _signature_refused(p, service, either), (service, either)
-        for service in PROBES:  # after: the old secret is refused everywhere
-            assert not await _signature_refused(p, service, NEW)
-            assert await _signature_refused(p, service, OLD)
+                    for either in (old, new):
+                        assert not await _signature_refused(p, service, either), service
+        for service in PROBES:  # after: the old key is refused everywhere
+            assert not await _signature_refused(p, service, new)
+            assert await _signature_refused(p, service, old)
     finally:
         await stop_platform(p)

@@ -9,7 +9,8 @@ import secrets
 import nats
 import pytest
 
-from shared.infra import EmbeddedNats, inbox_prefix
+from shared.infra import EmbeddedNats
+from shared.nats_permissions import inbox_prefix
 from tests.helpers import eventually
 from tests.integration.test_nats_permissions import _violations
 

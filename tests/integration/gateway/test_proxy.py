@@ -320,10 +320,10 @@ async def test_gateways_own_errors_on_api_paths_take_ckans_envelope(standin, nat
 
 async def test_a_service_refusing_the_gateways_signature_is_502_not_the_callers_401(
         nats_url, nats_namespace):
-    """Services sharing different secrets is the operator's mistake: the public caller gets
-    a 502 (upstream_error), never a 401 that tells a village its key is wrong."""
+    """A service that does not know the gateway's key is the operator's mistake: the public
+    caller gets a 502 (upstream_error), never a 401 that tells a village its key is wrong."""
     from fastapi import FastAPI
-    from shared.signing import SignatureMiddleware
+    from shared.signing import Keyring, SignatureMiddleware, SigningKey
 
     upstream = FastAPI()
 
@@ -331,7 +331,8 @@ async def test_a_service_refusing_the_gateways_signature_is_502_not_the_callers_
     async def regions():
         return {"items": [], "next_cursor": None}
 
-    upstream.add_middleware(SignatureMiddleware, secrets=["another-secret-" + "x" * 40])
+    upstream.add_middleware(SignatureMiddleware, keyring=Keyring(
+        {"gateway": [SigningKey.generate("gateway").public()]}))  # another gateway's key
     async with serve(upstream) as up_url:
         settings = gateway_settings(up_url, nats_url, nats_namespace)
         async with serve(create_app(settings)) as url:

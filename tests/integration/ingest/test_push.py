@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 
 import pytest
@@ -12,9 +11,9 @@ from typer.testing import CliRunner
 
 from satudata.push import push
 from services.ingest.app import create_app
-from shared.auth import PRINCIPAL_HEADER
-from shared.signing import signed_headers
-from tests.helpers import served
+from shared.auth import PRINCIPAL_HEADER, PROOF_HEADER
+from shared.signing import principal_proof, signed_headers
+from tests.helpers import served, signing_key
 from tests.integration.ingest.conftest import DESA, principal
 
 
@@ -42,8 +41,11 @@ def gateway_stand_in(app, key: str):
                 more = message.get("more_body", False)
             target = scope["raw_path"].decode() + (
                 "?" + scope["query_string"].decode() if scope["query_string"] else "")
-            signed = signed_headers(os.environ["SATUDATA_SERVICE_SECRET"], "gateway",
-                                    scope["method"], target, body, given)
+            gateway = signing_key("gateway")
+            proof = principal_proof(gateway, given) if given else ""  # as the gateway adds it
+            if proof:
+                headers.append((PROOF_HEADER.lower().encode(), proof.encode()))
+            signed = signed_headers(gateway, scope["method"], target, body, given, proof)
             headers += [(k.lower().encode(), v.encode()) for k, v in signed.items()]
             scope = {**scope, "headers": headers}
             sent = False
