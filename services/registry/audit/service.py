@@ -5,12 +5,16 @@ what ``satudata verify`` reports."""
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 import asyncpg
 
 from services.registry.audit import store
 from shared.auth import Principal
+
+# whether the request's own use case already wrote its (richer) entry: see ``web.AuditedConn``
+_recorded: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_recorded", default=False)
 from shared.logging import request_id_var
 from shared.pagination import decode_cursor, page
 
@@ -18,6 +22,7 @@ from shared.pagination import decode_cursor, page
 async def record(conn: asyncpg.Connection, principal: Principal, action: str,
                  target: str | None, details: dict[str, Any] | None = None) -> dict:
     """Append one entry (who, what, when, from where) to the chain; the caller commits."""
+    _recorded.set(True)
     return await store.append(conn, actor=principal.publisher_id, key_id=principal.key_id,
                               role=principal.role, action=action, target=target,
                               details=details or {}, client_addr=principal.client_addr,

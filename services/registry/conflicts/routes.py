@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from services.registry import models
 from services.registry.conflicts import service
-from shared.web import Caller, ReadConn, Steward, WriteConn
+from services.registry.audit.web import AuditedConn
+from shared.web import Caller, ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["stewardship"])
 
@@ -32,7 +33,7 @@ async def show_conflict(conflict_id: uuid.UUID, caller: Caller, conn: ReadConn):
 
 
 @router.post("/conflicts/{conflict_id}/accept", response_model=models.ConflictPublic)
-async def accept_conflict(conflict_id: uuid.UUID, steward: Steward, conn: WriteConn,
+async def accept_conflict(conflict_id: uuid.UUID, steward: Steward, conn: AuditedConn,
                           body: models.ReviewNote | None = None):
     return await service.accept_conflict(conn, steward, conflict_id,
                                          body.note if body else None)
@@ -40,5 +41,5 @@ async def accept_conflict(conflict_id: uuid.UUID, steward: Steward, conn: WriteC
 
 @router.post("/conflicts/{conflict_id}/reject", response_model=models.ConflictPublic)
 async def reject_conflict(conflict_id: uuid.UUID, body: models.RejectNote, steward: Steward,
-                          conn: WriteConn):
+                          conn: AuditedConn):
     return await service.reject_conflict(conn, steward, conflict_id, body.note)

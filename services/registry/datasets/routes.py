@@ -11,7 +11,8 @@ from services.registry.datasets.models import (DatasetCreate, DatasetPublic, Dat
                                                DatasetUpdate)
 from services.registry.datasets import service
 from shared.auth import ensure_steward
-from shared.web import MaybeCaller, ReadConn, Steward, WriteConn
+from services.registry.audit.web import AuditedConn
+from shared.web import MaybeCaller, ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
@@ -39,18 +40,18 @@ async def show_dataset(slug: str, conn: ReadConn, caller: MaybeCaller):
 
 
 @router.post("/datasets", response_model=DatasetPublic, status_code=201)
-async def create_dataset(body: DatasetCreate, conn: WriteConn, steward: Steward):
+async def create_dataset(body: DatasetCreate, conn: AuditedConn, steward: Steward):
     return await service.create_dataset(conn, body.model_dump(by_alias=True), by=steward)
 
 
 @router.patch("/datasets/{slug}", response_model=DatasetPublic)
-async def update_dataset(slug: str, body: DatasetUpdate, conn: WriteConn, steward: Steward):
+async def update_dataset(slug: str, body: DatasetUpdate, conn: AuditedConn, steward: Steward):
     return await service.update_dataset(conn, steward, slug,
                                         body.model_dump(by_alias=True, exclude_unset=True))
 
 
 @router.post("/datasets/{slug}/retract", response_model=DatasetPublic)
-async def retract_dataset(slug: str, body: models.RetractNote, conn: WriteConn,
+async def retract_dataset(slug: str, body: models.RetractNote, conn: AuditedConn,
                           steward: Steward):
     """Hidden from the catalogue, search, CKAN and exports; its URLs answer 410 with the
     reason until restored (walidata)."""
@@ -58,5 +59,5 @@ async def retract_dataset(slug: str, body: models.RetractNote, conn: WriteConn,
 
 
 @router.post("/datasets/{slug}/restore", response_model=DatasetPublic)
-async def restore_dataset(slug: str, conn: WriteConn, steward: Steward):
+async def restore_dataset(slug: str, conn: AuditedConn, steward: Steward):
     return await service.restore_dataset(conn, steward, slug)

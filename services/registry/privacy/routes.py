@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from services.registry.privacy import service
 from services.registry.privacy.models import PrivacyPublic, PrivacyUpdate
-from shared.web import ReadConn, Steward, WriteConn
+from services.registry.audit.web import AuditedConn
+from shared.web import ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["privacy"])
 
@@ -19,7 +20,7 @@ async def show_privacy(slug: str, conn: ReadConn):
 
 
 @router.put("/datasets/{slug}/privacy", response_model=PrivacyPublic)
-async def put_privacy(slug: str, body: PrivacyUpdate, steward: Steward, conn: WriteConn):
+async def put_privacy(slug: str, body: PrivacyUpdate, steward: Steward, conn: AuditedConn):
     """Mark a dataset sensitive (walidata): every public read shows values 1..k-1 hidden,
     with enough other cells hidden that none can be recomputed from a total."""
     return await service.put_settings(conn, steward, slug, body.model_dump())

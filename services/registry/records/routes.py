@@ -20,7 +20,8 @@ from services.registry.regions import service as regions
 from shared import tabular
 from shared.dates import parse_instant
 from shared.validation import INT64_MAX
-from shared.web import Caller, DryRunConn, MaybeCaller, PoolDep, ReadConn, WriteConn
+from services.registry.audit.web import AuditedConn
+from shared.web import Caller, DryRunConn, MaybeCaller, PoolDep, ReadConn
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
@@ -32,7 +33,7 @@ CSV_PAGE = 5000
 
 @router.post("/records/{record_id}/retract", response_model=models.RecordWithHistory)
 async def retract_record(record_id: uuid.UUID, body: models.RetractNote, caller: Caller,
-                         conn: WriteConn):
+                         conn: AuditedConn):
     """A new version with status ``retracted`` (walidata, or the dataset's authoritative
     publisher): left out of aggregates and exports, kept in history, on the change feed."""
     return await service.retract_record(conn, caller, record_id, body.reason)

@@ -11,7 +11,8 @@ from services.registry import models
 from services.registry.regions import service
 from services.registry.regions.uploads import rows_body
 from shared.validation import INT64_MAX
-from shared.web import ReadConn, Steward, WriteConn
+from services.registry.audit.web import AuditedConn
+from shared.web import ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
@@ -20,7 +21,7 @@ AliasId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 @router.post("/regions/import", response_model=models.RegionImportResult,
              response_model_exclude_unset=True, tags=["stewardship"])
-async def import_regions(request: Request, steward: Steward, conn: WriteConn):
+async def import_regions(request: Request, steward: Steward, conn: AuditedConn):
     """New codes, renames and retirements with successor (CSV or JSON rows)."""
     body = await rows_body(request, models.RegionImport)
     return await service.import_regions(conn, steward, [r.model_dump() for r in body.rows])
@@ -28,7 +29,7 @@ async def import_regions(request: Request, steward: Steward, conn: WriteConn):
 
 @router.post("/regions/aliases/import", response_model=models.AliasImportResult,
              response_model_exclude_unset=True, tags=["stewardship"])
-async def import_aliases(request: Request, steward: Steward, conn: WriteConn):
+async def import_aliases(request: Request, steward: Steward, conn: AuditedConn):
     """Aliases land as ``pending`` (or ``refused`` with the reason) for review."""
     body = await rows_body(request, models.AliasImport)
     return await service.import_aliases(conn, steward, [r.model_dump() for r in body.rows],
@@ -47,7 +48,7 @@ async def list_aliases(_: Steward, conn: ReadConn,
 
 @router.post("/regions/aliases/{alias_id}/approve", response_model=models.AliasPublic,
              response_model_exclude_unset=True, tags=["stewardship"])
-async def approve_alias(alias_id: AliasId, steward: Steward, conn: WriteConn,
+async def approve_alias(alias_id: AliasId, steward: Steward, conn: AuditedConn,
                         body: models.ReviewNote | None = None):
     return await service.review_alias(conn, steward, alias_id, "active",
                                       body.note if body else None)
@@ -55,7 +56,7 @@ async def approve_alias(alias_id: AliasId, steward: Steward, conn: WriteConn,
 
 @router.post("/regions/aliases/{alias_id}/refuse", response_model=models.AliasPublic,
              response_model_exclude_unset=True, tags=["stewardship"])
-async def refuse_alias(alias_id: AliasId, steward: Steward, conn: WriteConn,
+async def refuse_alias(alias_id: AliasId, steward: Steward, conn: AuditedConn,
                        body: models.ReviewNote | None = None):
     return await service.review_alias(conn, steward, alias_id, "refused",
                                       body.note if body else None)

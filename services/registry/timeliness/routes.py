@@ -9,7 +9,8 @@ from fastapi.responses import Response
 
 from services.registry.timeliness import models, reminders, service, templates
 from services.registry.timeliness.settings import TimelinessSettings
-from shared.web import Caller, ReadConn, Steward, WriteConn
+from services.registry.audit.web import AuditedConn
+from shared.web import Caller, ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["timeliness"])
 KECAMATAN = Query(description="kecamatan code, e.g. 64.08.04")
@@ -30,7 +31,7 @@ async def get_schedule(slug: str, conn: ReadConn):
 
 
 @router.put("/datasets/{slug}/schedule", response_model=models.SchedulePublic)
-async def put_schedule(slug: str, body: models.ScheduleUpdate, conn: WriteConn,
+async def put_schedule(slug: str, body: models.ScheduleUpdate, conn: AuditedConn,
                        steward: Steward):
     """The walidata sets the grace period of a dataset."""
     return await service.set_schedule(conn, steward, slug, body.grace_days)
@@ -72,13 +73,13 @@ async def reminder_log(conn: ReadConn, caller: Caller,
 
 
 @router.post("/reminders/run", response_model=models.ScanResult)
-async def run_reminders(conn: WriteConn, settings: Settings, _: Steward):
+async def run_reminders(conn: AuditedConn, settings: Settings, _: Steward):
     """Scan now instead of waiting for the next round (walidata); sends nothing twice."""
     return {"created": await reminders.scan_once(conn, settings)}
 
 
 @router.put("/publishers/{publisher_id}/contact", response_model=models.ContactPublic)
-async def put_contact(publisher_id: str, body: models.ContactUpdate, conn: WriteConn,
+async def put_contact(publisher_id: str, body: models.ContactUpdate, conn: AuditedConn,
                       _: Steward):
     """The e-mail address reminders go to (walidata)."""
     return await service.set_contact(conn, publisher_id, body.email)

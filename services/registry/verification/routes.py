@@ -1,6 +1,6 @@
 """HTTP routes for rules, the publication policy and the walidata's verification queue.
 
-The transaction and the caller come from shared.web's dependencies (WriteConn, Steward,
+The transaction and the caller come from shared.web's dependencies (AuditedConn, Steward,
 Caller); routes parse, call a use case and shape the answer."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.registry.verification import decisions, models, service
-from shared.web import Caller, ReadConn, Steward, WriteConn
+from services.registry.audit.web import AuditedConn
+from shared.web import Caller, ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 
@@ -23,7 +24,7 @@ async def get_policy(slug: str, steward: Steward, conn: ReadConn):
 
 
 @router.put("/datasets/{slug}/verification-policy", response_model=models.PolicyPublic)
-async def put_policy(slug: str, body: models.PolicyUpdate, steward: Steward, conn: WriteConn):
+async def put_policy(slug: str, body: models.PolicyUpdate, steward: Steward, conn: AuditedConn):
     return await service.put_policy(conn, steward, slug, body.model_dump())
 
 
@@ -33,7 +34,7 @@ async def list_rules(slug: str, steward: Steward, conn: ReadConn):
 
 
 @router.post("/datasets/{slug}/rules", response_model=models.RulePublic, status_code=201)
-async def create_rule(slug: str, body: models.RuleCreate, steward: Steward, conn: WriteConn):
+async def create_rule(slug: str, body: models.RuleCreate, steward: Steward, conn: AuditedConn):
     """The expression is parsed and checked against the dataset's measures and dimensions
     (422 ``invalid_rule`` saying what is wrong); it is never run as code."""
     return await service.create_rule(conn, steward, slug, body.model_dump())
@@ -41,12 +42,12 @@ async def create_rule(slug: str, body: models.RuleCreate, steward: Steward, conn
 
 @router.put("/datasets/{slug}/rules/{rule_id}", response_model=models.RulePublic)
 async def update_rule(slug: str, rule_id: int, body: models.RuleCreate, steward: Steward,
-                      conn: WriteConn):
+                      conn: AuditedConn):
     return await service.update_rule(conn, slug, rule_id, body.model_dump())
 
 
 @router.delete("/datasets/{slug}/rules/{rule_id}", response_model=models.RulePublic)
-async def delete_rule(slug: str, rule_id: int, steward: Steward, conn: WriteConn):
+async def delete_rule(slug: str, rule_id: int, steward: Steward, conn: AuditedConn):
     """The rule removed (its answer is the rule as it was)."""
     return await service.delete_rule(conn, slug, rule_id)
 
@@ -76,7 +77,7 @@ async def verification_queue(
 
 
 @router.post("/verification/{held_id}/verify", response_model=models.DecisionResult)
-async def verify_one(held_id: uuid.UUID, steward: Steward, conn: WriteConn,
+async def verify_one(held_id: uuid.UUID, steward: Steward, conn: AuditedConn,
                      body: models.Decision | None = None):
     return await decisions.decide(conn, steward, "verify", {"ids": [held_id]},
                                   body.note if body else None)
@@ -84,12 +85,12 @@ async def verify_one(held_id: uuid.UUID, steward: Steward, conn: WriteConn,
 
 @router.post("/verification/{held_id}/return", response_model=models.DecisionResult)
 async def return_one(held_id: uuid.UUID, body: models.ReturnDecision, steward: Steward,
-                     conn: WriteConn):
+                     conn: AuditedConn):
     return await decisions.decide(conn, steward, "return", {"ids": [held_id]}, body.note)
 
 
 @router.post("/verification/verify", response_model=models.DecisionResult)
-async def verify_bulk(body: models.BulkDecision, steward: Steward, conn: WriteConn):
+async def verify_bulk(body: models.BulkDecision, steward: Steward, conn: AuditedConn):
     """Every held value the selection covers (ids, or a dataset with optional period and
     kecamatan), applied in one transaction."""
     return await decisions.decide(conn, steward, "verify", body.model_dump(exclude={"note"}),
@@ -97,6 +98,6 @@ async def verify_bulk(body: models.BulkDecision, steward: Steward, conn: WriteCo
 
 
 @router.post("/verification/return", response_model=models.DecisionResult)
-async def return_bulk(body: models.BulkReturn, steward: Steward, conn: WriteConn):
+async def return_bulk(body: models.BulkReturn, steward: Steward, conn: AuditedConn):
     return await decisions.decide(conn, steward, "return", body.model_dump(exclude={"note"}),
                                   body.note)
