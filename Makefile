@@ -6,12 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: up test test-unit bench install browser clean-data compose-check compose-env help
+.PHONY: up test test-unit bench fuzz install browser clean-data compose-check compose-env help
 
 help:
 	@echo "make up      run the platform (gateway on http://localhost:8000)"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   run the benchmarks (bench/), results in bench/results/"
+	@echo "make fuzz    Schemathesis on the whole API, ~10,000 cases (tests/fuzz_api.py)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,10 @@ test-unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# Schemathesis against the whole public API as the walidata and as a village (~10,000 cases)
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_api.py
 
 # docker-compose's secrets, random and kept out of the repository (.env is git-ignored)
 compose-env: $(STAMP)
