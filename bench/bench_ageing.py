@@ -43,9 +43,9 @@ from bench.proc_cpu import tree_cpu_seconds  # noqa: E402
 from services.registry.access import store as access_store  # noqa: E402
 from services.registry.datasets import service as datasets  # noqa: E402
 from services.registry.datasets import store as datasets_store  # noqa: E402
-from services.registry.records import apply  # noqa: E402
-from services.registry.seed import seed  # noqa: E402
-from services.registry.validation import dims_key  # noqa: E402
+from services.registry.publishing import apply  # noqa: E402
+from services.registry.bootstrap.seed import seed  # noqa: E402
+from services.registry.records.validation import dims_key  # noqa: E402
 from services.registry.verification import store as verification_store  # noqa: E402
 from shared.db import create_pool, run_migrations  # noqa: E402
 

@@ -6,7 +6,7 @@
 Uses ``--database-url`` / ``DATABASE_URL`` (a fresh database is created on that server and
 dropped afterwards) or, when neither is set, an embedded PostgreSQL in a temporary folder.
 It migrates, seeds the reference data, bulk-loads N records of a SAMPLE (data contoh) dataset
-with COPY (records and their first versions), then times ``records.apply.apply_rows`` on batches of
+with COPY (records and their first versions), then times ``publishing.apply.apply_rows`` on batches of
 1,000 rows, half of them unchanged values and half changed, each batch in its own transaction,
 next to the raw COPY limit: the same batches COPY'd into a plain table on the same server.
 Prints one JSON object.
@@ -44,10 +44,10 @@ sys.path.insert(0, str(ROOT))
 from services.registry.access import store as access_store  # noqa: E402
 from services.registry.datasets import service as datasets  # noqa: E402
 from services.registry.datasets import store as datasets_store  # noqa: E402
-from services.registry.records import apply  # noqa: E402
-from services.registry.seed import seed  # noqa: E402
+from services.registry.publishing import apply  # noqa: E402
+from services.registry.bootstrap.seed import seed  # noqa: E402
 from services.registry.verification import store as verification_store  # noqa: E402
-from services.registry.validation import dims_key  # noqa: E402
+from services.registry.records.validation import dims_key  # noqa: E402
 from shared.db import create_pool, run_migrations  # noqa: E402
 
 SLUG = "contoh-benchmark"

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_e2e import villages  # noqa: E402
 from bench.common import save  # noqa: E402
 from satudata import platform as sd  # noqa: E402
-from services.registry.seed import DEV_DESA  # noqa: E402
+from services.registry.bootstrap.seed import DEV_DESA  # noqa: E402
 
 START_YEAR = 1000  # backlog periods 1000.. (4-digit years), the village row after them
 WAITING = "SELECT coalesce(sum(rows), 0) FROM ingest.submission_chunks WHERE processed_at IS NULL"

@@ -206,10 +206,10 @@ def read_env_file(path: Path) -> dict[str, str]:
 def seed_all(database_url: str, keys_file: Path | None = None, sample_values: bool = True,
              *, only_if_empty: bool = False, dry_run: bool = False) -> dict | None:
     """Add the reference data, demo dataset, sample values and development keys that are
-    missing (services.registry.seed: nothing that exists is changed); write the keys to
+    missing (services.registry.bootstrap.seed: nothing that exists is changed); write the keys to
     ``keys_file`` (mode 600). ``only_if_empty``: seed only a database nothing was loaded into,
     else None (what a start does: a start never writes over data)."""
-    from services.registry.seed import is_empty, seed
+    from services.registry.bootstrap.seed import is_empty, seed
     from shared.db import create_pool
 
     existing = read_env_file(keys_file) if keys_file else {}

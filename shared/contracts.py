@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.validation import Code, Number, Text
 
@@ -146,19 +147,68 @@ class DimensionSpec(BaseModel):
                                                       "empty = free")
 
 
+@dataclass(frozen=True)
+class MeasureType:
+    """How the platform treats the values of one measure type. Every reader asks this table
+    (through ``MeasureSpec.behaviour``) instead of comparing type names."""
+
+    numeric: bool  # a number: summed or shown per region, checked, hidden when small
+    whole: bool  # no fraction: refused on input, totals stay integers
+    ckan_type: str  # the CKAN DataStore field type
+    description: str
+
+
+MEASURE_TYPES: dict[str, MeasureType] = {
+    "integer": MeasureType(numeric=True, whole=True, ckan_type="numeric",
+                           description="a whole number (jumlah penduduk)"),
+    "decimal": MeasureType(numeric=True, whole=False, ckan_type="numeric",
+                           description="a number with decimals (persentase, rasio)"),
+    "text": MeasureType(numeric=False, whole=False, ckan_type="text",
+                        description="text, kept as sent; never summed"),
+}
+MeasureTypeName = Literal[tuple(MEASURE_TYPES)]  # type: ignore[valid-type]
+# How a measure's totals are made: summed over regions (numeric and additive), shown per
+# region only (numeric, not additive: a rate), or not at all (text).
+Aggregation = Literal["sum", "per_region", "none"]
+READ_ONLY = ("numeric", "aggregation")  # derived from the type; shown by the API, never stored
+
+
 class MeasureSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=63)
     label: Text(200)
-    type: Literal["integer", "decimal", "text"] = "integer"
+    type: MeasureTypeName = "integer"
     unit: Text(50) | None = None
     min: Number | None = None
     max: Number | None = None
     additive: bool = False
     required: bool = True
 
+    @model_validator(mode="before")
+    @classmethod
+    def _without_read_only(cls, data: Any) -> Any:
+        """A schema read from the API (with its derived fields) can be sent back as it is."""
+        if isinstance(data, dict) and any(k in data for k in READ_ONLY):
+            return {k: v for k, v in data.items() if k not in READ_ONLY}
+        return data
+
+    @property
+    def behaviour(self) -> MeasureType:
+        return MEASURE_TYPES[self.type]
+
+    @property
+    def numeric(self) -> bool:
+        return self.behaviour.numeric
+
+    @property
+    def aggregation(self) -> Aggregation:
+        if not self.numeric:
+            return "none"
+        return "sum" if self.additive else "per_region"
+
 
 RegionLevel = Literal["kabupaten", "kecamatan", "desa", "kelurahan"]
+UNIT_LEVELS: list[RegionLevel] = ["desa", "kelurahan"]  # where values are sent, by default
 
 
 class DatasetSchemaV1(BaseModel):
@@ -168,7 +218,16 @@ class DatasetSchemaV1(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dimensions: list[DimensionSpec] = Field([], max_length=20)
     measures: list[MeasureSpec] = Field(min_length=1, max_length=50)
-    region_levels: list[RegionLevel] = ["desa", "kelurahan"]
+    region_levels: list[RegionLevel] = list(UNIT_LEVELS)
+
+    @property
+    def levels(self) -> list[str]:
+        """The levels values are sent for (an empty list means the default ones)."""
+        return list(self.region_levels) or list(UNIT_LEVELS)
+
+    @property
+    def numeric_measures(self) -> list[MeasureSpec]:
+        return [m for m in self.measures if m.numeric]
 
     @property
     def dimension_names(self) -> list[str]:

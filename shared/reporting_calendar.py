@@ -9,10 +9,30 @@ semester and quarterly: 45, monthly: 15, unless the walidata sets another grace 
 from __future__ import annotations
 
 import calendar as _cal
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from shared.clock import WITA
+
+# The shape of a period in each frequency (and an example for messages); a real period's year
+# lies in YEARS (no 0000 or 9999).
+PERIOD_PATTERNS = {
+    "annual": (re.compile(r"^\d{4}$"), "2024"),
+    "semester": (re.compile(r"^\d{4}-S[12]$"), "2024-S1"),
+    "quarterly": (re.compile(r"^\d{4}-Q[1-4]$"), "2024-Q3"),
+    "monthly": (re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "2024-07"),
+}
+# Level words people write before or after a name, or in brackets. Desa and kelurahan are one
+# tier: villages change status (Singa Geweh became a kelurahan) and staff keep the old word.
+YEARS = range(1900, 2101)  # a real period: no year 0000 or 9999
+
+
+def valid_period(frequency: str, period: str) -> bool:
+    pattern, _ = PERIOD_PATTERNS[frequency]
+    return bool(pattern.match(period)) and int(period[:4]) in YEARS
+
+
 
 DEFAULT_GRACE_DAYS = {"annual": 90, "semester": 45, "quarterly": 45, "monthly": 15}
 DUE_TIME = time(23, 59)

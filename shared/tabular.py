@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from shared.contracts import DatasetSchemaV1
+
 Locale = Literal["en", "id"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_DELIMITER = {"en": ",", "id": ";"}
@@ -31,11 +33,11 @@ def verification_cell(record: dict) -> str:
         else ""
 
 
-def columns(schema: dict, marker: bool = False) -> tuple[list[str], list[str], list[str]]:
+def columns(schema: DatasetSchemaV1, marker: bool = False
+            ) -> tuple[list[str], list[str], list[str]]:
     """(header, dimension names, measure names) of a dataset's export; ``marker`` (a
     sensitive dataset) adds the column naming the hidden cells of each row."""
-    dims = [d["name"] for d in schema.get("dimensions", [])]
-    measures = [m["name"] for m in schema.get("measures", [])]
+    dims, measures = schema.dimension_names, schema.measure_names
     return (["kode_wilayah", "nama_wilayah", "periode", *dims, *measures, "versi",
              "diperbarui", VERIFICATION, *([MARKER] if marker else [])], dims, measures)
 

@@ -19,6 +19,7 @@ from services.gateway.ckan_envelope import CkanError
 from services.gateway.ckan_packages import apply_sort, organization, package, search, sort_keys
 from services.gateway.upstream import PassThrough, Upstreams
 from shared import tabular
+from shared.contracts import DatasetSchemaV1, MeasureSpec
 
 CKAN_VERSION = "2.10.4"  # the API level answered: actions and envelopes as in CKAN 2.10
 
@@ -47,12 +48,11 @@ def _split_filters(filters: dict, dims: list[str]
     return query, local
 
 
-def _datastore_fields(dims: list[str], measures: list[dict]) -> list[dict]:
+def _datastore_fields(dims: list[str], measures: list[MeasureSpec]) -> list[dict]:
     return [{"id": "_id", "type": "text"}, {"id": "region_code", "type": "text"},
             {"id": "region_name", "type": "text"}, {"id": "period", "type": "text"},
             *({"id": d, "type": "text"} for d in dims),
-            *({"id": m["name"], "type": "numeric" if m.get("type") != "text" else "text"}
-              for m in measures), {"id": tabular.VERIFICATION, "type": "text"}]
+            *({"id": m.name, "type": m.behaviour.ckan_type} for m in measures), {"id": tabular.VERIFICATION, "type": "text"}]
 
 
 class Ckan:
@@ -118,9 +118,8 @@ class Ckan:
         if isinstance(filters, str):
             filters = json.loads(filters)
         dataset = await self._resource_dataset(slug)
-        schema = dataset.get("schema") or {}
-        dims = [d["name"] for d in schema.get("dimensions", [])]
-        measures = schema.get("measures", [])
+        schema = DatasetSchemaV1.model_validate(dataset["schema"])
+        dims, measures = schema.dimension_names, schema.measures
         query, local = _split_filters(filters, dims)
         fields = _datastore_fields(dims, measures)
         order = sort_keys(str(params.get("sort") or ""))
@@ -136,7 +135,7 @@ class Ckan:
             flat = {"_id": r["id"], "region_code": r["region_code"],
                     "region_name": names.get(r["region_code"]), "period": r["period"],
                     **{d: r["dimensions"].get(d) for d in dims},
-                    **{m["name"]: tabular.plain(r["values"].get(m["name"]))  # issue 19
+                    **{m.name: tabular.plain(r["values"].get(m.name))
                        for m in measures},
                     tabular.VERIFICATION: tabular.verification_cell(r)}  # issue 14
             if any(str(flat.get(k)) != str(v) for k, v in local.items()):

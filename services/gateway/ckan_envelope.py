@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 

@@ -27,6 +27,7 @@ from starlette.responses import StreamingResponse
 
 from services.gateway.upstream import PassThrough, Upstreams
 from shared import tabular
+from shared.contracts import DatasetSchemaV1
 
 PAGE = 1000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,7 +109,8 @@ async def xlsx_export(upstreams: Upstreams, slug: str, params) -> StreamingRespo
     _, privacy = await upstreams.get_json(  # issue 19: the marker column of hidden cells
         "registry", f"/v1/datasets/{quote(slug)}/privacy")
     marker = bool(privacy.get("sensitive"))
-    header, dims, measures = tabular.columns(dataset.get("schema") or {}, marker=marker)
+    header, dims, measures = tabular.columns(
+        DatasetSchemaV1.model_validate(dataset["schema"]), marker=marker)
     stream = pages(upstreams, slug, _filters(params))
     first = await anext(stream)  # a bad filter fails here, before any file is written
     fd, path = tempfile.mkstemp(prefix="satudata-export-", suffix=".xlsx")

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
-from sqlmodel import SQLModel
-
-from shared.tables import NOW, outbox_tables
+from shared.tables import META, NOW, TZ, outbox_tables
 
 S = "ingest"
-META = SQLModel.metadata
-TZ = sa.DateTime(timezone=True)
 EMPTY_LIST = sa.text("'[]'::jsonb")
 ZERO = sa.text("0")
 

@@ -9,6 +9,7 @@ from services.registry.access import routes as access
 from services.registry.audit import routes as audit
 from services.registry.conflicts import routes as conflicts
 from services.registry.privacy import routes as privacy
+from services.registry.publishing import routes as publishing
 from services.registry.datasets import routes as datasets
 from services.registry.records import routes as records
 from services.registry.regions import routes as regions
@@ -28,13 +29,14 @@ ROUTERS = [
     regions.router, regions.internal,
     datasets.router,
     records.router, records.internal,
+    publishing.router, publishing.internal,  # what changes the published values
     conflicts.router,
     access.router, access.internal,
     statistics.router,
-    audit.router,  # issue 19: GET /v1/audit
-    verification.router,  # issue 14: rules, policy, the walidata's queue
+    audit.router,
+    verification.router,  # rules, policy, the walidata's queue
     timeliness.router,
-    privacy.router,  # issue 19: /v1/datasets/{slug}/privacy
+    privacy.router,
 ]
 
 

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import asyncpg
 
-from services.registry.records import apply
+from services.registry.publishing import service as apply
 from services.registry.regions import service as regions
 from shared import bus
 from shared.contracts import Envelope, SubmissionChunkV1

@@ -3,6 +3,8 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
+SCHEMA = "registry"  # the registry's PostgreSQL schema (its outbox and inbox too)
+
 
 class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore",

@@ -17,7 +17,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from services.registry.datasets import service as registry_datasets
-from services.registry.records import apply as registry_apply
+from services.registry.publishing import apply as registry_apply
 from services.registry.regions import store as registry_regions
 from shared.db import create_pool
 from tests.e2e.harness import start_platform, stop_platform

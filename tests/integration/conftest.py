@@ -14,7 +14,7 @@ import pytest
 
 from satudata.reindex import reindex
 from services.gateway.app import create_app as create_gateway
-from services.registry import seed as registry_seed
+from services.registry.bootstrap import seed as registry_seed
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from services.search import store as search_store

@@ -9,7 +9,7 @@ import asyncio
 
 import nats
 import pytest
-from nats.js.api import ConsumerConfig, StreamConfig
+from nats.js.api import ConsumerConfig
 
 from shared import bus
 from shared.infra import EmbeddedNats

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.ingest import tables as ingest_tables
-from services.registry import tables as registry_tables
+from services.registry.migrations import metadata as registry_tables
 from shared.db import to_sqlalchemy_url
 from tests.conftest import migrate
 

@@ -5,10 +5,10 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from services.registry import models
+from services.registry.access import models
 from services.registry.datasets.models import DatasetCreate, DatasetUpdate
 from shared.contracts import MeasureSpec
-from services.registry.validation import _coerce_measure
+from services.registry.records.validation import _coerce_measure
 from services.gateway.middleware import unsafe_path
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry.numbers import NumberRefused, format_number, parse_measure
+from shared.numbers import NumberRefused, format_number, parse_measure
 
 # written, then (id integer, id decimal, en integer, en decimal): a value, or a refusal code.
 TABLE = {

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from services.registry.reference import names_agree, region_rows
-from services.registry.validation import Region, RegionIndex, normalize_name, validate_row
+from services.registry.regions.reference import names_agree, region_rows
+from services.registry.records.validation import validate_row
+from services.registry.regions.index import Region, RegionIndex, normalize_name
 from shared.contracts import DatasetSchemaV1
 
 DATA = Path(__file__).resolve().parents[2] / "data"

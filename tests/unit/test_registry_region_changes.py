@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.registry.reference import names_agree, region_rows
-from services.registry.validation import Region, RegionIndex, normalize_name
+from services.registry.regions.reference import names_agree, region_rows
+from services.registry.regions.index import Region, RegionIndex, normalize_name
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from shared.contracts import DatasetSchemaV1
 from shared.tabular import columns, csv_cell, row
 
 
@@ -21,7 +22,9 @@ def test_numbers_stay_numbers_with_a_decimal_comma_for_indonesia():
 
 
 def test_csv_and_xlsx_share_indonesian_columns_with_the_region_name():
-    schema = {"dimensions": [{"name": "jenis_kelamin"}], "measures": [{"name": "jumlah"}]}
+    schema = DatasetSchemaV1.model_validate({
+        "dimensions": [{"name": "jenis_kelamin", "label": "Jenis kelamin"}],
+        "measures": [{"name": "jumlah", "label": "Jumlah"}]})
     header, dims, measures = columns(schema)
     assert header == ["kode_wilayah", "nama_wilayah", "periode", "jenis_kelamin", "jumlah",
                       "versi", "diperbarui", "status_verifikasi"]

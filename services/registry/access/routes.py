@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.registry import models
+from services.registry.access import models
 from services.registry.access import service
 from services.registry.audit.web import AuditedConn
 from shared.web import ReadConn, Steward

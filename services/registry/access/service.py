@@ -9,8 +9,8 @@ import asyncpg
 
 from services.registry.access import store
 from services.registry.audit import service as audit
-from services.registry.datasets import store as datasets_store
-from services.registry.regions import store as regions_store
+from services.registry.datasets import service as datasets_service
+from services.registry.regions import service as regions_service
 from shared import clock
 from shared.auth import Principal, hash_key
 from shared.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
@@ -64,13 +64,13 @@ SCOPE_LEVELS = {"desa": {"desa", "kelurahan"}, "kecamatan": {"kecamatan"},
 
 async def _check_publisher(conn: asyncpg.Connection, kind: str, region_scope: str,
                            datasets: list[str]) -> None:
-    region = await regions_store.get_region(conn, region_scope)
+    region = await regions_service.get_region(conn, region_scope)
     if region is None:
         raise Unprocessable(f"Wilayah '{region_scope}' tidak ada.", code="region_not_found")
     if region["level"] not in SCOPE_LEVELS[kind]:
         raise Unprocessable(f"Produsen jenis {kind} tidak dapat berwenang atas "
                             f"{region['level']} {region['name']}.", code="scope_level_mismatch")
-    known = await datasets_store.existing_dataset_slugs(conn, datasets)
+    known = await datasets_service.existing_dataset_slugs(conn, datasets)
     missing = sorted(set(datasets) - known)
     if missing:
         raise Unprocessable(f"Dataset tidak ada: {', '.join(missing)}.",
@@ -136,3 +136,16 @@ async def revoke_key(conn: asyncpg.Connection, principal: Principal, key_id: str
     await audit.record(conn, principal, "key.revoke", key_id,
                        {"publisher_id": revoked["publisher_id"]})
     return revoked
+
+
+async def get_publisher(conn: asyncpg.Connection, publisher_id: str) -> dict | None:
+    return await store.get_publisher(conn, publisher_id)
+
+
+async def add_publisher(conn: asyncpg.Connection, publisher: dict) -> dict | None:
+    """Insert a publisher not yet known (None when it exists: nothing is changed)."""
+    return await store.insert_publisher(conn, publisher)
+
+
+async def key_exists(conn: asyncpg.Connection, key_hash: str) -> bool:
+    return await store.key_exists(conn, key_hash)

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from services.registry import models
+from services.registry.conflicts import models
+from services.registry.models import ReviewNote
 from services.registry.conflicts import service
 from services.registry.audit.web import AuditedConn
 from shared.web import Caller, ReadConn, Steward
@@ -34,7 +35,7 @@ async def show_conflict(conflict_id: uuid.UUID, caller: Caller, conn: ReadConn):
 
 @router.post("/conflicts/{conflict_id}/accept", response_model=models.ConflictPublic)
 async def accept_conflict(conflict_id: uuid.UUID, steward: Steward, conn: AuditedConn,
-                          body: models.ReviewNote | None = None):
+                          body: ReviewNote | None = None):
     return await service.accept_conflict(conn, steward, conflict_id,
                                          body.note if body else None)
 

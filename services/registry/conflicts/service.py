@@ -11,12 +11,15 @@ import asyncpg
 from services.registry.audit import service as audit
 from services.registry.conflicts import store
 from services.registry.datasets.service import get_dataset
-from services.registry.events import publish_records
-from services.registry.privacy import view as privacy
-from services.registry.records import store as records_store
+from services.registry.privacy import service as privacy
+from services.registry.records import service as records
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
 from shared.pagination import decode_cursor, page
+
+# what the apply path does to conflicts, set-based over the staged chunk
+from services.registry.conflicts.store import (  # noqa: E402,F401
+    open_conflicts, supersede_agreeing, supersede_conflicts)
 
 
 def conflict_public(row: dict) -> dict:
@@ -83,13 +86,13 @@ async def accept_conflict(conn: asyncpg.Connection, principal: Principal,
             details=[{"base_version": row["base_version"],
                       "record_version": row["record_version"],
                       "current_values": row["record_vals"]}])
-    changed = await records_store.new_version(
+    changed = await records.new_version(
         conn, row["record_id"], status="current", vals=row["proposed_vals"],
         publisher_id=row["proposed_publisher"], submission_id=row["submission_id"],
         conflict_id=row["id"])
     await store.resolve_conflict(conn, conflict_id, "accepted", principal.publisher_id, note)
     await store.supersede_conflicts(conn, [row["record_id"]])
-    await publish_records(conn, row["dataset"], [changed])
+    await records.publish_records(conn, row["dataset"], [changed])
     await audit.record(conn, principal, "conflict.accept", str(conflict_id), {"note": note})
     return conflict_public(await store.get_conflict(conn, conflict_id))
 

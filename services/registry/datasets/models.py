@@ -2,7 +2,7 @@
 DatasetPublic. The writable fields are the Create model's; the updatable ones are derived
 from the same list (every field of DatasetBase, and the schema), so a field added to the
 base is also accepted by PATCH and written by the store (datasets/store.py reads the lists
-here). The table itself is declared once, in services/registry/tables.py.
+here). The table itself is declared once, in datasets/tables.py.
 
 The ``metadata`` column is the attribute ``meta`` (SQLAlchemy reserves ``metadata``); on the
 wire it stays ``metadata``.
@@ -14,11 +14,11 @@ import copy
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, computed_field, create_model, field_validator
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from services.registry.timeliness.models import Currency
-from shared.contracts import DatasetSchemaV1
+from shared.contracts import MEASURE_TYPES, Aggregation, DatasetSchemaV1, MeasureSpec
 from shared.validation import Description, JsonObject, Text, Title
 
 Frequency = Literal["annual", "semester", "quarterly", "monthly"]
@@ -27,6 +27,23 @@ NEXT_CURSOR = "pass as ?cursor= for the next page; null on the last page"
 # Satu Data Indonesia (Perpres 39/2019): every dataset names who produces it, who stewards
 # it, what it counts and in which unit. Checked on create and on every update.
 REQUIRED_METADATA = ("produsen_data", "walidata", "konsep", "definisi", "satuan")
+
+
+class Currency(BaseModel):
+    """Up-to-dateness for the dataset's frequency (datasets/currency.py)."""
+
+    status: Literal["mutakhir", "terlambat", "belum_ada_data"]
+    label: str = PydanticField(description="'mutakhir', 'terlambat 3 bulan', 'belum ada data'")
+    current: bool
+    latest_period: str | None
+    expected_period: str = PydanticField(
+        description="the latest period that should be in by now")
+    days_late: int
+
+
+class UpToDateness(BaseModel):
+    last_updated: datetime | None
+    currency: Currency
 
 
 class DatasetBase(SQLModel):
@@ -87,6 +104,27 @@ WRITABLE = tuple(column(n) for n in DatasetCreate.model_fields)
 UPDATABLE = tuple(column(n, DatasetUpdate) for n in DatasetUpdate.model_fields)
 
 
+class MeasurePublic(MeasureSpec):
+    """A measure as the API shows it: with what its type means (shared.contracts.MEASURE_TYPES),
+    so a client (the portal) reads behaviour instead of comparing type names."""
+
+    @computed_field(description="a number: " + "; ".join(
+        f"{name}: {t.description}" for name, t in MEASURE_TYPES.items()))
+    @property
+    def numeric(self) -> bool:
+        return self.behaviour.numeric
+
+    @computed_field(description="how totals are made: 'sum' over regions (numeric, additive), "
+                                "'per_region' only (a rate), 'none' (text)")
+    @property
+    def aggregation(self) -> Aggregation:
+        return super().aggregation
+
+
+class DatasetSchemaPublic(DatasetSchemaV1):
+    measures: list[MeasurePublic]
+
+
 class DatasetPublic(DatasetBase):
     model_config = ConfigDict(extra="ignore", populate_by_name=True,
                               serialize_by_alias=True)
@@ -97,18 +135,24 @@ class DatasetPublic(DatasetBase):
     tags: list[str]
     license: str
     meta: dict[str, Any] = Field(alias="metadata")
-    schema_: dict[str, Any] = Field(alias="schema")
+    schema_: DatasetSchemaPublic = Field(alias="schema")
     authoritative: list[str]
     version: int
     created_at: datetime
     updated_at: datetime
     retracted_at: datetime | None = None
     retraction_reason: str | None = None
-    # up-to-dateness, from the timeliness topic (timeliness/currency.py)
+    # up-to-dateness for its frequency (datasets/currency.py)
     last_updated: datetime | None = Field(description="when the records of its newest period "
                                           "last changed (no records: the dataset itself)")
     currency: Currency = Field(description="current for its frequency or how late "
                                            "('mutakhir', 'terlambat 3 bulan')")
+
+    @field_validator("schema_", mode="before")
+    @classmethod
+    def _schema_as_data(cls, value: Any) -> Any:
+        """The store's typed schema, shown with its measures' behaviour."""
+        return value.model_dump() if isinstance(value, DatasetSchemaV1) else value
 
 
 class DatasetsPublic(SQLModel):

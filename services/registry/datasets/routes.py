@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from services.registry import models
+from services.registry.models import RetractNote
 from services.registry.datasets.models import (DatasetCreate, DatasetPublic, DatasetsPublic,
                                                DatasetUpdate)
 from services.registry.datasets import service
@@ -51,7 +51,7 @@ async def update_dataset(slug: str, body: DatasetUpdate, conn: AuditedConn, stew
 
 
 @router.post("/datasets/{slug}/retract", response_model=DatasetPublic)
-async def retract_dataset(slug: str, body: models.RetractNote, conn: AuditedConn,
+async def retract_dataset(slug: str, body: RetractNote, conn: AuditedConn,
                           steward: Steward):
     """Hidden from the catalogue, search, CKAN and exports; its URLs answer 410 with the
     reason until restored (walidata)."""

@@ -1,7 +1,7 @@
 """Dataset use cases: the catalogue, create and update with the required metadata, withdrawal
 with a reason and restoring. Every function runs in the caller's transaction; changes go out
 through the outbox. Every dataset answer carries its up-to-dateness (``last_updated``,
-``currency``), from the timeliness topic."""
+``currency``, datasets/currency.py) and its schedule (grace days)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import asyncpg
 
 from services.registry.audit import service as audit
 from services.registry.datasets import store
-from services.registry.events import dataset_event, publish_dataset
+from services.registry.datasets.events import dataset_event, publish_dataset
 from services.registry.datasets.models import REQUIRED_METADATA
-from services.registry.timeliness import currency
+from services.registry.datasets import currency
 from shared.auth import Principal
+from shared.contracts import DatasetSchemaV1
 from shared.errors import Conflict, Gone, NotFound, Unprocessable
 
 
@@ -27,7 +28,7 @@ async def catalogue(conn: asyncpg.Connection, *, retracted: bool) -> list[dict]:
 
 
 async def answer(conn: asyncpg.Connection, dataset: dict) -> dict:
-    """One dataset's answer: the row with ``last_updated`` and ``currency`` (timeliness)."""
+    """One dataset's answer: the row with ``last_updated`` and ``currency`` """
     return {**dataset, **await currency.up_to_dateness(conn, dataset)}
 
 
@@ -87,6 +88,7 @@ async def create_dataset(conn: asyncpg.Connection, data: dict, *,
     """``by``: the walidata who asked, written to the audit log; None only for the platform
     itself (seeding, benchmarks), which no request reaches."""
     check_required_metadata(data)
+    data = {**data, "schema": DatasetSchemaV1.model_validate(data["schema"])}
     if await store.get_dataset(conn, data["slug"]):
         raise Conflict(f"Dataset '{data['slug']}' sudah ada.", code="dataset_exists")
     created = await publish_dataset(conn, await store.insert_dataset(conn, data))
@@ -125,3 +127,19 @@ async def restore_dataset(conn: asyncpg.Connection, principal: Principal, slug: 
     await audit.record(conn, principal, "dataset.restore", slug)
     return await answer(conn, await publish_dataset(conn, await store.set_dataset_retraction(
         conn, slug, by=principal.publisher_id, reason=None)))
+
+
+async def get_dataset_row(conn: asyncpg.Connection, slug: str) -> dict | None:
+    """The dataset's row as stored, withdrawn or not; None when there is none."""
+    return await store.get_dataset(conn, slug)
+
+
+async def existing_dataset_slugs(conn: asyncpg.Connection, slugs: list[str]) -> set[str]:
+    return await store.existing_dataset_slugs(conn, slugs)
+
+
+# The dataset's schedule: days of grace after a period ends before it counts as late.
+up_to_dateness = currency.up_to_dateness
+grace_days = store.grace_days
+all_grace_days = store.all_grace_days
+set_grace_days = store.set_grace_days

@@ -1,27 +1,25 @@
-"""Record routes: a page of records (JSON or CSV), one record with its history, withdrawing a
-value, the change feed; and the dry run and snapshot that ingest and search call."""
+"""Record routes: a page of records (JSON or CSV), one record with its history, the change
+feed; and the snapshot search rebuilds from."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from services.registry import models
+from services.registry.records import models
 from services.registry.datasets import service as datasets
 from services.registry.privacy import service as privacy
-from services.registry.records import apply, service
+from services.registry.records import service
 from services.registry.regions import service as regions
 from shared import tabular
 from shared.dates import parse_instant
 from shared.validation import INT64_MAX
-from services.registry.audit.web import AuditedConn
-from shared.web import Caller, DryRunConn, MaybeCaller, PoolDep, ReadConn
+from shared.web import MaybeCaller, PoolDep, ReadConn
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
@@ -29,14 +27,6 @@ internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema
 RESERVED_PARAMS = {"region", "period_from", "period_to", "limit", "cursor", "format", "period",
                    "locale"}
 CSV_PAGE = 5000
-
-
-@router.post("/records/{record_id}/retract", response_model=models.RecordWithHistory)
-async def retract_record(record_id: uuid.UUID, body: models.RetractNote, caller: Caller,
-                         conn: AuditedConn):
-    """A new version with status ``retracted`` (walidata, or the dataset's authoritative
-    publisher): left out of aggregates and exports, kept in history, on the change feed."""
-    return await service.retract_record(conn, caller, record_id, body.reason)
 
 
 @router.get("/datasets/{slug}/records", response_model=models.RecordsPublic)
@@ -123,17 +113,6 @@ async def changes(conn: ReadConn, reader: MaybeCaller, since: Annotated[int, Que
     """The change feed answers ``next``, the last sequence number, not a cursor: clients
     store it to resume where they stopped (docs/registry.md)."""
     return await service.changes(conn, since, limit, reader)
-
-
-@internal.post("/datasets/{slug}/validate")
-async def validate(slug: str, body: models.ValidateRequest, caller: Caller,
-                   conn: DryRunConn):
-    outcome = await apply.dry_run(conn, caller, slug, body.rows, locale=body.locale,
-                                  sheet=body.sheet)
-    return {"counts": outcome.counts.model_dump(),
-            "rejected_rows": [r.model_dump() for r in outcome.rejected],
-            "held_rows": json.loads(json.dumps(outcome.held, default=str)),  # issue 14
-            "diff": json.loads(json.dumps(outcome.diff, default=str))}
 
 
 @internal.get("/snapshot/{kind}")

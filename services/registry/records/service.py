@@ -1,5 +1,6 @@
-"""Reading master records (a page, one record with its history, the change feed, the
-snapshot search rebuilds from) and withdrawing one value with a reason."""
+"""Master records: reading them (a page, one record with its history, the change feed, the
+snapshot search rebuilds from), and the record operations the other topics use (new versions,
+the staged apply path), so none reaches into this topic's store."""
 
 from __future__ import annotations
 
@@ -8,18 +9,27 @@ from datetime import datetime
 
 import asyncpg
 
-from services.registry.audit import service as audit
 from services.registry.datasets.service import get_dataset, retracted_error
-from services.registry.events import publish_records, record_event
-from services.registry.privacy import view as privacy
+from services.registry.privacy import service as privacy
 from services.registry.records import store
-from services.registry.regions import store as regions_store
-from services.registry.verification.service import record_decisions
-from services.registry.verification import store as verification_store
+from services.registry.records.events import (  # noqa: F401 - the events other topics send
+    publish_records, record_event, send_record_events)
+from services.registry.records.staging import (  # noqa: F401 - the apply path, set-based
+    apply_staged, chunk_summary, claim_chunk, classify_staged, save_chunk_summary, stage_rows)
+from services.registry.records.store import (  # noqa: F401 - one record's reads and writes
+    RECORD_SELECT, dataset_has_records, get_record as get_record_row, lock_record, new_version)
+from services.registry.records.classify import Meeting, Plan, plan  # noqa: F401 - the rules
+from services.registry.records.validation import ValidRow, dims_key, validate_row  # noqa: F401
 from shared.auth import Principal
-from shared.contracts import DatasetSchemaV1
-from shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from shared.errors import BadRequest, NotFound
 from shared.pagination import decode_cursor, page, text
+
+__all__ = [  # what the other topics may use: nothing else of this topic
+    "Meeting", "Plan", "RECORD_SELECT", "ValidRow", "apply_staged", "changes",
+    "chunk_summary", "claim_chunk", "classify_staged", "current_of", "dataset_has_records",
+    "dims_key", "get_record", "get_record_row", "list_records", "lock_record", "new_version",
+    "plan", "publish_records", "record_event", "record_public", "record_snapshot",
+    "save_chunk_summary", "send_record_events", "stage_rows", "validate_row"]
 
 
 def record_public(row: dict) -> dict:
@@ -39,7 +49,7 @@ async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | Non
     """A page of records as ``reader`` may see them (issue 19: a sensitive dataset's small
     counts hidden from the public)."""
     dataset = await get_dataset(conn, slug)
-    schema = DatasetSchemaV1.model_validate(dataset["schema"])
+    schema = dataset["schema"]
     unknown = set(dims) - set(schema.dimension_names)
     if unknown:
         raise BadRequest(f"Filter tidak dikenal: {', '.join(sorted(unknown))}.",
@@ -80,38 +90,8 @@ async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
                        "publisher_id": h["publisher_id"], "submission_id": h["submission_id"],
                        "conflict_id": h["conflict_id"], "recorded_at": h["recorded_at"]}
                       for h in history]
-    out["verification"] = await record_decisions(conn, record_id)  # issue 14
+    out["verification"] = await store.record_decisions(conn, record_id)
     return await privacy.mask_record_detail(conn, out, reader)  # issue 19
-
-
-async def retract_record(conn: asyncpg.Connection, principal: Principal, record_id: uuid.UUID,
-                         reason: str) -> dict:
-    """A new version with status ``retracted`` (values kept, so history shows what was
-    withdrawn), by the walidata or a publisher authoritative for the dataset whose scope
-    holds the region; the record row stays locked until the caller commits."""
-    row = await store.lock_record(conn, record_id)
-    if row is None:
-        raise NotFound("Rekaman tidak ditemukan.", code="record_not_found")
-    dataset = await get_dataset(conn, row["dataset"])  # 410 when withdrawn whole
-    if not principal.is_steward:
-        region = await regions_store.get_region(conn, row["region_code"])
-        allowed = (principal.publisher_id in dataset["authoritative"]
-                   and region is not None and principal.region_scope in region["path"])
-        if not allowed:
-            raise Forbidden("Hanya walidata atau produsen data yang berwenang atas dataset "
-                            f"{dataset['slug']} yang boleh menarik nilai ini.",
-                            code="retract_not_allowed")
-    if row["status"] == "retracted":
-        raise Conflict("Nilai ini sudah ditarik.", code="record_already_retracted")
-    changed = await store.new_version(conn, record_id, status="retracted",
-                                      publisher_id=principal.publisher_id,
-                                      reason=reason.strip())
-    await verification_store.return_with_record(  # issue 14: before the event (no mark left)
-        conn, record_id, principal.publisher_id,
-        f"Nilai ini ditarik sebelum diverifikasi: {reason.strip()}")
-    await publish_records(conn, dataset["slug"], [changed])
-    await audit.record(conn, principal, "record.retract", str(record_id), {"reason": reason})
-    return await get_record(conn, record_id, reader=principal)
 
 
 async def changes(conn: asyncpg.Connection, since: int, limit: int,
@@ -145,3 +125,9 @@ async def record_snapshot(conn: asyncpg.Connection, cursor: str | None, limit: i
     rows, next_cursor = page(rows, limit, lambda r: (r["id"],))
     items = [record_event(r, r["dataset"]).model_dump(mode="json") for r in rows]
     return await privacy.mask_snapshot(conn, items), next_cursor  # search indexes this
+
+
+async def current_of(conn: asyncpg.Connection, dataset_id: int, keys: list[dict]) -> list[dict]:
+    """The current records of ``keys`` (region_code, period, dims_key) of one dataset, with
+    their verification mark as it is now inside the caller's transaction."""
+    return await store.current_of(conn, dataset_id, keys)

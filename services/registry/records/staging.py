@@ -9,7 +9,7 @@ import asyncpg
 
 import json
 
-from services.registry.validation import ValidRow
+from services.registry.records.validation import ValidRow
 
 
 async def stage_rows(conn: asyncpg.Connection, rows: list[ValidRow]) -> None:

@@ -130,3 +130,26 @@ async def current_records_after(conn: asyncpg.Connection, after: uuid.UUID | Non
         f"""{RECORD_SELECT} WHERE ($1::uuid IS NULL OR r.id > $1) AND d.retracted_at IS NULL
             ORDER BY r.id LIMIT $2""", after, limit)
     return [dict(r) for r in rows]
+
+
+async def record_decisions(conn: asyncpg.Connection, record_id: uuid.UUID) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT id, status, created_at, decided_at FROM held_values WHERE record_id = $1 "
+        "AND status <> 'superseded' ORDER BY created_at, id", record_id)
+    return [dict(r) for r in rows]
+
+
+async def current_of(conn: asyncpg.Connection, dataset_id: int, keys: list[dict]) -> list[dict]:
+    """The current records of ``keys`` (region_code, period, dims_key) of a dataset not
+    withdrawn, with their verification mark."""
+    if not keys:
+        return []
+    rows = await conn.fetch(
+        f"""{RECORD_SELECT}
+            JOIN unnest($2::text[], $3::text[], $4::text[]) AS k(region_code, period, dims_key)
+              ON k.region_code = r.region_code AND k.period = r.period
+             AND k.dims_key = r.dims_key
+            WHERE r.dataset_id = $1 AND d.retracted_at IS NULL""",
+        dataset_id, [k["region_code"] for k in keys], [k["period"] for k in keys],
+        [k["dims_key"] for k in keys])
+    return [dict(r) for r in rows]

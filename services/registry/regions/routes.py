@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from services.registry import models
+from services.registry.regions import models
+from services.registry.models import ReviewNote
 from services.registry.regions import service
 from services.registry.regions.uploads import rows_body
 from shared.validation import INT64_MAX
@@ -49,7 +50,7 @@ async def list_aliases(_: Steward, conn: ReadConn,
 @router.post("/regions/aliases/{alias_id}/approve", response_model=models.AliasPublic,
              response_model_exclude_unset=True, tags=["stewardship"])
 async def approve_alias(alias_id: AliasId, steward: Steward, conn: AuditedConn,
-                        body: models.ReviewNote | None = None):
+                        body: ReviewNote | None = None):
     return await service.review_alias(conn, steward, alias_id, "active",
                                       body.note if body else None)
 
@@ -57,7 +58,7 @@ async def approve_alias(alias_id: AliasId, steward: Steward, conn: AuditedConn,
 @router.post("/regions/aliases/{alias_id}/refuse", response_model=models.AliasPublic,
              response_model_exclude_unset=True, tags=["stewardship"])
 async def refuse_alias(alias_id: AliasId, steward: Steward, conn: AuditedConn,
-                       body: models.ReviewNote | None = None):
+                       body: ReviewNote | None = None):
     return await service.review_alias(conn, steward, alias_id, "refused",
                                       body.note if body else None)
 

@@ -10,15 +10,15 @@ from typing import Iterator
 
 import asyncpg
 
-from services.registry import reference
+from services.registry.regions import reference
 from services.registry.audit import service as audit
-from services.registry.datasets import store as datasets_store
-from services.registry.events import SCHEMA
+from services.registry.datasets import service as datasets_service
+from services.registry.settings import SCHEMA
 from services.registry.regions import store
-from services.registry.validation import RegionIndex, normalize_code, normalize_name
+from services.registry.regions.index import RegionIndex, normalize_code, normalize_name
 from shared import clock, outbox
 from shared.auth import Principal
-from shared.contracts import DatasetSchemaV1, RegionsChangedV1, RegionV1
+from shared.contracts import RegionsChangedV1, RegionV1
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.pagination import decode_cursor, page
 
@@ -53,9 +53,8 @@ async def region_index(conn: asyncpg.Connection) -> RegionIndex:
 
 async def resolve_cells(conn: asyncpg.Connection, dataset_slug: str | None,
                         values: list[str]) -> dict[str, str | None]:
-    dataset = await datasets_store.get_dataset(conn, dataset_slug) if dataset_slug else None
-    levels = (set(DatasetSchemaV1.model_validate(dataset["schema"]).region_levels)
-              if dataset else None)
+    dataset = await datasets_service.get_dataset_row(conn, dataset_slug) if dataset_slug else None
+    levels = set(dataset["schema"].levels) if dataset else None
     regions = await region_index(conn)
     return {value: regions.resolve(value, levels)[0] for value in values}
 
@@ -255,3 +254,36 @@ def _norm(alias: dict) -> str:
     if alias["kind"] in ("bps_code", "former_code"):
         return normalize_code(alias["alias"])
     return normalize_name(alias["alias"])
+
+
+async def get_region(conn: asyncpg.Connection, code: str) -> dict | None:
+    return await store.get_region(conn, code)
+
+
+async def all_regions(conn: asyncpg.Connection) -> list[dict]:
+    return await store.all_regions(conn)
+
+
+async def load_regions(conn: asyncpg.Connection) -> list:
+    return await store.load_regions(conn)
+
+
+async def regions_named(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict]:
+    return await store.regions_named(conn, codes)
+
+
+async def root_region(conn: asyncpg.Connection) -> str | None:
+    return await store.root_region(conn)
+
+
+async def load_reference(conn: asyncpg.Connection) -> dict:
+    """The shipped reference data, insert-only: Kemendagri codes, the statistics agency's
+    spellings and the known renames as aliases. New regions go out once their aliases are in
+    (every region event carries them)."""
+    regions = await reference.load_regions(conn)
+    bps = await reference.load_bps_crosswalk(conn)
+    renames = await reference.load_known_renames(conn)
+    if regions["added"]:
+        await publish_regions(conn, regions["added"])
+    return {"regions": len(regions["added"]), "regions_differing": regions["differing"],
+            "aliases": bps["inserted"] + renames["inserted"], "aliases_refused": bps["refused"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.registry.validation import Region
+from services.registry.regions.index import Region
 
 
 async def load_regions(conn: asyncpg.Connection) -> list[Region]:

@@ -13,10 +13,10 @@ from typing import Any
 import asyncpg
 
 from services.registry.datasets.service import get_dataset
-from services.registry.privacy import view as privacy
-from services.registry.regions import store as regions_store
+from services.registry.privacy import service as privacy
+from services.registry.regions import service as regions_service
 from services.registry.statistics import store
-from services.registry.validation import PERIOD_PATTERNS, valid_period
+from shared.reporting_calendar import PERIOD_PATTERNS, valid_period
 from services.registry.verification.service import mark_unverified
 from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1, MeasureSpec
@@ -30,22 +30,18 @@ def _check_period(dataset: dict, period: str) -> None:
                             f"({dataset['frequency']}); contoh: {example}.", code="period_format")
 
 
-def _numeric(schema: DatasetSchemaV1) -> list[MeasureSpec]:
-    return [m for m in schema.measures if m.type != "text"]
-
-
 def _measures(slug: str, schema: DatasetSchemaV1, names: list[str], summed: bool
               ) -> list[MeasureSpec]:
     """The measures asked for (default: every additive one when summing, every numeric one
     otherwise). A sum of a non-additive measure (a ratio, a percentage, an average) is
     refused: its values are shown per region only (``sum=false``)."""
     measures = schema.measures
-    additive = [m for m in _numeric(schema) if m.additive]
+    additive = [m for m in schema.numeric_measures if m.additive]
     if not names:
         if summed and additive:
             return additive
-        if not summed and _numeric(schema):
-            return _numeric(schema)
+        if not summed and schema.numeric_measures:
+            return schema.numeric_measures
         raise Unprocessable("Sebutkan ukuran yang dijumlahkan: ?measure=<nama>; ukuran aditif: "
                             f"{', '.join(m.name for m in additive) or '(tidak ada)'}.",
                             code="measure_required")
@@ -56,7 +52,7 @@ def _measures(slug: str, schema: DatasetSchemaV1, names: list[str], summed: bool
             raise Unprocessable(
                 f"Ukuran '{name}' tidak ada di dataset {slug}; ukuran: "
                 f"{', '.join(m.name for m in measures)}.", code="unknown_measure")
-        if spec.type == "text":
+        if not spec.numeric:
             raise Unprocessable(f"Ukuran '{name}' berupa teks, bukan angka.",
                                 code="measure_not_numeric")
         if summed and spec not in additive:
@@ -87,12 +83,12 @@ def _dimension_filter(schema: DatasetSchemaV1, dims: dict[str, str]) -> dict[str
 def _number(value: Decimal | None, spec: MeasureSpec) -> Any:
     if value is None:
         return None
-    return int(value) if spec.type == "integer" else float(value)
+    return int(value) if spec.behaviour.whole else float(value)
 
 
 async def _region(conn: asyncpg.Connection, code: str | None) -> dict:
-    code = code or await regions_store.root_region(conn)
-    region = await regions_store.get_region(conn, code) if code else None
+    code = code or await regions_service.root_region(conn)
+    region = await regions_service.get_region(conn, code) if code else None
     if region is None:
         raise NotFound(f"Wilayah '{code}' tidak ada.", code="region_not_found")
     return region
@@ -138,13 +134,13 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
     with one measure each figure also carries ``value`` (the shape of one-period callers).
     """
     dataset = await get_dataset(conn, slug)
-    schema = DatasetSchemaV1.model_validate(dataset["schema"])  # typed once
+    schema = dataset["schema"]
     specs = _measures(slug, schema, measures or [], summed)
     period_from, period_to = _period_range(dataset, period, period_from, period_to)
     target = await _region(conn, region)
     q = _Query(dataset_id=dataset["id"], measures=[m.name for m in specs],
                region=target["code"], depth=len(target["path"]),
-               levels=list(schema.region_levels) or ["desa", "kelurahan"],
+               levels=schema.levels,
                dims=_dimension_filter(schema, dims), period_from=period_from,
                period_to=period_to)
     expected = await store.expected_units(conn, region=q.region, depth=q.depth,
@@ -217,7 +213,7 @@ async def _summed(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSpec],
             if value is not None:
                 e["values"][name] = value + (e["values"][name] or 0)
     child_codes = [c for c in expected if c] + [c for k in children.values() for c in k if c]
-    regions = await regions_store.regions_named(conn, list(set(child_codes)))
+    regions = await regions_service.regions_named(conn, list(set(child_codes)))
     periods.ensure_asked()
     for p, e in periods.by_period.items():
         kids = children.get(p, {})
@@ -234,7 +230,7 @@ async def _per_region(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSp
                       periods: _Periods) -> None:
     """Each region's own values, never added up (non-additive measures)."""
     rows = await store.values_per_region(conn, **q.args())
-    regions = await regions_store.regions_named(conn, list({r["region_code"] for r in rows}))
+    regions = await regions_service.regions_named(conn, list({r["region_code"] for r in rows}))
     reporting: dict[str, set] = {}
     for r in rows:
         e = periods.entry(r["period"])
@@ -287,8 +283,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
     dataset = await get_dataset(conn, slug)
     _check_period(dataset, period)
     target = await _region(conn, region)
-    levels = list(DatasetSchemaV1.model_validate(dataset["schema"]).region_levels) or [
-        "desa", "kelurahan"]
+    levels = dataset["schema"].levels
     units = await store.completeness_units(conn, dataset_id=dataset["id"], period=period,
                                            levels=levels, region=target["code"])
     units = await mark_unverified(conn, dataset["id"], period, units)  # issue 14
@@ -299,7 +294,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
         g["expected"] += 1
         g["reported"] += u["reported"]
         g["in_conflict"] += u["in_conflict"]
-    names = await regions_store.regions_named(conn, list(groups))
+    names = await regions_service.regions_named(conn, list(groups))
     per_kecamatan = []
     for code in sorted(groups):
         g = groups[code]

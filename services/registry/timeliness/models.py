@@ -1,7 +1,5 @@
-"""API models of the timeliness topic (request models forbid unknown fields).
-
-``Currency`` is also part of every dataset answer (datasets/models.py imports it; nothing here
-imports the datasets topic)."""
+"""API models of the timeliness topic (request models forbid unknown fields). A dataset's
+up-to-dateness (``Currency``) belongs to every dataset answer: datasets/models.py."""
 
 from __future__ import annotations
 
@@ -35,20 +33,6 @@ class SchedulePublic(BaseModel):
     due_time: str
     latest_due: DuePeriod
     upcoming: DuePeriod
-
-
-class Currency(BaseModel):
-    status: Literal["mutakhir", "terlambat", "belum_ada_data"]
-    label: str = Field(description="'mutakhir', 'terlambat 3 bulan', 'belum ada data'")
-    current: bool
-    latest_period: str | None
-    expected_period: str = Field(description="the latest period that should be in by now")
-    days_late: int
-
-
-class UpToDateness(BaseModel):
-    last_updated: datetime | None
-    currency: Currency
 
 
 class Counts(BaseModel):

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import asyncpg
 
 from services.registry.datasets import service as datasets
-from services.registry.regions import store as regions_store
+from services.registry.regions import service as regions_service
 from services.registry.timeliness import service, store
 from shared import reporting_calendar as calendar
 from services.registry.timeliness.settings import TimelinessSettings
@@ -44,8 +44,8 @@ async def scan(conn: asyncpg.Connection, settings: TimelinessSettings) -> int:
     """Write every reminder that is due now and not written before; returns how many."""
     now = clock.now()
     publishers = await store.publishers_with_contacts(conn)
-    graces = await store.all_grace_days(conn)
-    root = await regions_store.root_region(conn)
+    graces = await datasets.all_grace_days(conn)
+    root = await regions_service.root_region(conn)
     created = 0
     for dataset in await datasets.list_datasets(conn):
         frequency = dataset["frequency"]

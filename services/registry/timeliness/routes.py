@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from services.registry.datasets.models import UpToDateness
 from services.registry.timeliness import models, reminders, service, templates
 from services.registry.timeliness.settings import TimelinessSettings
 from services.registry.audit.web import AuditedConn
@@ -37,7 +38,7 @@ async def put_schedule(slug: str, body: models.ScheduleUpdate, conn: AuditedConn
     return await service.set_schedule(conn, steward, slug, body.grace_days)
 
 
-@router.get("/datasets/{slug}/currency", response_model=models.UpToDateness)
+@router.get("/datasets/{slug}/currency", response_model=UpToDateness)
 async def get_currency(slug: str, conn: ReadConn):
     """When the dataset last changed and whether it is current for its frequency."""
     return await service.currency_of(conn, slug)

@@ -12,27 +12,26 @@ from datetime import datetime
 
 import asyncpg
 
-from services.registry.access import store as access_store
+from services.registry.access import service as access_service
 from services.registry.datasets import service as datasets
-from services.registry.regions import store as regions_store
-from services.registry.timeliness import currency, store
+from services.registry.regions import service as regions_service
+from services.registry.timeliness import store
 from shared import reporting_calendar as calendar
-from services.registry.validation import valid_period
+from shared.reporting_calendar import valid_period
 from shared import clock
 from shared.auth import Principal
-from shared.contracts import DatasetSchemaV1
 from shared.errors import NotFound, Unprocessable
 from shared.pagination import decode_cursor, page
 
 
 def region_levels(dataset: dict) -> list[str]:
     """The levels a dataset expects a row from (desa and kelurahan unless its schema says)."""
-    return list(DatasetSchemaV1.model_validate(dataset["schema"]).region_levels)
+    return dataset["schema"].levels
 
 
 async def schedule(conn: asyncpg.Connection, slug: str) -> dict:
     dataset = await datasets.get_dataset(conn, slug)
-    custom = await store.grace_days(conn, dataset["id"])
+    custom = await datasets.grace_days(conn, dataset["id"])
     return describe_schedule(dataset, custom, clock.now())
 
 
@@ -50,12 +49,12 @@ def describe_schedule(dataset: dict, custom: int | None, now: datetime) -> dict:
 async def set_schedule(conn: asyncpg.Connection, principal: Principal, slug: str,
                        grace_days: int) -> dict:
     dataset = await datasets.get_dataset(conn, slug)
-    await store.set_grace_days(conn, dataset["id"], grace_days, principal.publisher_id)
+    await datasets.set_grace_days(conn, dataset["id"], grace_days, principal.publisher_id)
     return describe_schedule(dataset, grace_days, clock.now())
 
 
 async def currency_of(conn: asyncpg.Connection, slug: str) -> dict:
-    return await currency.up_to_dateness(conn, await datasets.get_dataset(conn, slug))
+    return await datasets.up_to_dateness(conn, await datasets.get_dataset(conn, slug))
 
 
 def responsible(publishers: list[dict], slug: str, path: list[str]) -> dict | None:
@@ -81,7 +80,7 @@ def unit_status(submitted: datetime | None, due: datetime, now: datetime) -> tup
 
 
 async def _periods(conn, dataset: dict, period: str | None, now: datetime) -> tuple[list, int]:
-    custom = await store.grace_days(conn, dataset["id"])
+    custom = await datasets.grace_days(conn, dataset["id"])
     frequency = dataset["frequency"]
     grace = custom if custom is not None else calendar.DEFAULT_GRACE_DAYS[frequency]
     if period is not None:
@@ -108,14 +107,14 @@ async def report(conn: asyncpg.Connection, *, dataset: str | None = None,
     chosen = ([await datasets.get_dataset(conn, dataset)] if dataset
               else await datasets.list_datasets(conn))
     if kecamatan is not None:
-        region = await regions_store.get_region(conn, kecamatan)
+        region = await regions_service.get_region(conn, kecamatan)
         if region is None or region["level"] != "kecamatan":
             raise NotFound(f"Kecamatan '{kecamatan}' tidak ada.", code="region_not_found")
     publishers = await store.publishers_with_contacts(conn)
     if publisher is not None and all(p["id"] != publisher for p in publishers):
         raise NotFound(f"Publisher '{publisher}' tidak ada.", code="publisher_not_found")
-    root = await regions_store.root_region(conn)
-    names = {r["code"]: r["name"] for r in await regions_store.all_regions(conn)
+    root = await regions_service.root_region(conn)
+    names = {r["code"]: r["name"] for r in await regions_service.all_regions(conn)
              if r["level"] == "kecamatan"}
     items = []
     for d in chosen:
@@ -180,7 +179,7 @@ async def overdue_for(conn: asyncpg.Connection, principal: Principal) -> dict:
 
 
 async def set_contact(conn: asyncpg.Connection, publisher_id: str, email: str) -> dict:
-    if await access_store.get_publisher(conn, publisher_id) is None:
+    if await access_service.get_publisher(conn, publisher_id) is None:
         raise NotFound(f"Publisher '{publisher_id}' tidak ada.", code="publisher_not_found")
     await store.set_contact(conn, publisher_id, email)
     return {"publisher_id": publisher_id, "email": email}

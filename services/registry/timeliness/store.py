@@ -12,51 +12,6 @@ import asyncpg
 from shared.sql import Where
 
 
-async def grace_days(conn: asyncpg.Connection, dataset_id: int) -> int | None:
-    return await conn.fetchval(
-        "SELECT grace_days FROM dataset_schedules WHERE dataset_id = $1", dataset_id)
-
-
-async def all_grace_days(conn: asyncpg.Connection) -> dict[int, int]:
-    rows = await conn.fetch("SELECT dataset_id, grace_days FROM dataset_schedules")
-    return {r["dataset_id"]: r["grace_days"] for r in rows}
-
-
-async def set_grace_days(conn: asyncpg.Connection, dataset_id: int, days: int,
-                         by: str) -> None:
-    await conn.execute(
-        """INSERT INTO dataset_schedules (dataset_id, grace_days, updated_by)
-           VALUES ($1, $2, $3)
-           ON CONFLICT (dataset_id) DO UPDATE SET grace_days = excluded.grace_days,
-             updated_by = excluded.updated_by, updated_at = now()""", dataset_id, days, by)
-
-
-# The newest period comes from the (dataset_id, period, region_code) index, read backwards;
-# "last updated" is the newest change within that period (same index), so neither read scans a
-# dataset's whole history on every catalogue answer.
-_LATEST = """
-    SELECT d.id AS dataset_id, p.period,
-           (SELECT max(r.updated_at) FROM records r
-            WHERE r.dataset_id = d.id AND r.period = p.period AND r.status = 'current') AS at
-    FROM datasets d
-    CROSS JOIN LATERAL (SELECT r.period FROM records r
-                        WHERE r.dataset_id = d.id AND r.status = 'current'
-                        ORDER BY r.period DESC LIMIT 1) p
-    WHERE $1::bigint IS NULL OR d.id = $1"""
-
-
-async def latest_data(conn: asyncpg.Connection, dataset_id: int
-                      ) -> tuple[str | None, datetime | None]:
-    """(newest period with current records, when that period's records last changed)."""
-    row = await conn.fetchrow(_LATEST, dataset_id)
-    return (row["period"], row["at"]) if row else (None, None)
-
-
-async def latest_data_all(conn: asyncpg.Connection) -> dict[int, tuple[str, datetime]]:
-    rows = await conn.fetch(_LATEST, None)
-    return {r["dataset_id"]: (r["period"], r["at"]) for r in rows}
-
-
 async def units(conn: asyncpg.Connection, *, dataset_id: int, period: str,
                 levels: list[str], root: str) -> list[dict]:
     """Every expected unit (region at the dataset's levels, in force, under ``root``) with

@@ -16,10 +16,9 @@ from openpyxl import Workbook
 from services.registry.datasets import service as datasets
 from services.registry.timeliness import store
 from shared import reporting_calendar as calendar
-from services.registry.validation import valid_period
+from shared.reporting_calendar import valid_period
 from shared import clock, tabular
 from shared.auth import Principal
-from shared.contracts import DatasetSchemaV1
 from shared.errors import Forbidden, Unprocessable
 
 INSTRUCTIONS = [
@@ -36,7 +35,7 @@ async def template_rows(conn: asyncpg.Connection, principal: Principal, slug: st
     if not principal.may_write(slug):
         raise Forbidden(f"Kunci ini tidak boleh mengirim dataset {slug}.",
                         code="dataset_not_allowed")
-    frequency, schema = dataset["frequency"], DatasetSchemaV1.model_validate(dataset["schema"])
+    frequency, schema = dataset["frequency"], dataset["schema"]
     levels = list(schema.region_levels)
     if period is None:
         period = await _due_period(conn, dataset, principal.region_scope, levels)
@@ -56,7 +55,7 @@ async def template_rows(conn: asyncpg.Connection, principal: Principal, slug: st
 async def _due_period(conn, dataset: dict, scope: str, levels: list[str]) -> str:
     """The latest period past its due date while a unit still owes it, else the next one."""
     frequency = dataset["frequency"]
-    custom = await store.grace_days(conn, dataset["id"])
+    custom = await datasets.grace_days(conn, dataset["id"])
     grace = custom if custom is not None else calendar.DEFAULT_GRACE_DAYS[frequency]
     now = clock.now()
     latest = calendar.latest_due(frequency, grace, now)

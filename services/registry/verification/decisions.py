@@ -8,11 +8,10 @@ import uuid
 
 import asyncpg
 
-from services.registry.conflicts import store as conflicts_store
+from services.registry.conflicts import service as conflicts
 from services.registry.datasets.service import get_dataset
-from services.registry.events import publish_records
-from services.registry.records import staging
-from services.registry.validation import ValidRow, dims_key
+from services.registry.records import service as records
+from services.registry.records.service import ValidRow, dims_key
 from services.registry.verification import marks, store
 from services.registry.verification.service import BULK_MAX, held_public
 from shared.auth import Principal
@@ -39,23 +38,23 @@ async def _apply(conn: asyncpg.Connection, rows: list[dict], reason: str
     for r in rows:
         groups.setdefault((r["dataset_id"], r["dataset"], r["publisher_id"],
                            r["submission_id"]), []).append(r)
-    records: dict[uuid.UUID, uuid.UUID] = {}
+    applied: dict[uuid.UUID, uuid.UUID] = {}
     published: list[tuple[str, list[dict]]] = []
     for (dataset_id, slug, publisher_id, submission_id), members in groups.items():
-        await staging.stage_rows(conn, [
+        await records.stage_rows(conn, [
             ValidRow(index=n, region_code=r["region_code"], period=r["period"],
                      dims=r["dims"], values=r["vals"]) for n, r in enumerate(members)])
-        changed = await staging.apply_staged(conn, dataset_id, list(range(len(members))),
+        changed = await records.apply_staged(conn, dataset_id, list(range(len(members))),
                                              publisher_id, submission_id, reason=reason)
-        await conflicts_store.supersede_conflicts(conn, [c["id"] for c in changed])
+        await conflicts.supersede_conflicts(conn, [c["id"] for c in changed])
         published.append((slug, changed))
         by_key = {(c["region_code"], c["period"], dims_key(c["dims"])): c["id"]
                   for c in changed}
         for r in members:
             found = by_key.get((r["region_code"], r["period"], r["dims_key"]))
             if found:
-                records[r["id"]] = found
-    return records, published
+                applied[r["id"]] = found
+    return applied, published
 
 
 async def decide(conn: asyncpg.Connection, principal: Principal, action: str, q: dict,
@@ -69,16 +68,16 @@ async def decide(conn: asyncpg.Connection, principal: Principal, action: str, q:
         raise NotFound("Tidak ada nilai yang menunggu verifikasi untuk pilihan ini.",
                        code="nothing_held")
     by = principal.publisher_id
-    records: dict = {}
+    applied: dict = {}
     published: list[tuple[str, list[dict]]] = []
     if action == "verify":
         reason = f"Diverifikasi walidata ({by})" + (f": {note}" if note else "")
-        records, published = await _apply(conn, rows, reason)
+        applied, published = await _apply(conn, rows, reason)
     await store.decide(conn, [r["id"] for r in rows],
-                       "verified" if action == "verify" else "returned", by, note, records)
+                       "verified" if action == "verify" else "returned", by, note, applied)
     for slug, changed in published:
-        await publish_records(conn, slug, changed)
-    unchanged = [r for r in rows if r["id"] not in records]  # returned, or no new version
+        await records.publish_records(conn, slug, changed)
+    unchanged = [r for r in rows if r["id"] not in applied]  # returned, or no new version
     for dataset_id in {r["dataset_id"] for r in unchanged}:  # the old value loses its mark
         await marks.resend_current(conn, dataset_id,
                                    [r for r in unchanged if r["dataset_id"] == dataset_id])

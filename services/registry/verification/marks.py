@@ -11,22 +11,12 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.registry.events import publish_records
-from services.registry.records.store import RECORD_SELECT
+from services.registry.records import service as records
 
 
 async def resend_current(conn: asyncpg.Connection, dataset_id: int, keys: list[dict]) -> None:
     """Send again the current records of ``keys`` (region_code, period, dims_key) of one
     dataset, with their mark as it is now inside the caller's transaction."""
-    if not keys:
-        return
-    rows = await conn.fetch(
-        f"""{RECORD_SELECT}
-            JOIN unnest($2::text[], $3::text[], $4::text[]) AS k(region_code, period, dims_key)
-              ON k.region_code = r.region_code AND k.period = r.period
-             AND k.dims_key = r.dims_key
-            WHERE r.dataset_id = $1 AND d.retracted_at IS NULL""",
-        dataset_id, [k["region_code"] for k in keys], [k["period"] for k in keys],
-        [k["dims_key"] for k in keys])
+    rows = await records.current_of(conn, dataset_id, keys)
     if rows:
-        await publish_records(conn, rows[0]["dataset"], [dict(r) for r in rows])
+        await records.publish_records(conn, rows[0]["dataset"], rows)

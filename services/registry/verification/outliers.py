@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.registry.numbers import format_number
+from shared.numbers import format_number
 
 PEER_SAMPLE = 25  # peers read per group: enough for a median and a MAD, bounded per chunk
 # the latest earlier periods a value is compared with: recent history is the relevant one, and

@@ -11,20 +11,14 @@ from services.registry.verification import store
 from services.registry.verification.rules_lang import (
     Lookup, Rule, RuleError, compile_rule, dimension_values, numeric_measures, parse,
 )
-from shared.contracts import DatasetSchemaV1
 
 VALUE = ("CASE WHEN jsonb_typeof(x.vals -> {m}::text) = 'number' "
          "THEN (x.vals ->> {m}::text)::numeric END")
 PARENT = "(SELECT parent_code FROM regions WHERE code = i.region_code)"
 
 
-def schema_of(dataset: dict) -> DatasetSchemaV1:
-    """The dataset's schema, typed (read once per use case at this boundary)."""
-    return DatasetSchemaV1.model_validate(dataset["schema"])
-
-
 def parse_for(dataset: dict, expression: str) -> Rule:
-    schema = schema_of(dataset)
+    schema = dataset["schema"]
     return parse(expression, measures=numeric_measures(schema),
                  dimensions=dimension_values(schema))
 
@@ -51,7 +45,7 @@ def _lookup(with_chunk: bool):
 
 
 def _failed_array(dataset: dict, rules: list[dict], params: list, with_chunk: bool) -> str:
-    measures = numeric_measures(schema_of(dataset))
+    measures = numeric_measures(dataset["schema"])
     cases = []
     for n, rule in enumerate(rules):
         try:

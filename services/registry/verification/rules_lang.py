@@ -219,8 +219,7 @@ def compile_rule(rule: Rule, measures: set[str], params: list,
 
 
 def numeric_measures(schema: DatasetSchemaV1) -> set[str]:
-    return {m.name for m in schema.measures
-            if m.type in ("integer", "decimal") and NAME.match(m.name)}
+    return {m.name for m in schema.numeric_measures if NAME.match(m.name)}
 
 
 def dimension_values(schema: DatasetSchemaV1) -> dict[str, set[str]]:

@@ -31,7 +31,7 @@ async def reasons_for(conn: asyncpg.Connection, dataset: dict, idxs: list[int]
         found = {i: [POLICY_REASON] for i in idxs}
     for source in (await rules.check_chunk(conn, dataset, rule_list, idxs),
                    await outliers.check_chunk(conn, dataset, policy,
-                                              sorted(numeric_measures(rules.schema_of(dataset))),
+                                              sorted(numeric_measures(dataset["schema"])),
                                               idxs)):
         for idx, why in source.items():
             found.setdefault(idx, []).extend(why)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.registry.datasets import store as datasets_store
+from services.registry.datasets import service as datasets_service
 from services.registry.datasets.service import get_dataset
 from services.registry.verification import rules, store
 from shared.auth import Principal
@@ -110,8 +110,8 @@ async def _reporting_effects(conn: asyncpg.Connection, rows: list[dict]) -> dict
                 r["kecamatan"])
     out = {}
     for (dataset_id, slug, period), kecs in groups.items():
-        dataset = await datasets_store.get_dataset(conn, slug)
-        levels = list(rules.schema_of(dataset).region_levels) or ["desa", "kelurahan"]
+        dataset = await datasets_service.get_dataset_row(conn, slug)
+        levels = dataset["schema"].levels
         for kec, c in (await store.reporting(conn, dataset_id, period, levels,
                                              sorted(kecs))).items():
             out[(dataset_id, period, kec)] = {
@@ -132,6 +132,10 @@ async def mark_unverified(conn: asyncpg.Connection, dataset_id: int, period: str
     return units
 
 
-async def record_decisions(conn: asyncpg.Connection, record_id: uuid.UUID) -> list[dict]:
-    """A record's held proposals and the walidata's decisions on them (its detail page)."""
-    return await store.record_decisions(conn, record_id)
+async def return_with_record(conn: asyncpg.Connection, record_id: uuid.UUID, by: str,
+                             note: str) -> int:
+    """A withdrawn record's open proposals go back to their publishers with the note."""
+    return await store.return_with_record(conn, record_id, by, note)
+
+
+from services.registry.verification.screen import screen  # noqa: E402,F401 - the apply's check

@@ -251,10 +251,3 @@ async def held_regions(conn: asyncpg.Connection, dataset_id: int, period: str) -
     rows = await conn.fetch("SELECT DISTINCT region_code FROM held_values WHERE dataset_id = $1 "
                             "AND period = $2 AND status = 'held'", dataset_id, period)
     return {r["region_code"] for r in rows}
-
-
-async def record_decisions(conn: asyncpg.Connection, record_id: uuid.UUID) -> list[dict]:
-    rows = await conn.fetch(
-        "SELECT id, status, created_at, decided_at FROM held_values WHERE record_id = $1 "
-        "AND status <> 'superseded' ORDER BY created_at, id", record_id)
-    return [dict(r) for r in rows]

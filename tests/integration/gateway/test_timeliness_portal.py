@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.gateway.app import create_app
-from services.registry import seed as registry_seed
+from services.registry.bootstrap import seed as registry_seed
 from services.registry.app import create_app as create_registry
 from services.registry.settings import RegistrySettings
 from shared.db import create_pool

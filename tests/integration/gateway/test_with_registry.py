@@ -13,7 +13,7 @@ import httpx
 from openpyxl import load_workbook
 
 from services.registry.datasets import service as registry_datasets
-from services.registry.records import apply as registry_apply
+from services.registry.publishing import apply as registry_apply
 from tests.helpers import dataset_payload, eventually
 
 SLUG = "jumlah-penduduk"

@@ -13,7 +13,7 @@ import pytest
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from services.registry.app import create_app as create_registry
-from services.registry.seed import seed
+from services.registry.bootstrap.seed import seed
 from services.registry.settings import RegistrySettings
 from shared.auth import PRINCIPAL_HEADER, Principal
 from shared.db import create_pool

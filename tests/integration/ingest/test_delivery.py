@@ -129,7 +129,7 @@ async def test_a_resent_chunk_is_read_as_its_first_send_was(ingest_settings, sta
                                                              ingest_db, database_url):
     """The reconciler's re-send is the first send's event: an ``en`` CSV's ``1,234`` stays one
     thousand two hundred thirty-four, and an XLSX chunk keeps its sheet and lines."""
-    from services.registry.records.apply import process_chunk
+    from services.registry.publishing.apply import process_chunk
     from shared.db import create_pool
     from tests.integration.ingest.test_uploads import XLSX, xlsx_bytes
 

@@ -11,9 +11,7 @@ import uuid
 import pytest
 
 from services.ingest import store
-from services.registry.app import create_app as create_registry
-from services.registry.settings import RegistrySettings
-from tests.helpers import eventually, served
+from tests.helpers import eventually
 from tests.integration.ingest.conftest import (DESA, final_status, post_rows, principal,
                                                rows)
 

@@ -15,10 +15,10 @@ import uuid
 import asyncpg
 
 from satudata.verify import verify_database
-from services.registry import seed as registry_seed
+from services.registry.bootstrap import seed as registry_seed
 from services.registry.app import create_app as create_registry
 from services.registry.audit import store as audit_store
-from services.registry.records import apply
+from services.registry.publishing import apply
 from services.registry.settings import RegistrySettings
 from shared import receipts
 from shared.contracts import SubmissionChunkV1

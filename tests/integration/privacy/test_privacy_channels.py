@@ -14,7 +14,7 @@ import ckanapi
 import httpx
 from openpyxl import load_workbook
 
-from services.registry.records import apply as registry_service
+from services.registry.publishing import apply as registry_service
 from shared.privacy import ANY, Cell
 from tests.helpers import eventually
 from tests.unit.test_privacy_suppression import recoverable

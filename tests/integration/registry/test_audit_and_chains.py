@@ -6,7 +6,7 @@ import asyncio
 import pytest
 
 from satudata.verify import describe, verify_database
-from services.registry.records import apply
+from services.registry.publishing import apply
 from shared.auth import PRINCIPAL_HEADER, Principal
 from tests.integration.registry.conftest import principal_headers
 

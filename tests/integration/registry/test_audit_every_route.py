@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 
 from services.registry.app import create_app
 from services.registry.audit.web import audited_conn
-from services.registry.records import apply
+from services.registry.publishing import apply
 from services.registry.settings import RegistrySettings
 from shared.web import dry_run_conn, read_conn, steward
 from tests.integration.registry.conftest import principal_headers

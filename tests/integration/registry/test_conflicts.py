@@ -2,7 +2,7 @@
 
 import uuid
 
-from services.registry.records import apply
+from services.registry.publishing import apply
 from tests.integration.registry.conftest import principal_headers
 
 STEWARD = principal_headers()

@@ -69,3 +69,24 @@ async def test_every_updatable_field_is_changed_by_patch(client):
     r = await client.get(f"/v1/datasets/{CREATE['slug']}")
     lost = {k: (v, r.json().get(k)) for k, v in UPDATE.items() if not _subset(v, r.json().get(k))}
     assert lost == {}
+
+
+async def test_each_measure_says_what_its_type_means_and_the_schema_can_be_sent_back(
+        client, registry):
+    schema = {**CREATE["schema"], "measures": [
+        {"name": "jumlah", "label": "Jumlah", "type": "integer", "additive": True},
+        {"name": "rasio", "label": "Rasio", "type": "decimal"},
+        {"name": "catatan", "label": "Catatan", "type": "text", "required": False}]}
+    r = await client.post("/v1/datasets", json={**CREATE, "schema": schema}, headers=STEWARD)
+    assert r.status_code == 201, r.text
+    shown = (await client.get(f"/v1/datasets/{CREATE['slug']}")).json()["schema"]
+    assert [(m["name"], m["numeric"], m["aggregation"]) for m in shown["measures"]] == [
+        ("jumlah", True, "sum"), ("rasio", True, "per_region"), ("catatan", False, "none")]
+    # what a client read comes back unchanged: the derived fields are accepted, never stored
+    r = await client.patch(f"/v1/datasets/{CREATE['slug']}", json={"schema": shown},
+                           headers=STEWARD)
+    assert r.status_code == 200, r.text
+    async with registry["pool"].acquire() as conn:
+        stored = await conn.fetchval("SELECT schema FROM datasets WHERE slug = $1",
+                                     CREATE["slug"])
+    assert all("numeric" not in m and "aggregation" not in m for m in stored["measures"])

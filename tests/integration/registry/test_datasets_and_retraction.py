@@ -1,7 +1,7 @@
 """Datasets that mean something (the Satu Data Indonesia metadata is required) and withdrawal
 with a reason: a whole dataset by the walidata, one value by the walidata or its authority."""
 
-from services.registry.records import apply
+from services.registry.publishing import apply
 from tests.helpers import dataset_payload
 from tests.integration.registry.conftest import principal_headers
 

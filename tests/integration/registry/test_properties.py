@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.registry import consumers
-from services.registry.records import apply
+from services.registry.publishing import apply
 from services.registry.statistics import service as statistics
 from shared.contracts import Envelope, SubmissionChunkV1
 

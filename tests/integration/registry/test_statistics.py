@@ -1,7 +1,7 @@
 """Aggregates up the region tree and reporting completeness, computed from master records."""
 
-from services.registry.records import apply
-from services.registry.seed import seed_sample_values
+from services.registry.publishing import apply
+from services.registry.bootstrap.seed import seed_sample_values
 from tests.helpers import dataset_payload
 from tests.integration.registry.conftest import principal_headers
 

@@ -1,6 +1,6 @@
 """Walidata routes over real HTTP: regions and aliases, publishers and keys."""
 
-from services.registry.records import apply
+from services.registry.publishing import apply
 from tests.integration.registry.conftest import principal_headers
 
 STEWARD = principal_headers()

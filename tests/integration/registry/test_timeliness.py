@@ -15,9 +15,9 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI, Request
 from standardwebhooks.webhooks import Webhook
 
-from services.registry.records import apply
+from services.registry.publishing import apply
 from services.registry.app import create_app
-from services.registry.seed import seed_sample_values
+from services.registry.bootstrap.seed import seed_sample_values
 from shared.infra import free_port
 from tests.helpers import eventually, served, signed
 from tests.integration.registry.conftest import principal_headers

@@ -6,7 +6,7 @@ import io
 import uuid
 
 from services.registry.access import store
-from services.registry.records import apply
+from services.registry.publishing import apply
 from tests.helpers import dataset_payload
 from tests.integration.registry.conftest import principal_headers
 

@@ -13,7 +13,7 @@ import io
 import ckanapi
 import httpx
 
-from services.registry.records import apply as registry_service
+from services.registry.publishing import apply as registry_service
 from tests.helpers import eventually
 
 SLUG = "jumlah-penduduk"

@@ -427,7 +427,7 @@ async function renderRegion(code, params) {
     go(`/wilayah/${encodeURIComponent(code)}?dataset=${encodeURIComponent(e.target.value)}`);
   });
   const schema = d.schema || {};
-  const ratios = (schema.measures || []).filter((m) => m.type !== "text" && !m.additive);
+  const ratios = (schema.measures || []).filter((m) => m.aggregation === "per_region");
   const [sums, perRegion] = await Promise.all([
     aggregates(d.slug, code),
     ratios.length ? aggregates(d.slug, code, { sum: "false", measure: ratios.map((m) => m.name).join(",") }) : null]);

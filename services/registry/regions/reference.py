@@ -16,9 +16,9 @@ import asyncpg
 
 from services.registry.regions import service as regions_service  # publish_regions
 from services.registry.regions import store
-from services.registry.validation import normalize_code, normalize_name
+from services.registry.regions.index import normalize_code, normalize_name
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 WILAYAH_CSV = DATA_DIR / "wilayah_6408_kutai_timur.csv"
 BPS_CSV = DATA_DIR / "bps_6404_crosswalk.csv"
 NAME_AGREEMENT = 0.7

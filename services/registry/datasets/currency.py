@@ -1,7 +1,6 @@
 """Up-to-dateness of datasets: when each last changed and whether it is current for its
 frequency ("mutakhir", "terlambat 3 bulan"). The hook every dataset answer calls
-(datasets/service.py): it reads only this topic's store, so the datasets topic can import it
-without importing the rest of timeliness.
+(datasets/service.py); timeliness reads it through the datasets use cases.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.registry.timeliness import store
+from services.registry.datasets import store
 from shared import reporting_calendar as calendar
 from shared import clock
 

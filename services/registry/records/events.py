@@ -1,30 +1,16 @@
-"""What the registry tells the others: the events built from its rows, through the outbox."""
+"""The record events the registry publishes (through the outbox): one batch per applied chunk,
+each record in its public form (privacy), with its publisher's name and its verification mark."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from services.registry.privacy.view import public_events
+from services.registry.privacy.service import public_events
+from services.registry.settings import SCHEMA
 from shared import outbox
-from shared.contracts import DatasetsChangedV1, DatasetSchemaV1, DatasetV1, RecordsChangedV1, RecordV1
+from shared.contracts import RecordsChangedV1, RecordV1
 
-SCHEMA = "registry"
 EVENT_RECORDS_MAX = 500  # records per RecordsChangedV1, keeps messages far below 1 MB
-
-
-def dataset_event(d: dict) -> DatasetV1:
-    return DatasetV1.from_schema(
-        DatasetSchemaV1.model_validate(d["schema"]),
-        slug=d["slug"], title=d["title"], description=d["description"], topic=d["topic"],
-        tags=list(d["tags"]), publisher=(d["metadata"] or {}).get("produsen_data"),
-        publisher_id=(d.get("authoritative") or [None])[0],
-        metadata=d["metadata"] or {}, retracted=d.get("retracted_at") is not None,
-        frequency=d["frequency"], version=d["version"], updated_at=d["updated_at"])
-
-
-async def publish_dataset(conn: asyncpg.Connection, dataset: dict) -> dict:
-    await outbox.add(conn, SCHEMA, DatasetsChangedV1(datasets=[dataset_event(dataset)]))
-    return dataset
 
 
 def record_event(row: dict, dataset: str) -> RecordV1:

@@ -1,7 +1,6 @@
 """Submissions become master records: validate and authorize each row (personal identifiers
-refused, issue 19), refuse repeated keys, then classify the chunk against the master
-(records.classify) and write it set-based (records.staging). The caller's transaction holds
-it all."""
+refused), refuse repeated keys, then classify the chunk against the master (records' classify
+rules) and write it set-based (records' staged apply). The caller's transaction holds it all."""
 
 from __future__ import annotations
 
@@ -10,21 +9,19 @@ from typing import Any
 
 import asyncpg
 
-from services.registry.conflicts import store as conflicts_store
-from services.registry.datasets.service import get_dataset, retracted_error
-from services.registry.access import store as access_store
-from services.registry.datasets import store as datasets_store
-from services.registry.events import SCHEMA, publish_records
-from services.registry.privacy import view as privacy
-from services.registry.records import staging
-from services.registry.records.classify import Meeting, Plan, plan
-from services.registry.regions.service import region_index
-from services.registry.verification.screen import screen
-from services.registry.validation import RegionIndex, ValidRow, validate_row
+from services.registry.access import service as access
+from services.registry.conflicts import service as conflicts
+from services.registry.datasets import service as datasets
+from services.registry.privacy import service as privacy
+from services.registry.records import service as records
+from services.registry.records.service import Meeting, Plan, ValidRow, plan, validate_row
+from services.registry.regions.service import RegionIndex, region_index
+from services.registry.settings import SCHEMA
+from services.registry.verification.service import screen
 from shared import outbox, personal_data
 from shared.auth import Principal
 from shared.contracts import (
-    DatasetSchemaV1, ImportCounts, RejectedRow, SubmissionChunkProcessedV1, SubmissionChunkV1,
+    ImportCounts, RejectedRow, SubmissionChunkProcessedV1, SubmissionChunkV1,
 )
 
 
@@ -116,7 +113,7 @@ def _refusal(dataset: dict | None, publisher: dict | None, slug: str, publisher_
     if publisher is None:
         return None, "publisher_not_found", f"Produsen data '{publisher_id}' tidak dikenal."
     if dataset["retracted_at"] is not None:
-        return "dataset", "dataset_retracted", retracted_error(f"Dataset {slug}", dataset).message
+        return "dataset", "dataset_retracted", datasets.retracted_error(f"Dataset {slug}", dataset).message
     if publisher["kind"] != "walidata" and slug not in publisher["datasets"]:
         return ("dataset", "dataset_not_allowed",
                 f"{publisher['name']} tidak berwenang mengisi dataset {slug}.")
@@ -126,7 +123,7 @@ def _refusal(dataset: dict | None, publisher: dict | None, slug: str, publisher_
 def _valid_rows(rows: list[dict], row_offset: int, dataset: dict, publisher: dict,
                 regions: RegionIndex, places: dict[int, dict], locale: str,
                 outcome: Outcome) -> list[ValidRow]:
-    schema = DatasetSchemaV1.model_validate(dataset["schema"])  # typed once per chunk
+    schema = dataset["schema"]
     valid: list[ValidRow] = []
     for i, raw in enumerate(rows):
         index = row_offset + i
@@ -158,8 +155,8 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     rows, place_list, dup_list = _where(rows, row_offset, sheet)
     places = {row_offset + i: p for i, p in enumerate(place_list)}
     flagged = {row_offset + i: d for i, d in enumerate(dup_list) if d}
-    dataset = await datasets_store.get_dataset(conn, dataset_slug)
-    publisher = await access_store.get_publisher(conn, publisher_id)
+    dataset = await datasets.get_dataset_row(conn, dataset_slug)
+    publisher = await access.get_publisher(conn, publisher_id)
     refusal = _refusal(dataset, publisher, dataset_slug, publisher_id)
     if refusal is not None:
         field, code, message = refusal
@@ -175,8 +172,8 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
         outcome.reject(refused)
     if not valid:
         return outcome
-    await staging.stage_rows(conn, valid)
-    staged = await staging.classify_staged(conn, dataset["id"], with_values=dry_run)
+    await records.stage_rows(conn, valid)
+    staged = await records.classify_staged(conn, dataset["id"], with_values=dry_run)
     outcome.counts.unchanged += len(valid) - len(staged)  # no repeated keys are left
     if len(valid) != len(staged):  # such rows are counted unchanged; the receipt says so
         seen = {r["idx"] for r in staged}
@@ -226,13 +223,13 @@ def _count(outcome: Outcome, chunk: Plan) -> None:
 
 async def _write(conn: asyncpg.Connection, dataset: dict, chunk: Plan, outcome: Outcome,
                  publisher_id: str, submission_id: uuid.UUID | None) -> None:
-    outcome.changed = await staging.apply_staged(conn, dataset["id"], chunk.to_apply,
+    outcome.changed = await records.apply_staged(conn, dataset["id"], chunk.to_apply,
                                                  publisher_id, submission_id)
-    await conflicts_store.supersede_conflicts(conn, [r["id"] for r in outcome.changed])
-    await conflicts_store.open_conflicts(conn, dataset["id"], chunk.to_conflict, publisher_id,
+    await conflicts.supersede_conflicts(conn, [r["id"] for r in outcome.changed])
+    await conflicts.open_conflicts(conn, dataset["id"], chunk.to_conflict, publisher_id,
                                          submission_id)
-    await conflicts_store.supersede_agreeing(conn, dataset["id"], chunk.agreeing, publisher_id)
-    await publish_records(conn, dataset["slug"], outcome.changed)
+    await conflicts.supersede_agreeing(conn, dataset["id"], chunk.agreeing, publisher_id)
+    await records.publish_records(conn, dataset["slug"], outcome.changed)
 
 
 async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> Outcome:
@@ -241,8 +238,8 @@ async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> O
     Applied once per (submission, chunk), whatever event carried it: ingest's reconciler and a
     dead-letter replay re-publish a chunk under a new event id. A duplicate changes nothing and
     sends the first summary again, so ingest hears back even if it asked twice."""
-    if not await staging.claim_chunk(conn, chunk.submission_id, chunk.chunk):
-        summary = await staging.chunk_summary(conn, chunk.submission_id, chunk.chunk)
+    if not await records.claim_chunk(conn, chunk.submission_id, chunk.chunk):
+        summary = await records.chunk_summary(conn, chunk.submission_id, chunk.chunk)
         if summary is not None:
             await outbox.add(conn, SCHEMA, SubmissionChunkProcessedV1.model_validate(summary))
         return Outcome()
@@ -254,7 +251,7 @@ async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> O
         submission_id=chunk.submission_id, chunk=chunk.chunk, chunks=chunk.chunks,
         counts=outcome.counts, rejected_rows=outcome.rejected,
         outcomes=outcome.row_outcomes())
-    await staging.save_chunk_summary(conn, chunk.submission_id, chunk.chunk,
+    await records.save_chunk_summary(conn, chunk.submission_id, chunk.chunk,
                                    processed.model_dump(mode="json"))
     await outbox.add(conn, SCHEMA, processed)
     return outcome
@@ -263,6 +260,6 @@ async def process_chunk(conn: asyncpg.Connection, chunk: SubmissionChunkV1) -> O
 async def dry_run(conn: asyncpg.Connection, principal: Principal, slug: str,
                   rows: list[dict], *, locale: str = "id", sheet: str | None = None) -> Outcome:
     """Validation and diff against the current master values; rolled back by the caller."""
-    await get_dataset(conn, slug)
+    await datasets.get_dataset(conn, slug)
     return await apply_rows(conn, dataset_slug=slug, publisher_id=principal.publisher_id,
                             rows=rows, dry_run=True, locale=locale, sheet=sheet)

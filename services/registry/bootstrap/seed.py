@@ -15,15 +15,11 @@ import random
 
 import asyncpg
 
-from services.registry import reference
 from services.registry.access import service as access
-from services.registry.access import store as access_store
 from services.registry.datasets import service as datasets
-from services.registry.datasets import store as datasets_store
-from services.registry.records import apply
-from services.registry.records import store as records_store
-from services.registry.regions import service as regions_service
-from services.registry.regions import store as regions_store
+from services.registry.publishing import service as publishing
+from services.registry.records import service as records
+from services.registry.regions import service as regions
 from shared.auth import hash_key
 
 DEMO_DATASET = {
@@ -75,25 +71,19 @@ DEV_KEYS = {  # env name in dev-keys.env -> (publisher, role)
 
 
 async def seed_reference(conn: asyncpg.Connection) -> dict:
-    regions = await reference.load_regions(conn)
-    bps = await reference.load_bps_crosswalk(conn)
-    renames = await reference.load_known_renames(conn)
-    if regions["added"]:  # after the aliases: every event carries them
-        await regions_service.publish_regions(conn, regions["added"])
+    loaded = await regions.load_reference(conn)
     publishers = [p["id"] for p in PUBLISHERS
-                  if await access_store.insert_publisher(conn, p) is not None]
+                  if await access.add_publisher(conn, p) is not None]
     dataset_created = not await datasets.dataset_exists(conn, DEMO_DATASET["slug"])
     if dataset_created:
         await datasets.create_dataset(conn, DEMO_DATASET)
-    return {"regions": len(regions["added"]), "regions_differing": regions["differing"],
-            "aliases": bps["inserted"] + renames["inserted"], "aliases_refused": bps["refused"],
-            "publishers": publishers, "dataset_created": dataset_created}
+    return {**loaded, "publishers": publishers, "dataset_created": dataset_created}
 
 
 async def seed_sample_values(conn: asyncpg.Connection, period: str = "2023") -> int:
     """Sample (contoh) population values for every village in ``period``, from the
     authoritative OPD (``seed`` loads them only into a demo dataset with no value yet)."""
-    known = await regions_store.load_regions(conn)
+    known = await regions.load_regions(conn)
     rng = random.Random(6408)
     rows = []
     for r in known:
@@ -101,15 +91,15 @@ async def seed_sample_values(conn: asyncpg.Connection, period: str = "2023") -> 
             for sex in ("L", "P"):
                 rows.append({"region": r.code, "period": period, "jenis_kelamin": sex,
                              "jumlah": rng.randint(300, 6000)})
-    outcome = await apply.apply_rows(conn, dataset_slug="jumlah-penduduk",
-                                       publisher_id="disdukcapil", rows=rows)
+    outcome = await publishing.apply_rows(conn, dataset_slug="jumlah-penduduk",
+                                            publisher_id="disdukcapil", rows=rows)
     return outcome.counts.created
 
 
 async def _demo_is_empty(conn: asyncpg.Connection) -> bool:
     """Sample values go only where no value was ever sent: never over someone's figures."""
-    dataset = await datasets_store.get_dataset(conn, DEMO_DATASET["slug"])
-    return dataset is not None and not await records_store.dataset_has_records(
+    dataset = await datasets.get_dataset_row(conn, DEMO_DATASET["slug"])
+    return dataset is not None and not await records.dataset_has_records(
         conn, dataset["id"])
 
 
@@ -120,10 +110,10 @@ async def ensure_dev_keys(conn: asyncpg.Connection, existing: dict[str, str]) ->
     created = []
     for env_name, (publisher_id, role) in DEV_KEYS.items():
         raw = existing.get(env_name)
-        if raw and await access_store.key_exists(conn, hash_key(raw)):
+        if raw and await access.key_exists(conn, hash_key(raw)):
             keys[env_name] = raw
             continue
-        if await access_store.get_publisher(conn, publisher_id) is None:
+        if await access.get_publisher(conn, publisher_id) is None:
             continue  # a development publisher someone removed stays removed
         raw, _ = await access.create_key(conn, publisher_id=publisher_id, role=role,
                                           label=f"development key ({env_name})")
