@@ -31,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services.search import service  # noqa: E402
+from services.search import indexing  # noqa: E402
 from shared import bus  # noqa: E402
 from shared.contracts import (DatasetV1, Envelope, RecordsChangedV1, RecordV1,  # noqa: E402
                               RegionV1)
@@ -144,18 +144,18 @@ async def bulk_load(database_url: str, n: int, chunk: int) -> dict:
     t0 = time.perf_counter()
     async with pool.acquire() as conn:
         async with conn.transaction():
-            await service.apply_regions(conn, regs)
-            await service.apply_datasets(conn, datasets())
+            await indexing.apply_regions(conn, regs)
+            await indexing.apply_datasets(conn, datasets())
         batch: list[tuple] = []
         for row in generate(n, desa):
             batch.append(row)
             if len(batch) == chunk:
                 async with conn.transaction():
-                    await service.apply_records(conn, batch)
+                    await indexing.apply_records(conn, batch)
                 batch = []
         if batch:
             async with conn.transaction():
-                await service.apply_records(conn, batch)
+                await indexing.apply_records(conn, batch)
         await conn.execute("VACUUM ANALYZE documents")
         await conn.execute("VACUUM ANALYZE records")
     await pool.close()

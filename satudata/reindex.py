@@ -15,7 +15,7 @@ from shared.signing import ServiceAuth
 import typer
 from rich.console import Console
 
-from services.search import service
+from services.search import indexing
 from services.search.settings import SearchSettings
 from shared.db import create_pool, run_migrations
 
@@ -41,7 +41,7 @@ def reindex(
         try:
             auth = ServiceAuth(settings.signer("search"))
             async with httpx.AsyncClient(timeout=60, auth=auth) as client:
-                return await service.reindex(client, pool, registry_url, page=page)
+                return await indexing.reindex(client, pool, registry_url, page=page)
         finally:
             await pool.close()
 

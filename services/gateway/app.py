@@ -17,13 +17,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from services.gateway import api, timeliness_page
+from services.gateway import routes, timeliness_routes
 from services.gateway.ckan_envelope import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
 from services.gateway.manifest import ROUTES
 from services.gateway.middleware import (BodyLimitMiddleware, PathGuardMiddleware,
                                          RateLimitMiddleware, SecurityHeadersMiddleware)
-from services.gateway.service import Gateway
+from services.gateway.container import Gateway
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import PassThrough
 from shared.logging import RequestIdMiddleware
@@ -62,12 +62,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
     # the /v1 routes first (few regexes before the hot path), then portal, docs and CKAN
-    app.include_router(api.v1_router)
-    app.router.routes.append(api.proxy_route)
-    app.include_router(timeliness_page.router)  # /ketepatan, before the portal's catch-alls
-    app.include_router(api.router)
-    app.mount("/docs-assets", StaticFiles(directory=api.DOCS), name="docs-assets")
-    app.mount("/portal", StaticFiles(directory=api.PORTAL), name="portal")
+    app.include_router(routes.v1_router)
+    app.router.routes.append(routes.proxy_route)
+    app.include_router(timeliness_routes.router)  # /ketepatan, before the portal's catch-alls
+    app.include_router(routes.router)
+    app.mount("/docs-assets", StaticFiles(directory=routes.DOCS), name="docs-assets")
+    app.mount("/portal", StaticFiles(directory=routes.PORTAL), name="portal")
     # Added last = outermost: the body limit and rate limit answer before any work is done.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size, compresslevel=6,
                        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX_TYPE))

@@ -24,7 +24,6 @@ from services.gateway.examples import example_for
 from services.gateway.manifest import PUBLIC, access_of, route_service
 from services.gateway.upstream import SERVICES, Upstreams
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SECURITY = {
     "bearer": {"type": "http", "scheme": "bearer",
                "description": "Kunci API: `Authorization: Bearer <kunci>`"},
@@ -190,20 +189,6 @@ def merge(docs: dict[str, dict], title: str = "Satu Data Kutai Timur API") -> di
             content = op.setdefault("responses", {}).setdefault("200", {"description": "OK"}) \
                 .setdefault("content", {}).setdefault("application/json", {})
             content["example"] = example
-    records = out["paths"].get("/v1/datasets/{slug}/records", {}).get("get")
-    for param in (records or {}).get("parameters", []):
-        if param.get("name") == "format":  # the gateway adds the XLSX export
-            param["schema"] = {"type": "string", "enum": ["json", "csv", "xlsx"],
-                               "default": "json"}
-            param["description"] = ("json without limit/cursor, csv and xlsx stream every "
-                                    "matching record; with limit/cursor json is one page")
-    if records:
-        records["responses"]["200"].setdefault("content", {}).update({
-            "text/csv": {"schema": {"type": "string"}, "example":
-                         "region_code,period,jenis_kelamin,jumlah,version,updated_at\n"
-                         "64.08.04.2001,2024,L,2315,1,2024-06-30T08:00:00Z\n"},
-            XLSX: {"schema": {"type": "string", "format": "binary"},
-                   "example": "(workbook: one sheet, the same columns as CSV)"}})
     out["paths"].update(GATEWAY_PATHS)
     out["paths"].update(openapi_ckan.paths())
     schemas.update(openapi_ckan.SCHEMAS)

@@ -2,7 +2,7 @@
 
 The gateway answers these actions itself (reads) or forwards them to ingest (writes), so it
 describes them here; the shapes follow ``services/gateway/ckan.py`` and
-``services/ingest/ckan_api.py``.
+``services/ingest/ckan_routes.py``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import functools
 
 from fastapi import FastAPI
 
-from services.ingest import api, ckan_api, consumers, receipts, receipts_api, service, store
+from services.ingest import ckan_routes, consumers, receipts, receipts_routes, routes, service, store
 from services.ingest.metrics import SubmissionGauges
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
@@ -41,9 +41,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app = build_app(title="Satu Data ingest", service="ingest", settings=settings,
                     lifespan=lifespan)
     app.state.receipt_signer = receipts.load_signer(settings)  # issue 19
-    app.include_router(receipts_api.router)  # before api.router; issue 19
-    app.include_router(api.router)
-    app.include_router(ckan_api.router)
+    app.include_router(receipts_routes.router)  # before routes.router; issue 19
+    app.include_router(routes.router)
+    app.include_router(ckan_routes.router)
     metrics = Metrics("ingest", consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)])
     SubmissionGauges(metrics, settings.stall_after)
     install_metrics(app, metrics)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.search import api, consumers
+from services.search import consumers, routes
 from services.search.cache import AnswerCache
 from services.search.settings import SearchSettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
@@ -31,7 +31,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
                     lifespan=lifespan)
     app.state.metrics = metrics
     app.state.answer_cache = AnswerCache(settings.answer_cache_size)
-    app.include_router(api.router)
+    app.include_router(routes.router)
     # index freshness (search_freshness_seconds, search_index_lag_seconds) on the same page
     install_metrics(app, Metrics("search", registry=metrics.registry, outbox=False,
                                  consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)]))

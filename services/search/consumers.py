@@ -7,7 +7,7 @@ from typing import Sequence
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.search import service
+from services.search import indexing
 from shared import bus
 from shared.contracts import DatasetsChangedV1, Envelope, RecordsChangedV1, RegionsChangedV1
 from shared.runtime import Runtime
@@ -46,16 +46,16 @@ class Indexer:
 
     async def handle(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         """One event (the fallback when its fetch's batch failed)."""
-        self._observe([envelope], [await service.apply_envelope(conn, envelope)])
+        self._observe([envelope], [await indexing.apply_envelope(conn, envelope)])
 
     async def handle_batch(self, conn: asyncpg.Connection, envelopes: Sequence[Envelope]
                            ) -> None:
         """Every event of one fetch, in one transaction."""
-        self._observe(envelopes, await service.apply_envelopes(conn, envelopes))
+        self._observe(envelopes, await indexing.apply_envelopes(conn, envelopes))
 
     def _observe(self, envelopes: Sequence[Envelope], kinds: Sequence[str]) -> None:
         for envelope, kind in zip(envelopes, kinds):
-            lag = service.event_lag_seconds(envelope)
+            lag = indexing.event_lag_seconds(envelope)
             self.metrics.freshness.labels(kind).observe(lag)
             self.metrics.events.labels(kind).inc()
             self.metrics.lag.set(lag)

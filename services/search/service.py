@@ -1,144 +1,136 @@
-"""Search use cases: index registry events, rebuild from the registry (queries: queries.py)."""
+"""The search use case: match, count, page; partial answers, suggestions, the answer cache."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Sequence
+import difflib
+from dataclasses import replace
 
 import asyncpg
-import httpx
 
-from services.search import publishers, store
-from shared.contracts import (DatasetsChangedV1, DatasetV1, Envelope, RecordsChangedV1,
-                              RecordV1, RegionsChangedV1, RegionV1)
+from services.search import currency, facet_counts, facets, match, page, store
+from services.search.cache import AnswerCache
+from services.search.cursor import decode_cursor, encode_cursor, query_hash
+from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
+                                     SearchResults)
+from services.search.query_text import parse_words, typo_candidates, words_of
+from shared.errors import ServiceUnavailable
 
-# --- indexing ------------------------------------------------------------------------------
-
-async def apply_regions(conn: asyncpg.Connection, regions: Sequence[RegionV1]) -> None:
-    await store.lock_exclusive(conn)
-    changed = await store.upsert_regions(conn, regions)
-    if not changed:
-        return
-    await store.refresh_region_ancestry(conn)
-    await store.refresh_vocabulary(conn)
-    # a renamed kecamatan changes the ancestry of every desa below it
-    await store.build_region_docs(conn, None)
-    await store.build_record_docs(conn, region_codes=changed)
-    await store.bump_index_version(conn)
+URLS = {"dataset": "/v1/datasets/{}", "region": "/v1/regions/{}", "record": "/v1/records/{}"}
+SUGGEST_RATIO = 0.6
+PARTIAL_NOTE = ("Tidak ada hasil yang memuat semua kata; ini hasil yang paling mendekati "
+                "(yang memuat kata terbanyak).")
+LOWER_BOUND_NOTE = "Lebih dari 10.000 hasil; jumlah yang ditampilkan adalah batas bawah."
 
 
-async def apply_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]) -> None:
-    await store.lock_exclusive(conn)
-    await publishers.remember(conn, publishers.named(datasets))
-    changed = await store.upsert_datasets(conn, datasets)
-    if not changed:
-        return
-    await store.refresh_vocabulary(conn)
-    await store.build_dataset_docs(conn, changed)
-    await store.build_record_docs(conn, datasets=changed)
-    await store.bump_index_version(conn)
+async def search(pool: asyncpg.Pool, cache: AnswerCache, text: str, filters: Filters, *,
+                 limit: int, cursor: str | None, prefix: bool, typo_similarity: float,
+                 facet_values_max: int, statement_timeout_ms: int,
+                 rank_limit: int = page.RANK_ALL_UP_TO) -> SearchResults:
+    return (await search_cached(pool, cache, text, filters, limit=limit, cursor=cursor,
+                                prefix=prefix, typo_similarity=typo_similarity,
+                                facet_values_max=facet_values_max,
+                                statement_timeout_ms=statement_timeout_ms,
+                                rank_limit=rank_limit))[0]
 
 
-async def apply_records(conn: asyncpg.Connection, records: Sequence[RecordV1 | tuple]) -> None:
-    """One set-based pass: COPY the batch, keep the newest version, (re)build its documents."""
-    await store.lock_shared(conn)
-    await publishers.remember(conn, publishers.named(records))
-    await store.stage_records(conn, records)
-    await store.upsert_staged_records(conn)
-    await store.build_record_docs(
-        conn, record_ids=[r.record_id if isinstance(r, RecordV1) else r[0] for r in records])
-    await store.bump_index_version(conn)
+async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filters: Filters, *,
+                        limit: int, cursor: str | None, prefix: bool, typo_similarity: float,
+                        facet_values_max: int, statement_timeout_ms: int,
+                        rank_limit: int = page.RANK_ALL_UP_TO) -> tuple[SearchResults, bytes]:
+    """The answer and its JSON. A repeated query costs one statement (the index version)."""
+    at = currency.now()
+    # (a `current` answer holds until the next 23:59 WITA, when datasets fall due)
+    day = currency.day_of(at) if filters.current else ""
+    qhash = query_hash(f"{text}\x00{prefix}\x00{day}", filters)
+    position = decode_cursor(cursor, qhash) if cursor else None
+    async with pool.acquire() as conn:
+        if cache.size > 0:
+            hit = cache.get((await store.index_version(conn), qhash, cursor, limit))
+            if hit is not None:
+                return hit
+        try:
+            async with conn.transaction(readonly=True, isolation="repeatable_read"):
+                version, snapshot, fixes, known = await store.open_search(
+                    conn, statement_timeout_ms, typo_candidates(text), typo_similarity)
+                key = (version, qhash, cursor, limit)
+                if filters.current:
+                    filters = replace(filters, current_datasets=tuple(
+                        await currency.current_datasets(conn, at)))
+                parsed = parse_words(text, prefix, fixes, complete=known)
+                answer = await _answer(conn, text, parsed, filters, position, qhash,
+                                       position.snapshot if position else snapshot,
+                                       limit=limit, facet_values_max=facet_values_max,
+                                       rank_limit=rank_limit)
+        except asyncpg.QueryCanceledError as exc:
+            raise ServiceUnavailable("Pencarian terlalu lama; persempit kata kunci atau filter.",
+                                     code="search_timeout") from exc
+    entry = (answer, answer.model_dump_json().encode())
+    cache.put(key, entry)
+    return entry
 
 
-async def apply_envelope(conn: asyncpg.Connection, envelope: Envelope) -> str:
-    """Index one registry event; returns the kind of event it was."""
-    if envelope.type == RecordsChangedV1.subject:
-        event = envelope.open(RecordsChangedV1)
-        if event.records:
-            await apply_records(conn, event.records)
-        return "records"
-    if envelope.type == RegionsChangedV1.subject:
-        event = envelope.open(RegionsChangedV1)
-        if event.regions:
-            await apply_regions(conn, event.regions)
-        return "regions"
-    if envelope.type == DatasetsChangedV1.subject:
-        event = envelope.open(DatasetsChangedV1)
-        if event.datasets:
-            await apply_datasets(conn, event.datasets)
-        return "datasets"
-    raise ValueError(f"search does not index {envelope.type!r}")
+async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
+                   mode: str | None, values_max: int, rank_limit: int,
+                   checked: frozenset[int]) -> tuple[str, Counts, float]:
+    """The mode (kept from the cursor, or chosen on the first page), counts and the number
+    of record matches: a one-word query's from the counts the indexer keeps, else from the
+    matches (exact up to 10,000, which is all the choice of mode needs: no planner estimate);
+    when no document has every word, the partial match answers instead."""
+    if mode != PARTIAL:
+        strict = match.build(q, f, snapshot, mode="ranked", checked=checked)
+        counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max)
+                  or await facets.count(conn, strict, values_max=values_max))
+        if counts.every_word or len(q.groups) < 2 or mode is not None:
+            return mode or page.mode_for(counts.records, rank_limit), counts, counts.records
+    loose = match.build(q, f, snapshot, mode=PARTIAL)
+    counts = await facets.count(conn, loose, values_max=values_max)
+    return PARTIAL, counts, counts.records
 
 
-async def apply_envelopes(conn: asyncpg.Connection, envelopes: Sequence[Envelope]
-                          ) -> list[str]:
-    """Index the events of one fetch in one transaction: their records as one set-based batch
-    (the newest version of each record wins, whatever the order), regions and datasets first.
-    Returns the kind of each event, in order."""
-    kinds: list[str] = []
-    records: list[RecordV1] = []
-    for envelope in envelopes:
-        if envelope.type == RecordsChangedV1.subject:
-            records += envelope.open(RecordsChangedV1).records
-            kinds.append("records")
-        else:
-            kinds.append(await apply_envelope(conn, envelope))
-    if records:
-        await apply_records(conn, records)
-    return kinds
+async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
+                  position: Cursor | None, qhash: str, snapshot: int, *, limit: int,
+                  facet_values_max: int, rank_limit: int) -> SearchResults:
+    checked = await facet_counts.common_words(conn, q)
+    mode, counts, estimate = await _counted(conn, q, f, snapshot,
+                                            position.mode if position else None,
+                                            facet_values_max, rank_limit, checked)
+    m = match.build(q, f, snapshot, mode=mode, checked=checked)
+    rows = await page.fetch(conn, m, mode, position, limit + 1,
+                            partial_many=estimate > page.PARTIAL_CANDIDATES,
+                            few=estimate <= facets.EXACT_UP_TO)
+    suggestion = None if counts.total or q.empty else await _suggestion(conn, text)
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(Cursor(score=last["score"], doc_id=last["doc_id"],
+                                           snapshot=snapshot, query_hash=qhash, mode=mode))
+    for item in items:
+        item["url"] = URLS[item["kind"]].format(item.pop("doc_id").split(":", 1)[1])
+    return SearchResults(
+        query=text, items=items, total=counts.total, next_cursor=next_cursor,
+        facets={name: counts.facets.get(name, []) for name in FACETS}, exact=counts.exact,
+        partial=mode == PARTIAL and bool(counts.total), ignored_words=list(q.ignored),
+        suggestion=suggestion, message=_message(counts, mode, suggestion))
 
 
-def event_lag_seconds(envelope: Envelope, now: datetime | None = None) -> float:
-    """From the registry event (occurred_at) to now: what the freshness histogram observes."""
-    now = now or datetime.now(timezone.utc)
-    return max(0.0, (now - envelope.occurred_at).total_seconds())
+async def _suggestion(conn: asyncpg.Connection, text: str) -> str | None:
+    """'maksud Anda ...': each unknown word replaced by the closest known one. Only asked when
+    nothing matched, where trigrams have already failed: difflib's ratio also pairs words that
+    share letters but few trigrams ("pnddk" -> "penduduk")."""
+    words = words_of(text)
+    known = set(await store.vocabulary_words(conn))
+    fixed = [w if w.isdigit() or w in known else
+             next(iter(difflib.get_close_matches(w, known, n=1, cutoff=SUGGEST_RATIO)), w)
+             for w in words]
+    return " ".join(fixed) if fixed != words else None
 
 
-# --- rebuild -------------------------------------------------------------------------------
-
-async def _snapshot(client: httpx.AsyncClient, registry_url: str, kind: str, page: int):
-    cursor: str | None = None
-    while True:
-        params: dict[str, Any] = {"limit": page}
-        if cursor:
-            params["cursor"] = cursor
-        resp = await client.get(f"{registry_url.rstrip('/')}/internal/v1/snapshot/{kind}",
-                                params=params)
-        resp.raise_for_status()
-        body = resp.json()
-        yield body["items"]
-        cursor = body.get("next_cursor")
-        if not cursor:
-            return
-
-
-async def reindex(client: httpx.AsyncClient, pool: asyncpg.Pool, registry_url: str, *,
-                  page: int = 5000, progress=None) -> dict[str, int]:
-    """Rebuild every document from the registry's snapshot, in one transaction.
-
-    Same store functions as the live index, so both produce the same documents. Live events
-    arriving meanwhile wait on the index lock and apply afterwards (never to an older version).
-    """
-    counts = {"regions": 0, "datasets": 0, "records": 0}
-    async with pool.acquire() as conn, conn.transaction():
-        await store.lock_exclusive(conn)
-        await store.truncate_all(conn)
-        await publishers.remember(conn, await publishers.from_registry(client, registry_url))
-        regions = [RegionV1.model_validate(x)
-                   async for items in _snapshot(client, registry_url, "regions", page)
-                   for x in items]
-        datasets = [DatasetV1.model_validate(x)
-                    async for items in _snapshot(client, registry_url, "datasets", page)
-                    for x in items]
-        if regions:
-            await apply_regions(conn, regions)
-        if datasets:
-            await apply_datasets(conn, datasets)
-        counts["regions"], counts["datasets"] = len(regions), len(datasets)
-        async for items in _snapshot(client, registry_url, "records", page):
-            if items:
-                await apply_records(conn, [RecordV1.model_validate(x) for x in items])
-            counts["records"] += len(items)
-            if progress:
-                progress(counts["records"])
-    return counts
+def _message(counts: Counts, mode: str, suggestion: str | None) -> str | None:
+    if not counts.total:
+        if suggestion:
+            return f"Tidak ada hasil. Maksud Anda: {suggestion}?"
+        return "Tidak ada hasil; coba kata lain atau kurangi filter."
+    if mode == PARTIAL:
+        return PARTIAL_NOTE
+    return None if counts.exact else LOWER_BOUND_NOTE

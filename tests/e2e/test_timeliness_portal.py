@@ -31,7 +31,7 @@ async def test_dataset_page_shows_terlambat_past_its_due_date(late_platform, pag
     assert page.errors == []
 
 
-async def test_timeliness_page_lists_late_villages_with_a_chart(late_platform, page):  # noqa: F811
+async def test_timeliness_routes_lists_late_villages_with_a_chart(late_platform, page):  # noqa: F811
     await page.goto(f"{late_platform.gateway}/ketepatan?dataset={SLUG}&period=2026")
     await page.wait_for_selector("svg.tl-chart rect", timeout=20000)
     table = await page.locator("table.tl-table").first.inner_text()
@@ -41,7 +41,7 @@ async def test_timeliness_page_lists_late_villages_with_a_chart(late_platform, p
     assert page.errors == []
 
 
-async def test_timeliness_page_fits_a_phone(late_platform, browser):  # noqa: F811
+async def test_timeliness_routes_fits_a_phone(late_platform, browser):  # noqa: F811
     context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
     phone = await context.new_page()
     await phone.goto(f"{late_platform.gateway}/ketepatan?dataset={SLUG}")

@@ -4,39 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from services.registry.models import RetractNote
 from services.registry.datasets.models import (DatasetCreate, DatasetPublic, DatasetsPublic,
                                                DatasetUpdate)
 from services.registry.datasets import service
-from shared.auth import ensure_steward
 from services.registry.audit.web import AuditedConn
 from shared.web import MaybeCaller, ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
 
-async def catalogue_reader(caller: MaybeCaller, retracted: Annotated[bool, Query(
-        description="true: the withdrawn datasets instead (walidata)")] = False) -> bool:
-    """The catalogue is public; its withdrawn half is the walidata's."""
-    if retracted:
-        ensure_steward(caller)
-    return retracted
-
-
 @router.get("/datasets", response_model=DatasetsPublic)
-async def list_datasets(conn: ReadConn,
-                        retracted: Annotated[bool, Depends(catalogue_reader)]):
-    items = await service.catalogue(conn, retracted=retracted)
+async def list_datasets(conn: ReadConn, caller: MaybeCaller, retracted: Annotated[bool, Query(
+        description="true: the withdrawn datasets instead (walidata)")] = False):
+    items = await service.catalogue(conn, retracted=retracted, reader=caller)
     return {"items": items, "count": len(items), "next_cursor": None}
 
 
 @router.get("/datasets/{slug}", response_model=DatasetPublic)
 async def show_dataset(slug: str, conn: ReadConn, caller: MaybeCaller):
     """410 with the reason once withdrawn (the walidata still sees it, to restore it)."""
-    return await service.show_dataset(
-        conn, slug, allow_retracted=caller is not None and caller.is_steward)
+    return await service.show_dataset(conn, slug, reader=caller)
 
 
 @router.post("/datasets", response_model=DatasetPublic, status_code=201)

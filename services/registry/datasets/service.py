@@ -12,7 +12,7 @@ from services.registry.datasets import store
 from services.registry.datasets.events import dataset_event, publish_dataset
 from services.registry.datasets.models import REQUIRED_METADATA
 from services.registry.datasets import currency
-from shared.auth import Principal
+from shared.auth import Principal, ensure_steward
 from shared.contracts import DatasetSchemaV1
 from shared.errors import Conflict, Gone, NotFound, Unprocessable
 
@@ -22,8 +22,12 @@ async def list_datasets(conn: asyncpg.Connection, *, retracted: bool | None = Fa
     return await store.list_datasets(conn, retracted=retracted)
 
 
-async def catalogue(conn: asyncpg.Connection, *, retracted: bool) -> list[dict]:
-    """The catalogue's answers: each dataset with its up-to-dateness."""
+async def catalogue(conn: asyncpg.Connection, *, retracted: bool,
+                    reader: Principal | None = None) -> list[dict]:
+    """The catalogue's answers: each dataset with its up-to-dateness. The catalogue is
+    public; its withdrawn half is the walidata's."""
+    if retracted:
+        ensure_steward(reader)
     return await currency.with_currency(conn, await list_datasets(conn, retracted=retracted))
 
 
@@ -32,8 +36,11 @@ async def answer(conn: asyncpg.Connection, dataset: dict) -> dict:
     return {**dataset, **await currency.up_to_dateness(conn, dataset)}
 
 
-async def show_dataset(conn: asyncpg.Connection, slug: str, *, allow_retracted: bool) -> dict:
-    return await answer(conn, await get_dataset(conn, slug, allow_retracted=allow_retracted))
+async def show_dataset(conn: asyncpg.Connection, slug: str, *,
+                       reader: Principal | None) -> dict:
+    """A withdrawn dataset is 410 with the reason, except to the walidata (to restore it)."""
+    steward = reader is not None and reader.is_steward
+    return await answer(conn, await get_dataset(conn, slug, allow_retracted=steward))
 
 
 async def dataset_exists(conn: asyncpg.Connection, slug: str) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
+from services.registry.datasets import service as datasets
 from services.registry.datasets.service import get_dataset, retracted_error
 from services.registry.privacy import service as privacy
 from services.registry.records import store
@@ -20,6 +21,7 @@ from services.registry.records.store import (  # noqa: F401 - one record's reads
     RECORD_SELECT, dataset_has_records, get_record as get_record_row, lock_record, new_version)
 from services.registry.records.classify import Meeting, Plan, plan  # noqa: F401 - the rules
 from services.registry.records.validation import ValidRow, dims_key, validate_row  # noqa: F401
+from services.registry.regions import service as regions
 from shared.auth import Principal
 from shared.errors import BadRequest, NotFound
 from shared.pagination import decode_cursor, page, text
@@ -62,6 +64,12 @@ async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | Non
                              lambda r: (r["period"], r["region_code"], r["dims_key"]))
     return await privacy.mask_records(conn, slug, [record_public(r) for r in rows],
                                       reader), next_cursor
+
+
+async def page_of_records(pool: asyncpg.Pool, slug: str, **query) -> tuple[list[dict], str | None]:
+    """``list_records`` on a connection of the pool, held only for the page."""
+    async with pool.acquire() as conn:
+        return await list_records(conn, slug, **query)
 
 
 async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
@@ -115,6 +123,17 @@ def _verification_entry(r: dict) -> dict:
             "values": {}, "publisher_id": r["publisher_id"],
             "changed_at": r["updated_at"].isoformat(), "seq": r["seq"],
             "verification_status": "sedang_diverifikasi" if r["change"] == "held" else None}
+
+
+async def snapshot(conn: asyncpg.Connection, kind: str, cursor: str | None, limit: int
+                   ) -> tuple[list[dict], str | None]:
+    """What search rebuilds from: regions and datasets whole, records a keyset page at a
+    time."""
+    if kind == "regions":
+        return [r.model_dump(mode="json") for r in await regions.region_events(conn)], None
+    if kind == "datasets":
+        return await datasets.dataset_events(conn), None
+    return await record_snapshot(conn, cursor, limit)
 
 
 async def record_snapshot(conn: asyncpg.Connection, cursor: str | None, limit: int

@@ -144,7 +144,7 @@ async def test_ranked_and_walked_records_give_the_same_set_along_whole_walks(sea
                                                                             registry_bus):
     """The page picks records by ranking every match (few) or walking them in static rank
     (many); either way a cursor walk visits every match once, and the counts are the same."""
-    from services.search import queries
+    from services.search import service
     from services.search.cache import AnswerCache
     from services.search.models import Filters
 
@@ -165,7 +165,7 @@ async def test_ranked_and_walked_records_give_the_same_set_along_whole_walks(sea
     async def walk(q: str, f: Filters, rank_limit: int) -> list:
         pages, cursor = [], None
         while True:
-            r = await queries.search(pool, AnswerCache(0), q, f, limit=40, cursor=cursor,
+            r = await service.search(pool, AnswerCache(0), q, f, limit=40, cursor=cursor,
                                      prefix=True, typo_similarity=0.45, facet_values_max=50,
                                      statement_timeout_ms=5000, rank_limit=rank_limit)
             pages.append(r.model_dump())

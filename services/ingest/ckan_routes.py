@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.ingest import service
-from services.ingest.api import get_registry, get_settings
+from services.ingest.routes import get_registry, get_settings
 from services.ingest.models import CkanDatastoreRequest
 from services.ingest.service import Upload
 from services.ingest.uploads import limited_request

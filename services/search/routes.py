@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from services.search import queries
+from services.search import service
 from services.search.models import Filters, Kind, SearchResults
 from shared.errors import BadRequest
 from shared.web import PoolDep
@@ -41,7 +41,7 @@ async def search(
     filters = Filters(kind=kind, dataset=dataset, topic=topic, region=region,
                       period_from=period_from, period_to=period_to, publisher=publisher,
                       current=current)
-    _answer, body = await queries.search_cached(
+    _answer, body = await service.search_cached(
         pool, request.app.state.answer_cache, q, filters, limit=limit, cursor=cursor, prefix=prefix,
         typo_similarity=settings.typo_similarity, facet_values_max=settings.facet_values_max,
         statement_timeout_ms=settings.statement_timeout_ms, rank_limit=settings.rank_limit)

@@ -19,7 +19,7 @@ from shared.ckan import envelope
 from services.gateway.keys import raw_key
 from services.gateway.manifest import route_service
 from services.gateway.middleware import client_address
-from services.gateway.service import GatewayDep
+from services.gateway.container import GatewayDep
 from shared.errors import AppError, BadRequest, MethodNotAllowed, NotFound
 from shared.validation import INT64_MAX
 
@@ -125,14 +125,8 @@ async def events(request: Request, gw: GatewayDep,
 @v1_router.get("/v1/datasets/{slug}/records", include_in_schema=False)
 async def records(slug: str, request: Request, gw: GatewayDep):
     await gw.authorize("GET", request.url.path, request.headers)
-    params = request.query_params
-    fmt = params.get("format")
-    if fmt == "csv":
-        return await exports.csv_export(gw.upstreams, slug, params)
-    if fmt == "xlsx":
-        return await exports.xlsx_export(gw.upstreams, slug, params)
-    if fmt == "json" and "cursor" not in params and "limit" not in params:
-        return await exports.json_export(gw.upstreams, slug, params)
+    if exports.is_export(request.query_params):
+        return await exports.export(gw.upstreams, slug, request.query_params)
     return await _forward(request, gw)
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.gateway import pages
-from services.gateway.service import GatewayDep
+from services.gateway.container import GatewayDep
 from services.gateway.upstream import PassThrough
 from shared.clock import WITA
 
@@ -124,7 +124,7 @@ async def render(gw, params: dict) -> tuple[int, str]:
 
 
 @router.get("/ketepatan", include_in_schema=False, response_class=HTMLResponse)
-async def timeliness_page(request: Request, gw: GatewayDep,
+async def timeliness_routes(request: Request, gw: GatewayDep,
                           dataset: Annotated[str | None, Query(max_length=200)] = None,
                           period: Annotated[str | None, Query(max_length=20)] = None,
                           kecamatan: Annotated[str | None, Query(max_length=20)] = None):
