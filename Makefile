@@ -11,6 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 help:
 	@echo "make up      run the platform (gateway on http://localhost:8000)"
 	@echo "make test    run the whole test suite"
+	@echo "make test-unit  the unit suite alone (no PostgreSQL, no NATS; about 20 s)"
 	@echo "make bench   run the benchmarks (bench/), results in bench/results/"
 	@echo "make fuzz    Schemathesis on the whole API, ~10,000 cases (tests/fuzz_api.py)"
 

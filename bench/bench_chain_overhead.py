@@ -1,4 +1,4 @@
-"""What the hash chain (issue 19) costs the registry's apply: an A/B in one database.
+"""What the hash chain costs the registry's apply: an A/B in one database.
 
     .venv/bin/python bench/bench_chain_overhead.py --records 200000 --batches 80
 

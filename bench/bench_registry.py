@@ -11,11 +11,11 @@ with COPY (records and their first versions), then times ``publishing.apply.appl
 next to the raw COPY limit: the same batches COPY'd into a plain table on the same server.
 Prints one JSON object.
 
-``--compare-checks`` also measures what the checks before publication (issue 14) cost, as a
+``--compare-checks`` also measures what the checks before publication cost, as a
 paired A/B in the same database: rounds of one batch per arm, the arms' order rotating each
 round, so the shared machine's noise falls on every arm alike. Arms: ``on`` (the default
 policy: outlier checks on, no rules), ``outliers_off`` (policy ``outliers: false``), ``off``
-(the screen skipped: the apply as before issue 14, since the checks keep no index or table of
+(the screen skipped: the apply as before the checks existed, since the checks keep no index or table of
 their own). The JSON gains ``checks``: each arm's rows/s and batch percentiles, and
 ``drop_pct``: the drop in rows/s of ``on`` and ``outliers_off`` against ``off`` in %, from the
 totals, from the median batches and as the median of the per-round paired ratios, with the

@@ -57,7 +57,7 @@ DATASETS = [  # slug, title, topic, publisher, dimensions
     ("angkatan-kerja", "Angkatan Kerja", "ketenagakerjaan", "disnaker",
      {"jenis_kelamin": {"L": "Laki-laki", "P": "Perempuan"}}),
 ]
-# (label, params): the mix issue 16 asks for. "penduduk" matches 32 of every 45 generated
+# (label, params): the search mix the benchmarks keep. "penduduk" matches 32 of every 45 generated
 # records (more than half the documents); the rest: a place, a typo, two words, a filter, a
 # period and a prefix, plus a citizen's question.
 QUERIES = [

@@ -1,4 +1,4 @@
-"""The limits bench_search.py prints beside its figures: issue 16's goals, and floors measured
+"""The limits bench_search.py prints beside its figures: the search goals, and floors measured
 in the same run on the same machine (the machine is shared, so only same-run floors compare)."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ async def floors(url: str, database_url: str, samples: int = 50) -> dict:
 
 
 def beside(result: dict) -> list[str]:
-    """Each figure next to its limit, as issue 16's table reads."""
+    """Each figure next to its limit, as the goals' table reads."""
     lines = []
     for clients, run in sorted(result.get("search_by_clients", {}).items()):
         lines.append(f"search {clients:>2} client(s): p50 {run['p50_ms']} ms, p95 "

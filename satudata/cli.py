@@ -17,7 +17,7 @@ from satudata.backup import backup, restore
 from satudata.push import push
 from satudata.reindex import reindex
 from satudata.status import status, write_service_urls
-from satudata.verify import verify  # issue 19
+from satudata.verify import verify
 
 app = typer.Typer(help="Satu Data: one source of truth for Kabupaten Kutai Timur's public data.",
                   no_args_is_help=True, add_completion=False)
@@ -187,9 +187,9 @@ app.command()(reindex)
 app.command()(status)
 app.command()(backup)
 app.command()(restore)
-app.command()(verify)  # issue 19: hash chains
+app.command()(verify)  # hash chains
 app.add_typer(deadletter.app, name="deadletter")
-app.add_typer(receipt.app, name="receipt")  # issue 19: signed receipts
+app.add_typer(receipt.app, name="receipt")  # signed receipts
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -1,5 +1,5 @@
-"""``satudata receipt``: check a submission receipt offline, and the platform's receipt key
-(issue 19). The key lives in ``.satudata/receipt-key.pem`` (mode 600) for ``make up``, or
+"""``satudata receipt``: check a submission receipt offline, and the platform's receipt key.
+The key lives in ``.satudata/receipt-key.pem`` (mode 600) for ``make up``, or
 where ``SATUDATA_RECEIPT_KEY_FILE`` / ``SATUDATA_RECEIPT_KEY`` say; never in the repository."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``satudata verify``: recompute the hash chains of record history and of the audit log
-(issue 19) and name every break. Exits 1 when there is one."""
+and name every break. Exits 1 when there is one."""
 
 from __future__ import annotations
 

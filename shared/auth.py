@@ -26,7 +26,7 @@ class Principal(BaseModel):
     role: Role
     region_scope: str  # the region this publisher may write for, descendants included
     datasets: list[str] = []  # slugs it may write; ["*"] for all
-    # issue 19: the caller's address as the gateway saw it, inside the signed principal header
+    # the caller's address as the gateway saw it, inside the signed principal header
     # (so a service can write it to the audit log and believe it)
     client_addr: str | None = None
     _as_sent: tuple[str, str] | None = PrivateAttr(default=None)

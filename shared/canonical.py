@@ -1,5 +1,5 @@
 """Canonical JSON (RFC 8785, JSON Canonicalization Scheme) for anything that is hashed or
-signed (issue 19): the same value always gives the same bytes, in any language."""
+signed: the same value always gives the same bytes, in any language."""
 
 from __future__ import annotations
 

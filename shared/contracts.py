@@ -99,7 +99,7 @@ class SubmissionChunkProcessedV1(Event):
     counts: ImportCounts
     rejected_rows: list[RejectedRow] = []
     error: str | None = None
-    # issue 19 (additive, so still v1): what became of each row, by outcome name (created,
+    # additive, so still v1: what became of each row, by outcome name (created,
     # updated, unchanged, conflict, rejected, held) -> row indexes in the submission
     outcomes: dict[str, list[int]] = {}
 
@@ -124,7 +124,7 @@ class RecordV1(BaseModel):
                                      "(optional): of two events of one version, the later wins")
     seq: int | None = Field(None, description="registry change sequence of this version")
     verification_status: Literal["terverifikasi", "sedang_diverifikasi"] | None = Field(
-        None, description="issue 14: 'sedang_diverifikasi' while a newer value of this record "
+        None, description="'sedang_diverifikasi' while a newer value of this record "
                           "waits for the walidata (the values are still the last verified ones);"
                           " a re-sent event with the same version changes only this mark")
 

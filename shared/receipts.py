@@ -1,4 +1,4 @@
-"""Signed documents (submission receipts, issue 19): canonical JSON signed with Ed25519.
+"""Signed documents (submission receipts): canonical JSON signed with Ed25519.
 
 A signed document is a JSON object with a ``signature`` member
 ``{"alg": "Ed25519", "key_id": ..., "value": base64url}``; the signature covers the RFC 8785

@@ -4,7 +4,7 @@ from the gateway) and cells that cannot attack a spreadsheet.
 Column names are Indonesian, as the people who open the files say them: ``kode_wilayah``,
 ``nama_wilayah``, ``periode``, the dataset's dimensions and measures, ``versi``,
 ``diperbarui``, ``status_verifikasi`` ("sedang diverifikasi" while a newer value of the row
-waits for the walidata, issue 14; the row then shows the last verified value). A text cell that starts with ``= + - @``, a tab or a carriage return would be
+waits for the walidata; the row then shows the last verified value). A text cell that starts with ``= + - @``, a tab or a carriage return would be
 read by Excel or LibreOffice as a formula (OWASP, CSV injection): in CSV it gets a leading
 apostrophe, as OWASP recommends; XLSX writes text cells as text (never as formulas). Numbers
 stay numbers, negative ones included.
@@ -22,8 +22,8 @@ CSV_DELIMITER = {"en": ",", "id": ";"}
 BOM = "\ufeff"  # Excel needs it to read a CSV as UTF-8
 
 
-MARKER = "disembunyikan"  # issue 19: which measures of the row are hidden, and why
-VERIFICATION = "status_verifikasi"  # issue 14: the row's newer value waits for the walidata
+MARKER = "disembunyikan"  # which measures of the row are hidden, and why
+VERIFICATION = "status_verifikasi"  # the row's newer value waits for the walidata
 UNDER_VERIFICATION = "sedang diverifikasi"
 
 
@@ -43,7 +43,7 @@ def columns(schema: DatasetSchemaV1, marker: bool = False
 
 
 def plain(value: Any) -> Any:
-    """A value as a cell: a hidden one (issue 19) is empty (None)."""
+    """A value as a cell: a hidden one is empty (None)."""
     return None if isinstance(value, dict) and value.get("suppressed") else value
 
 

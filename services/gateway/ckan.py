@@ -137,7 +137,7 @@ class Ckan:
                     **{d: r["dimensions"].get(d) for d in dims},
                     **{m.name: tabular.plain(r["values"].get(m.name))
                        for m in measures},
-                    tabular.VERIFICATION: tabular.verification_cell(r)}  # issue 14
+                    tabular.VERIFICATION: tabular.verification_cell(r)}
             if any(str(flat.get(k)) != str(v) for k, v in local.items()):
                 continue
             if q and q not in " ".join(str(v) for v in flat.values()).lower():

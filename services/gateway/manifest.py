@@ -81,7 +81,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/datasets/*/template", "registry", read=KEYED),
     Route("/v1/reminders", "registry", read=KEYED),
     Route("/v1/publishers/*/contact", "registry", read=STEWARD),
-    Route("/v1/datasets/*/privacy", "registry"),  # issue 19: public to read, walidata writes
+    Route("/v1/datasets/*/privacy", "registry"),  # public to read, walidata writes
 )
 # what the gateway serves itself (events, CKAN reads) is open to read, and needs a key to write
 GATEWAY_OWN = Route("", "gateway", read=PUBLIC, write=KEYED)

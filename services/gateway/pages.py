@@ -15,7 +15,7 @@ from services.gateway.upstream import PassThrough
 from shared.errors import AppError
 
 PORTAL = Path(__file__).parent / "static" / "portal"
-VERIFICATION_PAGE = PORTAL / "verifikasi.html"  # issue 14: the walidata's queue (own page)
+VERIFICATION_PAGE = PORTAL / "verifikasi.html"  # the walidata's queue (own page)
 SITE = "Satu Data Kutai Timur"
 DEFAULT_DESCRIPTION = ("Portal data terbuka Kabupaten Kutai Timur: cari dataset, lihat angka per "
                        "kecamatan dan desa, unduh CSV/XLSX.")

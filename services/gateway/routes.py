@@ -56,7 +56,7 @@ async def dcat_catalog(request: Request, gw: GatewayDep):
 
 @router.get("/.well-known/satudata-keys.json", include_in_schema=False)
 async def receipt_keys(request: Request, gw: GatewayDep):
-    """issue 19: the public keys receipts are signed with (ingest signs them)."""
+    """The public keys receipts are signed with (ingest signs them)."""
     return await proxy.forward(request, gw.upstreams, "ingest", None,
                                path="/.well-known/satudata-keys.json", max_age=300)
 
@@ -78,7 +78,7 @@ async def portal(request: Request, gw: GatewayDep):
 
 @router.get("/verifikasi", include_in_schema=False)
 async def verification_page():
-    """The walidata's verification queue (issue 14); the data comes from /v1/verification."""
+    """The walidata's verification queue; the data comes from /v1/verification."""
     return FileResponse(pages.VERIFICATION_PAGE, headers={"Cache-Control": "no-cache"})
 
 
@@ -204,7 +204,7 @@ async def _forward(request: Request, gw: GatewayDep, path: str | None = None) ->
         raise NotFound("Alamat ini tidak ada.", code="route_not_found")
     principal = await gw.authorize(request.method, path, request.headers)
     settings = gw.settings
-    if principal is not None:  # issue 19: where the call came from, for the audit log
+    if principal is not None:  # where the call came from, for the audit log
         principal = principal.model_copy(update={"client_addr": client_address(
             request.scope, request.headers, settings.forwarding_proxies())})
     if request.method in ("GET", "HEAD", "DELETE", "OPTIONS"):

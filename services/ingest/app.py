@@ -40,8 +40,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app = build_app(title="Satu Data ingest", service="ingest", settings=settings,
                     lifespan=lifespan)
-    app.state.receipt_signer = receipts.load_signer(settings)  # issue 19
-    app.include_router(receipts_routes.router)  # before routes.router; issue 19
+    app.state.receipt_signer = receipts.load_signer(settings)
+    app.include_router(receipts_routes.router)  # before routes.router
     app.include_router(routes.router)
     app.include_router(ckan_routes.router)
     metrics = Metrics("ingest", consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)])

@@ -1,4 +1,4 @@
-"""Signed receipts (issue 19): proof for a village of what it sent and what became of it.
+"""Signed receipts: proof for a village of what it sent and what became of it.
 
 Ingest signs, because it alone knows a submission whole: the rows as received and
 normalised, who sent them with which key, when, and the final status once every chunk's

@@ -1,4 +1,4 @@
-"""Routes of signed receipts (issue 19): the receipt of a submission and the public keys."""
+"""Routes of signed receipts: the receipt of a submission and the public keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SQL for signed receipts (issue 19); never commits."""
+"""SQL for signed receipts; never commits."""
 
 from __future__ import annotations
 

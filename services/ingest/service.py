@@ -220,7 +220,7 @@ async def dry_run(registry: RegistryClient, settings: IngestSettings, principal:
     return {"dry_run": True, "dataset": dataset, "rows": len(rows),
             "counts": summary.get("counts", {}),
             "rejected_rows": summary.get("rejected_rows", []),
-            "held_rows": summary.get("held_rows", []),  # issue 14: what the walidata would hold
+            "held_rows": summary.get("held_rows", []),  # what the walidata would hold
             "diff": summary.get("diff", []), "warnings": warnings + capped(source.warnings)}
 
 

@@ -56,7 +56,7 @@ class IngestSettings(ServiceSettings):
                        "village's row waits behind at most this many of another publisher's "
                        "chunks, never its whole backlog")
     max_rejected_shown: int = Field(5000, description="rejected rows listed in a status response")
-    # issue 19: the Ed25519 key that signs receipts (PEM, PKCS#8); never in the repository
+    # the Ed25519 key that signs receipts (PEM, PKCS#8); never in the repository
     receipt_key: str = Field("", repr=False, validation_alias=AliasChoices(
         "INGEST_RECEIPT_KEY", "SATUDATA_RECEIPT_KEY", "receipt_key"),
         description="the receipt signing key itself (PEM), e.g. from a Secret")

@@ -168,7 +168,7 @@ async def record_chunk_result(conn: asyncpg.Connection,
                   unchanged = $5, conflicts = $6, rejected = $7, held = $11,
                   rejected_rows = $8::text::jsonb, error = $9,
                   failed_at = CASE WHEN $9::text IS NULL THEN NULL ELSE now() END,
-                  outcomes = $10::text::jsonb  -- issue 19: per-row outcomes for receipts
+                  outcomes = $10::text::jsonb  -- per-row outcomes for receipts
            WHERE submission_id = $1 AND chunk = $2 RETURNING true""",
         event.submission_id, event.chunk, counts.created, counts.updated, counts.unchanged,
         counts.conflicts, counts.rejected,

@@ -64,12 +64,12 @@ submission_chunks = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("failed_at", TZ),
     sa.Column("republished", sa.Integer, nullable=False, server_default=ZERO),
-    sa.Column("outcomes", pg.JSONB),  # issue 19: row indexes by outcome, for receipts
+    sa.Column("outcomes", pg.JSONB),  # row indexes by outcome, for receipts
     sa.Index("submission_chunks_open", "submission_id",
              postgresql_where=sa.text("processed_at IS NULL AND failed_at IS NULL")),
     schema=S)
 
-# issue 19: each submission's signed receipt, served byte for byte once issued
+# each submission's signed receipt, served byte for byte once issued
 receipts = sa.Table(
     "receipts", META,
     sa.Column("submission_id", pg.UUID, sa.ForeignKey(f"{S}.submissions.id",

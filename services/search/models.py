@@ -82,7 +82,7 @@ class SearchItem(BaseModel):
     period: str | None = None
     values: dict[str, Any] | None = None
     verification_status: Literal["terverifikasi", "sedang_diverifikasi"] | None = Field(
-        None, description="a record's mark (issue 14): 'sedang_diverifikasi' while a newer "
+        None, description="a record's mark: 'sedang_diverifikasi' while a newer "
                           "value waits for the walidata; its values are the last verified ones")
     url: str
 

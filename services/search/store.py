@@ -113,7 +113,7 @@ def _record_tuple(r: RecordV1) -> tuple:
 
 async def upsert_staged_records(conn: asyncpg.Connection) -> None:
     """The staged records over what search holds: a newer version always; the same version
-    re-sent (issue 19: its public form changed; issue 14: its verification mark) only when it
+    re-sent (its public form changed, or its verification mark) only when it
     differs and was sent later, so an older form arriving late on another loop loses."""
     await conn.execute("""
         INSERT INTO records AS x (record_id, dataset, region_code, period, dimensions, "values",

@@ -1,4 +1,4 @@
-"""Defence in depth, end to end (issue 12). Schemathesis against the running gateway: every
+"""Defence in depth, end to end. Schemathesis against the running gateway: every
 operation, every check, a fixed seed, and not one server error from any input; the services'
 own logs must show no unhandled error either (a 5xx the gateway turned into something else
 still counts). Also: no internal address in any answer, a role per service in PostgreSQL, and

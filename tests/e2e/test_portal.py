@@ -465,7 +465,7 @@ async def test_retired_region_is_marked_with_its_successor(platform, page):
 
 
 async def test_a_total_with_values_awaiting_the_walidata_says_so(platform, browser):
-    """Issue 14: the page shows the server's total of verified values and notes how many newer
+    """The page shows the server's total of verified values and notes how many newer
     values wait for the walidata, as /v1/aggregates says (never a figure of its own)."""
     slug = "contoh-menunggu-verifikasi"
     pool = await create_pool(platform.database_url, "registry")

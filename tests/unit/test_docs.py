@@ -26,3 +26,18 @@ def test_every_setting_is_documented_in_the_readme(settings):
 
 def test_readme_shows_the_two_commands():
     assert "make up" in README and "make test" in README
+
+
+def test_code_and_docs_name_features_not_tracker_issues():
+    """A comment or doc says what a feature is ("checked before publication"), not an issue
+    number of a tracker that is not in the repository."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\b[Ii]ssues? \d+")
+    files = [p for folder in ("services", "shared", "satudata", "docs", "bench", "deploy")
+             for p in (root / folder).rglob("*") if p.is_file()
+             and p.suffix in (".py", ".md", ".js", ".html", ".css", ".yaml", ".yml")]
+    found = [f"{p.relative_to(root)}:{n}" for p in [*files, root / "README.md"]
+             for n, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert found == []

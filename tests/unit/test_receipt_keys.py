@@ -1,4 +1,4 @@
-"""Issue 19: the receipt key `make up` generates, and rotation keeping old keys listed."""
+"""The receipt key `make up` generates, and rotation keeping old keys listed."""
 
 import json
 import os

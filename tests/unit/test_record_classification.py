@@ -92,7 +92,7 @@ def test_authority_only_widens_what_is_applied(row, publisher):
 
 @given(chunks, st.sampled_from([ME, OTHER]), st.booleans())
 def test_a_receipt_names_each_row_once_with_what_became_of_it(rows, publisher, authoritative):
-    """issue 19: the per-row outcomes a signed receipt reports, from the same plan."""
+    """The per-row outcomes a signed receipt reports, from the same plan."""
     chunk = plan(rows, publisher_id=publisher, authoritative=authoritative)
     outcomes = chunk.outcomes()
     named = [i for idxs in outcomes.values() for i in idxs]

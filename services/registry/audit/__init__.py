@@ -1,4 +1,4 @@
-"""Audit trail of privileged actions, chained like record history (issue 19).
+"""Audit trail of privileged actions, chained like record history.
 
 Every use case that changes who may do what, what a dataset is, where a region is, or
 settles a disagreement calls ``audit.service.record(conn, principal, action, target,

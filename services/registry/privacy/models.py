@@ -1,4 +1,4 @@
-"""API models for privacy-safe publishing (issue 19)."""
+"""API models for privacy-safe publishing."""
 
 from __future__ import annotations
 

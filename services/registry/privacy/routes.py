@@ -1,4 +1,4 @@
-"""Privacy routes (issue 19): a dataset's suppression settings."""
+"""Privacy routes: a dataset's suppression settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Privacy-safe publishing (issue 19): the public form of a sensitive dataset's answers.
+"""Privacy-safe publishing: the public form of a sensitive dataset's answers.
 
 The walidata marks a dataset sensitive with a threshold k (``dataset_privacy``). Every public
 read then goes through a ``View``: the suppression pattern of ``shared.privacy`` computed over

@@ -1,4 +1,4 @@
-"""SQL of the privacy topic (issue 19). Never commits."""
+"""SQL of the privacy topic. Never commits."""
 
 from __future__ import annotations
 

@@ -31,8 +31,8 @@ class Outcome:
         self.rejected: list[RejectedRow] = []
         self.changed: list[dict] = []
         self.diff: list[dict] = []
-        self.held: list[dict] = []  # rows held for the walidata, with their reasons (issue 14)
-        self.rows: dict[str, list[int]] = {}  # issue 19: receipt outcome -> row indexes
+        self.held: list[dict] = []  # rows held for the walidata, with their reasons
+        self.rows: dict[str, list[int]] = {}  # receipt outcome -> row indexes
 
     def row_outcomes(self) -> dict[str, list[int]]:
         """What became of each row, for the submission's signed receipt: a row held for the
@@ -127,7 +127,7 @@ def _valid_rows(rows: list[dict], row_offset: int, dataset: dict, publisher: dic
     valid: list[ValidRow] = []
     for i, raw in enumerate(rows):
         index = row_offset + i
-        if personal := personal_data.refusals(raw):  # issue 19: no NIK/KK/phone in public data
+        if personal := personal_data.refusals(raw):  # no NIK/KK/phone in public data
             outcome.reject([RejectedRow(index=index, **places[index], **r) for r in personal])
             continue
         row, errors = validate_row(index, raw, schema=schema,
@@ -188,7 +188,7 @@ async def apply_rows(conn: asyncpg.Connection, *, dataset_slug: str, publisher_i
     _count(outcome, chunk)
     if dry_run:
         outcome.diff = _diff(staged, valid, places, chunk, sight)
-    # issue 14 (verification/): hold what breaks a rule, is an outlier, or awaits the walidata
+    # verification/: hold what breaks a rule, is an outlier, or awaits the walidata
     chunk.to_apply = await screen(conn, dataset=dataset, publisher_id=publisher_id,
                                   submission_id=submission_id, staged=staged,
                                   to_apply=chunk.to_apply, to_conflict=chunk.to_conflict,

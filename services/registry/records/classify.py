@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Literal, Mapping
 
 Change = Literal["create", "update", "unchanged", "conflict"]
-# what a signed receipt says became of a row (issue 19), by change
+# what a signed receipt says became of a row, by change
 OUTCOME: dict[str, str] = {"create": "created", "update": "updated", "unchanged": "unchanged",
                            "conflict": "conflict"}
 

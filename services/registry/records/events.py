@@ -26,7 +26,7 @@ def record_event(row: dict, dataset: str) -> RecordV1:
 
 
 def mark(under_verification: bool | None) -> str | None:
-    """Issue 14: the public mark of a record whose newer value is held (None: not known)."""
+    """The public mark of a record whose newer value is held (None: not known)."""
     if under_verification is None:
         return None
     return "sedang_diverifikasi" if under_verification else "terverifikasi"
@@ -34,7 +34,7 @@ def mark(under_verification: bool | None) -> str | None:
 
 async def publish_records(conn: asyncpg.Connection, dataset_slug: str, changed: list[dict]
                           ) -> None:
-    """The changed records in their public form (issue 19: a sensitive dataset's small
+    """The changed records in their public form (a sensitive dataset's small
     counts hidden), with every other record whose public form changed with them."""
     events = [record_event(r, dataset_slug) for r in changed]
     await send_record_events(conn, await public_events(conn, dataset_slug, events))
@@ -62,7 +62,7 @@ async def _labels(conn: asyncpg.Connection, publisher_ids: list[str], record_ids
                   ) -> tuple[dict, set, object]:
     """In one round trip (this runs once per event batch on the apply's hot path): the
     publishers' names, which of these records have a newer value held for the walidata
-    (issue 14), and the registry's clock, which orders re-sends of one version."""
+   , and the registry's clock, which orders re-sends of one version."""
     row = await conn.fetchrow(
         """SELECT ARRAY(SELECT ARRAY[p.id, p.name] FROM publishers p
                         WHERE p.id = ANY($1::text[])) AS names,

@@ -48,7 +48,7 @@ async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | Non
                        period_from: str | None, period_to: str | None, dims: dict[str, str],
                        cursor: str | None, limit: int, reader: Principal | None = None
                        ) -> tuple[list[dict], str | None]:
-    """A page of records as ``reader`` may see them (issue 19: a sensitive dataset's small
+    """A page of records as ``reader`` may see them (a sensitive dataset's small
     counts hidden from the public)."""
     dataset = await get_dataset(conn, slug)
     schema = dataset["schema"]
@@ -99,7 +99,7 @@ async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID,
                        "conflict_id": h["conflict_id"], "recorded_at": h["recorded_at"]}
                       for h in history]
     out["verification"] = await store.record_decisions(conn, record_id)
-    return await privacy.mask_record_detail(conn, out, reader)  # issue 19
+    return await privacy.mask_record_detail(conn, out, reader)
 
 
 async def changes(conn: asyncpg.Connection, since: int, limit: int,
@@ -110,7 +110,7 @@ async def changes(conn: asyncpg.Connection, since: int, limit: int,
     rows = await store.records_after_seq(conn, since, limit)
     items = [{"change": "version", **record_event(r, r["dataset"]).model_dump(mode="json")}
              if r["change"] == "version" else _verification_entry(r) for r in rows]
-    return {"items": await privacy.mask_changes(conn, items, reader),  # issue 19
+    return {"items": await privacy.mask_changes(conn, items, reader),
             "next": rows[-1]["seq"] if rows else since}
 
 

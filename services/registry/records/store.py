@@ -15,7 +15,7 @@ RECORD_SELECT = """SELECT r.id, d.slug AS dataset, r.region_code, r.period, r.di
        d.retraction_reason AS dataset_retraction_reason,
        EXISTS (SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id AND h.status = 'held'
                AND h.region_code = r.region_code AND h.period = r.period
-               AND h.dims_key = r.dims_key) AS under_verification  -- issue 14
+               AND h.dims_key = r.dims_key) AS under_verification
 FROM records r JOIN datasets d ON d.id = r.dataset_id"""
 
 

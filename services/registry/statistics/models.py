@@ -10,7 +10,7 @@ from services.registry.models import Open, RegionRef
 from services.registry.privacy.models import Suppressed
 
 
-Number = float | int | Suppressed | None  # issue 19: a hidden small count
+Number = float | int | Suppressed | None  # a hidden small count
 
 
 class AggregateFigures(Open):

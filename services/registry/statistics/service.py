@@ -163,7 +163,7 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
         body.update({k: v for k, v in items[0].items()})
     if len(specs) == 1:
         body.update(measure=specs[0].name, unit=specs[0].unit)
-    return await privacy.mask_aggregate(conn, body, reader)  # issue 19: as ``reader`` sees
+    return await privacy.mask_aggregate(conn, body, reader)  # as ``reader`` sees
 
 
 @dataclass
@@ -247,7 +247,7 @@ async def _per_region(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSp
 
 
 def _mark_held(periods: _Periods, held: list[dict]) -> None:
-    """Issue 14: each figure says how many of its values await the walidata (the figure
+    """Each figure says how many of its values await the walidata (the figure
     itself keeps their last verified values), on the period, each child and each region."""
     for e in periods.by_period.values():
         for item in [e, *e.get("children", []), *e.get("regions", [])]:
@@ -286,7 +286,7 @@ async def completeness(conn: asyncpg.Connection, slug: str, *, period: str,
     levels = dataset["schema"].levels
     units = await store.completeness_units(conn, dataset_id=dataset["id"], period=period,
                                            levels=levels, region=target["code"])
-    units = await mark_unverified(conn, dataset["id"], period, units)  # issue 14
+    units = await mark_unverified(conn, dataset["id"], period, units)
     groups: dict[str, dict] = {}
     for u in units:
         g = groups.setdefault(u["kecamatan"], {"code": u["kecamatan"], "expected": 0,

@@ -102,7 +102,7 @@ async def completeness_units(conn: asyncpg.Connection, *, dataset_id: int, perio
 async def held_per_child(conn: asyncpg.Connection, *, dataset_id: int, region: str, depth: int,
                          levels: list[str], dims: dict[str, str], period_from: str | None,
                          period_to: str | None) -> list[dict]:
-    """Values awaiting the walidata (issue 14) under ``region``, per period, child and region:
+    """Values awaiting the walidata under ``region``, per period, child and region:
     the figures show those places at their last verified value, and say so."""
     rows = await conn.fetch(
         f"""WITH {_SUBTREE}

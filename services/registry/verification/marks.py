@@ -1,4 +1,4 @@
-"""The public mark "sedang diverifikasi" (issue 14) in every channel fed by record events.
+"""The public mark "sedang diverifikasi" in every channel fed by record events.
 
 A held value does not change the master record, so no new version is sent; the record's
 current version is sent again (same version, same values) with ``verification_status``

@@ -1,4 +1,4 @@
-"""Issue 19 through the gateway: a key revoked with a walidata key leaves an audit entry
+"""Through the gateway: a key revoked with a walidata key leaves an audit entry
 naming who did it and from which address (forwarded inside the signed principal)."""
 
 import httpx

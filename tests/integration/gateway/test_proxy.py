@@ -36,7 +36,7 @@ async def test_client_sent_principal_header_is_stripped_and_resolved_one_forward
                                   headers={**PUB, "X-Satudata-Principal": forged})
     assert anon.json()["principal"] is None
     assert keyed.status_code == 200
-    # issue 19: the gateway adds the client's address (for the audit log), nothing else
+    # the gateway adds the client's address (for the audit log), nothing else
     assert Principal.decode(keyed.json()["principal"]) == PRINCIPALS["publisher-key-1"] \
         .model_copy(update={"client_addr": "127.0.0.1"})
 

@@ -1,4 +1,4 @@
-"""Fair under load (issue 17): a publisher's own backlog is bounded (429 backlog_full with
+"""Fair under load: a publisher's own backlog is bounded (429 backlog_full with
 Retry-After, others unaffected), and a village's row is not queued behind another publisher's
 backlog (the relay sends publishers in turn, a few chunks each in flight). Real PostgreSQL,
 NATS, registry and ingest servers."""

@@ -1,4 +1,4 @@
-"""Issue 19: every final submission has a signed receipt (canonical JSON, Ed25519) that
+"""Every final submission has a signed receipt (canonical JSON, Ed25519) that
 verifies offline against the published keys and fails once any byte of it changes."""
 
 import hashlib

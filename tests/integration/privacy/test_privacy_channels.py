@@ -1,4 +1,4 @@
-"""Issue 19: a sensitive dataset's desa count of 3 is hidden in every public channel, no
+"""A sensitive dataset's desa count of 3 is hidden in every public channel, no
 published total lets it be recomputed, and the walidata and the publisher who sent it still
 see 3. Real registry, search and gateway over real PostgreSQL and NATS (the ``stack`` fixture of
 tests/integration/conftest.py)."""

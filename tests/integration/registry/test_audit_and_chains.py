@@ -1,4 +1,4 @@
-"""Issue 19: record versions and the audit log are hash chains; `satudata verify` names
+"""Record versions and the audit log are hash chains; `satudata verify` names
 any version or entry altered in the database; privileged actions leave an audit entry."""
 
 import asyncio

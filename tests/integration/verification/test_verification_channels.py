@@ -1,4 +1,4 @@
-"""Issue 14: under the ``verifikasi`` policy a new value is held; the public keeps seeing the
+"""Under the ``verifikasi`` policy a new value is held; the public keeps seeing the
 last verified value, marked "sedang diverifikasi", in records, search, the CSV export, CKAN's
 datastore_search and the change feed; bulk verification of the kecamatan publishes the new
 value everywhere and the mark goes. Real registry, search and gateway over real PostgreSQL

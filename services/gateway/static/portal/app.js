@@ -123,7 +123,7 @@ async function aggregates(slug, region, extra = {}, fresh = false) {
   }
 }
 
-/* issue 14: values awaiting the walidata are counted at their last verified value, and said so */
+/* values awaiting the walidata are counted at their last verified value, and said so */
 const heldNote = (p) => `${fmt.format(p.held)} nilai sedang diverifikasi walidata; angka memakai nilai terverifikasi terakhir`;
 
 /* each period's total as text next to the chart; partial periods say so */

@@ -1,4 +1,4 @@
-"""Signed receipts (issue 19): what became of each row of a chunk, as the registry reports it,
+"""Signed receipts: what became of each row of a chunk, as the registry reports it,
 and each submission's receipt once issued (served byte for byte afterwards).
 
 Revision ID: 0003

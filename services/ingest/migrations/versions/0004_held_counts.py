@@ -1,4 +1,4 @@
-"""Each chunk's count of values held for the walidata (issue 14: rules, outliers, the
+"""Each chunk's count of values held for the walidata (rules, outliers, the
 verifikasi policy), so a submission's summary says how many wait for verification.
 
 Revision ID: 0003

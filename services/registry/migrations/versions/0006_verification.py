@@ -1,4 +1,4 @@
-"""Checked before it is published (issue 14): validation rules per dataset, a publication
+"""Checked before it is published: validation rules per dataset, a publication
 policy per dataset, and held values, each a pending proposal like a conflict: the master record
 keeps its last verified value until the walidata verifies (or returns) the held one.
 

@@ -1,4 +1,4 @@
-"""Privacy-safe publishing (issue 19): which datasets are sensitive, with their threshold k
+"""Privacy-safe publishing: which datasets are sensitive, with their threshold k
 and whether zero is published; and the public form of each record last sent on the event bus,
 so a record whose suppression flips (a neighbour's small count arrived) is sent again.
 

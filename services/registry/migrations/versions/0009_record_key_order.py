@@ -1,4 +1,4 @@
-"""Outlier checks served by the records' own key (issue 14, goal 6 "speed kept").
+"""Outlier checks served by the records' own key (goal 6 "speed kept").
 
 The record key's unique index was (dataset_id, region_code, period, dims_key), and migration
 0006 added (dataset_id, dims_key, period, region_code) for the outlier checks. Neither served a

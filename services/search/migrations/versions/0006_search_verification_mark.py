@@ -1,4 +1,4 @@
-"""The mark "sedang diverifikasi" (issue 14) on records and their documents.
+"""The mark "sedang diverifikasi" on records and their documents.
 
 A record whose newer value waits for the walidata is re-sent by the registry at the same
 version with ``verification_status`` 'sedang_diverifikasi'; search keeps it and answers it
