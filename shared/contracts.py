@@ -289,6 +289,10 @@ class RegionV1(BaseModel):
     aliases: list[str] = []
     version: int = 1
     valid_until: str | None = None
+    valid_from: str | None = None
+    successor_codes: list[str] = Field(default_factory=list,
+                                       description="the codes that replaced it (a split: several)")
+    successor_names: list[str] = []
 
 
 class RegionsChangedV1(Event):

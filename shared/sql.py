@@ -33,3 +33,12 @@ class Where:
     @property
     def sql(self) -> str:
         return ("WHERE " + " AND ".join(self.conditions)) if self.conditions else ""
+
+
+def valid_on(region: str, day: str) -> str:
+    """SQL: the region row ``region`` (an alias) is valid on ``day`` (a SQL date expression,
+    e.g. ``period_end(r.period)``): from its ``valid_from`` to the day before its
+    ``valid_until``, no date meaning always. A region is in a period when it is valid on the
+    period's last day."""
+    return (f"(({region}.valid_from IS NULL OR {region}.valid_from <= {day}) AND "
+            f"({region}.valid_until IS NULL OR {region}.valid_until > {day}))")

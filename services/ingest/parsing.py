@@ -11,14 +11,13 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
 from services.ingest.limits import Limits, check_cells, too_many_columns
-from services.ingest.xlsx_bounds import check_sheet
+from shared.xlsx_bounds import check_sheet, check_zip_expansion
 from shared.contracts import DatasetSchemaV1
-from shared.errors import PayloadTooLarge, Unprocessable
+from shared.errors import Unprocessable
 
 # Words submitters write for the two fields every dataset has.
 ALIASES = {
@@ -287,32 +286,6 @@ class CsvRows(RowSource):
             + (f", kolom {column}" if column else "") + f": {exc}.",
             code="malformed_csv",
             details=[{"line": line_no, "column": column, "message": str(exc)}])
-
-
-def check_zip_expansion(path: Path, limit: int) -> None:
-    """Refuse an XLSX whose content expands beyond ``limit`` bytes (a zip bomb), by counting
-    what actually comes out rather than trusting the sizes the archive declares."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            total = 0
-            for info in archive.infolist():
-                if info.file_size > limit:
-                    raise _too_large(limit)
-                with archive.open(info) as member:
-                    while piece := member.read(1 << 20):
-                        total += len(piece)
-                        if total > limit:
-                            raise _too_large(limit)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise Unprocessable("Berkas XLSX rusak atau bukan XLSX.", code="malformed_xlsx",
-                            details=[{"line": None, "column": None, "message": str(exc)}]
-                            ) from exc
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"Isi berkas setelah dibuka melebihi batas {limit // (1024 * 1024)} MB.",
-        code="decompressed_too_large", details=[{"limit_bytes": limit}])
 
 
 def _cell(value: Any) -> Any:

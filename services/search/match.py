@@ -119,7 +119,8 @@ def _preferences(q: ParsedQuery, sql: Sql) -> str:
 def _others_sql(q: ParsedQuery, sql: Sql, tsq: str, common: str, fit: str) -> str:
     """Regions and datasets: few, always all ranked. Matching every word beats a near name; an
     exact name beats all; a kecamatan goes before the desa of the same name; a level word
-    moves that level first; a retired place after the current one (its static rank is 0)."""
+    moves that level first; a retired place (its static rank is 0) after every place in
+    force that matches, even by its exact old name (its successors are in its snippet)."""
     text, fixed = sql.arg(q.text), sql.arg(q.corrected)
     rank = f"ts_rank_cd('{{0.02, 0.05, 0.4, 1.0}}', d.tsv, {tsq}, 32)"
     return f"""SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name,
@@ -130,7 +131,9 @@ def _others_sql(q: ParsedQuery, sql: Sql, tsq: str, common: str, fit: str) -> st
             + CASE WHEN lower(d.name) IN ({text}, {fixed})
                      OR EXISTS (SELECT 1 FROM unnest(d.aliases) a
                                 WHERE lower(a) IN ({text}, {fixed}))
-                   THEN 5 ELSE 0 END + {_preferences(q, sql)})::float8 AS score
+                   THEN 5 ELSE 0 END + {_preferences(q, sql)}
+            - CASE WHEN d.kind = 'region' AND d.static_rank = 0 THEN 6 ELSE 0 END
+            )::float8 AS score
         FROM documents d
         WHERE d.kind <> 'record'
           AND (d.tsv @@ {tsq} OR d.name % {text} OR d.name % {fixed}) AND {common}"""

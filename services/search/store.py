@@ -39,20 +39,22 @@ async def upsert_regions(conn: asyncpg.Connection, regions: Sequence[RegionV1]) 
     await conn.copy_records_to_table(
         "tmp_search_regions",
         columns=["code", "name", "level", "parent_code", "path_codes", "path_names", "aliases",
-                 "version", "valid_until"],
+                 "version", "valid_until", "successors"],
         records=[(r.code, r.name, r.level, r.parent_code, r.path_codes, r.path_names,
-                  r.aliases, r.version, r.valid_until) for r in regions])
+                  r.aliases, r.version, r.valid_until,
+                  ", ".join(f"{n} ({c})" for c, n in zip(r.successor_codes, r.successor_names))
+                  or None) for r in regions])
     rows = await conn.fetch("""
         INSERT INTO regions AS x (code, name, level, parent_code, path_codes, path_names,
-                                  aliases, version, valid_until)
+                                  aliases, version, valid_until, successors)
         SELECT DISTINCT ON (code) code, name, level, parent_code, path_codes, path_names,
-               aliases, version, valid_until
+               aliases, version, valid_until, successors
         FROM tmp_search_regions ORDER BY code, version DESC
         ON CONFLICT (code) DO UPDATE SET
             name = EXCLUDED.name, level = EXCLUDED.level, parent_code = EXCLUDED.parent_code,
             path_codes = EXCLUDED.path_codes, path_names = EXCLUDED.path_names,
             aliases = EXCLUDED.aliases, version = EXCLUDED.version,
-            valid_until = EXCLUDED.valid_until
+            valid_until = EXCLUDED.valid_until, successors = EXCLUDED.successors
         WHERE x.version <= EXCLUDED.version
         RETURNING code""")
     return [r["code"] for r in rows]
@@ -193,8 +195,10 @@ async def build_region_docs(conn: asyncpg.Connection, codes: Sequence[str] | Non
     await conn.execute(f"""
         INSERT INTO documents AS d {_DOC_COLUMNS}
         SELECT 'region:' || g.code, 'region', g.code, g.version, g.name, g.name, g.aliases,
-               concat_ws(' ', g.name, '(' || g.level || ')', array_to_string(g.aliases, ' '),
-                         '—', g.ancestry_names),
+               concat_ws(' ', g.name, '(' || g.level || ')',
+                         '(tidak berlaku sejak ' || g.valid_until
+                           || coalesce('; digantikan oleh ' || g.successors, '') || ')',
+                         array_to_string(g.aliases, ' '), '—', g.ancestry_names),
                weighted_tsv(concat_ws(' ', g.name, array_to_string(g.aliases, ' ')), NULL,
                             concat_ws(' ', g.level, g.ancestry_text), NULL),
                NULL, NULL, NULL, g.code, g.name, g.kecamatan_code, g.kecamatan_name, NULL, NULL,

@@ -502,3 +502,41 @@ async def test_a_total_with_values_awaiting_the_walidata_says_so(platform, brows
     assert await li.locator(".held-note").inner_text() == (
         "1 nilai sedang diverifikasi walidata; angka memakai nilai terverifikasi terakhir")
     await context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_a_split_village_shows_its_successors_and_a_new_one_its_predecessor(
+        platform, browser, width):
+    """Runs after the retired region: a sample (contoh) village split on 2025-01-01."""
+    async with platform.client() as client:
+        if (await client.get("/v1/regions/64.08.04.2991")).status_code == 404:
+            for rows in (
+                [{"code": "64.08.04.2990", "name": "Desa Induk Contoh", "level": "desa",
+                  "parent_code": "64.08.04", "change": "pembentukan"}],
+                [{"code": code, "name": name, "level": "desa", "parent_code": "64.08.04",
+                  "valid_from": "2025-01-01", "change": "pemekaran",
+                  "from_codes": "64.08.04.2990"}
+                 for code, name in (("64.08.04.2991", "Induk Hulu Contoh"),
+                                    ("64.08.04.2992", "Induk Hilir Contoh"))]):
+                r = await client.post("/v1/regions/import", headers=platform.auth("WALIDATA"),
+                                      json={"rows": rows, "sample": True})
+                assert r.status_code == 200, r.text
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{platform.gateway}/wilayah/64.08.04.2990")
+    after = page.locator('[data-lineage="successors"]')
+    await after.wait_for(timeout=15000)
+    assert [await a.get_attribute("href") for a in await after.locator("a").all()] == [
+        "/wilayah/64.08.04.2991", "/wilayah/64.08.04.2992"]
+    history = await page.locator("ul.changes").inner_text()
+    assert "Pemekaran 64.08.04.2990 Desa Induk Contoh menjadi" in history
+    assert "1 Januari 2025" in history and "[data contoh]" in history
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    await page.goto(f"{platform.gateway}/wilayah/64.08.04.2991")
+    before = page.locator('[data-lineage="predecessors"]')
+    await before.wait_for(timeout=15000)
+    assert await before.locator("a").get_attribute("href") == "/wilayah/64.08.04.2990"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    await page.screenshot(path=shot(f"region-lineage-{width}"), full_page=True)
+    await context.close()

@@ -204,7 +204,10 @@ def _diff(staged: list, valid: list[ValidRow], places: dict[int, dict], chunk: P
     """The dry run's answer: each staged row, what it would do, before (as this writer may
     see it: a hidden value another publisher sent stays hidden) and after."""
     dims_of = {v.index: v.dims for v in valid}
+    written = {v.index: {"region_written": v.region_written, "region_as_of": v.region_as_of}
+               for v in valid}
     return [{"index": r["idx"], **places[r["idx"]], "region_code": r["region_code"],
+             **written[r["idx"]],  # how the region cell resolved, as of the period
              "period": r["period"], "dimensions": dims_of[r["idx"]],
              "change": chunk.changes[r["idx"]],
              "current": privacy.writer_sees(sight, {**r, "dims": dims_of[r["idx"]]},

@@ -12,7 +12,7 @@ from typing import Any
 from shared.numbers import DEFAULT_LOCALE, NumberRefused, parse_measure
 from services.registry.regions.service import RegionIndex
 from shared.contracts import DatasetSchemaV1, MeasureSpec, RejectedRow
-from shared.reporting_calendar import PERIOD_PATTERNS, YEARS, valid_period
+from shared.reporting_calendar import PERIOD_PATTERNS, YEARS, period_end, valid_period
 
 def _reject(fieldname: str | None, code: str, message: str, index: int = -1) -> RejectedRow:
     return RejectedRow(index=index, field=fieldname, code=code, message=message)
@@ -25,6 +25,8 @@ class ValidRow:
     period: str
     dims: dict[str, str]
     values: dict[str, Any]
+    region_written: str | None = None  # the cell as sent, for the dry run's resolution
+    region_as_of: str | None = None  # the day it was resolved on (the period's last day)
 
     @property
     def dims_key(self) -> str:
@@ -89,13 +91,16 @@ def validate_row(index: int, row: dict[str, Any], *, schema: DatasetSchemaV1, fr
                                   f"Kolom '{key}' tidak dikenal untuk dataset ini; kolom yang "
                                   f"dikenal: {', '.join(sorted(known))}.", index))
     levels = set(schema.region_levels) or None
-    region_code, problem = regions.resolve(row.get("region"), levels)
+    period = str(row.get("period", "") or "").strip()
+    known_period = bool(period) and valid_period(frequency, period)
+    # the region as it was in the period (its last day): docs/registry.md "Regions that change"
+    as_of = period_end(frequency, period).isoformat() if known_period else None
+    region_code, problem = regions.resolve(row.get("region"), levels, as_of)
     if problem:
         errors.append(problem.model_copy(update={"index": index}))
-    period = str(row.get("period", "") or "").strip()
     if not period:
         errors.append(_reject("period", "period_required", "Kolom period wajib diisi.", index))
-    elif not valid_period(frequency, period):
+    elif not known_period:
         example = PERIOD_PATTERNS[frequency][1]
         errors.append(_reject("period", "period_format",
                               f"Periode '{period}' tidak sesuai frekuensi dataset ({frequency}) "
@@ -129,5 +134,6 @@ def validate_row(index: int, row: dict[str, Any], *, schema: DatasetSchemaV1, fr
             values[spec.name] = value
     if errors:
         return None, errors
-    return ValidRow(index, region_code, period, dims, values), []
+    return ValidRow(index, region_code, period, dims, values, str(row.get("region")).strip(),
+                    as_of), []
 

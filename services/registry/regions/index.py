@@ -1,6 +1,9 @@
 """Region resolution: pure, no I/O. A region is resolved by Kemendagri code, BPS code or name
-(with its level words, aliases and former names), only when that is unambiguous; every refusal
-names what was written and what would fit, in Bahasa Indonesia."""
+(with its level words, aliases and former names), only when that is unambiguous, and as of a
+day (a row's period's last day): a code valid that day is used as written; a code retired
+before it is followed to its successor only where there is one (a code change, a move, a
+merge), never across a split; a code that did not yet exist is refused naming the code valid
+then. Every refusal names what was written and what would fit, in Bahasa Indonesia."""
 
 from __future__ import annotations
 
@@ -72,6 +75,21 @@ class Region:
     path: tuple[str, ...]
     valid_until: str | None = None
     successor_code: str | None = None
+    valid_from: str | None = None
+
+    def valid_on(self, day: str) -> bool:
+        """Valid on ``day`` (ISO date): from ``valid_from`` (included) to ``valid_until``
+        (excluded, the first day it is no longer used); no date means always."""
+        return ((self.valid_from is None or self.valid_from <= day)
+                and (self.valid_until is None or day < self.valid_until))
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """One region change as resolution needs it: the codes before and after."""
+
+    from_codes: tuple[str, ...]
+    to_codes: tuple[str, ...]
 
 
 @dataclass
@@ -83,11 +101,25 @@ class RegionIndex:
     by_name: dict[str, set[str]] = field(default_factory=dict)  # official names
     by_alias_name: dict[str, set[str]] = field(default_factory=dict)  # spellings, former names
     by_digits: dict[str, str] = field(default_factory=dict)  # Kemendagri code without dots
+    successors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # from changes
+    predecessors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, regions: list[Region], aliases: list[tuple[str, str, str]]) -> "RegionIndex":
-        """``aliases``: (region_code, kind, alias) of active aliases."""
+    def build(cls, regions: list[Region], aliases: list[tuple[str, str, str]],
+              changes: list[Lineage] = ()) -> "RegionIndex":
+        """``aliases``: (region_code, kind, alias) of active aliases; ``changes``: the region
+        changes with their codes before and after (a split has several after)."""
         index = cls(regions={r.code: r for r in regions})
+        for change in changes:
+            for old in change.from_codes:
+                if old not in change.to_codes and old in index.regions:
+                    index.successors[old] = tuple(sorted(
+                        {*index.successors.get(old, ()), *change.to_codes}))
+            for new in change.to_codes:
+                if new not in change.from_codes and new in index.regions:
+                    index.predecessors[new] = tuple(sorted(
+                        {*index.predecessors.get(new, ()),
+                         *(c for c in change.from_codes if c in index.regions)}))
         for region in regions:
             index.by_name.setdefault(normalize_name(region.name), set()).add(region.code)
             index.by_digits[re.sub(r"\D", "", region.code)] = region.code
@@ -105,8 +137,10 @@ class RegionIndex:
         where = f", Kec. {parent.name}" if parent and parent.level == "kecamatan" else ""
         return f"{code} {region.name}{where}"
 
-    def resolve(self, raw: Any, allowed_levels: set[str] | None = None
-                ) -> tuple[str | None, RejectedRow | None]:
+    def resolve(self, raw: Any, allowed_levels: set[str] | None = None,
+                as_of: str | None = None) -> tuple[str | None, RejectedRow | None]:
+        """The code ``raw`` means on ``as_of`` (ISO date; today in WITA when None)."""
+        day = as_of or clock.today_wita().isoformat()
         text = str(raw if raw is not None else "").strip()
         if not text:
             return None, _reject("region", "region_required",
@@ -138,7 +172,13 @@ class RegionIndex:
             candidates = set(found)
             if not candidates:
                 return None, self._unknown_name(text, name, written, allowed_levels)
-        candidates = {self._current(c) for c in candidates}
+        in_force = {c for c in candidates if self.regions[c].valid_on(day)}
+        if not in_force:  # each candidate followed to the code valid on the day, or refused
+            followed = [self.follow(c, day) for c in sorted(candidates)]
+            in_force = {code for code, _ in followed if code}
+            if not in_force:
+                return None, followed[0][1]
+        candidates = in_force
         if allowed_levels and len(candidates) > 1:
             narrowed = {c for c in candidates if self.regions[c].level in allowed_levels}
             candidates = narrowed or candidates
@@ -149,11 +189,6 @@ class RegionIndex:
                                  f"{names}. Gunakan kodenya atau tulis tingkatnya "
                                  "(mis. Kec. atau Desa).")
         resolved = candidates.pop()
-        retired = self.regions[resolved].valid_until
-        if retired and retired <= clock.today_wita().isoformat():
-            return None, _reject("region", "region_retired",
-                                 f"Kode wilayah {self.describe(resolved)} tidak berlaku lagi "
-                                 f"sejak {retired} dan tidak punya kode pengganti.")
         if allowed_levels and self.regions[resolved].level not in allowed_levels:
             levels = ", ".join(sorted(allowed_levels))
             return None, _reject("region", "region_level",
@@ -185,11 +220,11 @@ class RegionIndex:
         out: list[dict] = []
         for key in close:
             for code in sorted(names[squeezed[key]]):
-                code = self._current(code)
+                code = self.follow(code, clock.today_wita().isoformat())[0]
+                if code is None:
+                    continue
                 region = self.regions[code]
                 if levels and region.level not in levels:
-                    continue
-                if region.valid_until and region.valid_until <= clock.today_wita().isoformat():
                     continue
                 if all(s["code"] != code for s in out):
                     parent = self.regions.get(region.parent_code or "")
@@ -216,14 +251,73 @@ class RegionIndex:
                                       "BPS, atau nama resmi."),
                            details={"suggestions": found})
 
-    def _current(self, code: str) -> str:
-        """Follow successors of retired codes to the code in force today."""
-        seen = set()
+    def next_codes(self, code: str) -> tuple[str, ...]:
+        """The codes that replaced ``code`` (several after a split)."""
         region = self.regions[code]
-        while region.successor_code and region.successor_code not in seen:
+        return self.successors.get(code) or (
+            (region.successor_code,) if region.successor_code in self.regions else ())
+
+    def follow(self, code: str, day: str) -> tuple[str | None, RejectedRow | None]:
+        """``code`` as of ``day``: itself when valid then; else its single successor (a
+        code change, move or merge), repeatedly; refused after a split (naming the new
+        codes), when retired without successor, or before the code existed (naming the code
+        valid then)."""
+        seen: set[str] = set()
+        region = self.regions[code]
+        while not region.valid_on(day):
+            if region.valid_from and day < region.valid_from:
+                return None, self._not_yet(region, day)
+            after = self.next_codes(region.code)
+            if len(after) > 1:
+                return None, self._split(region, after)
+            if not after or after[0] in seen:
+                return None, _reject("region", "region_retired",
+                                     f"Kode wilayah {self.describe(region.code)} tidak berlaku "
+                                     f"lagi sejak {region.valid_until} dan tidak punya kode "
+                                     "pengganti.")
             seen.add(region.code)
-            region = self.regions[region.successor_code]
-        return region.code
+            region = self.regions[after[0]]
+        return region.code, None
+
+    def _suggest(self, codes) -> list[dict]:
+        out = []
+        for code in codes:
+            region = self.regions[code]
+            parent = self.regions.get(region.parent_code or "")
+            out.append({"code": code, "name": region.name, "level": region.level,
+                        "kecamatan": parent.name if parent and parent.level == "kecamatan"
+                        else None, "valid_from": region.valid_from,
+                        "valid_until": region.valid_until})
+        return out
+
+    def _split(self, region: Region, after: tuple[str, ...]) -> RejectedRow:
+        names = "; ".join(self.describe(c) for c in after)
+        return RejectedRow(
+            index=-1, field="region", code="region_split",
+            message=f"Wilayah {self.describe(region.code)} dimekarkan sejak "
+                    f"{region.valid_until} menjadi: {names}. Untuk periode sejak itu tulis "
+                    "kode wilayah yang baru.",
+            details={"suggestions": self._suggest(after)})
+
+    def _not_yet(self, region: Region, day: str) -> RejectedRow:
+        before, seen, frontier = [], set(), list(self.predecessors.get(region.code, ()))
+        while frontier:  # back through the changes to the codes valid on the day
+            code = frontier.pop()
+            if code in seen:
+                continue
+            seen.add(code)
+            if self.regions[code].valid_on(day):
+                before.append(code)
+            else:
+                frontier.extend(self.predecessors.get(code, ()))
+        then = ("; untuk periode ini gunakan " + "; ".join(self.describe(c) for c in
+                                                            sorted(before))
+                if before else "")
+        return RejectedRow(
+            index=-1, field="region", code="region_not_yet_valid",
+            message=f"Kode wilayah {self.describe(region.code)} baru berlaku sejak "
+                    f"{region.valid_from}{then}.",
+            details={"suggestions": self._suggest(sorted(before))})
 
     def within(self, code: str, scope: str) -> bool:
         return scope in self.regions[code].path

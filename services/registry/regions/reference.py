@@ -115,3 +115,35 @@ async def load_known_renames(conn: asyncpg.Connection) -> dict:
         if got:  # a new alias changes what readers see of the region: a new region version
             await store.bump_region_versions(conn, [row["kemendagri_code"]])
     return result
+
+
+# What the reference data says of changes, without a date (data/README.md): loaded as region
+# changes with what is known, so a region page tells it; none can be placed in a period.
+KNOWN_CHANGES = [
+    {"kind": "code_change", "from_codes": ["64.08.12.2002"], "to_codes": ["64.08.12.1002"],
+     "note": "Singa Geweh: desa 64.08.12.2002 menjadi kelurahan 64.08.12.1002; tanggal tidak "
+             "diketahui"},
+    *({"kind": "creation", "from_codes": [], "to_codes": [code],
+       "note": f"{name}: desa yang dibentuk sejak 2015 (tidak ada di daftar yang lebih lama); "
+               "tanggal tidak diketahui"}
+      for code, name in (("64.08.01.2014", "Teluk Baru"), ("64.08.07.2008", "Kernyanyan"),
+                         ("64.08.11.2008", "Manubar Dalam"), ("64.08.11.2009", "Susuk Tengah"),
+                         ("64.08.14.2009", "Masalap Raya"), ("64.08.17.2007", "Batu Timbau Ulu"))),
+]
+
+
+async def load_known_changes(conn: asyncpg.Connection) -> int:
+    """The undated changes above, once each; Singa Geweh's old code also resolves to the
+    kelurahan (a ``former_code`` alias), as the code in force today."""
+    source = "data referensi (data/README.md)"
+    known = await store.regions_named(conn, [c for ch in KNOWN_CHANGES for c in ch["to_codes"]])
+    added = 0
+    for change in KNOWN_CHANGES:
+        if all(code in known for code in change["to_codes"]):  # the shipped regions are in
+            added += await store.insert_missing_change(conn, {**change, "source": source})
+    if "64.08.12.1002" in known:
+        await store.add_aliases(conn, [{
+            "region_code": "64.08.12.1002", "kind": "former_code", "alias": "64.08.12.2002",
+            "alias_norm": "64.08.12.2002", "source": source, "status": "active",
+            "note": "kode lama saat masih desa"}])
+    return added

@@ -22,10 +22,24 @@ AliasId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 @router.post("/regions/import", response_model=models.RegionImportResult,
              response_model_exclude_unset=True, tags=["stewardship"])
-async def import_regions(request: Request, steward: Steward, conn: AuditedConn):
-    """New codes, renames and retirements with successor (CSV or JSON rows)."""
+async def import_regions(request: Request, steward: Steward, conn: AuditedConn,
+                         preview: Annotated[bool, Query(description="check and list what each "
+                                                        "change touches; write nothing")] = False):
+    """New codes, renames, retirements with successor, and dated changes (split, merge,
+    code change, move, rename, creation) with their decree: JSON rows, a CSV body, or a CSV or
+    XLSX file. ``?preview=true`` checks it all and lists what each change touches."""
     body = await rows_body(request, models.RegionImport)
-    return await service.import_regions(conn, steward, [r.model_dump() for r in body.rows])
+    return await service.import_regions(conn, steward, [r.model_dump() for r in body.rows],
+                                        sample=body.sample, preview=preview)
+
+
+@router.get("/regions/changes", response_model=models.RegionChangesPublic,
+            response_model_exclude_unset=True)
+async def list_changes(conn: ReadConn, region: Annotated[str | None, Query(
+        max_length=100, description="only the changes this code took part in")] = None):
+    """Every dated region change (split, merge, code change, move, rename, creation), newest
+    first, with its decree and a sentence in Indonesian."""
+    return {"items": await service.list_changes(conn, region)}
 
 
 @router.post("/regions/aliases/import", response_model=models.AliasImportResult,

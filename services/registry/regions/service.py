@@ -10,6 +10,7 @@ from typing import Iterator
 
 import asyncpg
 
+from services.registry.regions import changes as region_changes
 from services.registry.regions import reference
 from services.registry.audit import service as audit
 from services.registry.datasets import service as datasets_service
@@ -45,7 +46,8 @@ async def region_index(conn: asyncpg.Connection) -> RegionIndex:
     if shared is not None and shared[0] is conn and shared[1]:
         return shared[1][0]
     index = RegionIndex.build(await store.load_regions(conn),
-                              await store.load_active_aliases(conn))
+                              await store.load_active_aliases(conn),
+                              await store.load_lineage(conn))
     if shared is not None and shared[0] is conn:
         shared[1].append(index)
     return index
@@ -56,7 +58,7 @@ async def resolve_cells(conn: asyncpg.Connection, dataset_slug: str | None,
     dataset = await datasets_service.get_dataset_row(conn, dataset_slug) if dataset_slug else None
     levels = set(dataset["schema"].levels) if dataset else None
     regions = await region_index(conn)
-    return {value: regions.resolve(value, levels)[0] for value in values}
+    return {value: regions.resolve(value, levels)[0] for value in values}  # as of today
 
 
 async def region_events(conn: asyncpg.Connection, codes: list[str] | None = None
@@ -64,11 +66,15 @@ async def region_events(conn: asyncpg.Connection, codes: list[str] | None = None
     regions = await store.all_regions(conn)
     names = {r["code"]: r["name"] for r in regions}
     aliases = await store.aliases_by_region(conn)
+    lineage = await region_index(conn)
     return [
         RegionV1(code=r["code"], name=r["name"], level=r["level"], parent_code=r["parent_code"],
                  path_codes=list(r["path"]), path_names=[names.get(c, c) for c in r["path"]],
                  aliases=aliases.get(r["code"], []), version=r["version"],
-                 valid_until=str(r["valid_until"]) if r["valid_until"] else None)
+                 valid_from=str(r["valid_from"]) if r["valid_from"] else None,
+                 valid_until=str(r["valid_until"]) if r["valid_until"] else None,
+                 successor_codes=lineage.next_codes(r["code"]),
+                 successor_names=[names.get(c, c) for c in lineage.next_codes(r["code"])])
         for r in regions if codes is None or r["code"] in codes
     ]
 
@@ -90,7 +96,8 @@ async def list_regions(conn: asyncpg.Connection, *, tree: bool) -> tuple[list[di
     how many regions there are."""
     items = [{"code": r["code"], "name": r["name"], "level": r["level"],
               "parent_code": r["parent_code"], "path": list(r["path"]),
-              "valid_until": r["valid_until"], "successor_code": r["successor_code"]}
+              "valid_from": r["valid_from"], "valid_until": r["valid_until"],
+              "successor_code": r["successor_code"]}
              for r in await store.all_regions(conn)]
     if not tree:
         return items, len(items)
@@ -106,40 +113,116 @@ async def region_detail(conn: asyncpg.Connection, code: str) -> dict:
     region = await store.get_region(conn, code)
     if region is None:
         raise NotFound(f"Wilayah '{code}' tidak ada.", code="region_not_found")
-    names = await store.regions_named(conn, list(region["path"]))
+    changes = await store.changes_of(conn, [code])
+    before = sorted({c for ch in changes if code in ch["to_codes"] and code not in
+                     ch["from_codes"] for c in ch["from_codes"]})
+    after = sorted({c for ch in changes if code in ch["from_codes"] and code not in
+                    ch["to_codes"] for c in ch["to_codes"]}
+                   | ({region["successor_code"]} if region["successor_code"] else set()))
+    names = await store.regions_named(conn, list(region["path"]) + before + after
+                                      + [c for ch in changes for c in ch["from_codes"]
+                                         + ch["to_codes"]])
     aliases = await store.list_aliases(conn, region_code=code)
     return {**region,
             "path": [{"code": c, "name": names.get(c, {}).get("name")} for c in region["path"]],
             "children": await store.region_children(conn, code),
             "aliases": [{k: a[k] for k in ("id", "kind", "alias", "source", "status", "note")}
-                        for a in aliases]}
+                        for a in aliases],
+            "predecessors": [_lineage_ref(c, names) for c in before],
+            "successors": [_lineage_ref(c, names) for c in after],
+            "changes": [_change_public(ch, names) for ch in changes]}
+
+
+def _lineage_ref(code: str, names: dict[str, dict]) -> dict:
+    region = names.get(code, {})
+    return {"code": code, "name": region.get("name"), "level": region.get("level"),
+            "valid_from": region.get("valid_from"), "valid_until": region.get("valid_until")}
+
+
+def _change_public(change: dict, names: dict[str, dict]) -> dict:
+    labels = {c: r.get("name") for c, r in names.items()}
+    return {**{k: change[k] for k in ("id", "kind", "effective", "from_codes", "to_codes",
+                                      "decree_number", "decree_date", "note", "source",
+                                      "sample")},
+            "description": region_changes.describe(change, labels)}
+
+
+async def list_changes(conn: asyncpg.Connection, code: str | None = None) -> list[dict]:
+    changes = await store.changes_of(conn, [code] if code else None)
+    names = await store.regions_named(conn, sorted({c for ch in changes
+                                                    for c in ch["from_codes"] + ch["to_codes"]}))
+    return [_change_public(ch, names) for ch in changes]
 
 
 async def import_regions(conn: asyncpg.Connection, principal: Principal,
-                         rows: list[dict]) -> dict:
-    """New codes, renames and retirements (with successor), all or nothing.
+                         rows: list[dict], *, sample: bool = False,
+                         preview: bool = False) -> dict:
+    """New codes, renames, retirements (with successor) and dated changes (a split, a merge,
+    a code change, a move, a rename, a creation), all or nothing.
 
-    A rename keeps the old name as an active ``former_name`` alias, so submissions written
-    with it still resolve; a retired code resolves to its successor.
+    A rename keeps the old name as an active ``former_name`` alias (until the rename's date
+    when it has one), so submissions written with it still resolve. Each change is kept with
+    its date and decree and audited; ``preview`` checks everything and lists what each change
+    touches (records on either side of its date, datasets, publishers' scopes) without
+    writing.
     """
     known = {r.code: r for r in await store.load_regions(conn)}
     paths = {code: list(r.path) for code, r in known.items()}
     errors, upserts, renames = _placements(rows, known, paths)
     retirements = _retirements(rows, known, paths, errors)
+    changes = region_changes.group(rows)
+    for change in changes:
+        errors += region_changes.check(change, rows, known)
+        change.update(source="impor wilayah", sample=sample)
+        retirements += region_changes.retirements(change)
     if errors:
         raise Unprocessable("Impor wilayah ditolak; tidak ada yang diubah.",
                             code="region_import_invalid", details=errors)
+    ended = {c["code"]: c["valid_from"] for c in rows if c.get("change") == "rename"}
+    result = {"created": sum(1 for u in upserts if u["code"] not in known),
+              "updated": sum(1 for u in upserts if u["code"] in known),
+              "renamed": len(renames), "retired": len(retirements),
+              "regions": sorted({u["code"] for u in upserts} | {r[0] for r in retirements}),
+              "preview": preview,
+              "changes": await _previews(conn, changes, known, rows)}
+    if preview:
+        return result
     await store.upsert_regions(conn, upserts)
-    await store.add_aliases(conn, renames)
+    await store.add_aliases(conn, [{**a, "valid_until": ended.get(a["region_code"])}
+                                   for a in renames])
     for code, successor, valid_until in retirements:
         await store.retire_region(conn, code, successor, valid_until)
-    changed = sorted({u["code"] for u in upserts})
-    await publish_regions(conn, changed)
+    for change, shown in zip(changes, result["changes"]):
+        kept = await store.insert_change(conn, change, principal.publisher_id)
+        await audit.record(conn, principal, "region.change", str(kept["id"]),
+                           {"description": shown["description"], "affects": shown["affects"]})
+    await publish_regions(conn, result["regions"])
     await audit.record(conn, principal, "region.import", None,
                        {"codes": [r["code"] for r in rows][:200], "rows": len(rows)})
-    return {"created": sum(1 for u in upserts if u["code"] not in known),
-            "updated": sum(1 for u in upserts if u["code"] in known),
-            "renamed": len(renames), "retired": len(retirements), "regions": changed}
+    return result
+
+
+async def _previews(conn: asyncpg.Connection, changes: list[dict], known: dict,
+                    rows: list[dict]) -> list[dict]:
+    """Each change described, with what it touches: the records under its old codes on
+    either side of its date, their datasets, the publishers scoped to the old codes."""
+    names = {code: r.name for code, r in known.items()} | {r["code"]: r["name"] for r in rows}
+    out = []
+    for change in changes:
+        ended = [c for c in change["from_codes"] if c not in change["to_codes"]]
+        around = await store.records_around(conn, ended, change["effective"]) \
+            if ended and change["effective"] else {}
+        out.append({
+            "kind": change["kind"], "effective": change["effective"],
+            "from_codes": change["from_codes"], "to_codes": sorted(set(change["to_codes"])),
+            "description": region_changes.describe(change, names),
+            "affects": {"records_before": sum(a["before"] for a in around.values()),
+                        "records_after": sum(a["after"] for a in around.values()),
+                        "datasets": sorted({d for a in around.values() for d in a["datasets"]}),
+                        "keys": [{"publisher_id": p["id"], "name": p["name"],
+                                  "region_scope": p["region_scope"]}
+                                 for p in await store.keys_scoped_to(conn, ended)]}})
+    return out
 
 
 def _placements(rows: list[dict], known: dict, paths: dict[str, list[str]]
@@ -283,7 +366,9 @@ async def load_reference(conn: asyncpg.Connection) -> dict:
     regions = await reference.load_regions(conn)
     bps = await reference.load_bps_crosswalk(conn)
     renames = await reference.load_known_renames(conn)
+    changes = await reference.load_known_changes(conn)
     if regions["added"]:
         await publish_regions(conn, regions["added"])
     return {"regions": len(regions["added"]), "regions_differing": regions["differing"],
-            "aliases": bps["inserted"] + renames["inserted"], "aliases_refused": bps["refused"]}
+            "aliases": bps["inserted"] + renames["inserted"], "aliases_refused": bps["refused"],
+            "region_changes": changes}

@@ -4,15 +4,93 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.registry.regions.index import Region
+from services.registry.regions.index import Lineage, Region
 
 
 async def load_regions(conn: asyncpg.Connection) -> list[Region]:
     rows = await conn.fetch(
-        "SELECT code, name, level, parent_code, path, valid_until::text, successor_code "
-        "FROM regions")
+        "SELECT code, name, level, parent_code, path, valid_until::text, successor_code, "
+        "valid_from::text FROM regions")
     return [Region(r["code"], r["name"], r["level"], r["parent_code"], tuple(r["path"]),
-                   r["valid_until"], r["successor_code"]) for r in rows]
+                   r["valid_until"], r["successor_code"], r["valid_from"]) for r in rows]
+
+
+async def load_lineage(conn: asyncpg.Connection) -> list[Lineage]:
+    rows = await conn.fetch("SELECT from_codes, to_codes FROM region_changes "
+                            "WHERE cardinality(from_codes) > 0 AND cardinality(to_codes) > 0")
+    return [Lineage(tuple(r["from_codes"]), tuple(r["to_codes"])) for r in rows]
+
+
+CHANGE_COLUMNS = ("id, kind, effective, from_codes, to_codes, decree_number, decree_date, note, "
+                  "source, sample, created_by, created_at")
+
+
+async def insert_change(conn: asyncpg.Connection, change: dict, created_by: str | None
+                        ) -> dict:
+    row = await conn.fetchrow(
+        f"""INSERT INTO region_changes (kind, effective, from_codes, to_codes, decree_number,
+                                        decree_date, note, source, sample, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {CHANGE_COLUMNS}""",
+        change["kind"], change.get("effective"), change["from_codes"], change["to_codes"],
+        change.get("decree_number"), change.get("decree_date"), change.get("note"),
+        change["source"], change.get("sample", False), created_by)
+    return dict(row)
+
+
+async def insert_missing_change(conn: asyncpg.Connection, change: dict) -> bool:
+    """A change from the shipped reference data, once (same kind and codes)."""
+    return bool(await conn.fetchval(
+        """INSERT INTO region_changes (kind, effective, from_codes, to_codes, note, source)
+           SELECT $1, $2, $3, $4, $5, $6
+           WHERE NOT EXISTS (SELECT 1 FROM region_changes WHERE kind = $1
+                               AND from_codes = $3 AND to_codes = $4)
+           RETURNING true""",
+        change["kind"], change.get("effective"), change["from_codes"], change["to_codes"],
+        change.get("note"), change["source"]))
+
+
+async def changes_of(conn: asyncpg.Connection, codes: list[str] | None = None) -> list[dict]:
+    """The changes touching any of ``codes`` (every change when None), newest first."""
+    rows = await conn.fetch(
+        f"""SELECT {CHANGE_COLUMNS} FROM region_changes
+            WHERE $1::text[] IS NULL OR from_codes && $1::text[] OR to_codes && $1::text[]
+            ORDER BY effective DESC NULLS LAST, id DESC""", codes)
+    return [dict(r) for r in rows]
+
+
+async def records_around(conn: asyncpg.Connection, codes: list[str], day) -> dict[str, dict]:
+    """Per code: its current records for periods ending before ``day`` and from it on, and the
+    datasets they belong to (what a change dated ``day`` touches)."""
+    rows = await conn.fetch(
+        """SELECT r.region_code, count(*) FILTER (WHERE period_end(r.period) < $2) AS before,
+                  count(*) FILTER (WHERE period_end(r.period) >= $2) AS after,
+                  array_agg(DISTINCT d.slug) AS datasets
+           FROM records r JOIN datasets d ON d.id = r.dataset_id
+           WHERE r.region_code = ANY($1::text[]) AND r.status = 'current'
+           GROUP BY r.region_code""", codes, day)
+    return {r["region_code"]: {"before": r["before"], "after": r["after"],
+                               "datasets": sorted(r["datasets"])} for r in rows}
+
+
+async def keys_scoped_to(conn: asyncpg.Connection, codes: list[str]) -> list[dict]:
+    """Publishers whose scope is one of ``codes`` or lies under one (their keys write there)."""
+    rows = await conn.fetch(
+        """SELECT id, name, region_scope FROM publishers
+           WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) c
+                         WHERE region_scope = c OR region_scope LIKE c || '.%')
+           ORDER BY id""", codes)
+    return [dict(r) for r in rows]
+
+
+async def set_validity(conn: asyncpg.Connection, code: str, *, valid_from=None,
+                       valid_until=None, successor: str | None = None) -> None:
+    """Date a region's start or end (and its single successor): a new version."""
+    await conn.execute(
+        """UPDATE regions SET valid_from = coalesce($2, valid_from),
+                  valid_until = coalesce($3, valid_until),
+                  successor_code = coalesce($4, successor_code),
+                  version = version + 1, updated_at = now() WHERE code = $1""",
+        code, valid_from, valid_until, successor)
 
 
 async def load_active_aliases(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
@@ -105,6 +183,13 @@ async def bump_region_versions(conn: asyncpg.Connection, codes: list[str]) -> No
                        "WHERE code = ANY($1::text[])", codes)
 
 
+async def end_alias(conn: asyncpg.Connection, region_code: str, alias_norm: str, day) -> None:
+    """A former name is the region's name until ``day``."""
+    await conn.execute(
+        "UPDATE region_aliases SET valid_until = $3 WHERE region_code = $1 AND alias_norm = $2 "
+        "AND kind = 'former_name'", region_code, alias_norm, day)
+
+
 async def get_region(conn: asyncpg.Connection, code: str) -> dict | None:
     row = await conn.fetchrow(
         "SELECT code, name, level, parent_code, path, valid_from, valid_until, successor_code, "
@@ -114,15 +199,15 @@ async def get_region(conn: asyncpg.Connection, code: str) -> dict | None:
 
 async def region_children(conn: asyncpg.Connection, code: str) -> list[dict]:
     rows = await conn.fetch(
-        "SELECT code, name, level, parent_code FROM regions WHERE parent_code = $1 "
-        "ORDER BY code", code)
+        "SELECT code, name, level, parent_code, valid_from, valid_until FROM regions "
+        "WHERE parent_code = $1 ORDER BY code", code)
     return [dict(r) for r in rows]
 
 
 async def all_regions(conn: asyncpg.Connection) -> list[dict]:
     rows = await conn.fetch(
-        "SELECT code, name, level, parent_code, path, valid_until, successor_code, version "
-        "FROM regions ORDER BY code")
+        "SELECT code, name, level, parent_code, path, valid_from, valid_until, successor_code, "
+        "version FROM regions ORDER BY code")
     return [dict(r) for r in rows]
 
 
@@ -165,7 +250,8 @@ async def review_alias(conn: asyncpg.Connection, alias_id: int, status: str, rev
 
 async def regions_named(conn: asyncpg.Connection, codes: list[str]) -> dict[str, dict]:
     rows = await conn.fetch(
-        "SELECT code, name, level FROM regions WHERE code = ANY($1::text[])", codes)
+        "SELECT code, name, level, valid_from, valid_until FROM regions "
+        "WHERE code = ANY($1::text[])", codes)
     return {r["code"]: dict(r) for r in rows}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.registry.settings import SCHEMA as S
-from shared.tables import META, NOW, TEXTS, TZ
+from shared.tables import EMPTY_ARRAY, META, NOW, TEXTS, TZ
 
 
 regions = sa.Table(
@@ -45,4 +45,24 @@ region_aliases = sa.Table(
     sa.UniqueConstraint("kind", "alias_norm", "region_code"),
     sa.Index("region_aliases_norm", "alias_norm"),
     sa.Index("region_aliases_status", "status", "id"),
+    schema=S)
+
+region_changes = sa.Table(
+    "region_changes", META,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("effective", sa.Date),
+    sa.Column("from_codes", TEXTS, nullable=False, server_default=EMPTY_ARRAY),
+    sa.Column("to_codes", TEXTS, nullable=False, server_default=EMPTY_ARRAY),
+    sa.Column("decree_number", sa.Text),
+    sa.Column("decree_date", sa.Date),
+    sa.Column("note", sa.Text),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("sample", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_by", sa.Text),
+    sa.Column("created_at", TZ, nullable=False, server_default=NOW),
+    sa.CheckConstraint("kind IN ('split', 'merge', 'code_change', 'move', 'rename', "
+                       "'creation')", name="region_changes_kind_check"),
+    sa.Index("region_changes_from", "from_codes", postgresql_using="gin"),
+    sa.Index("region_changes_to", "to_codes", postgresql_using="gin"),
     schema=S)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import asyncpg
 
@@ -16,7 +16,7 @@ from services.registry.datasets.service import get_dataset
 from services.registry.privacy import service as privacy
 from services.registry.regions import service as regions_service
 from services.registry.statistics import store
-from shared.reporting_calendar import PERIOD_PATTERNS, valid_period
+from shared.reporting_calendar import PERIOD_PATTERNS, period_end, valid_period
 from services.registry.verification.service import mark_unverified
 from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1, MeasureSpec
@@ -143,11 +143,20 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
                levels=schema.levels,
                dims=_dimension_filter(schema, dims), period_from=period_from,
                period_to=period_to)
-    expected = await store.expected_units(conn, region=q.region, depth=q.depth,
-                                          levels=q.levels)
-    periods = _Periods(q.measures, sum(expected.values()), asked=period)
+    units = await store.expected_units(conn, region=q.region, depth=q.depth, levels=q.levels)
+
+    def expected(p: str) -> dict[str | None, int]:
+        """Units per child valid in period ``p`` (on its last day)."""
+        day, out = period_end(dataset["frequency"], p), {}
+        for u in units:
+            if ((u["valid_from"] is None or u["valid_from"] <= day)
+                    and (u["valid_until"] is None or u["valid_until"] > day)):
+                out[u["child"]] = out.get(u["child"], 0) + u["expected"]
+        return out
+
+    periods = _Periods(q.measures, expected, asked=period)
     if summed:
-        await _summed(conn, q, specs, expected, periods)
+        await _summed(conn, q, specs, {u["child"] for u in units}, periods)
     else:
         await _per_region(conn, q, specs, periods)
     _mark_held(periods, await store.held_per_child(
@@ -187,7 +196,8 @@ class _Periods:
     """One figure per period, created on first sight with every measure empty; the one
     period ``asked`` for is there even without data (``ensure_asked``)."""
 
-    def __init__(self, names: list[str], expected: int, asked: str | None) -> None:
+    def __init__(self, names: list[str], expected: Callable[[str], dict],
+                 asked: str | None) -> None:
         self.names, self.expected, self.asked = names, expected, asked
         self.by_period: dict[str, dict] = {}
 
@@ -196,12 +206,14 @@ class _Periods:
             self.entry(self.asked)
 
     def entry(self, p: str) -> dict:
-        return self.by_period.setdefault(p, {"period": p, "values": dict.fromkeys(self.names),
-                                             "reporting": 0, "expected": self.expected})
+        if p not in self.by_period:
+            self.by_period[p] = {"period": p, "values": dict.fromkeys(self.names),
+                                 "reporting": 0, "expected": sum(self.expected(p).values())}
+        return self.by_period[p]
 
 
 async def _summed(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSpec],
-                  expected: dict, periods: _Periods) -> None:
+                  children_with_units: set, periods: _Periods) -> None:
     """Each period's sums over the region, and the same per child of the region."""
     rows = await store.aggregate_periods(conn, depth=q.depth, **q.args())
     children: dict[str, dict[str, dict]] = {}
@@ -212,17 +224,20 @@ async def _summed(conn: asyncpg.Connection, q: _Query, specs: list[MeasureSpec],
         for name, value in r["values"].items():
             if value is not None:
                 e["values"][name] = value + (e["values"][name] or 0)
-    child_codes = [c for c in expected if c] + [c for k in children.values() for c in k if c]
+    child_codes = [c for c in children_with_units if c] + [
+        c for k in children.values() for c in k if c]
     regions = await regions_service.regions_named(conn, list(set(child_codes)))
     periods.ensure_asked()
     for p, e in periods.by_period.items():
         kids = children.get(p, {})
+        expected = periods.expected(p)
         e["children"] = [
             _figures({"region": _region_public(regions[code]),
                       "values": kids.get(code, {}).get("values", dict.fromkeys(q.measures)),
                       "reporting": kids.get(code, {}).get("reporting", 0),
                       "expected": expected.get(code, 0)}, specs)
-            for code in sorted(set(expected) | set(kids), key=lambda c: (c is None, c))
+            for code in sorted({c for c, n in expected.items() if n} | set(kids),
+                               key=lambda c: (c is None, c))
             if code is not None]
 
 

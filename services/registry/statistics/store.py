@@ -6,11 +6,14 @@ from typing import Any
 
 import asyncpg
 
+from shared.sql import valid_on
 
+
+# units: the regions at the dataset's levels, with their validity; a unit counts in a period
+# when it is valid on the period's last day (``valid_on``)
 _SUBTREE = """sub AS (SELECT code, path FROM regions WHERE path @> ARRAY[$1::text]),
-           units AS (SELECT g.code FROM regions g JOIN sub ON sub.code = g.code
-                     WHERE g.level = ANY($2::text[])
-                       AND (g.valid_until IS NULL OR g.valid_until > current_date))"""
+           units AS (SELECT g.code, g.valid_from, g.valid_until FROM regions g
+                     JOIN sub ON sub.code = g.code WHERE g.level = ANY($2::text[]))"""
 
 
 _RECORDS = """records r JOIN sub ON sub.code = r.region_code
@@ -31,7 +34,7 @@ async def aggregate_periods(conn: asyncpg.Connection, *, dataset_id: int, measur
     One scan, summed per region first (a hash aggregate of a few thousand groups), then per
     child: twice as fast as one row per record and measure at 450,000 records.
 
-    Units are the regions at the dataset's levels still in force. Set-based: one pass over
+    Units are the regions at the dataset's levels valid in the period. Set-based: one pass over
     the dataset's records in the period range (records_dataset_period index) joined to the
     region tree by its ``path`` array.
     """
@@ -45,7 +48,9 @@ async def aggregate_periods(conn: asyncpg.Connection, *, dataset_id: int, measur
              GROUP BY 1, 2)
            SELECT p.period, sub.path[$7 + 1] AS child,
                   {", ".join(f"sum(p.m{i}) AS m{i}" for i in range(len(measures)))},
-                  count(*) FILTER (WHERE p.region_code IN (SELECT code FROM units)) AS reporting
+                  count(*) FILTER (WHERE EXISTS (
+                    SELECT 1 FROM units u WHERE u.code = p.region_code
+                      AND {valid_on("u", "period_end(p.period)")})) AS reporting
            FROM per_region p JOIN sub ON sub.code = p.region_code
            GROUP BY 1, 2""",
         *_period_args(region, levels, dataset_id, dims, period_from, period_to), depth, measures,
@@ -55,13 +60,16 @@ async def aggregate_periods(conn: asyncpg.Connection, *, dataset_id: int, measur
 
 
 async def expected_units(conn: asyncpg.Connection, *, region: str, depth: int,
-                         levels: list[str]) -> dict[str | None, int]:
-    """How many units (regions at the dataset's levels, in force) lie under each child."""
+                         levels: list[str]) -> list[dict]:
+    """The units (regions at the dataset's levels) under each child, grouped by validity:
+    (child, valid_from, valid_until, count), for the caller to count per period."""
     rows = await conn.fetch(
         f"""WITH {_SUBTREE}
-           SELECT sub.path[$3 + 1] AS child, count(*) AS expected
-           FROM units JOIN sub ON sub.code = units.code GROUP BY 1""", region, levels, depth)
-    return {r["child"]: r["expected"] for r in rows}
+           SELECT sub.path[$3 + 1] AS child, units.valid_from, units.valid_until,
+                  count(*) AS expected
+           FROM units JOIN sub ON sub.code = units.code GROUP BY 1, 2, 3""",
+        region, levels, depth)
+    return [dict(r) for r in rows]
 
 
 async def values_per_region(conn: asyncpg.Connection, *, dataset_id: int, measures: list[str],
@@ -72,7 +80,8 @@ async def values_per_region(conn: asyncpg.Connection, *, dataset_id: int, measur
     rows = await conn.fetch(
         f"""WITH {_SUBTREE}
            SELECT r.period, r.region_code, r.dims, r.vals,
-                  r.region_code IN (SELECT code FROM units) AS is_unit
+                  EXISTS (SELECT 1 FROM units u WHERE u.code = r.region_code
+                          AND {valid_on("u", "period_end(r.period)")}) AS is_unit
            FROM {_RECORDS} AND r.vals ?| $7::text[]
            ORDER BY r.period, r.region_code, r.dims_key""",
         *_period_args(region, levels, dataset_id, dims, period_from, period_to), measures)
@@ -81,10 +90,11 @@ async def values_per_region(conn: asyncpg.Connection, *, dataset_id: int, measur
 
 async def completeness_units(conn: asyncpg.Connection, *, dataset_id: int, period: str,
                              levels: list[str], region: str) -> list[dict]:
-    """Every unit (region at the dataset's levels, in force, under ``region``) with whether
-    it has current records for the period and whether any of them has an open conflict."""
+    """Every unit (region at the dataset's levels, valid in the period, under ``region``)
+    with whether it has current records for the period and whether any of them has an open
+    conflict."""
     rows = await conn.fetch(
-        """SELECT g.code, g.name, g.level, coalesce(g.path[2], g.code) AS kecamatan,
+        f"""SELECT g.code, g.name, g.level, coalesce(g.path[2], g.code) AS kecamatan,
                   count(r.id) > 0 AS reported, count(c.record_id) > 0 AS in_conflict
            FROM regions g
            LEFT JOIN records r ON r.dataset_id = $1 AND r.period = $2
@@ -92,7 +102,7 @@ async def completeness_units(conn: asyncpg.Connection, *, dataset_id: int, perio
            LEFT JOIN LATERAL (SELECT record_id FROM conflicts
                               WHERE record_id = r.id AND status = 'open' LIMIT 1) c ON true
            WHERE g.path @> ARRAY[$4::text] AND g.level = ANY($3::text[])
-             AND (g.valid_until IS NULL OR g.valid_until > current_date)
+             AND {valid_on("g", "period_end($2)")}
            GROUP BY g.code, g.name, g.level, g.path
            ORDER BY g.code""",
         dataset_id, period, levels, region)

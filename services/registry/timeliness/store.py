@@ -9,21 +9,22 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.sql import Where
+from shared.sql import Where, valid_on
 
 
 async def units(conn: asyncpg.Connection, *, dataset_id: int, period: str,
                 levels: list[str], root: str) -> list[dict]:
-    """Every expected unit (region at the dataset's levels, in force, under ``root``) with
-    its kecamatan, its path and when its first current record for the period arrived."""
+    """Every expected unit (region at the dataset's levels, valid in the period, under
+    ``root``) with its kecamatan, its path and when its first current record for the period
+    arrived."""
     rows = await conn.fetch(
-        """SELECT g.code, g.name, g.level, g.path, coalesce(g.path[2], g.code) AS kecamatan,
+        f"""SELECT g.code, g.name, g.level, g.path, coalesce(g.path[2], g.code) AS kecamatan,
                   min(r.created_at) AS submitted_at
            FROM regions g
            LEFT JOIN records r ON r.dataset_id = $1 AND r.period = $2
                 AND r.region_code = g.code AND r.status = 'current'
            WHERE g.path @> ARRAY[$4::text] AND g.level = ANY($3::text[])
-             AND (g.valid_until IS NULL OR g.valid_until > current_date)
+             AND {valid_on("g", "period_end($2)")}
            GROUP BY g.code, g.name, g.level, g.path
            ORDER BY g.code""",
         dataset_id, period, levels, root)

@@ -7,7 +7,7 @@ import uuid
 
 import asyncpg
 
-from shared.sql import Where
+from shared.sql import Where, valid_on
 
 DEFAULT_POLICY = {"policy": "langsung", "outliers": True, "outlier_z": 3.5, "min_history": 4,
                   "min_peers": 10, "updated_by": None, "updated_at": None}
@@ -232,7 +232,7 @@ async def reporting(conn: asyncpg.Connection, dataset_id: int, period: str, leve
     """Per kecamatan: units expected, reporting now (a current record) and after releasing
     what is held (a held value counts as reported, unverified)."""
     rows = await conn.fetch(
-        """SELECT u.kec, count(*) AS expected, count(*) FILTER (WHERE u.reported) AS now,
+        f"""SELECT u.kec, count(*) AS expected, count(*) FILTER (WHERE u.reported) AS now,
                   count(*) FILTER (WHERE u.reported OR u.held) AS after
            FROM (SELECT coalesce(g.path[2], g.code) AS kec,
                    EXISTS (SELECT 1 FROM records r WHERE r.dataset_id = $1 AND r.period = $2
@@ -242,7 +242,7 @@ async def reporting(conn: asyncpg.Connection, dataset_id: int, period: str, leve
                            AND h.status = 'held') AS held
                  FROM regions g WHERE g.level = ANY($3::text[])
                    AND coalesce(g.path[2], g.code) = ANY($4::text[])
-                   AND (g.valid_until IS NULL OR g.valid_until > current_date)) u
+                   AND {valid_on("g", "period_end($2)")}) u
            GROUP BY u.kec""", dataset_id, period, levels, kecamatan)
     return {r["kec"]: dict(r) for r in rows}
 

@@ -46,6 +46,17 @@ function retiredMark(r, regs) {
     (next ? `, digantikan <a href="/wilayah/${encodeURIComponent(next.code)}">${esc(next.name || next.code)}</a>` : "") + `</span>`;
 }
 
+/* where a region came from and what replaced it, with the dated changes (pemekaran,
+   penggabungan, perubahan kode) in the registry's own Indonesian sentences */
+function lineage(r) {
+  const link = (x) => `<a href="/wilayah/${encodeURIComponent(x.code)}">${esc(x.name || x.code)}</a> (${esc(x.code)})`;
+  const parts = [];
+  if ((r.predecessors || []).length) parts.push(`<p class="lineage" data-lineage="predecessors">Berasal dari: ${r.predecessors.map(link).join(", ")}</p>`);
+  if ((r.successors || []).length) parts.push(`<p class="lineage" data-lineage="successors">Digantikan oleh: ${r.successors.map(link).join(", ")}</p>`);
+  if ((r.changes || []).length) parts.push(`<h2>Riwayat wilayah</h2><ul class="changes">${r.changes.map((c) => `<li>${esc(c.description)}</li>`).join("")}</ul>`);
+  return parts.join("");
+}
+
 function parseRoute() {
   if (location.hash.startsWith("#/")) history.replaceState(null, "", location.hash.slice(1) || "/");
   return { parts: location.pathname.split("/").filter(Boolean).map(decodeURIComponent),
@@ -415,6 +426,7 @@ async function renderRegion(code, params) {
     <p class="crumbs">${path.map((p) => p.code === r.code ? esc(p.name) : `<a href="/wilayah/${encodeURIComponent(p.code)}">${esc(p.name)}</a>`).join(" › ")}</p>
     <h1>${esc(r.name)} <span class="muted">(${esc(r.level)} · ${esc(r.code)})</span></h1>
     ${retiredMark(r, regs) ? `<p class="retired-note">Kode wilayah ini${retiredMark(r, regs)}.</p>` : ""}
+    ${lineage(r)}
     ${(r.children || []).length ? `<h2>${r.level === "kabupaten" ? "Kecamatan" : "Desa/kelurahan"} (${r.children.length})</h2>
       <ul class="children">${r.children.map((c) => `<li><a href="/wilayah/${encodeURIComponent(c.code)}${d ? `?dataset=${encodeURIComponent(d.slug)}` : ""}">${esc(c.name)}</a>${retiredMark(regs.get(c.code), regs)}</li>`).join("")}</ul>` : ""}
     <h2>Data wilayah ini</h2>

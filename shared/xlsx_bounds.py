@@ -107,3 +107,29 @@ def check_sheet(path: Path, *, max_rows: int, max_columns: int, max_cells: int) 
             details=[{"max_cells": max_cells, "cells": size.cells,
                       "last_row": size.max_row, "last_column": size.max_column}])
     return size
+
+
+def check_zip_expansion(path: Path, limit: int) -> None:
+    """Refuse an XLSX whose content expands beyond ``limit`` bytes (a zip bomb), by counting
+    what actually comes out rather than trusting the sizes the archive declares."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = 0
+            for info in archive.infolist():
+                if info.file_size > limit:
+                    raise _too_large(limit)
+                with archive.open(info) as member:
+                    while piece := member.read(1 << 20):
+                        total += len(piece)
+                        if total > limit:
+                            raise _too_large(limit)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise Unprocessable("Berkas XLSX rusak atau bukan XLSX.", code="malformed_xlsx",
+                            details=[{"line": None, "column": None, "message": str(exc)}]
+                            ) from exc
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Isi berkas setelah dibuka melebihi batas {limit // (1024 * 1024)} MB.",
+        code="decompressed_too_large", details=[{"limit_bytes": limit}])
