@@ -147,6 +147,25 @@ def _change_public(change: dict, names: dict[str, dict]) -> dict:
             "description": region_changes.describe(change, labels)}
 
 
+async def lineage_component(conn: asyncpg.Connection, code: str) -> list[str]:
+    """``code`` and every region joined to it by a change (split, merge, code change, move),
+    both ways: one territory over time, whose regions valid in a period cover it then."""
+    index = await region_index(conn)
+    if code not in index.regions:
+        raise NotFound(f"Wilayah '{code}' tidak ada.", code="region_not_found")
+    before: dict[str, set[str]] = {}
+    for old in index.regions:
+        for new in index.next_codes(old):
+            before.setdefault(new, set()).add(old)
+    seen, frontier = set(), [code]
+    while frontier:
+        at = frontier.pop()
+        if at not in seen:
+            seen.add(at)
+            frontier += [*index.next_codes(at), *before.get(at, ())]
+    return sorted(seen)
+
+
 async def list_changes(conn: asyncpg.Connection, code: str | None = None) -> list[dict]:
     changes = await store.changes_of(conn, [code] if code else None)
     names = await store.regions_named(conn, sorted({c for ch in changes

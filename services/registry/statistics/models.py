@@ -43,6 +43,8 @@ class AggregatePeriod(Open):
         None, description="set while any value in this figure awaits verification")
     children: list[AggregateFigures] | None = None
     regions: list[AggregateFigures] | None = None
+    parts: list[str] | None = Field(None, description="with ?comparable=true: the regions "
+                                    "of the lineage summed in this period")
 
 
 class AggregateMeasure(Open):
@@ -51,6 +53,11 @@ class AggregateMeasure(Open):
     unit: str | None = None
     type: str
     additive: bool
+
+
+class Comparable(Open):
+    regions: list[RegionRef] = Field(description="the regions of the lineage")
+    method: str = Field(description="how the series was built, in Indonesian")
 
 
 class AggregatePublic(Open):
@@ -63,6 +70,7 @@ class AggregatePublic(Open):
     period_from: str | None = None
     period_to: str | None = None
     periods: list[AggregatePeriod]
+    comparable: Comparable | None = Field(None, description="with ?comparable=true")
 
 
 class CompletenessKecamatan(Open):

@@ -13,7 +13,7 @@ from shared.web import MaybeCaller, ReadConn
 router = APIRouter(prefix="/v1", tags=["registry"])
 
 AGGREGATE_PARAMS = {"dataset", "period", "period_from", "period_to", "measure", "region",
-                    "sum"}
+                    "sum", "comparable"}
 
 
 @router.get("/aggregates", response_model=models.AggregatePublic,
@@ -30,12 +30,20 @@ async def aggregates(
     sum: Annotated[bool, Query(
         description="false: each region's own values, never added up (non-additive "
                     "measures such as ratios are only available so)")] = True,
+    comparable: Annotated[bool, Query(
+        description="true (with region): one territory over time across splits, merges and "
+                    "code changes; each period sums the regions of the region's lineage valid "
+                    "then, and ``comparable.method`` says how")] = False,
 ):
     """Per period (a range, or every period with data): each measure summed over a region
     and each of its children, with the reporting units, the expected units and the rate;
     always current. Any other query parameter filters a dimension (``?jenis_kelamin=P``)."""
     dims = {k: v for k, v in request.query_params.items() if k not in AGGREGATE_PARAMS}
     names = [n.strip() for m in measure or [] for n in m.split(",") if n.strip()]
+    if comparable:
+        return await service.comparable(conn, dataset, region=region or "", period=period,
+                                        period_from=period_from, period_to=period_to,
+                                        measures=names, dims=dims, reader=reader)
     return await service.aggregate(conn, dataset, period=period, period_from=period_from,
                                    period_to=period_to, measures=names, region=region,
                                    dims=dims, summed=sum, reader=reader)

@@ -124,3 +124,21 @@ async def held_per_child(conn: asyncpg.Connection, *, dataset_id: int, region: s
            GROUP BY 1, 2, 3, 4""",
         *_period_args(region, levels, dataset_id, dims, period_from, period_to), depth)
     return [dict(r) for r in rows]
+
+
+async def sums_per_region(conn: asyncpg.Connection, *, dataset_id: int, codes: list[str],
+                          measures: list[str], dims: dict[str, str],
+                          period_from: str | None, period_to: str | None) -> list[dict]:
+    """Each measure summed per (period, region) over current records of ``codes``."""
+    sums = ", ".join(f"sum((r.vals ->> ${7 + i})::numeric) AS m{i}"
+                     for i in range(len(measures)))
+    rows = await conn.fetch(
+        f"""SELECT r.period, r.region_code, {sums}
+            FROM records r
+            WHERE r.dataset_id = $1 AND r.region_code = ANY($2::text[]) AND r.status = 'current'
+              AND r.dims @> $3::jsonb AND ($4::text IS NULL OR r.period >= $4)
+              AND ($5::text IS NULL OR r.period <= $5) AND r.vals ?| $6::text[]
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+        dataset_id, codes, dims, period_from, period_to, measures, *measures)
+    return [{"period": r["period"], "region_code": r["region_code"],
+             "values": {m: r[f"m{i}"] for i, m in enumerate(measures)}} for r in rows]

@@ -6,12 +6,14 @@ Every change here is sample data (contoh), entered with ``"sample": true``: no d
 merge of Kutai Timur can be confirmed offline."""
 
 import io
+from fractions import Fraction
 
 import openpyxl
 
 from services.registry.publishing import apply
 from services.registry.regions import service as regions
 from tests.helpers import dataset_payload
+from tests.unit.test_privacy_suppression import _rank
 from tests.integration.registry.conftest import principal_headers
 
 STEWARD = principal_headers()
@@ -36,8 +38,8 @@ CHANGES = [
 ]
 
 
-async def _apply(pool, rows, slug="jumlah-penduduk", dry_run=False):
-    writer = "disdukcapil" if slug == "jumlah-penduduk" else "walidata"
+async def _apply(pool, rows, slug="jumlah-penduduk", dry_run=False, writer=None):
+    writer = writer or ("disdukcapil" if slug == "jumlah-penduduk" else "walidata")
     async with pool.acquire() as conn, conn.transaction():
         outcome = await apply.apply_rows(conn, dataset_slug=slug, publisher_id=writer,
                                          rows=rows, dry_run=dry_run)
@@ -60,6 +62,10 @@ async def test_split_merge_and_code_change_keep_each_figure_in_its_period(client
     pool = registry["pool"]
     old = [SPLIT, *MERGED, RECODED]
     await _apply(pool, [_row(c, "2023") for c in old])
+    r = await client.post("/v1/publishers", headers=STEWARD, json={
+        "id": "desa-senambah", "name": "Desa Senambah", "kind": "desa", "region_scope": SPLIT,
+        "datasets": ["jumlah-penduduk"]})
+    assert r.status_code == 201, r.text
 
     # the preview lists what each change touches and writes nothing
     r = await client.post("/v1/regions/import", params={"preview": "true"}, headers=STEWARD,
@@ -73,6 +79,7 @@ async def test_split_merge_and_code_change_keep_each_figure_in_its_period(client
     assert kinds["split"]["affects"]["records_before"] == 1
     assert kinds["merge"]["affects"]["records_before"] == 2
     assert kinds["split"]["affects"]["datasets"] == ["jumlah-penduduk"]
+    assert [k["publisher_id"] for k in kinds["split"]["affects"]["keys"]] == ["desa-senambah"]
     assert "Pemekaran 64.08.03.2001 Senambah menjadi" in kinds["split"]["description"]
     assert "1 Januari 2025" in kinds["split"]["description"]
     assert (await client.get(f"/v1/regions/{PARTS[0]}")).status_code == 404
@@ -105,6 +112,19 @@ async def test_split_merge_and_code_change_keep_each_figure_in_its_period(client
     [refused] = outcome.rejected
     assert refused.code == "region_not_yet_valid" and SPLIT in refused.message
     assert [s["code"] for s in refused.details["suggestions"]] == [SPLIT]
+
+    # a village key scoped to the split village keeps writing the periods before the split
+    outcome = await _apply(pool, [_row(SPLIT, "2022")], writer="desa-senambah")
+    assert outcome.counts.rejected == 0, outcome.rejected
+    outcome = await _apply(pool, [_row(PARTS[0], "2025", 41)], writer="desa-senambah")
+    assert [e.code for e in outcome.rejected] == ["region_out_of_scope"]
+    # a later change of the ended code overlaps the split: refused
+    later = [_village("64.08.03.2110", "Senambah Baru (contoh)", "code_change", SPLIT,
+                      valid_from="2026-01-01")]
+    r = await client.post("/v1/regions/import", params={"preview": "true"}, headers=STEWARD,
+                          json={"rows": later, "sample": True})
+    assert r.status_code == 422  # the split already ended it: overlapping dates are refused
+    assert r.json()["error"]["details"][0]["code"] == "change_overlaps"
 
     # totals and completeness count the villages of each period once
     villages = await pool.fetchval(
@@ -235,3 +255,69 @@ async def test_the_reference_data_loads_its_known_changes_once(client, registry)
         assert (await regions.load_reference(conn))["region_changes"] == 0  # once
         assert (await regions.resolve_cells(conn, None, ["64.08.12.2002"])) == {
             "64.08.12.2002": "64.08.12.1002"}
+
+
+async def test_a_comparable_series_sums_the_successors_and_hides_what_would_reveal_a_cell(
+        client, registry):
+    """Sample values (contoh) for a sensitive dataset: village 2101 reports 3 men in 2025,
+    after its parent village's split. Every public figure of 2025 (per village, the
+    kecamatan, the kabupaten, and the comparable series of the old village) is collected,
+    and no hidden cell can be solved from them (a rank test over the hidden cells)."""
+    pool = registry["pool"]
+    r = await client.post("/v1/regions/import", headers=STEWARD,
+                          json={"rows": CHANGES[:2], "sample": True})
+    assert r.status_code == 200, r.text
+    values = {(SPLIT, "2023"): (30, 31), (PARTS[0], "2025"): (3, 40),
+              (PARTS[1], "2025"): (12, 15), ("64.08.03.2013", "2025"): (21, 22),
+              ("64.08.03.2014", "2025"): (25, 26), ("64.08.01.2001", "2025"): (30, 31)}
+    outcome = await _apply(pool, [_row(code, period, n, sex)
+                                  for (code, period), pair in values.items()
+                                  for sex, n in zip("LP", pair)])
+    assert outcome.counts.rejected == 0, outcome.rejected
+
+    series = (await client.get("/v1/aggregates", params={
+        "dataset": "jumlah-penduduk", "region": SPLIT, "comparable": "true"})).json()
+    by_period = {p["period"]: p for p in series["periods"]}
+    assert by_period["2023"]["parts"] == [SPLIT] and by_period["2023"]["value"] == 61
+    assert by_period["2025"]["parts"] == list(PARTS) and by_period["2025"]["value"] == 70
+    assert "pemekaran" in series["comparable"]["method"]
+
+    r = await client.put("/v1/datasets/jumlah-penduduk/privacy", headers=STEWARD,
+                         json={"sensitive": True, "k": 5})
+    assert r.status_code == 200, r.text
+    cells = [(code, sex) for (code, period), _ in values.items() if period == "2025"
+             for sex in "LP"]
+    published: list[tuple[set, object]] = []  # (cells summed, what the public sees)
+    comparable: list[tuple[set, object]] = []
+    for sex in ("L", "P", None):
+        dims = {"jenis_kelamin": sex} if sex else {}
+        sexes = [sex] if sex else ["L", "P"]
+        for region in ("64.08", KEC, "64.08.01"):
+            body = (await client.get("/v1/aggregates", params={
+                "dataset": "jumlah-penduduk", "period": "2025", "region": region,
+                **dims})).json()
+            published.append(({c for c in cells if c[0].startswith(region + ".")
+                               and c[1] in sexes}, body["value"]))
+            for child in body["children"]:
+                code = child["region"]["code"]
+                published.append(({c for c in cells if c[0].startswith(code) and
+                                   c[1] in sexes}, child["value"]))
+        for region in (SPLIT, PARTS[0]):
+            body = (await client.get("/v1/aggregates", params={
+                "dataset": "jumlah-penduduk", "region": region, "comparable": "true",
+                "period": "2025", **dims})).json()
+            [p] = body["periods"]
+            members = {c for c in cells if c[0] in PARTS and c[1] in sexes}
+            published.append((members, p["value"]))
+            comparable.append((members, p["value"]))
+    hidden = sorted({c for members, value in published if len(members) == 1
+                     and isinstance(value, dict) for c in members})
+    assert (PARTS[0], "L") in hidden  # the small count itself is hidden
+    # the men's comparable figure has a hidden part (village 2101's 3): it is hidden too
+    assert all(isinstance(v, dict) for m, v in comparable if m == {(p, "L") for p in PARTS})
+    rows = [[Fraction(1 if c in members else 0) for c in hidden]
+            for members, value in published if not isinstance(value, dict) and members]
+    full = _rank(rows)
+    solvable = [c for i, c in enumerate(hidden)
+                if _rank([r[:i] + r[i + 1:] for r in rows]) < full]
+    assert solvable == [], solvable

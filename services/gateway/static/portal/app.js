@@ -57,6 +57,9 @@ function lineage(r) {
   return parts.join("");
 }
 
+/* a code that began with a region change says since when */
+const sinceMark = (r) => r && r.valid_from ? ` <span class="muted">(sejak ${esc(r.valid_from)})</span>` : "";
+
 function parseRoute() {
   if (location.hash.startsWith("#/")) history.replaceState(null, "", location.hash.slice(1) || "/");
   return { parts: location.pathname.split("/").filter(Boolean).map(decodeURIComponent),
@@ -428,7 +431,7 @@ async function renderRegion(code, params) {
     ${retiredMark(r, regs) ? `<p class="retired-note">Kode wilayah ini${retiredMark(r, regs)}.</p>` : ""}
     ${lineage(r)}
     ${(r.children || []).length ? `<h2>${r.level === "kabupaten" ? "Kecamatan" : "Desa/kelurahan"} (${r.children.length})</h2>
-      <ul class="children">${r.children.map((c) => `<li><a href="/wilayah/${encodeURIComponent(c.code)}${d ? `?dataset=${encodeURIComponent(d.slug)}` : ""}">${esc(c.name)}</a>${retiredMark(regs.get(c.code), regs)}</li>`).join("")}</ul>` : ""}
+      <ul class="children">${r.children.map((c) => `<li><a href="/wilayah/${encodeURIComponent(c.code)}${d ? `?dataset=${encodeURIComponent(d.slug)}` : ""}">${esc(c.name)}</a>${sinceMark(regs.get(c.code))}${retiredMark(regs.get(c.code), regs)}</li>`).join("")}</ul>` : ""}
     <h2>Data wilayah ini</h2>
     ${items.length ? `<div class="controls"><label>Dataset <select id="rdataset">${items.map((x) =>
       `<option value="${esc(x.slug)}" ${x === d ? "selected" : ""}>${esc(x.title)}</option>`).join("")}</select></label>
