@@ -263,6 +263,7 @@ class DatasetV1(BaseModel):
     retracted: bool = False
     version: int
     updated_at: datetime
+    created_at: datetime | None = Field(None, description="late only for periods due after it")
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
     @classmethod

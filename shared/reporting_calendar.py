@@ -112,15 +112,28 @@ def late_label(days: int) -> str:
     return f"terlambat {max(days, 1)} hari"
 
 
+def first_due_after(frequency: str, grace_days: int, moment: datetime) -> str:
+    """The earliest period whose due date falls after ``moment`` (a dataset created then
+    owes nothing before it)."""
+    period = period_containing(frequency, moment.astimezone(WITA).date())
+    while due_at(frequency, previous_period(frequency, period), grace_days) > moment:
+        period = previous_period(frequency, period)
+    return period
+
+
 def currency(frequency: str, grace_days: int, latest_period: str | None,
-             now: datetime) -> Currency:
+             now: datetime, created: datetime | None = None) -> Currency:
     """Is the newest period with data the one that should be in by now? How late if not:
-    counted from the due date of the first period that is missing."""
+    counted from the due date of the first period that is missing. A dataset is late only
+    for periods due after it was ``created``: one created today with old data is current."""
     expected = latest_due(frequency, grace_days, now)
+    owed_from = first_due_after(frequency, grace_days, created) if created else None
     if latest_period is None:
         return Currency("belum_ada_data", "belum ada data", expected, None, 0)
-    if latest_period >= expected:
-        return Currency("mutakhir", "mutakhir", expected, latest_period, 0)
     first_missing = next_period(frequency, latest_period)
+    if owed_from is not None and owed_from > first_missing:
+        first_missing = owed_from
+    if latest_period >= expected or first_missing > expected:
+        return Currency("mutakhir", "mutakhir", expected, latest_period, 0)
     days = (now - due_at(frequency, first_missing, grace_days)).days + 1  # day 1 starts at once
     return Currency("terlambat", late_label(days), expected, latest_period, days)

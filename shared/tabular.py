@@ -12,8 +12,10 @@ stay numbers, negative ones included.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Literal
 
+from shared.clock import WITA
 from shared.contracts import DatasetSchemaV1
 
 Locale = Literal["en", "id"]
@@ -58,8 +60,18 @@ def row(record: dict, region_name: str, dims: list[str], measures: list[str],
     return [record["region_code"], region_name, record["period"],
             *(record["dimensions"].get(d, "") for d in dims),
             *(plain(values.get(m)) for m in measures),
-            record["version"], updated if isinstance(updated, str) else updated.isoformat(),
+            record["version"], _wita(updated),
             verification_cell(record), *(["; ".join(hidden)] if marker else [])]
+
+
+def _wita(moment: Any) -> str:
+    """ISO 8601 in Kutai Timur's time with its offset (2026-12-06T13:05:00+08:00): what a
+    person opening the file reads, and what a machine parses back exactly."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(WITA).isoformat()
 
 
 def safe_text(value: str) -> str:

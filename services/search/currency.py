@@ -18,14 +18,16 @@ from shared import reporting_calendar as calendar
 from shared.clock import WITA, now  # noqa: F401  (now: the clock queries read)
 
 
-def is_current(frequency: str | None, newest: str | None, at: datetime) -> bool:
+def is_current(frequency: str | None, newest: str | None, at: datetime,
+               created: str | None = None) -> bool:
     grace = calendar.DEFAULT_GRACE_DAYS.get(frequency or "")
     if grace is None or not newest:
         return False
     try:  # a period in its frequency's own format only ("2024", "2024-S1", "2024-Q3", "2024-05")
         if calendar.previous_period(frequency, calendar.next_period(frequency, newest)) != newest:
             return False
-        return calendar.currency(frequency, grace, newest, at).status == "mutakhir"
+        born = datetime.fromisoformat(created) if created else None
+        return calendar.currency(frequency, grace, newest, at, born).status == "mutakhir"
     except (ValueError, KeyError, IndexError):  # a period not in its frequency's format
         return False
 
@@ -38,6 +40,8 @@ def day_of(at: datetime) -> str:
 async def current_datasets(conn: asyncpg.Connection, at: datetime) -> list[str]:
     rows = await conn.fetch("""
         SELECT s.slug, s.payload->>'frequency' AS frequency,
+               s.payload->>'created_at' AS created,
                (SELECT max(d.period) FROM documents d WHERE d.dataset = s.slug) AS newest
         FROM datasets s ORDER BY s.slug""")
-    return [r["slug"] for r in rows if is_current(r["frequency"], r["newest"], at)]
+    return [r["slug"] for r in rows
+            if is_current(r["frequency"], r["newest"], at, r["created"])]

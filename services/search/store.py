@@ -288,9 +288,13 @@ async def build_record_docs(conn: asyncpg.Connection, *, record_ids: Sequence | 
             (SELECT string_agg(coalesce(s.payload->'dimension_values'->e.key->>e.value, e.value),
                                ' ' ORDER BY e.key)
              FROM jsonb_each_text(r.dimensions) e) AS dims,
+            -- a hidden small count reads "disembunyikan", never its JSON
             (SELECT string_agg(concat_ws(' ', coalesce(s.payload->'measure_info'->e.key->>'label',
-                                                       e.key), e.value), ' ' ORDER BY e.key)
-             FROM jsonb_each_text(r."values") e) AS vals) x
+                                                       e.key),
+                                         CASE WHEN jsonb_typeof(e.value) = 'object'
+                                              THEN 'disembunyikan' ELSE e.value #>> '{{}}' END),
+                               ' ' ORDER BY e.key)
+             FROM jsonb_each(r."values") e) AS vals) x
         WHERE {where} AND r.status = 'current' AND NOT {_RETRACTED}
         -- a batch's documents land together by dataset, period and region, so a query for a
         -- dataset or a place reads few pages; a record never changes these, so concurrent

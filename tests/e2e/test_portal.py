@@ -540,3 +540,54 @@ async def test_a_split_village_shows_its_successors_and_a_new_one_its_predecesso
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
     await page.screenshot(path=shot(f"region-lineage-{width}"), full_page=True)
     await context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_a_hidden_small_count_reads_disembunyikan_and_hidden_buttons_stay_hidden(
+        platform, browser, width):
+    """Sample values (contoh) of a sensitive dataset: the village count of 3 is hidden. The
+    dataset page and the search results say "disembunyikan", never ``[object Object]`` or a
+    value's JSON; a button with the hidden attribute is not shown."""
+    slug = "contoh-sensitif"
+    async with platform.client() as client:
+        if (await client.get(f"/v1/datasets/{slug}")).status_code == 404:
+            pool = await create_pool(platform.database_url, "registry")
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await registry_datasets.create_dataset(conn, dataset_payload(
+                        slug, title="Contoh kasus sensitif (data contoh)"))
+                    await registry_apply.apply_rows(conn, dataset_slug=slug,
+                                                    publisher_id="walidata", rows=[
+                        {"region": code, "period": "2024", "jumlah": n} for code, n in
+                        (("64.08.04.2001", 3), ("64.08.04.2011", 40), ("64.08.04.2012", 41),
+                         ("64.08.01.2001", 50))])
+            finally:
+                await pool.close()
+            r = await client.put(f"/v1/datasets/{slug}/privacy", headers=platform.auth("WALIDATA"),
+                                 json={"sensitive": True, "k": 5})
+            assert r.status_code == 200, r.text
+
+        async def indexed():
+            items = (await client.get("/v1/search", params={"q": "kasus sensitif sangatta"})
+                     ).json()["items"]
+            return [i for i in items if i["kind"] == "record" and i["dataset"] == slug
+                    and i["region_code"] == "64.08.04.2001" and "disembunyikan" in i["snippet"]]
+        await eventually(indexed, timeout=30)
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{platform.gateway}/dataset/{slug}?period=2024")
+    cell = page.locator('tr:has(td:text-is("64.08.04.2001")) td[data-measure="jumlah"]')
+    await cell.wait_for(timeout=15000)
+    assert await cell.inner_text() == "disembunyikan"
+    text = await page.locator("main").inner_text()
+    assert "[object Object]" not in text and '"suppressed"' not in text
+    assert await page.locator("#more").is_hidden()  # one page of rows: no "more" button
+    await page.goto(f"{platform.gateway}/?q=kasus+sensitif+sangatta")
+    await page.wait_for_selector("#results li.result", timeout=15000)
+    results = await page.locator("#results").inner_text()
+    assert "disembunyikan" in results
+    assert "[object Object]" not in results and "{" not in results
+    kinds = await page.locator("#facets").inner_text()
+    assert "record" not in kinds.split() and "region" not in kinds.split()
+    await context.close()

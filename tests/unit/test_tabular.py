@@ -21,7 +21,7 @@ def test_numbers_stay_numbers_with_a_decimal_comma_for_indonesia():
         "", "Sangatta Utara", "2024-S1")
 
 
-def test_csv_and_xlsx_share_indonesian_columns_with_the_region_name():
+def test_csv_and_xlsx_share_indonesian_columns_with_the_region_name_and_wita_times():
     schema = DatasetSchemaV1.model_validate({
         "dimensions": [{"name": "jenis_kelamin", "label": "Jenis kelamin"}],
         "measures": [{"name": "jumlah", "label": "Jumlah"}]})
@@ -32,6 +32,6 @@ def test_csv_and_xlsx_share_indonesian_columns_with_the_region_name():
               "dimensions": {"jenis_kelamin": "L"}, "values": {"jumlah": 10}, "version": 2,
               "updated_at": "2024-05-01T00:00:00+00:00"}
     assert row(record, "Sangatta Utara", dims, measures) == [
-        "64.08.04.2001", "Sangatta Utara", "2024", "L", 10, 2, "2024-05-01T00:00:00+00:00", ""]
+        "64.08.04.2001", "Sangatta Utara", "2024", "L", 10, 2, "2024-05-01T08:00:00+08:00", ""]
     marked = {**record, "verification_status": "sedang_diverifikasi"}
     assert row(marked, "Sangatta Utara", dims, measures)[-1] == "sedang diverifikasi"

@@ -11,6 +11,7 @@ from services.registry.timeliness import reminders, service
 from shared import reporting_calendar as calendar
 from services.registry.timeliness.delivery import webhook_headers
 from shared import clock
+from shared.clock import WITA
 
 UTC = timezone.utc
 
@@ -100,3 +101,22 @@ def test_test_clock_needs_the_testing_flag(monkeypatch):
     assert clock.now() == datetime(2027, 4, 2, 0, 0, tzinfo=UTC)  # 08:00 WITA
     monkeypatch.delenv("SATUDATA_NOW")
     assert clock.now().year >= 2026
+
+
+def test_a_dataset_is_late_only_for_periods_due_after_it_was_created():
+    """Created today with 2023's data loaded, an annual dataset owes 2026 first (2025 fell
+    due on 31 March 2026, before it existed): it is current, not 'terlambat 250 hari'."""
+    today = datetime(2026, 12, 6, 10, 0, tzinfo=WITA)
+    assert calendar.first_due_after("annual", 90, today) == "2026"
+    fresh = calendar.currency("annual", 90, "2023", today, created=today)
+    assert (fresh.status, fresh.days_late) == ("mutakhir", 0)
+    old = calendar.currency("annual", 90, "2023", today)  # no creation date: as before
+    assert old.status == "terlambat" and old.days_late > 600
+    # created within 2025's grace: 2025 is owed, and late once its due date passes
+    created = datetime(2026, 2, 1, tzinfo=WITA)
+    assert calendar.first_due_after("annual", 90, created) == "2025"
+    late = calendar.currency("annual", 90, "2023", today, created=created)
+    assert late.status == "terlambat" and late.label == "terlambat 8 bulan"
+    # monthly, created on 10 June: May is due 15 June, so it is owed
+    june = datetime(2026, 6, 10, tzinfo=WITA)
+    assert calendar.first_due_after("monthly", 15, june) == "2026-05"

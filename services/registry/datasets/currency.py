@@ -35,7 +35,7 @@ def currency_fields(dataset: dict, custom: int | None, period: str | None,
                     at: datetime | None, now: datetime) -> dict:
     frequency = dataset["frequency"]
     grace = custom if custom is not None else calendar.DEFAULT_GRACE_DAYS[frequency]
-    c = calendar.currency(frequency, grace, period, now)
+    c = calendar.currency(frequency, grace, period, now, dataset.get("created_at"))
     return {"last_updated": at or dataset.get("updated_at"),
             "currency": {"status": c.status, "label": c.label, "current": c.status == "mutakhir",
                          "latest_period": c.latest_period, "expected_period": c.expected_period,

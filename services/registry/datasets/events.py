@@ -16,7 +16,8 @@ def dataset_event(d: dict) -> DatasetV1:
         tags=list(d["tags"]), publisher=(d["metadata"] or {}).get("produsen_data"),
         publisher_id=(d.get("authoritative") or [None])[0],
         metadata=d["metadata"] or {}, retracted=d.get("retracted_at") is not None,
-        frequency=d["frequency"], version=d["version"], updated_at=d["updated_at"])
+        frequency=d["frequency"], version=d["version"], updated_at=d["updated_at"],
+        created_at=d.get("created_at"))
 
 
 async def publish_dataset(conn: asyncpg.Connection, dataset: dict) -> dict:

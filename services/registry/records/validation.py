@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shared.numbers import DEFAULT_LOCALE, NumberRefused, parse_measure
+from shared.numbers import DEFAULT_LOCALE, NumberRefused, format_number, parse_measure
 from services.registry.regions.service import RegionIndex
 from shared.contracts import DatasetSchemaV1, MeasureSpec, RejectedRow
 from shared.reporting_calendar import PERIOD_PATTERNS, YEARS, period_end, valid_period
@@ -39,6 +39,13 @@ def dims_key(dims: dict[str, str]) -> str:
 
 TEXT_MEASURE_MAX = 2000
 NUMBER_LIMIT = Decimal(10) ** 15  # shared.validation.NUMBER_LIMIT: what a float8 keeps exactly
+
+
+def _limit(bound: float | int, locale: str) -> str:
+    """A schema bound as the sender writes numbers: 0.0 -> '0', 1500 -> '1.500' (id)."""
+    value = Decimal(str(bound))
+    value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return format_number(value, locale)
 
 
 def _coerce_measure(spec: MeasureSpec, raw: Any, locale: str
@@ -74,9 +81,11 @@ def _coerce_measure(spec: MeasureSpec, raw: Any, locale: str
                                       f"(paling besar {NUMBER_LIMIT:.0e}).")
     lo, hi = spec.min, spec.max
     if lo is not None and number < Decimal(str(lo)):
-        return None, "below_minimum", f"Nilai {name} {raw} di bawah batas minimum {lo}."
+        return None, "below_minimum", (f"Nilai {name} {raw} di bawah batas minimum "
+                                       f"{_limit(lo, locale)}.")
     if hi is not None and number > Decimal(str(hi)):
-        return None, "above_maximum", f"Nilai {name} {raw} melebihi batas maksimum {hi}."
+        return None, "above_maximum", (f"Nilai {name} {raw} melebihi batas maksimum "
+                                       f"{_limit(hi, locale)}.")
     return value, None, None
 
 

@@ -14,7 +14,12 @@ const esc = (v) => String(v ?? "").replace(/[&<>"']/g,
 /* search snippets mark hits with <mark>: keep only that tag, escape the rest */
 const snippet = (v) => esc(v).replace(/&lt;(\/?)mark&gt;/g, "<$1mark>");
 const KINDS = { dataset: "dataset", region: "wilayah", record: "data" };
-const num = (v) => (typeof v === "number" ? fmt.format(v) : esc(v));
+/* a figure as a person reads it: Indonesian digits; a hidden small count says so (never
+   "[object Object]"); a value object without a number shows its value or a dash */
+const HIDDEN = `<span class="suppressed" title="Jumlah kecil disembunyikan untuk melindungi privasi">disembunyikan</span>`;
+const num = (v) => (typeof v === "number" ? fmt.format(v)
+  : v && typeof v === "object" ? (v.suppressed ? HIDDEN : num(v.value ?? "-"))
+  : esc(v ?? "-"));
 const when = (v) => (v ? new Date(v).toLocaleString("id-ID",
   { dateStyle: "medium", timeStyle: "short" }) : "-");
 
@@ -233,7 +238,7 @@ async function renderSearch(params) {
       const param = FACET_PARAM[name] || name;
       return `<div><h3>${esc(FACET_TITLES[name] || name)}</h3>` + values.map((f) =>
         `<button data-param="${esc(param)}" data-value="${esc(f.value)}" class="${filters[param] === f.value ? "active" : ""}">
-          <span>${esc(f.label || f.value)}</span><span class="muted">${fmt.format(f.count)}</span></button>`).join("") + `</div>`;
+          <span>${esc(f.label || (name === "kind" && KINDS[f.value]) || f.value)}</span><span class="muted">${fmt.format(f.count)}</span></button>`).join("") + `</div>`;
     }).join("");
   };
   document.getElementById("facets").addEventListener("click", (e) => {
@@ -463,7 +468,7 @@ async function renderRegion(code, params) {
       blocks.push(`<div class="figures"><div class="chart" id="rchart">${periodChart(sums, period)}</div>${totalsList(sums)}</div>`);
       if (p && !p.complete) blocks.push(`<p class="partial-note" id="rnote">Periode ${esc(period)}: ${esc(partialNote(p, sums.region_levels))}; jumlah di bawah belum lengkap.</p>`);
       if (p && p.children.length) {
-        blocks.push(`<div class="table-wrap"><table id="rchildren"><thead><tr><th>Wilayah</th>${sums.measures.map((m) => `<th>${esc(m.label)} (jumlah)</th>`).join("")}<th>Melapor</th></tr></thead><tbody>` +
+        blocks.push(`<div class="table-wrap"><table id="rchildren"><thead><tr><th>Wilayah</th>${sums.measures.map((m) => `<th>${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}</th>`).join("")}<th>Melapor</th></tr></thead><tbody>` +
           p.children.map((c) => `<tr><td class="wrap"><a href="/wilayah/${encodeURIComponent(c.region.code)}?dataset=${encodeURIComponent(d.slug)}">${esc(c.region.name)}</a>${retiredMark(regs.get(c.region.code), regs)}</td>` +
             sums.measures.map((m) => `<td class="num">${num(c.values[m.name])}</td>`).join("") +
             `<td class="${c.rate === 1 ? "ok" : "no"}">${fmt.format(c.reporting)} dari ${fmt.format(c.expected)}</td></tr>`).join("") +
