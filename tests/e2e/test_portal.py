@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -310,13 +311,21 @@ async def test_village_operator_uploads_a_csv_through_the_portal(platform, page,
     await page.fill("#key", platform.keys["SATUDATA_KEY_DESA"])
     await page.click("#keyform button")
     await page.wait_for_selector("#subhistory, #history p.muted:has-text('Belum')", timeout=15000)
-    await page.select_option("#sdataset", SLUG)
+    # only the datasets this key may write; ?dataset= (linked from /ketepatan) is chosen
+    offered = await page.locator("#sdataset option").evaluate_all("os => os.map(o => o.value)")
+    assert offered == [SLUG]
+    await page.goto(f"{platform.gateway}/kirim?dataset={SLUG}")
+    await page.wait_for_selector("#sdataset", timeout=15000)
+    assert await page.locator("#sdataset").input_value() == SLUG
     async with page.expect_download() as info:
         await page.click("#template")
-    template = tmp_path / "templat.csv"
+    template = tmp_path / "templat.xlsx"
     await (await info.value).save_as(template)
-    header = template.read_text().strip()
-    assert header == "region,period,jenis_kelamin,jumlah"
+    filled = [[c.value for c in row] for row in load_workbook(template).active.iter_rows()]
+    at = next(i for i, row in enumerate(filled) if "kode_wilayah" in row)
+    assert filled[at][:3] == ["kode_wilayah", "nama_wilayah", "periode"]
+    assert {row[0] for row in filled[at + 1:] if row[0]} == {"64.08.04.2001"}  # its village
+    header = "region,period,jenis_kelamin,jumlah"
 
     desa = "64.08.04.2001"
     bad = tmp_path / "desa-2022.xlsx"  # first try in Excel, with one impossible value
@@ -347,6 +356,34 @@ async def test_village_operator_uploads_a_csv_through_the_portal(platform, page,
         rows = (await client.get(f"/v1/datasets/{SLUG}/records",
                                  params={"region": desa, "period": "2022"})).json()["items"]
     assert sorted(r["values"]["jumlah"] for r in rows) == [1005, 1111]
+
+    # a value breaking the walidata's rule: its message before sending, the note and the
+    # signed receipt after
+    async with platform.client() as client:
+        r = await client.post(f"/v1/datasets/{SLUG}/rules", headers=platform.auth("WALIDATA"),
+                              json={"expression": "jumlah <= 50000", "message":
+                                    "Jumlah penduduk satu jenis kelamin di satu desa paling "
+                                    "banyak 50.000; periksa lagi angkanya."})
+        assert r.status_code == 201, r.text
+        rule = r.json()["id"]
+    try:
+        odd = tmp_path / "desa-2020.csv"
+        odd.write_text(f"{header}\n{desa},2020,L,60000\n")
+        await page.set_input_files("#sfile", str(odd))
+        await page.click("#check")
+        await page.wait_for_selector("#held tbody tr", timeout=15000)
+        assert "paling banyak 50.000" in await page.locator("#held").inner_text()
+        await page.click("#send")
+        await page.wait_for_selector("#heldnote", timeout=30000)
+        assert "ditahan untuk verifikasi" in await page.locator("#heldnote").inner_text()
+        async with page.expect_download() as info:
+            await page.click("#receipt")
+        receipt = json.loads((await (await info.value).path()).read_text())
+        assert receipt["counts"]["held"] == 1 and receipt["signature"]["alg"] == "Ed25519"
+    finally:
+        async with platform.client() as client:
+            await client.delete(f"/v1/datasets/{SLUG}/rules/{rule}",
+                                headers=platform.auth("WALIDATA"))
     assert page.errors == []
 
 
@@ -354,7 +391,7 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14
 PAGES = [("/", "li.result, .cards .card"), (f"/dataset/{SLUG}", "#chart svg rect.bar"),
          ("/wilayah/64.08.04", "#regiondata h3"),
          (f"/kelengkapan?dataset={SLUG}&period=2022", "#cchart svg rect.bar"),
-         ("/kirim", "#keyform")]
+         ("/kirim", "#keyform"), ("/verifikasi", "#key")]
 
 
 async def test_real_urls_titles_and_sitemap(platform):
@@ -590,4 +627,59 @@ async def test_a_hidden_small_count_reads_disembunyikan_and_hidden_buttons_stay_
     assert "[object Object]" not in results and "{" not in results
     kinds = await page.locator("#facets").inner_text()
     assert "record" not in kinds.split() and "region" not in kinds.split()
+    await context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_the_verification_queue_fits_the_screen_and_keeps_its_confirmation(
+        platform, browser, width):
+    """Runs after the held sample value above: the queue at 1366 and 390 px shows every cell
+    inside the screen (rows stacked on a phone), numbers the Indonesian way, and a decision's
+    confirmation stays after the queue reloads."""
+    async with platform.client() as client:
+        slug = "contoh-antrean-verifikasi"
+        if (await client.get(f"/v1/datasets/{slug}")).status_code == 404:
+            pool = await create_pool(platform.database_url, "registry")
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await registry_datasets.create_dataset(conn, dataset_payload(
+                        slug, title="Contoh antrean verifikasi (data contoh)"))
+            finally:
+                await pool.close()
+            r = await client.put(f"/v1/datasets/{slug}/verification-policy",
+                                 headers=platform.auth("WALIDATA"), json={"policy": "verifikasi"})
+            assert r.status_code == 200, r.text
+            pool = await create_pool(platform.database_url, "registry")
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await registry_apply.apply_rows(conn, dataset_slug=slug,
+                                                    publisher_id="walidata", rows=[
+                        {"region": code, "period": "2024", "jumlah": 12345}
+                        for code in ("64.08.04.2001", "64.08.04.2011")])
+            finally:
+                await pool.close()
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{platform.gateway}/verifikasi")
+    await page.fill("#k", platform.keys["SATUDATA_KEY_WALIDATA"])
+    await page.click("#key button")
+    await page.fill("#f-dataset", slug)
+    await page.click("#filters button:not([type])")
+    rows = page.locator("#queue tbody tr")
+    await rows.first.wait_for(timeout=15000)
+    assert "12.345" in await page.locator("#queue").inner_text()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    right = await page.locator("#queue td").evaluate_all(
+        "cells => Math.max(...cells.map(c => c.getBoundingClientRect().right))")
+    assert right <= width, right
+    await page.screenshot(path=shot(f"verifikasi-{width}"), full_page=True)
+    before = await rows.count()
+    await rows.first.locator("button[data-act='verify']").click()
+    await page.wait_for_function(
+        "document.getElementById('done').textContent.includes('diverifikasi dan terbit')",
+        timeout=15000)
+    await page.wait_for_function(
+        f"document.querySelectorAll('#queue tbody tr').length === {before - 1}", timeout=15000)
+    assert "1 nilai diverifikasi dan terbit" in await page.locator("#done").inner_text()
     await context.close()

@@ -468,20 +468,21 @@ async function renderRegion(code, params) {
       blocks.push(`<div class="figures"><div class="chart" id="rchart">${periodChart(sums, period)}</div>${totalsList(sums)}</div>`);
       if (p && !p.complete) blocks.push(`<p class="partial-note" id="rnote">Periode ${esc(period)}: ${esc(partialNote(p, sums.region_levels))}; jumlah di bawah belum lengkap.</p>`);
       if (p && p.children.length) {
-        blocks.push(`<div class="table-wrap"><table id="rchildren"><thead><tr><th>Wilayah</th>${sums.measures.map((m) => `<th>${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}</th>`).join("")}<th>Melapor</th></tr></thead><tbody>` +
-          p.children.map((c) => `<tr><td class="wrap"><a href="/wilayah/${encodeURIComponent(c.region.code)}?dataset=${encodeURIComponent(d.slug)}">${esc(c.region.name)}</a>${retiredMark(regs.get(c.region.code), regs)}</td>` +
-            sums.measures.map((m) => `<td class="num">${num(c.values[m.name])}</td>`).join("") +
-            `<td class="${c.rate === 1 ? "ok" : "no"}">${fmt.format(c.reporting)} dari ${fmt.format(c.expected)}</td></tr>`).join("") +
+        const head = (m) => `${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}`;
+        blocks.push(`<div class="table-wrap"><table id="rchildren" class="stack"><thead><tr><th>Wilayah</th>${sums.measures.map((m) => `<th>${head(m)}</th>`).join("")}<th>Melapor</th></tr></thead><tbody>` +
+          p.children.map((c) => `<tr><td class="wrap" data-label="Wilayah"><a href="/wilayah/${encodeURIComponent(c.region.code)}?dataset=${encodeURIComponent(d.slug)}">${esc(c.region.name)}</a>${retiredMark(regs.get(c.region.code), regs)}</td>` +
+            sums.measures.map((m) => `<td class="num" data-label="${head(m)}">${num(c.values[m.name])}</td>`).join("") +
+            `<td class="${c.rate === 1 ? "ok" : "no"}" data-label="Melapor">${fmt.format(c.reporting)} dari ${fmt.format(c.expected)}</td></tr>`).join("") +
           `</tbody></table></div>`);
       }
     }
     if (perRegion) {
       const p = perRegion.periods.find((x) => x.period === period);
       blocks.push(`<h4>${perRegion.measures.map((m) => esc(m.label)).join(", ")}: nilai per wilayah, tidak dijumlahkan</h4>` +
-        (p && p.regions.length ? `<div class="table-wrap"><table id="rvalues"><thead><tr><th>Wilayah</th>${(schema.dimensions || []).map((x) => `<th>${esc(x.label)}</th>`).join("")}` +
+        (p && p.regions.length ? `<div class="table-wrap"><table id="rvalues" class="stack"><thead><tr><th>Wilayah</th>${(schema.dimensions || []).map((x) => `<th>${esc(x.label)}</th>`).join("")}` +
           `${perRegion.measures.map((m) => `<th>${esc(m.label)}</th>`).join("")}</tr></thead><tbody>` +
-          p.regions.map((x) => `<tr><td>${esc(x.region.name)}</td>${(schema.dimensions || []).length ? `<td>${esc(dimText(x.dimensions))}</td>` : ""}` +
-            perRegion.measures.map((m) => `<td class="num">${num(x.values[m.name])}</td>`).join("") + `</tr>`).join("") +
+          p.regions.map((x) => `<tr><td data-label="Wilayah">${esc(x.region.name)}</td>${(schema.dimensions || []).length ? `<td data-label="${esc((schema.dimensions || []).map((y) => y.label).join(", "))}">${esc(dimText(x.dimensions))}</td>` : ""}` +
+            perRegion.measures.map((m) => `<td class="num" data-label="${esc(m.label)}">${num(x.values[m.name])}</td>`).join("") + `</tr>`).join("") +
           `</tbody></table></div>` : `<p class="muted">Belum ada nilai untuk periode ${esc(period)}.</p>`));
     }
     out.innerHTML = blocks.join("");
@@ -563,12 +564,34 @@ async function keyed(path, options = {}) {
   return body;
 }
 
-/* the dataset's columns, as the ingest service reads them: region, period, dimensions, measures */
-function templateCsv(d) {
-  const schema = d.schema || {};
-  const cols = ["region", "period", ...(schema.dimensions || []).map((x) => x.name),
-                ...(schema.measures || []).map((m) => m.name)];
-  return cols.join(",") + "\n";
+/* a keyed download (the server's template, a signed receipt): the bytes as sent, saved */
+async function keyedFile(path) {
+  const r = await fetch(path, { headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY_STORE) || ""}` } });
+  if (!r.ok) {
+    const body = await r.json().catch(() => ({}));
+    throw new Error((body.error && body.error.message) || `Galat ${r.status}`);
+  }
+  const name = /filename="([^"]+)"/.exec(r.headers.get("Content-Disposition") || "");
+  return { blob: await r.blob(), name: name ? name[1] : "unduhan" };
+}
+
+function save({ blob, name }) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+/* rows the walidata will hold, each with the rule's or the outlier check's own message */
+function heldHtml(rows) {
+  if (!rows || !rows.length) return "";
+  return `<h3>Baris yang akan ditahan untuk verifikasi walidata</h3><div class="table-wrap"><table id="held"><thead><tr>` +
+    `<th>Baris berkas</th><th>Wilayah</th><th>Periode</th><th>Alasan</th></tr></thead><tbody>` +
+    rows.map((r) => `<tr data-line="${esc(r.line ?? "")}"><td class="num">${esc(r.line ?? r.index + 1)}</td>` +
+      `<td>${esc(r.region_code)}</td><td>${esc(r.period)}</td><td class="wrap">${(r.reasons || []).map((x) => esc(x.message)).join("<br>")}</td></tr>`).join("") +
+    `</tbody></table></div><p class="partial-note">Baris ini tetap dikirim dan tersimpan, tetapi angkanya baru tampil setelah walidata memeriksanya.</p>`;
 }
 
 const countsHtml = (c) => `<div class="summary counts">` + Object.entries(COUNT_ID).map(([k, label]) =>
@@ -584,7 +607,7 @@ function rejectedHtml(rows) {
     `</tbody></table></div>`;
 }
 
-async function renderSubmit() {
+async function renderSubmit(params = new URLSearchParams()) {
   live(null);
   setMeta("Kirim data", "Unggah data desa, kelurahan atau OPD lewat portal.");
   const key = sessionStorage.getItem(KEY_STORE);
@@ -598,18 +621,24 @@ async function renderSubmit() {
     document.getElementById("keyform").addEventListener("submit", (e) => {
       e.preventDefault();
       sessionStorage.setItem(KEY_STORE, document.getElementById("key").value.trim());
-      renderSubmit();
+      renderSubmit(params);
     });
     return;
   }
-  const datasets = (await api("/v1/datasets")).items;
+  /* only the datasets this key may write (a walidata: all) */
+  const [all, mine, pubs] = await Promise.all([api("/v1/datasets"),
+    keyed("/v1/timeliness/mine").catch(() => null), api("/v1/publishers").catch(() => null)]);
+  const me = mine && pubs && pubs.items.find((p) => p.id === mine.publisher_id);
+  const datasets = !me || me.kind === "walidata" || me.datasets.includes("*") ? all.items
+    : all.items.filter((d) => me.datasets.includes(d.slug));
+  const wanted = params.get("dataset");
   app.innerHTML = `<h1>Kirim data</h1>
     <p class="muted">Langkah: pilih dataset, unduh templat, isi, unggah untuk diperiksa (uji coba, belum disimpan),
       perbaiki bila ada baris ditolak, lalu kirim. <button class="linkish" id="forget">Keluar (hapus kunci)</button></p>
     <form id="subform" class="controls">
       <label>Dataset <select id="sdataset" name="dataset">${datasets.map((d) =>
-        `<option value="${esc(d.slug)}">${esc(d.title)}</option>`).join("")}</select></label>
-      <a class="btn alt" id="template" href="#" download>Unduh templat CSV</a>
+        `<option value="${esc(d.slug)}" ${d.slug === wanted ? "selected" : ""}>${esc(d.title)}</option>`).join("")}</select></label>
+      <button type="button" class="btn alt" id="template">Unduh templat (desa Anda, periode yang jatuh tempo)</button>
       <label>Berkas CSV atau XLSX <input id="sfile" name="file" type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
       <button class="btn" id="check">Periksa berkas</button>
     </form>
@@ -619,19 +648,18 @@ async function renderSubmit() {
     <div id="history"><p class="muted">Memuat…</p></div>`;
   document.getElementById("forget").addEventListener("click", () => {
     sessionStorage.removeItem(KEY_STORE);
-    renderSubmit();
+    renderSubmit(params);
   });
   const select = document.getElementById("sdataset");
   const fileInput = document.getElementById("sfile");
-  const tpl = document.getElementById("template");
-  let tplUrl = null;
-  const setTemplate = async () => {
-    const d = await api(`/v1/datasets/${encodeURIComponent(select.value)}`);
-    if (tplUrl) URL.revokeObjectURL(tplUrl);
-    tplUrl = URL.createObjectURL(new Blob([templateCsv(d)], { type: "text/csv" }));
-    tpl.href = tplUrl;
-    tpl.download = `templat-${d.slug}.csv`;
-  };
+  /* the server's template: this key's villages and the period due, measures blank */
+  document.getElementById("template").addEventListener("click", async () => {
+    try {
+      save(await keyedFile(`/v1/datasets/${encodeURIComponent(select.value)}/template?format=xlsx&locale=id`));
+    } catch (err) {
+      document.getElementById("dryrun").innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    }
+  });
   const form = () => {
     const f = new FormData();
     f.append("dataset", select.value);
@@ -662,11 +690,21 @@ async function renderSubmit() {
         return;
       }
       const final = FINAL.has(s.status);
-      out.innerHTML = `<h2>Status kiriman</h2><p>Status: <strong id="substate" data-status="${esc(s.status)}" class="${s.status === "completed" ? "ok" : final ? "no" : ""}">${esc(STATUS_ID[s.status] || s.status)}</strong>` +
+      const held = (s.counts || {}).held || 0;
+      out.innerHTML = `<h2>Status kiriman</h2><p>Status: <strong id="substate" data-status="${esc(s.status)}" class="${s.status === "completed" && !held ? "ok" : final && !held ? "no" : ""}">${esc(STATUS_ID[s.status] || s.status)}</strong>` +
         ` · ${fmt.format(s.chunks_processed)} dari ${fmt.format(s.chunks)} bagian diproses · ${fmt.format(s.rows)} baris</p>` +
         countsHtml(s.counts) + (s.error ? `<p class="error">${esc(s.error)}</p>` : "") +
-        (final ? rejectedHtml(s.rejected_rows) : "");
-      if (final) { showHistory(); return; }
+        (held ? `<p class="partial-note" id="heldnote">${fmt.format(held)} baris ditahan untuk verifikasi walidata: angkanya tampil setelah diperiksa. Alasannya ada di hasil pemeriksaan di atas.</p>` : "") +
+        (final ? rejectedHtml(s.rejected_rows) +
+          `<p><button type="button" class="btn alt" id="receipt">Unduh tanda terima bertanda tangan</button></p>` : "");
+      if (final) {
+        document.getElementById("receipt").addEventListener("click", async () => {
+          try { save(await keyedFile(`/v1/submissions/${encodeURIComponent(id)}/receipt`)); }
+          catch (err) { out.insertAdjacentHTML("beforeend", `<p class="error">${esc(err.message)}</p>`); }
+        });
+        showHistory();
+        return;
+      }
       await new Promise((ok) => setTimeout(ok, 1000));
     }
   };
@@ -678,7 +716,7 @@ async function renderSubmit() {
     try {
       const r = await keyed("/v1/submissions?dry_run=true", { method: "POST", body: form() });
       out.innerHTML = `<h2>Hasil pemeriksaan (uji coba, belum disimpan)</h2><p id="dryrows">${fmt.format(r.rows)} baris dibaca dari ${esc(fileInput.files[0].name)}.</p>` +
-        countsHtml(r.counts) + rejectedHtml(r.rejected_rows) +
+        countsHtml(r.counts) + rejectedHtml(r.rejected_rows) + heldHtml(r.held_rows) +
         (r.counts.rejected ? `<p class="partial-note">Perbaiki baris di atas lalu periksa lagi, atau kirim sekarang: baris yang ditolak tidak akan disimpan.</p>` : "") +
         `<button class="btn" id="send">Kirim ${fmt.format(r.rows - (r.counts.rejected || 0))} baris</button>`;
       document.getElementById("send").addEventListener("click", async (ev) => {
@@ -701,8 +739,7 @@ async function renderSubmit() {
     const b = e.target.closest("button[data-status]");
     if (b) follow(b.dataset.status);
   });
-  select.addEventListener("change", setTemplate);
-  await Promise.all([setTemplate(), showHistory()]);
+  await showHistory();
 }
 
 /* ---------- router ---------- */
@@ -712,7 +749,7 @@ async function route() {
     if (parts[0] === "dataset" && parts[1]) await renderDataset(parts[1], params);
     else if (parts[0] === "wilayah") await renderRegion(parts[1], params);
     else if (parts[0] === "kelengkapan") await renderCompleteness(params);
-    else if (parts[0] === "kirim") await renderSubmit();
+    else if (parts[0] === "kirim") await renderSubmit(params);
     else await renderSearch(params);
   } catch (err) {
     setMeta("Maaf", err.message);

@@ -5,8 +5,13 @@ const KEY = "satudata.key";
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => (
   { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-const pct = (x) => (x == null ? "–" : `${Math.round(x * 1000) / 10}%`);
-const vals = (v) => (v ? Object.entries(v).map(([k, x]) => `${esc(k)}: ${esc(x)}`).join(", ") : "–");
+const pct = (x) => (x == null ? "–"
+  : `${new Intl.NumberFormat("id-ID", { maximumFractionDigits: 1 }).format(x * 100)} %`);
+const fmt = new Intl.NumberFormat("id-ID");
+/* numbers the Indonesian way (1.234,5); a hidden small count says so */
+const figure = (x) => (typeof x === "number" ? fmt.format(x)
+  : x && typeof x === "object" ? (x.suppressed ? "disembunyikan" : figure(x.value)) : esc(x ?? "–"));
+const vals = (v) => (v ? Object.entries(v).map(([k, x]) => `${esc(k)}: ${figure(x)}`).join(", ") : "–");
 
 async function call(path, options = {}) {
   const r = await fetch(path, { ...options, headers: { Accept: "application/json",
@@ -24,24 +29,26 @@ function filters() {
 
 function row(h) {
   const why = h.reasons.map((r) => `<li>${esc(r.message)}${r.expected_min != null ?
-    ` <span class="muted">(wajar ${esc(r.expected_min)}–${esc(r.expected_max)})</span>` : ""}</li>`).join("");
+    ` <span class="muted">(wajar ${figure(r.expected_min)}–${figure(r.expected_max)})</span>` : ""}</li>`).join("");
   const rep = h.reporting ? `${pct(h.reporting.rate_now)} → ${pct(h.reporting.rate_after)}` : "–";
-  return `<tr data-id="${esc(h.id)}"><td>${esc(h.dataset)}<br>${esc(h.period)}</td>` +
-    `<td>${esc(h.region_name)}<br><span class="muted">${esc(h.region_code)}</span></td>` +
-    `<td>${vals(h.proposed)}<br><span class="muted">publik: ${vals(h.public)}</span></td>` +
-    `<td><ul>${why}</ul>${h.conflict_id ? `<span class="no">juga dalam konflik</span>` : ""}</td>` +
-    `<td>${esc(h.publisher_name || h.publisher_id)}</td><td>${rep}</td>` +
-    `<td><button data-act="verify">Verifikasi</button> <button data-act="return">Kembalikan</button></td></tr>`;
+  return `<tr data-id="${esc(h.id)}"><td data-label="Dataset, periode">${esc(h.dataset)}<br>${esc(h.period)}</td>` +
+    `<td data-label="Wilayah">${esc(h.region_name)}<br><span class="muted">${esc(h.region_code)}</span></td>` +
+    `<td data-label="Nilai ditahan">${vals(h.proposed)}<br><span class="muted">publik: ${vals(h.public)}</span></td>` +
+    `<td data-label="Alasan"><ul>${why}</ul>${h.conflict_id ? `<span class="no">juga dalam konflik</span>` : ""}</td>` +
+    `<td data-label="Produsen">${esc(h.publisher_name || h.publisher_id)}</td><td data-label="Tingkat lapor kecamatan">${rep}</td>` +
+    `<td data-label="Keputusan"><span><button data-act="verify">Verifikasi</button> <button data-act="return">Kembalikan</button></span></td></tr>`;
 }
 
-async function load() {
+/* ``done``: the last decision's confirmation, kept above the refreshed queue */
+async function load(done = "") {
+  $("done").textContent = done;
   $("msg").textContent = "Memuat…";
   try {
     const q = new URLSearchParams(filters());
     const body = await call(`/v1/verification?${q}`);
-    $("msg").textContent = body.items.length ? `${body.items.length} nilai menunggu (terlama dulu).` :
+    $("msg").textContent = body.items.length ? `${fmt.format(body.items.length)} nilai menunggu (terlama dulu).` :
       "Tidak ada nilai yang menunggu verifikasi.";
-    $("queue").innerHTML = body.items.length ? `<div class="table"><table><thead><tr><th>Dataset, periode</th>` +
+    $("queue").innerHTML = body.items.length ? `<div class="table-wrap"><table class="stack"><thead><tr><th>Dataset, periode</th>` +
       `<th>Wilayah</th><th>Nilai ditahan</th><th>Alasan</th><th>Produsen</th><th>Tingkat lapor kecamatan</th>` +
       `<th></th></tr></thead><tbody>${body.items.map(row).join("")}</tbody></table></div>` : "";
   } catch (e) { $("msg").textContent = e.message; }
@@ -50,9 +57,8 @@ async function load() {
 async function decide(path, body) {
   try {
     const out = await call(path, { method: "POST", body: JSON.stringify(body) });
-    $("msg").textContent = `${out.decided} nilai ${out.status === "verified" ? "diverifikasi dan terbit" : "dikembalikan"}.`;
-    await load();
-  } catch (e) { $("msg").textContent = e.message; }
+    await load(`${fmt.format(out.decided)} nilai ${out.status === "verified" ? "diverifikasi dan terbit" : "dikembalikan"}.`);
+  } catch (e) { $("done").textContent = ""; $("msg").textContent = e.message; }
 }
 
 $("key").addEventListener("submit", (ev) => {
