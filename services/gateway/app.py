@@ -85,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                        strategy=settings.rate_limit_strategy,
                        trusted_proxies=settings.forwarding_proxies(),
                        auth_failures=settings.rate_limit_auth_failures,
+                       public_writes=settings.rate_limit_public_writes,
                        redis_url=settings.redis_url)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CkanEnvelopeMiddleware, public_url=settings.public_base())  # /api/ errors, 413/429 included, in CKAN's shape

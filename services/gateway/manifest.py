@@ -82,6 +82,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/reminders", "registry", read=KEYED),
     Route("/v1/publishers/*/contact", "registry", read=STEWARD),
     Route("/v1/datasets/*/privacy", "registry"),  # public to read, walidata writes
+    Route("/v1/feedback", "registry", write=PUBLIC),  # anyone may report a figure
+    Route("/v1/feedback/*/answer", "registry"),  # the walidata answers
 )
 # what the gateway serves itself (events, CKAN reads) is open to read, and needs a key to write
 GATEWAY_OWN = Route("", "gateway", read=PUBLIC, write=KEYED)

@@ -26,6 +26,7 @@ from limits.aio.strategies import (FixedWindowRateLimiter, MovingWindowRateLimit
                                    SlidingWindowCounterRateLimiter)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.gateway import manifest
 from services.gateway.keys import raw_key
 from shared.auth import hash_key
 from shared.errors import PayloadTooLarge, error_body
@@ -93,9 +94,11 @@ STRATEGIES = {"sliding-window": SlidingWindowCounterRateLimiter,
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, per_key: str, per_address: str,
                  strategy: str = "sliding-window", trusted_proxies: tuple = (),
-                 auth_failures: str = "100/minute", redis_url: str = ""):
+                 auth_failures: str = "100/minute", public_writes: str = "10/hour",
+                 redis_url: str = ""):
         self.app = app
         self.per_key = parse(per_key)
+        self.public_writes = parse(public_writes)
         self.per_address = parse(per_address)
         self.auth_failures = parse(auth_failures)
         storage = limits_storage(redis_url)
@@ -136,6 +139,12 @@ class RateLimitMiddleware:
                               "Terlalu banyak kunci API yang salah dari alamat ini; coba lagi "
                               "nanti.", [(b"retry-after", str(retry).encode())])
             return
+        if not keyed and _public_write(scope, path) and \
+                not await self.failures.hit(self.public_writes, "pubwrite:" + address):
+            await _send_error(send, 429, "rate_limited",
+                              "Terlalu banyak laporan dari alamat ini; coba lagi nanti.",
+                              [(b"retry-after", b"3600")])
+            return
         allowed = await self.limiter.hit(item, ident)
         stats = await self.limiter.get_window_stats(item, ident)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
@@ -162,6 +171,14 @@ class RateLimitMiddleware:
             self.known_good.move_to_end(ident)
             while len(self.known_good) > KNOWN_GOOD_MAX:
                 self.known_good.popitem(last=False)
+
+
+def _public_write(scope: Scope, path: str) -> bool:
+    """A write anyone may make without a key (the manifest's ``write=PUBLIC``)."""
+    method = scope.get("method", "GET")
+    route = manifest.lookup(path)
+    return method not in manifest.READ_METHODS and route is not None \
+        and route.access(method) == manifest.PUBLIC
 
 
 class BodyLimitMiddleware:

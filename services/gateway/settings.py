@@ -39,6 +39,9 @@ class GatewaySettings(ServiceSettings):
                                                            "(limits notation)")
     rate_limit_address: str = Field("300/minute", description="requests per client address "
                                                               "without a key")
+    rate_limit_public_writes: str = Field("10/hour", description="writes anyone may make "
+                                          "without a key (a citizen's report on a figure) per "
+                                          "client address")
     rate_limit_auth_failures: str = Field("100/minute", description="failed authentications "
                                           "per client address, whatever the key (then 429)")
     redis_url: str = Field("", validation_alias=AliasChoices("GATEWAY_REDIS_URL", "REDIS_URL",

@@ -8,6 +8,7 @@ from services.registry import consumers
 from services.registry.access import routes as access
 from services.registry.audit import routes as audit
 from services.registry.conflicts import routes as conflicts
+from services.registry.feedback import routes as feedback
 from services.registry.privacy import routes as privacy
 from services.registry.publishing import routes as publishing
 from services.registry.datasets import routes as datasets
@@ -37,6 +38,7 @@ ROUTERS = [
     verification.router,  # rules, policy, the walidata's queue
     timeliness.router,
     privacy.router,
+    feedback.router,  # citizens say a figure is wrong; the walidata answers
 ]
 
 

@@ -683,3 +683,43 @@ async def test_the_verification_queue_fits_the_screen_and_keeps_its_confirmation
         f"document.querySelectorAll('#queue tbody tr').length === {before - 1}", timeout=15000)
     assert "1 nilai diverifikasi dan terbit" in await page.locator("#done").inner_text()
     await context.close()
+
+
+async def test_a_citizen_reports_a_figure_and_the_walidata_answers(platform, browser):
+    """On a phone, a citizen reports a figure (no account); the figure reads "sedang
+    ditinjau"; the walidata answers from /verifikasi; the answer is audited and the mark goes."""
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{platform.gateway}/dataset/{SLUG}?period=2023")
+    row = page.locator('#table tbody tr:has(td:text-is("64.08.04.2011"))').first
+    await row.wait_for(timeout=15000)
+    await row.locator("button[data-report]").click()
+    await page.fill("#rmessage", "Angka ini terlalu kecil; data desa kami lebih besar (contoh).")
+    await page.fill("#rcontact", "warga@example.org")
+    await page.click("#reportform button")
+    await page.wait_for_selector("#reportdone", timeout=15000)
+    assert await row.locator(".review").inner_text() == "sedang ditinjau"
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    desk = await context.new_page()
+    await desk.goto(f"{platform.gateway}/verifikasi")
+    await desk.fill("#k", platform.keys["SATUDATA_KEY_WALIDATA"])
+    await desk.click("#key button")
+    report = desk.locator("#reports article.report").first
+    await report.wait_for(timeout=15000)
+    assert "warga@example.org" in await report.inner_text()
+    await report.locator("textarea").fill("Sudah dicocokkan dengan register desa; angka tetap.")
+    await report.locator("button[data-answer]").click()
+    await desk.wait_for_function(
+        "document.getElementById('reports-msg').textContent.includes('Jawaban terkirim')",
+        timeout=15000)
+    async with platform.client() as client:
+        log = (await client.get("/v1/audit", headers=platform.auth("WALIDATA"),
+                                params={"action": "feedback.answer"})).json()["items"]
+        assert len(log) == 1
+        public = (await client.get("/v1/feedback", params={"dataset": SLUG})).json()["items"]
+        assert public[0]["status"] == "answered" and "contact" not in public[0]
+    await page.reload()
+    await row.wait_for(timeout=15000)
+    assert await row.locator(".review").count() == 0
+    await context.close()

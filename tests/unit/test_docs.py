@@ -6,6 +6,7 @@ import pytest
 
 from services.gateway.settings import GatewaySettings
 from services.ingest.settings import IngestSettings
+from services.registry.feedback.service import FeedbackSettings
 from services.registry.settings import RegistrySettings
 from services.registry.timeliness.settings import TimelinessSettings
 from services.search.settings import SearchSettings
@@ -15,7 +16,7 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 @pytest.mark.parametrize("settings", [GatewaySettings, IngestSettings, RegistrySettings,
-                                      SearchSettings, TimelinessSettings])
+                                      SearchSettings, TimelinessSettings, FeedbackSettings])
 def test_every_setting_is_documented_in_the_readme(settings):
     prefix = settings.model_config["env_prefix"]
     missing = [f"{prefix}{name.upper()}" for name in settings.model_fields

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from services.registry.statistics import models
-from services.registry.statistics import service
+from services.registry.statistics import comparable as lineage, service
 from shared.web import MaybeCaller, ReadConn
 
 router = APIRouter(prefix="/v1", tags=["registry"])
@@ -41,7 +41,7 @@ async def aggregates(
     dims = {k: v for k, v in request.query_params.items() if k not in AGGREGATE_PARAMS}
     names = [n.strip() for m in measure or [] for n in m.split(",") if n.strip()]
     if comparable:
-        return await service.comparable(conn, dataset, region=region or "", period=period,
+        return await lineage.comparable(conn, dataset, region=region or "", period=period,
                                         period_from=period_from, period_to=period_to,
                                         measures=names, dims=dims, reader=reader)
     return await service.aggregate(conn, dataset, period=period, period_from=period_from,

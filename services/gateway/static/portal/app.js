@@ -333,6 +333,7 @@ async function renderDataset(slug, params) {
     <h2>Tabel</h2><p class="muted" id="rowcount"></p>
     <div class="table-wrap"><table id="table"></table></div>
     <button class="btn alt" id="more" hidden>Tampilkan semua baris</button>
+    <section id="reportbox" hidden aria-live="polite"></section>
     <h2>Metadata</h2>
     <dl class="meta">${Object.entries({ Frekuensi: frequencyId(d.frequency), Lisensi: d.license, Versi: d.version,
       ...Object.fromEntries(Object.entries(meta).map(([k, v]) => [metaLabel(k), metaValue(v)])) })
@@ -343,6 +344,13 @@ async function renderDataset(slug, params) {
   };
   const records = new Map();   // the chosen period's rows, for the table only (never summed here)
   let cursor = null, newest = d.updated_at;
+  /* figures a citizen reported: "sedang ditinjau" until the walidata answers */
+  const figureKey = (r) => `${r.region_code}|${r.period}|${JSON.stringify(r.dimensions || {}, Object.keys(r.dimensions || {}).sort())}`;
+  let reviewing = new Set();
+  const loadReviews = async () => {
+    const body = await api(`/v1/feedback?dataset=${encodeURIComponent(slug)}&status=open`, true).catch(() => ({ items: [] }));
+    reviewing = new Set(body.items.map(figureKey));
+  };
   const load = async (all) => {
     do {
       const qs = new URLSearchParams({ period, limit: "1000", ...(region ? { region } : {}), ...(cursor ? { cursor } : {}) });
@@ -371,12 +379,13 @@ async function renderDataset(slug, params) {
     document.getElementById("more").hidden = !cursor;
     document.getElementById("table").innerHTML =
       `<thead><tr><th>Kode</th><th>Wilayah</th><th>Kecamatan</th>${dims.map((x) => `<th>${esc(x.label)}</th>`).join("")}` +
-      `${measures.map((m) => `<th>${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}</th>`).join("")}</tr></thead><tbody>` +
+      `${measures.map((m) => `<th>${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}</th>`).join("")}<th>Tinjauan</th></tr></thead><tbody>` +
       rows.map((r) => `<tr data-id="${esc(r.id)}" class="${r.id === flashId ? "flash" : ""}"><td>${esc(r.region_code)}</td>
         <td class="wrap"><a href="/wilayah/${encodeURIComponent(r.region_code)}">${esc((regs.get(r.region_code) || {}).name || r.region_code)}</a>${retiredMark(regs.get(r.region_code), regs)}</td>
         <td>${esc((regs.get(kecamatanOf(r.region_code)) || {}).name || "")}</td>
         ${dims.map((x) => `<td>${esc(dimLabel(x, r.dimensions[x.name]))}</td>`).join("")}
-        ${measures.map((m) => `<td class="num" data-measure="${esc(m.name)}">${num(r.values[m.name])}</td>`).join("")}</tr>`).join("") + `</tbody>`;
+        ${measures.map((m) => `<td class="num" data-measure="${esc(m.name)}">${num(r.values[m.name])}</td>`).join("")}
+        <td>${reviewing.has(figureKey(r)) ? `<span class="review">sedang ditinjau</span>` : `<button class="linkish" data-report="${esc(r.id)}">Laporkan angka ini</button>`}</td></tr>`).join("") + `</tbody>`;
   };
   const choose = async (p) => {
     period = p;
@@ -387,8 +396,40 @@ async function renderDataset(slug, params) {
     draw();
   };
   document.getElementById("more").addEventListener("click", async () => { await load(true); draw(); });
+  /* "Laporkan angka ini": a short form, no account; the contact is optional and never shown */
+  document.getElementById("table").addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-report]");
+    if (!b) return;
+    const r = records.get(b.dataset.report);
+    const box = document.getElementById("reportbox");
+    const place = `${(regs.get(r.region_code) || {}).name || r.region_code}, ${r.period}${Object.keys(r.dimensions || {}).length ? `, ${dims.map((x) => dimLabel(x, r.dimensions[x.name])).join(", ")}` : ""}`;
+    box.hidden = false;
+    box.innerHTML = `<h2>Laporkan angka ini</h2><p>${esc(d.title)}: ${esc(place)}</p>
+      <form id="reportform" class="controls">
+        <label>Apa yang salah? <textarea id="rmessage" required minlength="5" maxlength="1000" rows="3"></textarea></label>
+        <label>Kontak untuk jawaban (tidak wajib, tidak ditampilkan) <input id="rcontact" maxlength="200" autocomplete="email"></label>
+        <button class="btn">Kirim laporan</button></form>
+      <p class="muted">Kontak hanya dilihat walidata dan dihapus setelah laporan dijawab (UU 27/2022).</p>`;
+    document.getElementById("rmessage").focus();
+    document.getElementById("reportform").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const sent = await fetch("/v1/feedback", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ dataset: slug, region: r.region_code, period: r.period, dimensions: r.dimensions || {},
+                                 message: document.getElementById("rmessage").value, contact: document.getElementById("rcontact").value || null }) });
+        const body = await sent.json().catch(() => ({}));
+        if (!sent.ok) throw new Error((body.error && body.error.message) || `Galat ${sent.status}`);
+        box.innerHTML = `<p class="ok" id="reportdone">Terima kasih. Laporan Anda tercatat dan angka ini ditandai "sedang ditinjau" sampai walidata menjawab.</p>`;
+        reviewing.add(figureKey(r));
+        draw();
+      } catch (err) {
+        box.insertAdjacentHTML("beforeend", `<p class="error">${esc(err.message)}</p>`);
+      }
+    });
+  });
   select.addEventListener("change", () => choose(select.value));
   fillPeriods();
+  await loadReviews();
   await choose(period);
   let refresh = null;  // a burst of changes: one new aggregates call, not one per record
   live(`/v1/events?dataset=${encodeURIComponent(slug)}`, (ev) => {

@@ -54,6 +54,34 @@ async function load(done = "") {
   } catch (e) { $("msg").textContent = e.message; }
 }
 
+/* citizens' reports on figures, answered from the same desk */
+async function loadReports(done = "") {
+  $("reports-box").hidden = false;
+  try {
+    const body = await call("/v1/feedback?status=open");
+    $("reports-msg").textContent = done || (body.items.length ? `${fmt.format(body.items.length)} laporan menunggu jawaban.`
+      : "Tidak ada laporan yang menunggu.");
+    $("reports").innerHTML = body.items.map((r) => `<article class="report" data-id="${esc(r.id)}">
+      <p><a href="/dataset/${encodeURIComponent(r.dataset)}?region=${encodeURIComponent(r.region_code)}&period=${encodeURIComponent(r.period)}">${esc(r.dataset)}</a>
+        · ${esc(r.region_code)} · ${esc(r.period)}${Object.keys(r.dimensions || {}).length ? ` · ${esc(Object.values(r.dimensions).join(", "))}` : ""}</p>
+      <blockquote>${esc(r.message)}</blockquote>
+      <p class="muted">Kontak: ${esc(r.contact || "tidak ada")} · dikirim ${new Date(r.created_at).toLocaleString("id-ID", { timeZone: "Asia/Makassar" })} WITA</p>
+      <label>Jawaban (dipublikasikan) <textarea rows="2"></textarea></label>
+      <button data-answer>Jawab</button></article>`).join("");
+  } catch (e) { $("reports-msg").textContent = e.message; }
+}
+
+$("reports").addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-answer]");
+  if (!b) return;
+  const box = b.closest("article");
+  try {
+    await call(`/v1/feedback/${box.dataset.id}/answer`, { method: "POST",
+      body: JSON.stringify({ answer: box.querySelector("textarea").value }) });
+    await loadReports("Jawaban terkirim dan dipublikasikan.");
+  } catch (e) { $("reports-msg").textContent = e.message; }
+});
+
 async function decide(path, body) {
   try {
     const out = await call(path, { method: "POST", body: JSON.stringify(body) });
@@ -64,7 +92,7 @@ async function decide(path, body) {
 $("key").addEventListener("submit", (ev) => {
   ev.preventDefault();
   sessionStorage.setItem(KEY, $("k").value.trim());
-  $("key").hidden = true; $("filters").hidden = false; load();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports();
 });
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
 $("bulk-verify").addEventListener("click", () => decide("/v1/verification/verify",
@@ -77,4 +105,6 @@ $("queue").addEventListener("click", (ev) => {
   const id = b.closest("tr").dataset.id, note = $("f-note").value.trim();
   decide(`/v1/verification/${id}/${b.dataset.act}`, b.dataset.act === "return" ? { note } : { note: note || null });
 });
-if (sessionStorage.getItem(KEY)) { $("key").hidden = true; $("filters").hidden = false; load(); }
+if (sessionStorage.getItem(KEY)) {
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports();
+}
