@@ -84,6 +84,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/datasets/*/privacy", "registry"),  # public to read, walidata writes
     Route("/v1/feedback", "registry", write=PUBLIC),  # anyone may report a figure
     Route("/v1/feedback/*/answer", "registry"),  # the walidata answers
+    Route("/v1/data-requests", "registry", write=PUBLIC),  # anyone may ask for data
+    Route("/v1/data-requests/*", "registry"),  # the walidata extends, answers, refuses
+    Route("/v1/collective-leave", "registry"),  # public to read, walidata writes
 )
 # what the gateway serves itself (events, CKAN reads) is open to read, and needs a key to write
 GATEWAY_OWN = Route("", "gateway", read=PUBLIC, write=KEYED)

@@ -27,6 +27,8 @@ STATIC = {  # path -> (title, description)
                      "belum melaporkan tiap dataset, per kecamatan."),
     "/kirim": (f"Kirim data · {SITE}", "Unggah data desa, kelurahan atau OPD lewat portal: "
                "templat, uji coba, kirim, pantau status."),
+    "/permohonan": (f"Permohonan data · {SITE}", "Minta data yang belum terbit: nomor "
+                    "permohonan, status terbuka, dijawab paling lambat 10 hari kerja."),
 }
 LEVELS = {"kabupaten": "Kabupaten", "kecamatan": "Kecamatan", "desa": "Desa",
           "kelurahan": "Kelurahan", "provinsi": "Provinsi"}
@@ -79,7 +81,8 @@ async def meta(upstreams, path: str) -> tuple[int, str, str]:
 
 
 async def sitemap(upstreams, base: str) -> str:
-    urls = [(f"{base}{p}", None) for p in ("/", "/wilayah", "/kelengkapan", "/ketepatan")]
+    urls = [(f"{base}{p}", None) for p in ("/", "/wilayah", "/kelengkapan", "/ketepatan",
+                                           "/permohonan")]
     _, datasets = await upstreams.get_json("registry", "/v1/datasets")
     urls += [(f"{base}/dataset/{quote(d['slug'])}", (d.get("updated_at") or "")[:10] or None)
              for d in datasets.get("items", [])]

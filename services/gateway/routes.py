@@ -65,6 +65,7 @@ async def receipt_keys(request: Request, gw: GatewayDep):
 @router.get("/wilayah", include_in_schema=False)
 @router.get("/kelengkapan", include_in_schema=False)
 @router.get("/kirim", include_in_schema=False)
+@router.get("/permohonan", include_in_schema=False)
 @router.get("/dataset/{slug}", include_in_schema=False)
 @router.get("/wilayah/{code}", include_in_schema=False)
 async def portal(request: Request, gw: GatewayDep):

@@ -8,6 +8,7 @@ from services.registry import consumers
 from services.registry.access import routes as access
 from services.registry.audit import routes as audit
 from services.registry.conflicts import routes as conflicts
+from services.registry.datarequests import routes as datarequests
 from services.registry.feedback import routes as feedback
 from services.registry.privacy import routes as privacy
 from services.registry.publishing import routes as publishing
@@ -39,6 +40,7 @@ ROUTERS = [
     timeliness.router,
     privacy.router,
     feedback.router,  # citizens say a figure is wrong; the walidata answers
+    datarequests.router,  # citizens ask for data not yet published (UU 14/2008)
 ]
 
 

@@ -391,7 +391,7 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14
 PAGES = [("/", "li.result, .cards .card"), (f"/dataset/{SLUG}", "#chart svg rect.bar"),
          ("/wilayah/64.08.04", "#regiondata h3"),
          (f"/kelengkapan?dataset={SLUG}&period=2022", "#cchart svg rect.bar"),
-         ("/kirim", "#keyform"), ("/verifikasi", "#key")]
+         ("/kirim", "#keyform"), ("/verifikasi", "#key"), ("/permohonan", "#reqform")]
 
 
 async def test_real_urls_titles_and_sitemap(platform):
@@ -722,4 +722,43 @@ async def test_a_citizen_reports_a_figure_and_the_walidata_answers(platform, bro
     await page.reload()
     await row.wait_for(timeout=15000)
     assert await row.locator(".review").count() == 0
+    await context.close()
+
+
+async def test_a_data_request_goes_from_the_form_to_the_walidatas_answer(platform, browser):
+    """A citizen asks for data on a phone and gets a number and a due date; the walidata
+    answers on /verifikasi; the public list shows the answer (audited)."""
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID")
+    page = await context.new_page()
+    await page.goto(f"{platform.gateway}/permohonan")
+    await page.fill("#qsubject", "Jumlah posyandu aktif per desa (contoh permohonan)")
+    await page.fill("#qcontact", "warga@example.org")
+    await page.click("#reqform button")
+    done = page.locator("#reqnumber")
+    await done.wait_for(timeout=15000)
+    number = re.search(r"PD-\d{4}-\d{5}", await done.inner_text()).group(0)
+    assert "paling lambat" in await done.inner_text()
+    row = page.locator(f'#requests tr[data-number="{number}"]')
+    assert "diajukan" in await row.inner_text() and "warga@example.org" not in await row.inner_text()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    desk = await context.new_page()
+    await desk.goto(f"{platform.gateway}/verifikasi")
+    await desk.fill("#k", platform.keys["SATUDATA_KEY_WALIDATA"])
+    await desk.click("#key button")
+    item = desk.locator(f'#requests article[data-number="{number}"]')
+    await item.wait_for(timeout=15000)
+    await item.locator("textarea").fill("Diterbitkan sebagai dataset jumlah penduduk.")
+    await item.locator("[data-dataset]").fill(SLUG)
+    await item.locator('button[data-req="answer"]').click()
+    await desk.wait_for_function(
+        "document.getElementById('requests-msg').textContent.includes('dijawab')", timeout=15000)
+    await page.reload()
+    await row.wait_for(timeout=15000)
+    assert "dijawab" in await row.inner_text()
+    assert await row.locator(f'a[href="/dataset/{SLUG}"]').count() == 1
+    async with platform.client() as client:
+        log = (await client.get("/v1/audit", headers=platform.auth("WALIDATA"),
+                                params={"action": "data_request.answer"})).json()["items"]
+        assert [e["target"] for e in log] == [number]
     await context.close()

@@ -23,7 +23,8 @@ from shared.reporting_calendar import valid_period
 class FeedbackSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
     report_contact_days: int = Field(30, ge=0, le=3650, description="days a citizen's contact "
-                                     "is kept after the walidata answered the report")
+                                     "is kept after the walidata answered the report or "
+                                     "decided the data request")
 
 
 PUBLIC = ("id", "dataset", "region_code", "period", "measure", "status", "answer",

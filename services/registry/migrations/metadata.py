@@ -8,6 +8,7 @@ from __future__ import annotations
 from services.registry.access import tables as access  # noqa: F401 - declares its tables
 from services.registry.audit import tables as audit  # noqa: F401
 from services.registry.conflicts import tables as conflicts  # noqa: F401
+from services.registry.datarequests import tables as datarequests  # noqa: F401
 from services.registry.datasets import tables as datasets  # noqa: F401
 from services.registry.feedback import tables as feedback  # noqa: F401
 from services.registry.privacy import tables as privacy  # noqa: F401

@@ -70,7 +70,7 @@ function parseRoute() {
   return { parts: location.pathname.split("/").filter(Boolean).map(decodeURIComponent),
            params: new URLSearchParams(location.search) };
 }
-const PAGE_PATH = /^\/(|dataset\/[^/]+|wilayah(\/[^/]+)?|kelengkapan|kirim)$/;
+const PAGE_PATH = /^\/(|dataset\/[^/]+|wilayah(\/[^/]+)?|kelengkapan|kirim|permohonan)$/;
 function go(path) { history.pushState(null, "", path); route(); }
 
 /* each page's title and description (the gateway writes the first ones on the server) */
@@ -783,6 +783,57 @@ async function renderSubmit(params = new URLSearchParams()) {
   await showHistory();
 }
 
+/* ---------- data requests (permohonan data, UU 14/2008) ---------- */
+const tanggal = (v) => (v ? new Date(`${v}T12:00:00+08:00`).toLocaleDateString("id-ID",
+  { day: "numeric", month: "long", year: "numeric", timeZone: "Asia/Makassar" }) : "-");
+const REQUEST_STATUS = { diajukan: "diajukan", diperpanjang: "diperpanjang", dijawab: "dijawab",
+                         ditolak: "ditolak" };
+
+async function renderRequests() {
+  live(null);
+  setMeta("Permohonan data", "Minta data yang belum terbit.");
+  app.innerHTML = `<h1>Permohonan data</h1>
+    <p>Minta data yang belum terbit di portal ini. Permohonan mendapat nomor dan status yang terbuka
+      untuk umum; walidata menjawab paling lambat 10 hari kerja sejak diterima (dapat diperpanjang
+      sekali 7 hari kerja dengan pemberitahuan), sesuai UU No. 14 Tahun 2008 Pasal 22.</p>
+    <form id="reqform" class="controls stacked">
+      <label>Data yang diminta <textarea id="qsubject" required minlength="5" maxlength="500" rows="2"></textarea></label>
+      <label>Untuk apa (tidak wajib) <textarea id="qpurpose" maxlength="1000" rows="2"></textarea></label>
+      <label>Kontak untuk jawaban (tidak wajib, tidak ditampilkan) <input id="qcontact" maxlength="200" autocomplete="email"></label>
+      <button class="btn">Ajukan permohonan</button></form>
+    <section id="reqdone" aria-live="polite"></section>
+    <h2>Daftar permohonan</h2><div id="reqlist"><p class="muted">Memuat…</p></div>`;
+  const list = async () => {
+    const body = await api("/v1/data-requests", true);
+    document.getElementById("reqlist").innerHTML = body.items.length ? `<div class="table-wrap"><table id="requests" class="stack"><thead><tr>` +
+      `<th>Nomor</th><th>Data yang diminta</th><th>Diterima</th><th>Batas jawaban</th><th>Status</th><th>Jawaban</th></tr></thead><tbody>` +
+      body.items.map((r) => `<tr data-number="${esc(r.number)}"><td data-label="Nomor">${esc(r.number)}</td>` +
+        `<td data-label="Data yang diminta" class="wrap">${esc(r.subject)}</td><td data-label="Diterima">${tanggal(r.received_on)}</td>` +
+        `<td data-label="Batas jawaban">${tanggal(r.due_on)}${r.extended ? " (diperpanjang)" : ""}${r.late ? ` <span class="no late">terlambat</span>` : ""}</td>` +
+        `<td data-label="Status">${esc(REQUEST_STATUS[r.status] || r.status)}</td>` +
+        `<td data-label="Jawaban" class="wrap">${esc(r.answer || r.extension_notice || "")}${r.dataset ? ` <a href="/dataset/${encodeURIComponent(r.dataset)}">lihat dataset</a>` : ""}</td></tr>`).join("") +
+      `</tbody></table></div>` : `<p class="muted">Belum ada permohonan.</p>`;
+  };
+  document.getElementById("reqform").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const out = document.getElementById("reqdone");
+    try {
+      const r = await fetch("/v1/data-requests", { method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ subject: document.getElementById("qsubject").value,
+                               purpose: document.getElementById("qpurpose").value || null,
+                               contact: document.getElementById("qcontact").value || null }) });
+      const body = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error((body.error && body.error.message) || `Galat ${r.status}`);
+      out.innerHTML = `<p class="ok" id="reqnumber">Permohonan ${esc(body.number)} diterima; dijawab paling lambat ${tanggal(body.due_on)}.</p>`;
+      e.target.reset();
+      await list();
+    } catch (err) {
+      out.innerHTML = `<p class="error">${esc(err.message)}</p>`;
+    }
+  });
+  await list();
+}
+
 /* ---------- router ---------- */
 async function route() {
   const { parts, params } = parseRoute();
@@ -791,6 +842,7 @@ async function route() {
     else if (parts[0] === "wilayah") await renderRegion(parts[1], params);
     else if (parts[0] === "kelengkapan") await renderCompleteness(params);
     else if (parts[0] === "kirim") await renderSubmit(params);
+    else if (parts[0] === "permohonan") await renderRequests();
     else await renderSearch(params);
   } catch (err) {
     setMeta("Maaf", err.message);

@@ -82,6 +82,39 @@ $("reports").addEventListener("click", async (ev) => {
   } catch (e) { $("reports-msg").textContent = e.message; }
 });
 
+/* data requests: extend once, answer (with a dataset) or refuse, from the same desk */
+const tanggal = (v) => (v ? new Date(`${v}T12:00:00+08:00`).toLocaleDateString("id-ID",
+  { day: "numeric", month: "long", year: "numeric", timeZone: "Asia/Makassar" }) : "–");
+async function loadRequests(done = "") {
+  $("requests-box").hidden = false;
+  try {
+    const items = (await call("/v1/data-requests")).items.filter((r) => r.status === "diajukan" || r.status === "diperpanjang");
+    $("requests-msg").textContent = done || (items.length ? `${fmt.format(items.length)} permohonan menunggu jawaban.`
+      : "Tidak ada permohonan yang menunggu.");
+    $("requests").innerHTML = items.map((r) => `<article class="report" data-number="${esc(r.number)}">
+      <p><strong>${esc(r.number)}</strong> · diterima ${tanggal(r.received_on)} · batas ${tanggal(r.due_on)}${r.late ? ` <span class="no">terlambat</span>` : ""}</p>
+      <blockquote>${esc(r.subject)}${r.purpose ? `<br><span class="muted">${esc(r.purpose)}</span>` : ""}</blockquote>
+      <p class="muted">Kontak: ${esc(r.contact || "tidak ada")}</p>
+      <label>Jawaban, alasan penolakan atau pemberitahuan perpanjangan <textarea rows="2"></textarea></label>
+      <label>Dataset yang diterbitkan (tidak wajib) <input data-dataset placeholder="mis. jumlah-penduduk"></label>
+      <button data-req="answer">Jawab</button> <button data-req="refuse">Tolak</button>
+      ${r.status === "diajukan" ? `<button data-req="extend">Perpanjang 7 hari kerja</button>` : ""}</article>`).join("");
+  } catch (e) { $("requests-msg").textContent = e.message; }
+}
+
+$("requests").addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-req]");
+  if (!b) return;
+  const box = b.closest("article"), text = box.querySelector("textarea").value;
+  const act = b.dataset.req;
+  const body = act === "answer" ? { answer: text, dataset: box.querySelector("[data-dataset]").value.trim() || null }
+    : act === "refuse" ? { reason: text } : { notice: text };
+  try {
+    await call(`/v1/data-requests/${encodeURIComponent(box.dataset.number)}/${act}`, { method: "POST", body: JSON.stringify(body) });
+    await loadRequests(act === "answer" ? "Permohonan dijawab." : act === "refuse" ? "Permohonan ditolak." : "Permohonan diperpanjang.");
+  } catch (e) { $("requests-msg").textContent = e.message; }
+});
+
 async function decide(path, body) {
   try {
     const out = await call(path, { method: "POST", body: JSON.stringify(body) });
@@ -92,7 +125,7 @@ async function decide(path, body) {
 $("key").addEventListener("submit", (ev) => {
   ev.preventDefault();
   sessionStorage.setItem(KEY, $("k").value.trim());
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests();
 });
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
 $("bulk-verify").addEventListener("click", () => decide("/v1/verification/verify",
@@ -106,5 +139,5 @@ $("queue").addEventListener("click", (ev) => {
   decide(`/v1/verification/${id}/${b.dataset.act}`, b.dataset.act === "return" ? { note } : { note: note || null });
 });
 if (sessionStorage.getItem(KEY)) {
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests();
 }
