@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
+from playwright.async_api import expect
 
 from services.registry.datasets import service as registry_datasets
 from services.registry.publishing import apply as registry_apply
@@ -676,11 +677,9 @@ async def test_the_verification_queue_fits_the_screen_and_keeps_its_confirmation
     await page.screenshot(path=shot(f"verifikasi-{width}"), full_page=True)
     before = await rows.count()
     await rows.first.locator("button[data-act='verify']").click()
-    await page.wait_for_function(
-        "document.getElementById('done').textContent.includes('diverifikasi dan terbit')",
-        timeout=15000)
-    await page.wait_for_function(
-        f"document.querySelectorAll('#queue tbody tr').length === {before - 1}", timeout=15000)
+    # (the page's CSP allows no eval: waits go through locators, not wait_for_function)
+    await page.locator("#done", has_text="diverifikasi dan terbit").wait_for(timeout=15000)
+    await expect(page.locator("#queue tbody tr")).to_have_count(before - 1, timeout=15000)
     assert "1 nilai diverifikasi dan terbit" in await page.locator("#done").inner_text()
     await context.close()
 
@@ -710,9 +709,7 @@ async def test_a_citizen_reports_a_figure_and_the_walidata_answers(platform, bro
     assert "warga@example.org" in await report.inner_text()
     await report.locator("textarea").fill("Sudah dicocokkan dengan register desa; angka tetap.")
     await report.locator("button[data-answer]").click()
-    await desk.wait_for_function(
-        "document.getElementById('reports-msg').textContent.includes('Jawaban terkirim')",
-        timeout=15000)
+    await desk.locator("#reports-msg", has_text="Jawaban terkirim").wait_for(timeout=15000)
     async with platform.client() as client:
         log = (await client.get("/v1/audit", headers=platform.auth("WALIDATA"),
                                 params={"action": "feedback.answer"})).json()["items"]
@@ -751,8 +748,7 @@ async def test_a_data_request_goes_from_the_form_to_the_walidatas_answer(platfor
     await item.locator("textarea").fill("Diterbitkan sebagai dataset jumlah penduduk.")
     await item.locator("[data-dataset]").fill(SLUG)
     await item.locator('button[data-req="answer"]').click()
-    await desk.wait_for_function(
-        "document.getElementById('requests-msg').textContent.includes('dijawab')", timeout=15000)
+    await desk.locator("#requests-msg", has_text="dijawab").wait_for(timeout=15000)
     await page.reload()
     await row.wait_for(timeout=15000)
     assert "dijawab" in await row.inner_text()
