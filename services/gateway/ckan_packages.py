@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from services.gateway import currency
 from shared.errors import BadRequest
 
 FACETABLE = {"organization", "tags", "topic", "frequency", "res_format", "license_id"}
-PACKAGE_SORTS = {"name": "name", "title_string": "title", "title": "title",
+PACKAGE_SORTS = {"id": "id", "name": "name", "title_string": "title", "title": "title",
                  "metadata_modified": "metadata_modified",
                  "metadata_created": "metadata_created", "score": None}
 
@@ -44,7 +45,7 @@ def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
         "type": "dataset", "state": "active", "private": False,
         "license_id": dataset.get("license"), "license_title": dataset.get("license"),
         "metadata_created": dataset.get("created_at"),
-        "metadata_modified": dataset.get("updated_at"),
+        "metadata_modified": modified(dataset),
         "version": str(dataset.get("version", "")), "frequency": dataset.get("frequency"),
         "topic": dataset.get("topic"),
         "author": meta.get("produsen_data"), "maintainer": meta.get("walidata"),
@@ -60,6 +61,35 @@ def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
         "url": f"{base}/#/dataset/{quote(slug)}",
         **currency.package_fields(dataset),  # "mutakhir" / "terlambat ..." (timeliness)
     }
+
+
+def modified(dataset: dict) -> str | None:
+    """When the dataset's metadata or data last changed (the later of ``updated_at`` and the
+    newest period's ``last_updated``): what a harvester's ``metadata_modified`` range reads."""
+    times = [t for t in (dataset.get("updated_at"), dataset.get("last_updated")) if t]
+    return max(times, key=_instant) if times else None
+
+
+def _instant(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(
+        str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+_RANGE = re.compile(r"\+?(metadata_modified|metadata_created):\[(\S+) TO (\S+)\]")
+
+
+def _in_range(pkg: dict, field: str, low: str, high: str) -> bool:
+    """Solr's ``field:[low TO high]`` on a date (``*`` is open), as CKAN answers it."""
+    value = pkg.get(field)
+    if value is None:
+        return False
+    try:
+        at = _instant(value)
+        return ((low == "*" or at >= _instant(low)) and (high == "*" or at <= _instant(high)))
+    except ValueError as exc:
+        raise BadRequest(f"Rentang tanggal tidak valid di fq: {low} TO {high}.",
+                         code="invalid_fq") from exc
 
 
 def organization(p: dict) -> dict:
@@ -80,6 +110,10 @@ def _facet_values(pkg: dict, field: str) -> list[str]:
 
 
 def _matches_fq(pkg: dict, fq: str) -> bool:
+    for field, low, high in _RANGE.findall(fq):  # ckanext-harvest: modified since its last run
+        if not _in_range(pkg, field, low, high):
+            return False
+    fq = _RANGE.sub(" ", fq)
     try:
         terms = shlex.split(fq)
     except ValueError as exc:

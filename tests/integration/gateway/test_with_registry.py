@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+from datetime import datetime, timedelta, timezone
 
 import ckanapi
 import httpx
@@ -304,3 +305,40 @@ async def test_retraction_through_the_gateway_hides_from_catalogue_ckan_and_expo
         r = await client.post(f"/v1/datasets/{SLUG}/restore", headers=walidata)
         assert r.status_code == 200
         assert SLUG in (await client.get("/api/3/action/package_list")).json()["result"]
+
+
+async def test_satu_data_indonesia_harvests_everything_then_what_changed(stack):
+    """ckanext-harvest's CKAN harvester, as it asks: package_search with rows=100, start,
+    sort=id asc and fq=metadata_modified:[<last run - 1 h> TO *]; it uses the results without
+    package_show. A dataset's metadata_modified moves when its data change."""
+    def harvest(since: str | None = None) -> list[dict]:
+        ckan = ckanapi.RemoteCKAN(stack["url"])
+        fq = f"metadata_modified:[{since} TO *]" if since else ""
+        found, start = [], 0
+        while True:
+            page = ckan.action.package_search(rows=100, start=start, sort="id asc", fq=fq)
+            found += page["results"]
+            start += 100
+            if start >= page["count"]:
+                return found
+
+    everything = await asyncio.to_thread(harvest)
+    ids = [p["id"] for p in everything]
+    assert ids == sorted(ids) and SLUG in ids
+    assert all(p["resources"] for p in everything)  # usable without package_show
+    before = next(p for p in everything if p["id"] == SLUG)["metadata_modified"]
+    since = (datetime.fromisoformat(before.replace("Z", "+00:00")) + timedelta(microseconds=1)
+             ).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert SLUG not in [p["id"] for p in await asyncio.to_thread(harvest, since)]
+    async with stack["pool"].acquire() as conn:
+        desa = await conn.fetchval("SELECT code FROM regions WHERE level = 'desa' ORDER BY code "
+                                   "LIMIT 1")
+    await _apply(stack, [(desa, 4321)])
+
+    async def changed():
+        return SLUG in [p["id"] for p in await asyncio.to_thread(harvest, since)]
+    await eventually(changed, timeout=15)
+    async with httpx.AsyncClient(base_url=stack["url"]) as client:
+        bad = await client.get("/api/3/action/package_search",
+                               params={"fq": "metadata_modified:[kemarin TO *]"})
+    assert bad.status_code == 400 and bad.json()["error"]["__type"] == "Validation Error"
