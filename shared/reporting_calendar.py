@@ -100,10 +100,20 @@ def upcoming(frequency: str, grace_days: int, now: datetime) -> str:
 @dataclass(frozen=True)
 class Currency:
     status: str  # "mutakhir" | "terlambat" | "belum_ada_data"
-    label: str   # "mutakhir", "terlambat 3 bulan", "terlambat 12 hari", "belum ada data"
+    label: str   # "mutakhir: 141 dari 141 desa", "terlambat 3 bulan: 12 desa belum melapor"
     expected_period: str  # the latest period that should be in by now
     latest_period: str | None
     days_late: int
+    reported: int | None = None  # units with data for the expected period
+    expected_units: int | None = None  # units that should have sent it (valid in the period)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many units sent the expected period, of how many valid in it, and their word."""
+    reported: int
+    expected: int
+    word: str = "desa"
 
 
 def late_label(days: int) -> str:
@@ -122,18 +132,32 @@ def first_due_after(frequency: str, grace_days: int, moment: datetime) -> str:
 
 
 def currency(frequency: str, grace_days: int, latest_period: str | None,
-             now: datetime, created: datetime | None = None) -> Currency:
-    """Is the newest period with data the one that should be in by now? How late if not:
-    counted from the due date of the first period that is missing. A dataset is late only
-    for periods due after it was ``created``: one created today with old data is current."""
+             now: datetime, created: datetime | None = None,
+             coverage: Coverage | None = None) -> Currency:
+    """Is the period that should be in by now in, from every unit that owes it? A dataset is
+    late only for periods due after it was ``created`` (one created today with old data is
+    current). With ``coverage`` (the units of the expected period) it is current only when
+    every unit sent that period, and the label says how many did ("mutakhir: 141 dari 141
+    desa", "terlambat 8 bulan: 140 desa belum melapor"); how late counts from the due date of
+    the first period not complete. Without it, the newest period with data decides."""
     expected = latest_due(frequency, grace_days, now)
     owed_from = first_due_after(frequency, grace_days, created) if created else None
     if latest_period is None:
         return Currency("belum_ada_data", "belum ada data", expected, None, 0)
+    counts = {} if coverage is None or coverage.expected == 0 else {
+        "reported": coverage.reported, "expected_units": coverage.expected}
+    complete = not counts or coverage.reported >= coverage.expected
     first_missing = next_period(frequency, latest_period)
+    if latest_period >= expected and not complete:
+        first_missing = expected  # the period is in, but not from every unit
     if owed_from is not None and owed_from > first_missing:
         first_missing = owed_from
-    if latest_period >= expected or first_missing > expected:
-        return Currency("mutakhir", "mutakhir", expected, latest_period, 0)
+    if first_missing > expected or (latest_period >= expected and complete):
+        label = (f"mutakhir: {coverage.reported} dari {coverage.expected} {coverage.word}"
+                 if counts and latest_period >= expected else "mutakhir")
+        return Currency("mutakhir", label, expected, latest_period, 0, **counts)
     days = (now - due_at(frequency, first_missing, grace_days)).days + 1  # day 1 starts at once
-    return Currency("terlambat", late_label(days), expected, latest_period, days)
+    label = late_label(days)
+    if counts:
+        label += f": {coverage.expected - coverage.reported} {coverage.word} belum melapor"
+    return Currency("terlambat", label, expected, latest_period, days, **counts)

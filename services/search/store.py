@@ -39,22 +39,23 @@ async def upsert_regions(conn: asyncpg.Connection, regions: Sequence[RegionV1]) 
     await conn.copy_records_to_table(
         "tmp_search_regions",
         columns=["code", "name", "level", "parent_code", "path_codes", "path_names", "aliases",
-                 "version", "valid_until", "successors"],
+                 "version", "valid_until", "successors", "valid_from"],
         records=[(r.code, r.name, r.level, r.parent_code, r.path_codes, r.path_names,
                   r.aliases, r.version, r.valid_until,
                   ", ".join(f"{n} ({c})" for c, n in zip(r.successor_codes, r.successor_names))
-                  or None) for r in regions])
+                  or None, r.valid_from) for r in regions])
     rows = await conn.fetch("""
         INSERT INTO regions AS x (code, name, level, parent_code, path_codes, path_names,
-                                  aliases, version, valid_until, successors)
+                                  aliases, version, valid_until, successors, valid_from)
         SELECT DISTINCT ON (code) code, name, level, parent_code, path_codes, path_names,
-               aliases, version, valid_until, successors
+               aliases, version, valid_until, successors, valid_from
         FROM tmp_search_regions ORDER BY code, version DESC
         ON CONFLICT (code) DO UPDATE SET
             name = EXCLUDED.name, level = EXCLUDED.level, parent_code = EXCLUDED.parent_code,
             path_codes = EXCLUDED.path_codes, path_names = EXCLUDED.path_names,
             aliases = EXCLUDED.aliases, version = EXCLUDED.version,
-            valid_until = EXCLUDED.valid_until, successors = EXCLUDED.successors
+            valid_until = EXCLUDED.valid_until, successors = EXCLUDED.successors,
+            valid_from = EXCLUDED.valid_from
         WHERE x.version <= EXCLUDED.version
         RETURNING code""")
     return [r["code"] for r in rows]

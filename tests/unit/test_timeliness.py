@@ -120,3 +120,20 @@ def test_a_dataset_is_late_only_for_periods_due_after_it_was_created():
     # monthly, created on 10 June: May is due 15 June, so it is owed
     june = datetime(2026, 6, 10, tzinfo=WITA)
     assert calendar.first_due_after("monthly", 15, june) == "2026-05"
+
+
+def test_up_to_date_only_when_every_unit_sent_the_period_due_and_the_label_says_how_many():
+    """One village's report of 2025 does not make a dataset current while 140 owe it."""
+    now = datetime(2026, 12, 6, 10, 0, tzinfo=WITA)  # 2025 fell due 2026-03-31
+    full = calendar.currency("annual", 90, "2025", now, coverage=calendar.Coverage(141, 141))
+    assert (full.status, full.label) == ("mutakhir", "mutakhir: 141 dari 141 desa")
+    one = calendar.currency("annual", 90, "2025", now, coverage=calendar.Coverage(1, 141))
+    assert one.status == "terlambat"
+    assert one.label == "terlambat 8 bulan: 140 desa belum melapor"
+    assert (one.reported, one.expected_units) == (1, 141)
+    none = calendar.currency("annual", 90, "2023", now, coverage=calendar.Coverage(0, 141))
+    assert none.label.endswith(": 141 desa belum melapor") and none.days_late > one.days_late
+    # nothing owed since the dataset was created: current, whatever the units sent
+    born = calendar.currency("annual", 90, "2023", now, created=now,
+                             coverage=calendar.Coverage(0, 141))
+    assert (born.status, born.label) == ("mutakhir", "mutakhir")

@@ -33,12 +33,16 @@ class Currency(BaseModel):
     """Up-to-dateness for the dataset's frequency (datasets/currency.py)."""
 
     status: Literal["mutakhir", "terlambat", "belum_ada_data"]
-    label: str = PydanticField(description="'mutakhir', 'terlambat 3 bulan', 'belum ada data'")
+    label: str = PydanticField(description="'mutakhir: 141 dari 141 desa', 'terlambat 3 bulan: "
+                                           "12 desa belum melapor', 'belum ada data'")
     current: bool
     latest_period: str | None
     expected_period: str = PydanticField(
         description="the latest period that should be in by now")
     days_late: int
+    reported: int | None = PydanticField(None, description="units that sent the expected period")
+    expected_units: int | None = PydanticField(
+        None, description="units that should have sent it (valid in the period)")
 
 
 class UpToDateness(BaseModel):

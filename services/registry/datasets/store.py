@@ -14,7 +14,7 @@ import asyncpg
 from services.registry.datasets.models import UPDATABLE, WRITABLE
 from services.registry.datasets.tables import Dataset
 from shared.contracts import DatasetSchemaV1
-from shared.sql import Where
+from shared.sql import Where, valid_on
 
 DATASET_COLUMNS = ", ".join(Dataset.__table__.columns.keys())
 
@@ -130,3 +130,25 @@ async def latest_data(conn: asyncpg.Connection, dataset_id: int
 async def latest_data_all(conn: asyncpg.Connection) -> dict[int, tuple[str, datetime]]:
     rows = await conn.fetch(_LATEST, None)
     return {r["dataset_id"]: (r["period"], r["at"]) for r in rows}
+
+
+async def coverage(conn: asyncpg.Connection, wanted: list[tuple[int, str, list[str]]]
+                   ) -> dict[int, tuple[int, int]]:
+    """Per (dataset, period, unit levels): (units with current records for the period, units
+    valid in it). One statement for the catalogue; each count reads one period of one
+    dataset (records_dataset_period) and the small region table."""
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        f"""SELECT w.id,
+                   (SELECT count(DISTINCT r.region_code) FROM records r
+                    JOIN regions g ON g.code = r.region_code
+                    WHERE r.dataset_id = w.id AND r.period = w.period AND r.status = 'current'
+                      AND g.level = ANY(string_to_array(w.levels, ','))
+                      AND {valid_on("g", "period_end(w.period)")}) AS reported,
+                   (SELECT count(*) FROM regions g
+                    WHERE g.level = ANY(string_to_array(w.levels, ','))
+                      AND {valid_on("g", "period_end(w.period)")}) AS expected
+            FROM unnest($1::bigint[], $2::text[], $3::text[]) AS w(id, period, levels)""",
+        [w[0] for w in wanted], [w[1] for w in wanted], [",".join(w[2]) for w in wanted])
+    return {r["id"]: (r["reported"], r["expected"]) for r in rows}

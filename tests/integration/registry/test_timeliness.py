@@ -213,10 +213,18 @@ async def test_dataset_answers_say_when_updated_and_how_late(late_registry, monk
         await seed_sample_values(conn, "2025")
     d = (await client.get(f"/v1/datasets/{SLUG}")).json()
     assert d["currency"]["status"] == "terlambat" and d["last_updated"]
-    assert d["currency"]["label"] == "terlambat 15 hari"
+    assert d["currency"]["label"] == "terlambat 15 hari: 141 desa belum melapor"
     monkeypatch.setenv("SATUDATA_NOW", "2027-07-01T10:00")
     listed = (await client.get("/v1/datasets")).json()["items"]
-    assert listed[0]["currency"]["label"] == "terlambat 3 bulan"
+    assert listed[0]["currency"]["label"] == "terlambat 3 bulan: 141 desa belum melapor"
+    # one village's 2026 is not the dataset's 2026: still late, and the label says for whom
     await _submit(pool, OTHER, "2026")
     got = (await client.get(f"/v1/datasets/{SLUG}/currency")).json()
-    assert got["currency"] == {**got["currency"], "status": "mutakhir", "current": True}
+    assert got["currency"] == {**got["currency"], "status": "terlambat", "current": False,
+                               "label": "terlambat 3 bulan: 140 desa belum melapor",
+                               "reported": 1, "expected_units": 141}
+    async with pool.acquire() as conn, conn.transaction():
+        await seed_sample_values(conn, "2026")
+    got = (await client.get(f"/v1/datasets/{SLUG}/currency")).json()
+    assert got["currency"] == {**got["currency"], "status": "mutakhir", "current": True,
+                               "label": "mutakhir: 141 dari 141 desa"}
