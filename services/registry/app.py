@@ -18,6 +18,7 @@ from services.registry.regions import routes as regions
 from services.registry.statistics import routes as statistics
 from services.registry.verification import routes as verification
 from services.registry.settings import RegistrySettings
+from services.registry.sipd import routes as sipd, service as sipd_service
 from services.registry.timeliness import routes as timeliness, tasks as timeliness_tasks
 from services.registry.timeliness.settings import TimelinessSettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
@@ -41,6 +42,7 @@ ROUTERS = [
     privacy.router,
     feedback.router,  # citizens say a figure is wrong; the walidata answers
     datarequests.router,  # citizens ask for data not yet published (UU 14/2008)
+    sipd.router,  # values pushed to SIPD e-Walidata (Kemendagri)
 ]
 
 
@@ -52,6 +54,11 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         runtime = await Runtime(settings, "registry", "registry").start()
         runtime.after_nats(consumers.consume_submissions)
         timeliness_tasks.start(runtime, reminder_settings)  # reminder scan and delivery
+        sipd_settings = sipd_service.SipdSettings()
+        if sipd_settings.sipd_url and sipd_settings.sipd_interval > 0:
+            runtime.spawn(timeliness_tasks.every(
+                sipd_settings.sipd_interval,
+                lambda: sipd_service.run_once(runtime.pool, sipd_settings), "SIPD push"))
         try:
             yield {"runtime": runtime, "timeliness": reminder_settings}
         finally:

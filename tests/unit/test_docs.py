@@ -7,6 +7,7 @@ import pytest
 from services.gateway.settings import GatewaySettings
 from services.ingest.settings import IngestSettings
 from services.registry.feedback.service import FeedbackSettings
+from services.registry.sipd.service import SipdSettings
 from services.registry.settings import RegistrySettings
 from services.registry.timeliness.settings import TimelinessSettings
 from services.search.settings import SearchSettings
@@ -16,7 +17,8 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 @pytest.mark.parametrize("settings", [GatewaySettings, IngestSettings, RegistrySettings,
-                                      SearchSettings, TimelinessSettings, FeedbackSettings])
+                                      SearchSettings, TimelinessSettings, FeedbackSettings,
+                                      SipdSettings])
 def test_every_setting_is_documented_in_the_readme(settings):
     prefix = settings.model_config["env_prefix"]
     missing = [f"{prefix}{name.upper()}" for name in settings.model_fields

@@ -20,7 +20,7 @@ async def run_scan(pool, settings: TimelinessSettings) -> int:
         return await reminders.scan_once(conn, settings)
 
 
-async def _every(seconds: float, work, name: str) -> None:
+async def every(seconds: float, work, name: str) -> None:
     while True:
         try:
             await work()
@@ -35,8 +35,8 @@ def start(runtime: Runtime, settings: TimelinessSettings) -> None:
     """Called from the registry's lifespan."""
     clock.check()
     if settings.reminder_interval > 0:
-        runtime.spawn(_every(settings.reminder_interval,
+        runtime.spawn(every(settings.reminder_interval,
                              lambda: run_scan(runtime.pool, settings), "reminder scan"))
-    runtime.spawn(_every(settings.delivery_interval,
+    runtime.spawn(every(settings.delivery_interval,
                          lambda: delivery.deliver_pending(runtime.pool, settings),
                          "reminder delivery"))
