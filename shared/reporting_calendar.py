@@ -59,6 +59,11 @@ def _shift(frequency: str, period: str, steps: int) -> str:
     return _format(frequency, n // per_year, n % per_year + 1)
 
 
+def periods_in_year(frequency: str, year: int) -> list[str]:
+    """Every period of ``year`` in the frequency's format: 2024; 2024-S1, 2024-S2; ..."""
+    return [_format(frequency, year, part) for part in range(1, 12 // MONTHS_PER[frequency] + 1)]
+
+
 def next_period(frequency: str, period: str) -> str:
     return _shift(frequency, period, 1)
 

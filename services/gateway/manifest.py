@@ -88,6 +88,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/data-requests/*", "registry"),  # the walidata extends, answers, refuses
     Route("/v1/collective-leave", "registry"),  # public to read, walidata writes
     Route("/v1/sipd", "registry", read=STEWARD),  # SIPD e-Walidata push: the walidata's
+    Route("/v1/epss", "registry", read=STEWARD),  # EPSS evidence and self-assessment
 )
 # what the gateway serves itself (events, CKAN reads) is open to read, and needs a key to write
 GATEWAY_OWN = Route("", "gateway", read=PUBLIC, write=KEYED)

@@ -9,6 +9,7 @@ from services.registry.access import routes as access
 from services.registry.audit import routes as audit
 from services.registry.conflicts import routes as conflicts
 from services.registry.datarequests import routes as datarequests
+from services.registry.epss import routes as epss
 from services.registry.feedback import routes as feedback
 from services.registry.privacy import routes as privacy
 from services.registry.publishing import routes as publishing
@@ -43,6 +44,7 @@ ROUTERS = [
     feedback.router,  # citizens say a figure is wrong; the walidata answers
     datarequests.router,  # citizens ask for data not yet published (UU 14/2008)
     sipd.router,  # values pushed to SIPD e-Walidata (Kemendagri)
+    epss.router,  # the regency's EPSS evidence from its own records
 ]
 
 

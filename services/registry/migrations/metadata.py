@@ -10,6 +10,7 @@ from services.registry.audit import tables as audit  # noqa: F401
 from services.registry.conflicts import tables as conflicts  # noqa: F401
 from services.registry.datarequests import tables as datarequests  # noqa: F401
 from services.registry.datasets import tables as datasets  # noqa: F401
+from services.registry.epss import tables as epss  # noqa: F401
 from services.registry.feedback import tables as feedback  # noqa: F401
 from services.registry.privacy import tables as privacy  # noqa: F401
 from services.registry.records import tables as records  # noqa: F401
