@@ -4,6 +4,7 @@ self-assessment."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -59,3 +60,37 @@ class AssessedItem(Open):
 class AssessmentOut(Open):
     year: int
     items: list[AssessedItem]
+
+
+class PlanItem(Strict):
+    title: Text(300, min_length=3)
+    producer: Text(200, min_length=2) = Field(description="the producing agency (produsen data)")
+    walidata: Text(200, min_length=2)
+    frequency: Literal["annual", "semester", "quarterly", "monthly"]
+    datasets: list[Text(100)] = Field([], max_length=20, description="the datasets that "
+                                      "fulfil it (none yet: the item is missing)")
+    note: Text(1000, multiline=True) | None = None
+
+
+class PlanIn(Strict):
+    items: list[PlanItem] = Field(max_length=500)
+
+
+class PlanItemStatus(Open):
+    id: int
+    title: str
+    producer: str
+    walidata: str
+    frequency: str
+    datasets: list[str]
+    note: str | None = None
+    status: Literal["terpenuhi", "terlambat", "belum_ada", "belum_jatuh_tempo"]
+    on_time: int
+    late: int
+    missing: int
+
+
+class PlanOut(Open):
+    year: int
+    items: list[PlanItemStatus]
+    states: dict[str, str]

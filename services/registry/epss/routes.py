@@ -44,3 +44,16 @@ async def assess(year: Annotated[int, Path(ge=2000, le=2100)], body: models.Asse
                  steward: Steward, conn: AuditedConn):
     """The maturity level the walidata chose per indicator, with a note and the evidence."""
     return await service.assess(conn, steward, year, [i.model_dump() for i in body.items])
+
+
+@router.get("/epss/plan/{year}", response_model=models.PlanOut, tags=["stewardship"])
+async def plan(year: Annotated[int, Path(ge=2000, le=2100)], _: Steward, conn: ReadConn):
+    """The year's Daftar Data, each item fulfilled, late or missing."""
+    return await service.plan_status(conn, year)
+
+
+@router.put("/epss/plan/{year}", response_model=models.PlanOut, tags=["stewardship"])
+async def set_plan(year: Annotated[int, Path(ge=2000, le=2100)], body: models.PlanIn,
+                   steward: Steward, conn: AuditedConn):
+    """Replace the year's Daftar Data (the list agreed in the Forum Satu Data)."""
+    return await service.set_plan(conn, steward, year, [i.model_dump() for i in body.items])

@@ -33,6 +33,7 @@ INDICATORS = {  # key -> (domain, what the fact counts, in Indonesian)
     "koreksi_beralasan": (KUALITAS, "koreksi nilai yang mencatat alasannya"),
     "pemeriksaan": (PROSES, "dataset yang diperiksa sebelum terbit (aturan validasi, "
                             "pemeriksaan pencilan atau verifikasi walidata)"),
+    "daftar_data": (PROSES, "butir Daftar Data tahun ini yang terpenuhi tepat waktu"),
 }
 NOT_EVIDENCED = [
     "Kelembagaan: SDM statistik, anggaran, kerja sama dan forum (Forum Satu Data)",
@@ -75,6 +76,9 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
             slug, policy["policy"] == "verifikasi" or rules > 0 or policy["outliers"], 1,
             f"kebijakan {policy['policy']}, {rules} aturan validasi, pemeriksaan pencilan "
             f"{'aktif' if policy['outliers'] else 'mati'}"))
+    rows["daftar_data"] = [_row(i["title"], i["status"] == "terpenuhi", 1,
+                                f"{i['status']}: {', '.join(i['datasets']) or 'tanpa dataset'}")
+                           for i in (await plan_status(conn, year))["items"]]
     return {"year": year, "indicators": [_summary(key, rows[key]) for key in INDICATORS],
             "not_evidenced": NOT_EVIDENCED,
             "note": "Fakta dihitung dari catatan platform; tingkat kematangan dipilih walidata "
@@ -161,3 +165,40 @@ def evidence_xlsx(body: dict, assessed: dict) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+PLAN_STATES = {"terpenuhi": "every due period sent by every unit, on time",
+               "terlambat": "sent late, or still missing after the due date",
+               "belum_ada": "no dataset, or nothing sent",
+               "belum_jatuh_tempo": "no period of the year due yet"}
+
+
+async def set_plan(conn: asyncpg.Connection, steward: Principal, year: int,
+                   items: list[dict]) -> dict:
+    """The year's Daftar Data (agreed in the Forum Satu Data), replaced as a whole."""
+    known = {d["slug"] for d in await datasets.list_datasets(conn, retracted=None)}
+    unknown = sorted({s for i in items for s in i["datasets"]} - known)
+    if unknown:
+        raise Unprocessable(f"Dataset tidak ada: {', '.join(unknown)}.", code="dataset_not_found")
+    await store.replace_plan(conn, year, items, steward.publisher_id)
+    await audit.record(conn, steward, "epss.plan", str(year), {"items": len(items)})
+    return await plan_status(conn, year)
+
+
+async def plan_status(conn: asyncpg.Connection, year: int) -> dict:
+    """Each item of the year's Daftar Data: fulfilled, late or missing, from the timeliness of
+    the datasets that fulfil it."""
+    frequency = {d["slug"]: d["frequency"] for d in await datasets.list_datasets(conn)}
+    items = []
+    for item in await store.plan(conn, year):
+        total = {"on_time": 0, "late": 0, "missing": 0}
+        for slug in item["datasets"]:
+            if slug in frequency:
+                for k, v in (await _timeliness(conn, slug, frequency[slug], year)).items():
+                    total[k] += v
+        due, sent = sum(total.values()), total["on_time"] + total["late"]
+        status = ("belum_ada" if not item["datasets"] or (due and not sent) else
+                  "belum_jatuh_tempo" if not due else
+                  "terpenuhi" if not total["late"] and not total["missing"] else "terlambat")
+        items.append({**item, "datasets": list(item["datasets"]), "status": status, **total})
+    return {"year": year, "items": items, "states": PLAN_STATES}

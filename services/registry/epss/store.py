@@ -37,3 +37,19 @@ async def assess(conn: asyncpg.Connection, year: int, item: dict, by: str) -> No
              note = excluded.note, evidence = excluded.evidence,
              assessed_by = excluded.assessed_by, assessed_at = now()""",
         year, item["indicator"], item["level"], item.get("note"), item.get("evidence"), by)
+
+
+async def replace_plan(conn: asyncpg.Connection, year: int, items: list[dict], by: str) -> None:
+    await conn.execute("DELETE FROM data_plan WHERE year = $1", year)
+    await conn.executemany(
+        """INSERT INTO data_plan (year, title, producer, walidata, frequency, datasets, note,
+                                  created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        [(year, i["title"], i["producer"], i["walidata"], i["frequency"], i["datasets"],
+          i.get("note"), by) for i in items])
+
+
+async def plan(conn: asyncpg.Connection, year: int) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT id, title, producer, walidata, frequency, datasets, note FROM data_plan "
+        "WHERE year = $1 ORDER BY id", year)
+    return [dict(r) for r in rows]

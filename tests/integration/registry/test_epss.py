@@ -94,3 +94,20 @@ async def test_the_evidence_of_a_year_is_recomputed_from_the_records(client, reg
     log = await pool.fetchval("SELECT count(*) FROM registry.audit_log WHERE action = "
                               "'epss.assess'")
     assert log == 1
+
+    # the year's Daftar Data: fulfilled, late or missing, and the gap in the evidence
+    item = {"producer": "Dinas contoh", "walidata": "Diskominfo Staper", "frequency": "annual"}
+    r = await client.put("/v1/epss/plan/2026", headers=STEWARD, json={"items": [
+        {**item, "title": "Jumlah penduduk per desa", "datasets": ["jumlah-penduduk"]},
+        {**item, "title": "Jumlah sekolah per desa", "datasets": [OTHER]},
+        {**item, "title": "Jumlah posyandu per desa", "datasets": []}]})
+    assert r.status_code == 200, r.text
+    assert [(i["title"], i["status"]) for i in r.json()["items"]] == [
+        ("Jumlah penduduk per desa", "terpenuhi"), ("Jumlah sekolah per desa", "terlambat"),
+        ("Jumlah posyandu per desa", "belum_ada")]
+    unknown = await client.put("/v1/epss/plan/2026", headers=STEWARD, json={"items": [
+        {**item, "title": "Data lain", "datasets": ["tidak-ada"]}]})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (422, "dataset_not_found")
+    got = {i["indicator"]: i for i in (await client.get(
+        "/v1/epss/evidence", params={"year": 2026}, headers=STEWARD)).json()["indicators"]}
+    assert (got["daftar_data"]["numerator"], got["daftar_data"]["denominator"]) == (1, 3)
