@@ -56,6 +56,7 @@ ROUTES: tuple[Route, ...] = (
     # ingest: publishers write their own submissions; a submission's status is public
     Route("/v1/submissions", "ingest", write=KEYED),
     Route("/v1/submissions/*/receipt", "ingest", read=KEYED),  # its publisher's proof
+    Route("/v1/opensid", "ingest", write=KEYED),  # a village's OpenSID export, counted
     *(Route(f"/api/3/action/{name}", ACTIONS[name].service, write=KEYED) for name in WRITES),
     # search
     Route("/v1/search", "search", write=KEYED),

@@ -6,6 +6,7 @@ import functools
 
 from fastapi import FastAPI
 
+from services.ingest import opensid_routes
 from services.ingest import ckan_routes, consumers, receipts, receipts_routes, routes, service, store
 from services.ingest.metrics import SubmissionGauges
 from services.ingest.registry_client import RegistryClient
@@ -44,6 +45,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.include_router(receipts_routes.router)  # before routes.router
     app.include_router(routes.router)
     app.include_router(ckan_routes.router)
+    app.include_router(opensid_routes.router)
     metrics = Metrics("ingest", consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)])
     SubmissionGauges(metrics, settings.stall_after)
     install_metrics(app, metrics)
