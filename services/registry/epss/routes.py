@@ -18,7 +18,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/epss/evidence", response_model=models.Evidence, tags=["stewardship"],
-            responses={200: {"content": {XLSX: {}}, "description": "with ?format=xlsx"}})
+            responses={200: {"content": {XLSX: {
+                "schema": {"type": "string", "format": "binary"},
+                "example": "(a workbook: Ringkasan, one sheet per indicator, Penilaian mandiri)"}},
+                "description": "the evidence; with ?format=xlsx, a workbook"}})
 async def evidence(_: Steward, conn: ReadConn, year: Year,
                    format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json"):
     """Facts for each EPSS indicator the records can show, with the datasets behind them;
