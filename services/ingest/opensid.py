@@ -163,6 +163,7 @@ async def population(pool, registry, settings, principal, *, dataset: str, raw: 
     from shared.reporting_calendar import period_containing
     from services.ingest import service
 
+    await service.dataset_fields(registry, principal, dataset)  # known, and the key may write it
     found = await registry.dataset(dataset)
     if found is None:
         raise Unprocessable(f"Dataset '{dataset}' tidak dapat dibaca sekarang.",

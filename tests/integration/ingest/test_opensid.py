@@ -103,3 +103,6 @@ async def test_an_opensid_export_becomes_counts_and_nothing_personal_lands(
 
     bad = await client.post(url + "&dry_run=true", content=b"bukan zip", headers=headers)
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "opensid_not_a_file")
+    unknown = await client.post("/v1/opensid/population?dataset=Jumlah%20Penduduk",
+                                content=body, headers=headers)
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "dataset_not_found")
