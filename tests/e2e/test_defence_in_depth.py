@@ -56,7 +56,7 @@ async def test_schemathesis_finds_no_server_error(fuzzed_platform):
     command = [str(ST), "run", f"{p.gateway}/openapi.json",
                "-H", f"Authorization: Bearer {p.keys['SATUDATA_KEY_WALIDATA']}",
                "--checks", "all", "--seed", str(SEED), "--max-examples", "25",
-               "--max-time", "100", "--workers", "2", "--request-timeout", "20",
+               "--max-time", "60", "--workers", "2", "--request-timeout", "20",
                "--no-shrink", "--no-color", "--suppress-health-check", "all",
                # an endless stream: its own tests cover it (test_abuse_limits, e2e)
                "--exclude-path", "/v1/events",
