@@ -665,17 +665,23 @@ async def test_the_verification_queue_fits_the_screen_and_keeps_its_confirmation
     await page.goto(f"{platform.gateway}/verifikasi")
     await page.fill("#k", platform.keys["SATUDATA_KEY_WALIDATA"])
     await page.click("#key button")
+    async with platform.client() as client:
+        waiting = len((await client.get("/v1/verification", params={"dataset": slug},
+                                        headers=platform.auth("WALIDATA"))).json()["items"])
     await page.fill("#f-dataset", slug)
     await page.click("#filters button:not([type])")
     rows = page.locator("#queue tbody tr")
-    await rows.first.wait_for(timeout=15000)
+    # the filtered queue, not the whole one the key's first load shows
+    await expect(rows).to_have_count(waiting, timeout=15000)
+    await expect(page.locator("#msg")).to_have_text(f"{waiting} nilai menunggu (terlama dulu).",
+                                                    timeout=15000)
     assert "12.345" in await page.locator("#queue").inner_text()
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
     right = await page.locator("#queue td").evaluate_all(
         "cells => Math.max(...cells.map(c => c.getBoundingClientRect().right))")
     assert right <= width, right
     await page.screenshot(path=shot(f"verifikasi-{width}"), full_page=True)
-    before = await rows.count()
+    before = waiting
     await rows.first.locator("button[data-act='verify']").click()
     # (the page's CSP allows no eval: waits go through locators, not wait_for_function)
     await page.locator("#done", has_text="diverifikasi dan terbit").wait_for(timeout=15000)

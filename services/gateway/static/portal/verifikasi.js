@@ -39,13 +39,17 @@ function row(h) {
     `<td data-label="Keputusan"><span><button data-act="verify">Verifikasi</button> <button data-act="return">Kembalikan</button></span></td></tr>`;
 }
 
-/* ``done``: the last decision's confirmation, kept above the refreshed queue */
+/* ``done``: the last decision's confirmation, kept above the refreshed queue; an answer to
+   an older load (the key's first, unfiltered one) never overwrites a newer one */
+let loads = 0;
 async function load(done = "") {
+  const mine = ++loads;
   $("done").textContent = done;
   $("msg").textContent = "Memuat…";
   try {
     const q = new URLSearchParams(filters());
     const body = await call(`/v1/verification?${q}`);
+    if (mine !== loads) return;
     $("msg").textContent = body.items.length ? `${fmt.format(body.items.length)} nilai menunggu (terlama dulu).` :
       "Tidak ada nilai yang menunggu verifikasi.";
     $("queue").innerHTML = body.items.length ? `<div class="table-wrap"><table class="stack"><thead><tr><th>Dataset, periode</th>` +
