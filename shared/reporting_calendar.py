@@ -59,6 +59,15 @@ def _shift(frequency: str, period: str, steps: int) -> str:
     return _format(frequency, n // per_year, n % per_year + 1)
 
 
+def in_force(valid_from, valid_until, day) -> bool:
+    """Valid on ``day``: from ``valid_from`` (included) to ``valid_until`` (excluded, the
+    first day it is no longer used); no date means always. Dates or ISO strings, one kind at a
+    time. A region is in a period when it is in force on the period's last day (the SQL form is
+    ``shared.sql.valid_on``)."""
+    return ((valid_from is None or valid_from <= day)
+            and (valid_until is None or day < valid_until))
+
+
 def periods_in_year(frequency: str, year: int) -> list[str]:
     """Every period of ``year`` in the frequency's format: 2024; 2024-S1, 2024-S2; ..."""
     return [_format(frequency, year, part) for part in range(1, 12 // MONTHS_PER[frequency] + 1)]

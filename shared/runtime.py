@@ -100,3 +100,17 @@ class Runtime:
                 await asyncio.wait_for(self.pool.close(), 5)
             except asyncio.TimeoutError:
                 self.pool.terminate()
+
+
+async def every(seconds: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+    """Run ``work`` every ``seconds`` for as long as the process lives (``Runtime.spawn`` it):
+    a failure is logged and the next round retries, so a loop never dies."""
+    log = logging.getLogger(f"satudata.loop.{name.replace(' ', '_')}")
+    while True:
+        try:
+            await work()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a loop must not die; the next round retries
+            log.exception("%s failed; retrying", name)
+        await asyncio.sleep(seconds)

@@ -16,6 +16,7 @@ error names a line and a column, never a cell's value.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections import Counter
@@ -23,7 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from services.ingest import service
+from shared import clock
 from shared.errors import PayloadTooLarge, Unprocessable
+from shared.reporting_calendar import period_containing
 from shared.xlsx_bounds import check_sheet, check_zip_expansion
 
 SEX = {"1": "L", "2": "P"}  # tweb_penduduk_sex
@@ -157,12 +161,6 @@ async def population(pool, registry, settings, principal, *, dataset: str, raw: 
                      idempotency_key: str | None) -> dict:
     """Count the export and send the counts through the ordinary submission path (dry run,
     receipts, verification, privacy and timeliness apply); the answer carries the summary."""
-    import asyncio
-
-    from shared import clock
-    from shared.reporting_calendar import period_containing
-    from services.ingest import service
-
     await service.dataset_fields(registry, principal, dataset)  # known, and the key may write it
     found = await registry.dataset(dataset)
     if found is None:

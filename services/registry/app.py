@@ -23,7 +23,7 @@ from services.registry.sipd import routes as sipd, service as sipd_service
 from services.registry.timeliness import routes as timeliness, tasks as timeliness_tasks
 from services.registry.timeliness.settings import TimelinessSettings
 from shared.metrics import ConsumerRef, Metrics, install_metrics
-from shared.runtime import Runtime
+from shared.runtime import Runtime, every
 from shared.web import build_app
 
 
@@ -58,7 +58,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         timeliness_tasks.start(runtime, reminder_settings)  # reminder scan and delivery
         sipd_settings = sipd_service.SipdSettings()
         if sipd_settings.sipd_url and sipd_settings.sipd_interval > 0:
-            runtime.spawn(timeliness_tasks.every(
+            runtime.spawn(every(
                 sipd_settings.sipd_interval,
                 lambda: sipd_service.run_once(runtime.pool, sipd_settings), "SIPD push"))
         try:

@@ -51,6 +51,7 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
     start = datetime(year, 1, 1, tzinfo=WITA)
     fixes = await store.corrections(conn, start, datetime(year + 1, 1, 1, tzinfo=WITA))
     rows = {key: [] for key in INDICATORS}
+    timely: dict[str, dict] = {}  # per dataset, read once for its rows and the Daftar Data
     for d in every:
         slug, meta = d["slug"], d["metadata"] or {}
         missing = [k for k in REQUIRED_METADATA if not str(meta.get(k) or "").strip()]
@@ -60,7 +61,7 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
         rows["kode_referensi"].append(_row(slug, True, 1, "wilayah: kode Kemendagri; dimensi "
                                            "berkode referensi lain: belum dideklarasikan"))
         rows["terbuka"].append(_row(slug, True, 1, "API /v1, CKAN package, DCAT"))
-        counts = await _timeliness(conn, slug, d["frequency"], year)
+        counts = timely[slug] = await _timeliness(conn, slug, d["frequency"], year)
         due = counts["on_time"] + counts["late"] + counts["missing"]
         rows["tepat_waktu"].append(_row(slug, counts["on_time"], due,
                                         f"{counts['on_time']} tepat waktu, {counts['late']} "
@@ -78,7 +79,7 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
             f"{'aktif' if policy['outliers'] else 'mati'}"))
     rows["daftar_data"] = [_row(i["title"], i["status"] == "terpenuhi", 1,
                                 f"{i['status']}: {', '.join(i['datasets']) or 'tanpa dataset'}")
-                           for i in (await plan_status(conn, year))["items"]]
+                           for i in (await plan_status(conn, year, timely))["items"]]
     return {"year": year, "indicators": [_summary(key, rows[key]) for key in INDICATORS],
             "not_evidenced": NOT_EVIDENCED,
             "note": "Fakta dihitung dari catatan platform; tingkat kematangan dipilih walidata "
@@ -185,16 +186,20 @@ async def set_plan(conn: asyncpg.Connection, steward: Principal, year: int,
     return await plan_status(conn, year)
 
 
-async def plan_status(conn: asyncpg.Connection, year: int) -> dict:
+async def plan_status(conn: asyncpg.Connection, year: int,
+                      timely: dict[str, dict] | None = None) -> dict:
     """Each item of the year's Daftar Data: fulfilled, late or missing, from the timeliness of
-    the datasets that fulfil it."""
+    the datasets that fulfil it (``timely``: per dataset, when the caller already read it)."""
+    timely = dict(timely or {})
     frequency = {d["slug"]: d["frequency"] for d in await datasets.list_datasets(conn)}
     items = []
     for item in await store.plan(conn, year):
         total = {"on_time": 0, "late": 0, "missing": 0}
         for slug in item["datasets"]:
             if slug in frequency:
-                for k, v in (await _timeliness(conn, slug, frequency[slug], year)).items():
+                if slug not in timely:
+                    timely[slug] = await _timeliness(conn, slug, frequency[slug], year)
+                for k, v in timely[slug].items():
                     total[k] += v
         due, sent = sum(total.values()), total["on_time"] + total["late"]
         status = ("belum_ada" if not item["datasets"] or (due and not sent) else

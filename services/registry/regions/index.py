@@ -14,6 +14,7 @@ from typing import Any
 
 from shared import clock
 from shared.contracts import RejectedRow
+from shared.reporting_calendar import in_force
 
 
 def _reject(fieldname: str | None, code: str, message: str, index: int = -1) -> RejectedRow:
@@ -78,10 +79,8 @@ class Region:
     valid_from: str | None = None
 
     def valid_on(self, day: str) -> bool:
-        """Valid on ``day`` (ISO date): from ``valid_from`` (included) to ``valid_until``
-        (excluded, the first day it is no longer used); no date means always."""
-        return ((self.valid_from is None or self.valid_from <= day)
-                and (self.valid_until is None or day < self.valid_until))
+        """Valid on ``day`` (ISO date): ``shared.reporting_calendar.in_force``."""
+        return in_force(self.valid_from, self.valid_until, day)
 
 
 @dataclass(frozen=True)

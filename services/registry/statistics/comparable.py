@@ -16,7 +16,7 @@ from services.registry.statistics.service import (_dimension_filter, _figures, _
                                                   _region_public)
 from shared.auth import Principal
 from shared.privacy import ANY, is_masked
-from shared.reporting_calendar import period_end
+from shared.reporting_calendar import in_force, period_end
 
 
 async def comparable(conn: asyncpg.Connection, slug: str, *, region: str,
@@ -47,7 +47,8 @@ async def comparable(conn: asyncpg.Connection, slug: str, *, region: str,
     periods = []
     for p in sorted(by_period):
         day = period_end(dataset["frequency"], p)
-        parts = [c for c in members if _valid(names[c], day)]
+        parts = [c for c in members
+                 if in_force(names[c]["valid_from"], names[c]["valid_until"], day)]
         values: dict[str, Any] = {m.name: None for m in specs}
         hidden: dict[str, Any] = {}  # a measure with a hidden part: hidden too
         for code in parts:
@@ -71,11 +72,6 @@ async def comparable(conn: asyncpg.Connection, slug: str, *, region: str,
             "period_from": period_from, "period_to": period_to, "periods": periods,
             "comparable": {"regions": [_region_public(names[c]) for c in members],
                            "method": _method(target, members, names)}}
-
-
-def _valid(region: dict, day) -> bool:
-    return ((region["valid_from"] is None or region["valid_from"] <= day)
-            and (region["valid_until"] is None or region["valid_until"] > day))
 
 
 def _method(target: dict, members: list[str], names: dict) -> str:

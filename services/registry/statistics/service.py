@@ -16,7 +16,7 @@ from services.registry.datasets.service import get_dataset
 from services.registry.privacy import service as privacy
 from services.registry.regions import service as regions_service
 from services.registry.statistics import store
-from shared.reporting_calendar import PERIOD_PATTERNS, period_end, valid_period
+from shared.reporting_calendar import PERIOD_PATTERNS, in_force, period_end, valid_period
 from services.registry.verification.service import mark_unverified
 from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1, MeasureSpec
@@ -149,8 +149,7 @@ async def aggregate(conn: asyncpg.Connection, slug: str, *, period: str | None =
         """Units per child valid in period ``p`` (on its last day)."""
         day, out = period_end(dataset["frequency"], p), {}
         for u in units:
-            if ((u["valid_from"] is None or u["valid_from"] <= day)
-                    and (u["valid_until"] is None or u["valid_until"] > day)):
+            if in_force(u["valid_from"], u["valid_until"], day):
                 out[u["child"]] = out.get(u["child"], 0) + u["expected"]
         return out
 

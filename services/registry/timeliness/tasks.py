@@ -4,31 +4,17 @@ database and deliveries are claimed with SKIP LOCKED."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 
 from services.registry.timeliness import delivery, reminders
 from services.registry.timeliness.settings import TimelinessSettings
 from shared import clock
-from shared.runtime import Runtime
+from shared.runtime import Runtime, every
 
-log = logging.getLogger("satudata.registry.reminders")
 
 
 async def run_scan(pool, settings: TimelinessSettings) -> int:
     async with pool.acquire() as conn, conn.transaction():
         return await reminders.scan_once(conn, settings)
-
-
-async def every(seconds: float, work, name: str) -> None:
-    while True:
-        try:
-            await work()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - a loop must not die; the next round retries
-            log.exception("%s failed; retrying", name)
-        await asyncio.sleep(seconds)
 
 
 def start(runtime: Runtime, settings: TimelinessSettings) -> None:
