@@ -122,3 +122,25 @@ async def test_a_refusal_keeps_sipds_message_and_an_outage_is_retried(
     monthly = await client.post("/v1/sipd/indicators", headers=STEWARD, json={
         "kodeindikator": "9.98", "dataset": "tidak-ada", "measure": "jumlah"})
     assert monthly.status_code == 404
+
+
+async def test_an_outage_longer_than_the_retry_budget_ends_failed_and_sends_no_more(
+        client, registry, fake_sipd):
+    """SIPD away for every attempt of the budget (here 3, backoff skipped): the push ends
+    'gagal' after exactly 3 calls, and later rounds call SIPD no more."""
+    app, url = fake_sipd
+    pool = registry["pool"]
+    await client.post("/v1/sipd/indicators", headers=STEWARD, json={
+        "kodeindikator": "1.02", "dataset": "jumlah-penduduk", "measure": "jumlah"})
+    async with pool.acquire() as conn, conn.transaction():
+        await seed_sample_values(conn, "2023")
+    assert await _scan(client) == 1
+    app.state.mode = "down"
+    settings = sipd.SipdSettings(sipd_url=url, sipd_token=TOKEN, sipd_max_attempts=3)
+    for _ in range(5):
+        await pool.execute("UPDATE registry.sipd_pushes SET next_attempt_at = now()")
+        assert await sipd.deliver(pool, settings) == 0
+    state = await _state(client, "2023")
+    assert (state["state"], state["attempts"]) == ("gagal", 3)
+    assert len(app.state.seen) == 3
+    assert await pool.fetchval("SELECT count(*) FROM registry.sipd_pushes") == 1
