@@ -110,6 +110,8 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
     None when the kept counts cannot answer it."""
     if len(q.groups) != 1 or q.prefix is not None or f != Filters() or m.empty:
         return None
+    if any(" " in alt for alt in q.groups[0]):
+        return None  # a spelled-out phrase ("sekolah <-> dasar") is not a set of lexemes
     term = await term_of(conn, q.groups[0])
     if term is None:
         return None

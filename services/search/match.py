@@ -39,6 +39,7 @@ class Match:
     tsq: str             # the query's tsquery (SQL), 'NULL::tsquery' for an empty query
     empty: bool
     ceiling: str = "'Infinity'::real"  # a walk: no matching record ranks higher (ceiling.py)
+    of_year: str | None = None  # a partial match: its records of the year the query names
 
 
 def tsquery_sql(q: ParsedQuery, sql: Sql, *, any_word: bool = False,
@@ -172,7 +173,19 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     else:
         ceiling = rank_ceiling_sql(q, sql.arg)
     return Match(sql, common, f"{matches} AND d.kind = 'record' AND {common}",
-                 others, record_score, tsq, False, ceiling)
+                 others, record_score, tsq, False, ceiling,
+                 _of_year(q, sql) if mode == PARTIAL else None)
+
+
+def _of_year(q: ParsedQuery, sql: Sql) -> str | None:
+    """A partial match's records of the year the query names that match another of its words
+    too (through the tsvector index, the year's lexeme and the other words')."""
+    rest = [i for i, g in enumerate(q.groups) if g != (q.year,)]
+    if q.year is None or not rest:
+        return None
+    year = sql.arg(q.year)
+    return (f"d.tsv @@ ({tsquery_sql(q, sql, any_word=True, only=rest)} "
+            f"&& to_tsquery('simple', {year})) AND left(d.period, 4) = {year}")
 
 
 def _json(value):

@@ -31,6 +31,7 @@ class ParsedQuery:
     text: str                           # normalised words joined by spaces
     corrected: str                      # the same with each misspelt word replaced
     groups: tuple[tuple[str, ...], ...] = ()
+    labels: tuple[str, ...] = ()        # per group, the word(s) typed for it
     prefix: str | None = None           # the last word, matched as a prefix while typing
     level: int | None = None            # wanted place level, as parts of its code (2, 3, 4)
     year: str | None = None             # a year typed: records of that year are preferred
@@ -107,6 +108,9 @@ class SearchResults(BaseModel):
                           "matches, ranked by how many words they match")
     ignored_words: list[str] = Field([], description="question, filler and level words that "
                                      "were not matched")
+    unmatched_words: list[str] = Field([], description="typed words no published document "
+                                       "holds (nothing is published about them yet); the "
+                                       "answer is for the other words")
     suggestion: str | None = Field(None, description="nothing matched: the query as the "
                                    "closest known words spell it")
     message: str | None = Field(None, description="what the answer is, for the citizen")

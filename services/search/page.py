@@ -3,7 +3,8 @@
 The page is chosen from a bounded, well-ordered candidate set, never by ranking every match:
 regions and datasets (few) are always ranked; records are ranked only when few match
 (RANKED), walked in their stored static rank when many do (WALK), and for a partial answer
-(PARTIAL) at most PARTIAL_CANDIDATES of them are ranked by how many words they match.
+(PARTIAL) at most PARTIAL_CANDIDATES of them (the newest, and the newest of a year the query
+names) are ranked by how many words they match.
 """
 
 from __future__ import annotations
@@ -50,9 +51,15 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
                 f"ORDER BY {rank} DESC, d.doc_id "
                 f"LIMIT {limit}")
     if mode == PARTIAL and partial_many:
-        return (f"SELECT c.doc_id, c.score FROM (SELECT d.doc_id, {m.record_score} AS score "
-                f"FROM documents d WHERE {m.records} "
-                f"ORDER BY d.static_rank DESC, d.doc_id LIMIT {PARTIAL_CANDIDATES}) c")
+        newest = (f"SELECT d.doc_id, {m.record_score} AS score FROM documents d "
+                  f"WHERE {m.records} {{}} ORDER BY d.static_rank DESC, d.doc_id "
+                  f"LIMIT {PARTIAL_CANDIDATES}")
+        if m.of_year is None:
+            return f"SELECT c.doc_id, c.score FROM ({newest.format('')}) c"
+        # a year the query names is honoured here too: the newest candidates of that year
+        # beside the newest of all
+        return (f"SELECT c.doc_id, max(c.score) AS score FROM (({newest.format('')}) "
+                f"UNION ALL ({newest.format('AND ' + m.of_year)})) c GROUP BY c.doc_id")
     return f"SELECT d.doc_id, {m.record_score} AS score FROM documents d WHERE {m.records}"
 
 

@@ -1,7 +1,8 @@
 """What a citizen typed, as the store runs it (pure, no I/O).
 
 Question and filler words are dropped; synonyms and abbreviations join a word as alternatives
-(../shared/DOMAIN.md "How citizens search"); a level word (desa, kec., ...) says which level of
+(../shared/DOMAIN.md "How citizens search"), a broader word its kinds ("sekolah": SD, SMP, ...),
+an abbreviation its words spelled out; a level word (desa, kec., ...) says which level of
 place is wanted; a sex word or a year says which records are preferred.
 """
 
@@ -29,23 +30,36 @@ _SYNONYM_SETS = [
     ("penduduk", "warga", "jiwa", "populasi"),
     ("laki", "pria", "lelaki"),
     ("perempuan", "wanita"),
-    ("sd", "sekolah"),
-    ("smp", "sekolah"),
-    ("sma", "sekolah"),
     ("puskesmas", "pkm"),
+    ("umur", "usia"),
+    ("pendapatan", "penghasilan"),
+    ("miskin", "kemiskinan", "prasejahtera"),
 ]
 SYNONYMS: dict[str, list[str]] = {}
 for _set in _SYNONYM_SETS:
     for _w in _set:
         SYNONYMS.setdefault(_w, []).extend(x for x in _set if x != _w)
+# a broader word finds its kinds; a kind never finds the broader word nor another kind
+# (SD/MI, SMP/MTs, SMA/MA and SMK are levels of school, not one another)
+KINDS = {"sekolah": ("sd", "mi", "smp", "mts", "sma", "ma", "smk", "madrasah")}
+# an abbreviation also matches its words spelled out, in that order (a tsquery phrase)
+SPELLED_OUT = {
+    "sd": "sekolah <-> dasar", "mi": "madrasah <-> ibtidaiyah",
+    "smp": "sekolah <-> menengah <-> pertama", "mts": "madrasah <-> tsanawiyah",
+    "sma": "sekolah <-> menengah <-> atas", "ma": "madrasah <-> aliyah",
+    "smk": "sekolah <-> menengah <-> kejuruan", "pkm": "pusat <-> kesehatan <-> masyarakat",
+}
+# a short name typed as one word that stands for several (the regency's own "Kutim")
+EXPANSIONS = {"kutim": ("kutai", "timur"), "nakes": ("tenaga", "kesehatan")}
 SEX = {"laki": "Laki-laki", "pria": "Laki-laki", "lelaki": "Laki-laki",
        "perempuan": "Perempuan", "wanita": "Perempuan"}
 
 
 def words_of(text: str) -> list[str]:
-    """Lower-case ASCII words (accents folded), at most MAX_WORDS of them."""
+    """Lower-case ASCII words (accents folded, short names expanded), at most MAX_WORDS."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return WORD.findall(folded)[:MAX_WORDS]
+    words = [x for w in WORD.findall(folded) for x in EXPANSIONS.get(w, (w,))]
+    return words[:MAX_WORDS]
 
 
 def affix_variants(word: str) -> list[str]:
@@ -80,7 +94,9 @@ def _alternatives(word: str, fixes: dict[str, list[str]]) -> tuple[str, ...]:
     alts: list[str] = []
     for form in [word, *fixes.get(word, [])]:
         alts += [v for v in affix_variants(form) if v not in alts]
-    return tuple(alts + [s for s in SYNONYMS.get(word, []) if s not in alts])
+    others = [*SYNONYMS.get(word, []), *KINDS.get(word, ()),
+              *([SPELLED_OUT[word]] if word in SPELLED_OUT else [])]
+    return tuple(alts + [s for s in others if s not in alts])
 
 
 def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]],
@@ -91,17 +107,37 @@ def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]],
     words, level, dropped = meaningful_words(words_of(text))
     if not words:
         return ParsedQuery(text="", corrected="")
-    groups = tuple(_alternatives(w, fixes) for w in words)
+    units = _units(words)
+    groups = tuple(_alternatives(u, fixes) for _label, u in units)
     corrected = " ".join(fixes.get(w, [w])[0] for w in words)
-    # (a year is typed whole: as a prefix it would also scan every number it begins)
+    # (a year is typed whole: as a prefix it would also scan every number it begins; a
+    # spelled-out name is typed whole too)
     last_is_prefix = (prefix and not text.endswith(" ") and len(words[-1]) >= 2
                       and words_of(text)[-1] == words[-1] and words[-1] not in complete
-                      and not YEAR.match(words[-1]))
+                      and not YEAR.match(words[-1]) and units[-1][0] == words[-1])
     year = next((w for w in words if YEAR.match(w)), None)
     sex = next((SEX[w] for w in words if w in SEX), None)
     return ParsedQuery(text=" ".join(words), corrected=corrected, groups=groups,
+                       labels=tuple(label for label, _u in units),
                        prefix=words[-1] if last_is_prefix else None, level=level, year=year,
                        sex=sex, ignored=tuple(dropped))
+
+
+_SPELLINGS = {tuple(v.split(" <-> ")): k for k, v in SPELLED_OUT.items()}
+
+
+def _units(words: list[str]) -> list[tuple[str, str]]:
+    """(as typed, the word matched) per unit of the query: a name spelled out in full
+    ("sekolah menengah atas") is one unit matched as its abbreviation ("sma"), which also
+    finds the spelled-out words in that order."""
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(words):
+        n = next((n for n in (3, 2) if tuple(words[i:i + n]) in _SPELLINGS), 1)
+        label = " ".join(words[i:i + n])
+        out.append((label, _SPELLINGS[tuple(words[i:i + n])] if n > 1 else words[i]))
+        i += n
+    return out
 
 
 def typo_candidates(text: str) -> list[str]:

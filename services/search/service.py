@@ -12,7 +12,7 @@ from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
                                      SearchResults)
-from services.search.query_text import parse_words, typo_candidates, words_of
+from services.search.query_text import parse_words, typo_candidates
 from shared.errors import ServiceUnavailable
 
 URLS = {"dataset": "/v1/datasets/{}", "region": "/v1/regions/{}", "record": "/v1/records/{}"}
@@ -98,7 +98,11 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     rows = await page.fetch(conn, m, mode, position, limit + 1,
                             partial_many=estimate > page.PARTIAL_CANDIDATES,
                             few=estimate <= facets.EXACT_UP_TO)
-    suggestion = None if counts.total or q.empty else await _suggestion(conn, text)
+    unmatched: list[str] = []
+    if (mode == PARTIAL or not counts.total) and not q.empty:
+        unmatched = [q.labels[i]
+                     for i in await store.words_nothing_holds(conn, q.groups, q.prefix)]
+    suggestion = None if counts.total or q.empty else await _suggestion(conn, q, unmatched)
     items = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
@@ -111,26 +115,52 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
         query=text, items=items, total=counts.total, next_cursor=next_cursor,
         facets={name: counts.facets.get(name, []) for name in FACETS}, exact=counts.exact,
         partial=mode == PARTIAL and bool(counts.total), ignored_words=list(q.ignored),
-        suggestion=suggestion, message=_message(counts, mode, suggestion))
+        unmatched_words=unmatched, suggestion=suggestion,
+        message=_message(counts, mode, suggestion, unmatched, _place_of(items)))
 
 
-async def _suggestion(conn: asyncpg.Connection, text: str) -> str | None:
-    """'maksud Anda ...': each unknown word replaced by the closest known one. Only asked when
-    nothing matched, where trigrams have already failed: difflib's ratio also pairs words that
-    share letters but few trigrams ("pnddk" -> "penduduk")."""
-    words = words_of(text)
+async def _suggestion(conn: asyncpg.Connection, q: ParsedQuery,
+                      unmatched: list[str]) -> str | None:
+    """'maksud Anda ...': each word nothing holds replaced by the closest known one; the words
+    that matched, and the question and filler words dropped, are never rewritten. Only asked
+    when nothing matched, where trigrams have already failed: difflib's ratio also pairs words
+    that share letters but few trigrams ("pnddk" -> "penduduk")."""
+    words = list(q.labels)
     known = set(await store.vocabulary_words(conn))
-    fixed = [w if w.isdigit() or w in known else
-             next(iter(difflib.get_close_matches(w, known, n=1, cutoff=SUGGEST_RATIO)), w)
-             for w in words]
+    fixed = [next(iter(difflib.get_close_matches(w, known, n=1, cutoff=SUGGEST_RATIO)), w)
+             if w in unmatched and not w.isdigit() and w not in known else w for w in words]
     return " ".join(fixed) if fixed != words else None
 
 
-def _message(counts: Counts, mode: str, suggestion: str | None) -> str | None:
+LEVEL_NAMES = {2: "Kabupaten", 3: "Kecamatan"}
+
+
+def _place_of(items: list[dict]) -> str | None:
+    """The place a partial answer is about: its first region, named with its level."""
+    region = next((i for i in items if i["kind"] == "region"), None)
+    if region is None:
+        return None
+    level = LEVEL_NAMES.get(region["region_code"].count(".") + 1)
+    return f"{level} {region['title']}" if level else region["title"]
+
+
+def _message(counts: Counts, mode: str, suggestion: str | None, unmatched: list[str],
+             place: str | None) -> str | None:
     if not counts.total:
         if suggestion:
             return f"Tidak ada hasil. Maksud Anda: {suggestion}?"
+        if unmatched:
+            return (f"Belum ada data tentang {_quoted(unmatched)}; coba kata lain atau "
+                    f"kurangi filter.")
         return "Tidak ada hasil; coba kata lain atau kurangi filter."
     if mode == PARTIAL:
+        if unmatched:
+            where = f" untuk {place}" if place else ""
+            return (f"Belum ada data tentang {_quoted(unmatched)}{where}; yang ditampilkan "
+                    f"adalah hasil untuk kata lainnya.")
         return PARTIAL_NOTE
     return None if counts.exact else LOWER_BOUND_NOTE
+
+
+def _quoted(words: list[str]) -> str:
+    return ", ".join(f"“{w}”" for w in words)

@@ -363,6 +363,23 @@ async def open_search(conn: asyncpg.Connection, ms: int, words: Sequence[str],
             {x["w"] for x in found if x["known"]})
 
 
+async def words_nothing_holds(conn: asyncpg.Connection, groups: Sequence[Sequence[str]],
+                              prefix: str | None) -> list[int]:
+    """Indexes of the typed words (each its alternatives; the last one may also match as a
+    prefix) that no document holds at all: nothing is published about them. One index probe
+    per word."""
+    rows = await conn.fetch("""
+        SELECT g.i - 1 AS i FROM unnest($1::text[]) WITH ORDINALITY g(alts, i)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM documents d
+            WHERE d.tsv @@ CASE WHEN g.i = cardinality($1::text[]) AND $2::text IS NOT NULL
+                                THEN to_tsquery('indonesian', g.alts)
+                                     || to_tsquery('simple', $2::text || ':*')
+                                ELSE to_tsquery('indonesian', g.alts) END)
+        ORDER BY 1""", [" | ".join(g) for g in groups], prefix)
+    return [r["i"] for r in rows]
+
+
 async def vocabulary_words(conn: asyncpg.Connection) -> list[str]:
     return [r["word"] for r in await conn.fetch("SELECT word FROM vocabulary")]
 

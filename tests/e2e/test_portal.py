@@ -96,6 +96,14 @@ async def test_search_returns_results_with_facets(platform, page):
     assert await eventually(results, timeout=30, interval=0.5)  # search indexes from NATS
     assert await page.locator("#facets button").count() > 0
     await page.screenshot(path=shot("search"), full_page=True)
+    # nothing matches a misspelt word: the answer says so and offers the known word
+    await page.fill("#q", "pnddk")
+    await expect(page.locator("#suggested")).to_have_text("Cari “penduduk”", timeout=10000)
+    assert "Maksud Anda" in await page.locator("#note").inner_text()
+    await page.click("#suggested")
+    await expect(page.locator("#q")).to_have_value("penduduk")
+    await expect(page.locator("li.result").first).to_be_visible()
+    await expect(page.locator("#note")).to_be_empty()
     assert page.errors == []
 
 

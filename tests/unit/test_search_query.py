@@ -41,8 +41,9 @@ def test_trailing_space_turns_prefix_matching_off():
 def test_groups_only_hold_safe_lexemes(text):
     q = parse_words(text, True, {})
     for group in q.groups:
-        for word in group:
-            assert word.isalnum() and word.isascii()
+        for alternative in group:  # a word, or words spelled out in order ("a <-> b")
+            for word in alternative.split(" <-> "):
+                assert word.isalnum() and word.isascii()
 
 
 def test_cursor_round_trips_and_is_bound_to_its_query():
@@ -76,3 +77,28 @@ def test_a_complete_known_last_word_is_not_a_prefix():
 def test_a_year_typed_last_is_not_a_prefix():
     assert parse_words("penduduk sangatta 2024", True, {}).prefix is None
     assert parse_words("penduduk sangatta 202", True, {}).prefix == "202"
+
+
+def test_school_levels_are_kinds_of_sekolah_not_one_another():
+    sma = parse_words("sma", False, {}).groups[0]
+    assert "sekolah" not in sma and "sd" not in sma and "smp" not in sma
+    assert "sekolah <-> menengah <-> atas" in sma
+    sekolah = parse_words("sekolah", False, {}).groups[0]
+    assert {"sd", "mi", "smp", "mts", "sma", "ma", "smk"} <= set(sekolah)
+
+
+def test_a_name_spelled_out_is_one_word_matched_as_its_abbreviation():
+    q = parse_words("sekolah menengah atas kombeng", True, {})
+    assert q.labels == ("sekolah menengah atas", "kombeng") and q.groups[0][0] == "sma"
+    assert q.text == "sekolah menengah atas kombeng"  # names are still compared as typed
+    q = parse_words("jumlah sekolah dasar", True, {})
+    assert q.labels == ("jumlah", "sekolah dasar") and q.prefix is None
+
+
+def test_the_regency_short_name_and_common_words_for_age_income_and_poverty():
+    q = parse_words("kab. kutim", True, {})
+    assert q.text == "kutai timur" and q.level == 2
+    assert words_of("data nakes") == ["data", "tenaga", "kesehatan"]
+    assert "usia" in parse_words("umur", False, {}).groups[0]
+    assert "penghasilan" in parse_words("pendapatan", False, {}).groups[0]
+    assert "miskin" in parse_words("kemiskinan", False, {}).groups[0]

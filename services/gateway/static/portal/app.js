@@ -186,7 +186,8 @@ async function renderSearch(params) {
       placeholder="mis. jumlah penduduk Sangatta" aria-label="Kata kunci" value="${esc(params.get("q") || "")}"></div>
     <div class="layout"><details class="facetbox" id="facetbox" ${narrow() ? "" : "open"}><summary>Saring hasil</summary>
       <div class="facets" id="facets"></div></details>
-      <section><p id="count" class="muted"></p><ul class="results" id="results"></ul>
+      <section><p id="count" class="muted"></p><p id="note" class="note" role="status"></p>
+      <ul class="results" id="results"></ul>
       <button class="btn alt" id="more-results" hidden>Tampilkan hasil berikutnya</button>
       <div id="datasets"></div></section></div>`;
   const input = document.getElementById("q");
@@ -206,6 +207,7 @@ async function renderSearch(params) {
       document.getElementById("results").innerHTML = "";
       document.getElementById("facets").innerHTML = "";
       document.getElementById("count").textContent = "";
+      document.getElementById("note").textContent = "";
       return showDatasets();
     }
     document.getElementById("datasets").innerHTML = "";
@@ -229,6 +231,9 @@ async function renderSearch(params) {
   };
   const showResults = (body) => {
     document.getElementById("count").textContent = `${fmt.format(body.total ?? body.items.length)} hasil`;
+    /* what the answer is: partial, a lower bound, words nothing is published about, "maksud Anda" */
+    document.getElementById("note").innerHTML = (body.message ? esc(body.message) : "") +
+      (body.suggestion ? ` <button class="link" id="suggested" data-q="${esc(body.suggestion)}">Cari “${esc(body.suggestion)}”</button>` : "");
     document.getElementById("results").innerHTML = body.items.map(resultItem).join("")
       || `<li class="muted">Tidak ada hasil. Coba kata lain.</li>`;
     next = body.next_cursor || null;
@@ -241,6 +246,12 @@ async function renderSearch(params) {
           <span>${esc(f.label || (name === "kind" && KINDS[f.value]) || f.value)}</span><span class="muted">${fmt.format(f.count)}</span></button>`).join("") + `</div>`;
     }).join("");
   };
+  document.getElementById("note").addEventListener("click", (e) => {
+    const b = e.target.closest("#suggested");
+    if (!b) return;
+    input.value = b.dataset.q;
+    run();
+  });
   document.getElementById("facets").addEventListener("click", (e) => {
     const b = e.target.closest("button");
     if (!b) return;
