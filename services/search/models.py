@@ -94,6 +94,22 @@ class FacetValue(BaseModel):
     label: str | None = None
 
 
+class AskedFigure(BaseModel):
+    """The figure a question names: ask ``/v1/aggregates`` for it (summed by the registry)."""
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(examples=["jumlah-penduduk"])
+    dataset_title: str = Field(examples=["Jumlah Penduduk"])
+    region_code: str = Field(examples=["64.08.08"])
+    region_name: str = Field(examples=["Kombeng"])
+    region_level: str = Field(examples=["kecamatan"])
+    year: str | None = Field(None, description="the year typed; none: the latest period")
+    dimensions: dict[str, str] = Field({}, description="dimension filters the query names "
+                                       "(a sex typed: {'jenis_kelamin': 'P'})")
+    dimension_labels: list[str] = Field([], examples=[["Perempuan"]],
+                                        description="those values as people read them")
+
+
 class SearchResults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -114,3 +130,6 @@ class SearchResults(BaseModel):
     suggestion: str | None = Field(None, description="nothing matched: the query as the "
                                    "closest known words spell it")
     message: str | None = Field(None, description="what the answer is, for the citizen")
+    figure: AskedFigure | None = Field(None, description="the query asks for one figure (a "
+                                       "dataset at a place; first page only): the portal "
+                                       "shows it first, summed by /v1/aggregates")

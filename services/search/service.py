@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import asyncpg
 
-from services.search import currency, facet_counts, facets, match, page, store
+from services.search import asked, currency, facet_counts, facets, match, page, store
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
@@ -103,6 +103,8 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
         unmatched = [q.labels[i]
                      for i in await store.words_nothing_holds(conn, q.groups, q.prefix)]
     suggestion = None if counts.total or q.empty else await _suggestion(conn, q, unmatched)
+    figure = (await asked.asked_figure(conn, q)
+              if position is None and counts.total and mode != PARTIAL else None)
     items = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
@@ -115,7 +117,7 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
         query=text, items=items, total=counts.total, next_cursor=next_cursor,
         facets={name: counts.facets.get(name, []) for name in FACETS}, exact=counts.exact,
         partial=mode == PARTIAL and bool(counts.total), ignored_words=list(q.ignored),
-        unmatched_words=unmatched, suggestion=suggestion,
+        unmatched_words=unmatched, suggestion=suggestion, figure=figure,
         message=_message(counts, mode, suggestion, unmatched, _place_of(items)))
 
 

@@ -772,3 +772,44 @@ async def test_a_data_request_goes_from_the_form_to_the_walidatas_answer(platfor
                                 params={"action": "data_request.answer"})).json()["items"]
         assert [e["target"] for e in log] == [number]
     await context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_a_question_is_answered_first_by_the_servers_figure(platform, bulk, browser,
+                                                                  width):
+    """"jumlah penduduk … kecamatan X 2024" shows the figure itself first (summed by
+    /v1/aggregates, the same number as the region page), then the place's page; a sex typed
+    filters it; a partial period says so."""
+    asked = "berapa penduduk perempuan kelompok umur kecamatan sangatta utara 2024"
+    async with platform.client() as client:
+        async def figure():
+            body = (await client.get("/v1/search", params={"q": asked})).json()
+            return body.get("figure")
+        fig = await eventually(figure, timeout=60, interval=1)  # search indexes the bulk load
+        assert (fig["dataset"], fig["region_code"], fig["year"], fig["dimensions"]) == (
+            BULK, "64.08.04", "2024", {"jenis_kelamin": "P"})
+        want = (await client.get("/v1/aggregates", params={
+            "dataset": BULK, "region": "64.08.04", "period": "2024",
+            "jenis_kelamin": "P"})).json()["values"]["jumlah"]
+        partial = (await client.get("/v1/aggregates", params={
+            "dataset": BULK, "period": "2025"})).json()
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{platform.gateway}/?q={asked.replace(' ', '+')}")
+    answer = page.locator("li.result").first
+    await expect(answer).to_have_id("answer", timeout=15000)
+    await expect(answer.locator("strong.total")).to_have_text(f"{indonesian(want)} jiwa")
+    assert "Kecamatan Sangatta Utara · 2024 · Perempuan" in await answer.inner_text()
+    await expect(answer.locator('a[href="/wilayah/64.08.04"]')).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    await page.screenshot(path=shot(f"answer-{width}"), full_page=True)
+    # the regency in a period not every village reported: the figure says it is partial
+    await page.fill("#q", "penduduk kelompok umur kutim 2025")
+    await expect(page.locator("#answer .partial-note")).to_contain_text(
+        f"baru {partial['reporting']} dari {partial['expected']} desa melapor")
+    await expect(page.locator("#answer")).to_contain_text("Kabupaten Kutai Timur · 2025")
+    assert errors == []
+    await context.close()

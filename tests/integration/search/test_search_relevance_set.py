@@ -328,3 +328,24 @@ async def test_an_index_upgraded_to_the_new_kinds_and_concepts_counts_exactly(in
             len(SEKOLAH_AT) + len(SMP_AT) + len(SMA_AT))
     r = await query(indexed["client"], q="umur ")  # its records and its dataset
     assert r["exact"] is True and r["total"] == len(USIA_AT) + 1
+
+
+@pytest.mark.parametrize("text, want", [
+    ("berapa jumlah penduduk desa long nah 2023",
+     {"dataset": "jumlah-penduduk", "region_code": "64.08.01.2004", "year": "2023",
+      "dimensions": {}}),
+    ("jumlah penduduk kecamatan kongbeng",          # the kecamatan, by its BPS spelling
+     {"dataset": "jumlah-penduduk", "region_code": "64.08.08", "year": None, "dimensions": {}}),
+    ("penduduk perempuan kutim",                     # the regency, women only
+     {"dataset": "jumlah-penduduk", "region_code": "64.08", "year": None,
+      "dimensions": {"jenis_kelamin": "P"}}),
+    ("luas panen padi kaubun 2025",
+     {"dataset": "luas-panen-padi", "region_code": "64.08.15", "year": "2025", "dimensions": {}}),
+    ("sangatta utara", None),                         # a place alone: its page, no figure
+    ("luas panen padi 2023", None),                   # no place named
+    ("luas panen padi long nah", None),               # nothing of that dataset there
+])
+async def test_a_question_names_the_figure_it_asks_for(indexed, text, want):
+    figure = (await query(indexed["client"], q=text))["figure"]
+    got = figure and {k: figure[k] for k in ("dataset", "region_code", "year", "dimensions")}
+    assert got == want

@@ -215,6 +215,7 @@ async function renderSearch(params) {
       const body = await api("/v1/search?" + qs);
       if (mine !== seq) return;
       showResults(body);
+      if (body.figure) await showFigure(body.figure, mine);
     } catch (err) {
       if (mine !== seq) return;
       document.getElementById("count").innerHTML = `<span class="error">Pencarian belum tersedia: ${esc(err.message)}</span>`;
@@ -228,6 +229,23 @@ async function renderSearch(params) {
       const vals = it.values ? Object.entries(it.values).map(([k, v]) => `${esc(k)}: ${num(v)}`).join(" · ") : "";
       return `<li class="result"><span class="kind">${esc(KINDS[it.kind] || it.kind)}</span><a href="${href}">${esc(it.title)}</a>
         <p class="snippet">${snippet(it.snippet || "")}${vals ? " — " + vals : ""}</p></li>`;
+  };
+  /* a question's figure comes first: summed by the server, marked as on every page */
+  const showFigure = async (fig, mine) => {
+    const extra = { ...fig.dimensions, ...(fig.year ? { period_from: fig.year, period_to: fig.year } : {}) };
+    const agg = await aggregates(fig.dataset, fig.region_code, extra).catch(() => null);
+    const p = agg && agg.periods.length ? agg.periods[agg.periods.length - 1] : null;
+    if (mine !== seq || !p || !agg.measures.length) return;
+    const level = fig.region_level.charAt(0).toUpperCase() + fig.region_level.slice(1);
+    const place = fig.region_name.toLowerCase().startsWith(fig.region_level) ? fig.region_name : `${level} ${fig.region_name}`;
+    const note = partialNote(p, agg.region_levels);
+    document.getElementById("results").insertAdjacentHTML("afterbegin", `<li class="result figure-answer" id="answer">
+      <span class="kind">jawaban</span><a href="/dataset/${encodeURIComponent(fig.dataset)}?region=${encodeURIComponent(fig.region_code)}">${esc(fig.dataset_title)}</a>
+      <p class="muted">${esc(place)} · ${esc(p.period)}${fig.dimension_labels.length ? " · " + esc(fig.dimension_labels.join(", ")) : ""}</p>
+      <p class="figure">` + agg.measures.map((m) => `${agg.measures.length > 1 ? esc(m.label) + ": " : ""}<strong class="total" data-measure="${esc(m.name)}">${withUnit(m, p.values[m.name])}</strong>`).join(" · ") + `</p>
+      ${note ? `<p class="partial-note">Periode belum lengkap: ${esc(note)}.</p>` : ""}
+      ${p.held ? `<p class="held-note">${esc(heldNote(p))}</p>` : ""}
+      <p><a href="/wilayah/${encodeURIComponent(fig.region_code)}">Halaman ${esc(place)}</a></p></li>`);
   };
   const showResults = (body) => {
     document.getElementById("count").textContent = `${fmt.format(body.total ?? body.items.length)} hasil`;
