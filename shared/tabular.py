@@ -27,6 +27,9 @@ BOM = "\ufeff"  # Excel needs it to read a CSV as UTF-8
 MARKER = "disembunyikan"  # which measures of the row are hidden, and why
 VERIFICATION = "status_verifikasi"  # the row's newer value waits for the walidata
 UNDER_VERIFICATION = "sedang diverifikasi"
+# the region's validity, as /v1/regions gives it: the first day its code is used, and the
+# first day it no longer is (empty: no such day); a row of a retired or a new region says so
+VALIDITY = ("wilayah_berlaku_mulai", "wilayah_tidak_berlaku_sejak")
 
 
 def verification_cell(record: dict) -> str:
@@ -41,7 +44,8 @@ def columns(schema: DatasetSchemaV1, marker: bool = False
     sensitive dataset) adds the column naming the hidden cells of each row."""
     dims, measures = schema.dimension_names, schema.measure_names
     return (["kode_wilayah", "nama_wilayah", "periode", *dims, *measures, "versi",
-             "diperbarui", VERIFICATION, *([MARKER] if marker else [])], dims, measures)
+             "diperbarui", VERIFICATION, *VALIDITY, *([MARKER] if marker else [])],
+            dims, measures)
 
 
 def plain(value: Any) -> Any:
@@ -49,19 +53,25 @@ def plain(value: Any) -> Any:
     return None if isinstance(value, dict) and value.get("suppressed") else value
 
 
-def row(record: dict, region_name: str, dims: list[str], measures: list[str],
+def row(record: dict, region: dict, dims: list[str], measures: list[str],
         marker: bool = False) -> list[Any]:
-    """One record's cells, in ``columns`` order (record as the registry's API shapes it); a
-    hidden value is an empty cell, named with its reason in the marker column."""
+    """One record's cells, in ``columns`` order (record as the registry's API shapes it;
+    region as /v1/regions: name, valid_from, valid_until); a hidden value is an empty cell,
+    named with its reason in the marker column."""
     updated = record["updated_at"]
     values = record["values"]
     hidden = [f"{m}: {values[m]['reason']}" for m in measures
               if plain(values.get(m)) is None and isinstance(values.get(m), dict)]
-    return [record["region_code"], region_name, record["period"],
+    return [record["region_code"], region.get("name", ""), record["period"],
             *(record["dimensions"].get(d, "") for d in dims),
             *(plain(values.get(m)) for m in measures),
             record["version"], _wita(updated),
-            verification_cell(record), *(["; ".join(hidden)] if marker else [])]
+            verification_cell(record), *(_day(region.get(k)) for k in ("valid_from", "valid_until")),
+            *(["; ".join(hidden)] if marker else [])]
+
+
+def _day(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _wita(moment: Any) -> str:

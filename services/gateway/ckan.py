@@ -50,7 +50,8 @@ def _split_filters(filters: dict, dims: list[str]
 
 def _datastore_fields(dims: list[str], measures: list[MeasureSpec]) -> list[dict]:
     return [{"id": "_id", "type": "text"}, {"id": "region_code", "type": "text"},
-            {"id": "region_name", "type": "text"}, {"id": "period", "type": "text"},
+            {"id": "region_name", "type": "text"}, {"id": "region_valid_from", "type": "date"},
+            {"id": "region_valid_until", "type": "date"}, {"id": "period", "type": "text"},
             *({"id": d, "type": "text"} for d in dims),
             *({"id": m.name, "type": m.behaviour.ckan_type} for m in measures), {"id": tabular.VERIFICATION, "type": "text"}]
 
@@ -128,12 +129,15 @@ class Ckan:
             raise CkanError(409, "Validation Error",
                             f"Kolom urutan tidak dikenal: {', '.join(map(str, unknown))}.",
                             "invalid_sort")
-        names = await self._region_names()
+        regions = await self.regions()
         q = str(params.get("q") or "").lower()
         matched = []
         async for r in self._records(slug, query):
+            region = regions.get(r["region_code"], {})
             flat = {"_id": r["id"], "region_code": r["region_code"],
-                    "region_name": names.get(r["region_code"]), "period": r["period"],
+                    "region_name": region.get("name"),
+                    "region_valid_from": region.get("valid_from"),
+                    "region_valid_until": region.get("valid_until"), "period": r["period"],
                     **{d: r["dimensions"].get(d) for d in dims},
                     **{m.name: tabular.plain(r["values"].get(m.name))
                        for m in measures},
@@ -176,9 +180,10 @@ class Ckan:
             if not cursor:
                 return
 
-    async def _region_names(self) -> dict[str, str]:
+    async def regions(self) -> dict[str, dict]:
+        """code -> the region as /v1/regions gives it (name, validity, successor)."""
         _, body = await self.upstreams.get_json("registry", "/v1/regions")
-        return {r["code"]: r["name"] for r in body.get("items", [])}
+        return {r["code"]: r for r in body.get("items", [])}
 
     async def organization_show(self, base: str, params: dict) -> dict:
         ident = str(params.get("id") or "")

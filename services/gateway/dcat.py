@@ -2,11 +2,15 @@
 
 National portals (data.go.id) and other harvesters read ``/catalog.jsonld`` (also
 ``/dcat.jsonld``): one ``dcat:Catalog`` with a ``dcat:Dataset`` per dataset and a
-``dcat:Distribution`` per download (CSV, XLSX).
+``dcat:Distribution`` per download (CSV, XLSX). Each dataset's ``dct:spatial`` is the regency
+and every region whose code is valid for a bounded time (split, merged, recoded, created):
+records stay under the code valid in their period, so a harvester is told, with ``dct:valid``
+(a ``dct:PeriodOfTime``: the first and the last day the code is used), when each was in force.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 CONTEXT = {
@@ -15,6 +19,9 @@ CONTEXT = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcat:startDate": {"@type": "xsd:date"},
+    "dcat:endDate": {"@type": "xsd:date"},
     "dct:issued": {"@type": "xsd:dateTime"},
     "dct:modified": {"@type": "xsd:dateTime"},
     "dcat:downloadURL": {"@type": "@id"},
@@ -31,7 +38,25 @@ FREQUENCIES = {
 FREQ_BASE = "http://publications.europa.eu/resource/authority/frequency/"
 
 
-def _dataset(base: str, pkg: dict) -> dict[str, Any]:
+def locations(base: str, regions: dict[str, dict]) -> list[dict[str, Any]]:
+    """The regency, and every region valid for a bounded time with its ``dct:valid``."""
+    out = []
+    for code, r in sorted(regions.items()):
+        bounded = r.get("valid_from") or r.get("valid_until")
+        if code.count(".") != 1 and not bounded:
+            continue
+        loc: dict[str, Any] = {"@id": f"{base}/wilayah/{code}", "@type": "dct:Location",
+                               "dct:identifier": code, "skos:prefLabel": r["name"]}
+        if bounded:
+            loc["dct:valid"] = {"@type": "dct:PeriodOfTime", **(
+                {"dcat:startDate": str(r["valid_from"])} if r.get("valid_from") else {}), **(
+                {"dcat:endDate": str(date.fromisoformat(str(r["valid_until"]))
+                                     - timedelta(days=1))} if r.get("valid_until") else {})}
+        out.append(loc)
+    return out
+
+
+def _dataset(base: str, pkg: dict, spatial: list[dict]) -> dict[str, Any]:
     uri = f"{base}/dataset/{pkg['name']}"
     out: dict[str, Any] = {
         "@id": uri, "@type": "dcat:Dataset",
@@ -40,6 +65,7 @@ def _dataset(base: str, pkg: dict) -> dict[str, Any]:
         "dcat:keyword": [t["name"] for t in pkg["tags"]],
         "dcat:landingPage": pkg["url"],
         "dct:language": "id",
+        **({"dct:spatial": spatial} if spatial else {}),
         "dcat:distribution": [
             {"@id": f"{uri}/distribution/{r['format'].lower()}", "@type": "dcat:Distribution",
              "dct:title": r["name"], "dct:format": r["format"],
@@ -69,7 +95,9 @@ def _dataset(base: str, pkg: dict) -> dict[str, Any]:
     return out
 
 
-def catalog(base: str, packages: list[dict]) -> dict[str, Any]:
+def catalog(base: str, packages: list[dict], regions: dict[str, dict] | None = None
+            ) -> dict[str, Any]:
+    spatial = locations(base, regions or {})
     return {
         "@context": CONTEXT,
         "@id": f"{base}/catalog.jsonld", "@type": "dcat:Catalog",
@@ -79,5 +107,6 @@ def catalog(base: str, packages: list[dict]) -> dict[str, Any]:
         "foaf:homepage": f"{base}/",
         "dct:publisher": {"@type": "foaf:Organization",
                           "foaf:name": "Pemerintah Kabupaten Kutai Timur"},
-        "dcat:dataset": [_dataset(base, p) for p in sorted(packages, key=lambda p: p["name"])],
+        "dcat:dataset": [_dataset(base, p, spatial)
+                         for p in sorted(packages, key=lambda p: p["name"])],
     }

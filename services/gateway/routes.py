@@ -50,7 +50,8 @@ async def dcat_catalog(request: Request, gw: GatewayDep):
     """DCAT (DCAT-AP) catalogue in JSON-LD, for national portals to harvest."""
     base = gw.base_url(request)
     packages = await gw.ckan.packages(base)
-    return JSONResponse(dcat.catalog(base, packages), media_type="application/ld+json",
+    regions = await gw.ckan.regions()
+    return JSONResponse(dcat.catalog(base, packages, regions), media_type="application/ld+json",
                         headers={"Cache-Control": f"public, max-age={gw.settings.cache_max_age}"})
 
 

@@ -1,5 +1,7 @@
 """Export cells: Indonesian columns, numbers for Indonesian Excel, no formula from text."""
 
+from datetime import date
+
 import pytest
 
 from shared.contracts import DatasetSchemaV1
@@ -27,11 +29,16 @@ def test_csv_and_xlsx_share_indonesian_columns_with_the_region_name_and_wita_tim
         "measures": [{"name": "jumlah", "label": "Jumlah"}]})
     header, dims, measures = columns(schema)
     assert header == ["kode_wilayah", "nama_wilayah", "periode", "jenis_kelamin", "jumlah",
-                      "versi", "diperbarui", "status_verifikasi"]
+                      "versi", "diperbarui", "status_verifikasi", "wilayah_berlaku_mulai",
+                      "wilayah_tidak_berlaku_sejak"]
     record = {"region_code": "64.08.04.2001", "period": "2024",
               "dimensions": {"jenis_kelamin": "L"}, "values": {"jumlah": 10}, "version": 2,
               "updated_at": "2024-05-01T00:00:00+00:00"}
-    assert row(record, "Sangatta Utara", dims, measures) == [
-        "64.08.04.2001", "Sangatta Utara", "2024", "L", 10, 2, "2024-05-01T08:00:00+08:00", ""]
+    region = {"name": "Sangatta Utara", "valid_from": None, "valid_until": None}
+    assert row(record, region, dims, measures) == [
+        "64.08.04.2001", "Sangatta Utara", "2024", "L", 10, 2, "2024-05-01T08:00:00+08:00", "",
+        "", ""]
     marked = {**record, "verification_status": "sedang_diverifikasi"}
-    assert row(marked, "Sangatta Utara", dims, measures)[-1] == "sedang diverifikasi"
+    assert row(marked, region, dims, measures)[-3] == "sedang diverifikasi"
+    retired = {**region, "valid_until": date(2025, 1, 1)}  # the first day no longer used
+    assert row(record, retired, dims, measures)[-2:] == ["", "2025-01-01"]

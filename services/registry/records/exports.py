@@ -62,13 +62,13 @@ async def export(pool: asyncpg.Pool, slug: str, query: dict, fmt: str, locale: s
     async with pool.acquire() as conn:
         dataset = await datasets.get_dataset(conn, slug)
         first = await list_records(conn, slug, cursor=None, limit=PAGE, **query)
-        names = {r["code"]: r["name"] for r in (await regions.list_regions(conn, tree=False))[0]}
+        by_code = {r["code"]: r for r in (await regions.list_regions(conn, tree=False))[0]}
         marker = await privacy.is_sensitive(conn, slug)  # the hidden cells' column
     stream = _pages(pool, slug, first, query)
     filename = f"{slug}.{fmt}"
     if fmt == "json":
         return Export(_json(stream), MEDIA_TYPES[fmt], filename)
-    table = _Table(dataset["schema"], names, marker)
+    table = _Table(dataset["schema"], by_code, marker)
     if fmt == "csv":
         return Export(_csv(stream, table, locale), MEDIA_TYPES[fmt], filename)
     path = await _xlsx_file(stream, table, slug)
@@ -90,12 +90,12 @@ async def _pages(pool: asyncpg.Pool, slug: str, first: tuple[list[dict], str | N
 class _Table:
     """The export's columns and one record's cells (shared.tabular)."""
 
-    def __init__(self, schema, names: dict[str, str], marker: bool) -> None:
+    def __init__(self, schema, regions: dict[str, dict], marker: bool) -> None:
         self.header, self.dims, self.measures = tabular.columns(schema, marker=marker)
-        self.names, self.marker = names, marker
+        self.regions, self.marker = regions, marker
 
     def cells(self, record: dict) -> list:
-        return tabular.row(record, self.names.get(record["region_code"], ""), self.dims,
+        return tabular.row(record, self.regions.get(record["region_code"], {}), self.dims,
                            self.measures, marker=self.marker)
 
 

@@ -251,7 +251,8 @@ async def test_exports_open_in_indonesian_excel_and_hold_no_formula(stack):
     assert indo.status_code == 200 and indo.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(indo.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["kode_wilayah", "nama_wilayah", "periode", "keterangan", "rasio",
-                       "selisih", "catatan", "versi", "diperbarui", "status_verifikasi"]
+                       "selisih", "catatan", "versi", "diperbarui", "status_verifikasi",
+                       "wilayah_berlaku_mulai", "wilayah_tidak_berlaku_sejak"]
     assert len(rows) == len(FORMULAS) + 1
     assert {(r[0], r[4], r[5]) for r in rows[1:]} == {("64.08.04.2001", "55,5", "-5")}
     assert all(r[1] for r in rows[1:])  # the region's name
