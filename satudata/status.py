@@ -86,6 +86,24 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:g}{unit}" if value != float("inf") else ">30s"
 
 
+def _connectors(rows) -> list[str]:
+    """What the connector doors took in (ingest) and the upstream pushes' states (registry)."""
+    out = []
+    doors = sorted({lab["connector"] for n, lab, _v in rows
+                    if n == "satudata_connector_events_total"})
+    for c in doors:
+        counts = {o: _fmt(one(rows, "satudata_connector_events_total", connector=c, outcome=o))
+                  for o in ("received", "rows", "refused", "failed")}
+        out.append(f"{c}: " + ", ".join(f"{o} {v}" for o, v in counts.items()))
+    pushes = sorted({lab["connector"] for n, lab, _v in rows
+                     if n == "satudata_connector_pushes"})
+    for c in pushes:
+        out.append(f"{c} pushes: " + ", ".join(
+            f"{st} {_fmt(one(rows, 'satudata_connector_pushes', connector=c, state=st))}"
+            for st in ("pending", "sent", "refused", "failed")))
+    return out
+
+
 def owner_line() -> str:
     """Who owns the embedded servers of this data folder (``SATUDATA_HOME``), if anyone."""
     who = ownership.HomeLock(platform.home()).holder()
@@ -135,6 +153,8 @@ def status(
                     detail.append(f"submissions unfinished {_fmt(unfinished)}, "
                                   f"stalled {_fmt(stalled)}")
                     trouble |= stalled > 0
+                detail += _connectors(rows)
+                trouble |= (one(rows, "satudata_connector_pushes", state="failed") or 0) > 0
                 lag = one(rows, "search_index_lag_seconds")
                 if lag is not None:
                     detail.append(f"index lag {lag:.1f}s")

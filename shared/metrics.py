@@ -10,7 +10,10 @@ What an operator needs to see, from every process:
 - ``satudata_dead_letters``: messages kept in the DEADLETTER stream.
 - ``satudata_database_up`` / ``satudata_nats_up``: whether this process reaches them now.
 - extra gauges a service registers with ``Metrics.gauge_source`` (ingest: stalled submissions;
-  search: index freshness).
+  search: index freshness; registry: SIPD pushes per state).
+- ``satudata_connector_events_total{connector,outcome}`` (ingest): what each connector door
+  took in: OpenSID exports and CKAN ``datastore_*`` calls ``received``, ``refused`` (a 4xx at
+  the door), and the ``rows`` they became.
 
 Values that need a database or NATS are read when Prometheus scrapes, each with a short
 timeout: a scrape while PostgreSQL is away still answers, with ``database_up 0`` and the last
@@ -30,8 +33,8 @@ from typing import Awaitable, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import Response
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram,
-                               generate_latest)
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge,
+                               Histogram, generate_latest)
 from starlette.requests import Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -86,6 +89,9 @@ class Metrics:
 
     def gauge(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(name, doc, list(labels), registry=self.registry)
+
+    def counter(self, name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+        return Counter(name, doc, list(labels), registry=self.registry)
 
     def gauge_source(self, source: Callable[[object], Awaitable[None]]) -> None:
         """``source(runtime)`` sets its own gauges at each scrape (errors are logged)."""

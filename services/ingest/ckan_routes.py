@@ -96,14 +96,19 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
                                     upload, idempotency_key=idempotency_key)
     return {**result, "records_count": accepted.body["rows"], "dataset": dataset,
             "submission_id": str(accepted.body["id"]), "status": accepted.body["status"],
-            "status_url": accepted.body["status_url"], "warnings": accepted.body["warnings"]}
+            "status_url": accepted.body["status_url"], "warnings": accepted.body["warnings"],
+            "replayed": accepted.replayed}
 
 
 async def _respond(request: Request, action: str, idempotency_key: str | None) -> JSONResponse:
+    connectors = request.app.state.connectors
     try:
         result = await _action(request, action, idempotency_key)
     except AppError as exc:
+        connectors.stopped("ckan", exc.status_code)
         return _ckan_error(request, action, exc)
+    connectors.received("ckan", 0 if result.get("dry_run") or result.get("replayed")
+                        else result["records_count"])
     base = ""  # relative: behind the gateway, this service's own address means nothing
     return JSONResponse(json.loads(json.dumps(envelope(base, action, result), default=str)))
 

@@ -1,4 +1,5 @@
-"""Ingest's own gauges on /metrics: unfinished and stalled submissions.
+"""Ingest's own metrics on /metrics: unfinished and stalled submissions, and what each
+connector door (OpenSID, CKAN) took in.
 
 A submission is *stalled* when it is unfinished (``received`` or ``processing``) and nothing
 has moved for ``INGEST_STALL_AFTER`` seconds (120 by default): no chunk summary came back
@@ -40,3 +41,21 @@ class SubmissionGauges:
         elapsed = time.monotonic() - self._read_at
         self.unfinished.set(len(self._ages))
         self.stalled.set(sum(1 for age in self._ages if age + elapsed >= self.stalled_after))
+
+
+class ConnectorEvents:
+    """``satudata_connector_events_total{connector,outcome}``: a door's calls ``received`` and
+    the ``rows`` they became (a dry run counts no rows), ``refused`` (4xx) and ``failed`` (a
+    dependency away). Counters of this process: Prometheus sums replicas and reads resets."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.events = metrics.counter("satudata_connector_events",
+                                      "Connector calls by outcome, and the rows they became",
+                                      ("connector", "outcome"))
+
+    def received(self, connector: str, rows: int = 0) -> None:
+        self.events.labels(connector, "received").inc()
+        self.events.labels(connector, "rows").inc(rows)
+
+    def stopped(self, connector: str, status_code: int) -> None:
+        self.events.labels(connector, "refused" if status_code < 500 else "failed").inc()

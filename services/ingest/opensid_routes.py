@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from services.ingest import opensid
 from services.ingest.routes import RegistryDep, SettingsDep
 from services.ingest.uploads import limited_request
-from shared.errors import UnsupportedMediaType
+from shared.errors import AppError, UnsupportedMediaType
 from shared.web import Caller, PoolDep
 
 router = APIRouter(tags=["ingest"])
@@ -37,13 +37,19 @@ async def population(
 ):
     """OpenSID's population export, counted in memory: living persons per sex and five-year
     age group at the export date. NIK, KK, names, birth dates and photos never land."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in opensid.ZIP_TYPES:
-        raise UnsupportedMediaType("Kirim berkas ekspor OpenSID apa adanya (XLSX atau zip) "
-                                   "sebagai isi permintaan.", code="unsupported_media_type")
-    raw = await limited_request(request, settings).body()
-    body = await opensid.population(pool, registry, settings, principal, dataset=dataset,
-                                    raw=raw, region=region, period=period, dry_run=dry_run,
-                                    idempotency_key=idempotency_key)
+    connectors = request.app.state.connectors
+    try:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype not in opensid.ZIP_TYPES:
+            raise UnsupportedMediaType("Kirim berkas ekspor OpenSID apa adanya (XLSX atau zip) "
+                                       "sebagai isi permintaan.", code="unsupported_media_type")
+        raw = await limited_request(request, settings).body()
+        body = await opensid.population(pool, registry, settings, principal, dataset=dataset,
+                                        raw=raw, region=region, period=period,
+                                        dry_run=dry_run, idempotency_key=idempotency_key)
+    except AppError as exc:
+        connectors.stopped("opensid", exc.status_code)
+        raise
+    connectors.received("opensid", 0 if dry_run or body.get("replayed") else body["rows"])
     return JSONResponse(jsonable_encoder(body),
                         status_code=200 if dry_run or body.get("replayed") else 202)

@@ -70,6 +70,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
                     lifespan=lifespan)
     for router in ROUTERS:
         app.include_router(router)
-    install_metrics(app, Metrics("registry",
-                                 consumers=[ConsumerRef("INGEST", consumers.DURABLE)]))
+    metrics = Metrics("registry", consumers=[ConsumerRef("INGEST", consumers.DURABLE)])
+    sipd_service.register_metrics(metrics)
+    install_metrics(app, metrics)
     return app

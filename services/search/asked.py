@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.search import store
+from services.search import answer_store
 from services.search.match import Sql, tsquery_sql
 from services.search.models import AskedFigure, ParsedQuery
 from services.search.query_text import LEVELS, SEX
@@ -23,7 +23,7 @@ async def asked_figure(conn: asyncpg.Connection, q: ParsedQuery) -> AskedFigure 
     if len(q.groups) < 2:
         return None
     typed = [w for label in q.labels for w in label.split()]
-    place = await store.place_named(conn, typed, list(LEVELS), q.level)
+    place = await answer_store.place_named(conn, typed, list(LEVELS), q.level)
     if place is None:
         return None
     named = set(place["words"])
@@ -33,7 +33,7 @@ async def asked_figure(conn: asyncpg.Connection, q: ParsedQuery) -> AskedFigure 
         return None
     sql = Sql()
     tsq = tsquery_sql(q, sql, only=rest)
-    dataset = await store.dataset_measured_at(conn, tsq, sql.args, place["code"])
+    dataset = await answer_store.dataset_measured_at(conn, tsq, sql.args, place["code"])
     if dataset is None:
         return None
     named_values = [(dim, code, label) for dim, labels in dataset["dimension_values"].items()

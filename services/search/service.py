@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import asyncpg
 
-from services.search import asked, currency, facet_counts, facets, match, page, store
+from services.search import (answer_store, asked, currency, facet_counts, facets, match,
+                             page, store)
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,
@@ -101,7 +102,7 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     unmatched: list[str] = []
     if (mode == PARTIAL or not counts.total) and not q.empty:
         unmatched = [q.labels[i]
-                     for i in await store.words_nothing_holds(conn, q.groups, q.prefix)]
+                     for i in await answer_store.words_nothing_holds(conn, q.groups, q.prefix)]
     suggestion = None if counts.total or q.empty else await _suggestion(conn, q, unmatched)
     figure = (await asked.asked_figure(conn, q)
               if position is None and counts.total and mode != PARTIAL else None)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yaml").read_text())
 DASHBOARD = json.loads((ROOT / "deploy/grafana/satudata-dashboard.json").read_text())
 CODE = "\n".join(p.read_text() for p in [*ROOT.glob("shared/*.py"),
-                                          *ROOT.glob("services/*/*.py")])
+                                          *ROOT.glob("services/**/*.py")])
 EXPORTED = set(re.findall(r'"((?:satudata|search)_[a-z_]+)"', CODE))
 PROMQL_WORDS = {"satudata"}
 

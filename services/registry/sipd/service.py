@@ -199,3 +199,20 @@ async def run_once(pool: asyncpg.Pool, settings: SipdSettings) -> int:
     async with pool.acquire() as conn, conn.transaction():
         await scan(conn)
     return await deliver(pool, settings)
+
+
+STATES = ("pending", "sent", "refused", "failed", "superseded")
+
+
+def register_metrics(metrics) -> None:
+    """``satudata_connector_pushes{connector="sipd",state}`` on /metrics, read at each scrape:
+    how many pushes are waiting, sent, refused by SIPD, failed after the retry budget."""
+    gauge = metrics.gauge("satudata_connector_pushes", "Pushes to an upstream system by state",
+                          ("connector", "state"))
+
+    async def collect(runtime) -> None:
+        async with runtime.pool.acquire() as conn:
+            counts = await store.pushes_by_status(conn)
+        for state in STATES:
+            gauge.labels("sipd", state).set(counts.get(state, 0))
+    metrics.gauge_source(collect)

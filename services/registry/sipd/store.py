@@ -74,3 +74,9 @@ async def mark(conn: asyncpg.Connection, push_id: uuid.UUID, *, status: str,
         """UPDATE sipd_pushes SET status = $2, attempts = attempts + 1, response = $3,
                   next_attempt_at = coalesce($4, next_attempt_at), sent_at = $5
            WHERE id = $1""", push_id, status, response, next_attempt_at, sent_at)
+
+
+async def pushes_by_status(conn: asyncpg.Connection) -> dict[str, int]:
+    """How many pushes are in each state (a few per indicator and year: small)."""
+    rows = await conn.fetch("SELECT status, count(*) AS n FROM sipd_pushes GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}

@@ -47,6 +47,9 @@ async def test_ckanapi_datastore_upsert_becomes_a_submission(ckan_url, ingest_db
     assert stored[0]["row"] == {"region": DESA, "period": "2024", "jenis_kelamin": "L",
                                 "jumlah": 1234}
     assert await ingest_db.fetchval("SELECT source FROM submissions") == "ckan"
+    metrics = (await asyncio.to_thread(requests.get, f"{ckan_url}/metrics")).text
+    assert 'satudata_connector_events_total{connector="ckan",outcome="received"} 1.0' in metrics
+    assert 'satudata_connector_events_total{connector="ckan",outcome="rows"} 2.0' in metrics
 
 
 async def test_ckanapi_datastore_create_on_versioned_path_with_slug_as_resource_id(ckan_url):
@@ -105,3 +108,7 @@ async def test_upsert_with_an_invalid_row_is_refused_whole_naming_the_row(ckan_u
     assert {d["index"] for d in error["details"]} == {1}
     assert error["details"][0]["field"] == "jumlah"
     assert await ingest_db.fetchval("SELECT count(*) FROM submissions") == 0
+    # the door's counters: one call refused, nothing received
+    metrics = (await asyncio.to_thread(requests.get, f"{ckan_url}/metrics")).text
+    assert 'satudata_connector_events_total{connector="ckan",outcome="refused"} 1.0' in metrics
+    assert 'connector="ckan",outcome="received"' not in metrics

@@ -6,6 +6,7 @@ real NATS, and no NIK, KK or name lands anywhere. Generated sample people (conto
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date
 
@@ -106,3 +107,10 @@ async def test_an_opensid_export_becomes_counts_and_nothing_personal_lands(
     unknown = await client.post("/v1/opensid/population?dataset=Jumlah%20Penduduk",
                                 content=body, headers=headers)
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "dataset_not_found")
+    # /metrics counts the door: two exports received (a dry run and the real one, which
+    # became rows), two refused
+    metrics = (await client.get("/metrics")).text
+    assert 'satudata_connector_events_total{connector="opensid",outcome="received"} 2.0' in metrics
+    assert 'satudata_connector_events_total{connector="opensid",outcome="refused"} 2.0' in metrics
+    rows = float(re.search(r'connector="opensid",outcome="rows"\} (\S+)', metrics).group(1))
+    assert rows == r.json()["rows"] > 0

@@ -119,6 +119,9 @@ async def test_a_refusal_keeps_sipds_message_and_an_outage_is_retried(
     refused = await _state(client, "2023")
     assert refused["state"] == "ditolak" and refused["response"] == "kodeindikator tidak terdaftar"
     assert len(app.state.seen) == 2
+    metrics = (await client.get("/metrics")).text  # the push state, read at the scrape
+    assert 'satudata_connector_pushes{connector="sipd",state="refused"} 1.0' in metrics
+    assert 'satudata_connector_pushes{connector="sipd",state="pending"} 0.0' in metrics
     monthly = await client.post("/v1/sipd/indicators", headers=STEWARD, json={
         "kodeindikator": "9.98", "dataset": "tidak-ada", "measure": "jumlah"})
     assert monthly.status_code == 404

@@ -1,0 +1,68 @@
+"""The reads that explain an answer rather than find it (SQL): which typed words nothing
+holds, which place a question names, which dataset measures it there."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import asyncpg
+
+
+async def words_nothing_holds(conn: asyncpg.Connection, groups: Sequence[Sequence[str]],
+                              prefix: str | None) -> list[int]:
+    """Indexes of the typed words (each its alternatives; the last one may also match as a
+    prefix) that no document holds at all: nothing is published about them. One index probe
+    per word."""
+    rows = await conn.fetch("""
+        SELECT g.i - 1 AS i FROM unnest($1::text[]) WITH ORDINALITY g(alts, i)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM documents d
+            WHERE d.tsv @@ CASE WHEN g.i = cardinality($1::text[]) AND $2::text IS NOT NULL
+                                THEN to_tsquery('indonesian', g.alts)
+                                     || to_tsquery('simple', $2::text || ':*')
+                                ELSE to_tsquery('indonesian', g.alts) END)
+        ORDER BY 1""", [" | ".join(g) for g in groups], prefix)
+    return [r["i"] for r in rows]
+
+
+async def place_named(conn: asyncpg.Connection, words: Sequence[str],
+                      level_words: Sequence[str], level: int | None) -> dict | None:
+    """The place in force whose name (or an alias), without its level word, is all among the
+    typed `words`: the longest such name; the level typed, then the higher level, first."""
+    row = await conn.fetchrow("""
+        SELECT g.code, g.name, g.level, n.words
+        FROM regions g
+        CROSS JOIN LATERAL unnest(g.name || g.aliases) x(name)
+        CROSS JOIN LATERAL (
+            SELECT array_agg(w) AS words
+            FROM regexp_split_to_table(lower(x.name), '[^a-z0-9]+') w
+            WHERE w <> '' AND w <> ALL($2::text[])) n
+        WHERE g.valid_until IS NULL AND n.words <@ $1::text[]
+        ORDER BY cardinality(n.words) DESC,
+                 coalesce(cardinality(string_to_array(g.code, '.')) = $3, false) DESC,
+                 cardinality(string_to_array(g.code, '.')), g.code
+        LIMIT 1""", list(words), list(level_words), level)
+    return dict(row) if row else None
+
+
+async def dataset_measured_at(conn: asyncpg.Connection, tsq: str, args: Sequence[Any],
+                              region_code: str) -> dict | None:
+    """The best-ranked dataset matching `tsq` (SQL over `args`) that holds a record at or below
+    the region (one index probe per candidate)."""
+    n = len(args)
+    row = await conn.fetchrow(f"""
+        SELECT s.slug, s.title, s.payload->'dimension_values' AS dimension_values
+        FROM documents d JOIN datasets s ON s.slug = d.dataset
+        WHERE d.kind = 'dataset' AND d.tsv @@ {tsq}
+          AND EXISTS (SELECT 1 FROM documents r
+                      WHERE r.kind = 'record' AND r.dataset = s.slug
+                        AND (r.region_code = ${n + 1} OR r.region_code LIKE ${n + 2}) LIMIT 1)
+        ORDER BY ts_rank_cd(d.tsv, {tsq}) DESC, s.slug
+        LIMIT 1""", *args, region_code, region_code + ".%")
+    if row is None:
+        return None
+    out = dict(row)
+    values = out["dimension_values"]
+    out["dimension_values"] = json.loads(values) if isinstance(values, str) else values or {}
+    return out
