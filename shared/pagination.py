@@ -9,9 +9,23 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Generic, Sequence, TypeVar
+
+from pydantic import BaseModel, Field
 
 from shared.errors import BadRequest
+
+NEXT_CURSOR = "pass as ?cursor= for the next page; null on the last page"
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """The shape of every list answer: ``class RecordsPublic(Page[RecordPublic])`` (a named
+    subclass keeps the OpenAPI schema's name); a list that is always one page says so by
+    overriding ``next_cursor``'s description."""
+
+    items: list[T]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 def invalid_cursor() -> BadRequest:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts import ImportCounts, RejectedRow
+from shared.pagination import Page
 
 Status = Literal["received", "processing", "completed", "partial", "failed"]
 Locale = Literal["id", "en"]
@@ -71,9 +72,8 @@ class SubmissionSummary(BaseModel):
     created_at: datetime
 
 
-class SubmissionsPublic(BaseModel):
-    items: list[SubmissionSummary]
-    next_cursor: str | None = None
+class SubmissionsPublic(Page[SubmissionSummary]):
+    pass
 
 
 class DryRunResult(BaseModel):

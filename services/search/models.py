@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from shared.pagination import Page
 
 Kind = Literal["dataset", "region", "record"]
 FACETS = ("kind", "dataset", "topic", "kecamatan", "period", "publisher")
@@ -110,13 +111,11 @@ class AskedFigure(BaseModel):
                                         description="those values as people read them")
 
 
-class SearchResults(BaseModel):
+class SearchResults(Page[SearchItem]):
     model_config = ConfigDict(extra="forbid")
 
     query: str
-    items: list[SearchItem]
     facets: dict[str, list[FacetValue]]
-    next_cursor: str | None
     total: int
     exact: bool = Field(True, description="false: `total` and facet counts are lower bounds "
                         "(more than 10.000 matches)")

@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from services.registry.datasets.models import NEXT_CURSOR
 from services.registry.models import Open, Strict
 from shared.validation import Code, Text
+from shared.pagination import Page
 
 
 class KeyResolve(Strict):
@@ -69,11 +69,9 @@ class PublisherListItem(Open):
     datasets: list[str]
 
 
-class PublishersList(Open):
-    items: list[PublisherListItem]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+class PublishersList(Page[PublisherListItem], Open):
+    pass
 
 
-class KeysPublic(Open):
-    items: list[KeyPublic]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+class KeysPublic(Page[KeyPublic], Open):
+    pass

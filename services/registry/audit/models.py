@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+from shared.pagination import Page
 
 
 class AuditEntry(BaseModel):
@@ -23,6 +24,5 @@ class AuditEntry(BaseModel):
     hash: str
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEntry]
-    next_cursor: str | None
+class AuditPage(Page[AuditEntry]):
+    pass

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.registry.models import Strict
 from shared.validation import Text
+from shared.pagination import Page
 
 
 class ConflictSide(BaseModel):
@@ -39,9 +40,8 @@ class ConflictPublic(BaseModel):
     resolution_note: str | None
 
 
-class ConflictsPublic(BaseModel):
-    items: list[ConflictPublic]
-    next_cursor: str | None
+class ConflictsPublic(Page[ConflictPublic]):
+    pass
 
 
 class RejectNote(Strict):

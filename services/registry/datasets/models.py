@@ -20,9 +20,9 @@ from sqlmodel import Field, SQLModel
 
 from shared.contracts import MEASURE_TYPES, Aggregation, DatasetSchemaV1, MeasureSpec
 from shared.validation import Description, JsonObject, Text, Title
+from shared.pagination import Page
 
 Frequency = Literal["annual", "semester", "quarterly", "monthly"]
-NEXT_CURSOR = "pass as ?cursor= for the next page; null on the last page"
 
 # Satu Data Indonesia (Perpres 39/2019): every dataset names who produces it, who stewards
 # it, what it counts and in which unit. Checked on create and on every update.
@@ -159,7 +159,5 @@ class DatasetPublic(DatasetBase):
         return value.model_dump() if isinstance(value, DatasetSchemaV1) else value
 
 
-class DatasetsPublic(SQLModel):
-    items: list[DatasetPublic]
+class DatasetsPublic(Page[DatasetPublic]):
     count: int
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from services.registry.models import Open, Strict
+from shared.pagination import Page
 
 
 class RecordPublic(BaseModel):
@@ -29,9 +30,8 @@ class RecordPublic(BaseModel):
         "walidata; this is still the last verified one")
 
 
-class RecordsPublic(BaseModel):
-    items: list[RecordPublic]
-    next_cursor: str | None
+class RecordsPublic(Page[RecordPublic]):
+    pass
 
 
 class RecordVersionPublic(BaseModel):

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
-from services.registry.datasets.models import NEXT_CURSOR
 from services.registry.models import Open, RegionRef, Strict
 from shared.validation import Code, Name, Note, Text
+from shared.pagination import Page
 
 
 class ResolveRequest(Strict):
@@ -100,10 +100,8 @@ class RegionPublic(Open):
     children: list[RegionPublic] | None = Field(None, description="with ?tree=true")
 
 
-class RegionsPublic(Open):
-    items: list[RegionPublic]
+class RegionsPublic(Page[RegionPublic], Open):
     count: int
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
 
 
 class AliasPublic(Open):
@@ -159,9 +157,8 @@ class RegionDetail(Open):
                                               "part in, newest first")
 
 
-class AliasesPublic(Open):
-    items: list[AliasPublic]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR)
+class AliasesPublic(Page[AliasPublic], Open):
+    pass
 
 
 class ChangeEffect(Open):

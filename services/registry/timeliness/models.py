@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from shared.pagination import Page
 
 
 Status = Literal["on_time", "late", "missing", "not_yet_due"]
@@ -73,10 +74,9 @@ class PeriodTimeliness(Counts):
     regions: list[UnitStatus]
 
 
-class TimelinessPublic(BaseModel):
+class TimelinessPublic(Page[PeriodTimeliness]):
     generated_at: datetime
     summary: Counts
-    items: list[PeriodTimeliness]
     next_cursor: str | None = Field(None, description="always null: the report is one page "
                                     "(two periods per dataset at most)")
 
@@ -91,10 +91,9 @@ class Overdue(BaseModel):
     regions: list[UnitStatus]
 
 
-class OverduePublic(BaseModel):
+class OverduePublic(Page[Overdue]):
     publisher_id: str
     generated_at: datetime
-    items: list[Overdue]
     next_cursor: str | None = Field(None, description="always null: one page")
 
 
@@ -119,10 +118,8 @@ class ReminderEntry(BaseModel):
     deliveries: list[Delivery]
 
 
-class RemindersPublic(BaseModel):
-    items: list[ReminderEntry]
-    next_cursor: str | None = Field(None, description="pass as ?cursor= for the next "
-                                     "page; null on the last page")
+class RemindersPublic(Page[ReminderEntry]):
+    pass
 
 
 class ScanResult(BaseModel):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from shared.pagination import Page
 
 
 class Strict(BaseModel):
@@ -53,8 +54,7 @@ class RulePublic(RuleBase):
     updated_at: datetime
 
 
-class RulesPublic(BaseModel):
-    items: list[RulePublic]
+class RulesPublic(Page[RulePublic]):
     next_cursor: str | None = Field(None, description="always null: a dataset's rules fit on "
                                     "one page")
 
@@ -102,9 +102,8 @@ class HeldPublic(BaseModel):
         None, description="the kecamatan's reporting units now and once this is released")
 
 
-class HeldList(BaseModel):
-    items: list[HeldPublic]
-    next_cursor: str | None
+class HeldList(Page[HeldPublic]):
+    pass
 
 
 class Decision(Strict):
