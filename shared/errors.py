@@ -192,3 +192,17 @@ def away_dependency(exc: BaseException) -> str:
     """Which dependency an exception of a lost connection names: NATS's own errors, else the
     database (the only other connection a service holds while answering)."""
     return "nats" if isinstance(exc, nats_errors.Error) else "database"
+
+
+def unknown_parameter(names: list[str], accepted: list[str],
+                      dimensions: list[str] | None = None) -> Unprocessable:
+    """422 naming the unknown parameters and what is taken instead (``dimensions``: the
+    dataset's, on a route that filters by them)."""
+    said = [f"Parameter tidak dikenal: {', '.join(sorted(names))}."]
+    if accepted:
+        said.append(f"Yang diterima: {', '.join(sorted(accepted))}.")
+    if dimensions is not None:
+        said.append(f"Dimensi dataset ini: {', '.join(dimensions) or 'tidak ada'}.")
+    return Unprocessable(" ".join(said), code="unknown_parameter",
+                         details=[{"field": n, "message": "parameter tidak dikenal"}
+                                  for n in sorted(names)])

@@ -38,6 +38,10 @@ def route_segments() -> frozenset[str]:
                      if r.pattern.count("/") >= 2)
 
 
+# the gateway serves the merged document and the docs page itself (routes.py)
+NO_DOCS = {"openapi_url": None, "docs_url": None, "redoc_url": None}
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
 
@@ -54,7 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await gateway.close()
 
     app = build_app(title="Satu Data gateway", service="gateway", settings=settings,
-                    lifespan=lifespan, signed=False, openapi_url=None, docs_url=None, redoc_url=None)
+                    lifespan=lifespan, signed=False, strict_query=False, **NO_DOCS)
 
     @app.exception_handler(PassThrough)
     async def _passthrough(_, exc: PassThrough):

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 from services.registry.records import exports, models, service
 from shared.dates import parse_instant
 from shared.validation import INT64_MAX
-from shared.web import MaybeCaller, PoolDep, ReadConn
+from shared.web import DIMENSION_FILTERS, MaybeCaller, PoolDep, ReadConn
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
@@ -33,7 +33,8 @@ EXPORT_CONTENT = {
 
 @router.get("/datasets/{slug}/records", response_model=models.RecordsPublic, responses={
     200: {"content": EXPORT_CONTENT, "description": "a page of records; with format=csv, xlsx "
-          "or json (no cursor, no limit) every matching record as a file"}})
+          "or json (no cursor, no limit) every matching record as a file"}},
+            openapi_extra=DIMENSION_FILTERS)
 async def list_records(
     slug: str, request: Request, pool: PoolDep, reader: MaybeCaller,
     region: Annotated[str | None, Query(description="region code; descendants included")] = None,

@@ -23,7 +23,7 @@ from services.registry.records.classify import Meeting, Plan, plan  # noqa: F401
 from services.registry.records.validation import ValidRow, dims_key, validate_row  # noqa: F401
 from services.registry.regions import service as regions
 from shared.auth import Principal
-from shared.errors import BadRequest, NotFound
+from shared.errors import NotFound, unknown_parameter
 from shared.pagination import decode_cursor, page, text
 
 __all__ = [  # what the other topics may use: nothing else of this topic
@@ -54,8 +54,7 @@ async def list_records(conn: asyncpg.Connection, slug: str, *, region: str | Non
     schema = dataset["schema"]
     unknown = set(dims) - set(schema.dimension_names)
     if unknown:
-        raise BadRequest(f"Filter tidak dikenal: {', '.join(sorted(unknown))}.",
-                         code="unknown_filter")
+        raise unknown_parameter(sorted(unknown), [], dimensions=schema.dimension_names)
     after = decode_cursor(cursor, 3, [text, text, text]) if cursor else None
     rows = await store.list_records(conn, dataset_id=dataset["id"], region=region,
                                     period_from=period_from, period_to=period_to, dims=dims,

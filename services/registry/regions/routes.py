@@ -44,7 +44,10 @@ async def list_changes(conn: ReadConn, region: Annotated[str | None, Query(
 
 @router.post("/regions/aliases/import", response_model=models.AliasImportResult,
              response_model_exclude_unset=True, tags=["stewardship"])
-async def import_aliases(request: Request, steward: Steward, conn: AuditedConn):
+async def import_aliases(request: Request, steward: Steward, conn: AuditedConn,
+                         source: Annotated[str | None, Query(
+                             max_length=200, description="with a CSV body: where the file "
+                             "came from")] = None):
     """Aliases land as ``pending`` (or ``refused`` with the reason) for review."""
     body = await rows_body(request, models.AliasImport)
     return await service.import_aliases(conn, steward, [r.model_dump() for r in body.rows],

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from services.registry.statistics import models
 from services.registry.statistics import comparable as lineage, service
-from shared.web import MaybeCaller, ReadConn
+from shared.web import DIMENSION_FILTERS, MaybeCaller, ReadConn
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 
@@ -17,7 +17,7 @@ AGGREGATE_PARAMS = {"dataset", "period", "period_from", "period_to", "measure", 
 
 
 @router.get("/aggregates", response_model=models.AggregatePublic,
-            response_model_exclude_unset=True)
+            response_model_exclude_unset=True, openapi_extra=DIMENSION_FILTERS)
 async def aggregates(
     request: Request, conn: ReadConn, reader: MaybeCaller, dataset: str,
     period: Annotated[str | None, Query(description="one period (same as from = to)")] = None,

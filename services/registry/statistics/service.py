@@ -20,7 +20,7 @@ from shared.reporting_calendar import PERIOD_PATTERNS, in_force, period_end, val
 from services.registry.verification.service import mark_unverified
 from shared.auth import Principal
 from shared.contracts import DatasetSchemaV1, MeasureSpec
-from shared.errors import BadRequest, NotFound, Unprocessable
+from shared.errors import NotFound, Unprocessable, unknown_parameter
 
 
 def _check_period(dataset: dict, period: str) -> None:
@@ -71,7 +71,7 @@ def _dimension_filter(schema: DatasetSchemaV1, dims: dict[str, str]) -> dict[str
     specs = {d.name: d for d in schema.dimensions}
     unknown = sorted(set(dims) - set(specs))
     if unknown:
-        raise BadRequest(f"Filter tidak dikenal: {', '.join(unknown)}.", code="unknown_filter")
+        raise unknown_parameter(unknown, [], dimensions=[d.name for d in schema.dimensions])
     out = {}
     for name, value in dims.items():
         allowed = specs[name].values

@@ -173,6 +173,8 @@ const FACET_TITLES = { kind: "Jenis", dataset: "Dataset", topic: "Topik", kecama
                        period: "Periode", publisher: "Produsen" };
 const FACET_PARAM = { kecamatan: "region" };
 
+const SEARCH_FILTERS = new Set(["kind", "dataset", "topic", "region", "period_from", "period_to",
+                                 "publisher", "current"]);
 const SEARCH_PAGE = 20;
 const SEARCH_DEBOUNCE_MS = 300;  // one request when the typing pauses, not one per key
 const narrow = () => window.matchMedia("(max-width: 700px)").matches;
@@ -192,7 +194,9 @@ async function renderSearch(params) {
       <div id="datasets"></div></section></div>`;
   const input = document.getElementById("q");
   const filters = {};
-  for (const [k, v] of params) if (k !== "q") filters[k] = v;
+  /* only search's own filters travel from the page's URL to the API (a shared link's
+     utm_source would be refused there as an unknown parameter) */
+  for (const [k, v] of params) if (SEARCH_FILTERS.has(k)) filters[k] = v;
   let timer = null, seq = 0, next = null;
   const moreBtn = document.getElementById("more-results");
   const run = async () => {
