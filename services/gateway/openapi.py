@@ -117,9 +117,8 @@ def _error_responses() -> dict[str, Any]:
 
 def _errors_for(path: str, method: str, op: dict) -> dict[str, dict]:
     """Which shared error answers an operation can give."""
-    names = ["TooManyRequests", "ServiceUnavailable", "Unauthorized"]
-    if op.get("parameters") or op.get("requestBody"):
-        names.append("ValidationFailed")
+    # (any operation refuses a query parameter it does not take: 422 unknown_parameter)
+    names = ["TooManyRequests", "ServiceUnavailable", "Unauthorized", "ValidationFailed"]
     if "{" in path:
         names.append("NotFound")
     if method != "get" or access_of(method.upper(), path) != PUBLIC:
