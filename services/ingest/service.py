@@ -1,14 +1,17 @@
 """Ingest use cases: accept a submission, report its status, record the registry's summaries.
 
 Parsing runs in worker threads one batch at a time, so a 100,000-row file neither blocks the
-event loop nor sits in memory whole; each batch is COPYed into the submission's transaction,
-which also writes one outbox event per chunk before it commits.
+event loop nor sits in memory whole. The parsed batches wait in a spool file while the
+registry resolves the region cells (no call to another service inside a transaction); then
+one transaction COPYs them and writes one outbox event per chunk before it commits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,35 +127,56 @@ async def submit(pool: asyncpg.Pool, registry: RegistryClient, settings: IngestS
     source = row_source(upload, fields, settings)
     chunker = _chunker(dataset, settings, upload.locale)
     tracker = _tracker(fields)
-    submission_id = uuid.uuid4()
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            first_use = await store.insert_submission(
-                conn, id=submission_id, publisher_id=principal.publisher_id,
-                key_id=principal.key_id, dataset=dataset, source=upload.kind,
-                filename=upload.filename, idempotency_key=idempotency_key,
-                request_id=request_id_var.get())
-            if first_use:
-                await _check_backlog(conn, principal.publisher_id, settings)
-                async for batch in _drain(source, chunker, settings, tracker):
-                    await store.copy_rows(conn, submission_id, batch)
-                if chunker.rows == 0:
-                    raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
-                warnings += capped(source.warnings)
-                await _resolve_keys(registry, dataset, tracker)
-                await store.mark_duplicates(conn, submission_id,
-                                            await asyncio.to_thread(tracker.duplicates_json))
-                await store.finish_submission(
+    if not await _is_replay(pool, principal, idempotency_key):
+        async with pool.acquire() as conn:  # a full queue refuses before anything is parsed
+            await _check_backlog(conn, principal.publisher_id, settings)
+    with tempfile.TemporaryFile(prefix="satudata-batches-") as spool:
+        async for batch in _drain(source, chunker, settings, tracker):
+            await asyncio.to_thread(pickle.dump, batch, spool, pickle.HIGHEST_PROTOCOL)
+        if chunker.rows == 0:
+            raise Unprocessable("Kiriman tidak berisi baris data.", code="no_rows")
+        warnings += capped(source.warnings)
+        await _resolve_keys(registry, dataset, tracker)  # outside any transaction
+        duplicates = await asyncio.to_thread(tracker.duplicates_json)
+        submission_id = uuid.uuid4()
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                first_use = await store.insert_submission(
                     conn, id=submission_id, publisher_id=principal.publisher_id,
-                    dataset=dataset, rows=chunker.rows, chunks=chunker.chunks,
-                    content_hash=chunker.digest, warnings=warnings,
-                    request_id=request_id_var.get(), locale=upload.locale,
-                    sheet=source.sheet)
-        if first_use:
-            return Accepted(_accepted(submission_id, dataset, chunker.rows, chunker.chunks,
-                                      "received", warnings), replayed=False)
-        return await _replay(conn, principal, dataset, idempotency_key, source, chunker,
-                             settings)
+                    key_id=principal.key_id, dataset=dataset, source=upload.kind,
+                    filename=upload.filename, idempotency_key=idempotency_key,
+                    request_id=request_id_var.get())
+                if first_use:
+                    await _check_backlog(conn, principal.publisher_id, settings)
+                    spool.seek(0)
+                    while batch := await asyncio.to_thread(_next_spooled, spool):
+                        await store.copy_rows(conn, submission_id, batch)
+                    await store.mark_duplicates(conn, submission_id, duplicates)
+                    await store.finish_submission(
+                        conn, id=submission_id, publisher_id=principal.publisher_id,
+                        dataset=dataset, rows=chunker.rows, chunks=chunker.chunks,
+                        content_hash=chunker.digest, warnings=warnings,
+                        request_id=request_id_var.get(), locale=upload.locale,
+                        sheet=source.sheet)
+            if first_use:
+                return Accepted(_accepted(submission_id, dataset, chunker.rows, chunker.chunks,
+                                          "received", warnings), replayed=False)
+            return await _replay(conn, principal, dataset, idempotency_key, chunker)
+
+
+def _next_spooled(spool) -> list:
+    """The next parsed batch from the spool ([] at its end); written by this process."""
+    try:
+        return pickle.load(spool)  # noqa: S301 - our own file, never a client's bytes
+    except EOFError:
+        return []
+
+
+async def _is_replay(pool: asyncpg.Pool, principal: Principal, key: str | None) -> bool:
+    if key is None:
+        return False
+    async with pool.acquire() as conn:
+        return await store.submission_by_key(conn, principal.publisher_id, key) is not None
 
 
 async def _check_backlog(conn: asyncpg.Connection, publisher_id: str,
@@ -171,11 +195,10 @@ async def _check_backlog(conn: asyncpg.Connection, publisher_id: str,
             headers={"Retry-After": str(settings.backlog_retry_after)})
 
 
-async def _replay(conn, principal: Principal, dataset: str, key: str, source: RowSource,
-                  chunker: Chunker, settings: IngestSettings) -> Accepted:
-    """A retry with a used Idempotency-Key: the same rows get the original submission."""
-    async for _ in _drain(source, chunker, settings):
-        pass
+async def _replay(conn, principal: Principal, dataset: str, key: str,
+                  chunker: Chunker) -> Accepted:
+    """A retry with a used Idempotency-Key: the same rows (the same digest) get the original
+    submission."""
     original = await store.submission_by_key(conn, principal.publisher_id, key)
     if original["dataset"] != dataset or original["content_hash"] != chunker.digest:
         raise Conflict(

@@ -129,3 +129,34 @@ async def test_xlsx_refusals_carry_the_sheet_and_its_row_number(client):
     assert (bad["line"], bad["sheet"], bad["code"]) == (5, "Penduduk", "not_a_number")
     [item] = body["diff"]
     assert (item["line"], item["sheet"], item["proposed"]) == (4, "Penduduk", {"jumlah": 2000})
+
+
+async def test_the_registry_is_asked_while_no_transaction_of_ingest_is_open(
+        client, database_url, monkeypatch):
+    """Region cells are resolved by the registry over HTTP: by then the rows are parsed and
+    spooled, and no ingest connection sits idle in a transaction waiting for the answer."""
+    import asyncpg
+
+    from services.ingest.registry_client import RegistryClient
+    open_during_call = []
+    real = RegistryClient.resolve_regions
+
+    async def watched(self, slug, values):
+        conn = await asyncpg.connect(database_url)
+        try:
+            open_during_call.append(await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ingest' "
+                "AND state LIKE 'idle in transaction%'"))
+        finally:
+            await conn.close()
+        return await real(self, slug, values)
+    monkeypatch.setattr(RegistryClient, "resolve_regions", watched)
+    csv_text = (f"region,period,jenis_kelamin,jumlah\n{DESA},2024,L,10\n"
+                "6404040012,2024,l,12\n")
+    response = await client.post("/v1/submissions", data={"dataset": DATASET},
+                                 files={"file": ("dobel.csv", csv_text, "text/csv")},
+                                 headers=auth())
+    assert response.status_code == 202, response.text
+    done = await _completed(client, response.json()["id"])
+    assert open_during_call == [0]
+    assert {r["line"] for r in done["rejected_rows"]} == {2, 3}  # still found as one place
