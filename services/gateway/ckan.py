@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from services.gateway.ckan_actions import READS
 from services.gateway.ckan_envelope import CkanError
 from services.gateway.ckan_packages import apply_sort, organization, package, search, sort_keys
-from services.gateway.upstream import PassThrough, Upstreams
+from services.gateway.registry_client import RegistryReads
+from services.gateway.upstream import PassThrough
 from shared import tabular
 from shared.contracts import DatasetSchemaV1, MeasureSpec
 
@@ -57,21 +57,18 @@ def _datastore_fields(dims: list[str], measures: list[MeasureSpec]) -> list[dict
 
 
 class Ckan:
-    def __init__(self, upstreams: Upstreams):
-        self.upstreams = upstreams
+    def __init__(self, registry: RegistryReads):
+        self.registry = registry
 
     async def packages(self, base: str) -> list[dict]:
-        _, datasets = await self.upstreams.get_json("registry", "/v1/datasets")
         publishers = await self._publishers()
-        return [package(d, base, publishers) for d in datasets.get("items", [])]
+        return [package(d, base, publishers) for d in await self.registry.datasets()]
 
     async def _publishers(self) -> dict[str, dict]:
-        _, body = await self.upstreams.get_json("registry", "/v1/publishers")
-        return {p["id"]: p for p in body.get("items", [])}
+        return {p["id"]: p for p in await self.registry.publishers()}
 
     async def package_list(self, base: str, params: dict) -> list[str]:
-        _, datasets = await self.upstreams.get_json("registry", "/v1/datasets")
-        names = sorted(d["slug"] for d in datasets.get("items", []))
+        names = sorted(d["slug"] for d in await self.registry.datasets())
         offset = int(params.get("offset", 0))
         limit = params.get("limit")
         return names[offset:offset + int(limit)] if limit else names[offset:]
@@ -81,8 +78,7 @@ class Ckan:
         if not ident:
             raise CkanError(409, "Validation Error", "Parameter id diperlukan.", "missing_id")
         try:
-            _, dataset = await self.upstreams.get_json("registry",
-                                                       f"/v1/datasets/{quote(str(ident))}")
+            dataset = await self.registry.dataset(str(ident))
         except PassThrough as exc:
             if exc.status_code == 404:
                 raise CkanError(404, "Not Found Error", f"Dataset '{ident}' tidak ada.",
@@ -157,7 +153,7 @@ class Ckan:
 
     async def _resource_dataset(self, slug: str) -> dict:
         try:
-            _, dataset = await self.upstreams.get_json("registry", f"/v1/datasets/{quote(slug)}")
+            dataset = await self.registry.dataset(slug)
         except PassThrough as exc:
             if exc.status_code == 404:
                 raise CkanError(404, "Not Found Error", f"Resource '{slug}' tidak ada.",
@@ -172,8 +168,7 @@ class Ckan:
         cursor = None
         while True:
             params = query + [("limit", "1000")] + ([("cursor", cursor)] if cursor else [])
-            _, page = await self.upstreams.get_json(
-                "registry", f"/v1/datasets/{quote(slug)}/records", params=params)
+            page = await self.registry.records_page(slug, params)
             for record in page.get("items", []):
                 yield record
             cursor = page.get("next_cursor")
@@ -182,8 +177,7 @@ class Ckan:
 
     async def regions(self) -> dict[str, dict]:
         """code -> the region as /v1/regions gives it (name, validity, successor)."""
-        _, body = await self.upstreams.get_json("registry", "/v1/regions")
-        return {r["code"]: r for r in body.get("items", [])}
+        return {r["code"]: r for r in await self.registry.regions()}
 
     async def organization_show(self, base: str, params: dict) -> dict:
         ident = str(params.get("id") or "")

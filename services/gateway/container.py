@@ -14,6 +14,7 @@ from services.gateway.keys import KeyCache, check_access, raw_key
 from services.gateway.openapi import OpenApiCache
 from services.gateway.settings import GatewaySettings
 from services.gateway.upstream import SERVICES, Upstreams
+from services.gateway.registry_client import RegistryReads
 from shared.auth import Principal
 from shared.errors import TooManyRequests
 
@@ -22,6 +23,7 @@ from shared.errors import TooManyRequests
 class Gateway:
     settings: GatewaySettings
     upstreams: Upstreams
+    registry: RegistryReads
     keys: KeyCache
     hub: ChangeHub
     openapi: OpenApiCache
@@ -31,13 +33,14 @@ class Gateway:
     @classmethod
     def open(cls, settings: GatewaySettings) -> "Gateway":
         upstreams = Upstreams.open(settings)
-        return cls(settings=settings, upstreams=upstreams,
-                   keys=KeyCache(upstreams, settings.key_cache_ttl, settings.key_cache_size),
-                   hub=ChangeHub(upstreams, settings.events_poll_interval,
+        registry = RegistryReads(upstreams)
+        return cls(settings=settings, upstreams=upstreams, registry=registry,
+                   keys=KeyCache(registry, settings.key_cache_ttl, settings.key_cache_size),
+                   hub=ChangeHub(registry, settings.events_poll_interval,
                                  per_key=settings.events_per_key,
                                  per_address=settings.events_per_address),
                    openapi=OpenApiCache(upstreams, settings.openapi_ttl),
-                   ckan=Ckan(upstreams))
+                   ckan=Ckan(registry))
 
     async def close(self) -> None:
         await self.hub.close()

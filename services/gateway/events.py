@@ -28,16 +28,16 @@ from shared import bus
 from shared.contracts import RecordsChangedV1
 from shared.errors import TooManyRequests
 
-from services.gateway.upstream import Upstreams
+from services.gateway.registry_client import RegistryReads
 
 log = logging.getLogger("satudata.gateway.events")
 FEED_PAGE = 500
 
 
 class ChangeHub:
-    def __init__(self, upstreams: Upstreams, poll_interval: float, *, per_key: int = 5,
+    def __init__(self, registry: RegistryReads, poll_interval: float, *, per_key: int = 5,
                  per_address: int = 20, buffer_size: int = 10_000):
-        self.upstreams = upstreams
+        self.registry = registry
         self.poll_interval = poll_interval
         self.per_key = per_key
         self.per_address = per_address
@@ -82,9 +82,7 @@ class ChangeHub:
     async def find_head(self) -> int:
         """The newest change seq: the feed answers nothing after it (found in O(log n))."""
         async def empty_after(seq: int) -> bool:
-            _, page = await self.upstreams.get_json(
-                "registry", "/v1/changes", params={"since": seq, "limit": 1})
-            return not page.get("items")
+            return not (await self.registry.changes(seq, 1)).get("items")
 
         if await empty_after(0):
             return 0
@@ -100,8 +98,7 @@ class ChangeHub:
         return high
 
     async def changes(self, since: int, limit: int = FEED_PAGE) -> tuple[list[dict], int]:
-        _, page = await self.upstreams.get_json(
-            "registry", "/v1/changes", params={"since": since, "limit": limit})
+        page = await self.registry.changes(since, limit)
         return page.get("items", []), int(page.get("next", since))
 
     async def _follow(self) -> None:

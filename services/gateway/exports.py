@@ -5,13 +5,13 @@ stays flat for a million rows."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
 import httpx
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from services.gateway.upstream import PassThrough, Upstreams
+from services.gateway.registry_client import RegistryReads
+from services.gateway.upstream import PassThrough
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KEPT_HEADERS = ("content-type", "content-disposition", "content-length")
@@ -23,12 +23,10 @@ def is_export(params) -> bool:
         fmt == "json" and "cursor" not in params and "limit" not in params)
 
 
-async def export(upstreams: Upstreams, slug: str, params) -> StreamingResponse:
-    timeout = httpx.Timeout(upstreams.settings.export_timeout,
-                            connect=upstreams.settings.connect_timeout)
-    response = await upstreams.send(
-        "registry", "GET", f"/v1/datasets/{quote(slug)}/records",
-        params=list(params.multi_items()), stream=True, timeout=timeout)
+async def export(registry: RegistryReads, slug: str, params) -> StreamingResponse:
+    settings = registry.upstreams.settings
+    timeout = httpx.Timeout(settings.export_timeout, connect=settings.connect_timeout)
+    response = await registry.records_file(slug, list(params.multi_items()), timeout)
     if response.status_code != 200:
         body = await response.aread()
         await response.aclose()

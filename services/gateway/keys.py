@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 
 from services.gateway.manifest import PUBLIC, STEWARD, access_of
-from services.gateway.upstream import Upstreams
+from services.gateway.registry_client import RegistryReads
 from shared.auth import Principal, hash_key
 from shared.errors import AppError, Forbidden, Unauthorized
 
@@ -50,8 +50,8 @@ def check_access(method: str, path: str, principal: Principal | None) -> None:
 
 
 class KeyCache:
-    def __init__(self, upstreams: Upstreams, ttl: float, size: int):
-        self.upstreams = upstreams
+    def __init__(self, registry: RegistryReads, ttl: float, size: int):
+        self.registry = registry
         self.ttl = ttl
         self.size = size
         # sha256(key) -> (expires_at, Principal or the AppError the registry gave)
@@ -72,8 +72,7 @@ class KeyCache:
         return hit[1]
 
     async def _ask_registry(self, raw: str) -> Principal | AppError:
-        response = await self.upstreams.send(
-            "registry", "POST", "/internal/v1/auth/resolve", json={"key": raw})
+        response = await self.registry.resolve_key(raw)
         if response.status_code == 200:
             return Principal.model_validate(response.json())
         code, message = "invalid_api_key", "Kunci API tidak dikenal."

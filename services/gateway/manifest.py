@@ -2,8 +2,10 @@
 
 Routing (``lookup``), access (``check_access`` in ``keys.py``) and the merged OpenAPI document
 (``openapi.py`` keeps a service's path only where the manifest sends it to that service, and
-documents 401/403 from the same access levels) all read ``ROUTES``; nothing else in the gateway
-knows a service's paths.
+documents 401/403 from the same access levels) all read ``ROUTES``. What the gateway reads from
+the registry for itself (CKAN, DCAT, exports, feeds, page titles, keys) goes through the typed
+``registry_client.RegistryReads``; no other module names an upstream path
+(``tests/unit/test_gateway_rules.py``).
 
 A route is a path pattern: segments, where ``*`` is any one segment. A path belongs to the most
 specific route it starts with (more segments first, then literal before ``*``), so

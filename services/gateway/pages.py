@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from services.gateway.registry_client import RegistryReads
 from services.gateway.upstream import PassThrough
 from shared.errors import AppError
 
@@ -52,7 +53,7 @@ def render(title: str, description: str, canonical: str) -> str:
                         f'<meta property="og:description" content="{d}">', 1)
 
 
-async def meta(upstreams, path: str) -> tuple[int, str, str]:
+async def meta(registry: RegistryReads, path: str) -> tuple[int, str, str]:
     """(status, title, description) for a portal path; the registry fills in names. When the
     registry is away the page is still served (the script retries), with the site's own text."""
     if path in STATIC:
@@ -60,10 +61,10 @@ async def meta(upstreams, path: str) -> tuple[int, str, str]:
     parts = [p for p in path.split("/") if p]
     try:
         if len(parts) == 2 and parts[0] == "dataset":
-            _, d = await upstreams.get_json("registry", f"/v1/datasets/{quote(parts[1])}")
+            d = await registry.dataset(parts[1])
             return 200, f"{d['title']} · {SITE}", d.get("description") or d["title"]
         if len(parts) == 2 and parts[0] == "wilayah":
-            _, r = await upstreams.get_json("registry", f"/v1/regions/{quote(parts[1])}")
+            r = await registry.region(parts[1])
             level = LEVELS.get(r.get("level"), r.get("level") or "")
             retired = (f" Kode ini tidak berlaku lagi; penggantinya {r['successor_code']}."
                        if r.get("successor_code") else "")
@@ -80,14 +81,12 @@ async def meta(upstreams, path: str) -> tuple[int, str, str]:
     return 200, SITE, DEFAULT_DESCRIPTION
 
 
-async def sitemap(upstreams, base: str) -> str:
+async def sitemap(registry: RegistryReads, base: str) -> str:
     urls = [(f"{base}{p}", None) for p in ("/", "/wilayah", "/kelengkapan", "/ketepatan",
                                            "/permohonan")]
-    _, datasets = await upstreams.get_json("registry", "/v1/datasets")
     urls += [(f"{base}/dataset/{quote(d['slug'])}", (d.get("updated_at") or "")[:10] or None)
-             for d in datasets.get("items", [])]
-    _, regions = await upstreams.get_json("registry", "/v1/regions")
-    urls += [(f"{base}/wilayah/{quote(r['code'])}", None) for r in regions.get("items", [])]
+             for d in await registry.datasets()]
+    urls += [(f"{base}/wilayah/{quote(r['code'])}", None) for r in await registry.regions()]
     body = "".join(f"<url><loc>{escape(u)}</loc>{f'<lastmod>{m}</lastmod>' if m else ''}</url>"
                    for u, m in urls)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -73,7 +73,7 @@ async def portal(request: Request, gw: GatewayDep):
     """The portal page for every real URL (old #/ links still work: the script maps them),
     with this page's title, description and canonical link written in on the server."""
     path = request.url.path.rstrip("/") or "/"
-    status, title, description = await pages.meta(gw.ckan.upstreams, path)
+    status, title, description = await pages.meta(gw.registry, path)
     body = pages.render(title, description, gw.base_url(request) + request.url.path)
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-cache"})
 
@@ -86,7 +86,7 @@ async def verification_page():
 
 @router.get("/sitemap.xml", include_in_schema=False)
 async def sitemap(request: Request, gw: GatewayDep):
-    return Response(await pages.sitemap(gw.ckan.upstreams, gw.base_url(request)),
+    return Response(await pages.sitemap(gw.registry, gw.base_url(request)),
                     media_type="application/xml",
                     headers={"Cache-Control": f"public, max-age={gw.settings.cache_max_age}"})
 
@@ -128,7 +128,7 @@ async def events(request: Request, gw: GatewayDep,
 async def records(slug: str, request: Request, gw: GatewayDep):
     await gw.authorize("GET", request.url.path, request.headers)
     if exports.is_export(request.query_params):
-        return await exports.export(gw.upstreams, slug, request.query_params)
+        return await exports.export(gw.registry, slug, request.query_params)
     return await _forward(request, gw)
 
 

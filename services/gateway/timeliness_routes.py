@@ -108,12 +108,10 @@ def body(report: dict, datasets: list[dict], params: dict) -> str:
 
 
 async def render(gw, params: dict) -> tuple[int, str]:
-    upstreams = gw.ckan.upstreams
     query = {k: v for k, v in params.items() if v}
     try:
-        _, report = await upstreams.get_json("registry", "/v1/timeliness", params=query)
-        content = body(report, (await upstreams.get_json("registry", "/v1/datasets"))[1]
-                       .get("items", []), query)
+        report = await gw.registry.timeliness(query)
+        content = body(report, await gw.registry.datasets(), query)
         status = 200
     except PassThrough as exc:
         status, content = exc.status_code, (

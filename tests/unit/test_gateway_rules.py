@@ -156,3 +156,26 @@ def test_portal_page_carries_its_own_escaped_title_description_and_canonical():
     assert 'name="description" content="Uraian &amp; lain"' in html
     assert '<link rel="canonical" href="https://data.example/dataset/a">' in html
     assert html.count("<title>") == 1 and "<!--canonical-->" not in html
+
+
+def test_only_the_manifest_and_the_registry_client_name_an_upstream_path():
+    """A call to an upstream (``get_json``, ``send``) names its path in
+    ``registry_client.py`` (or is the proxy forwarding the client's own path, or the
+    OpenAPI document every service serves); nowhere else in the gateway."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "services/gateway"
+    allowed = {"registry_client.py", "upstream.py"}
+    found = []
+    for path in sorted(root.glob("*.py")):
+        if path.name in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("get_json", "send")):
+                literal = [a for a in node.args if isinstance(a, (ast.Constant, ast.JoinedStr))
+                           and "/" in ast.unparse(a) and ast.unparse(a) != "'/openapi.json'"]
+                if literal:
+                    found.append((path.name, node.lineno))
+    assert found == []
