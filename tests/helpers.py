@@ -72,6 +72,14 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 10.0,
         await asyncio.sleep(interval)
 
 
+async def drained(js, stream: str, durable: str) -> bool:
+    """For ``eventually``: the durable consumer has been handed every message of its stream
+    and acknowledged each one (what it will ever do with them is done: an absence can now be
+    asserted instead of slept on)."""
+    info = await js.consumer_info(stream, durable)
+    return info.num_pending == 0 and info.num_ack_pending == 0
+
+
 async def dead_letters(js, ns) -> list[DeadLetterV1]:
     """Every letter kept in the DEADLETTER stream of namespace ``ns`` (a ``bus.Namespace``),
     oldest first."""

@@ -3,7 +3,6 @@ signed webhook and by e-mail, and up-to-dateness on dataset answers."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import json
@@ -160,13 +159,21 @@ async def test_reminder_is_emitted_once_per_publisher_and_delivered_signed(
 
     async def on_event(msg):
         events.append(json.loads(msg.data))
-    await nc.subscribe(subject, cb=on_event)
+    sub = await nc.subscribe(subject, cb=on_event)
     try:
         first = await client.post("/v1/reminders/run", headers=STEWARD)
         again = await client.post("/v1/reminders/run", headers=STEWARD)
         assert (first.json()["created"], again.json()["created"]) == (2, 0)
         await eventually(lambda: _delivered(client, 3), timeout=20)
-        await asyncio.sleep(0.5)  # a duplicate, if one were coming, would land by now
+        # every event the registry wrote is published; the server hands this connection
+        # what it routed before answering the flush: a duplicate would be here by now
+        await eventually(lambda: _eq_async(pool.fetchval(
+            "SELECT count(*) FROM registry.outbox WHERE sent_at IS NULL"), 0), timeout=20)
+        await nc.flush()
+
+        async def handed_over():  # each message received is in ``events`` (its callback ran)
+            return sub.pending_msgs == 0
+        await eventually(handed_over, timeout=5)
     finally:
         await nc.close()
     assert sorted(e["data"]["publisher_id"] for e in events) == ["desa-" + DESA, "disdukcapil"]
@@ -228,3 +235,7 @@ async def test_dataset_answers_say_when_updated_and_how_late(late_registry, monk
     got = (await client.get(f"/v1/datasets/{SLUG}/currency")).json()
     assert got["currency"] == {**got["currency"], "status": "mutakhir", "current": True,
                                "label": "mutakhir: 141 dari 141 desa"}
+
+
+async def _eq_async(value, want) -> bool:
+    return await value == want

@@ -4,12 +4,12 @@ good ones (that fetch falls back to one by one; the bad event is dead-lettered).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from shared.contracts import Envelope, RecordsChangedV1
 from shared import bus
-from tests.helpers import eventually
+from services.search.consumers import DURABLE
+from tests.helpers import drained, eventually
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 
 
@@ -33,7 +33,8 @@ async def test_a_burst_of_events_indexes_each_once_and_a_bad_one_is_set_aside(se
             await bus.publish(registry_bus.js, registry_bus.ns, bad)
     # the same event again, after it was indexed: the inbox leaves it out (a new record id
     # would otherwise show up as a 41st record)
-    await asyncio.sleep(0.5)
+    indexer = (registry_bus.js, registry_bus.ns.stream("REGISTRY"), DURABLE)
+    await eventually(lambda: drained(*indexer), timeout=30)
     await registry_bus.send(RecordsChangedV1(records=[record("jumlah-penduduk", codes[0],
                                                              "2025", 1)]), event_id=twice)
 
@@ -41,7 +42,7 @@ async def test_a_burst_of_events_indexes_each_once_and_a_bad_one_is_set_aside(se
         r = await query(c, kind="record", limit=1)
         return r["total"] == len(codes)
     await eventually(all_in, timeout=30)
-    await asyncio.sleep(1)
+    await eventually(lambda: drained(*indexer), timeout=30)  # the repeat was handled too
     assert (await query(c, kind="record", limit=1))["total"] == len(codes)
     async with search_app["pool"].acquire() as conn:
         inbox = await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1",
