@@ -39,7 +39,6 @@ class Match:
     tsq: str             # the query's tsquery (SQL), 'NULL::tsquery' for an empty query
     empty: bool
     ceiling: str = "'Infinity'::real"  # a walk: no matching record ranks higher (ceiling.py)
-    of_year: str | None = None  # a partial match: its records of the year the query names
 
 
 def tsquery_sql(q: ParsedQuery, sql: Sql, *, any_word: bool = False,
@@ -173,13 +172,13 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     else:
         ceiling = rank_ceiling_sql(q, sql.arg)
     return Match(sql, common, f"{matches} AND d.kind = 'record' AND {common}",
-                 others, record_score, tsq, False, ceiling,
-                 _of_year(q, sql) if mode == PARTIAL else None)
+                 others, record_score, tsq, False, ceiling)
 
 
-def _of_year(q: ParsedQuery, sql: Sql) -> str | None:
+def of_year_sql(q: ParsedQuery, sql: Sql) -> str | None:
     """A partial match's records of the year the query names that match another of its words
-    too (through the tsvector index, the year's lexeme and the other words')."""
+    too (through the tsvector index, the year's lexeme and the other words'). Its arguments
+    are added only when the statement uses it (an unused ``$n`` has no type)."""
     rest = [i for i, g in enumerate(q.groups) if g != (q.year,)]
     if q.year is None or not rest:
         return None

@@ -13,8 +13,8 @@ from typing import Any
 
 import asyncpg
 
-from services.search.match import Match, _json
-from services.search.models import PARTIAL, RANKED, WALK, Cursor
+from services.search.match import Match, _json, of_year_sql
+from services.search.models import PARTIAL, RANKED, WALK, Cursor, ParsedQuery
 
 RANK_ALL_UP_TO = 2_000       # estimated record matches up to which every one is ranked
 PARTIAL_CANDIDATES = 2_000   # records ranked for a partial answer when more match
@@ -33,7 +33,7 @@ def _keyset(m: Match, cursor: Cursor | None) -> str:
 
 
 def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_many: bool,
-             few: bool = False) -> str:
+             few: bool = False, q: ParsedQuery | None = None) -> str:
     """The record candidates of one page, each with its score. A walk with few matches (at
     most 10,000, as the counts just read) sorts them (GIN bitmap, top-N; `::float8` keeps the
     planner off the walk index) rather than walking the static-rank index, which may pass
@@ -54,12 +54,13 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
         newest = (f"SELECT d.doc_id, {m.record_score} AS score FROM documents d "
                   f"WHERE {m.records} {{}} ORDER BY d.static_rank DESC, d.doc_id "
                   f"LIMIT {PARTIAL_CANDIDATES}")
-        if m.of_year is None:
+        of_year = of_year_sql(q, m.sql) if q is not None else None
+        if of_year is None:
             return f"SELECT c.doc_id, c.score FROM ({newest.format('')}) c"
         # a year the query names is honoured here too: the newest candidates of that year
         # beside the newest of all
         return (f"SELECT c.doc_id, max(c.score) AS score FROM (({newest.format('')}) "
-                f"UNION ALL ({newest.format('AND ' + m.of_year)})) c GROUP BY c.doc_id")
+                f"UNION ALL ({newest.format('AND ' + of_year)})) c GROUP BY c.doc_id")
     return f"SELECT d.doc_id, {m.record_score} AS score FROM documents d WHERE {m.records}"
 
 
@@ -78,11 +79,12 @@ _ITEM = """json_build_object(
 
 
 async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
-                limit: int, *, partial_many: bool = False, few: bool = False
-                ) -> list[dict[str, Any]]:
-    """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page)."""
+                limit: int, *, partial_many: bool = False, few: bool = False,
+                q: ParsedQuery | None = None) -> list[dict[str, Any]]:
+    """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page); `q`
+    lets a partial answer honour a year it names."""
     lim = m.sql.arg(limit)
-    records = _records(m, mode, cursor, lim, partial_many, few)
+    records = _records(m, mode, cursor, lim, partial_many, few, q)
     keyset = _keyset(m, cursor)
     items = await conn.fetchval(f"""
         WITH q AS (SELECT {m.tsq} AS tsq),

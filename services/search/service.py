@@ -98,7 +98,7 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     m = match.build(q, f, snapshot, mode=mode, checked=checked)
     rows = await page.fetch(conn, m, mode, position, limit + 1,
                             partial_many=estimate > page.PARTIAL_CANDIDATES,
-                            few=estimate <= facets.EXACT_UP_TO)
+                            few=estimate <= facets.EXACT_UP_TO, q=q)
     unmatched: list[str] = []
     if (mode == PARTIAL or not counts.total) and not q.empty:
         unmatched = [q.labels[i]
