@@ -43,6 +43,7 @@ test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"  # tantivy and PyStemmer, the search peer
 	$(BIN)/python bench/run_all.py
 
 # Schemathesis against the whole public API as the walidata and as a village (~10,000 cases)

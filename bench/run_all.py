@@ -94,6 +94,11 @@ def main() -> None:
         run_json("search", ["bench/bench_search.py",
                             "--records", "50000" if SMALL else "1000000"],
                  {**env, "NATS_URL": infra.nats_url})
+        # the same mix beside tantivy over the same documents (the bench extra brings it)
+        run_json("search_beside_peer", ["bench/bench_search_peer.py",
+                                        "--records", "50000" if SMALL else "1000000",
+                                        "--seconds", "10" if SMALL else "30"],
+                 {**env, "NATS_URL": infra.nats_url})
     finally:
         infra.stop()
     # its own platform per replica count (1, 2, 4 registry replicas), on its own servers
