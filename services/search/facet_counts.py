@@ -1,4 +1,5 @@
-"""Exact counts for a one-word query from the counts the indexer keeps (migration 0004).
+"""Exact counts for a one-word query from the counts the indexer keeps (migration 0004); a
+word typed as a prefix too when what it begins is one counted term (or one concept).
 
 `search.facet_counts` holds, per term (a lexeme, or a concept: the lexemes a synonym set
 stands for together), how many record documents have each facet value. A one-word query
@@ -23,15 +24,29 @@ from services.search.publishers import label_sql
 NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
 
 
-async def term_of(conn: asyncpg.Connection, words: tuple[str, ...]) -> str | None:
-    """The counted term whose documents are exactly those holding any lexeme of `words`."""
+PREFIX_TERMS_MAX = 50  # a prefix that begins more counted terms is counted live
+
+
+async def term_of(conn: asyncpg.Connection, words: tuple[str, ...],
+                  prefix: str | None = None) -> str | None:
+    """The counted term whose documents are exactly those holding any lexeme of `words` (and,
+    with `prefix`, any lexeme it begins: the counted terms in that range of the counts' key)."""
     rows = await conn.fetch("""
+        WITH typed AS (SELECT x AS lex
+                       FROM unnest(tsvector_to_array(to_tsvector('indonesian', $1))) x),
+             begun AS (SELECT DISTINCT f.term AS lex FROM facet_counts f
+                       WHERE $2::text IS NOT NULL AND f.term >= $2 AND f.term < $3
+                         AND f.facet = 'kind' AND f.n > 0
+                       LIMIT $4)
         SELECT l.lex, counted_term(l.lex) AS counted, c.concept,
                EXISTS (SELECT 1 FROM facet_counts f
-                       WHERE f.term = l.lex AND f.facet = 'kind' AND f.n > 0) AS present
-        FROM (SELECT DISTINCT x AS lex
-              FROM unnest(tsvector_to_array(to_tsvector('indonesian', $1))) x) l
-        LEFT JOIN count_concepts c ON c.lexeme = l.lex""", " ".join(words))
+                       WHERE f.term = l.lex AND f.facet = 'kind' AND f.n > 0) AS present,
+               (SELECT count(*) FROM begun) AS begun
+        FROM (SELECT lex FROM typed UNION SELECT lex FROM begun) l
+        LEFT JOIN count_concepts c ON c.lexeme = l.lex""", " ".join(words), prefix,
+        prefix and prefix[:-1] + chr(ord(prefix[-1]) + 1), PREFIX_TERMS_MAX + 1)
+    if rows and rows[0]["begun"] > PREFIX_TERMS_MAX:
+        return None
     if not rows or not all(r["counted"] for r in rows):
         return None
     present = [r for r in rows if r["present"]]
@@ -108,11 +123,13 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
                        values_max: int) -> Counts | None:
     """The counts of a one-word query without filters, exact whatever its number of matches;
     None when the kept counts cannot answer it."""
-    if len(q.groups) != 1 or q.prefix is not None or f != Filters() or m.empty:
+    if len(q.groups) != 1 or f != Filters() or m.empty:
         return None
     if any(" " in alt for alt in q.groups[0]):
         return None  # a spelled-out phrase ("sekolah <-> dasar") is not a set of lexemes
-    term = await term_of(conn, q.groups[0])
+    if q.prefix is not None and (q.prefix.isdigit() or q.prefix.startswith("~")):
+        return None  # numbers are not all counted
+    term = await term_of(conn, q.groups[0], q.prefix)
     if term is None:
         return None
     used = max(map(int, re.findall(r"\$(\d+)", m.others + m.tsq)), default=0)

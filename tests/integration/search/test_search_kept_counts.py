@@ -88,3 +88,25 @@ async def test_kept_counts_follow_updates_retractions_and_renames(search_app, re
         return await pool.fetchval("SELECT count(*) FROM documents WHERE period = '2031'") == 1
     await eventually(indexed)
     assert await _equal_to_a_recount(pool)
+
+
+async def test_a_prefix_that_begins_one_counted_term_is_counted_exactly_from_the_kept_counts(
+        search_app, registry_bus, monkeypatch):
+    await _load(search_app, registry_bus)
+    c = search_app["client"]
+    used = []
+    real = facet_counts.exact_counts
+
+    async def spy(*args, **kwargs):
+        counts = await real(*args, **kwargs)
+        used.append(counts is not None)
+        return counts
+    monkeypatch.setattr(facet_counts, "exact_counts", spy)
+    kept = await query(c, q="kombe")        # typed as a prefix: it begins "kombeng" only
+    assert used == [True] and kept["exact"] is True and kept["total"] > 0
+
+    async def none(*args, **kwargs):
+        return None
+    monkeypatch.setattr(facet_counts, "exact_counts", none)
+    counted = await query(c, q="kombe", limit=19)  # another cache key: counted from matches
+    assert (kept["total"], _by_value(kept)) == (counted["total"], _by_value(counted))
