@@ -813,3 +813,50 @@ async def test_a_question_is_answered_first_by_the_servers_figure(platform, bulk
     await expect(page.locator("#answer")).to_contain_text("Kabupaten Kutai Timur · 2025")
     assert errors == []
     await context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_the_walidata_desk_shows_rules_privacy_schedule_and_the_audit_trail(
+        platform, browser, width):
+    """/verifikasi is the walidata's desk: with a dataset chosen, its rules, privacy and
+    schedule; always the reminders, region changes, SIPD pushes and the audit trail, inside
+    the screen at 1366 and 390 px."""
+    slug = "contoh-meja-walidata"
+    async with platform.client() as client:
+        if (await client.get(f"/v1/datasets/{slug}")).status_code == 404:
+            pool = await create_pool(platform.database_url, "registry")
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await registry_datasets.create_dataset(conn, dataset_payload(
+                        slug, title="Contoh meja walidata (data contoh)"))
+            finally:
+                await pool.close()
+            walidata = platform.auth("WALIDATA")
+            r = await client.post(f"/v1/datasets/{slug}/rules", headers=walidata, json={
+                "expression": "jumlah >= 0", "message": "Jumlah tidak boleh negatif."})
+            assert r.status_code in (200, 201), r.text
+            r = await client.put(f"/v1/datasets/{slug}/privacy", headers=walidata,
+                                 json={"sensitive": True, "k": 5})
+            assert r.status_code == 200, r.text
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{platform.gateway}/verifikasi")
+    await page.fill("#k", platform.keys["SATUDATA_KEY_WALIDATA"])
+    await page.click("#key button")
+    await page.fill("#f-dataset", slug)
+    await page.click("#filters button:not([type])")
+    await expect(page.locator("#desk-rules")).to_contain_text("jumlah >= 0", timeout=15000)
+    await expect(page.locator("#desk-privacy")).to_contain_text("jumlah 1–4 disembunyikan")
+    await expect(page.locator("#desk-schedule")).to_contain_text("jatuh tempo")
+    await expect(page.locator("#desk-audit")).to_contain_text("dataset.privacy")
+    await expect(page.locator("#desk-changes")).to_contain_text("Singa Geweh")  # reference data
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    right = await page.locator("#desk td").evaluate_all(
+        "cells => Math.max(...cells.map(c => c.getBoundingClientRect().right))")
+    assert right <= width, right
+    await page.screenshot(path=shot(f"meja-{width}"), full_page=True)
+    assert errors == []
+    await context.close()

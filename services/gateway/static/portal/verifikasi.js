@@ -119,6 +119,53 @@ $("requests").addEventListener("click", async (ev) => {
   } catch (e) { $("requests-msg").textContent = e.message; }
 });
 
+/* the rest of the walidata's desk: one dataset's rules, privacy and schedule; the reminder
+   log, region changes, SIPD pushes and the audit trail (read here, changed through the API) */
+const when = (v) => (v ? `${new Date(v).toLocaleString("id-ID", { timeZone: "Asia/Makassar",
+  dateStyle: "medium", timeStyle: "short" })} WITA` : "–");
+const table = (id, head, rows) => (rows.length ? `<div class="table-wrap"><table class="stack" id="${id}"><thead><tr>` +
+  head.map((h) => `<th>${esc(h)}</th>`).join("") + `</tr></thead><tbody>` + rows.map((r) => `<tr>` +
+  r.map((c, i) => `<td data-label="${esc(head[i])}">${c}</td>`).join("") + `</tr>`).join("") + `</tbody></table></div>`
+  : `<p class="muted" id="${id}">Belum ada.</p>`);
+const settled = async (path) => { try { return await call(path); } catch (e) { return { error: e.message }; } };
+
+async function loadDataset() {
+  const slug = $("f-dataset").value.trim();
+  $("dataset-box").hidden = !slug;
+  if (!slug) return;
+  const s = encodeURIComponent(slug);
+  const [rules, privacy, schedule] = await Promise.all([settled(`/v1/datasets/${s}/rules`),
+    settled(`/v1/datasets/${s}/privacy`), settled(`/v1/datasets/${s}/schedule`)]);
+  $("dataset-desk").innerHTML = (rules.error ? `<p class="no">${esc(rules.error)}</p>` : `<h3>Aturan validasi</h3>` +
+      table("desk-rules", ["Aturan", "Kepentingan", "Pesan untuk produsen"], rules.items.map((r) =>
+        [`<code>${esc(r.expression)}</code>`, esc(r.importance), esc(r.message)]))) +
+    (privacy.error ? "" : `<h3>Privasi</h3><p id="desk-privacy">${privacy.sensitive
+      ? `Dataset sensitif: jumlah 1–${fmt.format(privacy.k - 1)} disembunyikan${privacy.publish_zero ? "; nol tetap terbit" : ""}.`
+      : "Tidak sensitif: semua jumlah terbit."} <span class="muted">Diubah ${esc(privacy.updated_by || "–")}, ${when(privacy.updated_at)}</span></p>`) +
+    (schedule.error ? "" : `<h3>Jadwal lapor</h3><p id="desk-schedule">Periode ${esc(schedule.latest_due.period)} jatuh tempo ` +
+      `${esc(schedule.latest_due.due_at ? when(schedule.latest_due.due_at) : "–")}; tenggang ${fmt.format(schedule.grace_days)} hari` +
+      `${schedule.custom ? "" : " (bawaan frekuensinya)"}.</p>`);
+}
+
+async function loadDesk() {
+  $("desk-box").hidden = false;
+  const [reminders, changes, sipd, audit] = await Promise.all([settled("/v1/reminders?limit=10"),
+    settled("/v1/regions/changes"), settled("/v1/sipd/status"), settled("/v1/audit?limit=15")]);
+  const part = (title, body) => `<h3>${esc(title)}</h3>${body.error ? `<p class="no">${esc(body.error)}</p>` : body.html}`;
+  const html = (body, f) => (body.error ? body : { html: f(body) });
+  $("desk").innerHTML =
+    part("Pengingat terakhir", html(reminders, (b) => table("desk-reminders", ["Produsen", "Dataset, periode", "Tahap", "Pengiriman"],
+      b.items.map((r) => [esc(r.publisher_id), `${esc(r.dataset)} ${esc(r.period)}`, esc(r.stage),
+        r.deliveries.map((d) => `${esc(d.channel)}: ${esc(d.status)}`).join(", ") || "–"])))) +
+    part("Perubahan wilayah", html(changes, (b) => table("desk-changes", ["Berlaku", "Perubahan", "Dasar"],
+      b.items.slice(0, 10).map((c) => [esc(c.effective || "–"), esc(c.description) + (c.sample ? ` <span class="muted">(contoh)</span>` : ""),
+        esc(c.decree_number || c.source)])))) +
+    part("Kiriman ke SIPD", html(sipd, (b) => table("desk-sipd", ["Indikator", "Tahun", "Status", "Jawaban SIPD"],
+      b.items.map((y) => [esc(y.kodeindikator), esc(y.tahun), esc(y.state), esc(y.response || (y.waiting_for || []).join(", ") || "–")])))) +
+    part("Jejak audit", html(audit, (b) => table("desk-audit", ["Waktu", "Pelaku", "Tindakan", "Sasaran"],
+      b.items.map((a) => [when(a.at), esc(a.actor), esc(a.action), esc(a.target || "–")]))));
+}
+
 async function decide(path, body) {
   try {
     const out = await call(path, { method: "POST", body: JSON.stringify(body) });
@@ -129,9 +176,9 @@ async function decide(path, body) {
 $("key").addEventListener("submit", (ev) => {
   ev.preventDefault();
   sessionStorage.setItem(KEY, $("k").value.trim());
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk();
 });
-$("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+$("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); loadDataset(); });
 $("bulk-verify").addEventListener("click", () => decide("/v1/verification/verify",
   { ...filters(), note: $("f-note").value.trim() || null }));
 $("bulk-return").addEventListener("click", () => decide("/v1/verification/return",
@@ -143,5 +190,5 @@ $("queue").addEventListener("click", (ev) => {
   decide(`/v1/verification/${id}/${b.dataset.act}`, b.dataset.act === "return" ? { note } : { note: note || null });
 });
 if (sessionStorage.getItem(KEY)) {
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk();
 }
