@@ -143,8 +143,8 @@ def _place_of(items: list[dict]) -> str | None:
     region = next((i for i in items if i["kind"] == "region"), None)
     if region is None:
         return None
-    level = LEVEL_NAMES.get(region["region_code"].count(".") + 1)
-    return f"{level} {region['title']}" if level else region["title"]
+    level, name = LEVEL_NAMES.get(region["region_code"].count(".") + 1), region["title"]
+    return f"{level} {name}" if level and not name.startswith(level) else name
 
 
 def _message(counts: Counts, mode: str, suggestion: str | None, unmatched: list[str],

@@ -286,7 +286,7 @@ async def test_a_word_nothing_is_published_about_is_named_with_the_place(indexed
     r = await query(indexed["client"], q="data kemiskinan kutim")
     assert r["unmatched_words"] == ["kemiskinan"] and r["suggestion"] is None
     assert r["items"][0]["id"] == "64.08"
-    assert "kemiskinan" in r["message"] and "Kabupaten Kutai Timur" in r["message"]
+    assert "“kemiskinan” untuk Kabupaten Kutai Timur;" in r["message"]
     # nothing at all: said so, and no word the query did not need is rewritten
     r = await query(indexed["client"], q="data kemiskinan")
     assert r["total"] == 0 and r["unmatched_words"] == ["kemiskinan"]
