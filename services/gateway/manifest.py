@@ -68,6 +68,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/records/*/retract", "registry", write=KEYED),  # its authoritative publisher too
     Route("/v1/regions", "registry"),
     Route("/v1/regions/aliases", "registry", read=STEWARD),
+    Route("/v1/regions/misplaced", "registry", read=STEWARD),  # records to move (walidata)
     Route("/v1/publishers", "registry"),
     Route("/v1/conflicts", "registry", read=KEYED),  # shown to their parties only
     Route("/v1/verification", "registry", read=KEYED),  # held values: their parties only

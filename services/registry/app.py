@@ -30,10 +30,11 @@ from shared.web import build_app
 # One router per topic; each topic keeps its routes, use cases and SQL side by side
 # (services/registry/<topic>/{routes,service,store}.py). A new topic adds one line here.
 ROUTERS = [
+    # what changes the published values; first: its /regions/misplaced before /regions/{code}
+    publishing.router, publishing.internal,
     regions.router, regions.internal,
     datasets.router,
     records.router, records.internal,
-    publishing.router, publishing.internal,  # what changes the published values
     conflicts.router,
     access.router, access.internal,
     statistics.router,

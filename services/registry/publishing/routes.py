@@ -1,19 +1,22 @@
 """Routes of the use cases that change what is published across topics: withdrawing a value,
-a dataset's privacy, and the dry run ingest calls (a chunk's apply, rolled back)."""
+a dataset's privacy, records moved to the code in force in their period, and the dry run
+ingest calls (a chunk's apply, rolled back)."""
 
 from __future__ import annotations
 
 import json
 import uuid
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from services.registry.audit.web import AuditedConn
 from services.registry.models import RetractNote
 from services.registry.privacy.models import PrivacyPublic, PrivacyUpdate
-from services.registry.publishing import service
+from services.registry.publishing import models, relocation, service
 from services.registry.records.models import RecordWithHistory, ValidateRequest
-from shared.web import Caller, DryRunConn, Steward
+from shared.web import Caller, DryRunConn, ReadConn, Steward
 
 router = APIRouter(prefix="/v1", tags=["registry"])
 internal = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
@@ -32,6 +35,26 @@ async def put_privacy(slug: str, body: PrivacyUpdate, steward: Steward, conn: Au
     """Mark a dataset sensitive (walidata): every public read shows values 1..k-1 hidden,
     with enough other cells hidden that none can be recomputed from a total."""
     return await service.put_privacy(conn, steward, slug, body.model_dump())
+
+
+@router.get("/regions/misplaced", response_model=models.MisplacedList,
+            tags=["stewardship"])
+async def misplaced(steward: Steward, conn: ReadConn,
+                    dataset: Annotated[str | None, Query(max_length=100)] = None,
+                    limit: Annotated[int, Query(ge=1, le=5000)] = 1000):
+    """Records stored under a code not yet in force in their period (an earlier rule followed a
+    code to its successor), each with the codes in force then that it can move to."""
+    return {"items": await relocation.misplaced(conn, dataset, limit)}
+
+
+@router.post("/regions/misplaced/move", response_model=models.MoveResult,
+             tags=["stewardship"])
+async def move_misplaced(body: models.MoveRequest, steward: Steward, conn: AuditedConn):
+    """Move records to the code in force in their period (walidata): the same values written
+    there through the ordinary apply path, the misplaced record withdrawn with a reason, an
+    audit entry per move; a target already holding a value is refused, never overwritten."""
+    return await relocation.relocate(conn, steward, [m.model_dump() for m in body.moves],
+                                     body.note)
 
 
 @internal.post("/datasets/{slug}/validate")

@@ -149,3 +149,11 @@ async def current_of(conn: asyncpg.Connection, dataset_id: int, keys: list[dict]
     """The current records of ``keys`` (region_code, period, dims_key) of one dataset, with
     their verification mark as it is now inside the caller's transaction."""
     return await store.current_of(conn, dataset_id, keys)
+
+
+async def before_their_code(conn: asyncpg.Connection, *, dataset: str | None = None,
+                            record_ids: list | None = None, limit: int = 1000) -> list[dict]:
+    """Current records under a code not yet in force in their period, with the codes in force
+    then that they can move to (records/store.py)."""
+    return await store.before_their_code(conn, dataset=dataset, record_ids=record_ids,
+                                         limit=limit)

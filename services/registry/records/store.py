@@ -6,7 +6,7 @@ import uuid
 
 import asyncpg
 
-from shared.sql import Where
+from shared.sql import Where, valid_on
 
 
 RECORD_SELECT = """SELECT r.id, d.slug AS dataset, r.region_code, r.period, r.dims, r.vals,
@@ -152,4 +152,29 @@ async def current_of(conn: asyncpg.Connection, dataset_id: int, keys: list[dict]
             WHERE r.dataset_id = $1 AND d.retracted_at IS NULL""",
         dataset_id, [k["region_code"] for k in keys], [k["period"] for k in keys],
         [k["dims_key"] for k in keys])
+    return [dict(r) for r in rows]
+
+
+async def before_their_code(conn: asyncpg.Connection, *, dataset: str | None,
+                            record_ids: list | None, limit: int) -> list[dict]:
+    """Current records stored under a code that was not yet in force in their period (an
+    earlier rule followed a code to its successor whatever the period), each with the codes
+    it came from that were in force then (the moves it can make). The codes with a start date
+    are few; their records are found through them."""
+    rows = await conn.fetch(f"""
+        SELECT r.id, r.dataset_id, d.slug AS dataset, r.region_code, r.period, r.dims,
+               r.dims_key, r.vals, r.publisher_id,
+               ARRAY(SELECT DISTINCT p.code FROM region_changes c
+                     CROSS JOIN LATERAL unnest(c.from_codes) f(code)
+                     JOIN regions p ON p.code = f.code
+                     WHERE r.region_code = ANY(c.to_codes) AND p.code <> r.region_code
+                       AND {valid_on("p", "period_end(r.period)")}
+                     ORDER BY p.code) AS candidates
+        FROM regions g
+        JOIN records r ON r.region_code = g.code AND r.status = 'current'
+        JOIN datasets d ON d.id = r.dataset_id
+        WHERE g.valid_from IS NOT NULL AND period_end(r.period) < g.valid_from
+          AND ($1::text IS NULL OR d.slug = $1) AND ($2::uuid[] IS NULL OR r.id = ANY($2))
+        ORDER BY d.slug, r.region_code, r.period, r.dims_key
+        LIMIT $3""", dataset, record_ids, limit)
     return [dict(r) for r in rows]

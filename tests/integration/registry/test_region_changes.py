@@ -321,3 +321,66 @@ async def test_a_comparable_series_sums_the_successors_and_hides_what_would_reve
     solvable = [c for i, c in enumerate(hidden)
                 if _rank([r[:i] + r[i + 1:] for r in rows]) < full]
     assert solvable == [], solvable
+
+
+async def test_records_an_earlier_rule_stored_under_a_successor_are_listed_and_moved(
+        client, registry):
+    """Before the period rule, a 2023 row under a retired code was followed to its successor.
+    Those records are listed with the codes in force in their period and moved by the
+    walidata: written there through the apply path, the misplaced one withdrawn with the
+    reason, one audit entry per move; ambiguous (a merge) and taken targets are refused."""
+    pool = registry["pool"]
+    r = await client.post("/v1/regions/import", headers=STEWARD,
+                          json={"rows": CHANGES, "sample": True})
+    assert r.status_code == 200, r.text
+    old = [SPLIT, MERGED[0], RECODED]
+    outcome = await _apply(pool, [_row(c, "2023", 100 + i) for i, c in enumerate(old)])
+    assert outcome.counts.rejected == 0, outcome.rejected
+    # as the earlier rule stored them: under the successor, whatever the period
+    for was, now in ((SPLIT, PARTS[0]), (MERGED[0], MERGE_INTO), (RECODED, NEW_CODE)):
+        await pool.execute("UPDATE registry.records SET region_code = $2 "
+                           "WHERE region_code = $1 AND period = '2023'", was, now)
+    listed = (await client.get("/v1/regions/misplaced", headers=STEWARD)).json()["items"]
+    by_code = {i["region_code"]: i for i in listed}
+    assert set(by_code) == {PARTS[0], MERGE_INTO, NEW_CODE}
+    assert (by_code[PARTS[0]]["candidates"], by_code[PARTS[0]]["target"]) == ([SPLIT], SPLIT)
+    assert (by_code[NEW_CODE]["target"], by_code[MERGE_INTO]["target"]) == (RECODED, None)
+    assert by_code[MERGE_INTO]["candidates"] == sorted(MERGED)
+    assert (await client.get("/v1/regions/misplaced")).status_code in (401, 403)
+
+    r = await client.post("/v1/regions/misplaced/move", headers=STEWARD, json={"moves": [
+        {"record_id": by_code[c]["record_id"]} for c in (PARTS[0], NEW_CODE, MERGE_INTO)]})
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert {(m["from_code"], m["to"]) for m in result["moved"]} == {(PARTS[0], SPLIT),
+                                                                    (NEW_CODE, RECODED)}
+    [refused] = result["refused"]
+    assert refused["code"] == "relocation_target_invalid" and MERGED[1] in refused["message"]
+    current = await pool.fetch("SELECT region_code FROM registry.records WHERE period = "
+                               "'2023' AND status = 'current' ORDER BY 1")
+    assert [r["region_code"] for r in current] == sorted([SPLIT, MERGE_INTO, RECODED])
+    moved_back = await pool.fetchrow(
+        "SELECT r.vals, r.status FROM registry.records r WHERE r.region_code = $1 "
+        "AND r.period = '2023'", SPLIT)
+    assert (moved_back["vals"], moved_back["status"]) == ({"jumlah": 100}, "current")
+    gone = await pool.fetchrow("SELECT status FROM registry.records WHERE region_code = $1",
+                               PARTS[0])
+    assert gone["status"] == "retracted"
+    audit = await pool.fetch("SELECT details FROM registry.audit_log "
+                             "WHERE action = 'region.relocate' ORDER BY id")
+    assert [(a["details"]["from"], a["details"]["to"]) for a in audit] == [
+        (PARTS[0], SPLIT), (NEW_CODE, RECODED)]
+    assert audit[0]["details"]["original_publisher"] == "disdukcapil"
+
+    # the merge: the walidata names the code; a target already holding a value is refused
+    await _apply(pool, [_row(MERGED[1], "2023", 999)])
+    left = (await client.get("/v1/regions/misplaced", headers=STEWARD)).json()["items"]
+    assert [i["region_code"] for i in left] == [MERGE_INTO]
+    taken = await client.post("/v1/regions/misplaced/move", headers=STEWARD, json={"moves": [
+        {"record_id": left[0]["record_id"], "to": MERGED[1]}]})
+    assert taken.json()["refused"][0]["code"] == "relocation_target_taken"
+    done = await client.post("/v1/regions/misplaced/move", headers=STEWARD, json={
+        "moves": [{"record_id": left[0]["record_id"], "to": MERGED[0]}],
+        "note": "Dicocokkan dengan register desa (contoh)."})
+    assert [m["to"] for m in done.json()["moved"]] == [MERGED[0]]
+    assert (await client.get("/v1/regions/misplaced", headers=STEWARD)).json()["items"] == []
