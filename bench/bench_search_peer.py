@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_search import QUERIES, _service, bulk_load  # noqa: E402
 from bench.common import service_auth  # noqa: E402
 from bench.search_limits import pct  # noqa: E402
-from bench.tantivy_peer import build  # noqa: E402
+from bench import tantivy_peer  # noqa: E402
 from shared.db import run_migrations  # noqa: E402
 from shared.infra import free_port  # noqa: E402
 
@@ -46,20 +46,19 @@ EXPORT = """SELECT doc_id, tsv::text AS tsv, kind, dataset, topic, publisher, ke
                    period, region_code FROM search.documents"""
 
 
-async def _documents(database_url: str):
+async def build_peer(database_url: str, path: str, batch: int = 20_000) -> dict:
+    """The documents exported batch by batch into the peer's index (memory stays flat)."""
+    t0 = time.perf_counter()
+    w, n = tantivy_peer.writer(path), 0
     conn = await asyncpg.connect(database_url)
     try:
         async with conn.transaction():
-            async for row in conn.cursor(EXPORT, prefetch=5000):
-                yield dict(row)
+            cursor = await conn.cursor(EXPORT)
+            while rows := await cursor.fetch(batch):
+                n += await asyncio.to_thread(tantivy_peer.add, w, [dict(r) for r in rows])
     finally:
         await conn.close()
-
-
-async def build_peer(database_url: str, path: str) -> dict:
-    t0 = time.perf_counter()
-    docs = [d async for d in _documents(database_url)]
-    n = await asyncio.to_thread(build, docs, path)
+    await asyncio.to_thread(tantivy_peer.commit, w)
     return {"documents": n, "seconds": round(time.perf_counter() - t0, 1)}
 
 

@@ -69,10 +69,13 @@ def split_tsvector(tsv: str) -> dict[str, str]:
     return {f: " ".join(w for _p, w in sorted(v)) for f, v in placed.items()}
 
 
-def build(docs: Iterable[dict[str, Any]], path: str, heap: int = 256_000_000) -> int:
-    """Index the documents (as exported from search.documents) into ``path``."""
-    index = tantivy.Index(schema(), path=path)
-    writer = index.writer(heap)
+def writer(path: str, heap: int = 256_000_000):
+    """A writer on a new index in ``path`` (``add`` batches, then ``commit``)."""
+    return tantivy.Index(schema(), path=path).writer(heap)
+
+
+def add(writer, docs: Iterable[dict[str, Any]]) -> int:
+    """Add documents (as exported from search.documents); returns how many."""
     n = 0
     for d in docs:
         doc = tantivy.Document()
@@ -93,9 +96,12 @@ def build(docs: Iterable[dict[str, Any]], path: str, heap: int = 256_000_000) ->
             doc.add_integer("period_int", p)
         writer.add_document(doc)
         n += 1
+    return n
+
+
+def commit(writer) -> None:
     writer.commit()
     writer.wait_merging_threads()
-    return n
 
 
 class Peer:

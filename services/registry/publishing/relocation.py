@@ -22,12 +22,16 @@ from services.registry.records import service as records
 from shared.auth import Principal
 
 
+def _target(row: dict) -> str | None:
+    """Where a move takes the record unasked: the one code in force in its period."""
+    return row["candidates"][0] if len(row["candidates"]) == 1 else None
+
+
 def _public(row: dict) -> dict:
-    candidates = list(row["candidates"])
     return {"record_id": row["id"], "dataset": row["dataset"], "region_code": row["region_code"],
             "period": row["period"], "dimensions": row["dims"], "values": row["vals"],
-            "publisher_id": row["publisher_id"], "candidates": candidates,
-            "target": candidates[0] if len(candidates) == 1 else None}
+            "publisher_id": row["publisher_id"], "candidates": list(row["candidates"]),
+            "target": _target(row)}
 
 
 async def misplaced(conn: asyncpg.Connection, dataset: str | None, limit: int) -> list[dict]:
@@ -52,7 +56,7 @@ async def relocate(conn: asyncpg.Connection, steward: Principal, moves: list[dic
             refused.append(_refused(rid, "not_misplaced", "Nilai ini tidak tersimpan di kode "
                                     "yang belum berlaku pada periodenya; tidak ada yang dipindah."))
             continue
-        target = move.get("to") or (row["candidates"][0] if len(row["candidates"]) == 1 else None)
+        target = move.get("to") or _target(row)
         if target is None or target not in row["candidates"]:
             choices = ", ".join(row["candidates"]) or "tidak ada"
             refused.append(_refused(rid, "relocation_target_invalid", f"Pilih kode tujuan yang "
