@@ -1,5 +1,6 @@
-"""``satudata verify``: recompute the hash chains of record history and of the audit log
-and name every break. Exits 1 when there is one."""
+"""``satudata verify``: recompute the hash chains of record history and of the audit log,
+and the hash of every statistical metadata version, and name every break. Exits 1 when
+there is one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import typer
 
 from satudata import ownership
 from services.registry.audit import service as audit
+from services.registry.statistical_metadata import store as statistical_metadata
 from shared.db import create_pool
 
 
@@ -18,7 +20,9 @@ async def verify_database(database_url: str, limit: int = 100) -> dict:
     pool = await create_pool(database_url, "registry")
     try:
         async with pool.acquire() as conn:
-            return await audit.verify(conn, limit=limit)
+            report = await audit.verify(conn, limit=limit)
+            forms = await statistical_metadata.hash_breaks(conn, limit)
+            return {**report, "ok": report["ok"] and not forms, "metadata_breaks": forms}
     finally:
         await pool.close()
 
@@ -30,6 +34,8 @@ def describe(report: dict) -> list[str]:
     lines += [f"record {b['record_id']} (current version {b['version']}): {b['problem']}"
               for b in report["record_head_breaks"]]
     lines += [f"audit entry {b['id']}: {b['problem']}" for b in report["audit_breaks"]]
+    lines += [f"statistical metadata {b['dataset']} version {b['version']}: the stored hash "
+              "is not its document's" for b in report.get("metadata_breaks", [])]
     if report.get("legacy_verified_notes"):
         lines.append(f"{report['legacy_verified_notes']} verified versions from before the "
                      "verification note was hashed: their note is not covered by the chain")

@@ -25,7 +25,25 @@ PACKAGE_SORTS = {"id": "id", "name": "name", "title_string": "title", "title": "
                  "metadata_created": "metadata_created", "score": None}
 
 
-def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
+def statistical_extras(forms: dict | None) -> list[dict]:
+    """The BPS statistical metadata as CKAN extras (flat key/value, which harvesters copy):
+    its version and completeness, MS-Kegiatan, and each measure's MS-Variabel/MS-Indikator."""
+    if not forms or not forms.get("document"):
+        return []
+    doc = forms["document"]
+    return [{"key": "metadata_statistik_versi", "value": str(forms["version"])},
+            {"key": "metadata_statistik_lengkap", "value": "ya" if forms["complete"] else
+             "belum: " + ", ".join(forms["missing"])},
+            {"key": "ms_kegiatan", "value": json.dumps(doc["kegiatan"], ensure_ascii=False)},
+            *({"key": f"ms_{meta['jenis']}.{name}",
+               "value": json.dumps(meta, ensure_ascii=False)}
+              for name, meta in doc["measures"].items())]
+
+
+def package(dataset: dict, base: str, publishers: dict[str, dict],
+            forms: dict | None = None) -> dict:
+    """``forms``: the dataset's verified statistical metadata (registry
+    ``/v1/statistical-metadata``), carried in ``metadata_statistik`` and the extras."""
     slug = dataset["slug"]
     org_id = (dataset.get("authoritative") or [None])[0]
     org = publishers.get(org_id) if org_id else None
@@ -57,7 +75,12 @@ def package(dataset: dict, base: str, publishers: dict[str, dict]) -> dict:
                    if dataset.get("topic") else []),
         "resources": resources, "num_resources": len(resources),
         "extras": [{"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
-                   for k, v in meta.items()],
+                   for k, v in meta.items()] + statistical_extras(forms),
+        **({"metadata_statistik": {
+            **{k: forms[k] for k in ("version", "complete", "missing", "document")},
+            "url": f"{base}/v1/datasets/{quote(slug)}/statistical-metadata",
+            "xlsx": f"{base}/v1/datasets/{quote(slug)}/statistical-metadata?format=xlsx"}}
+           if forms and forms.get("document") else {}),
         "url": f"{base}/#/dataset/{quote(slug)}",
         **currency.package_fields(dataset),  # "mutakhir" / "terlambat ..." (timeliness)
     }

@@ -6,6 +6,12 @@ National portals (data.go.id) and other harvesters read ``/catalog.jsonld`` (als
 and every region whose code is valid for a bounded time (split, merged, recoded, created):
 records stay under the code valid in their period, so a harvester is told, with ``dct:valid``
 (a ``dct:PeriodOfTime``: the first and the last day the code is used), when each was in force.
+
+A dataset's verified BPS statistical metadata travels with it: MS-Kegiatan as the activity
+that generated it (``prov:wasGeneratedBy``, a ``prov:Activity``), each measure's MS-Variabel or
+MS-Indikator as a StatDCAT-AP ``stat:statMeasure`` (label, definition, unit), every form field
+under the ``ms:`` namespace with its own name, and ``dct:conformsTo`` naming Peraturan BPS
+No. 5 Tahun 2020 when the forms are complete.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ CONTEXT = {
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "stat": "http://data.europa.eu/(xyz)/statdcat-ap/",
+    "qb": "http://purl.org/linked-data/cube#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "dcat:startDate": {"@type": "xsd:date"},
     "dcat:endDate": {"@type": "xsd:date"},
     "dct:issued": {"@type": "xsd:dateTime"},
@@ -76,6 +86,7 @@ def _dataset(base: str, pkg: dict, spatial: list[dict]) -> dict[str, Any]:
              **({"dct:modified": r["last_modified"]} if r.get("last_modified") else {})}
             for r in pkg["resources"]],
     }
+    out.update(_statistical(uri, pkg.get("metadata_statistik")))
     if pkg.get("metadata_created"):
         out["dct:issued"] = pkg["metadata_created"]
     if pkg.get("metadata_modified"):
@@ -95,11 +106,36 @@ def _dataset(base: str, pkg: dict, spatial: list[dict]) -> dict[str, Any]:
     return out
 
 
+def _statistical(uri: str, forms: dict | None) -> dict[str, Any]:
+    """MS-Kegiatan as the generating activity, the measures' forms as statistical measures."""
+    if not forms:
+        return {}
+    doc = forms["document"]
+
+    def fields(form: dict) -> dict[str, Any]:
+        return {f"ms:{k}": v for k, v in form.items() if k != "jenis"}
+
+    out: dict[str, Any] = {
+        "prov:wasGeneratedBy": {"@id": f"{uri}#kegiatan", "@type": "prov:Activity",
+                                "dct:type": "MS-Kegiatan", **fields(doc["kegiatan"])},
+        "stat:statMeasure": [
+            {"@id": f"{uri}#{name}", "@type": "qb:MeasureProperty",
+             "dct:identifier": name,
+             "dct:type": "MS-Indikator" if meta["jenis"] == "indikator" else "MS-Variabel", **({"rdfs:label": meta["nama"]} if meta.get("nama") else {}),
+             **({"skos:definition": meta["definisi"]} if meta.get("definisi") else {}),
+             **fields(meta)}
+            for name, meta in doc["measures"].items()]}
+    if forms["complete"]:
+        out["dct:conformsTo"] = {"@type": "dct:Standard", "dct:title":
+                                 "Peraturan BPS Nomor 5 Tahun 2020 (metadata statistik)"}
+    return out
+
+
 def catalog(base: str, packages: list[dict], regions: dict[str, dict] | None = None
             ) -> dict[str, Any]:
     spatial = locations(base, regions or {})
     return {
-        "@context": CONTEXT,
+        "@context": {**CONTEXT, "ms": f"{base}/ns/metadata-statistik#"},
         "@id": f"{base}/catalog.jsonld", "@type": "dcat:Catalog",
         "dct:title": "Satu Data Kabupaten Kutai Timur",
         "dct:description": "Katalog data publik Kabupaten Kutai Timur.",

@@ -93,6 +93,11 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/collective-leave", "registry"),  # public to read, walidata writes
     Route("/v1/sipd", "registry", read=STEWARD),  # SIPD e-Walidata push: the walidata's
     Route("/v1/epss", "registry", read=STEWARD),  # EPSS evidence and self-assessment
+    # BPS statistical metadata: public to read; its producer submits, the walidata decides
+    Route("/v1/statistical-metadata", "registry"),
+    Route("/v1/datasets/*/statistical-metadata", "registry", write=KEYED),
+    Route("/v1/datasets/*/statistical-metadata/versions", "registry", read=KEYED),
+    Route("/v1/datasets/*/statistical-metadata/versions/*/*", "registry"),
 )
 # what the gateway serves itself (events, CKAN reads) is open to read, and needs a key to write
 GATEWAY_OWN = Route("", "gateway", read=PUBLIC, write=KEYED)

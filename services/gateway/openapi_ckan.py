@@ -55,6 +55,14 @@ SCHEMAS: dict[str, Any] = {
         "num_resources": {"type": "integer"},
         "extras": {"type": "array", "items": {"type": "object", "properties": {
             "key": {"type": "string"}, "value": {"type": "string"}}}},
+        "metadata_statistik": {
+            "type": "object", "description": "the verified BPS statistical metadata "
+            "(MS-Kegiatan; per measure MS-Variabel or MS-Indikator), as the registry's "
+            "/v1/datasets/{slug}/statistical-metadata", "properties": {
+                "version": {"type": "integer"}, "complete": {"type": "boolean"},
+                "missing": {"type": "array", "items": {"type": "string"}},
+                "document": {"type": "object", "additionalProperties": True},
+                "url": {"type": "string"}, "xlsx": {"type": "string"}}},
         "url": {"type": "string"}}},
     "CkanSearchResult": {"type": "object", "required": ["count", "results"], "properties": {
         "count": {"type": "integer"}, "sort": {"type": "string"},

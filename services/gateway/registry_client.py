@@ -39,6 +39,10 @@ class RegistryReads:
                                          f"/v1/datasets/{quote(slug, safe='')}/records",
                                          params=params, stream=True, timeout=timeout)
 
+    async def statistical_metadata(self) -> list[dict]:
+        """Every dataset's verified BPS statistical metadata and what it lacks."""
+        return (await self._get("/v1/statistical-metadata")).get("items", [])
+
     async def publishers(self) -> list[dict]:
         return (await self._get("/v1/publishers")).get("items", [])
 

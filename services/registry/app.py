@@ -12,6 +12,7 @@ from services.registry.datarequests import routes as datarequests
 from services.registry.epss import routes as epss
 from services.registry.feedback import routes as feedback
 from services.registry.privacy import routes as privacy
+from services.registry.statistical_metadata import routes as statistical_metadata
 from services.registry.publishing import routes as publishing
 from services.registry.datasets import routes as datasets
 from services.registry.records import routes as records
@@ -46,6 +47,7 @@ ROUTERS = [
     datarequests.router,  # citizens ask for data not yet published (UU 14/2008)
     sipd.router,  # values pushed to SIPD e-Walidata (Kemendagri)
     epss.router,  # the regency's EPSS evidence from its own records
+    statistical_metadata.router,  # BPS MS-Kegiatan, MS-Variabel, MS-Indikator
 ]
 
 

@@ -24,6 +24,7 @@ from services.registry.regions import store as registry_regions
 from shared.db import create_pool
 from tests.e2e.harness import start_platform, stop_platform
 from tests.helpers import dataset_payload, eventually
+from tests.integration.gateway.test_statistical_metadata_downstream import FORMS
 
 pytestmark = pytest.mark.e2e
 
@@ -113,7 +114,12 @@ async def test_dataset_page_has_table_chart_metadata_and_downloads(platform, pag
     assert await page.locator("#chart svg rect.bar").count() > 1
     assert await page.locator("#table tbody tr").count() > 10
     assert await page.locator("#updated").inner_text() != ""
-    assert "Dinas Kependudukan" in await page.locator("dl.meta").inner_text()
+    assert "Dinas Kependudukan" in await page.locator("dl.meta").first.inner_text()
+    # BPS statistical metadata: first the Perpres 39 keys (incomplete, saying what is missing)
+    forms = page.locator("#ms")
+    await expect(forms.locator("#ms-complete")).to_contain_text("Belum lengkap")
+    await expect(forms.locator("#ms-complete")).to_contain_text("Desain sampel")
+    assert "Dinas Kependudukan" in await forms.locator("dl.meta").first.inner_text()
     await page.screenshot(path=shot("dataset"), full_page=True)
 
     async with page.expect_download() as info:
@@ -129,6 +135,25 @@ async def test_dataset_page_has_table_chart_metadata_and_downloads(platform, pag
     await (await info.value).save_as(xlsx_path)
     sheet = load_workbook(xlsx_path, read_only=True).active
     assert sum(1 for _ in sheet.iter_rows()) == len(rows)
+
+    # its producer submits the forms, the walidata verifies them: the page shows them whole
+    url = f"/v1/datasets/{SLUG}/statistical-metadata"
+    async with platform.client() as client:
+        r = await client.put(url, headers=platform.auth("OPD"), json=FORMS)
+        assert r.status_code == 201, r.text
+        r = await client.post(f"{url}/versions/{r.json()['version']}/verify",
+                              headers=platform.auth("WALIDATA"), json={})
+        assert r.status_code == 200, r.text
+    await page.reload()
+    await expect(forms.locator("#ms-complete")).to_have_text("Lengkap.")
+    text = await forms.inner_text()
+    assert "Kompilasi produk administrasi" in text and "Level estimasi terendah" in text
+    assert "MS-Indikator: Jumlah penduduk" in text
+    async with page.expect_download() as info:
+        await forms.locator("a[download]").click()
+    workbook = tmp_path / "forms.xlsx"
+    await (await info.value).save_as(workbook)
+    assert load_workbook(workbook).sheetnames == ["MS-Kegiatan", "MS-Indikator jumlah"]
     assert page.errors == []
 
 
@@ -438,8 +463,8 @@ async def test_search_is_debounced_and_pages_on(platform, page):
     await page.goto(f"{platform.gateway}/#/dataset/{SLUG}")
     await page.wait_for_selector("#chart svg rect.bar", timeout=15000)
     assert page.url.endswith(f"/dataset/{SLUG}")
-    assert "Tahunan" in await page.locator("dl.meta").inner_text()
-    assert "sample data" not in await page.locator("dl.meta").inner_text()
+    assert "Tahunan" in await page.locator("dl.meta").first.inner_text()
+    assert "sample data" not in await page.locator("dl.meta").first.inner_text()
     assert "Jumlah Penduduk" in await page.title()
     assert page.errors == []
 

@@ -14,6 +14,7 @@ from services.registry.audit import service as audit
 from services.registry.datasets import service as datasets
 from services.registry.datasets.models import REQUIRED_METADATA
 from services.registry.epss import store
+from services.registry.statistical_metadata import service as statistical_metadata
 from services.registry.timeliness import service as timeliness
 from services.registry.verification import service as verification
 from shared.auth import Principal
@@ -26,6 +27,8 @@ PRINSIP, KUALITAS, PROSES = ("Prinsip Satu Data Indonesia", "Kualitas Data",
 INDICATORS = {  # key -> (domain, what the fact counts, in Indonesian)
     "metadata_standar": (PRINSIP, "dataset dengan metadata standar Satu Data Indonesia lengkap "
                                   "(produsen data, walidata, konsep, definisi, satuan, uraian)"),
+    "metadata_statistik": (PRINSIP, "dataset dengan metadata statistik BPS (MS-Kegiatan, "
+                                    "MS-Variabel/MS-Indikator) lengkap dan terverifikasi"),
     "kode_referensi": (PRINSIP, "dataset yang nilainya berkode wilayah Kemendagri"),
     "terbuka": (PRINSIP, "dataset terbuka lewat API, CKAN dan DCAT"),
     "tepat_waktu": (KUALITAS, "kiriman wilayah per periode yang masuk sebelum tenggat"),
@@ -37,8 +40,7 @@ INDICATORS = {  # key -> (domain, what the fact counts, in Indonesian)
 }
 NOT_EVIDENCED = [
     "Kelembagaan: SDM statistik, anggaran, kerja sama dan forum (Forum Satu Data)",
-    "Proses Bisnis Statistik: perencanaan kegiatan statistik (rekomendasi BPS) dan metadata "
-    "statistik BPS (MS-Kegiatan, MS-Variabel, MS-Indikator), belum tersimpan",
+    "Proses Bisnis Statistik: perencanaan kegiatan statistik (rekomendasi BPS)",
     "Statistik Nasional: pemanfaatan data oleh pengguna dan kepuasan pengguna",
 ]
 
@@ -51,6 +53,7 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
     start = datetime(year, 1, 1, tzinfo=WITA)
     fixes = await store.corrections(conn, start, datetime(year + 1, 1, 1, tzinfo=WITA))
     rows = {key: [] for key in INDICATORS}
+    forms = {i["dataset"]: i for i in (await statistical_metadata.overview(conn))["items"]}
     timely: dict[str, dict] = {}  # per dataset, read once for its rows and the Daftar Data
     for d in every:
         slug, meta = d["slug"], d["metadata"] or {}
@@ -58,6 +61,9 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
         missing += [] if (d["description"] or "").strip() else ["uraian"]
         rows["metadata_standar"].append(_row(slug, not missing, 1, "kurang: " + ", ".join(
             missing) if missing else "lengkap"))
+        form = forms.get(slug) or {"complete": False, "missing": ["semua formulir"]}
+        rows["metadata_statistik"].append(_row(slug, form["complete"], 1, "lengkap" if form[
+            "complete"] else "kurang: " + ", ".join(form["missing"])))
         rows["kode_referensi"].append(_row(slug, True, 1, "wilayah: kode Kemendagri; dimensi "
                                            "berkode referensi lain: belum dideklarasikan"))
         rows["terbuka"].append(_row(slug, True, 1, "API /v1, CKAN package, DCAT"))

@@ -17,6 +17,7 @@ from services.registry.records import tables as records  # noqa: F401
 from services.registry.regions import tables as regions  # noqa: F401
 from services.registry.settings import SCHEMA
 from services.registry.sipd import tables as sipd  # noqa: F401
+from services.registry.statistical_metadata import tables as statistical_metadata  # noqa: F401
 from services.registry.timeliness import tables as timeliness  # noqa: F401
 from services.registry.verification import tables as verification  # noqa: F401
 from shared.tables import META, outbox_tables

@@ -237,6 +237,19 @@ async def test_the_previous_release_upgrades_with_100000_records_and_reads_the_s
             assert r.status_code == 200, r.text
             [(_, _, total)] = [f for f in after["figures"] if f[0] == "2020"]
             assert r.json()["value"] == total
+            # the Perpres 39 keys the dataset carried are its first statistical metadata
+            forms = (await client.get("/v1/datasets/jumlah-penduduk/statistical-metadata")
+                     ).json()["published"]
+            meta = registry_seed.DEMO_DATASET["metadata"]
+            assert (forms["version"], forms["status"]) == (1, "verified")
+            assert forms["document"]["kegiatan"]["penyelenggara"] == meta["produsen_data"]
+            assert forms["document"]["kegiatan"]["walidata"] == meta["walidata"]
+            jumlah = forms["document"]["measures"]["jumlah"]
+            assert {k: jumlah[k] for k in ("konsep", "definisi", "satuan", "ukuran",
+                                           "klasifikasi_penyajian")} == {
+                "konsep": meta["konsep"], "definisi": meta["definisi"],
+                "satuan": meta["satuan"], "ukuran": meta["ukuran"],
+                "klasifikasi_penyajian": meta["klasifikasi"]}
     finally:
         await pool.close()
     assert (await verify_database(database_url))["ok"]

@@ -332,6 +332,37 @@ const META_ID = { konsep: "Konsep", definisi: "Definisi", klasifikasi: "Klasifik
 const metaLabel = (k) => META_ID[k] || (k.charAt(0).toUpperCase() + k.slice(1)).replace(/_/g, " ");
 const metaValue = (v) => (v === true ? "Ya" : v === false ? "Tidak" : Array.isArray(v) ? v.join(", ")
   : v && typeof v === "object" ? Object.entries(v).map(([k, x]) => `${metaLabel(k)}: ${metaValue(x)}`).join("; ") : v);
+/* BPS statistical metadata (MS-Kegiatan; per measure MS-Variabel or MS-Indikator): the
+   verified version, in the forms' Indonesian labels as the API names them, with what is
+   still missing and the forms as a workbook in BPS layout */
+const msValue = (v) => (typeof v === "string" && /^[a-z]+(_[a-z]+)+$/.test(v)
+  ? v.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()) : metaValue(v));
+async function statisticalMetadata(slug, box) {
+  const body = await api(`/v1/datasets/${encodeURIComponent(slug)}/statistical-metadata`, true).catch(() => null);
+  if (!body) return;
+  const v = body.published, L = body.labels;
+  const doc = (v && v.document) || { kegiatan: {}, measures: {} };
+  const FORM = { variabel: "MS-Variabel", indikator: "MS-Indikator" };
+  const formOf = (name) => FORM[((doc.measures || {})[name] || {}).jenis] || "MS-Indikator";
+  const missingLabel = (path) => {
+    const [kind, a, b] = path.split(".");
+    if (kind === "kegiatan") return L[`MS-Kegiatan.${a}`] || a;
+    return b ? `${a}: ${(L[`${formOf(a)}.${b}`] || b).toLowerCase()}` : `${a}: formulir belum ada`;
+  };
+  const list = (form, values) => `<dl class="meta">${Object.entries(values || {})
+    .filter(([k, x]) => k !== "jenis" && x !== null && x !== "" && !(Array.isArray(x) && !x.length))
+    .map(([k, x]) => `<dt>${esc(L[`${form}.${k}`] || metaLabel(k))}</dt><dd>${esc(msValue(x))}</dd>`).join("")}</dl>`;
+  const url = `/v1/datasets/${encodeURIComponent(slug)}/statistical-metadata?format=xlsx`;
+  box.innerHTML = `<h2>Metadata statistik (BPS)</h2>
+    <p class="muted" id="ms-status">${v ? `Versi ${esc(v.version)}, diverifikasi walidata ${v.decided_at ? when(v.decided_at) : ""}` : "Belum ada versi yang diverifikasi walidata"}
+      · <a href="${url}" download>Unduh formulir (XLSX, tata letak BPS)</a></p>
+    <p id="ms-complete" class="${body.complete ? "" : "partial-note"}">${body.complete ? "Lengkap."
+      : `Belum lengkap: ${esc(body.missing.map(missingLabel).join("; "))}.`}</p>
+    <h3>MS-Kegiatan</h3>${list("MS-Kegiatan", doc.kegiatan)}
+    ${Object.entries(doc.measures || {}).map(([name, m]) =>
+      `<h3>${esc(FORM[m.jenis])}: ${esc(m.nama || name)}</h3>${list(FORM[m.jenis], m)}`).join("")}`;
+}
+
 async function renderDataset(slug, params) {
   app.innerHTML = `<p class="muted">Memuat dataset…</p>`;
   const region = params.get("region") || "";
@@ -370,7 +401,9 @@ async function renderDataset(slug, params) {
     <h2>Metadata</h2>
     <dl class="meta">${Object.entries({ Frekuensi: frequencyId(d.frequency), Lisensi: d.license, Versi: d.version,
       ...Object.fromEntries(Object.entries(meta).map(([k, v]) => [metaLabel(k), metaValue(v)])) })
-      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>`;
+      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>
+    <section id="ms" aria-live="polite"></section>`;
+  statisticalMetadata(slug, document.getElementById("ms"));
   const select = document.getElementById("period");
   const fillPeriods = () => {
     select.innerHTML = periods().map((p) => `<option ${p === period ? "selected" : ""}>${esc(p)}</option>`).join("");
