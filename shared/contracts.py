@@ -145,6 +145,10 @@ class DimensionSpec(BaseModel):
     values: dict[Code, Text(200)] = Field(default_factory=dict, max_length=5000,
                                           description="allowed codes and their labels; "
                                                       "empty = free")
+    classification: Text(100) | None = Field(
+        None, description="the reference classification its codes come from (a name under "
+                          "/v1/classifications: KBLI, KBJI, ...); the registry fills "
+                          "``values`` from it (all codes, or the labels of those listed)")
 
 
 @dataclass(frozen=True)

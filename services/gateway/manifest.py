@@ -93,6 +93,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/collective-leave", "registry"),  # public to read, walidata writes
     Route("/v1/sipd", "registry", read=STEWARD),  # SIPD e-Walidata push: the walidata's
     Route("/v1/epss", "registry", read=STEWARD),  # EPSS evidence and self-assessment
+    Route("/v1/classifications", "registry"),  # reference codes: public, walidata loads
     # BPS statistical metadata: public to read; its producer submits, the walidata decides
     Route("/v1/statistical-metadata", "registry"),
     Route("/v1/datasets/*/statistical-metadata", "registry", write=KEYED),

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.registry import consumers
 from services.registry.access import routes as access
 from services.registry.audit import routes as audit
+from services.registry.classifications import routes as classifications
 from services.registry.conflicts import routes as conflicts
 from services.registry.datarequests import routes as datarequests
 from services.registry.epss import routes as epss
@@ -48,6 +49,7 @@ ROUTERS = [
     sipd.router,  # values pushed to SIPD e-Walidata (Kemendagri)
     epss.router,  # the regency's EPSS evidence from its own records
     statistical_metadata.router,  # BPS MS-Kegiatan, MS-Variabel, MS-Indikator
+    classifications.router,  # KBLI, KBJI...: the codes a dimension may declare
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncpg
 
 from services.registry.audit import service as audit
+from services.registry.classifications import service as classifications
 from services.registry.datasets import store
 from services.registry.datasets.events import dataset_event, publish_dataset
 from services.registry.datasets.models import REQUIRED_METADATA
@@ -95,7 +96,8 @@ async def create_dataset(conn: asyncpg.Connection, data: dict, *,
     """``by``: the walidata who asked, written to the audit log; None only for the platform
     itself (seeding, benchmarks), which no request reaches."""
     check_required_metadata(data)
-    data = {**data, "schema": DatasetSchemaV1.model_validate(data["schema"])}
+    data = {**data, "schema": await classifications.apply_to(
+        conn, DatasetSchemaV1.model_validate(data["schema"]))}
     if await store.get_dataset(conn, data["slug"]):
         raise Conflict(f"Dataset '{data['slug']}' sudah ada.", code="dataset_exists")
     created = await publish_dataset(conn, await store.insert_dataset(conn, data))
@@ -109,6 +111,9 @@ async def update_dataset(conn: asyncpg.Connection, principal: Principal, slug: s
                          changes: dict) -> dict:
     current = await get_dataset(conn, slug, allow_retracted=True)
     check_required_metadata({**current, **changes})
+    if changes.get("schema") is not None:
+        changes = {**changes, "schema": await classifications.apply_to(
+            conn, DatasetSchemaV1.model_validate(changes["schema"]))}
     updated = await publish_dataset(conn, await store.update_dataset(conn, slug, changes))
     await audit.record(conn, principal, "dataset.update", slug,
                        {"changed": sorted(changes), "version": updated["version"]})

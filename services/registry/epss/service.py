@@ -64,8 +64,11 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
         form = forms.get(slug) or {"complete": False, "missing": ["semua formulir"]}
         rows["metadata_statistik"].append(_row(slug, form["complete"], 1, "lengkap" if form[
             "complete"] else "kurang: " + ", ".join(form["missing"])))
-        rows["kode_referensi"].append(_row(slug, True, 1, "wilayah: kode Kemendagri; dimensi "
-                                           "berkode referensi lain: belum dideklarasikan"))
+        classified = [f"{dim.name} ({dim.classification})" for dim in d["schema"].dimensions
+                      if dim.classification]
+        rows["kode_referensi"].append(_row(slug, True, 1, "wilayah: kode Kemendagri; " + (
+            "dimensi berkode referensi: " + ", ".join(classified) if classified else
+            "tidak ada dimensi lain berklasifikasi referensi")))
         rows["terbuka"].append(_row(slug, True, 1, "API /v1, CKAN package, DCAT"))
         counts = timely[slug] = await _timeliness(conn, slug, d["frequency"], year)
         due = counts["on_time"] + counts["late"] + counts["missing"]
