@@ -863,6 +863,11 @@ async def test_the_walidata_desk_shows_rules_privacy_schedule_and_the_audit_trai
             r = await client.put(f"/v1/datasets/{slug}/privacy", headers=walidata,
                                  json={"sensitive": True, "k": 5})
             assert r.status_code == 200, r.text
+        forms = f"/v1/datasets/{slug}/statistical-metadata"
+        r = await client.put(forms, headers=platform.auth("WALIDATA"), json={
+            "kegiatan": {"judul": f"Kegiatan contoh {width}"}})  # held, incomplete
+        assert r.status_code == 201, r.text
+        held = r.json()["version"]
     context = await browser.new_context(viewport={"width": width, "height": 900},
                                         locale="id-ID")
     page = await context.new_page()
@@ -878,8 +883,21 @@ async def test_the_walidata_desk_shows_rules_privacy_schedule_and_the_audit_trai
     await expect(page.locator("#desk-schedule")).to_contain_text("jatuh tempo")
     await expect(page.locator("#desk-audit")).to_contain_text("dataset.privacy")
     await expect(page.locator("#desk-changes")).to_contain_text("Singa Geweh")  # reference data
+    # statistical metadata: the held version, what it lacks, returned with the note typed
+    row = page.locator("#desk-forms tr", has_text="Contoh meja walidata")
+    await expect(row).to_contain_text(f"versi {held} ditahan")
+    await expect(row).to_contain_text("kegiatan.tahun")
+    await page.fill("#f-note", "Lengkapi desain kegiatan.")
+    await row.locator('button[data-form="return"]').click()
+    await expect(page.locator("#forms-done")).to_have_text(
+        f"Metadata {slug} versi {held} dikembalikan ke produsen.")
+    async with platform.client() as client:
+        [last] = (await client.get(f"{forms}/versions", params={"limit": 1},
+                                   headers=platform.auth("WALIDATA"))).json()["items"]
+    assert (last["version"], last["status"], last["note"]) == (
+        held, "returned", "Lengkapi desain kegiatan.")
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
-    right = await page.locator("#desk td").evaluate_all(
+    right = await page.locator("#desk td, #forms td").evaluate_all(
         "cells => Math.max(...cells.map(c => c.getBoundingClientRect().right))")
     assert right <= width, right
     await page.screenshot(path=shot(f"meja-{width}"), full_page=True)

@@ -166,6 +166,40 @@ async function loadDesk() {
       b.items.map((a) => [when(a.at), esc(a.actor), esc(a.action), esc(a.target || "–")]))));
 }
 
+/* statistical metadata: held versions to decide, incomplete forms with what they lack */
+async function loadForms(done = "") {
+  $("forms-box").hidden = false;
+  $("forms-done").textContent = done;
+  const every = await settled("/v1/statistical-metadata");
+  if (every.error) { $("forms").innerHTML = `<p class="no">${esc(every.error)}</p>`; return; }
+  const shown = every.items.filter((i) => i.held_version || !i.complete);
+  const held = await Promise.all(shown.map((i) => (i.held_version ? settled(
+    `/v1/datasets/${encodeURIComponent(i.dataset)}/statistical-metadata/versions?limit=1`) : null)));
+  const content = (v) => (v && v.items && v.items[0] ? `<details><summary>Isi versi ${esc(v.items[0].version)}</summary>` +
+    `<p>${esc(v.items[0].document.kegiatan.judul || "(tanpa judul kegiatan)")}; ukuran: ` +
+    `${esc(Object.keys(v.items[0].document.measures).join(", ") || "–")}</p>` +
+    `${v.items[0].missing.length ? `<p class="muted">Kurang: ${esc(v.items[0].missing.join(", "))}</p>` : "<p>Lengkap.</p>"}</details>` : "");
+  $("forms").innerHTML = `<p class="muted">${fmt.format(every.complete)} dari ` +
+    `${fmt.format(every.count)} dataset metadatanya lengkap dan terverifikasi.</p>` +
+    table("desk-forms", ["Dataset", "Terbit", "Kurang", "Keputusan"], shown.map((i, n) => [
+      `<a href="/dataset/${encodeURIComponent(i.dataset)}">${esc(i.title)}</a>`,
+      i.version ? `versi ${esc(i.version)}` : "–",
+      i.complete ? "lengkap" : esc(i.missing.slice(0, 6).join(", ") + (i.missing.length > 6 ? `, … (${i.missing.length})` : "")),
+      i.held_version ? `versi ${esc(i.held_version)} ditahan ${content(held[n])}<span data-slug="${esc(i.dataset)}" data-version="${esc(i.held_version)}">` +
+        `<button data-form="verify">Verifikasi</button> <button data-form="return">Kembalikan</button></span>` : "–"]));
+}
+
+$("forms").addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-form]");
+  if (!b) return;
+  const { slug, version } = b.parentElement.dataset, note = $("f-note").value.trim();
+  try {
+    await call(`/v1/datasets/${encodeURIComponent(slug)}/statistical-metadata/versions/${version}/${b.dataset.form}`,
+      { method: "POST", body: JSON.stringify(b.dataset.form === "return" ? { note } : { note: note || null }) });
+    await loadForms(`Metadata ${slug} versi ${version} ${b.dataset.form === "verify" ? "diverifikasi dan terbit" : "dikembalikan ke produsen"}.`);
+  } catch (e) { $("forms-done").textContent = ""; $("forms").insertAdjacentHTML("afterbegin", `<p class="no">${esc(e.message)}</p>`); }
+});
+
 async function decide(path, body) {
   try {
     const out = await call(path, { method: "POST", body: JSON.stringify(body) });
@@ -176,7 +210,7 @@ async function decide(path, body) {
 $("key").addEventListener("submit", (ev) => {
   ev.preventDefault();
   sessionStorage.setItem(KEY, $("k").value.trim());
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk(); loadForms();
 });
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); loadDataset(); });
 $("bulk-verify").addEventListener("click", () => decide("/v1/verification/verify",
@@ -190,5 +224,5 @@ $("queue").addEventListener("click", (ev) => {
   decide(`/v1/verification/${id}/${b.dataset.act}`, b.dataset.act === "return" ? { note } : { note: note || null });
 });
 if (sessionStorage.getItem(KEY)) {
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk(); loadForms();
 }
