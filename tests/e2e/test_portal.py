@@ -868,6 +868,14 @@ async def test_the_walidata_desk_shows_rules_privacy_schedule_and_the_audit_trai
             "kegiatan": {"judul": f"Kegiatan contoh {width}"}})  # held, incomplete
         assert r.status_code == 201, r.text
         held = r.json()["version"]
+        r = await client.put("/v1/epss/plan/2026", headers=platform.auth("WALIDATA"), json={
+            "items": [{"title": "Jumlah penduduk per desa (contoh)", "producer": "Disdukcapil",
+                       "walidata": "Diskominfo", "frequency": "annual",
+                       "datasets": ["jumlah-penduduk"]},
+                      {"title": "Jumlah UMKM per desa (contoh)", "producer": "Diskop",
+                       "walidata": "Diskominfo", "frequency": "annual"}]})
+        assert r.status_code == 200, r.text
+        plan = {i["title"]: i["status"] for i in r.json()["items"]}
     context = await browser.new_context(viewport={"width": width, "height": 900},
                                         locale="id-ID")
     page = await context.new_page()
@@ -891,13 +899,20 @@ async def test_the_walidata_desk_shows_rules_privacy_schedule_and_the_audit_trai
     await row.locator('button[data-form="return"]').click()
     await expect(page.locator("#forms-done")).to_have_text(
         f"Metadata {slug} versi {held} dikembalikan ke produsen.")
+    # the Daftar Data of the year: as the API says, item by item
+    await page.fill("#p-year", "2026")
+    await page.click("#plan-year button")
+    for title, status in plan.items():
+        await expect(page.locator("#desk-plan tr", has_text=title)).to_contain_text(
+            status.replace("_", " "))
+    await expect(page.locator("#desk-plan tr", has_text="UMKM")).to_contain_text("belum ada")
     async with platform.client() as client:
         [last] = (await client.get(f"{forms}/versions", params={"limit": 1},
                                    headers=platform.auth("WALIDATA"))).json()["items"]
     assert (last["version"], last["status"], last["note"]) == (
         held, "returned", "Lengkapi desain kegiatan.")
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
-    right = await page.locator("#desk td, #forms td").evaluate_all(
+    right = await page.locator("#desk td, #forms td, #plan td").evaluate_all(
         "cells => Math.max(...cells.map(c => c.getBoundingClientRect().right))")
     assert right <= width, right
     await page.screenshot(path=shot(f"meja-{width}"), full_page=True)

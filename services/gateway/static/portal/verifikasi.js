@@ -200,6 +200,26 @@ $("forms").addEventListener("click", async (ev) => {
   } catch (e) { $("forms-done").textContent = ""; $("forms").insertAdjacentHTML("afterbegin", `<p class="no">${esc(e.message)}</p>`); }
 });
 
+/* the year's Daftar Data: which items were fulfilled, late or missing */
+const PLAN_STATUS = { terpenuhi: "terpenuhi", terlambat: "terlambat", belum_ada: "belum ada",
+                      belum_jatuh_tempo: "belum jatuh tempo" };
+async function loadPlan() {
+  $("plan-box").hidden = false;
+  const input = $("p-year");
+  if (!input.value) input.value = new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Makassar" }).slice(0, 4);
+  const body = await settled(`/v1/epss/plan/${encodeURIComponent(input.value)}`);
+  $("plan").innerHTML = body.error ? `<p class="no">${esc(body.error)}</p>` : body.items.length
+    ? `<p class="muted">${fmt.format(body.items.filter((i) => i.status === "terpenuhi").length)} dari ` +
+      `${fmt.format(body.items.length)} butir terpenuhi.</p>` +
+      table("desk-plan", ["Butir", "Produsen", "Dataset", "Status"], body.items.map((i) => [esc(i.title),
+        esc(i.producer), i.datasets.map((d) => `<a href="/dataset/${encodeURIComponent(d)}">${esc(d)}</a>`).join(", ") || "–",
+        `<span class="${i.status === "terpenuhi" ? "ok" : "no"}">${esc(PLAN_STATUS[i.status] || i.status)}</span>` +
+        (i.status === "belum_ada" ? "" : ` <span class="muted">(${fmt.format(i.on_time)} tepat waktu, ` +
+          `${fmt.format(i.late)} terlambat, ${fmt.format(i.missing)} belum masuk)</span>`)]))
+    : `<p class="muted" id="desk-plan">Belum ada Daftar Data untuk tahun ${esc(body.year)}.</p>`;
+}
+$("plan-year").addEventListener("submit", (ev) => { ev.preventDefault(); loadPlan(); });
+
 async function decide(path, body) {
   try {
     const out = await call(path, { method: "POST", body: JSON.stringify(body) });
@@ -210,7 +230,7 @@ async function decide(path, body) {
 $("key").addEventListener("submit", (ev) => {
   ev.preventDefault();
   sessionStorage.setItem(KEY, $("k").value.trim());
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk(); loadForms();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk(); loadForms(); loadPlan();
 });
 $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(); loadDataset(); });
 $("bulk-verify").addEventListener("click", () => decide("/v1/verification/verify",
@@ -224,5 +244,5 @@ $("queue").addEventListener("click", (ev) => {
   decide(`/v1/verification/${id}/${b.dataset.act}`, b.dataset.act === "return" ? { note } : { note: note || null });
 });
 if (sessionStorage.getItem(KEY)) {
-  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk(); loadForms();
+  $("key").hidden = true; $("filters").hidden = false; load(); loadReports(); loadRequests(); loadDesk(); loadForms(); loadPlan();
 }
