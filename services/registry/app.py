@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.registry import consumers
 from services.registry.access import routes as access
 from services.registry.audit import routes as audit
+from services.registry.boundaries import routes as boundaries
 from services.registry.classifications import routes as classifications
 from services.registry.conflicts import routes as conflicts
 from services.registry.datarequests import routes as datarequests
@@ -34,6 +35,7 @@ from shared.web import build_app
 ROUTERS = [
     # what changes the published values; first: its /regions/misplaced before /regions/{code}
     publishing.router, publishing.internal,
+    boundaries.router,  # /regions/boundaries, before /regions/{code}
     regions.router, regions.internal,
     datasets.router,
     records.router, records.internal,

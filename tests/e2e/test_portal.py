@@ -115,6 +115,12 @@ async def test_dataset_page_has_table_chart_metadata_and_downloads(platform, pag
     assert await page.locator("#table tbody tr").count() > 10
     assert await page.locator("#updated").inner_text() != ""
     assert "Dinas Kependudukan" in await page.locator("dl.meta").first.inner_text()
+    # the map of the regency's kecamatan (sample boundaries, contoh), one area each
+    async with platform.client() as client:
+        districts = [r for r in (await client.get("/v1/regions")).json()["items"]
+                     if r["level"] == "kecamatan" and not r.get("valid_until")]
+    await expect(page.locator("#dmapbox path.area")).to_have_count(len(districts))
+    await expect(page.locator("#dmapbox #rmap-sample")).to_contain_text("contoh")
     # BPS statistical metadata: first the Perpres 39 keys (incomplete, saying what is missing)
     forms = page.locator("#ms")
     await expect(forms.locator("#ms-complete")).to_contain_text("Belum lengkap")
@@ -197,6 +203,50 @@ async def test_region_pages_drill_down(platform, page):
     await page.wait_for_selector("h1:has-text('desa'), h1:has-text('kelurahan')", timeout=15000)
     await page.wait_for_selector("#regiondata #totals li", timeout=15000)
     await page.screenshot(path=shot("region"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_a_region_map_colours_each_child_by_the_tables_figure(platform, browser, width):
+    """A kecamatan's villages on a map (Leaflet, vendored, no tiles) from the generated sample
+    boundaries (contoh, said so under it): one area per row of the table, each in the legend
+    class holding the table's figure, the legend in Indonesian digits, inside a phone."""
+    context = await browser.new_context(viewport={"width": width, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{platform.gateway}/wilayah/64.08.04?dataset={SLUG}&period=2023")
+    rows = page.locator("#rchildren tbody tr")
+    await expect(rows.first).to_be_visible(timeout=15000)
+    areas = page.locator("#rmap path.area")
+    await expect(areas).to_have_count(await rows.count(), timeout=15000)
+    legend = {li["bucket"]: li for li in await page.locator("#rlegend li").evaluate_all(
+        "items => items.map(i => ({bucket: i.dataset.bucket, min: i.dataset.min, "
+        "max: i.dataset.max, text: i.textContent}))")}
+    assert {"suppressed", "none"} <= set(legend) and "q0" in legend
+    checked = 0
+    for row in await rows.evaluate_all(
+            "rows => rows.map(r => ({href: r.querySelector('a').getAttribute('href'), "
+            "value: r.querySelectorAll('td')[1].textContent.trim()}))"):
+        code = row["href"].split("/wilayah/")[1].split("?")[0]
+        classes = (await page.locator(f"#rmap path.code-{code.replace('.', '_')}")
+                   .get_attribute("class")).split()
+        if row["value"] == "disembunyikan":
+            assert "suppressed" in classes, (code, classes)
+            continue
+        figure = int(row["value"].replace(".", ""))  # the table's Indonesian digits
+        [bucket] = [c for c in classes if c in legend]
+        assert float(legend[bucket]["min"]) <= figure <= float(legend[bucket]["max"]), (
+            code, figure, legend[bucket])
+        checked += 1
+    assert checked >= 3  # Sangatta Utara's four villages, small counts aside
+    top = legend[max(b for b in legend if b.startswith("q"))]
+    assert f"{int(float(top['max'])):,}".replace(",", ".") in top["text"]  # 1.234, not 1,234
+    await expect(page.locator("#rmap-sample")).to_contain_text("contoh")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    await page.screenshot(path=shot(f"map-{width}"), full_page=True)
+    assert errors == []
+    await context.close()
 
 
 async def test_completeness_page_and_phone_layout(platform, browser):
@@ -423,7 +473,7 @@ async def test_village_operator_uploads_a_csv_through_the_portal(platform, page,
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14, tests only
 PAGES = [("/", "li.result, .cards .card"), (f"/dataset/{SLUG}", "#chart svg rect.bar"),
-         ("/wilayah/64.08.04", "#regiondata h3"),
+         (f"/wilayah/64.08.04?dataset={SLUG}", "#rmap path.area"),
          (f"/kelengkapan?dataset={SLUG}&period=2022", "#cchart svg rect.bar"),
          ("/kirim", "#keyform"), ("/verifikasi", "#key"), ("/permohonan", "#reqform")]
 

@@ -6,7 +6,8 @@ reference data goes through the region import and the audit log like any other c
 values are loaded only into a demo dataset with no values yet. ``satudata up`` seeds only an
 empty database; ``satudata seed`` says what it added (``--dry-run``: what it would add). The
 demo dataset's values are SAMPLE DATA (data contoh), generated here and labelled so in the
-dataset's description.
+dataset's description; so are the region boundaries seeded with them while none is loaded
+(generated squares, ``sample`` true, said so under every map).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncpg
 
 from services.registry.access import service as access
 from services.registry.datasets import service as datasets
+from services.registry.boundaries import service as boundaries
 from services.registry.publishing import service as publishing
 from services.registry.records import service as records
 from services.registry.regions import service as regions
@@ -139,6 +141,8 @@ async def seed(pool: asyncpg.Pool, existing_keys: dict[str, str] | None = None,
             summary = await seed_reference(conn)
             summary["sample_records"] = await seed_sample_values(conn) if (
                 sample_values and await _demo_is_empty(conn)) else 0
+            summary["sample_boundaries"] = await boundaries.seed_sample(conn) if (
+                sample_values) else 0
             summary["keys"], summary["keys_created"] = await ensure_dev_keys(
                 conn, existing_keys or {})
         except BaseException:

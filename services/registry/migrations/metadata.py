@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from services.registry.access import tables as access  # noqa: F401 - declares its tables
 from services.registry.audit import tables as audit  # noqa: F401
+from services.registry.boundaries import tables as boundaries  # noqa: F401
 from services.registry.classifications import tables as classifications  # noqa: F401
 from services.registry.conflicts import tables as conflicts  # noqa: F401
 from services.registry.datarequests import tables as datarequests  # noqa: F401

@@ -394,6 +394,7 @@ async function renderDataset(slug, params) {
       ${region ? `<span>Wilayah: <a href="/wilayah/${encodeURIComponent(region)}">${esc((regs.get(region) || {}).name || region)}</a> · <a href="/dataset/${encodeURIComponent(slug)}">semua wilayah</a></span>` : ""}</div>
     <div class="figures"><div class="chart" id="chart"></div><div id="totals-box"></div></div>
     <p class="partial-note" id="period-note"></p>
+    <section class="mapbox" id="dmapbox" hidden></section>
     <h2>Tabel</h2><p class="muted" id="rowcount"></p>
     <div class="table-wrap"><table id="table"></table></div>
     <button class="btn alt" id="more" hidden>Tampilkan semua baris</button>
@@ -435,6 +436,11 @@ async function renderDataset(slug, params) {
     document.getElementById("period-note").textContent = [
       p && !p.complete ? `Periode ${period}: ${partialNote(p, agg.region_levels)}; angka belum lengkap.` : "",
       p && p.held ? `${heldNote(p)}.` : ""].filter(Boolean).join(" ");
+    const mapBox = document.getElementById("dmapbox");
+    if (summed && p && (p.children || []).length) {
+      const parent = region || ([...regs.values()].find((x) => x.level === "kabupaten") || {}).code;
+      drawMap(mapBox, parent, p.children, agg.measures[0], period, p.held ? heldNote(p) : "");
+    } else mapBox.hidden = true;
   };
   const draw = (flashId) => {
     for (const r of records.values()) if (r.updated_at > newest) newest = r.updated_at;
@@ -523,6 +529,79 @@ async function renderDataset(slug, params) {
 /* Every figure comes from /v1/aggregates: one call for the additive measures (every period,
    with each child region), one for the measures that are never summed (ratios, shown per
    region). The page adds nothing up itself. */
+/* ---------- maps: a choropleth of a region's children (Leaflet, vendored, no tiles) ---------- */
+let leafletLoading = null;
+function leaflet() {
+  leafletLoading = leafletLoading || new Promise((resolve, reject) => {
+    const css = document.createElement("link");
+    css.rel = "stylesheet"; css.href = "/portal/vendor/leaflet/leaflet.css";
+    document.head.appendChild(css);
+    const script = document.createElement("script");
+    script.src = "/portal/vendor/leaflet/leaflet.js";
+    script.onload = () => resolve(window.L);
+    script.onerror = () => { leafletLoading = null; reject(new Error("peta tidak dapat dimuat")); };
+    document.head.appendChild(script);
+  });
+  return leafletLoading;
+}
+/* the last day of a period ("2024", "2024-S1", "2024-Q3", "2024-07"): the boundaries then */
+function periodEnd(p) {
+  const y = +p.slice(0, 4);
+  const m = /-S[12]$/.test(p) ? 6 * +p.slice(-1) : /-Q[1-4]$/.test(p) ? 3 * +p.slice(-1)
+    : /^\d{4}-\d{2}$/.test(p) ? +p.slice(5) : 12;
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+const SHADES = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
+/* five classes of equal counts over the figures shown; a hidden count and a missing one
+   are classes of their own, as the table shows them */
+function classes(values) {
+  const sorted = [...new Set(values.filter((v) => typeof v === "number"))].sort((a, b) => a - b);
+  const n = Math.min(SHADES.length, sorted.length);
+  return Array.from({ length: n }, (_, i) => ({
+    min: sorted[Math.floor((i * sorted.length) / n)], max: sorted[Math.floor(((i + 1) * sorted.length) / n) - 1] }));
+}
+async function drawMap(box, parent, children, measure, period, note) {
+  const raw = (c) => (c ? c.values[measure.name] : undefined);
+  const hidden = (v) => Boolean(v && typeof v === "object" && v.suppressed);
+  const plain = (v) => (v && typeof v === "object" ? (v.suppressed ? null : v.value) : v);
+  const byCode = new Map(children.map((c) => [c.region.code, c]));
+  const shape = await api(`/v1/regions/boundaries?parent=${encodeURIComponent(parent)}&on=${periodEnd(period)}`).catch(() => null);
+  if (!shape || !shape.features.length) { box.hidden = true; return; }
+  const L = await leaflet().catch(() => null);
+  if (!L) { box.innerHTML = `<p class="muted">Peta tidak dapat dimuat.</p>`; return; }
+  const buckets = classes(children.map((c) => plain(raw(c))));
+  const bucketOf = (v) => (hidden(v) ? "suppressed" : typeof plain(v) !== "number" ? "none"
+    : `q${buckets.findIndex((b) => plain(v) <= b.max)}`);
+  const unit = measure.unit ? ` ${esc(measure.unit)}` : "";
+  box.hidden = false;
+  box.innerHTML = `<figure class="mapfig"><div class="map" id="rmap"></div>
+      <figcaption>Peta ${esc(measure.label)} per wilayah, periode ${esc(period)}; angkanya sama dengan tabel di bawah.</figcaption></figure>
+    <ul class="legend" id="rlegend">${buckets.map((b, i) => `<li data-bucket="q${i}" data-min="${b.min}" data-max="${b.max}">
+      <span class="swatch q${i}"></span>${b.min === b.max ? fmt.format(b.min) : `${fmt.format(b.min)} – ${fmt.format(b.max)}`}${unit}</li>`).join("")}
+      <li data-bucket="suppressed"><span class="swatch suppressed"></span>disembunyikan (jumlah kecil)</li>
+      <li data-bucket="none"><span class="swatch none"></span>belum ada data</li></ul>
+    ${shape.sample ? `<p class="muted" id="rmap-sample">Batas wilayah pada peta ini adalah <strong>contoh</strong>, bukan batas resmi.</p>` : ""}
+    ${note ? `<p class="muted">${esc(note)}</p>` : ""}`;
+  const map = L.map(box.querySelector("#rmap"), { scrollWheelZoom: false, attributionControl: true });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution(esc([...new Set(shape.features.map((f) => f.properties.source))].join("; ")));
+  const layer = L.geoJSON(shape, {
+    style: (f) => {
+      const b = bucketOf(raw(byCode.get(f.properties.code)));
+      return { className: `area ${b} code-${f.properties.code.replace(/\./g, "_")}`, weight: 1, color: "#555",
+               fillOpacity: 0.9, fillColor: b.startsWith("q") ? SHADES[+b.slice(1)] : b === "suppressed" ? "#9e9e9e" : "#ffffff",
+               dashArray: b === "suppressed" ? "3" : null };
+    },
+    onEachFeature: (f, l) => {
+      const v = raw(byCode.get(f.properties.code));
+      const text = hidden(v) ? "disembunyikan" : typeof plain(v) === "number"
+        ? `${fmt.format(plain(v))}${measure.unit ? ` ${measure.unit}` : ""}` : "belum ada data";
+      l.bindTooltip(esc(`${f.properties.name}: ${text}`));
+      l.on("click", () => go(`/wilayah/${encodeURIComponent(f.properties.code)}`));
+    } }).addTo(map);
+  map.fitBounds(layer.getBounds());
+}
+
 async function renderRegion(code, params) {
   live(null);
   const regs = await regions();
@@ -576,6 +655,7 @@ async function renderRegion(code, params) {
       if (p && !p.complete) blocks.push(`<p class="partial-note" id="rnote">Periode ${esc(period)}: ${esc(partialNote(p, sums.region_levels))}; jumlah di bawah belum lengkap.</p>`);
       if (p && p.children.length) {
         const head = (m) => `${esc(m.label)}${m.unit ? ` (${esc(m.unit)})` : ""}`;
+        blocks.push(`<section class="mapbox" id="rmapbox" hidden></section>`);
         blocks.push(`<div class="table-wrap"><table id="rchildren" class="stack"><thead><tr><th>Wilayah</th>${sums.measures.map((m) => `<th>${head(m)}</th>`).join("")}<th>Melapor</th></tr></thead><tbody>` +
           p.children.map((c) => `<tr><td class="wrap" data-label="Wilayah"><a href="/wilayah/${encodeURIComponent(c.region.code)}?dataset=${encodeURIComponent(d.slug)}">${esc(c.region.name)}</a>${retiredMark(regs.get(c.region.code), regs)}</td>` +
             sums.measures.map((m) => `<td class="num" data-label="${head(m)}">${num(c.values[m.name])}</td>`).join("") +
@@ -593,6 +673,11 @@ async function renderRegion(code, params) {
           `</tbody></table></div>` : `<p class="muted">Belum ada nilai untuk periode ${esc(period)}.</p>`));
     }
     out.innerHTML = blocks.join("");
+    const p = sums && sums.periods.find((x) => x.period === period);
+    if (p && p.children.length) {
+      drawMap(document.getElementById("rmapbox"), code, p.children, sums.measures[0], period,
+              p.held ? heldNote(p) : "");
+    }
   };
   select.addEventListener("change", () => { period = select.value; draw(); });
   draw();
