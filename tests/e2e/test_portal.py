@@ -115,6 +115,17 @@ async def test_dataset_page_has_table_chart_metadata_and_downloads(platform, pag
     assert await page.locator("#table tbody tr").count() > 10
     assert await page.locator("#updated").inner_text() != ""
     assert "Dinas Kependudukan" in await page.locator("dl.meta").first.inner_text()
+    # the period broken down by sex: one server total each, in Indonesian digits
+    period = await page.locator("#period").input_value()
+    bars = page.locator("#breakdown svg g[data-label]")
+    await expect(bars).to_have_count(2)
+    async with platform.client() as client:
+        for code, label in (("L", "Laki-laki"), ("P", "Perempuan")):
+            want = (await client.get("/v1/aggregates", params={
+                "dataset": SLUG, "period": period, "jenis_kelamin": code})).json()
+            total = want["periods"][0]["values"]["jumlah"]
+            text = await page.locator(f'#breakdown g[data-label="{label}"]').text_content()
+            assert f"{total:,}".replace(",", ".") in text, (label, total, text)
     # the map of the regency's kecamatan (sample boundaries, contoh), one area each
     async with platform.client() as client:
         districts = [r for r in (await client.get("/v1/regions")).json()["items"]

@@ -93,9 +93,11 @@ function live(url, onRecord) {
 
 /* ---------- chart: horizontal bars, hand-written SVG ---------- */
 function barChart(rows, title, suffix = "") {
-  rows = rows.filter((r) => typeof r.value === "number");
-  if (!rows.length) return `<p class="muted">Belum ada nilai untuk digambar.</p>`;
-  const max = Math.max(...rows.map((r) => r.value), 1);
+  /* a hidden small count keeps its row, without a bar, and says so */
+  const hidden = (r) => Boolean(r.value && typeof r.value === "object" && r.value.suppressed);
+  rows = rows.filter((r) => typeof r.value === "number" || hidden(r));
+  if (!rows.some((r) => typeof r.value === "number")) return `<p class="muted">Belum ada nilai untuk digambar.</p>`;
+  const max = Math.max(...rows.map((r) => (hidden(r) ? 0 : r.value)), 1);
   /* drawn at the width it is shown (no shrinking): 12 px text stays 12 px on a phone, and a
      label longer than its column is cut with an ellipsis instead of running into the bars */
   const avail = (app.clientWidth || 700) - 40;
@@ -106,7 +108,12 @@ function barChart(rows, title, suffix = "") {
   const cut = (t) => (t.length > fit ? t.slice(0, fit - 1) + "…" : t);
   const h = top + rows.length * rowH + 8;
   const bars = rows.map((r, i) => {
-    const w = Math.max(1, (r.value / max) * barW), y = top + i * rowH;
+    const y = top + i * rowH;
+    if (hidden(r)) {
+      return `<g data-label="${esc(r.label)}"><title>${esc(r.label)}: disembunyikan</title><text x="${labelW - 6}" y="${y + 16}" text-anchor="end">${esc(cut(r.label))}</text>` +
+        `<text class="hidden-value" x="${labelW + 4}" y="${y + 16}">disembunyikan (jumlah kecil)</text></g>`;
+    }
+    const w = Math.max(1, (r.value / max) * barW);
     return `<g data-label="${esc(r.label)}"><title>${esc(r.label)}: ${num(r.value)}</title><text x="${labelW - 6}" y="${y + 16}" text-anchor="end">${esc(cut(r.label))}</text>` +
       `<rect class="bar${r.partial ? " partial" : ""}" x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="2"></rect>` +
       `<text x="${labelW + w + 4}" y="${y + 16}">${num(r.value)}${suffix}${r.partial ? " (sebagian)" : ""}</text></g>`;
@@ -394,6 +401,7 @@ async function renderDataset(slug, params) {
       ${region ? `<span>Wilayah: <a href="/wilayah/${encodeURIComponent(region)}">${esc((regs.get(region) || {}).name || region)}</a> · <a href="/dataset/${encodeURIComponent(slug)}">semua wilayah</a></span>` : ""}</div>
     <div class="figures"><div class="chart" id="chart"></div><div id="totals-box"></div></div>
     <p class="partial-note" id="period-note"></p>
+    <div class="chart" id="breakdown" hidden></div>
     <section class="mapbox" id="dmapbox" hidden></section>
     <h2>Tabel</h2><p class="muted" id="rowcount"></p>
     <div class="table-wrap"><table id="table"></table></div>
@@ -427,6 +435,27 @@ async function renderDataset(slug, params) {
     } while (all && cursor);
   };
   const dimLabel = (dim, code) => ((dim.values || {})[code]) || code;
+  /* the chosen period broken down by the first closed dimension (at most 12 values): one
+     server total per value (the dimension filter), the partial and held notes as elsewhere */
+  let breakdownFor = null;
+  const drawBreakdown = async (when) => {
+    breakdownFor = when;
+    const box = document.getElementById("breakdown");
+    const dim = dims.find((x) => Object.keys(x.values || {}).length > 1 && Object.keys(x.values).length <= 12);
+    if (!dim) { box.hidden = true; return; }
+    const m = agg.measures[0];
+    const parts = await Promise.all(Object.entries(dim.values).map(async ([code, label]) => {
+      const one = await aggregates(slug, region, { period: when, [dim.name]: code }).catch(() => null);
+      const p = one && one.periods.find((x) => x.period === when);
+      return { label, value: p ? p.values[m.name] : null, partial: Boolean(p && !p.complete), held: p ? p.held || 0 : 0 };
+    }));
+    if (breakdownFor !== when) return;  // the reader moved on to another period
+    const held = parts.reduce((n, x) => n + x.held, 0);
+    box.hidden = false;
+    box.innerHTML = barChart(parts,
+      `${m.label} menurut ${dim.label.toLowerCase()} (${when})`, m.unit ? ` ${m.unit}` : "") +
+      (held ? `<p class="muted held-note">${esc(heldNote({ held }))}.</p>` : "");
+  };
   const drawFigures = () => {
     const summed = agg && agg.sum;
     document.getElementById("chart").innerHTML = summed ? periodChart(agg, period)
@@ -436,6 +465,7 @@ async function renderDataset(slug, params) {
     document.getElementById("period-note").textContent = [
       p && !p.complete ? `Periode ${period}: ${partialNote(p, agg.region_levels)}; angka belum lengkap.` : "",
       p && p.held ? `${heldNote(p)}.` : ""].filter(Boolean).join(" ");
+    if (summed && breakdownFor !== period) drawBreakdown(period);
     const mapBox = document.getElementById("dmapbox");
     if (summed && p && (p.children || []).length) {
       const parent = region || ([...regs.values()].find((x) => x.level === "kabupaten") || {}).code;
