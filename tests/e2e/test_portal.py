@@ -952,6 +952,41 @@ async def test_the_walidata_desk_shows_rules_privacy_schedule_and_the_audit_trai
     await expect(page.locator("#desk-schedule")).to_contain_text("jatuh tempo")
     await expect(page.locator("#desk-audit")).to_contain_text("dataset.privacy")
     await expect(page.locator("#desk-changes")).to_contain_text("Singa Geweh")  # reference data
+    # changed from the desk, each through the audited API: privacy, a rule added and removed,
+    # the schedule and the outlier threshold
+    await page.fill("#privacy-form input[name=k]", "7")
+    await page.click("#privacy-form button")
+    await expect(page.locator("#dataset-done")).to_have_text("Privasi disimpan.")
+    await expect(page.locator("#desk-privacy")).to_contain_text("jumlah 1–6 disembunyikan")
+    await page.fill("#rule-form input[name=expression]", "jumlah <= 100000")
+    await page.fill("#rule-form input[name=message]", "Jumlah terlalu besar untuk satu desa.")
+    await page.click("#rule-form button")
+    await expect(page.locator("#desk-rules")).to_contain_text("jumlah <= 100000")
+    await page.locator("#desk-rules tr", has_text="jumlah <= 100000").locator(
+        "button[data-rule]").click()
+    await expect(page.locator("#dataset-done")).to_have_text("Aturan dihapus.")
+    await expect(page.locator("#desk-rules")).not_to_contain_text("jumlah <= 100000")
+    await page.fill("#schedule-form input[name=grace_days]", "60")
+    await page.click("#schedule-form button")
+    await expect(page.locator("#desk-schedule")).to_contain_text("tenggang 60 hari")
+    await page.fill("#policy-form input[name=outlier_z]", "4")
+    await page.click("#policy-form button")
+    await expect(page.locator("#dataset-done")).to_have_text("Kebijakan disimpan.")
+    async with platform.client() as client:
+        walidata = platform.auth("WALIDATA")
+        policy = (await client.get(f"/v1/datasets/{slug}/verification-policy",
+                                   headers=walidata)).json()
+        trail = [e["action"] for e in (await client.get(
+            "/v1/audit", params={"target": slug, "limit": 50}, headers=walidata)).json()["items"]]
+        removed = [e["target"] for e in (await client.get("/v1/audit", params={
+            "action": "verification.delete_rule", "limit": 50}, headers=walidata)).json()["items"]]
+    assert policy["outlier_z"] == 4
+    assert {"dataset.privacy", "verification.create_rule", "timeliness.put_schedule",
+            "verification.put_policy"} <= set(trail), trail
+    assert any(t.startswith(f"{slug}/") for t in removed), removed
+    await page.fill("#privacy-form input[name=k]", "5")  # as the other width expects it
+    await page.click("#privacy-form button")
+    await expect(page.locator("#desk-privacy")).to_contain_text("jumlah 1–4 disembunyikan")
     # statistical metadata: the held version, what it lacks, returned with the note typed
     row = page.locator("#desk-forms tr", has_text="Contoh meja walidata")
     await expect(row).to_contain_text(f"versi {held} ditahan")

@@ -129,23 +129,69 @@ const table = (id, head, rows) => (rows.length ? `<div class="table-wrap"><table
   : `<p class="muted" id="${id}">Belum ada.</p>`);
 const settled = async (path) => { try { return await call(path); } catch (e) { return { error: e.message }; } };
 
-async function loadDataset() {
+async function loadDataset(done = "") {
   const slug = $("f-dataset").value.trim();
   $("dataset-box").hidden = !slug;
   if (!slug) return;
   const s = encodeURIComponent(slug);
-  const [rules, privacy, schedule] = await Promise.all([settled(`/v1/datasets/${s}/rules`),
-    settled(`/v1/datasets/${s}/privacy`), settled(`/v1/datasets/${s}/schedule`)]);
-  $("dataset-desk").innerHTML = (rules.error ? `<p class="no">${esc(rules.error)}</p>` : `<h3>Aturan validasi</h3>` +
-      table("desk-rules", ["Aturan", "Kepentingan", "Pesan untuk produsen"], rules.items.map((r) =>
-        [`<code>${esc(r.expression)}</code>`, esc(r.importance), esc(r.message)]))) +
+  const [rules, privacy, schedule, policy] = await Promise.all([settled(`/v1/datasets/${s}/rules`),
+    settled(`/v1/datasets/${s}/privacy`), settled(`/v1/datasets/${s}/schedule`),
+    settled(`/v1/datasets/${s}/verification-policy`)]);
+  const checked = (b) => (b ? "checked" : "");
+  $("dataset-desk").innerHTML = `<p id="dataset-done" class="ok" role="status">${esc(done)}</p>` +
+    (rules.error ? `<p class="no">${esc(rules.error)}</p>` : `<h3>Aturan validasi</h3>` +
+      table("desk-rules", ["Aturan", "Kepentingan", "Pesan untuk produsen", ""], rules.items.map((r) =>
+        [`<code>${esc(r.expression)}</code>`, esc(r.importance), esc(r.message),
+         `<button type="button" data-rule="${esc(r.id)}">Hapus</button>`])) +
+      `<form id="rule-form" class="row"><label>Aturan baru <input name="expression" placeholder="mis. jumlah >= 0" required></label>
+        <label>Pesan untuk produsen <input name="message" required minlength="3"></label>
+        <label>Kepentingan <select name="importance"><option>tinggi</option><option selected>sedang</option><option>rendah</option></select></label>
+        <button>Tambah aturan</button></form>`) +
+    (policy.error ? "" : `<h3>Kebijakan terbit dan pemeriksaan pencilan</h3>
+      <form id="policy-form" class="row"><label>Kebijakan <select name="policy">
+        <option value="langsung" ${policy.policy === "langsung" ? "selected" : ""}>langsung (tahan yang gagal saja)</option>
+        <option value="verifikasi" ${policy.policy === "verifikasi" ? "selected" : ""}>verifikasi (tahan semua nilai baru)</option></select></label>
+        <label><input type="checkbox" name="outliers" ${checked(policy.outliers)}> periksa pencilan</label>
+        <label>Ambang skor-z <input name="outlier_z" type="number" step="0.1" min="0.1" max="100" value="${esc(policy.outlier_z)}" size="5"></label>
+        <label>Riwayat minimum <input name="min_history" type="number" min="2" max="100" value="${esc(policy.min_history)}" size="4"></label>
+        <label>Pembanding minimum <input name="min_peers" type="number" min="3" max="10000" value="${esc(policy.min_peers)}" size="5"></label>
+        <button>Simpan kebijakan</button></form>
+      <p class="muted">Diubah ${esc(policy.updated_by || "–")}, ${when(policy.updated_at)}</p>`) +
     (privacy.error ? "" : `<h3>Privasi</h3><p id="desk-privacy">${privacy.sensitive
       ? `Dataset sensitif: jumlah 1–${fmt.format(privacy.k - 1)} disembunyikan${privacy.publish_zero ? "; nol tetap terbit" : ""}.`
-      : "Tidak sensitif: semua jumlah terbit."} <span class="muted">Diubah ${esc(privacy.updated_by || "–")}, ${when(privacy.updated_at)}</span></p>`) +
+      : "Tidak sensitif: semua jumlah terbit."} <span class="muted">Diubah ${esc(privacy.updated_by || "–")}, ${when(privacy.updated_at)}</span></p>
+      <form id="privacy-form" class="row"><label><input type="checkbox" name="sensitive" ${checked(privacy.sensitive)}> sensitif</label>
+        <label>Sembunyikan jumlah di bawah <input name="k" type="number" min="2" max="100" value="${esc(privacy.k)}" size="4"></label>
+        <label><input type="checkbox" name="publish_zero" ${checked(privacy.publish_zero)}> nol tetap terbit</label>
+        <button>Simpan privasi</button></form>`) +
     (schedule.error ? "" : `<h3>Jadwal lapor</h3><p id="desk-schedule">Periode ${esc(schedule.latest_due.period)} jatuh tempo ` +
       `${esc(schedule.latest_due.due_at ? when(schedule.latest_due.due_at) : "–")}; tenggang ${fmt.format(schedule.grace_days)} hari` +
-      `${schedule.custom ? "" : " (bawaan frekuensinya)"}.</p>`);
+      `${schedule.custom ? "" : " (bawaan frekuensinya)"}.</p>
+      <form id="schedule-form" class="row"><label>Tenggang (hari setelah periode berakhir) <input name="grace_days" type="number" min="0" max="366" value="${esc(schedule.grace_days)}" size="4"></label>
+        <button>Simpan jadwal</button></form>`);
 }
+
+/* changes from the dataset's desk, each through the audited API; the audit trail reloads */
+async function change(path, method, body, done) {
+  try {
+    await call(path, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+    await Promise.all([loadDataset(done), loadDesk()]);
+  } catch (e) { $("dataset-done").textContent = ""; $("dataset-done").insertAdjacentHTML("afterend", `<p class="no">${esc(e.message)}</p>`); }
+}
+$("dataset-desk").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const f = ev.target, s = `/v1/datasets/${encodeURIComponent($("f-dataset").value.trim())}`;
+  const v = (n) => f.elements[n].value, on = (n) => f.elements[n].checked;
+  if (f.id === "rule-form") change(`${s}/rules`, "POST", { expression: v("expression"), message: v("message"), importance: v("importance") }, "Aturan ditambahkan.");
+  if (f.id === "policy-form") change(`${s}/verification-policy`, "PUT", { policy: v("policy"), outliers: on("outliers"),
+    outlier_z: +v("outlier_z"), min_history: +v("min_history"), min_peers: +v("min_peers") }, "Kebijakan disimpan.");
+  if (f.id === "privacy-form") change(`${s}/privacy`, "PUT", { sensitive: on("sensitive"), k: +v("k"), publish_zero: on("publish_zero") }, "Privasi disimpan.");
+  if (f.id === "schedule-form") change(`${s}/schedule`, "PUT", { grace_days: +v("grace_days") }, "Jadwal disimpan.");
+});
+$("dataset-desk").addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-rule]");
+  if (b) change(`/v1/datasets/${encodeURIComponent($("f-dataset").value.trim())}/rules/${b.dataset.rule}`, "DELETE", undefined, "Aturan dihapus.");
+});
 
 async function loadDesk() {
   $("desk-box").hidden = false;
