@@ -558,15 +558,19 @@ async def test_main_pages_pass_axe_and_fit_a_phone(platform, browser, width):
     context = await browser.new_context(viewport={"width": width, "height": 900}, locale="id-ID",
                                         bypass_csp=True)
     page = await context.new_page()
-    for path, ready in PAGES:
-        await page.goto(platform.gateway + path)
-        await page.wait_for_selector(ready, timeout=15000)
+
+    async def axe_finds_nothing_serious(path: str) -> None:
         await page.add_script_tag(path=str(AXE))
         result = await page.evaluate(
             "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
         bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
                for v in result["violations"] if v["impact"] in ("serious", "critical")]
         assert bad == [], (path, width, bad)
+
+    for path, ready in PAGES:
+        await page.goto(platform.gateway + path)
+        await page.wait_for_selector(ready, timeout=15000)
+        await axe_finds_nothing_serious(path)
         checks = await page.evaluate(CHECKS)
         assert checks["width"] <= width, (path, checks["width"])  # no page-level sideways scroll
         assert checks["small"] == [], (path, checks["small"][:5])  # text at least 12 px
@@ -578,6 +582,16 @@ async def test_main_pages_pass_axe_and_fit_a_phone(platform, browser, width):
             await page.screenshot(path=shot(f"completeness-{width}"), full_page=True)
         if width == 390 and path == "/":
             assert not await page.locator("#facetbox").evaluate("d => d.open")
+    # the walidata's desk with everything on it: queue, a dataset's forms, metadata, Daftar Data
+    await page.goto(platform.gateway + "/verifikasi")
+    await page.fill("#k", platform.keys["SATUDATA_KEY_WALIDATA"])
+    await page.click("#key button")
+    await page.fill("#f-dataset", SLUG)
+    await page.click("#filters button:not([type])")
+    for ready in ("#policy-form", "#desk-audit", "#forms p", "#plan p, #desk-plan"):
+        await page.wait_for_selector(ready, timeout=15000)
+    await axe_finds_nothing_serious("/verifikasi (desk)")
+    assert (await page.evaluate(CHECKS))["width"] <= width
     await context.close()
 
 
