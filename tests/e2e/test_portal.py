@@ -25,6 +25,9 @@ from shared.db import create_pool
 from tests.e2e.harness import start_platform, stop_platform
 from tests.helpers import dataset_payload, eventually
 from tests.integration.gateway.test_statistical_metadata_downstream import FORMS
+from tests.integration.ingest.test_opensid import PEOPLE as OPENSID_PEOPLE
+from tests.integration.ingest.test_opensid import SLUG as OPENSID_SLUG
+from tests.integration.ingest.test_opensid import _export as opensid_export
 
 pytestmark = pytest.mark.e2e
 
@@ -397,6 +400,51 @@ async def test_kecamatan_page_never_sums_a_ratio(platform, bulk, browser, width)
     assert "baru 2 dari" in body  # two villages of the kecamatan reported
     await page.screenshot(path=shot(f"kecamatan-ratio-{width}"), full_page=True)
     await context.close()
+
+
+async def test_a_village_sends_its_opensid_export_from_kirim(platform, page, tmp_path):
+    """OpenSID's population export (the sync zip, generated sample people, contoh) uploaded on
+    /kirim: the dry run shows OpenSID's counts and the rows it would send, then the same file
+    is submitted and the village's counts are what the file holds."""
+    walidata = platform.auth("WALIDATA")
+    async with platform.client() as client:
+        village = next(c["code"] for c in (await client.get("/v1/regions/64.08.04")).json()[
+            "children"] if c["code"] != "64.08.04.2001")  # not the development key's village
+        for path, body in (
+                ("/v1/datasets", dataset_payload(OPENSID_SLUG, title="Penduduk per kelompok umur "
+                                                 "(OpenSID, data contoh)", schema={"dimensions": [
+                    {"name": "jenis_kelamin", "label": "Jenis kelamin",
+                     "values": {"L": "Laki-laki", "P": "Perempuan"}},
+                    {"name": "kelompok_umur", "label": "Kelompok umur"}],
+                    "measures": [{"name": "jumlah", "label": "Jumlah", "additive": True}]})),
+                ("/v1/publishers", {"id": f"desa-{village}", "name": "Desa contoh OpenSID",
+                                    "kind": "desa", "region_scope": village,
+                                    "datasets": [OPENSID_SLUG]})):
+            r = await client.post(path, json=body, headers=walidata)
+            assert r.status_code == 201, r.text
+        r = await client.post("/v1/keys", headers=walidata, json={"publisher_id": f"desa-{village}"})
+        assert r.status_code == 201, r.text
+        key = r.json()["key"]
+    export = tmp_path / "sinkronisasi-opensid.zip"
+    export.write_bytes(opensid_export())
+    await page.goto(f"{platform.gateway}/kirim?dataset={OPENSID_SLUG}")
+    await page.fill("#key", key)
+    await page.click("#keyform button")
+    await expect(page.locator("#sdataset")).to_have_value(OPENSID_SLUG, timeout=15000)
+    await page.set_input_files("#sfile", str(export))
+    await page.click("#check")
+    living = sum(1 for _, _, status in OPENSID_PEOPLE if status == 1)
+    await expect(page.locator("#opensidcounts")).to_contain_text(
+        f"{len(OPENSID_PEOPLE)} orang dibaca, {living} hidup dihitung", timeout=15000)
+    await expect(page.locator("#dryrows")).to_contain_text("32 baris hitungan")  # 2 x 16 groups
+    await page.click("#send")
+    await expect(page.locator("#substate")).to_have_attribute("data-status", "completed",
+                                                             timeout=30000)
+    async with platform.client() as client:
+        records = (await client.get(f"/v1/datasets/{OPENSID_SLUG}/records", params={
+            "region": village, "limit": 100})).json()["items"]
+    assert len(records) == 32 and sum(r["values"]["jumlah"] for r in records) == living
+    assert page.errors == []
 
 
 async def test_village_operator_uploads_a_csv_through_the_portal(platform, page, tmp_path):

@@ -861,7 +861,9 @@ async function renderSubmit(params = new URLSearchParams()) {
       <label>Dataset <select id="sdataset" name="dataset">${datasets.map((d) =>
         `<option value="${esc(d.slug)}" ${d.slug === wanted ? "selected" : ""}>${esc(d.title)}</option>`).join("")}</select></label>
       <button type="button" class="btn alt" id="template">Unduh templat (desa Anda, periode yang jatuh tempo)</button>
-      <label>Berkas CSV atau XLSX <input id="sfile" name="file" type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
+      <label>Berkas CSV atau XLSX <input id="sfile" name="file" type="file" accept=".csv,.xlsx,.zip,text/csv,application/zip,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required></label>
+      <label class="check"><input type="checkbox" id="sopensid"> Berkas ini ekspor penduduk OpenSID (XLSX, atau zip sinkronisasi OpenDK):
+        dihitung per jenis kelamin dan kelompok umur di peladen; NIK, nama dan foto tidak disimpan</label>
       <button class="btn" id="check">Periksa berkas</button>
     </form>
     <section id="dryrun" aria-live="polite"></section>
@@ -882,6 +884,16 @@ async function renderSubmit(params = new URLSearchParams()) {
       document.getElementById("dryrun").innerHTML = `<p class="error">${esc(err.message)}</p>`;
     }
   });
+  /* OpenSID's population export goes to its own door as it is: counted in memory there */
+  const opensid = () => document.getElementById("sopensid").checked || /\.zip$/i.test((fileInput.files[0] || {}).name || "");
+  const opensidCall = (dry, headers = {}) => keyed(`/v1/opensid/population?dataset=${encodeURIComponent(select.value)}${dry ? "&dry_run=true" : ""}`, {
+    method: "POST", body: fileInput.files[0],
+    headers: { "Content-Type": /\.zip$/i.test(fileInput.files[0].name) ? "application/zip"
+      : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ...headers } });
+  const opensidHtml = (o) => (o ? `<p id="opensidcounts">OpenSID: ${fmt.format(o.persons)} orang dibaca, ${fmt.format(o.living)} hidup dihitung, ` +
+    `${fmt.format(o.not_living)} tidak dihitung (meninggal, pindah, hilang)${o.unreadable.length ? `, ${fmt.format(o.unreadable.length)} baris tidak terbaca` : ""}. ` +
+    `Yang dikirim hanya jumlahnya.</p>` + (o.unreadable.length ? `<ul class="rejected">${o.unreadable.map((u) =>
+      `<li>${esc(typeof u === "object" ? Object.entries(u).map(([k, v]) => `${k}: ${v}`).join(", ") : u)}</li>`).join("")}</ul>` : "") : "");
   const form = () => {
     const f = new FormData();
     f.append("dataset", select.value);
@@ -936,16 +948,19 @@ async function renderSubmit(params = new URLSearchParams()) {
     document.getElementById("sstatus").innerHTML = "";
     out.innerHTML = `<p class="muted">Memeriksa berkas…</p>`;
     try {
-      const r = await keyed("/v1/submissions?dry_run=true", { method: "POST", body: form() });
-      out.innerHTML = `<h2>Hasil pemeriksaan (uji coba, belum disimpan)</h2><p id="dryrows">${fmt.format(r.rows)} baris dibaca dari ${esc(fileInput.files[0].name)}.</p>` +
+      const fromOpenSID = opensid();
+      const r = fromOpenSID ? await opensidCall(true) : await keyed("/v1/submissions?dry_run=true", { method: "POST", body: form() });
+      out.innerHTML = `<h2>Hasil pemeriksaan (uji coba, belum disimpan)</h2>` + opensidHtml(r.opensid) +
+        `<p id="dryrows">${fmt.format(r.rows)} baris ${fromOpenSID ? "hitungan dibuat" : "dibaca"} dari ${esc(fileInput.files[0].name)}.</p>` +
         countsHtml(r.counts) + rejectedHtml(r.rejected_rows) + heldHtml(r.held_rows) +
         (r.counts.rejected ? `<p class="partial-note">Perbaiki baris di atas lalu periksa lagi, atau kirim sekarang: baris yang ditolak tidak akan disimpan.</p>` : "") +
         `<button class="btn" id="send">Kirim ${fmt.format(r.rows - (r.counts.rejected || 0))} baris</button>`;
       document.getElementById("send").addEventListener("click", async (ev) => {
         ev.target.disabled = true;
         try {
-          const acc = await keyed("/v1/submissions", { method: "POST", body: form(),
-                                                      headers: { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) } });
+          const once = { "Idempotency-Key": crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) };
+          const acc = fromOpenSID ? await opensidCall(false, once)
+            : await keyed("/v1/submissions", { method: "POST", body: form(), headers: once });
           await follow(acc.id);
         } catch (err) {
           document.getElementById("sstatus").innerHTML = `<p class="error">${esc(err.message)}</p>`;
