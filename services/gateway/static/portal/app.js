@@ -560,7 +560,7 @@ async function renderDataset(slug, params) {
    with each child region), one for the measures that are never summed (ratios, shown per
    region). The page adds nothing up itself. */
 /* ---------- maps: a choropleth of a region's children (Leaflet, vendored, no tiles) ---------- */
-let leafletLoading = null;
+let leafletLoading = null, shownMap = null;
 function leaflet() {
   leafletLoading = leafletLoading || new Promise((resolve, reject) => {
     const css = document.createElement("link");
@@ -612,7 +612,8 @@ async function drawMap(box, parent, children, measure, period, note) {
       <li data-bucket="none"><span class="swatch none"></span>belum ada data</li></ul>
     ${shape.sample ? `<p class="muted" id="rmap-sample">Batas wilayah pada peta ini adalah <strong>contoh</strong>, bukan batas resmi.</p>` : ""}
     ${note ? `<p class="muted">${esc(note)}</p>` : ""}`;
-  const map = L.map(box.querySelector("#rmap"), { scrollWheelZoom: false, attributionControl: true });
+  if (shownMap) shownMap.remove();  // the map drawn before (another period): its listeners go
+  const map = shownMap = L.map(box.querySelector("#rmap"), { scrollWheelZoom: false, attributionControl: true });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(esc([...new Set(shape.features.map((f) => f.properties.source))].join("; ")));
   const layer = L.geoJSON(shape, {
