@@ -86,6 +86,13 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:g}{unit}" if value != float("inf") else ">30s"
 
 
+def _ago(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
 def _connectors(rows) -> list[str]:
     """What the connector doors took in (ingest) and the upstream pushes' states (registry)."""
     out = []
@@ -94,7 +101,11 @@ def _connectors(rows) -> list[str]:
     for c in doors:
         counts = {o: _fmt(one(rows, "satudata_connector_events_total", connector=c, outcome=o))
                   for o in ("received", "rows", "refused", "failed")}
-        out.append(f"{c}: " + ", ".join(f"{o} {v}" for o, v in counts.items()))
+        sources = one(rows, "satudata_connector_sources", connector=c)
+        age = one(rows, "satudata_connector_last_sync_age_seconds", connector=c)
+        synced = (f"; {sources:g} publishers synced, the newest {_ago(age)} ago"
+                  if sources and age is not None and age >= 0 else "")
+        out.append(f"{c}: " + ", ".join(f"{o} {v}" for o, v in counts.items()) + synced)
     pushes = sorted({lab["connector"] for n, lab, _v in rows
                      if n == "satudata_connector_pushes"})
     for c in pushes:

@@ -59,6 +59,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/submissions", "ingest", write=KEYED),
     Route("/v1/submissions/*/receipt", "ingest", read=KEYED),  # its publisher's proof
     Route("/v1/opensid", "ingest", write=KEYED),  # a village's OpenSID export, counted
+    Route("/v1/opensid/syncs", "ingest", read=STEWARD),  # each village's last sync
     *(Route(f"/api/3/action/{name}", ACTIONS[name].service, write=KEYED) for name in WRITES),
     # search
     Route("/v1/search", "search", write=KEYED),

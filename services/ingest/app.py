@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.ingest import opensid_routes
 from services.ingest import ckan_routes, consumers, receipts, receipts_routes, routes, service, store
-from services.ingest.metrics import ConnectorEvents, SubmissionGauges
+from services.ingest.metrics import ConnectorEvents, DoorSyncGauges, SubmissionGauges
 from services.ingest.registry_client import RegistryClient
 from services.ingest.settings import IngestSettings
 from shared import outbox
@@ -49,5 +49,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     metrics = Metrics("ingest", consumers=[ConsumerRef("REGISTRY", consumers.DURABLE)])
     SubmissionGauges(metrics, settings.stall_after)
     app.state.connectors = ConnectorEvents(metrics)
+    DoorSyncGauges(metrics)
     install_metrics(app, metrics)
     return app

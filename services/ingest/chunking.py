@@ -84,13 +84,18 @@ def too_many_rows(max_rows: int) -> PayloadTooLarge:
         details=[{"max_rows": max_rows}])
 
 
+# kinds whose rows arrive as JSON objects: the API's own, the CKAN door's and the OpenSID
+# door's counts (recorded as the submission's ``source``, so each door's syncs can be listed)
+ROW_KINDS = ("json", "ckan", "opensid")
+
+
 def check_row_count(kind: str, rows: list | None, path, max_rows: int,
                     max_columns: int = 100) -> None:
     """Count the rows before any is parsed or stored, so a submission over the cap is refused
     in a moment rather than after parsing and COPY. CSV records are counted by the csv module
     (quoted line breaks stay inside their record), once its header is known not to be too
     wide; XLSX is measured from its XML when it is read."""
-    if kind in ("json", "ckan"):
+    if kind in ROW_KINDS:
         count = len(rows or [])
     elif kind == "csv" and path is not None:
         import csv

@@ -59,3 +59,33 @@ class ConnectorEvents:
 
     def stopped(self, connector: str, status_code: int) -> None:
         self.events.labels(connector, "refused" if status_code < 500 else "failed").inc()
+
+
+class DoorSyncGauges:
+    """``satudata_connector_sources{connector}``: publishers that ever sent through a door,
+    and ``satudata_connector_last_sync_age_seconds{connector}``: since the newest of their last
+    syncs, read from PostgreSQL at each scrape (one index probe per publisher)."""
+
+    DOORS = ("opensid", "ckan")
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.sources = metrics.gauge("satudata_connector_sources",
+                                     "Publishers that sent through a connector door",
+                                     ("connector",))
+        self.age = metrics.gauge("satudata_connector_last_sync_age_seconds",
+                                 "Seconds since the newest sync through a connector door",
+                                 ("connector",))
+        metrics.gauge_source(self.collect)
+
+    async def collect(self, runtime) -> None:
+        try:
+            async with asyncio.timeout(2.0):
+                async with runtime.pool.acquire() as conn:
+                    syncs = {door: await store.last_syncs(conn, door) for door in self.DOORS}
+                    now = await conn.fetchval("SELECT now()")
+        except Exception:  # noqa: BLE001 - database away: the gauges keep what they said
+            return
+        for door, rows in syncs.items():
+            self.sources.labels(door).set(len(rows))
+            newest = max((r["created_at"] for r in rows), default=None)
+            self.age.labels(door).set((now - newest).total_seconds() if newest else -1)

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.ingest import service
+import asyncpg
+
+from services.ingest import service, store
 from shared import clock
 from shared.errors import PayloadTooLarge, Unprocessable
 from shared.reporting_calendar import period_containing
@@ -170,7 +172,7 @@ async def population(pool, registry, settings, principal, *, dataset: str, raw: 
     period = period or period_containing(found["frequency"], today)
     counted = await asyncio.to_thread(count, raw, today,
                                       max_decompressed=settings.max_decompressed_bytes)
-    upload = service.Upload(kind="json", rows=counted.rows(region or principal.region_scope,
+    upload = service.Upload(kind="opensid", rows=counted.rows(region or principal.region_scope,
                                                            period),
                             filename="ekspor-penduduk-opensid")
     if dry_run:
@@ -179,3 +181,11 @@ async def population(pool, registry, settings, principal, *, dataset: str, raw: 
     accepted = await service.submit(pool, registry, settings, principal, dataset, upload,
                                     idempotency_key=idempotency_key)
     return {**accepted.body, "replayed": accepted.replayed, "opensid": counted.summary()}
+
+
+async def last_syncs(pool: asyncpg.Pool) -> list[dict]:
+    """Each village's last OpenSID submission (the file or the door), newest first per
+    publisher."""
+    async with pool.acquire() as conn:
+        rows = await store.last_syncs(conn, "opensid")
+    return [{**dict(r), "id": str(r["id"])} for r in rows]

@@ -4,17 +4,20 @@ the zip its OpenDK sync builds) and the platform submits the counts; nothing per
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.ingest import opensid
 from services.ingest.routes import RegistryDep, SettingsDep
 from services.ingest.uploads import limited_request
 from shared.errors import AppError, UnsupportedMediaType
-from shared.web import Caller, PoolDep
+from shared.pagination import Page
+from shared.web import Caller, PoolDep, Steward
 
 router = APIRouter(tags=["ingest"])
 EXPORT_BODY = {"required": True, "content": {
@@ -53,3 +56,23 @@ async def population(
     connectors.received("opensid", 0 if dry_run or body.get("replayed") else body["rows"])
     return JSONResponse(jsonable_encoder(body),
                         status_code=200 if dry_run or body.get("replayed") else 202)
+
+
+class Sync(BaseModel):
+    id: str
+    publisher_id: str
+    dataset: str
+    rows: int
+    status: str
+    created_at: datetime
+
+
+class Syncs(Page[Sync]):
+    pass
+
+
+@router.get("/v1/opensid/syncs", response_model=Syncs)
+async def syncs(_: Steward, pool: PoolDep):
+    """Each village's last OpenSID sync (file or door): when, into which dataset, how many
+    count rows and how it ended (the walidata)."""
+    return {"items": await opensid.last_syncs(pool), "next_cursor": None}

@@ -21,8 +21,8 @@ from typing import Any
 import asyncpg
 
 from services.ingest import store
-from services.ingest.chunking import (Chunker, KeyTracker, check_row_count, next_batch,
-                                       tracked)
+from services.ingest.chunking import (ROW_KINDS, Chunker, KeyTracker, check_row_count,
+                                       next_batch, tracked)
 from services.ingest.limits import Limits, capped
 from services.ingest.parsing import CsvRows, FieldSet, JsonRows, RowSource, XlsxRows
 from services.ingest.registry_client import DatasetNotFound, RegistryClient
@@ -86,7 +86,7 @@ async def dataset_fields(registry: RegistryClient, principal: Principal, slug: s
 
 def row_source(upload: Upload, fields: FieldSet, settings: IngestSettings) -> RowSource:
     limits = Limits(max_columns=settings.max_columns, max_cell_bytes=settings.max_cell_bytes)
-    if upload.kind in ("json", "ckan"):
+    if upload.kind in ROW_KINDS:
         return JsonRows(upload.rows or [], fields, kind=upload.kind, limits=limits)
     if upload.kind == "csv":
         return CsvRows(upload.path, fields, limits)

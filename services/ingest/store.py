@@ -294,3 +294,22 @@ async def claim_in_turn(conn: asyncpg.Connection, limit: int, window: int) -> li
         """SELECT id, payload::text AS payload FROM outbox
            WHERE id = ANY($1::bigint[]) AND sent_at IS NULL
            ORDER BY array_position($1::bigint[], id) FOR UPDATE SKIP LOCKED""", ids)
+
+
+async def last_syncs(conn: asyncpg.Connection, source: str) -> list[asyncpg.Record]:
+    """Each publisher's newest submission through a door (``source``: opensid, ckan): a skip
+    scan over the door's index, one probe per publisher, however many syncs have piled up."""
+    return await conn.fetch(
+        f"""WITH RECURSIVE p AS (
+              (SELECT publisher_id FROM submissions WHERE source = $1
+               ORDER BY publisher_id LIMIT 1)
+              UNION ALL
+              SELECT (SELECT s.publisher_id FROM submissions s
+                      WHERE s.source = $1 AND s.publisher_id > p.publisher_id
+                      ORDER BY s.publisher_id LIMIT 1)
+              FROM p WHERE p.publisher_id IS NOT NULL)
+            SELECT s.id, s.publisher_id, s.dataset, s.rows, s.created_at, {_STATUS} AS status
+            FROM p CROSS JOIN LATERAL (
+              SELECT * FROM submissions s WHERE s.source = $1
+                AND s.publisher_id = p.publisher_id ORDER BY s.created_at DESC LIMIT 1) s
+            WHERE p.publisher_id IS NOT NULL ORDER BY s.publisher_id""", source)

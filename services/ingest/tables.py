@@ -37,6 +37,9 @@ submissions = sa.Table(
              postgresql_where=sa.text("idempotency_key IS NOT NULL")),
     sa.Index("submissions_by_publisher", "publisher_id", sa.text("created_at DESC"),
              sa.text("id DESC")),
+    # a door's last sync per publisher, by a skip scan (store.last_syncs; migration 0008)
+    sa.Index("submissions_by_source", "source", "publisher_id", sa.text("created_at DESC"),
+             postgresql_where=sa.text("source IN ('opensid', 'ckan')")),
     schema=S)
 
 _SUBMISSION = sa.ForeignKey(f"{S}.submissions.id", ondelete="CASCADE")

@@ -402,7 +402,7 @@ async def test_kecamatan_page_never_sums_a_ratio(platform, bulk, browser, width)
     await context.close()
 
 
-async def test_a_village_sends_its_opensid_export_from_kirim(platform, page, tmp_path):
+async def test_a_village_sends_its_opensid_export_from_kirim(platform, page, browser, tmp_path):
     """OpenSID's population export (the sync zip, generated sample people, contoh) uploaded on
     /kirim: the dry run shows OpenSID's counts and the rows it would send, then the same file
     is submitted and the village's counts are what the file holds."""
@@ -445,6 +445,16 @@ async def test_a_village_sends_its_opensid_export_from_kirim(platform, page, tmp
             "region": village, "limit": 100})).json()["items"]
     assert len(records) == 32 and sum(r["values"]["jumlah"] for r in records) == living
     assert page.errors == []
+    # the walidata's desk shows the village's last sync
+    context = await browser.new_context(viewport={"width": 1366, "height": 900}, locale="id-ID")
+    desk = await context.new_page()
+    await desk.goto(f"{platform.gateway}/verifikasi")
+    await desk.fill("#k", platform.keys["SATUDATA_KEY_WALIDATA"])
+    await desk.click("#key button")
+    row = desk.locator("#desk-opensid tr", has_text=f"desa-{village}")
+    await expect(row).to_contain_text("selesai", timeout=15000)
+    await expect(row).to_contain_text(OPENSID_SLUG)
+    await context.close()
 
 
 async def test_village_operator_uploads_a_csv_through_the_portal(platform, page, tmp_path):

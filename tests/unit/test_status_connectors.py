@@ -24,3 +24,9 @@ def test_status_lists_each_door_and_each_pushs_states():
     assert _connectors(samples(REGISTRY)) == [
         "sipd pushes: pending 2, sent 5, refused 0, failed 1"]
     assert _connectors(samples("")) == []
+    synced = INGEST + """satudata_connector_sources{connector="opensid"} 12.0
+satudata_connector_last_sync_age_seconds{connector="opensid"} 7300.0
+"""
+    assert _connectors(samples(synced)) == [
+        "opensid: received 3, rows 48, refused 1, failed -; 12 publishers synced, "
+        "the newest 2 h ago"]

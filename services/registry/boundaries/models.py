@@ -36,7 +36,7 @@ class MultiPolygon(BaseModel):
 
 
 class FeatureProperties(BaseModel):
-    model_config = ConfigDict(extra="allow")  # a national file carries more; only these are read
+    model_config = ConfigDict(extra="ignore")  # a national file carries more; only code is read
     code: Text(20, min_length=2) = Field(
         validation_alias=AliasChoices("code", "kode", "kode_wilayah"),
         description="the Kemendagri code, with or without dots (64.08.04.2001, 6408042001); "
@@ -52,7 +52,7 @@ class Feature(BaseModel):
 class BoundaryUpload(BaseModel):
     """A FeatureCollection whose features each carry ``properties.code``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")  # name, crs, bbox of a national file: not read
     type: Literal["FeatureCollection"]
     features: list[Feature] = Field(min_length=1, max_length=2000)
     source: Text(500, min_length=3) = Field(description="where the boundaries come from "

@@ -114,3 +114,13 @@ async def test_an_opensid_export_becomes_counts_and_nothing_personal_lands(
     assert 'satudata_connector_events_total{connector="opensid",outcome="refused"} 2.0' in metrics
     rows = float(re.search(r'connector="opensid",outcome="rows"\} (\S+)', metrics).group(1))
     assert rows == r.json()["rows"] > 0
+    # the walidata sees each village's last sync; /metrics says how many villages synced
+    assert 'satudata_connector_sources{connector="opensid"} 1.0' in metrics
+    syncs = await client.get("/v1/opensid/syncs", headers=auth(WALIDATA))
+    assert syncs.status_code == 200, syncs.text
+    [last] = syncs.json()["items"]
+    assert (last["publisher_id"], last["dataset"], last["rows"], last["status"]) == (
+        "walidata", SLUG, 32, "completed")
+    refused = await client.get("/v1/opensid/syncs",
+                               headers=auth(principal(datasets=[SLUG])))
+    assert refused.status_code == 403, refused.text

@@ -193,10 +193,13 @@ $("dataset-desk").addEventListener("click", (ev) => {
   if (b) change(`/v1/datasets/${encodeURIComponent($("f-dataset").value.trim())}/rules/${b.dataset.rule}`, "DELETE", undefined, "Aturan dihapus.");
 });
 
+const SUBMISSION_STATUS = { received: "diterima", processing: "sedang diproses", completed: "selesai",
+                            partial: "sebagian diterapkan", failed: "gagal" };
 async function loadDesk() {
   $("desk-box").hidden = false;
-  const [reminders, changes, sipd, audit] = await Promise.all([settled("/v1/reminders?limit=10"),
-    settled("/v1/regions/changes"), settled("/v1/sipd/status"), settled("/v1/audit?limit=15")]);
+  const [reminders, changes, sipd, audit, opensid] = await Promise.all([settled("/v1/reminders?limit=10"),
+    settled("/v1/regions/changes"), settled("/v1/sipd/status"), settled("/v1/audit?limit=15"),
+    settled("/v1/opensid/syncs")]);
   const part = (title, body) => `<h3>${esc(title)}</h3>${body.error ? `<p class="no">${esc(body.error)}</p>` : body.html}`;
   const html = (body, f) => (body.error ? body : { html: f(body) });
   $("desk").innerHTML =
@@ -208,6 +211,9 @@ async function loadDesk() {
         esc(c.decree_number || c.source)])))) +
     part("Kiriman ke SIPD", html(sipd, (b) => table("desk-sipd", ["Indikator", "Tahun", "Status", "Jawaban SIPD"],
       b.items.map((y) => [esc(y.kodeindikator), esc(y.tahun), esc(y.state), esc(y.response || (y.waiting_for || []).join(", ") || "–")])))) +
+    part("Sinkronisasi OpenSID terakhir per desa", html(opensid, (b) => table("desk-opensid", ["Desa (produsen)", "Waktu", "Dataset", "Baris", "Status"],
+      b.items.map((x) => [esc(x.publisher_id), when(x.created_at), esc(x.dataset), fmt.format(x.rows),
+        `<span class="${x.status === "completed" ? "ok" : x.status === "failed" ? "no" : ""}">${esc(SUBMISSION_STATUS[x.status] || x.status)}</span>`])))) +
     part("Jejak audit", html(audit, (b) => table("desk-audit", ["Waktu", "Pelaku", "Tindakan", "Sasaran"],
       b.items.map((a) => [when(a.at), esc(a.actor), esc(a.action), esc(a.target || "–")]))));
 }
