@@ -25,7 +25,6 @@ import time
 import sys
 from pathlib import Path
 
-import socket
 import subprocess
 import tempfile
 from contextlib import asynccontextmanager
@@ -34,15 +33,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import service_auth  # noqa: E402
+from shared.infra import free_port  # noqa: E402
 from satudata.platform import service_command  # noqa: E402 (platform first: it imports processes)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @asynccontextmanager
@@ -50,7 +44,7 @@ async def bare_pass_through(body: bytes):
     """The stub upstream and the bare proxy in front of it, as processes; yields (url, pid)."""
     folder = Path(tempfile.mkdtemp(prefix="satudata-bare-"))
     (folder / "body.json").write_bytes(body)
-    stub_port, proxy_port = _free_port(), _free_port()
+    stub_port, proxy_port = free_port(), free_port()
 
     def command(factory: str, port: int) -> list[str]:
         cmd = service_command("gateway", port)  # the gateway's own uvicorn flags

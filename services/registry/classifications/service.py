@@ -16,6 +16,11 @@ from shared.contracts import DatasetSchemaV1
 from shared.errors import NotFound, Unprocessable
 
 
+async def _known(conn: asyncpg.Connection) -> str:
+    """The classifications loaded, for a message that names what there is."""
+    return ", ".join(s["name"] for s in await store.summaries(conn)) or "belum ada"
+
+
 async def put(conn: asyncpg.Connection, principal: Principal, name: str, body: dict) -> dict:
     await store.put(conn, name, body["title"], body["source"], body["codes"],
                     principal.publisher_id)
@@ -28,8 +33,7 @@ async def put(conn: asyncpg.Connection, principal: Principal, name: str, body: d
 async def get(conn: asyncpg.Connection, name: str) -> dict:
     found = await store.get(conn, name)
     if found is None:
-        known = ", ".join(s["name"] for s in await store.summaries(conn)) or "belum ada"
-        raise NotFound(f"Klasifikasi '{name}' tidak ada. Yang tersedia: {known}.",
+        raise NotFound(f"Klasifikasi '{name}' tidak ada. Yang tersedia: {await _known(conn)}.",
                        code="classification_not_found")
     return found
 
@@ -49,10 +53,9 @@ async def apply_to(conn: asyncpg.Connection, schema: DatasetSchemaV1) -> Dataset
             continue
         found = await store.get(conn, dim.classification)
         if found is None:
-            known = ", ".join(s["name"] for s in await store.summaries(conn)) or "belum ada"
             raise Unprocessable(
                 f"Dimensi '{dim.name}' memakai klasifikasi '{dim.classification}' yang belum "
-                f"dimuat walidata. Klasifikasi yang ada: {known}.",
+                f"dimuat walidata. Klasifikasi yang ada: {await _known(conn)}.",
                 code="unknown_classification",
                 details=[{"field": f"schema.dimensions.{dim.name}.classification",
                           "code": "unknown_classification"}])

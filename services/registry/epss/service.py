@@ -53,7 +53,8 @@ async def evidence(conn: asyncpg.Connection, year: int) -> dict:
     start = datetime(year, 1, 1, tzinfo=WITA)
     fixes = await store.corrections(conn, start, datetime(year + 1, 1, 1, tzinfo=WITA))
     rows = {key: [] for key in INDICATORS}
-    forms = {i["dataset"]: i for i in (await statistical_metadata.overview(conn))["items"]}
+    forms = {i["dataset"]: i for i in (await statistical_metadata.overview(
+        conn, every=every))["items"]}
     timely: dict[str, dict] = {}  # per dataset, read once for its rows and the Daftar Data
     for d in every:
         slug, meta = d["slug"], d["metadata"] or {}

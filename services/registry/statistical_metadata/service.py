@@ -144,17 +144,18 @@ async def history(conn: asyncpg.Connection, principal: Principal, slug: str,
 async def published(conn: asyncpg.Connection, slug: str) -> dict:
     dataset = await datasets.get_dataset(conn, slug)
     (version, held), = (await store.published(conn, [dataset["id"]])).values()
-    lacking = missing(version and version["document"], dataset["schema"])
-    return {"dataset": slug, "title": dataset["title"],
-            "published": version and _answer(version, dataset["schema"]),
+    shown = version and _answer(version, dataset["schema"])
+    lacking = shown["missing"] if shown else missing(None, dataset["schema"])
+    return {"dataset": slug, "title": dataset["title"], "published": shown,
             "held_version": held, "complete": not lacking, "missing": lacking,
             "labels": models.labels()}
 
 
-async def overview(conn: asyncpg.Connection, *, complete: bool | None = None) -> dict:
-    """Every dataset in force with its verified metadata and what it lacks (the walidata's
-    desk, EPSS, CKAN and DCAT read this)."""
-    every = await datasets.list_datasets(conn)
+async def overview(conn: asyncpg.Connection, *, complete: bool | None = None,
+                   every: list[dict] | None = None) -> dict:
+    """Every dataset in force (``every``: when the caller already read them) with its
+    verified metadata and what it lacks (the walidata's desk, EPSS, CKAN and DCAT read this)."""
+    every = await datasets.list_datasets(conn) if every is None else every
     found = await store.published(conn, [d["id"] for d in every])
     items = []
     for d in every:

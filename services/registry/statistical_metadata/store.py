@@ -4,7 +4,6 @@ migration and the API hash alike and a later check can recompute it in SQL."""
 
 from __future__ import annotations
 
-from datetime import datetime
 
 import asyncpg
 
@@ -72,25 +71,21 @@ async def published(conn: asyncpg.Connection, dataset_ids: list[int]
                     ) -> dict[int, tuple[dict | None, int | None]]:
     """Per dataset: its newest verified version and the number of a version still held."""
     rows = await conn.fetch(
-        f"""SELECT w.id,
-                   (SELECT to_jsonb(v) FROM (SELECT {COLUMNS} FROM statistical_metadata m
-                           JOIN datasets d ON d.id = m.dataset_id
-                           WHERE m.dataset_id = w.id AND m.status = 'verified'
-                           ORDER BY m.version DESC LIMIT 1) v) AS published,
-                   (SELECT m.version FROM statistical_metadata m
-                    WHERE m.dataset_id = w.id AND m.status = 'held'
-                    ORDER BY m.version DESC LIMIT 1) AS held_version
-            FROM unnest($1::bigint[]) w(id)""", dataset_ids)
-    return {r["id"]: (_moments(r["published"]) if r["published"] else None,
-                      r["held_version"]) for r in rows}
-
-
-def _moments(version: dict) -> dict:
-    """to_jsonb writes the moments as ISO 8601 text; read them back as datetimes."""
-    for key in ("submitted_at", "decided_at"):
-        if version[key]:
-            version[key] = datetime.fromisoformat(version[key])
-    return version
+        f"""SELECT w.id AS of_dataset, v.*,
+                   (SELECT h.version FROM statistical_metadata h
+                    WHERE h.dataset_id = w.id AND h.status = 'held'
+                    ORDER BY h.version DESC LIMIT 1) AS held_version
+            FROM unnest($1::bigint[]) w(id)
+            LEFT JOIN LATERAL (SELECT {COLUMNS} FROM statistical_metadata m
+                               JOIN datasets d ON d.id = m.dataset_id
+                               WHERE m.dataset_id = w.id AND m.status = 'verified'
+                               ORDER BY m.version DESC LIMIT 1) v ON true""", dataset_ids)
+    out = {}
+    for r in rows:
+        version = {k: r[k] for k in r.keys() if k not in ("of_dataset", "held_version")}
+        out[r["of_dataset"]] = (version if r["version"] is not None else None,
+                                r["held_version"])
+    return out
 
 
 async def hash_breaks(conn: asyncpg.Connection, limit: int) -> list[dict]:
