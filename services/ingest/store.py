@@ -69,10 +69,12 @@ async def mark_duplicates(conn: asyncpg.Connection, submission_id: uuid.UUID,
 
 
 # The one definition of a chunk's event: shared.contracts.Envelope around a SubmissionChunkV1,
-# exactly as shared.outbox.add would write it, built in SQL from the stored submission, chunk
-# and rows (rows set-based, not one by one in Python). ``sends`` is a query of (submission_id,
-# chunk, event_id): the first send of a submission's chunks and the reconciler's re-send both
-# go through here, so nothing the first carries can be missing from the second.
+# exactly as shared.outbox.add would write it, built in SQL from the stored submission and
+# chunk. The rows are not copied into the outbox: they are kept once, in submission_rows, and
+# joined in when the relay sends the event (``_WITH_ROWS``). ``sends`` is a query of
+# (submission_id, chunk, event_id): the first send of a submission's chunks and the
+# reconciler's re-send both go through here, so nothing the first carries can be missing from
+# the second.
 def _insert_chunk_events(sends: str) -> str:
     return f"""
         INSERT INTO outbox (event_id, subject, payload)
@@ -82,16 +84,36 @@ def _insert_chunk_events(sends: str) -> str:
             'data', jsonb_build_object(
                 'submission_id', s.id, 'dataset', s.dataset, 'publisher_id', s.publisher_id,
                 'chunk', c.chunk, 'chunks', s.chunks, 'row_offset', c.row_offset,
-                'rows', g.rows, 'locale', s.locale, 'sheet', s.sheet))
+                'locale', s.locale, 'sheet', s.sheet))
         FROM ({sends}) x
         JOIN submissions s ON s.id = x.submission_id
         JOIN submission_chunks c ON c.submission_id = x.submission_id AND c.chunk = x.chunk
-        CROSS JOIN LATERAL (  -- a chunk's rows are one range of the primary key
-            SELECT jsonb_agg(r.row ORDER BY r.idx) AS rows FROM submission_rows r
-            WHERE r.submission_id = c.submission_id
-              AND r.idx >= c.row_offset AND r.idx < c.row_offset + c.rows) g
         ORDER BY c.submission_id, c.chunk
         RETURNING event_id"""
+
+
+# An outbox row as the event it sends (``id``, ``payload`` as text): a chunk's event gets its
+# rows from submission_rows (one range of the primary key) in the order of the file; any
+# other event is sent as stored. Rows written by a release that still copied them into the
+# outbox are sent with the same rows, read from the same place.
+_WITH_ROWS = f"""
+    SELECT o.id, CASE WHEN c.chunk IS NULL THEN o.payload
+                      ELSE jsonb_set(o.payload, '{{data,rows}}', g.rows) END::text AS payload
+    FROM outbox o
+    LEFT JOIN submission_chunks c  -- by its place: a re-sent chunk has a new event id
+           ON o.subject = '{SubmissionChunkV1.subject}'
+          AND c.submission_id = (o.payload #>> '{{data,submission_id}}')::uuid
+          AND c.chunk = (o.payload #>> '{{data,chunk}}')::int
+    LEFT JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(r.row ORDER BY r.idx), '[]') AS rows FROM submission_rows r
+        WHERE r.submission_id = c.submission_id
+          AND r.idx >= c.row_offset AND r.idx < c.row_offset + c.rows) g ON true"""
+
+
+async def chunk_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> str | None:
+    """The event an outbox row sends, as JSON text, rows included."""
+    return await conn.fetchval(
+        f"SELECT payload FROM ({_WITH_ROWS} WHERE o.event_id = $1) e", event_id)
 
 
 async def finish_submission(conn: asyncpg.Connection, *, id: uuid.UUID, publisher_id: str,
@@ -291,9 +313,9 @@ async def claim_in_turn(conn: asyncpg.Connection, limit: int, window: int) -> li
     if not ids:
         return []
     return await conn.fetch(
-        """SELECT id, payload::text AS payload FROM outbox
-           WHERE id = ANY($1::bigint[]) AND sent_at IS NULL
-           ORDER BY array_position($1::bigint[], id) FOR UPDATE SKIP LOCKED""", ids)
+        f"""{_WITH_ROWS}
+            WHERE o.id = ANY($1::bigint[]) AND o.sent_at IS NULL
+            ORDER BY array_position($1::bigint[], o.id) FOR UPDATE OF o SKIP LOCKED""", ids)
 
 
 async def last_syncs(conn: asyncpg.Connection, source: str) -> list[asyncpg.Record]:

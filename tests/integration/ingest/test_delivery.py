@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from services.ingest import store
 from shared import bus
 from shared.contracts import (
     DeadLetterV1, Envelope, ImportCounts, SubmissionChunkProcessedV1, SubmissionChunkV1,
@@ -159,8 +160,7 @@ async def test_a_resent_chunk_is_read_as_its_first_send_was(ingest_settings, sta
         again = await eventually(resent, timeout=30)
 
     async def event(event_id) -> SubmissionChunkV1:
-        payload = await ingest_db.fetchval("SELECT payload::text FROM outbox "
-                                           "WHERE event_id = $1", event_id)
+        payload = await store.chunk_event(ingest_db, event_id)
         return Envelope.model_validate_json(payload).open(SubmissionChunkV1)
 
     for sid in ids:  # the same event, under a new id
