@@ -24,7 +24,7 @@ import bench_registry as b
 from services.registry.access import store as access_store
 from services.registry.datasets import service as datasets
 from services.registry.datasets import store as datasets_store
-from services.registry.records import staging
+from services.registry.records import staging_store as staging
 from shared.db import create_pool, run_migrations
 
 BEFORE_CHAIN = """WITH up AS (

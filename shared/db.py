@@ -33,6 +33,12 @@ async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int
     )
 
 
+async def xact_lock(conn: asyncpg.Connection, name: str) -> None:
+    """Wait for the transaction-scoped advisory lock ``name``: one holder at a time across
+    replicas (a scan, a seed), released at commit or rollback."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", name)
+
+
 def to_asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://").replace(
         "postgresql+psycopg://", "postgresql://")

@@ -82,7 +82,7 @@ class DoorSyncGauges:
             async with asyncio.timeout(2.0):
                 async with runtime.pool.acquire() as conn:
                     syncs = {door: await store.last_syncs(conn, door) for door in self.DOORS}
-                    now = await conn.fetchval("SELECT now()")
+                    now = await store.now(conn)
         except Exception:  # noqa: BLE001 - database away: the gauges keep what they said
             return
         for door, rows in syncs.items():

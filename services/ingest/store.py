@@ -335,3 +335,8 @@ async def last_syncs(conn: asyncpg.Connection, source: str) -> list[asyncpg.Reco
               SELECT * FROM submissions s WHERE s.source = $1
                 AND s.publisher_id = p.publisher_id ORDER BY s.created_at DESC LIMIT 1) s
             WHERE p.publisher_id IS NOT NULL ORDER BY s.publisher_id""", source)
+
+
+async def now(conn: asyncpg.Connection):
+    """The database's clock (what the stored times were written by)."""
+    return await conn.fetchval("SELECT now()")

@@ -1,5 +1,6 @@
-"""The reads that explain an answer rather than find it (SQL): which typed words nothing
-holds, which place a question names, which dataset measures it there."""
+"""The reads that explain or narrow an answer rather than find it (SQL): which typed words
+nothing holds, which place a question names, which dataset measures it there, and which
+datasets are up to date (``current=true``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import json
 from typing import Any, Sequence
 
 import asyncpg
+
+from shared.reporting_calendar import Coverage
+from shared.sql import valid_on
 
 
 async def words_nothing_holds(conn: asyncpg.Connection, groups: Sequence[Sequence[str]],
@@ -66,3 +70,36 @@ async def dataset_measured_at(conn: asyncpg.Connection, tsq: str, args: Sequence
     values = out["dimension_values"]
     out["dimension_values"] = json.loads(values) if isinstance(values, str) else values or {}
     return out
+
+
+async def datasets_for_currency(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Each dataset's frequency, creation, unit levels and newest period indexed."""
+    return await conn.fetch("""
+        SELECT s.slug, s.payload->>'frequency' AS frequency,
+               s.payload->>'created_at' AS created,
+               coalesce(array_to_string(ARRAY(SELECT jsonb_array_elements_text(
+                   s.payload->'schema'->'region_levels')), ','), 'desa,kelurahan') AS levels,
+               (SELECT max(d.period) FROM documents d WHERE d.dataset = s.slug) AS newest
+        FROM datasets s ORDER BY s.slug""")
+
+
+async def coverage(conn: asyncpg.Connection, wanted: list[tuple[str, str, str, str]]
+                    ) -> dict[str, Coverage]:
+    """Per (dataset, period due, unit levels, the period's last day): units that sent the
+    period, of those valid on its last day (the registry's rule, over search's copies)."""
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        f"""SELECT w.slug,
+                   (SELECT count(DISTINCT d.region_code) FROM documents d
+                    JOIN regions g ON g.code = d.region_code
+                    WHERE d.kind = 'record' AND d.dataset = w.slug AND d.period = w.period
+                      AND g.level = ANY(string_to_array(w.levels, ','))
+                      AND {valid_on("g", "w.day")}) AS reported,
+                   (SELECT count(*) FROM regions g
+                    WHERE g.level = ANY(string_to_array(w.levels, ','))
+                      AND {valid_on("g", "w.day")}) AS expected
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+                 AS w(slug, period, levels, day)""",
+        *([w[i] for w in wanted] for i in range(4)))
+    return {r["slug"]: Coverage(r["reported"], r["expected"]) for r in rows}

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncpg
 
 from services.search import answer_store
-from services.search.match import Sql, tsquery_sql
+from services.search.sql.match import tsquery_sql
+from shared.sql import Where
 from services.search.models import AskedFigure, ParsedQuery
 from services.search.query_text import LEVELS, SEX
 
@@ -31,7 +32,7 @@ async def asked_figure(conn: asyncpg.Connection, q: ParsedQuery) -> AskedFigure 
             if not set(label.split()) <= named and label != q.year and label not in SEX]
     if not rest:
         return None
-    sql = Sql()
+    sql = Where()
     tsq = tsquery_sql(q, sql, only=rest)
     dataset = await answer_store.dataset_measured_at(conn, tsq, sql.args, place["code"])
     if dataset is None:

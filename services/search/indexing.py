@@ -29,7 +29,7 @@ async def apply_regions(conn: asyncpg.Connection, regions: Sequence[RegionV1]) -
 
 async def apply_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]) -> None:
     await store.lock_exclusive(conn)
-    await publishers.remember(conn, publishers.named(datasets))
+    await store.remember_publishers(conn, publishers.named(datasets))
     changed = await store.upsert_datasets(conn, datasets)
     if not changed:
         return
@@ -42,7 +42,7 @@ async def apply_datasets(conn: asyncpg.Connection, datasets: Sequence[DatasetV1]
 async def apply_records(conn: asyncpg.Connection, records: Sequence[RecordV1 | tuple]) -> None:
     """One set-based pass: COPY the batch, keep the newest version, (re)build its documents."""
     await store.lock_shared(conn)
-    await publishers.remember(conn, publishers.named(records))
+    await store.remember_publishers(conn, publishers.named(records))
     await store.stage_records(conn, records)
     await store.upsert_staged_records(conn)
     await store.build_record_docs(
@@ -123,7 +123,7 @@ async def reindex(client: httpx.AsyncClient, pool: asyncpg.Pool, registry_url: s
     async with pool.acquire() as conn, conn.transaction():
         await store.lock_exclusive(conn)
         await store.truncate_all(conn)
-        await publishers.remember(conn, await publishers.from_registry(client, registry_url))
+        await store.remember_publishers(conn, await publishers.from_registry(client, registry_url))
         regions = [RegionV1.model_validate(x)
                    async for items in _snapshot(client, registry_url, "regions", page)
                    for x in items]

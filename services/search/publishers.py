@@ -6,9 +6,8 @@ with its `publisher` name) and, on a rebuild, from the registry's GET /v1/publis
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
-import asyncpg
 import httpx
 
 from shared.contracts import DatasetV1, RecordV1
@@ -25,32 +24,7 @@ def named(items: Iterable[RecordV1 | DatasetV1 | tuple]) -> list[tuple[str, str]
     return sorted(out.items())
 
 
-async def remember(conn: asyncpg.Connection, pairs: Sequence[tuple[str, str]]) -> None:
-    """Keep the names that are new or changed. Nearly every batch names publishers already
-    known by the same name: those are filtered out by a plain read first, because an upsert
-    locks the row even when its WHERE leaves it unchanged, and the indexing loops would wait
-    on each other's commits for nothing."""
-    if not pairs:
-        return
-    await conn.execute("""
-        INSERT INTO publishers AS p (id, name)
-        SELECT i, n FROM unnest($1::text[], $2::text[]) x(i, n)
-        WHERE NOT EXISTS (SELECT 1 FROM publishers k WHERE k.id = x.i AND k.name = x.n)
-        ORDER BY i
-        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name
-        WHERE p.name IS DISTINCT FROM EXCLUDED.name""",
-        [i for i, _ in pairs], [n for _, n in pairs])
-
-
 async def from_registry(client: httpx.AsyncClient, registry_url: str) -> list[tuple[str, str]]:
     resp = await client.get(f"{registry_url.rstrip('/')}/v1/publishers")
     resp.raise_for_status()
     return sorted((p["id"], p["name"]) for p in resp.json()["items"])
-
-
-def label_sql(facet: str, value: str) -> str:
-    """SQL: the label of a dataset or publisher facet value (the dataset's title, the
-    publisher's name), read inside the counting statement itself."""
-    return f"""CASE {facet}
-        WHEN 'dataset' THEN (SELECT s.title FROM datasets s WHERE s.slug = {value})
-        WHEN 'publisher' THEN (SELECT p.name FROM publishers p WHERE p.id = {value}) END"""

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import asyncpg
 
-from services.search import (answer_store, asked, currency, facet_counts, facets, match,
-                             page, store)
+from services.search import answer_store, asked, currency, store
+from services.search.sql import facet_counts, facets, match, page
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, Counts, Cursor, Filters, ParsedQuery,

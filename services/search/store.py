@@ -375,3 +375,20 @@ async def documents_fingerprint(conn: asyncpg.Connection) -> list[dict]:
                kecamatan_name, period, "values", verification_status
         FROM documents ORDER BY doc_id""")
     return [dict(r) for r in rows]
+
+
+async def remember_publishers(conn: asyncpg.Connection, pairs: Sequence[tuple[str, str]]) -> None:
+    """Keep the names that are new or changed. Nearly every batch names publishers already
+    known by the same name: those are filtered out by a plain read first, because an upsert
+    locks the row even when its WHERE leaves it unchanged, and the indexing loops would wait
+    on each other's commits for nothing."""
+    if not pairs:
+        return
+    await conn.execute("""
+        INSERT INTO publishers AS p (id, name)
+        SELECT i, n FROM unnest($1::text[], $2::text[]) x(i, n)
+        WHERE NOT EXISTS (SELECT 1 FROM publishers k WHERE k.id = x.i AND k.name = x.n)
+        ORDER BY i
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name
+        WHERE p.name IS DISTINCT FROM EXCLUDED.name""",
+        [i for i, _ in pairs], [n for _, n in pairs])

@@ -3,7 +3,7 @@
 import pytest
 
 from services.registry.verification.outliers import flag
-from services.registry.verification.rules import _lookup
+from services.registry.verification.rules_store import _lookup
 from services.registry.verification.rules_lang import RuleError, compile_rule, parse
 
 MEASURES = {"guru", "murid", "laki_laki", "perempuan", "total", "jumlah"}

@@ -23,6 +23,7 @@ from services.registry.publishing import service as publishing
 from services.registry.records import service as records
 from services.registry.regions import service as regions
 from shared.auth import hash_key
+from shared.db import xact_lock
 
 DEMO_DATASET = {
     "slug": "jumlah-penduduk",
@@ -126,7 +127,7 @@ async def ensure_dev_keys(conn: asyncpg.Connection, existing: dict[str, str]) ->
 
 async def is_empty(conn: asyncpg.Connection) -> bool:
     """A database nothing was ever loaded into (no region): the only one a start seeds."""
-    return not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM regions)")
+    return await regions.root_region(conn) is None
 
 
 async def seed(pool: asyncpg.Pool, existing_keys: dict[str, str] | None = None,
@@ -137,7 +138,7 @@ async def seed(pool: asyncpg.Pool, existing_keys: dict[str, str] | None = None,
         tx = conn.transaction()
         await tx.start()
         try:
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('satudata.seed'))")
+            await xact_lock(conn, "satudata.seed")
             summary = await seed_reference(conn)
             summary["sample_records"] = await seed_sample_values(conn) if (
                 sample_values and await _demo_is_empty(conn)) else 0

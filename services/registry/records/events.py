@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from services.registry.privacy.service import public_events
+from services.registry.records import store
 from services.registry.settings import SCHEMA
 from shared import outbox
 from shared.contracts import RecordsChangedV1, RecordV1
@@ -46,7 +47,7 @@ async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -
     after the public form or the mark changed), readers keep the later."""
     if not events:
         return
-    names, held, sent_at = await _labels(
+    names, held, sent_at = await store.event_labels(
         conn, list({e.publisher_id for e in events if e.publisher_id}),
         [e.record_id for e in events])
     events = [e.model_copy(update={"publisher_name": names.get(e.publisher_id),
@@ -56,20 +57,3 @@ async def send_record_events(conn: asyncpg.Connection, events: list[RecordV1]) -
     for start in range(0, len(events), EVENT_RECORDS_MAX):
         await outbox.add(conn, SCHEMA, RecordsChangedV1(
             records=events[start:start + EVENT_RECORDS_MAX]))
-
-
-async def _labels(conn: asyncpg.Connection, publisher_ids: list[str], record_ids: list
-                  ) -> tuple[dict, set, object]:
-    """In one round trip (this runs once per event batch on the apply's hot path): the
-    publishers' names, which of these records have a newer value held for the walidata
-   , and the registry's clock, which orders re-sends of one version."""
-    row = await conn.fetchrow(
-        """SELECT ARRAY(SELECT ARRAY[p.id, p.name] FROM publishers p
-                        WHERE p.id = ANY($1::text[])) AS names,
-                  ARRAY(SELECT r.id FROM records r CROSS JOIN LATERAL (  -- a probe each
-                          SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id
-                            AND h.status = 'held' AND h.region_code = r.region_code
-                            AND h.period = r.period AND h.dims_key = r.dims_key LIMIT 1) h
-                        WHERE r.id = ANY($2::uuid[])) AS held,
-                  clock_timestamp() AS sent_at""", publisher_ids, record_ids)
-    return dict(row["names"]), set(row["held"]), row["sent_at"]

@@ -15,7 +15,7 @@ from services.registry.privacy import service as privacy
 from services.registry.records import store
 from services.registry.records.events import (  # noqa: F401 - the events other topics send
     publish_records, record_event, send_record_events)
-from services.registry.records.staging import (  # noqa: F401 - the apply path, set-based
+from services.registry.records.staging_store import (  # noqa: F401 - the apply path, set-based
     apply_staged, chunk_summary, claim_chunk, classify_staged, save_chunk_summary, stage_rows)
 from services.registry.records.store import (  # noqa: F401 - one record's reads and writes
     RECORD_SELECT, dataset_has_records, get_record as get_record_row, lock_record, new_version)

@@ -70,7 +70,7 @@ async def new_version(conn: asyncpg.Connection, record_id: uuid.UUID, *, status:
     """The record's next version (``vals`` None keeps the values: a retraction shows in
     history what was withdrawn), its history row written by the same statement, with the
     conflict it settles or the reason it was withdrawn for. The version's hash chains to the
-    previous one (``records.hash``, migration 0005), as in ``staging.apply_staged``."""
+    previous one (``records.hash``, migration 0005), as in ``staging_store.apply_staged``."""
     row = await conn.fetchrow(
         """WITH up AS (
              UPDATE records SET vals = coalesce($2::jsonb, vals), version = version + 1,
@@ -178,3 +178,20 @@ async def before_their_code(conn: asyncpg.Connection, *, dataset: str | None,
         ORDER BY d.slug, r.region_code, r.period, r.dims_key
         LIMIT $3""", dataset, record_ids, limit)
     return [dict(r) for r in rows]
+
+
+async def event_labels(conn: asyncpg.Connection, publisher_ids: list[str], record_ids: list
+                  ) -> tuple[dict, set, object]:
+    """In one round trip (this runs once per event batch on the apply's hot path): the
+    publishers' names, which of these records have a newer value held for the walidata,
+    and the registry's clock, which orders re-sends of one version."""
+    row = await conn.fetchrow(
+        """SELECT ARRAY(SELECT ARRAY[p.id, p.name] FROM publishers p
+                        WHERE p.id = ANY($1::text[])) AS names,
+                  ARRAY(SELECT r.id FROM records r CROSS JOIN LATERAL (  -- a probe each
+                          SELECT 1 FROM held_values h WHERE h.dataset_id = r.dataset_id
+                            AND h.status = 'held' AND h.region_code = r.region_code
+                            AND h.period = r.period AND h.dims_key = r.dims_key LIMIT 1) h
+                        WHERE r.id = ANY($2::uuid[])) AS held,
+                  clock_timestamp() AS sent_at""", publisher_ids, record_ids)
+    return dict(row["names"]), set(row["held"]), row["sent_at"]

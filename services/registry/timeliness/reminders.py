@@ -20,6 +20,7 @@ from services.registry.timeliness import service, store
 from shared import reporting_calendar as calendar
 from services.registry.timeliness.settings import TimelinessSettings
 from shared import clock, outbox
+from shared.db import xact_lock
 from shared.contracts import ReminderDueV1
 
 
@@ -36,7 +37,7 @@ def stage_for(due: datetime, now: datetime, days_before: list[int]) -> tuple[str
 async def scan_once(conn: asyncpg.Connection, settings: TimelinessSettings) -> int:
     """One scan at a time across replicas (the unique key would hold without it): the use case
     of ``POST /v1/reminders/run`` and of the background loop."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('satudata.reminders'))")
+    await xact_lock(conn, "satudata.reminders")
     return await scan(conn, settings)
 
 

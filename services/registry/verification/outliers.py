@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from services.registry.verification import store
 from shared.numbers import format_number
 
 PEER_SAMPLE = 25  # peers read per group: enough for a median and a MAD, bounded per chunk
@@ -30,39 +31,6 @@ PEER_SAMPLE = 25  # peers read per group: enough for a median and a MAD, bounded
 # reading all of it made a row's check cost grow with every year stored (bench_e2e: PostgreSQL's
 # CPU per row doubled run after run; 12 periods kept it flat)
 HISTORY_PERIODS = 12
-
-# $1 dataset, $2 measures, $3 staged rows, $4 min_history, $5 peers read per group, $6 the
-# latest earlier periods read (HISTORY_PERIODS). Each staged
-# value with its history; the rows with fewer than $4 earlier periods also with their peers
-# (one sample per period, item, level and measure). One round trip per chunk.
-VALUES_HISTORY_PEERS = """
-WITH h AS MATERIALIZED (
-  SELECT i.idx, m.name AS measure, (i.vals ->> m.name)::float8 AS v, i.period, i.dims_key,
-         g.level, e.earlier
-  FROM incoming i CROSS JOIN unnest($2::text[]) AS m(name)
-  JOIN regions g ON g.code = i.region_code
-  CROSS JOIN LATERAL (
-    SELECT array_agg(x.v) AS earlier FROM (
-      SELECT (r.vals ->> m.name)::float8 AS v FROM records r
-      WHERE r.dataset_id = $1 AND r.dims_key = i.dims_key AND r.region_code = i.region_code
-        AND r.period < i.period AND r.status = 'current'
-        AND jsonb_typeof(r.vals -> m.name) = 'number'
-      ORDER BY r.period DESC LIMIT $6) x) e
-  WHERE i.idx = ANY($3::int[]) AND jsonb_typeof(i.vals -> m.name) = 'number'),
-q AS (SELECT DISTINCT period, dims_key, level, measure FROM h
-      WHERE coalesce(cardinality(earlier), 0) < $4),
-lv AS MATERIALIZED (SELECT jsonb_object_agg(code, level) AS m FROM regions
-                    WHERE level IN (SELECT level FROM q)),
-p AS (
-  SELECT q.*, s.peers FROM lv, q CROSS JOIN LATERAL (
-    SELECT array_agg(x.v) AS peers FROM (
-      SELECT (r.vals ->> q.measure)::float8 AS v FROM records r
-      WHERE r.dataset_id = $1 AND r.dims_key = q.dims_key AND r.period = q.period
-        AND r.status = 'current' AND jsonb_typeof(r.vals -> q.measure) = 'number'
-        AND lv.m ->> r.region_code = q.level
-      LIMIT $5) x) s)
-SELECT h.idx, h.measure, h.v, h.earlier, p.peers
-FROM h LEFT JOIN p USING (period, dims_key, level, measure)"""
 
 
 def median(xs: list[float]) -> float:
@@ -88,9 +56,9 @@ async def check_chunk(conn: asyncpg.Connection, dataset: dict, policy: dict,
     if not policy["outliers"] or not measures or not idxs:
         return {}
     z, found = float(policy["outlier_z"]), {}
-    for r in await conn.fetch(VALUES_HISTORY_PEERS, dataset["id"], measures, idxs,
-                              policy["min_history"], max(PEER_SAMPLE, policy["min_peers"]),
-                              max(HISTORY_PERIODS, policy["min_history"])):
+    for r in await store.values_history_peers(
+            conn, dataset["id"], measures, idxs, policy["min_history"],
+            max(PEER_SAMPLE, policy["min_peers"]), max(HISTORY_PERIODS, policy["min_history"])):
         earlier, peers = r["earlier"] or [], r["peers"] or []
         if len(earlier) >= policy["min_history"]:
             hit = flag(r["v"], earlier, z, "history")

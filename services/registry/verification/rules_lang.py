@@ -224,3 +224,10 @@ def numeric_measures(schema: DatasetSchemaV1) -> set[str]:
 
 def dimension_values(schema: DatasetSchemaV1) -> dict[str, set[str]]:
     return {d.name: set(d.values) for d in schema.dimensions}
+
+
+def parse_for(dataset: dict, expression: str) -> Rule:
+    """``expression`` parsed against the dataset's measures and dimension values."""
+    schema = dataset["schema"]
+    return parse(expression, measures=numeric_measures(schema),
+                 dimensions=dimension_values(schema))

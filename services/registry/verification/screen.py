@@ -13,7 +13,7 @@ import uuid
 
 import asyncpg
 
-from services.registry.verification import marks, outliers, rules, store
+from services.registry.verification import marks, outliers, rules_store, store
 from services.registry.verification.rules_lang import numeric_measures
 
 POLICY_REASON = {"kind": "policy", "code": "policy_verifikasi",
@@ -29,7 +29,7 @@ async def reasons_for(conn: asyncpg.Connection, dataset: dict, idxs: list[int]
     found: dict[int, list[dict]] = {}
     if policy["policy"] == "verifikasi":
         found = {i: [POLICY_REASON] for i in idxs}
-    for source in (await rules.check_chunk(conn, dataset, rule_list, idxs),
+    for source in (await rules_store.check_chunk(conn, dataset, rule_list, idxs),
                    await outliers.check_chunk(conn, dataset, policy,
                                               sorted(numeric_measures(dataset["schema"])),
                                               idxs)):

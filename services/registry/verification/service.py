@@ -9,7 +9,7 @@ import asyncpg
 
 from services.registry.datasets import service as datasets_service
 from services.registry.datasets.service import get_dataset
-from services.registry.verification import rules, store
+from services.registry.verification import rules_lang, rules_store, store
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.pagination import decode_cursor, page
@@ -36,13 +36,13 @@ async def list_rules(conn: asyncpg.Connection, slug: str) -> dict:
 async def create_rule(conn: asyncpg.Connection, principal: Principal, slug: str, r: dict
                       ) -> dict:
     dataset = await get_dataset(conn, slug)
-    r["expression"] = rules.parse_for(dataset, r["expression"]).expression
+    r["expression"] = rules_lang.parse_for(dataset, r["expression"]).expression
     return await store.insert_rule(conn, dataset["id"], r, principal.publisher_id)
 
 
 async def update_rule(conn: asyncpg.Connection, slug: str, rule_id: int, r: dict) -> dict:
     dataset = await get_dataset(conn, slug)
-    r["expression"] = rules.parse_for(dataset, r["expression"]).expression
+    r["expression"] = rules_lang.parse_for(dataset, r["expression"]).expression
     updated = await store.update_rule(conn, dataset["id"], rule_id, r)
     if updated is None:
         raise NotFound(f"Aturan {rule_id} tidak ada di dataset '{slug}'.", code="rule_not_found")
@@ -61,7 +61,7 @@ async def evaluate(conn: asyncpg.Connection, slug: str, limit: int) -> dict:
     """Every current record of the dataset against its rules, on demand."""
     dataset = await get_dataset(conn, slug)
     rule_list = await store.list_rules(conn, dataset["id"])
-    total, items = await rules.check_dataset(conn, dataset, rule_list, limit)
+    total, items = await rules_store.check_dataset(conn, dataset, rule_list, limit)
     return {"dataset": slug, "rules": len(rule_list), "failing_records": total, "items": items}
 
 

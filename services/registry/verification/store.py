@@ -85,7 +85,7 @@ async def delete_rule(conn: asyncpg.Connection, dataset_id: int, rule_id: int) -
 # --- set-based checks of the staged chunk -------------------------------------------------
 
 async def failing_rows(conn: asyncpg.Connection, sql: str, params: list) -> list[asyncpg.Record]:
-    """Run a compiled rule query (built by rules.py; every value is a parameter)."""
+    """Run a compiled rule query (built by rules_store.py; every value is a parameter)."""
     return await conn.fetch(sql, *params)
 
 
@@ -251,3 +251,45 @@ async def held_regions(conn: asyncpg.Connection, dataset_id: int, period: str) -
     rows = await conn.fetch("SELECT DISTINCT region_code FROM held_values WHERE dataset_id = $1 "
                             "AND period = $2 AND status = 'held'", dataset_id, period)
     return {r["region_code"] for r in rows}
+
+
+# $1 dataset, $2 measures, $3 staged rows, $4 min_history, $5 peers read per group, $6 the
+# latest earlier periods read (HISTORY_PERIODS). Each staged
+# value with its history; the rows with fewer than $4 earlier periods also with their peers
+# (one sample per period, item, level and measure). One round trip per chunk.
+_VALUES_HISTORY_PEERS = """
+WITH h AS MATERIALIZED (
+  SELECT i.idx, m.name AS measure, (i.vals ->> m.name)::float8 AS v, i.period, i.dims_key,
+         g.level, e.earlier
+  FROM incoming i CROSS JOIN unnest($2::text[]) AS m(name)
+  JOIN regions g ON g.code = i.region_code
+  CROSS JOIN LATERAL (
+    SELECT array_agg(x.v) AS earlier FROM (
+      SELECT (r.vals ->> m.name)::float8 AS v FROM records r
+      WHERE r.dataset_id = $1 AND r.dims_key = i.dims_key AND r.region_code = i.region_code
+        AND r.period < i.period AND r.status = 'current'
+        AND jsonb_typeof(r.vals -> m.name) = 'number'
+      ORDER BY r.period DESC LIMIT $6) x) e
+  WHERE i.idx = ANY($3::int[]) AND jsonb_typeof(i.vals -> m.name) = 'number'),
+q AS (SELECT DISTINCT period, dims_key, level, measure FROM h
+      WHERE coalesce(cardinality(earlier), 0) < $4),
+lv AS MATERIALIZED (SELECT jsonb_object_agg(code, level) AS m FROM regions
+                    WHERE level IN (SELECT level FROM q)),
+p AS (
+  SELECT q.*, s.peers FROM lv, q CROSS JOIN LATERAL (
+    SELECT array_agg(x.v) AS peers FROM (
+      SELECT (r.vals ->> q.measure)::float8 AS v FROM records r
+      WHERE r.dataset_id = $1 AND r.dims_key = q.dims_key AND r.period = q.period
+        AND r.status = 'current' AND jsonb_typeof(r.vals -> q.measure) = 'number'
+        AND lv.m ->> r.region_code = q.level
+      LIMIT $5) x) s)
+SELECT h.idx, h.measure, h.v, h.earlier, p.peers
+FROM h LEFT JOIN p USING (period, dims_key, level, measure)"""
+
+
+async def values_history_peers(conn: asyncpg.Connection, dataset_id, measures: list[str],
+                               idxs: list[int], min_history: int, peers: int,
+                               periods: int) -> list[asyncpg.Record]:
+    """The outlier check's one read per chunk (see ``verification/outliers.py``)."""
+    return await conn.fetch(_VALUES_HISTORY_PEERS, dataset_id, measures, idxs, min_history,
+                            peers, periods)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import random
 
-from services.search import facet_counts, store
+from services.search import store
+from services.search.sql import facet_counts
 from services.search.consumers import DURABLE
 from tests.helpers import eventually
 from tests.integration.search.conftest import dataset, kutim_regions, record

@@ -3,7 +3,7 @@ from them and equal what counting its matches gives; they follow every change of
 
 from __future__ import annotations
 
-from services.search import facet_counts
+from services.search.sql import facet_counts
 from tests.helpers import eventually
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 from tests.integration.search.test_search_paging_and_facets import _load

@@ -191,7 +191,7 @@ async def test_ranked_and_walked_records_give_the_same_set_along_whole_walks(sea
 
 async def test_above_the_exact_limit_counts_are_lower_bounds_flagged(search_app, registry_bus,
                                                                      monkeypatch):
-    from services.search import facets
+    from services.search.sql import facets
 
     await _load(search_app, registry_bus)
     exact = await query(search_app["client"], q="penduduk", kind="record")

@@ -298,7 +298,7 @@ async def test_a_year_is_honoured_when_only_the_newest_candidates_are_ranked(ind
     """The partial answer ranks a bounded set of candidates (page.PARTIAL_CANDIDATES, 2,000;
     here 3, so this small index behaves as one of 1,000,000 records where thousands of newer
     records match, and the 3 newest are of 2025): the year the query names is honoured."""
-    from services.search import page
+    from services.search.sql import page
     monkeypatch.setattr(page, "PARTIAL_CANDIDATES", len(PADI_AT))
     r = await query(indexed["client"], q="luas panen padi 2023 kemiskinan", kind="record")
     assert r["partial"] is True and r["unmatched_words"] == ["kemiskinan"]
@@ -312,7 +312,7 @@ async def test_an_index_upgraded_to_the_new_kinds_and_concepts_counts_exactly(in
     new concept answers is exact."""
     from alembic import command
     from alembic.config import Config
-    from services.search import facet_counts
+    from services.search.sql import facet_counts
     from shared.db import to_sqlalchemy_url
 
     cfg = Config()

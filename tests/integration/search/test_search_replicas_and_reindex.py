@@ -10,7 +10,8 @@ import httpx
 from fastapi import FastAPI
 
 from satudata.reindex import reindex
-from services.search import facet_counts, store
+from services.search import store
+from services.search.sql import facet_counts
 from services.search.app import create_app
 from shared.contracts import DatasetV1, RecordV1, RegionV1
 from shared.db import create_pool

@@ -12,12 +12,19 @@ from typing import Any
 
 import asyncpg
 
-from services.search.match import FACET_COLS, Match, _json
+from services.search.sql.match import FACET_COLS, Match, _json
 from services.search.models import Counts
-from services.search.publishers import label_sql
 
 EXACT_UP_TO = 10_000
 _COLS = "kind, dataset, topic, publisher, kecamatan_code, period"
+
+
+def label_sql(facet: str, value: str) -> str:
+    """SQL: the label of a dataset or publisher facet value (the dataset's title, the
+    publisher's name), read inside the counting statement itself."""
+    return f"""CASE {facet}
+        WHEN 'dataset' THEN (SELECT s.title FROM datasets s WHERE s.slug = {value})
+        WHEN 'publisher' THEN (SELECT p.name FROM publishers p WHERE p.id = {value}) END"""
 
 
 def _facets_sql(values_max: int) -> str:

@@ -17,9 +17,10 @@ from typing import Any
 
 import asyncpg
 
-from services.search.match import Match, Sql, _json
+from services.search.sql.match import Match, _json
+from shared.sql import Where
 from services.search.models import Counts, Filters, ParsedQuery
-from services.search.publishers import label_sql
+from services.search.sql.facets import label_sql
 
 NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
 
@@ -133,8 +134,9 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
     if term is None:
         return None
     used = max(map(int, re.findall(r"\$(\d+)", m.others + m.tsq)), default=0)
-    sql = Sql(list(m.sql.args[:used]))  # (the records' scoring arguments come after)
-    text = _facets_sql(m.others, sql.arg(term), sql.arg(values_max))
+    sql = Where()  # the match's arguments; the records' scoring arguments come after
+    sql.args.extend(m.sql.args[:used])
+    text = _facets_sql(m.others, sql.param(term), sql.param(values_max))
     other_hits = f"""SELECT count(*) FROM ({m.others}) o JOIN documents d ON d.doc_id = o.doc_id
                      WHERE d.tsv @@ {m.tsq}"""
     row = await conn.fetchrow(f"SELECT *, ({other_hits}) AS other_hits FROM ({text}) t",

@@ -8,30 +8,19 @@ region and dataset documents also by trigram name, through their own partial ind
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Iterable
 
-
-from services.search.ceiling import rank_ceiling_sql
+from services.search.sql.ceiling import rank_ceiling_sql
 from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
+from shared.sql import Where
 
 FACET_COLS = "d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code, d.period"
 
 
 @dataclass
-class Sql:
-    """Positional arguments for one statement: `arg(value)` gives its `$n`."""
-
-    args: list[Any] = field(default_factory=list)
-
-    def arg(self, value: Any) -> str:
-        self.args.append(value)
-        return f"${len(self.args)}"
-
-
-@dataclass
 class Match:
-    sql: Sql
+    sql: Where
     common: str          # filters and the walk's snapshot, for every kind of document
     records: str         # the condition a record document matches by
     others: str          # SELECT doc_id, facets, kecamatan_name, score of regions/datasets
@@ -41,7 +30,7 @@ class Match:
     ceiling: str = "'Infinity'::real"  # a walk: no matching record ranks higher (ceiling.py)
 
 
-def tsquery_sql(q: ParsedQuery, sql: Sql, *, any_word: bool = False,
+def tsquery_sql(q: ParsedQuery, sql: Where, *, any_word: bool = False,
                 only: Iterable[int] | None = None) -> str:
     """The query's tsquery: every word (any word), or only the words at indexes `only`."""
     def group(g: tuple[str, ...]) -> str:
@@ -53,14 +42,14 @@ def tsquery_sql(q: ParsedQuery, sql: Sql, *, any_word: bool = False,
     parts = []
     if groups:
         joiner = " | " if any_word else " & "
-        parts.append(f"to_tsquery('indonesian', {sql.arg(joiner.join(map(group, groups)))})")
+        parts.append(f"to_tsquery('indonesian', {sql.param(joiner.join(map(group, groups)))})")
     if last is not None:
-        parts.append(f"(to_tsquery('indonesian', {sql.arg(group(last))}) || "
-                     f"to_tsquery('simple', {sql.arg(q.prefix + ':*')}))")
+        parts.append(f"(to_tsquery('indonesian', {sql.param(group(last))}) || "
+                     f"to_tsquery('simple', {sql.param(q.prefix + ':*')}))")
     return "(" + (" || " if any_word else " && ").join(parts) + ")"
 
 
-def _records_match(q: ParsedQuery, sql: Sql, tsq: str, checked: frozenset[int]) -> str:
+def _records_match(q: ParsedQuery, sql: Where, tsq: str, checked: frozenset[int]) -> str:
     """How a record matches every word. The words in `checked` (each in over 30 % of the
     documents, facet_counts.common_words) are checked on the rows the other words find
     through the GIN index, not intersected inside it: the index decodes every posting of a
@@ -73,55 +62,55 @@ def _records_match(q: ParsedQuery, sql: Sql, tsq: str, checked: frozenset[int]) 
             f"AND ts_match_vq(d.tsv, {tsquery_sql(q, sql, only=checked)})")
 
 
-def filters_sql(f: Filters, sql: Sql) -> list[str]:
+def filters_sql(f: Filters, sql: Where) -> list[str]:
     conds = []
     for column, value in (("kind", f.kind), ("dataset", f.dataset), ("topic", f.topic),
                           ("publisher", f.publisher)):
         if value is not None:
-            conds.append(f"d.{column} = {sql.arg(value)}")
+            conds.append(f"d.{column} = {sql.param(value)}")
     if f.region is not None:
-        conds.append(f"(d.region_code = {sql.arg(f.region)} "
-                     f"OR d.region_code LIKE {sql.arg(f.region + '.%')})")
+        conds.append(f"(d.region_code = {sql.param(f.region)} "
+                     f"OR d.region_code LIKE {sql.param(f.region + '.%')})")
     if f.current_datasets is not None:
-        conds.append(f"d.dataset = ANY({sql.arg(list(f.current_datasets))}::text[])")
+        conds.append(f"d.dataset = ANY({sql.param(list(f.current_datasets))}::text[])")
     if f.period_from is not None:
-        conds.append(f"d.period >= {sql.arg(f.period_from)}")
+        conds.append(f"d.period >= {sql.param(f.period_from)}")
     if f.period_to is not None:
-        conds.append(f"d.period < {sql.arg(f.period_to + '~')}")  # "2024" keeps "2024-05"
+        conds.append(f"d.period < {sql.param(f.period_to + '~')}")  # "2024" keeps "2024-05"
     return conds
 
 
-def _words_matched(q: ParsedQuery, sql: Sql) -> str:
+def _words_matched(q: ParsedQuery, sql: Where) -> str:
     """How many of the typed words a document matches (the partial answer's order)."""
     parts = []
     for i, g in enumerate(q.groups):
         alts = " | ".join(g)
-        tsq = f"to_tsquery('indonesian', {sql.arg(alts)})"
+        tsq = f"to_tsquery('indonesian', {sql.param(alts)})"
         if q.prefix and i == len(q.groups) - 1:
-            tsq = f"({tsq} || to_tsquery('simple', {sql.arg(q.prefix + ':*')}))"
+            tsq = f"({tsq} || to_tsquery('simple', {sql.param(q.prefix + ':*')}))"
         parts.append(f"(d.tsv @@ {tsq})::int")
     return "(" + " + ".join(parts) + ")"
 
 
-def _preferences(q: ParsedQuery, sql: Sql) -> str:
+def _preferences(q: ParsedQuery, sql: Where) -> str:
     """Small boosts: the level, year and sex the query names; current places, newer periods."""
     terms = ["0.2 * d.static_rank"]
     depth = "cardinality(string_to_array(d.region_code, '.'))"
     if q.level is not None:
-        terms.append(f"CASE WHEN {depth} = {sql.arg(q.level)} THEN 1 ELSE 0 END")
+        terms.append(f"CASE WHEN {depth} = {sql.param(q.level)} THEN 1 ELSE 0 END")
     if q.year is not None:
-        terms.append(f"CASE WHEN left(d.period, 4) = {sql.arg(q.year)} THEN 0.5 ELSE 0 END")
+        terms.append(f"CASE WHEN left(d.period, 4) = {sql.param(q.year)} THEN 0.5 ELSE 0 END")
     if q.sex is not None:
-        terms.append(f"CASE WHEN position({sql.arg(q.sex)} IN d.title) > 0 THEN 0.5 ELSE 0 END")
+        terms.append(f"CASE WHEN position({sql.param(q.sex)} IN d.title) > 0 THEN 0.5 ELSE 0 END")
     return " + ".join(terms)
 
 
-def _others_sql(q: ParsedQuery, sql: Sql, tsq: str, common: str, fit: str) -> str:
+def _others_sql(q: ParsedQuery, sql: Where, tsq: str, common: str, fit: str) -> str:
     """Regions and datasets: few, always all ranked. Matching every word beats a near name; an
     exact name beats all; a kecamatan goes before the desa of the same name; a level word
     moves that level first; a retired place (its static rank is 0) after every place in
     force that matches, even by its exact old name (its successors are in its snippet)."""
-    text, fixed = sql.arg(q.text), sql.arg(q.corrected)
+    text, fixed = sql.param(q.text), sql.param(q.corrected)
     rank = f"ts_rank_cd('{{0.02, 0.05, 0.4, 1.0}}', d.tsv, {tsq}, 32)"
     return f"""SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name,
             ({fit} + CASE WHEN d.tsv @@ {tsq} THEN {rank} ELSE 0 END
@@ -144,8 +133,8 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     """The match of `q` under filters `f`, as seen by a walk that began at `snapshot`.
     In PARTIAL mode a document matches by any word, and scores by how many it matches.
     `checked`: indexes of words checked on rows rather than through the index (_records_match)."""
-    sql = Sql()
-    common = " AND ".join([f"d.created_seq <= {sql.arg(snapshot)}", *filters_sql(f, sql)])
+    sql = Where()
+    common = " AND ".join([f"d.created_seq <= {sql.param(snapshot)}", *filters_sql(f, sql)])
     if q.empty:
         return Match(sql, common, f"d.kind = 'record' AND {common}",
                      f"SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name, "
@@ -165,24 +154,24 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     record_score = "d.static_rank::float8"
     ceiling = "'Infinity'::real"
     if mode != WALK:
-        rank = f"word_similarity({sql.arg(q.corrected)}, d.title)"
+        rank = f"word_similarity({sql.param(q.corrected)}, d.title)"
         # (a record matches every word in RANKED mode: its fit is 1, not a second @@)
         record_fit = fit if mode == PARTIAL else "1"
         record_score = f"({record_fit} + {rank} + {_preferences(q, sql)})::float8"
     else:
-        ceiling = rank_ceiling_sql(q, sql.arg)
+        ceiling = rank_ceiling_sql(q, sql.param)
     return Match(sql, common, f"{matches} AND d.kind = 'record' AND {common}",
                  others, record_score, tsq, False, ceiling)
 
 
-def of_year_sql(q: ParsedQuery, sql: Sql) -> str | None:
+def of_year_sql(q: ParsedQuery, sql: Where) -> str | None:
     """A partial match's records of the year the query names that match another of its words
     too (through the tsvector index, the year's lexeme and the other words'). Its arguments
     are added only when the statement uses it (an unused ``$n`` has no type)."""
     rest = [i for i, g in enumerate(q.groups) if g != (q.year,)]
     if q.year is None or not rest:
         return None
-    year = sql.arg(q.year)
+    year = sql.param(q.year)
     return (f"d.tsv @@ ({tsquery_sql(q, sql, any_word=True, only=rest)} "
             f"&& to_tsquery('simple', {year})) AND left(d.period, 4) = {year}")
 

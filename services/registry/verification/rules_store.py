@@ -1,4 +1,4 @@
-"""Validation rules: checked when written, compiled to one set-based query per chunk (or per
+"""Validation rules as SQL: compiled (``rules_lang``) to one set-based query per chunk (or per
 dataset on demand), each failing row named with the rules it breaks."""
 
 from __future__ import annotations
@@ -9,18 +9,12 @@ import asyncpg
 
 from services.registry.verification import store
 from services.registry.verification.rules_lang import (
-    Lookup, Rule, RuleError, compile_rule, dimension_values, numeric_measures, parse,
+    Lookup, RuleError, compile_rule, numeric_measures, parse_for,
 )
 
 VALUE = ("CASE WHEN jsonb_typeof(x.vals -> {m}::text) = 'number' "
          "THEN (x.vals ->> {m}::text)::numeric END")
 PARENT = "(SELECT parent_code FROM regions WHERE code = i.region_code)"
-
-
-def parse_for(dataset: dict, expression: str) -> Rule:
-    schema = dataset["schema"]
-    return parse(expression, measures=numeric_measures(schema),
-                 dimensions=dimension_values(schema))
 
 
 def _lookup(with_chunk: bool):

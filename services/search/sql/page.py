@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from services.search.match import Match, _json, of_year_sql
+from services.search.sql.match import Match, _json, of_year_sql
 from services.search.models import PARTIAL, RANKED, WALK, Cursor, ParsedQuery
 
 RANK_ALL_UP_TO = 2_000       # estimated record matches up to which every one is ranked
@@ -28,7 +28,7 @@ def mode_for(estimate: float, rank_limit: int = RANK_ALL_UP_TO) -> str:
 def _keyset(m: Match, cursor: Cursor | None) -> str:
     if cursor is None:
         return "true"
-    s, i = m.sql.arg(cursor.score), m.sql.arg(cursor.doc_id)
+    s, i = m.sql.param(cursor.score), m.sql.param(cursor.doc_id)
     return f"(x.score < {s} OR (x.score = {s} AND x.doc_id > {i}))"
 
 
@@ -41,7 +41,7 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
     if mode == WALK:
         after = "true"
         if cursor is not None:  # an index range first, then the exact keyset
-            s, i = m.sql.arg(cursor.score), m.sql.arg(cursor.doc_id)
+            s, i = m.sql.param(cursor.score), m.sql.param(cursor.doc_id)
             after = (f"d.static_rank <= {s}::real AND (d.static_rank::float8 < {s} "
                      f"OR (d.static_rank::float8 = {s} AND d.doc_id > {i}))")
         # a walk starts at its rarest word's ceiling (ceiling.py); sorting, it is a filter
@@ -83,7 +83,7 @@ async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | 
                 q: ParsedQuery | None = None) -> list[dict[str, Any]]:
     """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page); `q`
     lets a partial answer honour a year it names."""
-    lim = m.sql.arg(limit)
+    lim = m.sql.param(limit)
     records = _records(m, mode, cursor, lim, partial_many, few, q)
     keyset = _keyset(m, cursor)
     items = await conn.fetchval(f"""
