@@ -270,6 +270,9 @@ class DatasetV1(BaseModel):
     created_at: datetime | None = Field(None, description="late only for periods due after it")
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
+    derived_from_schema: ClassVar[frozenset[str]] = frozenset(
+        {"dimensions", "measures", "dimension_values", "measure_info"})
+
     @classmethod
     def from_schema(cls, schema: DatasetSchemaV1, **fields: Any) -> "DatasetV1":
         return cls(
