@@ -1,8 +1,10 @@
 """The models every registry topic shares: request bases (``Strict`` refuses unknown fields),
-answer bases (``Open``), a region reference, and the notes several topics take. Each topic's
-own API models live in its ``models.py``."""
+answer bases (``Open``: only declared fields are answered), a region reference, and the notes
+several topics take. Each topic's own API models live in its ``models.py``."""
 
 from __future__ import annotations
+
+import os
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,8 +17,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Answer models carry exactly the fields they declare: a key the use case adds without
+# declaring it is dropped, never sent undocumented. The test suite sets
+# SATUDATA_STRICT_ANSWERS=1 (tests/conftest.py), which refuses such a key instead, so a test
+# that reaches it fails (a 500) and the field gets declared; production never answers 500 for it.
+_UNDECLARED = "forbid" if os.environ.get("SATUDATA_STRICT_ANSWERS") == "1" else "ignore"
+
+
 class Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """Answer models: what the OpenAPI document shows is what the answer holds."""
+
+    model_config = ConfigDict(extra=_UNDECLARED)
 
 
 class RegionRef(Open):

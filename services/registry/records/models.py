@@ -75,7 +75,15 @@ class ChangePublic(Open):
                                    "verification entries (a held value is not public)")
     version: int | None = Field(None, description="a version's number; null for verification "
                                 "entries")
+    status: Literal["current", "retracted"] | None = Field(
+        None, description="a version's status (absent on verification entries)")
+    publisher_id: str | None = None
+    publisher_name: str | None = None
+    submission_id: uuid.UUID | None = None
+    changed_at: datetime
+    sent_at: datetime | None = None
     seq: int | None = None
+    verification_status: Literal["terverifikasi", "sedang_diverifikasi"] | None = None
 
 
 class ChangesPublic(Open):

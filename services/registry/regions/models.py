@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 import re
 from typing import Annotated, Literal
 
@@ -112,6 +112,9 @@ class AliasPublic(Open):
     source: str | None = None
     status: str = Field(examples=["active"])
     note: str | None = None
+    created_at: datetime | None = None
+    reviewed_by: str | None = Field(None, description="the walidata who reviewed it")
+    reviewed_at: datetime | None = None
 
 
 class RegionChangePublic(Open):
@@ -138,6 +141,12 @@ class LineageRef(RegionRef):
     valid_until: date | None = None
 
 
+class RegionChild(RegionRef):
+    parent_code: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = Field(None, description="retired from this day on")
+
+
 class RegionDetail(Open):
     code: str = Field(examples=["64.08.04.2001"])
     name: str
@@ -148,7 +157,7 @@ class RegionDetail(Open):
     valid_until: date | None = None
     successor_code: str | None = None
     version: int | None = None
-    children: list[RegionRef]
+    children: list[RegionChild]
     aliases: list[AliasPublic]
     predecessors: list[LineageRef] = Field(
         [], description="the regions this one came from (split, merge, code change, move)")

@@ -71,6 +71,22 @@ class AggregatePublic(Open):
     period_to: str | None = None
     periods: list[AggregatePeriod]
     comparable: Comparable | None = Field(None, description="with ?comparable=true")
+    # with one measure asked: its name and unit
+    measure: str | None = Field(None, examples=["jumlah"])
+    unit: str | None = Field(None, examples=["jiwa"])
+    # with ?period=: that period's figure, also at the top level (as in ``periods``)
+    period: str | None = Field(None, examples=["2024"])
+    values: dict[str, Number] | None = None
+    value: Number = None
+    reporting: int | None = None
+    expected: int | None = None
+    rate: float | None = None
+    complete: bool | None = None
+    held: int | None = None
+    verification_status: Literal["sedang_diverifikasi"] | None = None
+    children: list[AggregateFigures] | None = None
+    regions: list[AggregateFigures] | None = None
+    parts: list[str] | None = None
 
 
 class CompletenessKecamatan(Open):
