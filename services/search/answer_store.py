@@ -84,7 +84,7 @@ async def datasets_for_currency(conn: asyncpg.Connection) -> list[asyncpg.Record
 
 
 async def coverage(conn: asyncpg.Connection, wanted: list[tuple[str, str, str, str]]
-                    ) -> dict[str, Coverage]:
+                   ) -> dict[str, Coverage]:
     """Per (dataset, period due, unit levels, the period's last day): units that sent the
     period, of those valid on its last day (the registry's rule, over search's copies)."""
     if not wanted:

@@ -181,7 +181,7 @@ async def before_their_code(conn: asyncpg.Connection, *, dataset: str | None,
 
 
 async def event_labels(conn: asyncpg.Connection, publisher_ids: list[str], record_ids: list
-                  ) -> tuple[dict, set, object]:
+                       ) -> tuple[dict, set, object]:
     """In one round trip (this runs once per event batch on the apply's hot path): the
     publishers' names, which of these records have a newer value held for the walidata,
     and the registry's clock, which orders re-sends of one version."""

@@ -253,8 +253,8 @@ async def held_regions(conn: asyncpg.Connection, dataset_id: int, period: str) -
     return {r["region_code"] for r in rows}
 
 
-# $1 dataset, $2 measures, $3 staged rows, $4 min_history, $5 peers read per group, $6 the
-# latest earlier periods read (HISTORY_PERIODS). Each staged
+# The outlier check's read: $1 dataset, $2 measures, $3 staged rows, $4 min_history, $5 peers
+# read per group, $6 the latest earlier periods read (outliers.HISTORY_PERIODS). Each staged
 # value with its history; the rows with fewer than $4 earlier periods also with their peers
 # (one sample per period, item, level and measure). One round trip per chunk.
 _VALUES_HISTORY_PEERS = """
