@@ -141,9 +141,12 @@ async def load_known_changes(conn: asyncpg.Connection) -> int:
     for change in KNOWN_CHANGES:
         if all(code in known for code in change["to_codes"]):  # the shipped regions are in
             added += await store.insert_missing_change(conn, {**change, "source": source})
-    if "64.08.12.1002" in known:
-        await store.add_aliases(conn, [{
+    if "64.08.12.1002" in known and await store.add_aliases(conn, [{
             "region_code": "64.08.12.1002", "kind": "former_code", "alias": "64.08.12.2002",
             "alias_norm": "64.08.12.2002", "source": source, "status": "active",
-            "note": "kode lama saat masih desa"}])
+            "note": "kode lama saat masih desa"}]):
+        # a new version: the crosswalk may have published this region already in this
+        # transaction, and two events of one version with different aliases would leave
+        # readers with whichever JetStream delivered last
+        await regions_service.publish_regions(conn, ["64.08.12.1002"], bump=True)
     return added
