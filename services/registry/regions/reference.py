@@ -85,7 +85,7 @@ async def import_aliases(conn: asyncpg.Connection, rows: Iterable[dict], source:
     inserted = await store.add_aliases(conn, to_add)
     active = sorted({a["region_code"] for a in inserted if a["status"] == "active"})
     if active:  # pending and refused aliases are not used, so nothing changed for readers
-        await regions_service.publish_regions(conn, active, bump=True)
+        await regions_service.publish_regions(conn, active)
     return {"inserted": len(inserted), "refused": refused, "items": inserted}
 
 
@@ -112,8 +112,6 @@ async def load_known_renames(conn: asyncpg.Connection) -> dict:
             "alias_norm": normalize_name(row["name"]), "source": "Kemendagri 2022",
             "status": "active", "note": row["note"]}])
         result["inserted"] += len(got)
-        if got:  # a new alias changes what readers see of the region: a new region version
-            await store.bump_region_versions(conn, [row["kemendagri_code"]])
     return result
 
 
@@ -145,8 +143,5 @@ async def load_known_changes(conn: asyncpg.Connection) -> int:
             "region_code": "64.08.12.1002", "kind": "former_code", "alias": "64.08.12.2002",
             "alias_norm": "64.08.12.2002", "source": source, "status": "active",
             "note": "kode lama saat masih desa"}]):
-        # a new version: the crosswalk may have published this region already in this
-        # transaction, and two events of one version with different aliases would leave
-        # readers with whichever JetStream delivered last
-        await regions_service.publish_regions(conn, ["64.08.12.1002"], bump=True)
+        await regions_service.publish_regions(conn, ["64.08.12.1002"])
     return added

@@ -79,13 +79,9 @@ async def region_events(conn: asyncpg.Connection, codes: list[str] | None = None
     ]
 
 
-async def publish_regions(conn: asyncpg.Connection, codes: list[str] | None = None, *,
-                          bump: bool = False) -> None:
-    """Publish regions as they are now; ``bump`` first raises their version, for changes
-    (an alias approved) that do not touch the region row itself, so readers that keep the
-    newest version only do not ignore the event."""
-    if bump and codes:
-        await store.bump_region_versions(conn, codes)
+async def publish_regions(conn: asyncpg.Connection, codes: list[str] | None = None) -> None:
+    """Publish regions as they are now (the store gives every change readers see a new
+    version, the aliases included)."""
     events = await region_events(conn, codes)
     for start in range(0, len(events), 200):
         await outbox.add(conn, SCHEMA, RegionsChangedV1(regions=events[start:start + 200]))
@@ -346,7 +342,7 @@ async def review_alias(conn: asyncpg.Connection, principal: Principal, alias_id:
         raise Conflict(f"Alias {alias_id} sudah ditolak.", code="alias_already_refused")
     reviewed = await store.review_alias(conn, alias_id, verdict, principal.publisher_id, note)
     if "active" in (alias["status"], verdict):
-        await publish_regions(conn, [alias["region_code"]], bump=True)
+        await publish_regions(conn, [alias["region_code"]])
     await audit.record(conn, principal, "alias.approve" if verdict == "active"
                        else "alias.refuse", str(alias_id), {"note": note})
     return reviewed

@@ -145,7 +145,8 @@ async def differing_regions(conn: asyncpg.Connection, rows: list[dict]) -> list[
 
 
 async def add_aliases(conn: asyncpg.Connection, rows: list[dict]) -> list[dict]:
-    """Insert aliases not yet known; returns the rows actually inserted."""
+    """Insert aliases not yet known; returns the rows actually inserted. A region's aliases
+    are part of what readers see of it, so each region given one is at a new version."""
     inserted = []
     for r in rows:
         got = await conn.fetchrow(
@@ -158,6 +159,7 @@ async def add_aliases(conn: asyncpg.Connection, rows: list[dict]) -> list[dict]:
             r.get("status", "active"), r.get("note"), r.get("valid_from"), r.get("valid_until"))
         if got:
             inserted.append(dict(got))
+    await bump_region_versions(conn, sorted({r["region_code"] for r in inserted}))
     return inserted
 
 
@@ -179,6 +181,11 @@ async def retire_region(conn: asyncpg.Connection, code: str, successor: str,
 
 
 async def bump_region_versions(conn: asyncpg.Connection, codes: list[str]) -> None:
+    """A new version for changes readers see that are not in the region row (its aliases):
+    readers keep the newest version of a region, and two events of one version must be the
+    same event, whichever JetStream delivers last."""
+    if not codes:
+        return
     await conn.execute("UPDATE regions SET version = version + 1, updated_at = now() "
                        "WHERE code = ANY($1::text[])", codes)
 
@@ -188,6 +195,7 @@ async def end_alias(conn: asyncpg.Connection, region_code: str, alias_norm: str,
     await conn.execute(
         "UPDATE region_aliases SET valid_until = $3 WHERE region_code = $1 AND alias_norm = $2 "
         "AND kind = 'former_name'", region_code, alias_norm, day)
+    await bump_region_versions(conn, [region_code])
 
 
 async def get_region(conn: asyncpg.Connection, code: str) -> dict | None:
@@ -245,6 +253,7 @@ async def review_alias(conn: asyncpg.Connection, alias_id: int, status: str, rev
         f"""UPDATE region_aliases SET status = $2, reviewed_by = $3, reviewed_at = now(),
                    note = coalesce($4, note)
             WHERE id = $1 RETURNING {ALIAS_COLUMNS}""", alias_id, status, reviewer, note)
+    await bump_region_versions(conn, [row["region_code"]])
     return dict(row)
 
 

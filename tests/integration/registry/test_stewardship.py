@@ -1,5 +1,7 @@
 """Walidata routes over real HTTP: regions and aliases, publishers and keys."""
 
+import json
+
 from services.registry.publishing import apply
 from tests.integration.registry.conftest import principal_headers
 
@@ -160,3 +162,31 @@ async def test_kecamatan_publisher_writes_for_its_villages_only(client, registry
     assert outcome.counts.created == 1
     assert [r.code for r in outcome.rejected] == ["region_out_of_scope"]
     assert outcome.rejected[0].index == 1
+
+
+async def test_two_region_events_of_one_version_are_the_same_event(client, registry):
+    """Search keeps the newest version of a region; the relay publishes a batch concurrently,
+    so two events of one version that differ (an alias added without a new version) would leave
+    search with whichever landed last. Seeding, an import, an approval and a refusal each give
+    the region a new version."""
+    r = await client.post("/v1/regions/aliases/import", headers=STEWARD, json={"rows": [
+        {"code": "", "name": "Sangata Utra", "kemendagri_code": DESA},
+        {"code": "", "name": "Sangata Utre", "kemendagri_code": DESA}]})
+    assert r.status_code == 200, r.text
+    pending = (await client.get("/v1/regions/aliases", params={"status": "pending"},
+                                headers=STEWARD)).json()["items"]
+    assert len(pending) == 2
+    for alias, verdict in zip(pending, ("approve", "refuse")):
+        r = await client.post(f"/v1/regions/aliases/{alias['id']}/{verdict}", headers=STEWARD)
+        assert r.status_code == 200, r.text
+    seen: dict[tuple[str, int], set[str]] = {}
+    for payload in await registry["pool"].fetch(
+            "SELECT payload::text FROM registry.outbox "
+            "WHERE subject = 'registry.regions.changed.v1'"):
+        for region in json.loads(payload["payload"])["data"]["regions"]:
+            seen.setdefault((region["code"], region["version"]), set()).add(
+                json.dumps(region, sort_keys=True))
+    assert seen and all(len(kinds) == 1 for kinds in seen.values()), [
+        key for key, kinds in seen.items() if len(kinds) > 1]
+    published = [key for key in seen if key[0] == DESA]
+    assert len(published) >= 2  # the approval published the desa again, at a new version
