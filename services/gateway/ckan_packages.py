@@ -25,6 +25,21 @@ PACKAGE_SORTS = {"id": "id", "name": "name", "title_string": "title", "title": "
                  "metadata_created": "metadata_created", "score": None}
 
 
+# The registry's dataset fields this module places in CKAN's own fields (or, for ``schema``,
+# in the DataStore's fields; a retraction ends the package, ``ckan.py``). Any other field,
+# one added to the dataset later included, is a CKAN extra under its own name: what CKAN does
+# with a field its core schema lacks, and what harvesters copy.
+PLACED = frozenset({
+    "slug", "title", "description", "license", "created_at", "updated_at", "last_updated",
+    "version", "frequency", "topic", "tags", "authoritative", "metadata", "schema",
+    "currency", "retracted_at", "retraction_reason"})
+
+
+def _extra(key: str, value: Any) -> dict:
+    return {"key": key, "value": value if isinstance(value, str) else json.dumps(
+        value, ensure_ascii=False)}
+
+
 def statistical_extras(forms: dict | None) -> list[dict]:
     """The BPS statistical metadata as CKAN extras (flat key/value, which harvesters copy):
     its version and completeness, MS-Kegiatan, and each measure's MS-Variabel/MS-Indikator."""
@@ -74,8 +89,10 @@ def package(dataset: dict, base: str, publishers: dict[str, dict],
         "groups": ([{"name": dataset["topic"], "title": dataset["topic"]}]
                    if dataset.get("topic") else []),
         "resources": resources, "num_resources": len(resources),
-        "extras": [{"key": k, "value": v if isinstance(v, str) else json.dumps(v)}
-                   for k, v in meta.items()] + statistical_extras(forms),
+        "extras": [*(_extra(k, v) for k, v in meta.items()),
+                   *(_extra(k, v) for k, v in dataset.items()
+                     if k not in PLACED and k not in meta and v is not None),
+                   *statistical_extras(forms)],
         **({"metadata_statistik": {
             **{k: forms[k] for k in ("version", "complete", "missing", "document")},
             "url": f"{base}/v1/datasets/{quote(slug)}/statistical-metadata",

@@ -114,6 +114,16 @@ def test_ckan_package_has_csv_and_xlsx_resources_and_organization():
     assert pkg["extras"] == [{"key": "satuan", "value": "jiwa"}]
 
 
+def test_a_dataset_field_the_gateway_does_not_place_reaches_ckan_as_an_extra():
+    """A field added to the registry's dataset needs no change here to reach harvesters."""
+    dataset = {**DATASETS[0], "cakupan_wilayah": "desa", "sumber_lain": ["bps", "opd"],
+               "retracted_at": None, "schema": {"dimensions": [], "measures": []}}
+    extras = ckan.package(dataset, "http://gw", PUBLISHERS)["extras"]
+    assert extras == [{"key": "satuan", "value": "jiwa"},
+                      {"key": "cakupan_wilayah", "value": "desa"},
+                      {"key": "sumber_lain", "value": '["bps", "opd"]'}]
+
+
 def test_ckan_package_search_q_fq_facets_and_paging():
     pkgs = [ckan.package(d, "http://gw", PUBLISHERS) for d in DATASETS]
     found = ckan.search(pkgs, q="jumlah", fq="", rows=1, start=1,
