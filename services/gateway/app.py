@@ -15,13 +15,14 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from services.gateway import routes, timeliness_routes
 from services.gateway.ckan_envelope import CkanEnvelopeMiddleware
 from services.gateway.exports import XLSX_TYPE
 from services.gateway.manifest import ROUTES
-from services.gateway.middleware import (BodyLimitMiddleware, PathGuardMiddleware,
+from services.gateway.middleware import (BodyLimitMiddleware, LeanGZipMiddleware,
+                                         PathGuardMiddleware,
                                          RateLimitMiddleware, SecurityHeadersMiddleware)
 from services.gateway.container import Gateway
 from services.gateway.settings import GatewaySettings
@@ -65,15 +66,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return Response(exc.body, status_code=exc.status_code, media_type=exc.content_type)
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
-    # the /v1 routes first (few regexes before the hot path), then portal, docs and CKAN
+    # the proxy first (it steps aside for the gateway's own /v1 routes), then portal, docs
+    # and CKAN
+    app.router.routes.insert(0, routes.proxy_route)
     app.include_router(routes.v1_router)
-    app.router.routes.append(routes.proxy_route)
     app.include_router(timeliness_routes.router)  # /ketepatan, before the portal's catch-alls
     app.include_router(routes.router)
     app.mount("/docs-assets", StaticFiles(directory=routes.DOCS), name="docs-assets")
     app.mount("/portal", StaticFiles(directory=routes.PORTAL), name="portal")
     # Added last = outermost: the body limit and rate limit answer before any work is done.
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size, compresslevel=6,
+    app.add_middleware(LeanGZipMiddleware, minimum_size=settings.gzip_min_size, compresslevel=6,
                        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, XLSX_TYPE))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,

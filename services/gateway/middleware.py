@@ -24,6 +24,7 @@ from limits.storage import storage_from_string
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import (FixedWindowRateLimiter, MovingWindowRateLimiter,
                                    SlidingWindowCounterRateLimiter)
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway import manifest
@@ -298,3 +299,36 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class LeanGZipMiddleware(GZipMiddleware):
+    """Starlette's GZip for a client that accepts it; for one that does not (every service
+    call, most API clients), the answer as the service sent it with ``Vary: Accept-Encoding``
+    added, which is all Starlette's identity responder does to it, without holding the head
+    back until the first body part or re-reading the excluded types on each request."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or b"gzip" in _header(scope, b"accept-encoding"):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _with_vary(list(message.get("headers", [])))
+            await send(message)
+
+        await self.app(scope, receive, send_vary)
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    return next((v for k, v in scope["headers"] if k.lower() == name), b"")
+
+
+def _with_vary(headers: list) -> list:
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            if b"accept-encoding" not in value.lower() and value.strip() != b"*":
+                headers[i] = (name, value + b", Accept-Encoding")
+            return headers
+    headers.append((b"vary", b"Accept-Encoding"))
+    return headers

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from services.gateway import exports, proxy
@@ -186,8 +186,19 @@ class _PublicApi:
         await response(scope, receive, send)
 
 
-proxy_route = Route("/v1/{rest:path}", _PublicApi(), methods=["GET", "HEAD", *WRITE_METHODS],
-                    include_in_schema=False)
+class _ProxyRoute(Route):
+    """``/v1/{rest}``, the first route tried, for every path but the gateway's own
+    (``v1_router``): two regexes, where FastAPI's included-router matching would run first on
+    every proxied request."""
+
+    def matches(self, scope):
+        if any(route.path_regex.match(scope.get("path", "")) for route in v1_router.routes):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+proxy_route = _ProxyRoute("/v1/{rest:path}", _PublicApi(),
+                          methods=["GET", "HEAD", *WRITE_METHODS], include_in_schema=False)
 
 
 @router.api_route("/api/3/action/{action}", methods=["GET", "POST"], include_in_schema=False)

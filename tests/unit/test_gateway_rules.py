@@ -189,3 +189,51 @@ def test_only_the_manifest_and_the_registry_client_name_an_upstream_path():
                 if literal:
                     found.append((path.name, node.lineno))
     assert found == []
+
+
+async def _answer(app, accept: bytes, vary: bytes | None = None) -> tuple[dict, bytes]:
+    body = b'{"items": [' + b'"penduduk", ' * 200 + b'"desa"]}'
+
+    async def service(scope, receive, send):
+        headers = [(b"content-type", b"application/json")] + ([(b"vary", vary)] if vary else [])
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/v1/search", "headers": [
+        (b"accept-encoding", accept)]}
+    await app(service)(scope, None, send)
+    return {k.decode(): v.decode() for k, v in sent[0]["headers"]}, b"".join(
+        m.get("body", b"") for m in sent[1:])
+
+
+async def test_gzip_compresses_for_who_accepts_it_and_passes_the_rest_through():
+    import gzip
+    from services.gateway.middleware import LeanGZipMiddleware
+
+    def app(inner):
+        return LeanGZipMiddleware(inner, minimum_size=500)
+    headers, body = await _answer(app, b"gzip, br")
+    assert headers["content-encoding"] == "gzip" and headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(body).startswith(b'{"items": ["penduduk"')
+    headers, body = await _answer(app, b"identity")
+    assert "content-encoding" not in headers and body.startswith(b'{"items"')
+    assert headers["vary"] == "Accept-Encoding"  # a cache keeps the two apart
+    headers, _ = await _answer(app, b"", vary=b"Origin")
+    assert headers["vary"] == "Origin, Accept-Encoding"
+
+
+def test_the_proxy_steps_aside_for_the_gateways_own_v1_routes():
+    from starlette.routing import Match
+    from services.gateway.routes import proxy_route
+
+    def match(path):
+        return proxy_route.matches({"type": "http", "path": path, "method": "GET"})[0]
+    assert match("/v1/search") == Match.FULL
+    assert match("/v1/datasets/jumlah-penduduk") == Match.FULL
+    assert match("/v1/events") == Match.NONE
+    assert match("/v1/datasets/jumlah-penduduk/records") == Match.NONE
