@@ -187,12 +187,15 @@ class _PublicApi:
 
 
 class _ProxyRoute(Route):
-    """``/v1/{rest}``, the first route tried, for every path but the gateway's own
-    (``v1_router``): two regexes, where FastAPI's included-router matching would run first on
-    every proxied request."""
+    """``/v1/{rest}``, the first route tried, for every request but those the gateway answers
+    itself (``v1_router``, path and method: a HEAD of its GET routes is still proxied, as
+    before): two regexes, where FastAPI's included-router matching ran first on every proxied
+    request."""
 
     def matches(self, scope):
-        if any(route.path_regex.match(scope.get("path", "")) for route in v1_router.routes):
+        path, method = scope.get("path", ""), scope.get("method")
+        if any(method in route.methods and route.path_regex.match(path)
+               for route in v1_router.routes):
             return Match.NONE, {}
         return super().matches(scope)
 
