@@ -100,21 +100,26 @@ def _alternatives(word: str, fixes: dict[str, list[str]]) -> tuple[str, ...]:
 
 
 def parse_words(text: str, prefix: bool, fixes: dict[str, list[str]],
-                complete: set[str] | frozenset[str] = frozenset()) -> ParsedQuery:
+                complete: set[str] | frozenset[str] = frozenset(),
+                begins: set[str] | frozenset[str] = frozenset()) -> ParsedQuery:
     """Pure: typed words + typo corrections -> the groups of alternatives the store ORs.
     The last word matches as a prefix while typing, unless it is a `complete` known word (a
-    prefix of a common word costs a scan of every word it begins)."""
+    prefix of a common word costs a scan of every word it begins); a prefix that `begins` a
+    known word is not a typo, and is not corrected ("puskes" is puskesmas being typed, not
+    also "pustu")."""
     words, level, dropped = meaningful_words(words_of(text))
     if not words:
         return ParsedQuery(text="", corrected="")
     units = _units(words)
-    groups = tuple(_alternatives(u, fixes) for _label, u in units)
-    corrected = " ".join(fixes.get(w, [w])[0] for w in words)
     # (a year is typed whole: as a prefix it would also scan every number it begins; a
     # spelled-out name is typed whole too)
     last_is_prefix = (prefix and not text.endswith(" ") and len(words[-1]) >= 2
                       and words_of(text)[-1] == words[-1] and words[-1] not in complete
                       and not YEAR.match(words[-1]) and units[-1][0] == words[-1])
+    if last_is_prefix and words[-1] in begins:
+        fixes = {w: alts for w, alts in fixes.items() if w != words[-1]}
+    groups = tuple(_alternatives(u, fixes) for _label, u in units)
+    corrected = " ".join(fixes.get(w, [w])[0] for w in words)
     year = next((w for w in words if YEAR.match(w)), None)
     sex = next((SEX[w] for w in words if w in SEX), None)
     return ParsedQuery(text=" ".join(words), corrected=corrected, groups=groups,

@@ -51,13 +51,13 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                 return hit
         try:
             async with conn.transaction(readonly=True, isolation="repeatable_read"):
-                version, snapshot, fixes, known = await store.open_search(
+                version, snapshot, fixes, known, begins = await store.open_search(
                     conn, statement_timeout_ms, typo_candidates(text), typo_similarity)
                 key = (version, qhash, cursor, limit)
                 if filters.current:
                     filters = replace(filters, current_datasets=tuple(
                         await currency.current_datasets(conn, at)))
-                parsed = parse_words(text, prefix, fixes, complete=known)
+                parsed = parse_words(text, prefix, fixes, complete=known, begins=begins)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
                                        position.snapshot if position else snapshot,
                                        limit=limit, facet_values_max=facet_values_max,

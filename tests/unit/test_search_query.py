@@ -31,6 +31,18 @@ def test_typo_corrections_join_the_typed_word_as_alternatives():
     assert q.prefix == "utara"
 
 
+def test_a_prefix_that_begins_a_known_word_is_not_corrected_as_a_typo():
+    fixes = {"puskes": ["puskesmas", "pustu"]}  # trigram neighbours, "pustu" among them
+    q = parse_words("puskes", True, fixes, begins={"puskes"})
+    assert q.prefix == "puskes" and not {"puskesmas", "pustu"} & set(q.groups[0])
+    # typed whole (or beginning no known word) it is a typo, corrected as before
+    assert "pustu" in parse_words("puskes ", True, fixes, begins={"puskes"}).groups[0]
+    assert "pustu" in parse_words("puskes", True, fixes).groups[0]
+    # only the word being typed: an earlier one is whole, and corrected
+    q = parse_words("sangata utara", True, {"sangata": ["sangatta"]}, begins={"sangata"})
+    assert "sangatta" in q.groups[0]
+
+
 def test_trailing_space_turns_prefix_matching_off():
     assert parse_words("sangatta ", True, {}).prefix is None
     assert parse_words("sangatta", False, {}).prefix is None

@@ -110,3 +110,26 @@ async def test_a_prefix_that_begins_one_counted_term_is_counted_exactly_from_the
     monkeypatch.setattr(facet_counts, "exact_counts", none)
     counted = await query(c, q="kombe", limit=19)  # another cache key: counted from matches
     assert (kept["total"], _by_value(kept)) == (counted["total"], _by_value(counted))
+
+
+async def test_a_prefix_of_a_counted_word_is_not_widened_by_typo_corrections(
+        search_app, registry_bus, monkeypatch):
+    """"pendud" is "penduduk" being typed: its trigram neighbours (and their ke-an forms,
+    "kependudukan" -> "duduk") are not added, so the kept counts answer it exactly (at any
+    size; counting the matches is exact only up to 10,000) and it finds what "penduduk"
+    finds."""
+    await _load(search_app, registry_bus)
+    c = search_app["client"]
+    used = []
+    real = facet_counts.exact_counts
+
+    async def spy(*args, **kwargs):
+        counts = await real(*args, **kwargs)
+        used.append(counts is not None)
+        return counts
+    monkeypatch.setattr(facet_counts, "exact_counts", spy)
+    typing, whole = await query(c, q="pendud"), await query(c, q="penduduk ")
+    assert used == [True, True]  # both from the kept counts
+    assert typing["exact"] is True and whole["exact"] is True
+    assert typing["total"] == whole["total"] > 0
+    assert _by_value(typing) == _by_value(whole)
