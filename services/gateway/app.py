@@ -66,8 +66,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return Response(exc.body, status_code=exc.status_code, media_type=exc.content_type)
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream call is noise
-    # the proxy first (it steps aside for the gateway's own /v1 routes), then portal, docs
-    # and CKAN
+    # the proxy first (it steps aside for the gateway's own /v1 routes), then portal, CKAN
     app.router.routes.insert(0, routes.proxy_route)
     app.include_router(routes.v1_router)
     app.include_router(timeliness_routes.router)  # /ketepatan, before the portal's catch-alls

@@ -66,9 +66,52 @@ def recoverable(cells: list[Cell], hidden: set) -> list:
         if key in col:
             row[col[key]] -= 1
         rows.append(row)
+    fixed = _fixed(rows, len(unknowns))
+    return [k for i, k in enumerate(unknowns) if i in fixed]
+
+
+def _fixed(rows: list[list[Fraction]], n: int) -> set[int]:
+    """The unknowns the equations fix: x_i is fixed iff e_i is in the row space (every
+    solution agrees on it; the same as dropping column i lowering the rank). In the reduced
+    row echelon form that is a pivot row with no other non-zero entry: one exact elimination
+    instead of one rank per unknown."""
+    rows = [r[:] for r in rows if any(r)]
+    pivots: list[int] = []
+    rank = 0
+    for col in range(n):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][col]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        lead = rows[rank][col]
+        rows[rank] = [a / lead for a in rows[rank]]
+        for i in range(len(rows)):
+            if i != rank and rows[i][col]:
+                f = rows[i][col]
+                rows[i] = [a - f * b for a, b in zip(rows[i], rows[rank])]
+        pivots.append(col)
+        rank += 1
+    return {col for r, col in enumerate(pivots)
+            if all(not v for j, v in enumerate(rows[r]) if j != col)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(-1, 1), min_size=5, max_size=5), max_size=6))
+def test_the_fixed_unknowns_are_those_whose_column_carries_rank(matrix):
+    """The checker above against its definition (dropping column i lowers the rank)."""
+    rows = [[Fraction(v) for v in r] for r in matrix]
     full = _rank(rows)
-    return [k for i, k in enumerate(unknowns)
-            if _rank([r[:i] + r[i + 1:] for r in rows]) < full]
+    assert _fixed(rows, 5) == {i for i in range(5)
+                               if _rank([r[:i] + r[i + 1:] for r in rows]) < full}
+
+
+def test_the_checker_finds_a_small_cell_hidden_alone():
+    """Hiding only the 3 leaves it recoverable: its desa's total minus the other sex."""
+    cells = table({("01.2001", "2025", "L"): 3, ("01.2001", "2025", "P"): 40,
+                   ("01.2002", "2025", "L"): 30, ("01.2002", "2025", "P"): 35})
+    small = next(c.key for c in cells if c.value == 3)
+    assert recoverable(cells, {small}) == [small]
+    assert recoverable(cells, set(suppress(cells, K).hidden)) == []
 
 
 def table(values: dict[tuple[str, str, str], int]) -> list[Cell]:
