@@ -377,9 +377,13 @@ async def test_kabupaten_page_lists_server_totals_and_labels_the_partial_period(
     assert not [u for u in calls if "/records" in u]  # no sums of raw records in the browser
     assert await page.evaluate("document.documentElement.scrollWidth") <= width + 10
     await page.screenshot(path=shot(f"kabupaten-{width}"), full_page=True)
-    # choosing the partial year says so next to its figures
+    # choosing the partial year says so next to its figures, and the map is drawn again
+    # for it (Leaflet loaded by now: its window.leaflet once replaced the portal's loader)
+    map_caption = page.locator(".mapfig figcaption")
+    await expect(map_caption).to_contain_text("periode 2024", timeout=15000)
     await page.select_option("#rperiod", "2025")
     assert "baru 3 dari" in await page.locator("#rnote").inner_text()
+    await expect(map_caption).to_contain_text("periode 2025", timeout=15000)
     assert errors == []
     await context.close()
 

@@ -561,7 +561,9 @@ async function renderDataset(slug, params) {
    region). The page adds nothing up itself. */
 /* ---------- maps: a choropleth of a region's children (Leaflet, vendored, no tiles) ---------- */
 let leafletLoading = null, shownMap = null;
-function leaflet() {
+/* not named "leaflet": leaflet.js sets window.leaflet, which would replace a global function
+   of that name once loaded, and the next map drawn would fail */
+function loadLeaflet() {
   leafletLoading = leafletLoading || new Promise((resolve, reject) => {
     const css = document.createElement("link");
     css.rel = "stylesheet"; css.href = "/portal/vendor/leaflet/leaflet.css";
@@ -597,7 +599,7 @@ async function drawMap(box, parent, children, measure, period, note) {
   const byCode = new Map(children.map((c) => [c.region.code, c]));
   const shape = await api(`/v1/regions/boundaries?parent=${encodeURIComponent(parent)}&on=${periodEnd(period)}`).catch(() => null);
   if (!shape || !shape.features.length) { box.hidden = true; return; }
-  const L = await leaflet().catch(() => null);
+  const L = await loadLeaflet().catch(() => null);
   if (!L) { box.innerHTML = `<p class="muted">Peta tidak dapat dimuat.</p>`; return; }
   const buckets = classes(children.map((c) => plain(raw(c))));
   const bucketOf = (v) => (hidden(v) ? "suppressed" : typeof plain(v) !== "number" ? "none"
