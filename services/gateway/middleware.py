@@ -24,6 +24,7 @@ from limits.storage import storage_from_string
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import (FixedWindowRateLimiter, MovingWindowRateLimiter,
                                    SlidingWindowCounterRateLimiter)
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -314,7 +315,9 @@ class LeanGZipMiddleware(GZipMiddleware):
 
         async def send_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _with_vary(list(message.get("headers", [])))
+                headers = MutableHeaders(raw=list(message.get("headers", [])))
+                headers.add_vary_header("Accept-Encoding")
+                message["headers"] = headers.raw
             await send(message)
 
         await self.app(scope, receive, send_vary)
@@ -323,12 +326,3 @@ class LeanGZipMiddleware(GZipMiddleware):
 def _header(scope: Scope, name: bytes) -> bytes:
     return next((v for k, v in scope["headers"] if k.lower() == name), b"")
 
-
-def _with_vary(headers: list) -> list:
-    for i, (name, value) in enumerate(headers):
-        if name.lower() == b"vary":
-            if b"accept-encoding" not in value.lower() and value.strip() != b"*":
-                headers[i] = (name, value + b", Accept-Encoding")
-            return headers
-    headers.append((b"vary", b"Accept-Encoding"))
-    return headers
