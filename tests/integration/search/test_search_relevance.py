@@ -3,8 +3,12 @@ Indonesian word forms, exact names first, search-as-you-type."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from services.search.sql.match import title_fit_sql
+from shared.sql import Where
 from tests.helpers import eventually
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 
@@ -104,3 +108,40 @@ async def test_page_size_is_capped(indexed):
     resp = await indexed["client"].get("/v1/search", params={"q": "desa", "limit": 10_000})
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "page_size_too_large"
+
+
+TITLES = ["Jumlah Sekolah — Teluk Singkama 2025-03 (Sekolah Menengah Pertama)",
+          "Jumlah Penduduk — Sangatta Utara 2024-05 (Laki-laki, 10-14 tahun)",
+          "sekolahnya", "SEKOLAH", "pra_sekolah", "prasekolah", "x2024", "2024",
+          "Utara Sangatta", "desa sangattautara", "Sangatta Selatan", "", "a b c", "Café sekolah",
+          "menengah atas, sekolah", "sekolah sekolah", "Kombeng Indah", "kombeng2"]
+FIT_QUERIES = ["sekolah", "Sekolah Menengah", "laki laki", "laki-laki", "2024", "sangatta utara",
+               "utara", "sekolah 2025", "menengah atas sekolah", "pra", "a", "a b", "sd",
+               "café", "kombeng", "kombeng 2", "sekolah_", "sangatta  utara 2024-05"]
+
+
+async def test_title_fit_is_word_similarity(search_db):
+    """A ranked page's title fit (match.title_fit_sql, a whole-word test before the trigram
+    search) scores every title exactly as word_similarity does: the fixed titles above, and
+    random titles and queries over a few words that share letters and trigrams."""
+    rnd = random.Random(30)
+    vocab = ["sekolah", "sekolahnya", "sek", "utara", "sangatta", "2024", "05", "laki", "a"]
+    titles = TITLES + [rnd.choice(["", "(", "— "]).join(
+        rnd.choice(vocab) + rnd.choice([" ", "-", ", ", "_", ""]) for _ in range(rnd.randint(1, 5)))
+        for _ in range(300)]
+    queries = FIT_QUERIES + [" ".join(rnd.sample(vocab, rnd.randint(1, 3))) for _ in range(40)]
+    titles += [rnd.choice(["", "Jumlah ", "x "]) + rnd.choice([" ", "-", ", ", " — "]).join(
+        q.split()) + rnd.choice(["", " 2024", "nya", "_"]) for q in queries for _ in range(3)]
+    whole = 0
+    async with search_db.acquire() as conn:
+        for text in queries:
+            sql = Where()
+            sql.param(titles)
+            fit = title_fit_sql(text, sql)
+            rows = await conn.fetch(f"SELECT d.title, ({fit})::float8 AS fit, "
+                                    f"word_similarity({sql.param(text)}, d.title)::float8 AS ws "
+                                    f"FROM unnest($1::text[]) d(title)", *sql.args)
+            assert [(r["title"], r["fit"]) for r in rows] == [
+                (r["title"], r["ws"]) for r in rows], text
+            whole += sum(r["ws"] == 1 for r in rows)
+    assert whole > 200  # (titles that take the shortcut are among those compared)
