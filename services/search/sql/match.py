@@ -29,6 +29,7 @@ class Match:
     tsq: str             # the query's tsquery (SQL), 'NULL::tsquery' for an empty query
     empty: bool
     ceiling: str = "'Infinity'::real"  # a walk: no matching record ranks higher (ceiling.py)
+    record_bound: str = "0::float8"  # record_score without the title fit: at most 1 below it
 
 
 def tsquery_sql(q: ParsedQuery, sql: Where, *, any_word: bool = False,
@@ -169,7 +170,7 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     # its arguments come last: the counts statement, which never scores records, uses a prefix
     # not ts_rank_cd (tens of microseconds a record, over large tsvectors): how much of the
     # query the title (dataset, place, period, dimension values) spells out
-    record_score = "d.static_rank::float8"
+    record_score = record_bound = "d.static_rank::float8"
     ceiling = "'Infinity'::real"
     if mode != WALK:
         # (a partial match's title never spells out every word, its tsvector would hold them;
@@ -179,11 +180,14 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
                 else title_fit_sql(q.corrected, sql))
         # (a record matches every word in RANKED mode: its fit is 1, not a second @@)
         record_fit = fit if mode == PARTIAL else "1"
-        record_score = f"({record_fit} + {rank} + {_preferences(q, sql)})::float8"
+        preferences = _preferences(q, sql)
+        record_score = f"({record_fit} + {rank} + {preferences})::float8"
+        # the title fit is in [0, 1]: the score without it bounds the score within 1
+        record_bound = f"({record_fit} + {preferences})::float8"
     else:
         ceiling = rank_ceiling_sql(q, sql.param)
     return Match(sql, common, f"{matches} AND d.kind = 'record' AND {common}",
-                 others, record_score, tsq, False, ceiling)
+                 others, record_score, tsq, False, ceiling, record_bound)
 
 
 def of_year_sql(q: ParsedQuery, sql: Where) -> str | None:

@@ -18,6 +18,8 @@ from services.search.models import PARTIAL, RANKED, WALK, Cursor, ParsedQuery
 
 RANK_ALL_UP_TO = 2_000       # estimated record matches up to which every one is ranked
 PARTIAL_CANDIDATES = 2_000   # records ranked for a partial answer when more match
+BOUND_MARGIN = 1.001         # a title fit is at most 1 (and float rounding far below 0.001)
+BEST_FIRST = 4               # pages' worth of partial candidates scored to set the cut
 
 
 def mode_for(estimate: float, rank_limit: int = RANK_ALL_UP_TO) -> str:
@@ -51,16 +53,31 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
                 f"ORDER BY {rank} DESC, d.doc_id "
                 f"LIMIT {limit}")
     if mode == PARTIAL and partial_many:
-        newest = (f"SELECT d.doc_id, {m.record_score} AS score FROM documents d "
+        newest = (f"SELECT d.doc_id, {m.record_bound} AS bound FROM documents d "
                   f"WHERE {m.records} {{}} ORDER BY d.static_rank DESC, d.doc_id "
                   f"LIMIT {PARTIAL_CANDIDATES}")
         of_year = of_year_sql(q, m.sql) if q is not None else None
-        if of_year is None:
-            return f"SELECT c.doc_id, c.score FROM ({newest.format('')}) c"
-        # a year the query names is honoured here too: the newest candidates of that year
-        # beside the newest of all
-        return (f"SELECT c.doc_id, max(c.score) AS score FROM (({newest.format('')}) "
-                f"UNION ALL ({newest.format('AND ' + of_year)})) c GROUP BY c.doc_id")
+        candidates = newest.format("")
+        if of_year is not None:
+            # a year the query names is honoured here too: the newest candidates of that year
+            # beside the newest of all
+            candidates = (f"SELECT c.doc_id, max(c.bound) AS bound FROM (({candidates}) "
+                          f"UNION ALL ({newest.format('AND ' + of_year)})) c GROUP BY c.doc_id")
+        # Their title fits (word_similarity, 9-15 us each) only for the candidates that can
+        # reach the first page. A fit is at most 1: once the `limit`-th best whole score of the
+        # candidates best without it is known, one more than 1 below that without its fit is
+        # beaten by `limit` others whatever its fit. (A later page's keyset is on the whole
+        # score: every candidate is scored there.)
+        cut = "NULL::float8"
+        if cursor is None:
+            cut = (f"(SELECT t.score FROM (SELECT {m.record_score} AS score FROM ("
+                   f"SELECT c.doc_id FROM c ORDER BY c.bound DESC LIMIT {limit} * {BEST_FIRST}) b "
+                   f"JOIN documents d ON d.doc_id = b.doc_id) t "
+                   f"ORDER BY t.score DESC OFFSET {limit} - 1 LIMIT 1) - {BOUND_MARGIN}")
+        return (f"WITH c AS MATERIALIZED ({candidates}) "
+                f"SELECT d.doc_id, {m.record_score} AS score FROM c "
+                f"JOIN documents d ON d.doc_id = c.doc_id "
+                f"WHERE c.bound >= coalesce({cut}, '-Infinity'::float8)")
     return f"SELECT d.doc_id, {m.record_score} AS score FROM documents d WHERE {m.records}"
 
 

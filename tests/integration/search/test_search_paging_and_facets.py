@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from services.search import service
+from services.search.cache import AnswerCache
+from services.search.cursor import encode_cursor, query_hash
+from services.search.models import PARTIAL, Cursor, Filters
+from services.search.sql import page
 from tests.helpers import eventually, signed
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 
@@ -216,3 +221,28 @@ async def test_a_cached_answer_lapses_when_the_index_changes(search_app, registr
         return r["total"] == before["total"] + 1
     await eventually(seen)
     assert len(records) > 0
+
+
+async def test_a_partial_first_page_is_the_one_every_candidate_scored_gives(
+        search_app, registry_bus, monkeypatch):
+    """A partial answer with many candidates scores titles only for those that can reach the
+    first page (page.py: the cut); that page is the one scoring every candidate gives (a
+    cursor before every score admits them all and has no cut)."""
+    records = await _load(search_app, registry_bus)
+    monkeypatch.setattr(page, "PARTIAL_CANDIDATES", 300)  # (the cut needs "many": > 300 here)
+    pool = search_app["pool"]
+    options = dict(prefix=True, typo_similarity=0.45, facet_values_max=50,
+                   statement_timeout_ms=5000)
+    for text in ("penduduk laki-laki kaliorang 2024 gajah", "sekolah sangatta 2023 perahu",
+                 "jumlah perempuan wahau 2024 kuda", "penduduk 2023 bengalon kapal"):
+        first = await service.search(pool, AnswerCache(0), text, Filters(), limit=10,
+                                     cursor=None, **options)
+        assert first.partial and first.total > 300, (text, first.total)
+        before_all = encode_cursor(Cursor(
+            score=1e9, doc_id="", snapshot=2 ** 62, mode=PARTIAL,
+            query_hash=query_hash(f"{text}\x00True\x00", Filters())))
+        every = await service.search(pool, AnswerCache(0), text, Filters(), limit=10,
+                                     cursor=before_all, **options)
+        assert [(i.url, i.score) for i in first.items] == [
+            (i.url, i.score) for i in every.items], text
+    assert len(records) > 300
