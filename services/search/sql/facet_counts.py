@@ -96,7 +96,7 @@ async def common_words(conn: asyncpg.Connection, q: ParsedQuery) -> frozenset[in
     return frozenset(common)
 
 
-def _facets_sql(others: str, term: str, values_max: str) -> str:
+def _facets_sql(others: str, term: str, values_max: str, tsq: str) -> str:
     return f"""
         WITH others AS MATERIALIZED ({others}),
              c AS (SELECT facet, value, n FROM facet_counts WHERE term = {term} AND n > 0
@@ -112,6 +112,8 @@ def _facets_sql(others: str, term: str, values_max: str) -> str:
         SELECT (SELECT coalesce(sum(n), 0) FROM s WHERE facet = 'kind')::int8 AS total,
                (SELECT coalesce(sum(n), 0) FROM facet_counts
                 WHERE term = {term} AND facet = 'kind')::int8 AS record_hits,
+               (SELECT count(*) FROM others o JOIN documents d ON d.doc_id = o.doc_id
+                WHERE d.tsv @@ {tsq}) AS other_hits,
                (SELECT json_agg(json_build_object(
                     'facet', facet, 'value', value, 'count', n,
                     'label', CASE WHEN facet = 'kecamatan' THEN (
@@ -136,11 +138,8 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
     used = max(map(int, re.findall(r"\$(\d+)", m.others + m.tsq)), default=0)
     sql = Where()  # the match's arguments; the records' scoring arguments come after
     sql.args.extend(m.sql.args[:used])
-    text = _facets_sql(m.others, sql.param(term), sql.param(values_max))
-    other_hits = f"""SELECT count(*) FROM ({m.others}) o JOIN documents d ON d.doc_id = o.doc_id
-                     WHERE d.tsv @@ {m.tsq}"""
-    row = await conn.fetchrow(f"SELECT *, ({other_hits}) AS other_hits FROM ({text}) t",
-                              *sql.args)
+    row = await conn.fetchrow(
+        _facets_sql(m.others, sql.param(term), sql.param(values_max), m.tsq), *sql.args)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for fv in sorted(_json(row["facets"]) or [], key=lambda x: (-x["count"], x["value"])):
         grouped.setdefault(fv["facet"], []).append(
