@@ -6,13 +6,15 @@ stands for together), how many record documents have each facet value. A one-wor
 without filters matches the records holding any of its word's lexemes; when those that occur
 at all are one lexeme, or exactly the occurring lexemes of one concept, its record counts are
 one index lookup. Regions and datasets (a few hundred documents) are still matched and counted
-live. Anything else (several words, a prefix, filters, numbers) is None: the bounded count of
-facets.py answers.
+live. A partial answer (records match any word) without filters, one of whose words is held
+by more than EXACT_UP_TO records, takes that word's kept counts as lower bounds. Anything else
+(several words, filters, numbers) is None: the bounded count of facets.py answers.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
@@ -20,7 +22,7 @@ import asyncpg
 from services.search.sql.match import Match, _json
 from shared.sql import Where
 from services.search.models import Counts, Filters, ParsedQuery
-from services.search.sql.facets import label_sql
+from services.search.sql import facets
 
 NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
 
@@ -118,8 +120,19 @@ def _facets_sql(others: str, term: str, values_max: str, tsq: str) -> str:
                     'facet', facet, 'value', value, 'count', n,
                     'label', CASE WHEN facet = 'kecamatan' THEN (
                         SELECT g.kecamatan_name FROM regions g WHERE g.code = r.value)
-                        ELSE {label_sql('facet', 'value')} END))
+                        ELSE {facets.label_sql('facet', 'value')} END))
                 FROM r WHERE rank <= {values_max}) AS facets"""
+
+
+def _word_term_of(q: ParsedQuery, i: int):
+    """The word at `i` as the kept counts see it (its alternatives, and the prefix the last
+    word is typed as), or None where they cannot answer for it."""
+    group, prefix = q.groups[i], q.prefix if i == len(q.groups) - 1 else None
+    if any(" " in alt for alt in group):
+        return None  # a spelled-out phrase ("sekolah <-> dasar") is not a set of lexemes
+    if prefix is not None and (prefix.isdigit() or prefix.startswith("~")):
+        return None  # numbers are not all counted
+    return group, prefix
 
 
 async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: Match, *,
@@ -128,13 +141,38 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
     None when the kept counts cannot answer it."""
     if len(q.groups) != 1 or f != Filters() or m.empty:
         return None
-    if any(" " in alt for alt in q.groups[0]):
-        return None  # a spelled-out phrase ("sekolah <-> dasar") is not a set of lexemes
-    if q.prefix is not None and (q.prefix.isdigit() or q.prefix.startswith("~")):
-        return None  # numbers are not all counted
-    term = await term_of(conn, q.groups[0], q.prefix)
+    word = _word_term_of(q, 0)
+    term = word and await term_of(conn, *word)
     if term is None:
         return None
+    return await _counts_of(conn, m, term, values_max)
+
+
+async def widest_word_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: Match, *,
+                             values_max: int) -> Counts | None:
+    """A partial answer's counts (`m` matches any word) when one of its words alone is held by
+    more than EXACT_UP_TO records: the documents holding any word are more than that too, and
+    the kept counts of the word most records hold, with the regions and datasets matching any
+    word counted live, are lower bounds of every count (`exact` False), larger ones, for an
+    index lookup, than reading the first EXACT_UP_TO + 1 matches gives. None without such a
+    word, or with filters (the kept counts are of the whole index): that read answers."""
+    if f != Filters() or m.empty:
+        return None
+    terms = []
+    for i in range(len(q.groups)):
+        word = _word_term_of(q, i)
+        if word is not None and (term := await term_of(conn, *word)):
+            terms.append(term)
+    widest = terms and await conn.fetchrow("""
+        SELECT term, sum(n) AS n FROM facet_counts WHERE term = ANY($1::text[]) AND facet = 'kind'
+        GROUP BY term ORDER BY 2 DESC, 1 LIMIT 1""", terms)
+    if not widest or widest["n"] <= facets.EXACT_UP_TO:
+        return None
+    return replace(await _counts_of(conn, m, widest["term"], values_max), exact=False)
+
+
+async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: int) -> Counts:
+    """The kept counts of `term` for records, and `m`'s regions and datasets counted live."""
     used = max(map(int, re.findall(r"\$(\d+)", m.others + m.tsq)), default=0)
     sql = Where()  # the match's arguments; the records' scoring arguments come after
     sql.args.extend(m.sql.args[:used])

@@ -52,19 +52,22 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
                 f"WHERE {m.records} AND {after} AND {rank} <= {m.ceiling} "
                 f"ORDER BY {rank} DESC, d.doc_id "
                 f"LIMIT {limit}")
-    if mode == PARTIAL and partial_many:
-        newest = (f"SELECT d.doc_id, {m.record_bound} AS bound FROM documents d "
-                  f"WHERE {m.records} {{}} ORDER BY d.static_rank DESC, d.doc_id "
-                  f"LIMIT {PARTIAL_CANDIDATES}")
-        of_year = of_year_sql(q, m.sql) if q is not None else None
-        candidates = newest.format("")
-        if of_year is not None:
-            # a year the query names is honoured here too: the newest candidates of that year
-            # beside the newest of all
-            candidates = (f"SELECT c.doc_id, max(c.bound) AS bound FROM (({candidates}) "
-                          f"UNION ALL ({newest.format('AND ' + of_year)})) c GROUP BY c.doc_id")
-        # Their title fits (word_similarity, 9-15 us each) only for the candidates that can
-        # reach the first page. A fit is at most 1: once the `limit`-th best whole score of the
+    if mode == PARTIAL:
+        matches = f"SELECT d.doc_id, {m.record_bound} AS bound FROM documents d WHERE {m.records}"
+        candidates = matches
+        if partial_many:
+            newest = (f"{matches} {{}} ORDER BY d.static_rank DESC, d.doc_id "
+                      f"LIMIT {PARTIAL_CANDIDATES}")
+            of_year = of_year_sql(q, m.sql) if q is not None else None
+            candidates = newest.format("")
+            if of_year is not None:
+                # a year the query names is honoured here too: the newest candidates of that
+                # year beside the newest of all
+                candidates = (f"SELECT c.doc_id, max(c.bound) AS bound FROM (({candidates}) "
+                              f"UNION ALL ({newest.format('AND ' + of_year)})) c "
+                              f"GROUP BY c.doc_id")
+        # Their title fits (word_similarity, 9-15 us each) only for the candidates (every
+        # match, or the newest when many match) that can reach the first page. A fit is at most 1: once the `limit`-th best whole score of the
         # candidates best without it is known, one more than 1 below that without its fit is
         # beaten by `limit` others whatever its fit. (A later page's keyset is on the whole
         # score: every candidate is scored there.)

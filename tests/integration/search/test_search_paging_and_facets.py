@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from services.search import service
+from services.search import service, store
 from services.search.cache import AnswerCache
 from services.search.cursor import encode_cursor, query_hash
 from services.search.models import PARTIAL, Cursor, Filters
-from services.search.sql import page
+from services.search.query_text import parse_words, typo_candidates
+from services.search.sql import facets, page
+from services.search.sql.match import tsquery_sql
+from shared.sql import Where
 from tests.helpers import eventually, signed
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 
@@ -225,16 +228,18 @@ async def test_a_cached_answer_lapses_when_the_index_changes(search_app, registr
 
 async def test_a_partial_first_page_is_the_one_every_candidate_scored_gives(
         search_app, registry_bus, monkeypatch):
-    """A partial answer with many candidates scores titles only for those that can reach the
-    first page (page.py: the cut); that page is the one scoring every candidate gives (a
+    """A partial answer scores titles only for the candidates that can reach the first page
+    (page.py: the cut); that page is the one scoring every candidate gives (a
     cursor before every score admits them all and has no cut)."""
     records = await _load(search_app, registry_bus)
-    monkeypatch.setattr(page, "PARTIAL_CANDIDATES", 300)  # (the cut needs "many": > 300 here)
     pool = search_app["pool"]
     options = dict(prefix=True, typo_similarity=0.45, facet_values_max=50,
                    statement_timeout_ms=5000)
-    for text in ("penduduk laki-laki kaliorang 2024 gajah", "sekolah sangatta 2023 perahu",
-                 "jumlah perempuan wahau 2024 kuda", "penduduk 2023 bengalon kapal"):
+    texts = ("penduduk laki-laki kaliorang 2024 gajah", "sekolah sangatta 2023 perahu",
+             "jumlah perempuan wahau 2024 kuda", "penduduk 2023 bengalon kapal")
+    # every match a candidate, then the newest 300 (so that > 300 matches are "many" here)
+    for candidates, text in [(n, t) for n in (page.PARTIAL_CANDIDATES, 300) for t in texts]:
+        monkeypatch.setattr(page, "PARTIAL_CANDIDATES", candidates)
         first = await service.search(pool, AnswerCache(0), text, Filters(), limit=10,
                                      cursor=None, **options)
         assert first.partial and first.total > 300, (text, first.total)
@@ -246,3 +251,31 @@ async def test_a_partial_first_page_is_the_one_every_candidate_scored_gives(
         assert [(i.url, i.score) for i in first.items] == [
             (i.url, i.score) for i in every.items], text
     assert len(records) > 300
+
+
+async def test_a_partial_answer_counts_its_widest_word_from_the_kept_counts(
+        search_app, registry_bus, monkeypatch):
+    """A partial answer whose words include one held by more than EXACT_UP_TO records counts
+    that word's records from the kept counts (a lower bound, flagged), no longer the first
+    EXACT_UP_TO + 1 matches it reads (EXACT_UP_TO is 10,000; 100 here, over ~850 records)."""
+    await _load(search_app, registry_bus)
+    monkeypatch.setattr(facets, "EXACT_UP_TO", 100)
+    pool = search_app["pool"]
+    text = "penduduk laki-laki kaliorang 2024 gajah"
+    r = await service.search(pool, AnswerCache(0), text, Filters(), limit=10, cursor=None,
+                             prefix=True, typo_similarity=0.45, facet_values_max=50,
+                             statement_timeout_ms=5000)
+    async with pool.acquire() as conn, conn.transaction():
+        _v, _s, fixes, known, begins = await store.open_search(conn, 5000,
+                                                                typo_candidates(text), 0.45)
+        q = parse_words(text, True, fixes, complete=known, begins=begins)
+        per_word = []
+        for i in range(len(q.groups)):
+            sql = Where()
+            tsq = tsquery_sql(q, sql, only=[i])
+            per_word.append(await conn.fetchval(
+                f"SELECT count(*) FROM documents d WHERE d.kind = 'record' AND d.tsv @@ {tsq}",
+                *sql.args))
+    assert r.partial and not r.exact and "gajah" in r.unmatched_words
+    assert max(per_word) > 100
+    assert {f.value: f.count for f in r.facets["kind"]}["record"] == max(per_word)
