@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.search import service, store
+from services.search import answer_store, service, store
 from services.search.cache import AnswerCache
 from services.search.cursor import encode_cursor, query_hash
 from services.search.models import PARTIAL, Cursor, Filters
@@ -279,3 +279,14 @@ async def test_a_partial_answer_counts_its_widest_word_from_the_kept_counts(
     assert r.partial and not r.exact and "gajah" in r.unmatched_words
     assert max(per_word) > 100
     assert {f.value: f.count for f in r.facets["kind"]}["record"] == max(per_word)
+
+
+async def test_words_nothing_holds(search_app, registry_bus):
+    """A word is held when a record's kept counts hold one of its lexemes, or a document holds
+    it (a phrase only as a phrase; the last word also as the prefix typed)."""
+    await _load(search_app, registry_bus)
+    groups = [("penduduk", "warga"), ("gajah",), ("penduduk <-> sekolah",), ("sekolah <-> dasar",),
+              ("2024",), ("1999",), ("kalio",)]
+    async with search_app["pool"].acquire() as conn:
+        assert await answer_store.words_nothing_holds(conn, groups, "kalio") == [1, 2, 5]
+        assert await answer_store.words_nothing_holds(conn, groups, None) == [1, 2, 5, 6]
