@@ -347,6 +347,9 @@ async def test_an_index_upgraded_to_the_new_kinds_and_concepts_counts_exactly(in
     ("sangatta utara", None),                         # a place alone: its page, no figure
     ("luas panen padi 2023", None),                   # no place named
     ("luas panen padi long nah", None),               # nothing of that dataset there
+    ("jumlah penduduk karangan dalam",                # the best named holds nothing there
+     {"dataset": "penduduk-usia", "region_code": "64.08.16.2001", "year": None,
+      "dimensions": {}}),
 ])
 async def test_a_question_names_the_figure_it_asks_for(indexed, text, want):
     figure = (await query(indexed["client"], q=text))["figure"]
