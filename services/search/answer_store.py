@@ -71,7 +71,8 @@ async def dataset_measured_at(conn: asyncpg.Connection, tsq: str, args: Sequence
             SELECT s.slug, s.title, s.payload->'dimension_values' AS dimension_values,
                    ts_rank_cd(d.tsv, {tsq}) AS rank
             FROM documents d JOIN datasets s ON s.slug = d.dataset
-            WHERE d.kind <> 'record' AND d.kind = 'dataset' AND ts_match_vq(d.tsv, {tsq})
+            WHERE d.kind <> 'record' AND d.kind = 'dataset'  -- (the first: its partial index)
+              AND ts_match_vq(d.tsv, {tsq})
             ORDER BY rank DESC, s.slug) c
         WHERE coalesce(
             (SELECT true FROM documents r

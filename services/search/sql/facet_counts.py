@@ -124,7 +124,7 @@ def _facets_sql(others: str, term: str, values_max: str, tsq: str) -> str:
                 FROM r WHERE rank <= {values_max}) AS facets"""
 
 
-def _word_term_of(q: ParsedQuery, i: int):
+def _word_term_of(q: ParsedQuery, i: int) -> tuple[tuple[str, ...], str | None] | None:
     """The word at `i` as the kept counts see it (its alternatives, and the prefix the last
     word is typed as), or None where they cannot answer for it."""
     group, prefix = q.groups[i], q.prefix if i == len(q.groups) - 1 else None

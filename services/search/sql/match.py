@@ -141,7 +141,7 @@ def title_fit_sql(text: str, sql: Where) -> str:
     out. A title that spells out an ASCII query's words whole, in order, one after the other
     (only spaces or punctuation between) scores exactly 1: that extent holds the query's
     trigrams and no other (with another word between, or out of order, pg_trgm's extent search
-    scores less). So that is tested first: a regex costs about 3 us a title, the trigram extent
+    scores less). So that is tested first: a regex costs about 1 us a title, the trigram extent
     search 10-15 us, and a ranked page scores up to RANK_ALL_UP_TO records. pg_trgm splits words
     where ``\\m`` and ``\\M`` do (an underscore, a word character to the regex only, just
     loses the shortcut)."""

@@ -67,14 +67,15 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
                               f"UNION ALL ({newest.format('AND ' + of_year)})) c "
                               f"GROUP BY c.doc_id")
         # Their title fits (word_similarity, 9-15 us each) only for the candidates (every
-        # match, or the newest when many match) that can reach the first page. A fit is at most 1: once the `limit`-th best whole score of the
-        # candidates best without it is known, one more than 1 below that without its fit is
-        # beaten by `limit` others whatever its fit. (A later page's keyset is on the whole
-        # score: every candidate is scored there.)
+        # match, or the newest when many match) that can reach the first page. A fit is at
+        # most 1: once the `limit`-th best whole score of the candidates best without it is
+        # known, one more than 1 below that without its fit is beaten by `limit` others
+        # whatever its fit. (A later page's keyset is on the whole score: every candidate is
+        # scored there.)
         cut = "NULL::float8"
         if cursor is None:
-            cut = (f"(SELECT t.score FROM (SELECT {m.record_score} AS score FROM ("
-                   f"SELECT c.doc_id FROM c ORDER BY c.bound DESC LIMIT {limit} * {BEST_FIRST}) b "
+            best = f"SELECT c.doc_id FROM c ORDER BY c.bound DESC LIMIT {limit} * {BEST_FIRST}"
+            cut = (f"(SELECT t.score FROM (SELECT {m.record_score} AS score FROM ({best}) b "
                    f"JOIN documents d ON d.doc_id = b.doc_id) t "
                    f"ORDER BY t.score DESC OFFSET {limit} - 1 LIMIT 1) - {BOUND_MARGIN}")
         return (f"WITH c AS MATERIALIZED ({candidates}) "
