@@ -25,11 +25,21 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                               encoder=lambda v: _dumps(v).encode(), decoder=json.loads)
 
 
-async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10
-                      ) -> asyncpg.Pool:
+async def _transaction_state_only(conn: asyncpg.Connection) -> None:
+    """A released connection's reset where the code keeps no session state: asyncpg still
+    rolls back an open transaction first (which ends transaction-scoped settings, locks and
+    cursors); the session reset's round trip (advisory unlocks, CLOSE ALL, UNLISTEN, RESET
+    ALL) is skipped."""
+
+
+async def create_pool(url: str, schema: str, *, min_size: int = 1, max_size: int = 10,
+                      session_state: bool = True) -> asyncpg.Pool:
+    """`session_state=False` for a service whose code sets only transaction-scoped state
+    (``set_config(..., true)``, ``pg_advisory_xact_lock``): each release saves a round trip."""
     return await asyncpg.create_pool(
         dsn=to_asyncpg_dsn(url), min_size=min_size, max_size=max_size, init=_init_connection,
         server_settings={"search_path": f"{schema},public", "application_name": schema},
+        reset=None if session_state else _transaction_state_only,
     )
 
 

@@ -36,10 +36,11 @@ class Runtime:
         self.js_ready = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
-    async def start(self, *, relay: bool = True) -> "Runtime":
+    async def start(self, *, relay: bool = True, session_state: bool = True) -> "Runtime":
         self.pool = await create_pool(self.settings.database_url, self.schema,
                                       min_size=self.settings.db_pool_min,
-                                      max_size=self.settings.db_pool_max)
+                                      max_size=self.settings.db_pool_max,
+                                      session_state=session_state)
         self._tasks.append(asyncio.create_task(self._connect(), name=f"{self.service}-nats"))
         if relay:
             self.after_nats(lambda rt: outbox.relay(rt.pool, rt.js, rt.ns, rt.schema))

@@ -17,7 +17,9 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     metrics = consumers.IndexMetrics()
 
     async def lifespan(app: FastAPI):
-        runtime = await Runtime(settings, "search", "search").start(relay=False)
+        # (search sets only transaction-scoped state: no session reset per answer)
+        runtime = await Runtime(settings, "search", "search").start(relay=False,
+                                                                    session_state=False)
         indexer = consumers.Indexer(metrics)
         for _ in range(settings.consumer_concurrency):
             runtime.after_nats(consumers.indexer_task(indexer, settings.consumer_batch,
