@@ -37,7 +37,7 @@ browser:
 	  else echo "chromium missing: the portal browser test will be skipped"; fi; }
 
 test: $(STAMP) browser
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
