@@ -70,6 +70,8 @@ class Counts:
     exact: bool = True
     every_word: int = 0   # of them, documents matching every word (not a near name only)
     records: int = 0      # record matches counted (EXACT_UP_TO + 1 at most when not exact)
+    first_ids: tuple[str, ...] | None = None  # the records a first page can show, read with
+                                              # the counts (facets.count first_page)
 
 
 class SearchItem(BaseModel):

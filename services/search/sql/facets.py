@@ -50,14 +50,34 @@ def _facets_sql(values_max: int) -> str:
         WHERE rank <= {int(values_max)}) t)"""
 
 
+def _first_ids_sql(m: Match, rank_up_to: int, first: int) -> str:
+    """SQL: when the counts read every record match, the `first` records a first page can
+    show: the best by their ranked score when at most `rank_up_to` match (every one is scored
+    on a ranked page), else the first in static rank (a walk's order); NULL when more than
+    EXACT_UP_TO match. (The score reads hits' own columns: `d` is hits here.)"""
+    return f"""CASE WHEN (SELECT count(*) FROM hits) <= {int(rank_up_to)}
+                    THEN ARRAY(SELECT d.doc_id FROM hits d
+                               ORDER BY {m.record_score} DESC, d.doc_id LIMIT {int(first)})
+                    WHEN (SELECT count(*) FROM hits) <= {EXACT_UP_TO}
+                    THEN ARRAY(SELECT doc_id FROM hits ORDER BY static_rank DESC, doc_id
+                               LIMIT {int(first)}) END"""
+
+
 async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
-                with_facets: bool = True) -> Counts:
+                with_facets: bool = True, first_page: tuple[int, int] | None = None) -> Counts:
     """Matches are grouped per distinct facet combination as they are read (a few thousand
-    combinations at most); the six facets and the total add those up."""
+    combinations at most); the six facets and the total add those up. With `first_page`
+    (the rank limit, and a page's length + 1) and a ranked match, the counts also name the
+    records a first page can show (`Counts.first_ids`), so the page need not find the
+    matches again (a bitmap of a common word's documents, intersected with a filter's, costs
+    as much as the counts did)."""
     facets = _facets_sql(values_max) if with_facets else "NULL::json"
+    first_ids = _first_ids_sql(m, *first_page) if first_page else "NULL::text[]"
     text = f"""
         WITH hits AS MATERIALIZED (
-                SELECT {FACET_COLS}, d.kecamatan_name FROM documents d WHERE {m.records}
+                SELECT {FACET_COLS}, d.kecamatan_name, d.doc_id, d.static_rank, d.title,
+                       d.region_code
+                FROM documents d WHERE {m.records}
                 LIMIT {EXACT_UP_TO + 1}),
              others AS MATERIALIZED ({m.others}),
              combos AS MATERIALIZED (
@@ -70,7 +90,7 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
                (SELECT count(*) FROM others o JOIN documents d ON d.doc_id = o.doc_id
                 WHERE d.tsv @@ {m.tsq}) AS other_hits,
                (SELECT coalesce(sum(n), 0)::int8 FROM combos) AS total,
-               {facets} AS facets"""
+               {facets} AS facets, {first_ids} AS first_ids"""
     used = max(map(int, re.findall(r"\$(\d+)", text)), default=0)
     row = await conn.fetchrow(text, *m.sql.args[:used])
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -80,4 +100,5 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
     return Counts(total=row["total"], facets=grouped,
                   exact=row["record_hits"] <= EXACT_UP_TO,
                   every_word=row["record_hits"] + row["other_hits"],
-                  records=row["record_hits"])
+                  records=row["record_hits"],
+                  first_ids=None if row["first_ids"] is None else tuple(row["first_ids"]))

@@ -35,11 +35,22 @@ def _keyset(m: Match, cursor: Cursor | None) -> str:
 
 
 def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_many: bool,
-             few: bool = False, q: ParsedQuery | None = None) -> str:
+             few: bool = False, q: ParsedQuery | None = None,
+             first_ids: tuple[str, ...] | None = None) -> str:
     """The record candidates of one page, each with its score. A walk with few matches (at
     most 10,000, as the counts just read) sorts them (GIN bitmap, top-N; `::float8` keeps the
     planner off the walk index) rather than walking the static-rank index, which may pass
-    hundreds of thousands of other records before it meets them; the order is the same."""
+    hundreds of thousands of other records before it meets them; the order is the same.
+    `first_ids`: the records a first page can show as the counts chose them
+    (Counts.first_ids: the best ranked, or the first in static rank), looked up by key."""
+    if first_ids is not None and cursor is None and mode in (RANKED, WALK):
+        # (held to the match again, a few microseconds a record: a page shows only matches;
+        # and it names the match's every argument, which a statement must type)
+        score, bound = ((m.record_score, "true") if mode == RANKED
+                        else ("d.static_rank::float8", f"d.static_rank <= {m.ceiling}"))
+        return (f"SELECT d.doc_id, {score} AS score FROM documents d "
+                f"WHERE d.doc_id = ANY({m.sql.param(list(first_ids))}::text[]) "
+                f"AND {m.records} AND {bound}")
     if mode == WALK:
         after = "true"
         if cursor is not None:  # an index range first, then the exact keyset
@@ -101,11 +112,13 @@ _ITEM = """json_build_object(
 
 async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
                 limit: int, *, partial_many: bool = False, few: bool = False,
-                q: ParsedQuery | None = None) -> list[dict[str, Any]]:
+                q: ParsedQuery | None = None,
+                first_ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page); `q`
-    lets a partial answer honour a year it names."""
+    lets a partial answer honour a year it names; `first_ids`, the records a first page can
+    show, as the counts chose them."""
     lim = m.sql.param(limit)
-    records = _records(m, mode, cursor, lim, partial_many, few, q)
+    records = _records(m, mode, cursor, lim, partial_many, few, q, first_ids)
     keyset = _keyset(m, cursor)
     items = await conn.fetchval(f"""
         WITH q AS (SELECT {m.tsq} AS tsq),

@@ -290,3 +290,43 @@ async def test_words_nothing_holds(search_app, registry_bus):
     async with search_app["pool"].acquire() as conn:
         assert await answer_store.words_nothing_holds(conn, groups, "kalio") == [1, 2, 5]
         assert await answer_store.words_nothing_holds(conn, groups, None) == [1, 2, 5, 6]
+
+
+async def test_a_first_page_from_the_records_the_counts_chose_is_the_one_the_page_finds(
+        search_app, registry_bus, monkeypatch):
+    """The counts read every match up to EXACT_UP_TO and name the records a first page can
+    show (facets.count: the best ranked, or the first in static rank for a walk); the page
+    looks those up by key instead of finding the matches again. Its items and scores are the
+    ones the page finds by itself (the counts naming nothing), ranked and walked, with and
+    without filters."""
+    await _load(search_app, registry_bus)
+    pool = search_app["pool"]
+    used = []
+    fetch = page.fetch
+
+    async def spy(*args, **kwargs):
+        used.append(kwargs.get("first_ids") is not None)
+        return await fetch(*args, **kwargs)
+
+    monkeypatch.setattr(page, "fetch", spy)
+    kec, desa = "64.08.09", DESA[5].code
+    asked = [("penduduk", Filters(region=kec)), ("sekolah", Filters(kind="record", region=desa)),
+             ("penduduk laki-laki 2024", Filters()), ("jumlah penduduk bengalon", Filters()),
+             ("", Filters(dataset="jumlah-penduduk", region=kec)),
+             ("penduduk", Filters(period_from="2024", period_to="2024", region=kec)),
+             ("sekolah 2023", Filters(publisher="disdik"))]
+    # ranked (every match scored), then walked (more than 5 matches walk in static rank)
+    for rank_limit, (text, filters) in [(n, a) for n in (2000, 5) for a in asked]:
+        answers = []
+        for choose in (True, False):
+            if not choose:
+                monkeypatch.setattr(facets, "_first_ids_sql", lambda *_: "NULL::text[]")
+            used.clear()
+            r = await service.search(pool, AnswerCache(0), text, filters, limit=8, cursor=None,
+                                     prefix=True, typo_similarity=0.45, facet_values_max=50,
+                                     statement_timeout_ms=5000, rank_limit=rank_limit)
+            assert used == [choose], (text, filters)
+            answers.append(([(i.url, i.score) for i in r.items], r.total, r.next_cursor))
+            monkeypatch.undo()
+            monkeypatch.setattr(page, "fetch", spy)
+        assert answers[0][0] and answers[0] == answers[1], (text, filters, rank_limit)
