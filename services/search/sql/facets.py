@@ -54,11 +54,12 @@ def _first_ids_sql(m: Match, rank_up_to: int, first: int) -> str:
     """SQL: when the counts read every record match, the `first` records a first page can
     show: the best by their ranked score when at most `rank_up_to` match (every one is scored
     on a ranked page), else the first in static rank (a walk's order); NULL when more than
-    EXACT_UP_TO match. (The score reads hits' own columns: `d` is hits here.)"""
-    return f"""CASE WHEN (SELECT count(*) FROM hits) <= {int(rank_up_to)}
+    EXACT_UP_TO match. (The score reads hits' own columns: `d` is hits here; `h.read` counts
+    them.)"""
+    return f"""CASE WHEN h.read <= {int(rank_up_to)}
                     THEN ARRAY(SELECT d.doc_id FROM hits d
                                ORDER BY {m.record_score} DESC, d.doc_id LIMIT {int(first)})
-                    WHEN (SELECT count(*) FROM hits) <= {EXACT_UP_TO}
+                    WHEN h.read <= {EXACT_UP_TO}
                     THEN ARRAY(SELECT doc_id FROM hits ORDER BY static_rank DESC, doc_id
                                LIMIT {int(first)}) END"""
 
@@ -86,11 +87,12 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
                       UNION ALL
                       SELECT {_COLS}, kecamatan_name FROM others) m
                 GROUP BY {_COLS})
-        SELECT (SELECT count(*) FROM hits) AS record_hits,
+        SELECT h.read AS record_hits,
                (SELECT count(*) FROM others o JOIN documents d ON d.doc_id = o.doc_id
                 WHERE d.tsv @@ {m.tsq}) AS other_hits,
                (SELECT coalesce(sum(n), 0)::int8 FROM combos) AS total,
-               {facets} AS facets, {first_ids} AS first_ids"""
+               {facets} AS facets, {first_ids} AS first_ids
+        FROM (SELECT count(*) AS read FROM hits) h"""
     used = max(map(int, re.findall(r"\$(\d+)", text)), default=0)
     row = await conn.fetchrow(text, *m.sql.args[:used])
     grouped: dict[str, list[dict[str, Any]]] = {}
