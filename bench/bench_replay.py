@@ -28,14 +28,16 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_e2e import villages  # noqa: E402
+from bench.bench_e2e import fresh_start_year, villages  # noqa: E402
 from bench.common import percentiles  # noqa: E402
 
 
-def submission_rows(i: int, codes: list[str], rows: int) -> list[dict]:
-    """Village i's rows: its own region code and periods, so no two villages collide."""
+def submission_rows(i: int, codes: list[str], rows: int, start: int) -> list[dict]:
+    """Village i's rows: its own region code and periods, so no two villages collide; years
+    from `start` (after every year stored, within the registry's real periods), a distinct
+    block of them per round over the villages."""
     code = codes[i % len(codes)]
-    base = 1000 + (i // len(codes)) * rows  # a distinct block of (sample) periods per round
+    base = start + (i // len(codes)) * ((rows + 1) // 2)
     return [{"region": code, "period": str(base + j // 2), "jenis_kelamin": "LP"[j % 2],
              "jumlah": 100 + j} for j in range(rows)]
 
@@ -43,6 +45,7 @@ def submission_rows(i: int, codes: list[str], rows: int) -> list[dict]:
 async def replay(base_url: str, key: str, database_url: str, villages_n: int, rows: int,
                  speed: float) -> dict:
     codes = villages()
+    start = await fresh_start_year(database_url, villages_n * rows, len(codes))
     interval = 3600.0 / speed / villages_n
     headers = {"Authorization": f"Bearer {key}"}
     ids: list[str] = []
@@ -57,7 +60,8 @@ async def replay(base_url: str, key: str, database_url: str, villages_n: int, ro
             try:
                 r = await client.post("/v1/submissions", headers={
                     **headers, "Idempotency-Key": f"replay-{run}-{i}"},
-                    json={"dataset": "jumlah-penduduk", "rows": submission_rows(i, codes, rows)})
+                    json={"dataset": "jumlah-penduduk",
+                          "rows": submission_rows(i, codes, rows, start)})
             except httpx.HTTPError as exc:
                 failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
                 return

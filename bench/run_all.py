@@ -52,39 +52,46 @@ def main() -> None:
                  "SEARCH_LOG_LEVEL": "WARNING", "GATEWAY_LOG_LEVEL": "WARNING"}
     procs = None
     service_auth()  # one signing secret for the platform and the benchmarks that call a service
-    try:
-        sd.migrate_all(infra.database_url)
-        keys = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)["keys"]
-        ports = sd.pick_ports(default=False)
-        procs = sd.Processes(sd.service_env(infra, ports, extra=env_extra), ports,
-                             prefix_output=False, log_dir=state)
-        procs.start_all()
-        procs.wait_ready()
-        gateway = f"http://127.0.0.1:{ports['gateway']}"
-        rows = 5_000 if SMALL else 20_000
-        print("--- e2e_submit_to_searchable", flush=True)
-        save("e2e_submit_to_searchable", asyncio.run(
-            measure(gateway, keys["SATUDATA_KEY_OPD"], infra.database_url, rows, 1000, 4)))
-        run_json("replay_province_deadline", [  # docs/scale.md: the model's first step
-            "bench/bench_replay.py", "--base-url", gateway,
-            "--database-url", infra.database_url, "--villages", "1000",
-            "--speed", "60" if SMALL else "30"],
-            {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
-        run_json("ingest_edge", [  # the key travels in the environment, never in argv or logs
-            "bench/bench_ingest.py", "--base-url", gateway,
-            "--ingest-port", str(ports["ingest"]),
-            "--submissions", "48" if SMALL else "320",
-            "--xlsx-rows", "20000" if SMALL else "100000"],
-            {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
-        run_json("gateway_added_latency", [
-            "bench/bench_gateway.py", "--search", f"http://127.0.0.1:{ports['search']}",
-            "--gateway", gateway, "--requests", "500" if SMALL else "2000",
-            "--gateway-pid", str(procs.procs["gateway"].pid)])
-    finally:
-        if procs:
-            procs.stop()
-    env = {**os.environ, "DATABASE_URL": infra.database_url.rpartition("/")[0] + "/postgres"}
-    try:
+    try:  # its own servers never outlive the run, whatever fails
+        try:
+            sd.migrate_all(infra.database_url)
+            keys = sd.seed_all(infra.database_url, state / "dev-keys.env",
+                               sample_values=False)["keys"]
+            ports = sd.pick_ports(default=False)
+            procs = sd.Processes(sd.service_env(infra, ports, extra=env_extra), ports,
+                                 prefix_output=False, log_dir=state)
+            procs.start_all()
+            procs.wait_ready()
+            gateway = f"http://127.0.0.1:{ports['gateway']}"
+            rows = 5_000 if SMALL else 20_000
+            print("--- e2e_submit_to_searchable", flush=True)
+            try:  # a bench that fails is reported and the run goes on, as run_json does
+                e2e = asyncio.run(
+                    measure(gateway, keys["SATUDATA_KEY_OPD"], infra.database_url, rows, 1000, 4))
+            except Exception as exc:  # noqa: BLE001
+                e2e = {"error": f"{type(exc).__name__}: {exc}"}
+                print(e2e, flush=True)
+            save("e2e_submit_to_searchable", e2e)
+            run_json("replay_province_deadline", [  # docs/scale.md: the model's first step
+                "bench/bench_replay.py", "--base-url", gateway,
+                "--database-url", infra.database_url, "--villages", "1000",
+                "--speed", "60" if SMALL else "30"],
+                {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
+            # the key travels in the environment, never in argv or logs
+            run_json("ingest_edge", [
+                "bench/bench_ingest.py", "--base-url", gateway,
+                "--ingest-port", str(ports["ingest"]),
+                "--submissions", "48" if SMALL else "320",
+                "--xlsx-rows", "20000" if SMALL else "100000"],
+                {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
+            run_json("gateway_added_latency", [
+                "bench/bench_gateway.py", "--search", f"http://127.0.0.1:{ports['search']}",
+                "--gateway", gateway, "--requests", "500" if SMALL else "2000",
+                "--gateway-pid", str(procs.procs["gateway"].pid)])
+        finally:
+            if procs:
+                procs.stop()
+        env = {**os.environ, "DATABASE_URL": infra.database_url.rpartition("/")[0] + "/postgres"}
         run_json("registry_apply", ["bench/bench_registry.py",
                                     "--records", "50000" if SMALL else "1000000"], env)
         # ageing: CPU per new row at 0 and 1M records, with and without held values
