@@ -72,12 +72,13 @@ def main() -> None:
                 e2e = {"error": f"{type(exc).__name__}: {exc}"}
                 print(e2e, flush=True)
             save("e2e_submit_to_searchable", e2e)
+            # (the key and the database's URL, with its password, travel in the environment,
+            # never in argv or what is printed)
             run_json("replay_province_deadline", [  # docs/scale.md: the model's first step
-                "bench/bench_replay.py", "--base-url", gateway,
-                "--database-url", infra.database_url, "--villages", "1000",
+                "bench/bench_replay.py", "--base-url", gateway, "--villages", "1000",
                 "--speed", "60" if SMALL else "30"],
-                {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"]})
-            # the key travels in the environment, never in argv or logs
+                {**os.environ, "SATUDATA_KEY": keys["SATUDATA_KEY_OPD"],
+                 "DATABASE_URL": infra.database_url})
             run_json("ingest_edge", [
                 "bench/bench_ingest.py", "--base-url", gateway,
                 "--ingest-port", str(ports["ingest"]),
