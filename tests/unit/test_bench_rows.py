@@ -31,3 +31,15 @@ def test_the_replay_bench_rows_are_real_periods_and_villages_never_collide():
     codes = villages()
     rows = [row for i in range(1000) for row in submission_rows(i, codes, 20, FIRST_YEAR + 71)]
     _keys(rows)
+
+
+def test_the_backlog_and_replica_bench_rows_are_real_periods():
+    from bench.bench_village_backlog import row_batches
+
+    places = villages()
+    _keys([row for batch in row_batches(54_000, places, 1000) for row in batch])
+    start, runs = FIRST_YEAR, []
+    for _ in range(3):  # make bench: three replica counts of 18,000 rows on one database
+        runs.append(sample_rows(18_000, places, start))
+        start = max(int(r["period"]) for r in runs[-1]) + 1
+    _keys([row for run in runs for row in run])
