@@ -118,7 +118,7 @@ def main() -> None:
         sd.migrate_all(infra.database_url)
         summary = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)
         places = villages()
-        for index, n in enumerate(counts):
+        for n in counts:
             ports = sd.pick_ports(default=False)
             env = sd.service_env(infra, ports)
             sd.add_replicas(ports, env, {"registry": n})
