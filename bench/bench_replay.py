@@ -45,7 +45,9 @@ def submission_rows(i: int, codes: list[str], rows: int, start: int) -> list[dic
 async def replay(base_url: str, key: str, database_url: str, villages_n: int, rows: int,
                  speed: float) -> dict:
     codes = villages()
-    start = await fresh_start_year(database_url, villages_n * rows, len(codes))
+    # the years it takes: one block of (rows + 1) // 2 per round over the villages
+    years = -(-villages_n // len(codes)) * ((rows + 1) // 2)
+    start = await fresh_start_year(database_url, years * 2 * len(codes), len(codes))
     interval = 3600.0 / speed / villages_n
     headers = {"Authorization": f"Bearer {key}"}
     ids: list[str] = []
