@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.nats_permissions import SERVICES, nats_permissions_for, user_name
+from shared.ports import free_port
 
 PG_USER = "postgres"
 PG_DB = "satudata"
@@ -33,12 +34,6 @@ local   replication     all                                     scram-sha-256
 host    replication     all             127.0.0.1/32            scram-sha-256
 host    replication     all             ::1/128                 scram-sha-256
 """
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:

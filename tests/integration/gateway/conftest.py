@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from typing import AsyncIterator
 
 import pytest
@@ -18,12 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from shared.auth import Principal
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from shared.infra import free_port
 
 
 @contextlib.asynccontextmanager
