@@ -39,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import proc_cpu  # noqa: E402
+from bench import pipeline_floor, proc_cpu  # noqa: E402
 from bench.common import (raw_copy_rows_per_second, sample_rows, save,  # noqa: E402
                           service_auth)
 from satudata import platform as sd  # noqa: E402
@@ -52,6 +52,7 @@ DATASET = "jumlah-penduduk"
 FIRST_YEAR, LAST_YEAR = YEARS.start, YEARS.stop - 1
 GOAL_RATIO = 0.10
 GOAL_FRESHNESS_P99_S = 1.0
+GOAL_CPU_MS, GOAL_POSTGRES_CPU_MS = 450, 330  # per 1,000 new rows, every process / PostgreSQL
 
 
 def villages() -> list[str]:
@@ -189,6 +190,8 @@ async def measure(gateway: str, key: str, database_url: str, n: int, per_submiss
     rows = sample_rows(n, places, await fresh_start_year(database_url, n, len(places)))
     periods = (rows[0]["period"], rows[-1]["period"])
     batches = [rows[i:i + per_submission] for i in range(0, n, per_submission)]
+    # the same rows, set-based, rolled back: the floor this run's work is measured against
+    floor = await pipeline_floor.measure(database_url, DATASET, rows, (pids or {}).get("postgres"))
     limits = httpx.Limits(max_connections=concurrency + 1)
     poll_every = 0.05 if search_url else 0.25
     async with httpx.AsyncClient(base_url=gateway, timeout=120, limits=limits) as client, \
@@ -213,12 +216,13 @@ async def measure(gateway: str, key: str, database_url: str, n: int, per_submiss
               "raw_copy_rows_per_second": round(copy_rate, 1),
               "ratio_to_raw_copy": round(rate / copy_rate, 4), "goal_ratio": GOAL_RATIO,
               "freshness_p99_s": freshness, "goal_freshness_p99_s": GOAL_FRESHNESS_P99_S,
+              "set_based_floor": floor,
               "load_average": [round(x, 2) for x in os.getloadavg()]}
     if pids:
         polling = {k: polls * v for k, v in per_poll.items()}
         result["cpu"] = cpu_report(proc_cpu.per_thousand_rows(
             cpu_before, {k: v - polling[k] for k, v in cpu_after.items()}, n),
-            copy_cpu, copy_rate, rate)
+            copy_cpu, copy_rate, rate, floor["cpu_ms_per_1000_rows"])
         result["cpu"]["polling_cpu_ms_per_1000_rows_taken_out"] = proc_cpu.per_thousand_rows(
             {k: 0.0 for k in polling}, polling, n)
     return result
@@ -238,15 +242,24 @@ async def raw_copy_with_cpu(database_url: str, rows: list[dict], pids: dict[str,
 
 
 def cpu_report(cpu_ms: dict[str, float], copy_ms: dict[str, float], copy_rate: float,
-               rate: float) -> dict:
+               rate: float, floor_ms: dict[str, float] | None = None) -> dict:
     """The platform's CPU per 1,000 rows (the bench's own client apart: it is not the
-    platform), the bound it implies beside the measured ratio and the goal, and COPY's own."""
+    platform), the bound it implies beside the measured ratio and the goal, COPY's own, and
+    the set-based floor's for the same rows (bench/pipeline_floor.py) with the goals."""
     client = cpu_ms.pop("bench_client", None)
     report = {"cpu_ms_per_1000_rows": cpu_ms, "bench_client_cpu_ms_per_1000_rows": client,
               **proc_cpu.bound(cpu_ms, proc_cpu.cores(), copy_rate),
               "goal_ratio": GOAL_RATIO, "raw_copy_cpu_ms_per_1000_rows": copy_ms}
     # CPU seconds per row x rows per second: how many cores the platform kept busy
     report["platform_cores_busy_during_run"] = round(sum(cpu_ms.values()) / 1e6 * rate, 2)
+    if floor_ms is not None:
+        floor_total = sum(floor_ms.values())
+        report |= {"set_based_floor_cpu_ms_per_1000_rows": floor_ms,
+                   "set_based_floor_cpu_ms_per_1000_rows_total": round(floor_total, 1),
+                   "ratio_to_set_based_floor": round(sum(cpu_ms.values()) / floor_total, 2)
+                   if floor_total else None,
+                   "goal_cpu_ms_per_1000_rows_total": GOAL_CPU_MS,
+                   "goal_postgres_cpu_ms_per_1000_rows": GOAL_POSTGRES_CPU_MS}
     return report
 
 
