@@ -17,7 +17,13 @@ Repeatable against the same platform: every run writes periods no run wrote befo
 real periods), so each row is a new record; 20,000 rows over Kutai Timur's villages take 71
 years, so a platform holds two such runs.
 
+Before each run the same rows are applied set-based and rolled back (``set_based_floor``,
+bench/pipeline_floor.py): the floor the pipeline's CPU is printed beside. With ``--preload N``
+the platform it starts first holds N records in a bench dataset (bench/e2e_preload.py) and the
+runs write the next year of those records' keys there: new rows into an aged dataset.
+
     python bench/bench_e2e.py --rows 20000 [--repeat 3]   # starts its own platform
+    python bench/bench_e2e.py --rows 20000 --preload 1000000  # ... holding 1M records first
     python bench/bench_e2e.py --gateway URL --database-url URL [--search URL] --rows 20000
         # a running platform; the publisher key comes from SATUDATA_KEY (never argv)
 """
@@ -39,9 +45,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import pipeline_floor, proc_cpu  # noqa: E402
-from bench.common import (raw_copy_rows_per_second, sample_rows, save,  # noqa: E402
-                          service_auth)
+from bench import e2e_preload, pipeline_floor, proc_cpu  # noqa: E402
+from bench.common import (POPULATION, Workload, raw_copy_rows_per_second,  # noqa: E402
+                          sample_rows, save, service_auth)
 from satudata import platform as sd  # noqa: E402
 from shared.reporting_calendar import YEARS  # noqa: E402
 
@@ -60,18 +66,19 @@ def villages() -> list[str]:
         return [r["code"] for r in csv.DictReader(f) if r["level"] in ("desa", "kelurahan")]
 
 
-async def fresh_start_year(database_url: str, n: int, places: int) -> int:
+async def fresh_start_year(database_url: str, n: int, places: int,
+                           workload: Workload = POPULATION) -> int:
     """The first year after every benchmark year already stored, so this run only creates."""
     conn = await asyncpg.connect(database_url)
     try:
         latest = await conn.fetchval(
             "SELECT max(r.period::int) FROM registry.records r "
             "JOIN registry.datasets d ON d.id = r.dataset_id "
-            "WHERE d.slug = $1 AND r.period ~ '^[0-9]{4}$'", DATASET)
+            "WHERE d.slug = $1 AND r.period ~ '^[0-9]{4}$'", workload.dataset)
     finally:
         await conn.close()
     start = max(FIRST_YEAR, (latest or 0) + 1)
-    if start + n // (2 * places) + 1 > LAST_YEAR:
+    if start + n // (len(workload.codes) * places) + 1 > LAST_YEAR:
         raise SystemExit(f"no fresh benchmark years left after {latest}: use a new platform")
     return start
 
@@ -86,33 +93,41 @@ async def _send(client: httpx.AsyncClient, method: str, url: str, **kw) -> httpx
         await asyncio.sleep(min(float(r.headers.get("Retry-After") or 1), 2.0))
 
 
-async def searchable_count(client: httpx.AsyncClient, periods: tuple[str, str]) -> int:
-    r = await _send(client, "GET", "/v1/search", params={
-        "kind": "record", "dataset": DATASET, "period_from": periods[0],
-        "period_to": periods[1], "limit": 1})
+Window = tuple[str, str, str | None]  # first year, last year, a kecamatan (None: all)
+
+
+async def searchable_count(client: httpx.AsyncClient, window: Window,
+                           dataset: str = DATASET) -> int:
+    params = {"kind": "record", "dataset": dataset, "period_from": window[0],
+              "period_to": window[1], "limit": 1}
+    if window[2]:
+        params["region"] = window[2]
+    r = await _send(client, "GET", "/v1/search", params=params)
     return int(r.json().get("total", 0))
 
 
-def windows(rows: list[dict], places: int) -> dict[tuple[str, str], int]:
-    """Year ranges holding fewer than 10,000 rows each, with the rows in each: search counts
-    exactly only up to 10,000 matches (above, a lower bound flagged ``exact: false``)."""
-    span = max(1, 9_000 // (2 * places))
+def windows(rows: list[dict], per_year: int) -> dict[Window, int]:
+    """Year ranges holding fewer than 10,000 rows each, with the rows in each (``per_year``: a
+    year's rows at most): search counts exactly only up to 10,000 matches (above, a lower bound
+    flagged ``exact: false``). A year of more rows is counted by kecamatan."""
+    span = max(1, 9_000 // per_year)
     start = min(int(row["period"]) for row in rows)  # this run's years only
-    out: dict[tuple[str, str], int] = {}
+    out: dict[Window, int] = {}
     for row in rows:
         first = start + (int(row["period"]) - start) // span * span
-        key = (str(first), str(first + span - 1))
+        key = (str(first), str(first + span - 1),
+               row["region"].rsplit(".", 1)[0] if per_year > 9_000 else None)
         out[key] = out.get(key, 0) + 1
     return out
 
 
-async def until_searchable(client: httpx.AsyncClient, expected: dict[tuple[str, str], int],
-                           started: float, every: float) -> int:
-    """Poll each year range until all its rows are searchable (done ranges are not asked);
+async def until_searchable(client: httpx.AsyncClient, expected: dict[Window, int],
+                           started: float, every: float, dataset: str = DATASET) -> int:
+    """Poll each window until all its rows are searchable (done windows are not asked);
     answers how many counting requests that took."""
     left, polls = dict(expected), 0
     while left:
-        counts = await asyncio.gather(*(searchable_count(client, w) for w in left))
+        counts = await asyncio.gather(*(searchable_count(client, w, dataset) for w in left))
         polls += len(counts)
         for window, count in zip(list(left), counts):
             if count >= left[window]:
@@ -124,13 +139,14 @@ async def until_searchable(client: httpx.AsyncClient, expected: dict[tuple[str, 
     return polls
 
 
-async def cpu_per_poll(client: httpx.AsyncClient, windows: list[tuple[str, str]],
-                       pids: dict[str, int], times: int = 60) -> dict[str, float]:
+async def cpu_per_poll(client: httpx.AsyncClient, windows: list[Window],
+                       pids: dict[str, int], times: int = 60, dataset: str = DATASET
+                       ) -> dict[str, float]:
     """CPU seconds one counting request costs each process, measured after the run with the
     pipeline idle: the polling is the benchmark's, not the pipeline's, and is taken out."""
     before = proc_cpu.tree_cpu_seconds(pids)
     for i in range(times):
-        await searchable_count(client, windows[i % len(windows)])
+        await searchable_count(client, windows[i % len(windows)], dataset)
     after = proc_cpu.tree_cpu_seconds(pids)
     return {name: (after[name] - before[name]) / times for name in after}
 
@@ -169,47 +185,52 @@ def p99_between(before: dict[float, float], after: dict[float, float]) -> float 
 
 
 async def _submit_all(client: httpx.AsyncClient, key: str, batches: list[list[dict]],
-                      concurrency: int) -> None:
+                      concurrency: int, dataset: str = DATASET) -> None:
     sem = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {key}"}
 
     async def submit(batch):
         async with sem:
             await _send(client, "POST", "/v1/submissions", headers=headers,
-                        json={"dataset": DATASET, "rows": batch})
+                        json={"dataset": dataset, "rows": batch})
 
     await asyncio.gather(*(submit(b) for b in batches))
 
 
 async def measure(gateway: str, key: str, database_url: str, n: int, per_submission: int,
                   concurrency: int, search_url: str | None = None,
-                  pids: dict[str, int] | None = None) -> dict:
-    """One run; with ``pids`` (name: pid of each process of the platform), also the CPU each
-    spent per 1,000 rows and the rate that CPU allows on this machine's cores."""
+                  pids: dict[str, int] | None = None, workload: Workload = POPULATION) -> dict:
+    """One run of ``workload``'s rows; with ``pids`` (name: pid of each process of the
+    platform), also the CPU each spent per 1,000 rows and the rate that CPU allows on this
+    machine's cores."""
     places = villages()
-    rows = sample_rows(n, places, await fresh_start_year(database_url, n, len(places)))
+    rows = sample_rows(n, places, await fresh_start_year(database_url, n, len(places), workload),
+                       workload)
     periods = (rows[0]["period"], rows[-1]["period"])
     batches = [rows[i:i + per_submission] for i in range(0, n, per_submission)]
     # the same rows, set-based, rolled back: the floor this run's work is measured against
-    floor = await pipeline_floor.measure(database_url, DATASET, rows, (pids or {}).get("postgres"))
+    floor = await pipeline_floor.measure(database_url, rows, (pids or {}).get("postgres"),
+                                         workload)
     limits = httpx.Limits(max_connections=concurrency + 1)
     poll_every = 0.05 if search_url else 0.25
     async with httpx.AsyncClient(base_url=gateway, timeout=120, limits=limits) as client, \
             counting_client(gateway, search_url) as counter:
-        expected = windows(rows, len(places))
+        expected = windows(rows, len(places) * len(workload.codes))
         fresh_before = await freshness_buckets(search_url)
         cpu_before = proc_cpu.tree_cpu_seconds(pids or {})
         started = time.perf_counter()
-        await _submit_all(client, key, batches, concurrency)
+        await _submit_all(client, key, batches, concurrency, workload.dataset)
         accepted = time.perf_counter() - started
-        polls = await until_searchable(counter, expected, started, poll_every)
+        polls = await until_searchable(counter, expected, started, poll_every, workload.dataset)
         elapsed = time.perf_counter() - started
         cpu_after = proc_cpu.tree_cpu_seconds(pids or {})
-        per_poll = await cpu_per_poll(counter, list(expected), pids) if pids else {}
+        per_poll = (await cpu_per_poll(counter, list(expected), pids, dataset=workload.dataset)
+                    if pids else {})
         freshness = p99_between(fresh_before, await freshness_buckets(search_url))
-    copy_rate, copy_cpu = await raw_copy_with_cpu(database_url, rows, pids)
+    copy_rate, copy_cpu = await raw_copy_with_cpu(database_url, rows, pids, workload)
     rate = n / elapsed
-    result = {"rows": n, "rows_per_submission": per_submission, "concurrency": concurrency,
+    result = {"rows": n, "dataset": workload.dataset,
+              "rows_per_submission": per_submission, "concurrency": concurrency,
               "periods": list(periods), "seconds_to_accept": round(accepted, 3),
               "seconds_until_all_searchable": round(elapsed, 3),
               "rows_per_second_end_to_end": round(rate, 1),
@@ -228,14 +249,14 @@ async def measure(gateway: str, key: str, database_url: str, n: int, per_submiss
     return result
 
 
-async def raw_copy_with_cpu(database_url: str, rows: list[dict], pids: dict[str, int] | None
-                            ) -> tuple[float, dict[str, float]]:
+async def raw_copy_with_cpu(database_url: str, rows: list[dict], pids: dict[str, int] | None,
+                            workload: Workload = POPULATION) -> tuple[float, dict[str, float]]:
     """The raw COPY's rate, and its CPU per 1,000 rows: PostgreSQL's and this client's."""
     roots = {"postgres": pids["postgres"]} if pids and "postgres" in pids else {}
     before, client_before = proc_cpu.tree_cpu_seconds(roots), proc_cpu.self_cpu_seconds()
     rate = await raw_copy_rows_per_second(
-        database_url, [(r["region"], r["period"], r["jenis_kelamin"], str(r["jumlah"]))
-                       for r in rows])
+        database_url, [(r["region"], r["period"], r[workload.dimension],
+                        str(r[workload.measure])) for r in rows])
     after = proc_cpu.tree_cpu_seconds(roots)
     before["copy_client"], after["copy_client"] = client_before, proc_cpu.self_cpu_seconds()
     return rate, proc_cpu.per_thousand_rows(before, after, len(rows))
@@ -264,13 +285,15 @@ def cpu_report(cpu_ms: dict[str, float], copy_ms: dict[str, float], copy_rate: f
 
 
 async def measure_runs(args, gateway: str, key: str, database_url: str,
-                       search_url: str | None, pids: dict[str, int] | None = None) -> dict:
+                       search_url: str | None, pids: dict[str, int] | None = None,
+                       workload: Workload = POPULATION) -> dict:
     """``--repeat`` runs against the same platform; the keys are the median run's, with the
     spread of every run beside them."""
     runs = []
     for index in range(args.repeat):
         runs.append(await measure(gateway, key, database_url, args.rows, args.per_submission,
-                                  args.concurrency, search_url, pids) | {"run": index + 1})
+                                  args.concurrency, search_url, pids, workload)
+                    | {"run": index + 1})
     runs.sort(key=lambda r: r["rows_per_second_end_to_end"])
     result = dict(runs[len(runs) // 2])
     if len(runs) > 1:
@@ -306,6 +329,18 @@ def platform_pids(infra: sd.Infra, procs: sd.Processes) -> dict[str, int]:
     return pids
 
 
+def preloaded(gateway: str, walidata_key: str, database_url: str, records: int, rows: int
+              ) -> tuple[Workload, dict]:
+    """``records`` records loaded into the bench dataset first (bench/e2e_preload.py); the
+    rows the runs then write there."""
+    places = villages()
+    work = e2e_preload.workload(records, len(places), rows)
+    loaded = asyncio.run(e2e_preload.preload(gateway, walidata_key, database_url, places,
+                                             records))
+    print(f"preloaded {loaded}", file=sys.stderr, flush=True)
+    return work, loaded
+
+
 def _own_platform(args) -> dict:
     state = Path(tempfile.mkdtemp(prefix="satudata-bench-"))
     service_auth()  # one secret for the services started here and for the bench's own calls
@@ -319,10 +354,15 @@ def _own_platform(args) -> dict:
                              log_dir=state)
         procs.start_all()
         procs.wait_ready()
-        return asyncio.run(measure_runs(
-            args, f"http://127.0.0.1:{ports['gateway']}", summary["keys"]["SATUDATA_KEY_OPD"],
-            infra.database_url, f"http://127.0.0.1:{ports['search']}",
-            platform_pids(infra, procs)))
+        gateway, keys = f"http://127.0.0.1:{ports['gateway']}", summary["keys"]
+        work, loaded = POPULATION, None
+        if args.preload:
+            work, loaded = preloaded(gateway, keys["SATUDATA_KEY_WALIDATA"],
+                                     infra.database_url, args.preload, args.rows)
+        result = asyncio.run(measure_runs(
+            args, gateway, keys["SATUDATA_KEY_OPD"], infra.database_url,
+            f"http://127.0.0.1:{ports['search']}", platform_pids(infra, procs), work))
+        return result | ({"preloaded": loaded} if loaded else {})
     finally:
         if procs:
             procs.stop()
@@ -335,11 +375,16 @@ def main() -> None:
     parser.add_argument("--per-submission", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=1, help="runs on the same platform")
+    parser.add_argument("--preload", type=int, default=0,
+                        help="records loaded into a bench dataset first, the runs' rows then "
+                             "go there (a platform started here only)")
     parser.add_argument("--gateway", help="a running platform's gateway (else one is started)")
     parser.add_argument("--database-url", help="with --gateway: its PostgreSQL (raw COPY)")
     parser.add_argument("--search", help="with --gateway: the search service, for freshness")
     args = parser.parse_args()
     if args.gateway:
+        if args.preload:
+            parser.error("--preload needs a platform started here")
         if not args.database_url or not os.environ.get("SATUDATA_KEY"):
             parser.error("--gateway needs --database-url and a publisher key in SATUDATA_KEY")
         result = asyncio.run(measure_runs(args, args.gateway, os.environ["SATUDATA_KEY"],

@@ -9,6 +9,7 @@ import statistics
 import time
 import uuid
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -62,19 +63,39 @@ def save(name: str, result: dict) -> None:
     print(json.dumps({name: result}, indent=2))
 
 
-def sample_rows(n: int, villages: list[str], start_year: int = 1900) -> list[dict]:
-    """SAMPLE (contoh) population rows: distinct (village, year, sex) keys. Each place keeps a
-    steady value within 0.5 %, the same in every run (crc32, not the salted hash()): random
-    values, or a steady trend whose chunks arrive out of order, are held as outliers by
-    verification and never become public, and the benchmark would wait for them forever."""
+@dataclass(frozen=True)
+class Workload:
+    """What a pipeline bench submits: a dataset, the codes of its one dimension, its measure."""
+    dataset: str = "jumlah-penduduk"
+    dimension: str = "jenis_kelamin"
+    codes: tuple[str, ...] = ("L", "P")
+    measure: str = "jumlah"
+    closed: bool = True  # the dataset lists its codes (False: any code is taken)
+
+
+POPULATION = Workload()  # the demo dataset: 141 villages x two sexes x the real years
+
+
+def steady_value(place: str, code: str, year: int) -> int:
+    """A place's SAMPLE (contoh) value for one code: steady within 0.5 %, the same in every run
+    (crc32, not the salted hash()): random values, or a steady trend whose chunks arrive out of
+    order, are held as outliers by verification and never become public, and a bench would
+    wait for them forever."""
+    base = zlib.crc32(f"{place}|{code}".encode()) % 2000 + 1000
+    step = zlib.crc32(f"{place}|{code}|{year}".encode()) % 3 - 1  # -0.5/0/+0.5 %
+    return base + step * base // 200
+
+
+def sample_rows(n: int, villages: list[str], start_year: int = 1900,
+                workload: Workload = POPULATION) -> list[dict]:
+    """SAMPLE (contoh) rows of ``workload``: distinct (village, year, code) keys, year by year
+    from ``start_year``, each value steady (``steady_value``)."""
     rows, year = [], start_year
     while len(rows) < n:
-        for code in villages:
-            for sex in ("L", "P"):
-                base = zlib.crc32(f"{code}|{sex}".encode()) % 2000 + 1000
-                step = zlib.crc32(f"{code}|{sex}|{year}".encode()) % 3 - 1  # -0.5/0/+0.5 %
-                rows.append({"region": code, "period": str(year), "jenis_kelamin": sex,
-                             "jumlah": base + step * base // 200})
+        for place in villages:
+            for code in workload.codes:
+                rows.append({"region": place, "period": str(year), workload.dimension: code,
+                             workload.measure: steady_value(place, code, year)})
         year += 1
     return rows[:n]
 

@@ -5,8 +5,8 @@ Per chunk of ``CHUNK`` rows, in one transaction against the platform's own datab
 functions, then rolled back (so the platform is left as it was, and the rows the pipeline
 submits next are still new records, the same work):
 
-1. one ``COPY`` of the raw cells as typed (region code, year, sex, the number as text) into a
-   temporary table;
+1. one ``COPY`` of the raw cells as typed (region code, year, the dimension's code, the number as
+   text) into a temporary table;
 2. one registry statement of data-modifying CTEs: claim the chunk (exactly once), resolve each
    region by a probe of ``regions``, parse and check the year and the number (Indonesian
    thousands dots), classify each key against the master by a ``LIMIT 1`` probe, the dataset's
@@ -20,9 +20,10 @@ submits next are still new records, the same work):
    (``services.search.store.build_record_docs``: the same title, body, tsvector and kept
    counts by trigger), the index version bumped.
 
+The rows are a ``common.Workload``'s: one dimension and one measure, as the bench datasets have.
 Not in the floor (so it is lower than the same work done in full): the dataset's rules (the
-bench dataset has none), conflicts between publishers (the bench has one publisher), privacy
-masking (the bench dataset is not sensitive), the receipt and audit rows, the commit's WAL
+bench datasets have none), conflicts between publishers (the bench has one publisher), privacy
+masking (the bench datasets are not sensitive), the receipt and audit rows, the commit's WAL
 flush, and NATS. Its CPU is PostgreSQL's (the postmaster and every backend) and this client's.
 """
 
@@ -35,6 +36,7 @@ import uuid
 import asyncpg
 
 from bench import proc_cpu
+from bench.common import POPULATION, Workload
 from services.search import store as search_store
 from shared.contracts import RecordsChangedV1
 
@@ -48,20 +50,20 @@ WITH pol AS (
   FROM (SELECT 1) one LEFT JOIN registry.verification_policies p ON p.dataset_id = $1),
 parsed AS MATERIALIZED (
   SELECT f.idx, g.code AS region_code, g.level, f.period,
-         jsonb_build_object('jenis_kelamin', f.sex) AS dims, 'jenis_kelamin=' || f.sex AS dims_key,
-         CASE WHEN f.jumlah ~ '^[0-9]{1,3}(\\.[0-9]{3})+$|^[0-9]{1,15}$'
-              THEN replace(f.jumlah, '.', '')::numeric END AS v
+         jsonb_build_object($7::text, f.code) AS dims, $7::text || '=' || f.code AS dims_key,
+         CASE WHEN f.value ~ '^[0-9]{1,3}(\\.[0-9]{3})+$|^[0-9]{1,15}$'
+              THEN replace(f.value, '.', '')::numeric END AS v
   FROM floor_raw f
   LEFT JOIN LATERAL (SELECT code, level FROM registry.regions g
                      WHERE g.code = f.region LIMIT 1) g ON true
   WHERE f.period ~ '^[0-9]{4}$' AND f.period::int BETWEEN 1900 AND 2100
-    AND f.sex IN ('L', 'P')),
+    AND f.code <> '' AND ($9::text[] IS NULL OR f.code = ANY($9::text[]))),
 staged AS (
   SELECT DISTINCT ON (region_code, period, dims_key) * FROM parsed
   WHERE region_code IS NOT NULL AND v IS NOT NULL
   ORDER BY region_code, period, dims_key, idx DESC),
 classified AS MATERIALIZED (
-  SELECT s.*, jsonb_build_object('jumlah', s.v) AS vals, r.id AS record_id,
+  SELECT s.*, jsonb_build_object($8::text, s.v) AS vals, r.id AS record_id,
          r.vals AS current_vals, r.publisher_id AS current_publisher, e.earlier
   FROM staged s
   LEFT JOIN LATERAL (SELECT * FROM registry.records r
@@ -69,12 +71,12 @@ classified AS MATERIALIZED (
                        AND r.region_code = s.region_code AND r.period = s.period LIMIT 1) r ON true
   CROSS JOIN LATERAL (
     SELECT array_agg(x.v) AS earlier FROM (
-      SELECT (h.vals ->> 'jumlah')::float8 AS v FROM registry.records h
+      SELECT (h.vals ->> $8::text)::float8 AS v FROM registry.records h
       WHERE h.dataset_id = $1 AND h.dims_key = s.dims_key AND h.region_code = s.region_code
         AND h.period < s.period AND h.status = 'current'
-        AND jsonb_typeof(h.vals -> 'jumlah') = 'number'
+        AND jsonb_typeof(h.vals -> $8::text) = 'number'
       ORDER BY h.period DESC LIMIT 12) x) e
-  WHERE r.id IS NULL OR r.vals IS DISTINCT FROM jsonb_build_object('jumlah', s.v)
+  WHERE r.id IS NULL OR r.vals IS DISTINCT FROM jsonb_build_object($8::text, s.v)
      OR r.status <> 'current' OR r.publisher_id <> $2),
 q AS MATERIALIZED (  -- the (period, item, level) groups without enough history
   SELECT DISTINCT c.period, c.dims_key, c.level FROM classified c, pol
@@ -86,9 +88,9 @@ peers AS MATERIALIZED (
   SELECT q.period, q.dims_key, q.level, pr.peers
   FROM lv, q CROSS JOIN LATERAL (
     SELECT array_agg(x.v) AS peers FROM (
-      SELECT (r.vals ->> 'jumlah')::float8 AS v FROM registry.records r
+      SELECT (r.vals ->> $8::text)::float8 AS v FROM registry.records r
       WHERE r.dataset_id = $1 AND r.dims_key = q.dims_key AND r.period = q.period
-        AND r.status = 'current' AND jsonb_typeof(r.vals -> 'jumlah') = 'number'
+        AND r.status = 'current' AND jsonb_typeof(r.vals -> $8::text) = 'number'
         AND lv.m ->> r.region_code = q.level
       LIMIT 25) x) pr),
 scored AS MATERIALIZED (
@@ -112,13 +114,13 @@ checked AS MATERIALIZED (
       'walidata sebelum tampil untuk publik.')) ELSE '[]'::jsonb END
     || CASE WHEN s.mad > 0 AND abs(0.6745 * (s.v - s.med) / s.mad) > pol.z
        THEN jsonb_build_array(jsonb_build_object(
-         'kind', 'outlier', 'code', 'outlier', 'measure', 'jumlah', 'basis', s.basis,
+         'kind', 'outlier', 'code', 'outlier', 'measure', $8::text, 'basis', s.basis,
          'value', s.v::float8, 'median', s.med, 'compared_with', s.n,
          'expected_min', round(greatest(0, s.med - pol.z * s.mad / 0.6745)::numeric, 2),
          'expected_max', round((s.med + pol.z * s.mad / 0.6745)::numeric, 2),
-         'message', format('Nilai jumlah %s jauh dari %s (wajar antara %s dan %s, median %s). '
+         'message', format('Nilai %s %s jauh dari %s (wajar antara %s dan %s, median %s). '
                            'Periksa kembali angkanya, mis. kelebihan atau kekurangan angka nol.',
-                           pg_temp.show(s.v::float8),
+                           $8::text, pg_temp.show(s.v::float8),
                            CASE s.basis WHEN 'history'
                              THEN format('riwayat %s periode sebelumnya di wilayah ini', s.n)
                              ELSE format('%s wilayah setingkat pada periode yang sama', s.n) END,
@@ -204,7 +206,7 @@ event AS (
       'verification_status', CASE WHEN EXISTS (
           SELECT 1 FROM registry.held_values h WHERE h.dataset_id = $1 AND h.status = 'held'
             AND h.region_code = u.region_code AND h.period = u.period
-            AND h.dims_key = 'jenis_kelamin=' || (u.dims ->> 'jenis_kelamin'))
+            AND h.dims_key = $7::text || '=' || (u.dims ->> $7::text))
         THEN 'sedang_diverifikasi' ELSE 'terverifikasi' END))))
   FROM (SELECT gen_random_uuid() AS id) e CROSS JOIN up u
   LEFT JOIN registry.publishers p ON p.id = u.publisher_id
@@ -240,7 +242,7 @@ WHERE x.version < EXCLUDED.version
 RETURNING record_id"""
 
 
-async def _apply_chunk(conn: asyncpg.Connection, dataset: tuple[int, str], publisher: str,
+async def _apply_chunk(conn: asyncpg.Connection, dataset: tuple[int, Workload], publisher: str,
                        chunk: int, rows: list[tuple], capture: dict | None = None
                        ) -> tuple[int, int]:
     """One chunk, set-based, rolled back; returns (applied, held). With ``capture``, what the
@@ -250,9 +252,11 @@ async def _apply_chunk(conn: asyncpg.Connection, dataset: tuple[int, str], publi
     try:
         await conn.execute("SET LOCAL search_path TO registry, public")
         await conn.copy_records_to_table("floor_raw", records=rows,
-                                         columns=["idx", "region", "period", "sex", "jumlah"])
+                                         columns=["idx", "region", "period", "code", "value"])
+        work = dataset[1]
         out = await conn.fetchrow(_REGISTRY, dataset[0], publisher, uuid.uuid4(), chunk,
-                                  dataset[1], RecordsChangedV1.subject)
+                                  work.dataset, RecordsChangedV1.subject, work.dimension,
+                                  work.measure, list(work.codes) if work.closed else None)
         if out["event_id"] is not None:
             await conn.execute("SET LOCAL search_path TO search")
             await search_store.lock_shared(conn)
@@ -297,10 +301,11 @@ def typed(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-async def measure(database_url: str, slug: str, rows: list[dict], postgres_pid: int | None,
-                  publisher: str = "disdukcapil", capture: dict | None = None) -> dict:
-    """The floor for ``rows`` (sample rows: region, period, jenis_kelamin, jumlah; the number
-    typed with thousands dots) from ``publisher``, applied in ``CHUNK``-row chunks and rolled
+async def measure(database_url: str, rows: list[dict], postgres_pid: int | None,
+                  workload: Workload = POPULATION, publisher: str = "disdukcapil",
+                  capture: dict | None = None) -> dict:
+    """The floor for ``rows`` of ``workload`` (sample rows: region, period, the dimension's
+    code, the measure; the number typed with thousands dots) from ``publisher``, applied in ``CHUNK``-row chunks and rolled
     back: rows per second, CPU per 1,000 rows (PostgreSQL's with ``postgres_pid``, and this
     client's), and how many rows were applied and held. ``capture`` (a dict) receives what the
     chunks wrote (``outputs``), read inside the timed loop: for tests, not for figures."""
@@ -308,12 +313,12 @@ async def measure(database_url: str, slug: str, rows: list[dict], postgres_pid: 
     try:
         await conn.execute(_SHOW)
         await conn.execute(
-            "CREATE TEMP TABLE floor_raw (idx int, region text, period text, sex text, "
-            "jumlah text) ON COMMIT DELETE ROWS")
-        dataset = (await conn.fetchval("SELECT id FROM registry.datasets WHERE slug = $1", slug),
-                   slug)
-        cells = [(i, r["region"], r["period"], r["jenis_kelamin"], typed(r["jumlah"]))
-                 for i, r in enumerate(rows)]
+            "CREATE TEMP TABLE floor_raw (idx int, region text, period text, code text, "
+            "value text) ON COMMIT DELETE ROWS")
+        dataset = (await conn.fetchval("SELECT id FROM registry.datasets WHERE slug = $1",
+                                       workload.dataset), workload)
+        cells = [(i, r["region"], r["period"], r[workload.dimension],
+                  typed(r[workload.measure])) for i, r in enumerate(rows)]
         roots = {"postgres": postgres_pid} if postgres_pid else {}
         before, client_before = proc_cpu.tree_cpu_seconds(roots), proc_cpu.self_cpu_seconds()
         applied = held = 0
@@ -344,6 +349,6 @@ if __name__ == "__main__":  # pragma: no cover - a quick look: python -m bench.p
     async def _main(url: str, n: int) -> None:
         places = villages()
         rows = sample_rows(n, places, await fresh_start_year(url, n, len(places)))
-        print(json.dumps(await measure(url, "jumlah-penduduk", rows, None), indent=2))
+        print(json.dumps(await measure(url, rows, None), indent=2))
 
     asyncio.run(_main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 5000))

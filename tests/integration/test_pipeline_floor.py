@@ -88,8 +88,7 @@ async def test_the_floor_writes_what_the_pipeline_writes(database_url, registry_
     assert len(chunk) <= pipeline_floor.CHUNK
 
     captured: dict = {}
-    floor = await pipeline_floor.measure(database_url, "jumlah-penduduk", chunk, None,
-                                         capture=captured)
+    floor = await pipeline_floor.measure(database_url, chunk, None, capture=captured)
     assert (floor["applied"], floor["held"]) == (len(chunk) - 15 + 1 - 3, 3)
     async with registry.acquire() as conn:  # the floor rolled back: nothing of it is left
         before = await pipeline_floor.outputs(conn, dataset_id, ["2023"])

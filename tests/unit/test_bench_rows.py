@@ -43,3 +43,24 @@ def test_the_backlog_and_replica_bench_rows_are_real_periods():
         runs.append(sample_rows(18_000, places, start))
         start = max(int(r["period"]) for r in runs[-1]) + 1
     _keys([row for run in runs for row in run])
+
+
+def test_the_e2e_rows_over_a_preload_are_the_next_year_of_preloaded_keys():
+    from bench.bench_registry import Keys
+    from bench.e2e_preload import workload
+
+    places = villages()
+    work = workload(1_000_000, len(places), 20_000)
+    rows = sample_rows(20_000, places, 2025, work)
+    keys = {(r["region"], r["period"], r["item"]) for r in rows}
+    assert len(keys) == len(rows) and {r["period"] for r in rows} == {"2025"}
+    assert {r["region"] for r in rows} == set(places)
+    from bench.bench_e2e import windows  # counted by kecamatan, each below search's exact 10,000
+    counted = windows(rows, len(places) * len(work.codes))
+    assert sum(counted.values()) == len(rows) and max(counted.values()) < 10_000
+    assert all(w[2] for w in counted)
+    preloaded = Keys(places)
+    stored = {preloaded.key(i) for i in range(1_000_000)}
+    # each new row is the year after ten stored years of its own key
+    assert all((r["region"], str(year), r["item"]) in stored
+               for r in rows for year in range(2015, 2025))
