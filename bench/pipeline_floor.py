@@ -242,8 +242,8 @@ WHERE x.version < EXCLUDED.version
 RETURNING record_id"""
 
 
-async def _apply_chunk(conn: asyncpg.Connection, dataset: tuple[int, Workload], publisher: str,
-                       chunk: int, rows: list[tuple], capture: dict | None = None
+async def _apply_chunk(conn: asyncpg.Connection, dataset_id: int, work: Workload,
+                       publisher: str, chunk: int, rows: list[tuple], capture: dict | None = None
                        ) -> tuple[int, int]:
     """One chunk, set-based, rolled back; returns (applied, held). With ``capture``, what the
     chunk wrote (``outputs``) is added to it before the rollback."""
@@ -253,8 +253,7 @@ async def _apply_chunk(conn: asyncpg.Connection, dataset: tuple[int, Workload], 
         await conn.execute("SET LOCAL search_path TO registry, public")
         await conn.copy_records_to_table("floor_raw", records=rows,
                                          columns=["idx", "region", "period", "code", "value"])
-        work = dataset[1]
-        out = await conn.fetchrow(_REGISTRY, dataset[0], publisher, uuid.uuid4(), chunk,
+        out = await conn.fetchrow(_REGISTRY, dataset_id, publisher, uuid.uuid4(), chunk,
                                   work.dataset, RecordsChangedV1.subject, work.dimension,
                                   work.measure, list(work.codes) if work.closed else None)
         if out["event_id"] is not None:
@@ -264,7 +263,7 @@ async def _apply_chunk(conn: asyncpg.Connection, dataset: tuple[int, Workload], 
             await search_store.build_record_docs(conn, record_ids=ids)
             await search_store.bump_index_version(conn)
         if capture is not None:
-            for name, found in (await outputs(conn, dataset[0], [r[2] for r in rows])).items():
+            for name, found in (await outputs(conn, dataset_id, [r[2] for r in rows])).items():
                 capture.setdefault(name, {}).update(found)
         return out["applied"], out["held"]
     finally:
@@ -305,18 +304,19 @@ async def measure(database_url: str, rows: list[dict], postgres_pid: int | None,
                   workload: Workload = POPULATION, publisher: str = "disdukcapil",
                   capture: dict | None = None) -> dict:
     """The floor for ``rows`` of ``workload`` (sample rows: region, period, the dimension's
-    code, the measure; the number typed with thousands dots) from ``publisher``, applied in ``CHUNK``-row chunks and rolled
-    back: rows per second, CPU per 1,000 rows (PostgreSQL's with ``postgres_pid``, and this
-    client's), and how many rows were applied and held. ``capture`` (a dict) receives what the
-    chunks wrote (``outputs``), read inside the timed loop: for tests, not for figures."""
+    code, the measure; the number typed with thousands dots) from ``publisher``, applied in
+    ``CHUNK``-row chunks and rolled back: rows per second, CPU per 1,000 rows (PostgreSQL's
+    with ``postgres_pid``, and this client's), and how many rows were applied and held.
+    ``capture`` (a dict) receives what the chunks wrote (``outputs``), read inside the timed
+    loop: for tests, not for figures."""
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(_SHOW)
         await conn.execute(
             "CREATE TEMP TABLE floor_raw (idx int, region text, period text, code text, "
             "value text) ON COMMIT DELETE ROWS")
-        dataset = (await conn.fetchval("SELECT id FROM registry.datasets WHERE slug = $1",
-                                       workload.dataset), workload)
+        dataset_id = await conn.fetchval("SELECT id FROM registry.datasets WHERE slug = $1",
+                                         workload.dataset)
         cells = [(i, r["region"], r["period"], r[workload.dimension],
                   typed(r[workload.measure])) for i, r in enumerate(rows)]
         roots = {"postgres": postgres_pid} if postgres_pid else {}
@@ -324,7 +324,7 @@ async def measure(database_url: str, rows: list[dict], postgres_pid: int | None,
         applied = held = 0
         started = time.perf_counter()
         for start in range(0, len(cells), CHUNK):
-            a, h = await _apply_chunk(conn, dataset, publisher, start // CHUNK,
+            a, h = await _apply_chunk(conn, dataset_id, workload, publisher, start // CHUNK,
                                       cells[start:start + CHUNK], capture)
             applied, held = applied + a, held + h
         elapsed = time.perf_counter() - started
