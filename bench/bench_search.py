@@ -329,7 +329,8 @@ async def self_contained(args) -> dict:
         if not args.keep and not args.database:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         elif not args.database:
-            print(json.dumps({"kept": database_url}), file=sys.stderr)
+            # (its name on DATABASE_URL's server: the URL may carry the password)
+            print(json.dumps({"kept": name}), file=sys.stderr)
         await admin.close()
 
 
@@ -352,7 +353,8 @@ def main() -> None:
                    help="concurrent clients, one query phase each: 1,16")
     p.add_argument("--cache-size", type=int, default=2000,
                    help="SEARCH_ANSWER_CACHE_SIZE of the service (0: every query computed)")
-    p.add_argument("--database", help="a database an earlier --keep run loaded (no reload)")
+    p.add_argument("--database", help="a database an earlier --keep run loaded (no reload): "
+                                      "its URL (the run printed its name)")
     p.add_argument("--seconds", type=float, default=30.0, help="query phase length")
     p.add_argument("--rate", type=int, default=100, help="record events per second")
     p.add_argument("--per-event", type=int, default=10, help="records per event (submission)")
