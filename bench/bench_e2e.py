@@ -253,12 +253,11 @@ async def raw_copy_with_cpu(database_url: str, rows: list[dict], pids: dict[str,
                             workload: Workload = POPULATION) -> tuple[float, dict[str, float]]:
     """The raw COPY's rate, and its CPU per 1,000 rows: PostgreSQL's and this client's."""
     roots = {"postgres": pids["postgres"]} if pids and "postgres" in pids else {}
-    before, client_before = proc_cpu.tree_cpu_seconds(roots), proc_cpu.self_cpu_seconds()
+    before = proc_cpu.snapshot(roots, "copy_client")
     rate = await raw_copy_rows_per_second(
         database_url, [(r["region"], r["period"], r[workload.dimension],
                         str(r[workload.measure])) for r in rows])
-    after = proc_cpu.tree_cpu_seconds(roots)
-    before["copy_client"], after["copy_client"] = client_before, proc_cpu.self_cpu_seconds()
+    after = proc_cpu.snapshot(roots, "copy_client")
     return rate, proc_cpu.per_thousand_rows(before, after, len(rows))
 
 

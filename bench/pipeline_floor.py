@@ -39,6 +39,7 @@ from bench import proc_cpu
 from bench.common import POPULATION, Workload
 from services.search import store as search_store
 from shared.contracts import RecordsChangedV1
+from shared.numbers import format_number
 
 CHUNK = 500  # ingest's chunk_rows: the pipeline applies the same chunks
 
@@ -295,16 +296,11 @@ async def outputs(conn: asyncpg.Connection, dataset_id: int, periods: list[str])
     return {"records": by_key(records), "held": by_key(held), "documents": by_key(documents)}
 
 
-def typed(number: int) -> str:
-    """A number as a village operator types it: 1.234."""
-    return f"{number:,}".replace(",", ".")
-
-
 async def measure(database_url: str, rows: list[dict], postgres_pid: int | None,
                   workload: Workload = POPULATION, publisher: str = "disdukcapil",
                   capture: dict | None = None) -> dict:
     """The floor for ``rows`` of ``workload`` (sample rows: region, period, the dimension's
-    code, the measure; the number typed with thousands dots) from ``publisher``, applied in
+    code, the measure; the number written with thousands dots, as a village operator types it) from ``publisher``, applied in
     ``CHUNK``-row chunks and rolled back: rows per second, CPU per 1,000 rows (PostgreSQL's
     with ``postgres_pid``, and this client's), and how many rows were applied and held.
     ``capture`` (a dict) receives what the chunks wrote (``outputs``), read inside the timed
@@ -318,9 +314,9 @@ async def measure(database_url: str, rows: list[dict], postgres_pid: int | None,
         dataset_id = await conn.fetchval("SELECT id FROM registry.datasets WHERE slug = $1",
                                          workload.dataset)
         cells = [(i, r["region"], r["period"], r[workload.dimension],
-                  typed(r[workload.measure])) for i, r in enumerate(rows)]
+                  format_number(r[workload.measure], "id")) for i, r in enumerate(rows)]
         roots = {"postgres": postgres_pid} if postgres_pid else {}
-        before, client_before = proc_cpu.tree_cpu_seconds(roots), proc_cpu.self_cpu_seconds()
+        before = proc_cpu.snapshot(roots, "floor_client")
         applied = held = 0
         started = time.perf_counter()
         for start in range(0, len(cells), CHUNK):
@@ -328,8 +324,7 @@ async def measure(database_url: str, rows: list[dict], postgres_pid: int | None,
                                       cells[start:start + CHUNK], capture)
             applied, held = applied + a, held + h
         elapsed = time.perf_counter() - started
-        after = proc_cpu.tree_cpu_seconds(roots)
-        before["floor_client"], after["floor_client"] = client_before, proc_cpu.self_cpu_seconds()
+        after = proc_cpu.snapshot(roots, "floor_client")
     finally:
         await conn.close()
     return {"rows": len(rows), "chunk_rows": CHUNK, "applied": applied, "held": held,

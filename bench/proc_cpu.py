@@ -58,6 +58,11 @@ def self_cpu_seconds() -> float:
     return times.user + times.system
 
 
+def snapshot(roots: dict[str, int], client: str) -> dict[str, float]:
+    """``tree_cpu_seconds(roots)`` and this process's own CPU under ``client``."""
+    return tree_cpu_seconds(roots) | {client: self_cpu_seconds()}
+
+
 def cores() -> float:
     """The CPUs this process may use: the lowest of the CPU count, its affinity and the cgroup
     (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``) quota."""

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_e2e import measure, platform_pids, preloaded  # noqa: E402
 from bench.common import RESULTS, save, service_auth  # noqa: E402
 from satudata import platform as sd  # noqa: E402
+from services.registry.bootstrap.seed import DEV_KEYS, PUBLISHERS  # noqa: E402
 from shared.auth import Principal  # noqa: E402
 
 SMALL = os.environ.get("BENCH_SCALE") == "small"
@@ -42,6 +43,14 @@ def run_json(name: str, args: list[str], env: dict | None = None) -> dict:
         result = json.loads(text[start + 1:] if start >= 0 else text)
     save(name, result)
     return result
+
+
+def opd_principal() -> Principal:
+    """The principal the gateway would send for the seeded OPD key (its seed record)."""
+    opd = next(p for p in PUBLISHERS if p["id"] == DEV_KEYS["SATUDATA_KEY_OPD"][0])
+    return Principal(key_id="bench", publisher_id=opd["id"], publisher_name=opd["name"],
+                     role=DEV_KEYS["SATUDATA_KEY_OPD"][1], region_scope=opd["region_scope"],
+                     datasets=opd["datasets"])
 
 
 def main() -> None:
@@ -91,10 +100,7 @@ def main() -> None:
             # its 429s (295 of 320 on 2026-12-07), not ingest
             run_json("ingest_edge", [
                 "bench/bench_ingest.py", "--base-url", f"http://127.0.0.1:{ports['ingest']}",
-                "--principal", Principal(
-                    key_id="bench", publisher_id="disdukcapil", role="publisher",
-                    publisher_name="Dinas Kependudukan dan Pencatatan Sipil",
-                    region_scope="64.08", datasets=["jumlah-penduduk"]).encode(),
+                "--principal", opd_principal().encode(),
                 "--ingest-port", str(ports["ingest"]),
                 "--submissions", "48" if SMALL else "320",
                 "--xlsx-rows", "20000" if SMALL else "100000"])

@@ -16,6 +16,7 @@ from services.registry.publishing import apply
 from services.registry.regions import service as regions
 from services.search import indexing
 from shared.contracts import DatasetV1, Envelope
+from shared.numbers import format_number
 
 DESA = "64.08.04.2001"
 
@@ -94,7 +95,7 @@ async def test_the_floor_writes_what_the_pipeline_writes(database_url, registry_
         before = await pipeline_floor.outputs(conn, dataset_id, ["2023"])
     assert len(before["records"]) == 15 and not before["held"]
 
-    await _pipeline(registry, [{**r, "jumlah": pipeline_floor.typed(r["jumlah"])}
+    await _pipeline(registry, [{**r, "jumlah": format_number(r["jumlah"], "id")}
                                for r in chunk])
     await _index(registry, search_db, since)
     async with registry.acquire() as conn:
