@@ -72,6 +72,9 @@ class Counts:
     records: int = 0      # record matches counted (EXACT_UP_TO + 1 at most when not exact)
     first_ids: tuple[str, ...] | None = None  # the records a first page can show, read with
                                               # the counts (facets.count first_page)
+    # the regions and datasets matched (doc_id, score), read with the counts: the page takes
+    # them from here rather than match them again
+    others: tuple[tuple[str, float], ...] = ()
 
 
 class SearchItem(BaseModel):

@@ -98,8 +98,8 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
                                             facet_values_max, rank_limit, checked, limit + 1)
-    m = match.build(q, f, snapshot, mode=mode, checked=checked)
-    rows = await page.fetch(conn, m, mode, position, limit + 1,
+    m = match.build(q, f, snapshot, mode=mode, checked=checked, others=False)
+    rows = await page.fetch(conn, m, mode, position, limit + 1, others=counts.others,
                             partial_many=estimate > page.PARTIAL_CANDIDATES,
                             few=estimate <= facets.EXACT_UP_TO, q=q, first_ids=counts.first_ids)
     unmatched: list[str] = []

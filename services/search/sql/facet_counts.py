@@ -98,7 +98,7 @@ async def common_words(conn: asyncpg.Connection, q: ParsedQuery) -> frozenset[in
     return frozenset(common)
 
 
-def _facets_sql(others: str, term: str, values_max: str, tsq: str) -> str:
+def _facets_sql(others: str, term: str, values_max: str) -> str:
     return f"""
         WITH others AS MATERIALIZED ({others}),
              c AS (SELECT facet, value, n FROM facet_counts WHERE term = {term} AND n > 0
@@ -114,8 +114,7 @@ def _facets_sql(others: str, term: str, values_max: str, tsq: str) -> str:
         SELECT (SELECT coalesce(sum(n), 0) FROM s WHERE facet = 'kind')::int8 AS total,
                (SELECT coalesce(sum(n), 0) FROM facet_counts
                 WHERE term = {term} AND facet = 'kind')::int8 AS record_hits,
-               (SELECT count(*) FROM others o JOIN documents d ON d.doc_id = o.doc_id
-                WHERE d.tsv @@ {tsq}) AS other_hits,
+               (SELECT count(*) FROM others WHERE hit) AS other_hits, {facets.OTHERS_READ},
                (SELECT json_agg(json_build_object(
                     'facet', facet, 'value', value, 'count', n,
                     'label', CASE WHEN facet = 'kecamatan' THEN (
@@ -173,18 +172,18 @@ async def widest_word_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filter
 
 async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: int) -> Counts:
     """The kept counts of `term` for records, and `m`'s regions and datasets counted live."""
-    used = max(map(int, re.findall(r"\$(\d+)", m.others + m.tsq)), default=0)
+    used = max(map(int, re.findall(r"\$(\d+)", m.others)), default=0)
     sql = Where()  # the match's arguments; the records' scoring arguments come after
     sql.args.extend(m.sql.args[:used])
     row = await conn.fetchrow(
-        _facets_sql(m.others, sql.param(term), sql.param(values_max), m.tsq), *sql.args)
+        _facets_sql(m.others, sql.param(term), sql.param(values_max)), *sql.args)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for fv in sorted(_json(row["facets"]) or [], key=lambda x: (-x["count"], x["value"])):
         grouped.setdefault(fv["facet"], []).append(
             {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
     return Counts(total=row["total"], facets=grouped, exact=True,
                   every_word=row["record_hits"] + row["other_hits"],
-                  records=row["record_hits"])
+                  records=row["record_hits"], others=facets.others_of(row))
 
 
 async def kept(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:

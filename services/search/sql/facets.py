@@ -27,6 +27,17 @@ def label_sql(facet: str, value: str) -> str:
         WHEN 'publisher' THEN (SELECT p.name FROM publishers p WHERE p.id = {value}) END"""
 
 
+# the matched regions and datasets, for the page (Counts.others). As JSON: a float8[] makes
+# asyncpg introspect its type on each new connection, which turns JIT off for the session
+# (what it restores is this transaction's setting).
+OTHERS_READ = ("(SELECT json_agg(json_build_array(doc_id, score) ORDER BY doc_id) FROM others)"
+               " AS others")
+
+
+def others_of(row: Any) -> tuple[tuple[str, float], ...]:
+    return tuple((doc_id, score) for doc_id, score in _json(row["others"]) or [])
+
+
 def _facets_sql(values_max: int) -> str:
     return f"""(SELECT json_agg(t) FROM (
         SELECT facet, value, n AS count, coalesce(label, {label_sql('facet', 'value')}) AS label
@@ -88,9 +99,8 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
                       UNION ALL
                       SELECT {_COLS}, kecamatan_name FROM others) m
                 GROUP BY {_COLS})
-        SELECT h.read AS record_hits,
-               (SELECT count(*) FROM others o JOIN documents d ON d.doc_id = o.doc_id
-                WHERE d.tsv @@ {m.tsq}) AS other_hits,
+        SELECT h.read AS record_hits, (SELECT count(*) FROM others WHERE hit) AS other_hits,
+               {OTHERS_READ},
                (SELECT coalesce(sum(n), 0)::int8 FROM combos) AS total,
                {facets} AS facets, {first_ids} AS first_ids
         FROM (SELECT count(*) AS read FROM hits) h"""
@@ -104,4 +114,5 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
                   exact=row["record_hits"] <= EXACT_UP_TO,
                   every_word=row["record_hits"] + row["other_hits"],
                   records=row["record_hits"],
-                  first_ids=None if row["first_ids"] is None else tuple(row["first_ids"]))
+                  first_ids=None if row["first_ids"] is None else tuple(row["first_ids"]),
+                  others=others_of(row))

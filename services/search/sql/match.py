@@ -24,7 +24,8 @@ class Match:
     sql: Where
     common: str          # filters and the walk's snapshot, for every kind of document
     records: str         # the condition a record document matches by
-    others: str          # SELECT doc_id, facets, kecamatan_name, score of regions/datasets
+    others: str          # SELECT doc_id, facets, kecamatan_name, score, hit of regions and
+                         # datasets (hit: matches every word, not a near name only)
     record_score: str    # a matching record's score when records are ranked
     tsq: str             # the query's tsquery (SQL), 'NULL::tsquery' for an empty query
     empty: bool
@@ -130,7 +131,7 @@ def _others_sql(q: ParsedQuery, sql: Where, tsq: str, common: str, fit: str) -> 
                                 WHERE lower(a) IN ({text}, {fixed}))
                    THEN 5 ELSE 0 END + {_preferences(q, sql)}
             - CASE WHEN d.kind = 'region' AND d.static_rank = 0 THEN 6 ELSE 0 END
-            )::float8 AS score
+            )::float8 AS score, d.tsv @@ {tsq} AS hit
         FROM documents d
         WHERE d.kind <> 'record'
           AND (d.tsv @@ {tsq} OR {near}) AND {common}"""
@@ -154,17 +155,19 @@ def title_fit_sql(text: str, sql: Where) -> str:
 
 
 def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
-          checked: frozenset[int] = frozenset()) -> Match:
+          checked: frozenset[int] = frozenset(), others: bool = True) -> Match:
     """The match of `q` under filters `f`, as seen by a walk that began at `snapshot`.
     In PARTIAL mode a document matches by any word, and scores by how many it matches.
-    `checked`: indexes of words checked on rows rather than through the index (_records_match)."""
+    `checked`: indexes of words checked on rows rather than through the index (_records_match).
+    `others` False: no SQL (nor arguments) for regions and datasets (a page takes those the
+    counts matched, Counts.others)."""
     sql = Where()
     common = " AND ".join([f"d.created_seq <= {sql.param(snapshot)}", *filters_sql(f, sql)])
     if q.empty:
         return Match(sql, common, f"d.kind = 'record' AND {common}",
                      f"SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name, "
-                     f"(d.static_rank)::float8 AS score FROM documents d "
-                     f"WHERE d.kind <> 'record' AND {common}",
+                     f"(d.static_rank)::float8 AS score, false AS hit FROM documents d "
+                     f"WHERE d.kind <> 'record' AND {common}" if others else "",
                      "0::float8", "NULL::tsquery", True)
     tsq = tsquery_sql(q, sql, any_word=mode == PARTIAL)
     matches = _records_match(q, sql, tsq, frozenset() if mode == PARTIAL else checked)
@@ -172,7 +175,7 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
         fit = _words_matched(q, sql)
     else:
         fit = f"CASE WHEN d.tsv @@ {tsq} THEN 1 ELSE 0 END"
-    others = _others_sql(q, sql, tsq, common, fit)
+    others_sql = _others_sql(q, sql, tsq, common, fit) if others else ""
     # its arguments come last: the counts statement, which never scores records, uses a prefix
     # not ts_rank_cd (tens of microseconds a record, over large tsvectors): how much of the
     # query the title (dataset, place, period, dimension values) spells out
@@ -193,7 +196,7 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     else:
         ceiling = rank_ceiling_sql(q, sql.param)
     return Match(sql, common, f"{matches} AND d.kind = 'record' AND {common}",
-                 others, record_score, tsq, False, ceiling, record_bound)
+                 others_sql, record_score, tsq, False, ceiling, record_bound)
 
 
 def of_year_sql(q: ParsedQuery, sql: Where) -> str | None:

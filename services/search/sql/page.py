@@ -111,23 +111,25 @@ _ITEM = """json_build_object(
 
 
 async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
-                limit: int, *, partial_many: bool = False, few: bool = False,
-                q: ParsedQuery | None = None,
+                limit: int, *, others: tuple[tuple[str, float], ...] = (),
+                partial_many: bool = False, few: bool = False, q: ParsedQuery | None = None,
                 first_ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-    """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page); `q`
-    lets a partial answer honour a year it names; `first_ids`, the records a first page can
-    show, as the counts chose them."""
+    """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page):
+    `others`, the regions and datasets the counts matched, with their scores (Counts.others;
+    `m` is built without them); `q` lets a partial answer honour a year it names;
+    `first_ids`, the records a first page can show, as the counts chose them."""
     lim = m.sql.param(limit)
     records = _records(m, mode, cursor, lim, partial_many, few, q, first_ids)
     keyset = _keyset(m, cursor)
+    others_json = m.sql.param([list(o) for o in others])
     items = await conn.fetchval(f"""
         WITH q AS (SELECT {m.tsq} AS tsq),
              page AS (
                 SELECT x.doc_id, x.score FROM (
-                    ({m.others})
+                    SELECT (o->>0) COLLATE "C" AS doc_id, (o->>1)::float8 AS score
+                    FROM json_array_elements({others_json}::json) o
                     UNION ALL
-                    SELECT r.doc_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, r.score
-                    FROM ({records}) r) x
+                    SELECT r.doc_id, r.score FROM ({records}) r) x
                 WHERE {keyset}
                 ORDER BY x.score DESC, x.doc_id LIMIT {lim})
         SELECT json_agg({_ITEM} ORDER BY p.score DESC, p.doc_id)
