@@ -300,9 +300,10 @@ async def measure(database_url: str, rows: list[dict], postgres_pid: int | None,
                   workload: Workload = POPULATION, publisher: str = "disdukcapil",
                   capture: dict | None = None) -> dict:
     """The floor for ``rows`` of ``workload`` (sample rows: region, period, the dimension's
-    code, the measure; the number written with thousands dots, as a village operator types it) from ``publisher``, applied in
-    ``CHUNK``-row chunks and rolled back: rows per second, CPU per 1,000 rows (PostgreSQL's
-    with ``postgres_pid``, and this client's), and how many rows were applied and held.
+    code, the measure; the number written with thousands dots, as a village operator types
+    it) from ``publisher``, applied in ``CHUNK``-row chunks and rolled back: rows per second,
+    CPU per 1,000 rows (PostgreSQL's with ``postgres_pid``, and this client's), and how many
+    rows were applied and held.
     ``capture`` (a dict) receives what the chunks wrote (``outputs``), read inside the timed
     loop: for tests, not for figures."""
     conn = await asyncpg.connect(database_url)

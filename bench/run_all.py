@@ -17,13 +17,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_e2e import measure, platform_pids, preloaded  # noqa: E402
 from bench.common import RESULTS, save, service_auth  # noqa: E402
 from satudata import platform as sd  # noqa: E402
-from services.registry.bootstrap.seed import DEV_KEYS, PUBLISHERS  # noqa: E402
 from shared.auth import Principal  # noqa: E402
 
 SMALL = os.environ.get("BENCH_SCALE") == "small"
@@ -45,12 +46,12 @@ def run_json(name: str, args: list[str], env: dict | None = None) -> dict:
     return result
 
 
-def opd_principal() -> Principal:
-    """The principal the gateway would send for the seeded OPD key (its seed record)."""
-    opd = next(p for p in PUBLISHERS if p["id"] == DEV_KEYS["SATUDATA_KEY_OPD"][0])
-    return Principal(key_id="bench", publisher_id=opd["id"], publisher_name=opd["name"],
-                     role=DEV_KEYS["SATUDATA_KEY_OPD"][1], region_scope=opd["region_scope"],
-                     datasets=opd["datasets"])
+def principal_of(registry: str, key: str) -> Principal:
+    """The principal the gateway would send for `key`: the registry's own answer for it."""
+    response = httpx.post(f"{registry}/internal/v1/auth/resolve", json={"key": key},
+                          auth=service_auth(), timeout=30)
+    response.raise_for_status()
+    return Principal.model_validate(response.json())
 
 
 def main() -> None:
@@ -100,7 +101,8 @@ def main() -> None:
             # its 429s (295 of 320 on 2026-12-07), not ingest
             run_json("ingest_edge", [
                 "bench/bench_ingest.py", "--base-url", f"http://127.0.0.1:{ports['ingest']}",
-                "--principal", opd_principal().encode(),
+                "--principal", principal_of(f"http://127.0.0.1:{ports['registry']}",
+                                            keys["SATUDATA_KEY_OPD"]).encode(),
                 "--ingest-port", str(ports["ingest"]),
                 "--submissions", "48" if SMALL else "320",
                 "--xlsx-rows", "20000" if SMALL else "100000"])

@@ -111,7 +111,7 @@ _ITEM = """json_build_object(
 
 
 async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
-                limit: int, *, others: tuple[tuple[str, float], ...] = (),
+                limit: int, *, others: tuple[tuple[str, float], ...],
                 partial_many: bool = False, few: bool = False, q: ParsedQuery | None = None,
                 first_ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page):
