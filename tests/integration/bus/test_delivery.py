@@ -320,7 +320,13 @@ async def test_a_redelivered_event_already_applied_changes_nothing(pool, js):
         second = _region_event()
         await bus.publish(js_, ns, second)
         await eventually(lambda: _eq(_applied(pool), 2), timeout=20)
-        info = await js_.consumer_info(ns.stream("REGISTRY"), "t")
+
+        async def acked():
+            # (the second event's row commits before its message is acked: wait for the ack)
+            info = await js_.consumer_info(ns.stream("REGISTRY"), "t")
+            return info if info.num_ack_pending == 0 else None
+
+        info = await eventually(acked, timeout=20)
     assert len(calls) == 2 and info.num_ack_pending == 0
     assert await _dead_letters(js) == []
 
