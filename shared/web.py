@@ -35,7 +35,7 @@ from shared.signing import SignatureMiddleware
 DIMENSION_FILTERS = {"x-dimension-filters": True}
 
 
-def refuse_unknown_query(request: Request) -> None:
+async def refuse_unknown_query(request: Request) -> None:
     """The app-wide dependency behind the rule above (the gateway's proxy routes are left to
     the services they forward to)."""
     route = request.scope.get("route")
@@ -86,7 +86,7 @@ def build_app(*, title: str, service: str, settings: ServiceSettings,
     return app
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     return request.state.runtime.pool
 
 
@@ -112,15 +112,15 @@ async def dry_run_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
             await tx.rollback()
 
 
-def caller(request: Request) -> Principal:
+async def caller(request: Request) -> Principal:
     return require_principal(request.headers)
 
 
-def maybe_caller(request: Request) -> Principal | None:
+async def maybe_caller(request: Request) -> Principal | None:
     return principal_from_headers(request.headers)
 
 
-def steward(request: Request) -> Principal:
+async def steward(request: Request) -> Principal:
     return require_steward(request.headers)
 
 

@@ -83,7 +83,7 @@ class Gateway:
         return self.settings.public_base()
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
     return request.state.gateway
 
 

@@ -60,8 +60,8 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
         raise NotFound(f"Aksi '{action}' tidak tersedia di sini; yang didukung: "
                        f"{', '.join(ACTIONS)}.", code="action_not_found")
     # the Caller dependency's function, called here so its 401 comes in CKAN's envelope
-    principal = caller(request)
-    settings = get_settings(request)
+    principal = await caller(request)
+    settings = await get_settings(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("application/json", ""):
         raise UnsupportedMediaType("Kirim isi JSON (application/json).")
@@ -73,7 +73,7 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
             "Isi permintaan tidak valid.", code="malformed_json",
             details=validation_details(exc.errors(), drop=(), limit=20)) from exc
     dataset = _resource_to_dataset(body, settings.ckan_resource_map)
-    registry = get_registry(request)
+    registry = await get_registry(request)
     result = {"resource_id": body.resource_id, "method": body.method,
               "fields": body.fields, "primary_key": body.primary_key}
     if not body.records:  # datastore_create with a definition only: the registry owns it
@@ -92,8 +92,9 @@ async def _action(request: Request, action: str, idempotency_key: str | None):
             f"{checked['rows']} baris tidak valid; tidak ada yang disimpan. Perbaiki baris yang "
             "disebut lalu kirim ulang.", code="rows_rejected",
             details=checked["rejected_rows"][:settings.max_rejected_shown])
-    accepted = await service.submit(get_pool(request), registry, settings, principal, dataset,
-                                    upload, idempotency_key=idempotency_key)
+    pool = await get_pool(request)
+    accepted = await service.submit(pool, registry, settings, principal, dataset, upload,
+                                    idempotency_key=idempotency_key)
     return {**result, "records_count": accepted.body["rows"], "dataset": dataset,
             "submission_id": str(accepted.body["id"]), "status": accepted.body["status"],
             "status_url": accepted.body["status_url"], "warnings": accepted.body["warnings"],

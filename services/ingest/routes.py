@@ -17,11 +17,11 @@ from services.ingest.uploads import read_upload
 from shared.web import Caller, PoolDep
 
 
-def get_registry(request: Request) -> RegistryClient:
+async def get_registry(request: Request) -> RegistryClient:
     return request.state.registry
 
 
-def get_settings(request: Request) -> IngestSettings:
+async def get_settings(request: Request) -> IngestSettings:
     return request.app.state.settings
 
 

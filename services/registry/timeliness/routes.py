@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["timeliness"])
 KECAMATAN = Query(description="kecamatan code, e.g. 64.08.04")
 
 
-def timeliness_settings(request: Request) -> TimelinessSettings:
+async def timeliness_settings(request: Request) -> TimelinessSettings:
     """Built by create_app, handed to requests by the lifespan's state."""
     return request.state.timeliness
 
