@@ -50,12 +50,12 @@ def _region_event() -> Envelope:
 
 @contextlib.asynccontextmanager
 async def consuming(js_ns, pool, handler, *, subjects=None, ack_wait=5.0, durable="t",
-                    stream="REGISTRY"):
+                    stream="REGISTRY", linger=1.0):
     js, ns = js_ns
     task = asyncio.create_task(bus.run_consumer(
         js=js, ns=ns, pool=pool, durable=durable, stream=stream,
         subjects=subjects or [RegionsChangedV1.subject], handler=handler, batch=4,
-        ack_wait=ack_wait, policy=FAST))
+        ack_wait=ack_wait, policy=FAST, linger=linger))
     try:
         yield
     finally:
@@ -79,6 +79,25 @@ async def _num_redelivered(js_ns, durable="t") -> int:
 
 async def _apply(conn, envelope):
     await conn.execute("INSERT INTO applied VALUES ($1)", envelope.event_id)
+
+
+async def test_a_quiet_stream_is_waited_on_not_polled(pool, js):
+    """With the services' 50 ms linger, an idle loop used to ask for messages 20 times a
+    second; it holds one pull open instead, and a message that comes is still taken at once."""
+    async def handler(conn, envelope):
+        await _apply(conn, envelope)
+
+    nc = js[0]._nc
+    async with consuming(js, pool, handler, linger=0.05):
+        await bus.publish(js[0], js[1], _region_event())  # (bound, fetched, then quiet)
+        await eventually(lambda: _eq(_applied(pool), 1), timeout=20)
+        await asyncio.sleep(0.5)
+        sent = nc.stats["out_msgs"]
+        await asyncio.sleep(2)
+        assert nc.stats["out_msgs"] - sent <= 2  # polling: ~80 (a probe and a pull each 50 ms)
+        await bus.publish(js[0], js[1], _region_event())
+        # well within the held pull's 5 s: the server hands the message to it on arrival
+        await eventually(lambda: _eq(_applied(pool), 2), timeout=bus.QUIET_WAIT_S / 2)
 
 
 async def test_statement_timeouts_and_lost_connections_wait_without_counting(pool, js):
