@@ -172,7 +172,7 @@ async def _fetch(sub, batch: int, linger: float, quiet: bool) -> list:
     if batch > 1:
         try:
             msgs += await sub.fetch(batch - 1, timeout=linger)
-        except asyncio.TimeoutError:
+        except Exception:  # nothing came with it (or NATS went away): the one in hand goes on
             pass
     return msgs
 
