@@ -146,7 +146,7 @@ async def test_the_registry_is_asked_while_no_transaction_of_ingest_is_open(
         try:
             open_during_call.append(await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ingest' "
-                "AND state LIKE 'idle in transaction%'"))
+                "AND state LIKE 'idle in transaction%' AND datname = current_database()"))
         finally:
             await conn.close()
         return await real(self, slug, values)
