@@ -61,6 +61,35 @@ def _facets_sql(values_max: int) -> str:
         WHERE rank <= {int(values_max)}) t)"""
 
 
+TIE_MARGIN = 1e-6  # far above float rounding, far below any difference a preference makes
+
+
+def _ranked_first_sql(m: Match, first: int) -> str:
+    """SQL: the `first` hits best by their ranked score. Where the title fit takes the
+    spelled-out shortcut (a title that spells out the query fits exactly 1) and at least
+    `first` hits take it, their scores are known without the trigram search; the `first`-th
+    best of them bounds the page, and a hit whose score without its fit (`record_bound`, at
+    most 1 below its score) is below that one's cannot reach it: the trigram search (8-15 us a
+    title) runs only for the rest. "penduduk sangatta utara 2024" at 1,000,000 records: 1,541
+    hits, 384 spelled out; the search ran for the 1,157 others (13 ms of a 20.7 ms count), now
+    for 96 of them (12.4 ms)."""
+    if m.record_spelled is None:
+        return (f"ARRAY(SELECT d.doc_id FROM hits d "
+                f"ORDER BY {m.record_score} DESC, d.doc_id LIMIT {int(first)})")
+    # (the order's expression is record_score's, the shortcut's outcome read from s: the same
+    # arithmetic gives the same scores, and the page orders the chosen ones by record_score)
+    score = m.score_with_fit(f"CASE WHEN d.spelled THEN 1 ELSE {m.title_ws} END")
+    return f"""ARRAY(
+        WITH s AS MATERIALIZED (SELECT d.*, {m.record_spelled} AS spelled,
+                                       {m.record_bound} AS bound FROM hits d),
+             cut AS (SELECT s.bound FROM s WHERE s.spelled
+                     ORDER BY s.bound DESC OFFSET {int(first) - 1} LIMIT 1)
+        SELECT d.doc_id FROM s d
+        WHERE d.spelled OR d.bound >= coalesce((SELECT bound FROM cut) - {TIE_MARGIN},
+                                               '-Infinity'::float8)
+        ORDER BY {score} DESC, d.doc_id LIMIT {int(first)})"""
+
+
 def _first_ids_sql(m: Match, rank_up_to: int, first: int) -> str:
     """SQL: when the counts read every record match, the `first` records a first page can
     show: the best by their ranked score when at most `rank_up_to` match (every one is scored
@@ -68,8 +97,7 @@ def _first_ids_sql(m: Match, rank_up_to: int, first: int) -> str:
     EXACT_UP_TO match. (The score reads hits' own columns: `d` is hits here; `h.read` counts
     them.)"""
     return f"""CASE WHEN h.read <= {int(rank_up_to)}
-                    THEN ARRAY(SELECT d.doc_id FROM hits d
-                               ORDER BY {m.record_score} DESC, d.doc_id LIMIT {int(first)})
+                    THEN {_ranked_first_sql(m, first)}
                     WHEN h.read <= {EXACT_UP_TO}
                     THEN ARRAY(SELECT doc_id FROM hits ORDER BY static_rank DESC, doc_id
                                LIMIT {int(first)}) END"""

@@ -137,7 +137,7 @@ async def test_title_fit_is_word_similarity(search_db):
         for text in queries:
             sql = Where()
             sql.param(titles)
-            fit = title_fit_sql(text, sql)
+            fit, _shortcut, _ws = title_fit_sql(text, sql)
             rows = await conn.fetch(f"SELECT d.title, ({fit})::float8 AS fit, "
                                     f"word_similarity({sql.param(text)}, d.title)::float8 AS ws "
                                     f"FROM unnest($1::text[]) d(title)", *sql.args)
