@@ -72,21 +72,23 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
 
 async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
                    mode: str | None, values_max: int, rank_limit: int,
-                   checked: frozenset[int], page_length: int) -> tuple[str, Counts, float]:
+                   words: facet_counts.Words, page_length: int) -> tuple[str, Counts, float]:
     """The mode (kept from the cursor, or chosen on the first page), counts and the number
-    of record matches: a one-word query's from the counts the indexer keeps, else from the
-    matches (exact up to 10,000, which is all the choice of mode needs: no planner estimate;
+    of record matches: from the counts the indexer keeps where they answer (a word's; several
+    words' where the rarest one's records hold the others), else from the matches (exact up to 10,000, which is all the choice of mode needs: no planner estimate;
     on a first page they also name the `page_length` records it can show); when no document
     has every word, the partial match answers instead."""
     if mode != PARTIAL:
-        strict = match.build(q, f, snapshot, mode="ranked", checked=checked)
-        counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max)
+        strict = match.build(q, f, snapshot, mode="ranked", checked=words.common)
+        counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max,
+                                                  terms=words.terms)
                   or await facets.count(conn, strict, values_max=values_max,
                                         first_page=None if mode else (rank_limit, page_length)))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
             return mode or page.mode_for(counts.records, rank_limit), counts, counts.records
     loose = match.build(q, f, snapshot, mode=PARTIAL)
-    counts = (await facet_counts.widest_word_counts(conn, q, f, loose, values_max=values_max)
+    counts = (await facet_counts.widest_word_counts(conn, q, f, loose, values_max=values_max,
+                                                    terms=words.terms)
               or await facets.count(conn, loose, values_max=values_max))
     return PARTIAL, counts, counts.records
 
@@ -94,11 +96,11 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
                   position: Cursor | None, qhash: str, snapshot: int, *, limit: int,
                   facet_values_max: int, rank_limit: int) -> SearchResults:
-    checked = await facet_counts.common_words(conn, q)
+    words = await facet_counts.words_of(conn, q, f)
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
-                                            facet_values_max, rank_limit, checked, limit + 1)
-    m = match.build(q, f, snapshot, mode=mode, checked=checked, others=False)
+                                            facet_values_max, rank_limit, words, limit + 1)
+    m = match.build(q, f, snapshot, mode=mode, checked=words.common, others=False)
     rows = await page.fetch(conn, m, mode, position, limit + 1, others=counts.others,
                             partial_many=estimate > page.PARTIAL_CANDIDATES,
                             few=estimate <= facets.EXACT_UP_TO, q=q, first_ids=counts.first_ids)

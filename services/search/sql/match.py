@@ -64,7 +64,7 @@ def tsquery_sql(q: ParsedQuery, sql: Where, *, any_word: bool = False,
 
 def _records_match(q: ParsedQuery, sql: Where, tsq: str, checked: frozenset[int]) -> str:
     """How a record matches every word. The words in `checked` (each in over 30 % of the
-    documents, facet_counts.common_words) are checked on the rows the other words find
+    documents, facet_counts.words_of) are checked on the rows the other words find
     through the GIN index, not intersected inside it: the index decodes every posting of a
     word in 700,000 documents to keep the 1,541 that also hold "sangatta utara 2024"."""
     rare = [i for i in range(len(q.groups)) if i not in checked]

@@ -38,7 +38,7 @@ async def _first_and_best(conn, text: str) -> tuple[list[str], list[str], dict, 
     _v, snapshot, fixes, known, begins = await store.open_search(
         conn, 5000, typo_candidates(text), 0.45)
     q = parse_words(text, True, fixes, complete=known, begins=begins)
-    checked = await facet_counts.common_words(conn, q)
+    checked = (await facet_counts.words_of(conn, q, Filters())).common
     m = match.build(q, Filters(), snapshot, mode="ranked", checked=checked)
     assert m.record_spelled is not None, text  # (the shortcut applies to these queries)
     counts = await facets.count(conn, m, values_max=50, first_page=(2000, FIRST))

@@ -133,3 +133,62 @@ async def test_a_prefix_of_a_counted_word_is_not_widened_by_typo_corrections(
     assert typing["exact"] is True and whole["exact"] is True
     assert typing["total"] == whole["total"] > 0
     assert _by_value(typing) == _by_value(whole)
+
+
+# several words: a place's two-word name (its rarest word's records all hold the other), a
+# prefix of one, a typo in one; and words that are not so, counted from their matches
+SEVERAL_WORDS = ["muara wahau ", "wahau muara ", "muara wah", "muara ancalog ", "teluk lingga ",
+                 "sangatta utara ", "kombeng indah ", "lingga swarga ", "penduduk sangatta ",
+                 "sekolah kombeng ", "muara zzzqx "]
+
+
+async def test_several_words_from_the_kept_counts_equal_counting_the_matches(
+        search_app, registry_bus, monkeypatch):
+    await _load(search_app, registry_bus)
+    c = search_app["client"]
+    used: dict[str, bool] = {}
+    real = facet_counts.exact_counts
+
+    async def spy(conn, q, *args, **kwargs):
+        counts = await real(conn, q, *args, **kwargs)
+        used.setdefault(q.text, counts is not None)
+        return counts
+    monkeypatch.setattr(facet_counts, "exact_counts", spy)
+    kept = {w: await query(c, q=w) for w in SEVERAL_WORDS}
+    assert used["muara wahau"] and used["wahau muara"] and used["muara wah"]
+    assert used["muara ancalog"] and used["teluk lingga"] and used["sangatta utara"]
+    assert not used["lingga swarga"]  # two places: no record holds both words
+    assert not used["kombeng indah"]  # "indah" names places of other kecamatan too
+
+    async def none(*args, **kwargs):
+        return None
+    monkeypatch.setattr(facet_counts, "exact_counts", none)
+    for w in SEVERAL_WORDS:
+        counted = await query(c, q=w, limit=19)  # another cache key: computed
+        assert (kept[w]["total"], kept[w]["exact"]) == (counted["total"], True), w
+        assert kept[w]["partial"] == counted["partial"], w
+        assert _by_value(kept[w]) == _by_value(counted), w
+    assert kept["muara wahau "]["total"] > 6 and kept["lingga swarga "]["partial"] is True
+
+
+async def test_the_rarest_word_answers_only_where_its_records_hold_every_other(
+        search_app, registry_bus):
+    """Two checks decide: the kept counts (a facet value more records with the rarest word
+    have than with another rules it out) and then the index (a record holding the rarest word
+    but not the others)."""
+    await _load(search_app, registry_bus)
+    async with search_app["pool"].acquire() as conn:
+        # every record of Wahau Baru and of the desa Muara Wahau is in kecamatan Muara Wahau
+        assert await facet_counts.contained_term(conn, ["muara", "wahau"]) == "wahau"
+        assert await facet_counts.contained_term(conn, ["wahau", "~penduduk"]) is None
+        # Teluk Lingga and Swarga Bara: one kecamatan, as many records by every facet value
+        # (the kept counts cannot tell), but no record holds both names
+        kept = await conn.fetch(
+            "SELECT term, facet, value, n FROM facet_counts WHERE term = ANY($1::text[]) "
+            "ORDER BY facet, value, term", ["lingga", "swarga"])
+        by = {}
+        for r in kept:
+            by.setdefault((r["facet"], r["value"]), {})[r["term"]] = r["n"]
+        assert all(v.get("lingga", 0) <= v.get("swarga", 0) for v in by.values()), by
+        assert await facet_counts.contained_term(conn, ["lingga", "swarga"]) is None
+        assert await facet_counts.contained_term(conn, ["swarga", "lingga"]) is None
