@@ -79,7 +79,8 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
     on a first page they also name the `page_length` records it can show); when no document
     has every word, the partial match answers instead."""
     if mode != PARTIAL:
-        strict = match.build(q, f, snapshot, mode="ranked", checked=words.common)
+        strict = match.build(q, f, snapshot, mode="ranked", checked=words.common,
+                             exact=words.exact)
         counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max,
                                                   terms=words.terms)
                   or await facets.count(conn, strict, values_max=values_max,
@@ -100,7 +101,8 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
                                             facet_values_max, rank_limit, words, limit + 1)
-    m = match.build(q, f, snapshot, mode=mode, checked=words.common, others=False)
+    m = match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
+                    exact=words.exact)
     rows = await page.fetch(conn, m, mode, position, limit + 1, others=counts.others,
                             partial_many=estimate > page.PARTIAL_CANDIDATES,
                             few=estimate <= facets.EXACT_UP_TO, q=q, first_ids=counts.first_ids)

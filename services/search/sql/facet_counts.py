@@ -41,20 +41,27 @@ class Words:
 
     terms: tuple[str | None, ...]  # per word its counted term (_term), None where none is
     common: frozenset[int]         # words checked on rows, not in the index (match.py)
+    # per word, a lexeme the records of that word are exactly those holding (match.py
+    # matches records by it alone): the word's one occurring lexeme, or one its concept's
+    # every record holds (as many records as the concept: "sekolah" for the school words,
+    # "duduk" for penduduk ~ warga ~ jiwa); None where none is
+    exact: tuple[str | None, ...] = ()
 
 
 async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters) -> Words:
     """Per word its counted term, and the words of a query of several that each occur in more
     than COMMON_SHARE of the documents (at least: the kept count of its most frequent
     lexeme), keeping the rarest in the index. A word typed as a prefix, or with a lexeme not
-    counted, is never common. (With filters the kept counts answer nothing: one word needs
-    neither, and no statement is made.)"""
+    counted, is never common. (The kept counts are of the whole index, so what they say of a
+    word's records holds under any filter; but one word with filters makes no statement: its
+    lexeme would save less than the statement costs.)"""
     if q.empty or (f != Filters() and len(q.groups) < 2):
         return Words(tuple(None for _ in q.groups), frozenset())
     looked = [_word_term_of(q, i) for i in range(len(q.groups))]
     rows = await _lexemes(conn, [(" ".join(w[0]), w[1]) if w else (" ".join(g), None)
                                  for w, g in zip(looked, q.groups)])
     terms = tuple(_term(r) if w else None for w, r in zip(looked, rows))
+    exact = tuple(_exact(t, r) for t, r in zip(terms, rows))
     common: set[int] = set()
     last = len(q.groups) - 1
     for i, word in enumerate(rows):
@@ -65,7 +72,18 @@ async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters) -> Word
             common.add(i)
     if len(common) == len(q.groups):
         common = set()  # (which is rarest is not known: the index intersects them)
-    return Words(terms, frozenset(common))
+    return Words(terms, frozenset(common), exact)
+
+
+def _exact(term: str | None, rows: list) -> str | None:
+    if not term:
+        return None
+    if not term.startswith("~"):
+        return term
+    # a lexeme held by as many records as the concept (which counts those holding any of its
+    # lexemes) is held by every one of them
+    return next((r["lex"] for r in sorted(rows, key=lambda r: r["lex"])
+                 if r["n"] and r["n"] == r["concept_n"]), None)
 
 
 async def _lexemes(conn: asyncpg.Connection,
@@ -90,9 +108,11 @@ async def _lexemes(conn: asyncpg.Connection,
              s AS (SELECT l.i, l.lex, l.typed, counted_term(l.lex) AS counted, c.concept,
                           (SELECT f.n FROM facet_counts f WHERE f.term = l.lex
                            AND f.facet = 'kind' AND f.value = 'record') AS n,
+                          (SELECT f.n FROM facet_counts f WHERE f.term = c.concept
+                           AND f.facet = 'kind' AND f.value = 'record') AS concept_n,
                           array_agg(l.lex) OVER (PARTITION BY l.i) AS group_lexemes
                    FROM l LEFT JOIN count_concepts c ON c.lexeme = l.lex)
-        SELECT s.i, s.lex, s.typed, s.counted, s.concept, s.n,
+        SELECT s.i, s.lex, s.typed, s.counted, s.concept, s.n, s.concept_n,
                (SELECT count(*) FROM begun b WHERE b.i = s.i) AS begun,
                s.concept IS NOT NULL AND EXISTS (
                    SELECT 1 FROM count_concepts c

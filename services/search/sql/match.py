@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from services.search.sql.ceiling import rank_ceiling_sql
 from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
@@ -44,12 +44,17 @@ class Match:
 
 
 def tsquery_sql(q: ParsedQuery, sql: Where, *, any_word: bool = False,
-                only: Iterable[int] | None = None) -> str:
-    """The query's tsquery: every word (any word), or only the words at indexes `only`."""
+                only: Iterable[int] | None = None,
+                exact: Sequence[str | None] = ()) -> str:
+    """The query's tsquery: every word (any word), or only the words at indexes `only`.
+    `exact`: per word, a lexeme whose records are exactly the word's (Words.exact), matched
+    alone: one posting list, not the merge of the word's alternatives' (and its prefix's)."""
     def group(g: tuple[str, ...]) -> str:
         return "(" + " | ".join(g) + ")"
 
     keep = set(range(len(q.groups)) if only is None else only)
+    lexemes = [exact[i] for i in sorted(keep) if i < len(exact) and exact[i]]
+    keep -= {i for i in keep if i < len(exact) and exact[i]}
     groups = [g for i, g in enumerate(q.groups) if i in keep]
     last = groups.pop() if q.prefix and len(q.groups) - 1 in keep else None
     parts = []
@@ -59,20 +64,27 @@ def tsquery_sql(q: ParsedQuery, sql: Where, *, any_word: bool = False,
     if last is not None:
         parts.append(f"(to_tsquery('indonesian', {sql.param(group(last))}) || "
                      f"to_tsquery('simple', {sql.param(q.prefix + ':*')}))")
+    # (a quoted lexeme is taken as it is, not stemmed again)
+    parts += [f"{sql.param(_quoted(lex))}::tsquery" for lex in lexemes]
     return "(" + (" || " if any_word else " && ").join(parts) + ")"
 
 
-def _records_match(q: ParsedQuery, sql: Where, tsq: str, checked: frozenset[int]) -> str:
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _records_match(q: ParsedQuery, sql: Where, tsq: str, checked: frozenset[int],
+                   exact: Sequence[str | None] = ()) -> str:
     """How a record matches every word. The words in `checked` (each in over 30 % of the
     documents, facet_counts.words_of) are checked on the rows the other words find
     through the GIN index, not intersected inside it: the index decodes every posting of a
     word in 700,000 documents to keep the 1,541 that also hold "sangatta utara 2024"."""
     rare = [i for i in range(len(q.groups)) if i not in checked]
     if not checked or not rare:
-        return f"d.tsv @@ {tsq}"
+        return f"d.tsv @@ {tsquery_sql(q, sql, exact=exact) if any(exact) else tsq}"
     # (ts_match_vq is the @@ operator as a function: the planner never takes it to the index)
-    return (f"d.tsv @@ {tsquery_sql(q, sql, only=rare)} "
-            f"AND ts_match_vq(d.tsv, {tsquery_sql(q, sql, only=checked)})")
+    return (f"d.tsv @@ {tsquery_sql(q, sql, only=rare, exact=exact)} "
+            f"AND ts_match_vq(d.tsv, {tsquery_sql(q, sql, only=checked, exact=exact)})")
 
 
 def filters_sql(f: Filters, sql: Where) -> list[str]:
@@ -171,10 +183,13 @@ def title_fit_sql(text: str, sql: Where) -> tuple[str, str | None, str]:
 
 
 def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
-          checked: frozenset[int] = frozenset(), others: bool = True) -> Match:
+          checked: frozenset[int] = frozenset(), others: bool = True,
+          exact: Sequence[str | None] = ()) -> Match:
     """The match of `q` under filters `f`, as seen by a walk that began at `snapshot`.
     In PARTIAL mode a document matches by any word, and scores by how many it matches.
     `checked`: indexes of words checked on rows rather than through the index (_records_match).
+    `exact`: per word, a lexeme that finds exactly its records (Words.exact), for records only:
+    regions and datasets (not in the kept counts) still match by every alternative.
     `others` False: no SQL (nor arguments) for regions and datasets (a page takes those the
     counts matched, Counts.others)."""
     sql = Where()
@@ -186,7 +201,8 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
                      f"WHERE d.kind <> 'record' AND {common}" if others else "",
                      "0::float8", "NULL::tsquery", True)
     tsq = tsquery_sql(q, sql, any_word=mode == PARTIAL)
-    matches = _records_match(q, sql, tsq, frozenset() if mode == PARTIAL else checked)
+    matches = (_records_match(q, sql, tsq, frozenset()) if mode == PARTIAL
+               else _records_match(q, sql, tsq, checked, exact))
     if mode == PARTIAL:
         fit = _words_matched(q, sql)
     else:

@@ -3,6 +3,8 @@ from them and equal what counting its matches gives; they follow every change of
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.search.sql import facet_counts
 from tests.helpers import eventually
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
@@ -192,3 +194,48 @@ async def test_the_rarest_word_answers_only_where_its_records_hold_every_other(
         assert all(v.get("lingga", 0) <= v.get("swarga", 0) for v in by.values()), by
         assert await facet_counts.contained_term(conn, ["lingga", "swarga"]) is None
         assert await facet_counts.contained_term(conn, ["swarga", "lingga"]) is None
+
+
+CONCEPT_QUERIES = ["penduduk kombeng ", "sekolah sangatta ", "laki penduduk muara wahau ",
+                   "warga kombeng ", "sekolah kombeng 2024 "]
+
+
+async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_finds_the_same(
+        search_app, registry_bus, monkeypatch):
+    """"sekolah" stands for ten lexemes (its kinds, its stem); when one of them is held by as
+    many records as all of them together, that one alone finds the word's records (one
+    posting list, not ten merged); answers are the same either way. A record that holds
+    another lexeme of the concept only ("Jumlah Warga": warga, not penduduk) ends that."""
+    records = await _load(search_app, registry_bus)
+    c = search_app["client"]
+    seen = {}
+    real = facet_counts.words_of
+
+    async def spy(conn, q, f):
+        words = await real(conn, q, f)
+        seen[q.text] = words
+        return words
+    monkeypatch.setattr(facet_counts, "words_of", spy)
+    one = {w: await query(c, q=w) for w in CONCEPT_QUERIES}
+    assert seen["penduduk kombeng"].exact[0] in ("duduk", "penduduk")
+    assert seen["sekolah sangatta"].exact[0] in ("seko", "sekolah")
+
+    async def every_alternative(conn, q, f):
+        return replace(await real(conn, q, f), exact=())
+    monkeypatch.setattr(facet_counts, "words_of", every_alternative)
+    for w in CONCEPT_QUERIES:
+        full = await query(c, q=w, limit=19)  # another cache key: computed
+        assert (one[w]["total"], _by_value(one[w])) == (full["total"], _by_value(full)), w
+        assert [i["id"] for i in one[w]["items"][:19]] == [i["id"] for i in full["items"]], w
+
+    monkeypatch.setattr(facet_counts, "words_of", spy)
+    await registry_bus.datasets(dataset("jumlah-warga", "Jumlah Warga", topic="sosial"))
+    await registry_bus.records([record("jumlah-warga", records[0].region_code, "2024", 7)])
+
+    async def indexed():
+        return await search_app["pool"].fetchval(
+            "SELECT count(*) FROM documents WHERE dataset = 'jumlah-warga'") == 2
+    await eventually(indexed)
+    answer = await query(c, q="penduduk kombeng  ")  # (another cache key)
+    assert seen["penduduk kombeng"].exact[0] is None  # no lexeme holds every record now
+    assert answer["total"] >= one["penduduk kombeng "]["total"]
