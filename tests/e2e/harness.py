@@ -8,6 +8,8 @@ ports. Tests talk to the gateway over real HTTP and may kill -9 any process.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -100,8 +102,12 @@ async def start_platform(pg_server_url: str, nats_url: str, *, sample_values: bo
 
 
 async def stop_platform(running: RunningPlatform) -> None:
+    """Stops the services, drops the database and removes the log directory: it holds the
+    run's raw dev keys and receipt key beside the logs (SATUDATA_E2E_KEEP_LOGS=1 keeps it)."""
     await asyncio.to_thread(running.procs.stop)
     await _drop_database(running.database_url)
+    if not os.environ.get("SATUDATA_E2E_KEEP_LOGS"):
+        shutil.rmtree(running.log_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
