@@ -5,6 +5,7 @@ Screenshots land in tests/artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -217,6 +218,30 @@ async def test_region_pages_drill_down(platform, page):
     await page.wait_for_selector("h1:has-text('desa'), h1:has-text('kelurahan')", timeout=15000)
     await page.wait_for_selector("#regiondata #totals li", timeout=15000)
     await page.screenshot(path=shot("region"), full_page=True)
+
+
+async def test_a_map_waits_for_its_stylesheet_and_never_widens_the_page(platform, browser):
+    """Leaflet's stylesheet arriving after its script (held back 1.5 s here): the map is drawn
+    only once both are in, so the page never overflows (a map drawn before leaflet.css
+    applied made it 123,047 px wide at 1366, once in a make test run)."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 900},
+                                        locale="id-ID")
+    page = await context.new_page()
+    widths: list[int] = []
+
+    async def late_css(route):
+        await asyncio.sleep(1.5)
+        await route.continue_()
+    await page.route("**/vendor/leaflet/leaflet.css", late_css)
+    await page.goto(f"{platform.gateway}/wilayah/64.08.04?dataset={SLUG}&period=2023")
+    await expect(page.locator("#rchildren tbody tr").first).to_be_visible(timeout=15000)
+    for _ in range(30):  # every 0.1 s while the stylesheet is held back and after
+        widths.append(await page.evaluate("document.documentElement.scrollWidth"))
+        await asyncio.sleep(0.1)
+    await expect(page.locator("#rmap path.area").first).to_be_attached(timeout=15000)
+    widths.append(await page.evaluate("document.documentElement.scrollWidth"))
+    assert max(widths) <= 1366, widths
+    await context.close()
 
 
 @pytest.mark.parametrize("width", [1366, 390])

@@ -563,17 +563,18 @@ async function renderDataset(slug, params) {
 let leafletLoading = null, shownMap = null;
 /* not named "leaflet": leaflet.js sets window.leaflet, which would replace a global function
    of that name once loaded, and the next map drawn would fail */
+/* Resolved once both the script and its stylesheet are in: a map drawn before leaflet.css
+   applies has no clipping of its panes, and the page was once 123,047 px wide for a moment */
 function loadLeaflet() {
-  leafletLoading = leafletLoading || new Promise((resolve, reject) => {
-    const css = document.createElement("link");
-    css.rel = "stylesheet"; css.href = "/portal/vendor/leaflet/leaflet.css";
-    document.head.appendChild(css);
-    const script = document.createElement("script");
-    script.src = "/portal/vendor/leaflet/leaflet.js";
-    script.onload = () => resolve(window.L);
-    script.onerror = () => { leafletLoading = null; reject(new Error("peta tidak dapat dimuat")); };
-    document.head.appendChild(script);
+  const load = (el, attrs) => new Promise((resolve, reject) => {
+    Object.assign(el, attrs, { onload: resolve,
+                               onerror: () => reject(new Error("peta tidak dapat dimuat")) });
+    document.head.appendChild(el);
   });
+  leafletLoading = leafletLoading || Promise.all([
+    load(document.createElement("link"), { rel: "stylesheet", href: "/portal/vendor/leaflet/leaflet.css" }),
+    load(document.createElement("script"), { src: "/portal/vendor/leaflet/leaflet.js" }),
+  ]).then(() => window.L, (e) => { leafletLoading = null; throw e; });
   return leafletLoading;
 }
 /* the last day of a period ("2024", "2024-S1", "2024-Q3", "2024-07"): the boundaries then */
