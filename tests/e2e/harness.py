@@ -106,6 +106,12 @@ async def stop_platform(running: RunningPlatform) -> None:
     run's raw dev keys and receipt key beside the logs (SATUDATA_E2E_KEEP_LOGS=1 keeps it)."""
     await asyncio.to_thread(running.procs.stop)
     await _drop_database(running.database_url)
+    remove_logs(running)
+
+
+def remove_logs(running: RunningPlatform) -> None:
+    """The log directory (logs, raw dev keys, receipt key), unless SATUDATA_E2E_KEEP_LOGS=1:
+    for a test that stops its platform itself (its database server gone with it)."""
     if not os.environ.get("SATUDATA_E2E_KEEP_LOGS"):
         shutil.rmtree(running.log_dir, ignore_errors=True)
 

@@ -22,8 +22,8 @@ import pytest
 
 from satudata import platform as sd
 from shared.infra import EmbeddedNats, EmbeddedPostgres, free_port
-from tests.e2e.harness import (_create_database, _drop_database, start_platform,
-                               stop_platform)
+from tests.e2e.harness import (_create_database, _drop_database, remove_logs,
+                               start_platform, stop_platform)
 from tests.helpers import eventually
 
 pytestmark = [pytest.mark.e2e]
@@ -132,6 +132,7 @@ async def test_metrics_on_every_service_and_a_stalled_submission_when_postgres_s
         assert waiting not in out.stdout
     finally:
         await asyncio.to_thread(p.procs.stop)
+        remove_logs(p)
         nats.stop()
         pg.stop()
 
