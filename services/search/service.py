@@ -89,8 +89,8 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
         if counts.every_word or len(q.groups) < 2 or mode is not None:
             return mode or page.mode_for(counts.records, rank_limit), counts, counts.records
     loose = match.build(q, f, snapshot, mode=PARTIAL)
-    counts = (await facet_counts.widest_word_counts(conn, q, f, loose, values_max=values_max,
-                                                    terms=words.terms)
+    counts = (await facet_counts.widest_word_counts(conn, f, loose, values_max=values_max,
+                                                    words=words)
               or await facets.count(conn, loose, values_max=values_max))
     return PARTIAL, counts, counts.records
 

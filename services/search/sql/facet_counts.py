@@ -46,6 +46,7 @@ class Words:
     # every record holds (as many records as the concept: "sekolah" for the school words,
     # "duduk" for penduduk ~ warga ~ jiwa); None where none is
     exact: tuple[str | None, ...] = ()
+    records: tuple[int, ...] = ()  # per word, how many records its term's kept counts hold
 
 
 async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters) -> Words:
@@ -62,6 +63,7 @@ async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters) -> Word
                                  for w, g in zip(looked, q.groups)])
     terms = tuple(_term(r) if w else None for w, r in zip(looked, rows))
     exact = tuple(_exact(t, r) for t, r in zip(terms, rows))
+    records = tuple(_records_of(t, r) for t, r in zip(terms, rows))
     common: set[int] = set()
     last = len(q.groups) - 1
     for i, word in enumerate(rows):
@@ -72,7 +74,13 @@ async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters) -> Word
             common.add(i)
     if len(common) == len(q.groups):
         common = set()  # (which is rarest is not known: the index intersects them)
-    return Words(terms, frozenset(common), exact)
+    return Words(terms, frozenset(common), exact, records)
+
+
+def _records_of(term: str | None, rows: list) -> int:
+    """The records the kept counts hold for `term` (the count of its lexeme, or its concept's)."""
+    return next((r["concept_n"] if term.startswith("~") else r["n"] for r in rows
+                 if r["n"] and (r["lex"] == term or r["concept"] == term)), 0) if term else 0
 
 
 def _exact(term: str | None, rows: list) -> str | None:
@@ -243,24 +251,23 @@ async def contained_term(conn: asyncpg.Connection, terms: list[str]) -> str | No
     return row["term"] if row is not None and row["outside"] == 0 else None
 
 
-async def widest_word_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: Match, *,
-                             values_max: int, terms: tuple[str | None, ...]) -> Counts | None:
+async def widest_word_counts(conn: asyncpg.Connection, f: Filters, m: Match, *,
+                             values_max: int, words: Words) -> Counts | None:
     """A partial answer's counts (`m` matches any word) when one of its words alone is held by
     more than EXACT_UP_TO records: the documents holding any word are more than that too, and
     the kept counts of the word most records hold, with the regions and datasets matching any
     word counted live, are lower bounds of every count (`exact` False), larger ones, for an
     index lookup, than reading the first EXACT_UP_TO + 1 matches gives. None without such a
     word, or with filters (the kept counts are of the whole index): that read answers.
-    `terms`: each word's counted term (Words.terms)."""
+    `words`: what the kept counts hold for each word (Words: its term and its records)."""
     if f != Filters() or m.empty:
         return None
-    terms = [t for t in terms if t]
-    widest = terms and await conn.fetchrow("""
-        SELECT term, sum(n) AS n FROM facet_counts WHERE term = ANY($1::text[]) AND facet = 'kind'
-        GROUP BY term ORDER BY 2 DESC, 1 LIMIT 1""", terms)
-    if not widest or widest["n"] <= facets.EXACT_UP_TO:
+    # (the most records; on a tie the first term in the counts' order, "C")
+    widest = min(((n, t) for t, n in zip(words.terms, words.records) if t), default=None,
+                 key=lambda x: (-x[0], x[1]))
+    if widest is None or widest[0] <= facets.EXACT_UP_TO:
         return None
-    return replace(await _counts_of(conn, m, widest["term"], values_max), exact=False)
+    return replace(await _counts_of(conn, m, widest[1], values_max), exact=False)
 
 
 async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: int) -> Counts:

@@ -39,8 +39,12 @@ class Match:
     _score_parts: tuple[str, str] = ("", "")
 
     def score_with_fit(self, fit: str) -> str:
-        record_fit, preferences = self._score_parts
-        return f"({record_fit} + {fit} + {preferences})::float8"
+        return _score_sql(*self._score_parts, fit)
+
+
+def _score_sql(record_fit: str, preferences: str, title_fit: str) -> str:
+    """A ranked record's score: its words' fit, its title's fit and the preferences."""
+    return f"({record_fit} + {title_fit} + {preferences})::float8"
 
 
 def tsquery_sql(q: ParsedQuery, sql: Where, *, any_word: bool = False,
@@ -53,8 +57,9 @@ def tsquery_sql(q: ParsedQuery, sql: Where, *, any_word: bool = False,
         return "(" + " | ".join(g) + ")"
 
     keep = set(range(len(q.groups)) if only is None else only)
-    lexemes = [exact[i] for i in sorted(keep) if i < len(exact) and exact[i]]
-    keep -= {i for i in keep if i < len(exact) and exact[i]}
+    alone = sorted(i for i in keep if i < len(exact) and exact[i])
+    lexemes = [exact[i] for i in alone]
+    keep -= set(alone)
     groups = [g for i, g in enumerate(q.groups) if i in keep]
     last = groups.pop() if q.prefix and len(q.groups) - 1 in keep else None
     parts = []
@@ -225,7 +230,7 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
         record_fit = fit if mode == PARTIAL else "1"
         preferences = _preferences(q, sql)
         parts = (record_fit, preferences)
-        record_score = f"({record_fit} + {rank} + {preferences})::float8"
+        record_score = _score_sql(record_fit, preferences, rank)
         # the title fit is in [0, 1]: the score without it bounds the score within 1
         record_bound = f"({record_fit} + {preferences})::float8"
     else:
