@@ -181,8 +181,9 @@ def title_fit_sql(text: str, sql: Where) -> tuple[str, str | None, str]:
     if not text.isascii() or not words:
         return ws, None, ws
     spelled = "[^[:alnum:]]+".join(rf"\m{w}\M" for w in words)
-    # (the words hold no LIKE wildcard: they are [a-z0-9]+)
-    shortcut = (f"(d.title ILIKE {sql.param('%' + '%'.join(words) + '%')} "
+    # (the words hold no LIKE wildcard: they are [a-z0-9]+. The LIKE only lets the regex
+    # decide, so it may fold case by ASCII alone: in "C", 0.25 us a title, not 0.65)
+    shortcut = (f"(d.title COLLATE \"C\" ILIKE {sql.param('%' + '%'.join(words) + '%')} "
                 f"AND d.title ~* {sql.param(spelled)})")
     return f"CASE WHEN {shortcut} THEN 1 ELSE {ws} END", shortcut, ws
 

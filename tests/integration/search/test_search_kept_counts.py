@@ -198,6 +198,9 @@ async def test_the_rarest_word_answers_only_where_its_records_hold_every_other(
 
 CONCEPT_QUERIES = ["penduduk kombeng ", "sekolah sangatta ", "laki penduduk muara wahau ",
                    "warga kombeng ", "sekolah kombeng 2024 "]
+# one word with filters (its lexeme is asked for only where it stands for several)
+FILTERED = {"sekolah ": {"kind": "record", "region": "64.08.08"},
+            "penduduk ": {"region": "64.08.02", "period_from": "2024", "period_to": "2024"}}
 
 
 async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_finds_the_same(
@@ -216,15 +219,18 @@ async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_fin
         seen[q.text] = words
         return words
     monkeypatch.setattr(facet_counts, "words_of", spy)
-    one = {w: await query(c, q=w) for w in CONCEPT_QUERIES}
+    one = {w: await query(c, q=w, **FILTERED.get(w, {}))
+           for w in [*CONCEPT_QUERIES, *FILTERED]}
     assert seen["penduduk kombeng"].exact[0] in ("duduk", "penduduk")
     assert seen["sekolah sangatta"].exact[0] in ("seko", "sekolah")
+    assert seen["sekolah"].exact[0] in ("seko", "sekolah")  # (with filters)
+    assert all(one[w]["total"] for w in FILTERED)
 
     async def every_alternative(conn, q, f):
         return replace(await real(conn, q, f), exact=())
     monkeypatch.setattr(facet_counts, "words_of", every_alternative)
-    for w in CONCEPT_QUERIES:
-        full = await query(c, q=w, limit=19)  # another cache key: computed
+    for w in [*CONCEPT_QUERIES, *FILTERED]:
+        full = await query(c, q=w, limit=19, **FILTERED.get(w, {}))  # another key: computed
         assert (one[w]["total"], _by_value(one[w])) == (full["total"], _by_value(full)), w
         assert [i["id"] for i in one[w]["items"][:19]] == [i["id"] for i in full["items"]], w
 
