@@ -174,15 +174,24 @@ async def test_several_words_from_the_kept_counts_equal_counting_the_matches(
 
 
 async def test_the_rarest_word_answers_only_where_its_records_hold_every_other(
-        search_app, registry_bus):
-    """Two checks decide: the kept counts (a facet value more records with the rarest word
-    have than with another rules it out) and then the index (a record holding the rarest word
-    but not the others)."""
+        search_app, registry_bus, monkeypatch):
+    """Three checks decide: the kept counts rule it out (a facet value more records with the
+    rarest word have than with another), or show it (a facet whose values hold every record
+    of the rarest word, each value's every record holding the others), and then the index (a
+    record holding the rarest word but not the others)."""
     await _load(search_app, registry_bus)
     async with search_app["pool"].acquire() as conn:
-        # every record of Wahau Baru and of the desa Muara Wahau is in kecamatan Muara Wahau
+        # every record of Wahau Baru and of the desa Muara Wahau is in kecamatan Muara Wahau,
+        # and every record of that kecamatan holds "muara": the kept counts show it alone
         assert await facet_counts.contained_term(conn, ["muara", "wahau"]) == "wahau"
         assert await facet_counts.contained_term(conn, ["wahau", "~penduduk"]) is None
+        # "teluk" is not in every record of Teluk Lingga's kecamatan: only the index can tell
+        assert await facet_counts.contained_term(conn, ["teluk", "lingga"]) == "lingga"
+        monkeypatch.setattr(facet_counts, "CONTAINED_CHECK_MAX", 0)  # (the index not asked)
+        assert await facet_counts.contained_term(conn, ["muara", "wahau"]) == "wahau"
+        assert await facet_counts.contained_term(conn, ["sangatta", "utara"]) == "utara"
+        assert await facet_counts.contained_term(conn, ["teluk", "lingga"]) is None
+        monkeypatch.undo()
         # Teluk Lingga and Swarga Bara: one kecamatan, as many records by every facet value
         # (the kept counts cannot tell), but no record holds both names
         kept = await conn.fetch(
