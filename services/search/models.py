@@ -75,6 +75,9 @@ class Counts:
     # the regions and datasets matched (doc_id, score), read with the counts: the page takes
     # them from here rather than match them again
     others: tuple[tuple[str, float], ...] = ()
+    # the first page's items (a page's length + 1 at most), where the counts chose its
+    # records (facets.count first_page): page.fetch's, without a statement of its own
+    first_page: list[dict[str, Any]] | None = None
 
 
 class SearchItem(BaseModel):

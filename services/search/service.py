@@ -11,8 +11,8 @@ from services.search import answer_store, asked, currency, store
 from services.search.sql import facet_counts, facets, match, page
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
-from services.search.models import (FACETS, PARTIAL, WALK, Counts, Cursor, Filters, ParsedQuery,
-                                     SearchResults)
+from services.search.models import (FACETS, PARTIAL, RANKED, WALK, Counts, Cursor, Filters,
+                                     ParsedQuery, SearchResults)
 from services.search.query_text import parse_words, typo_candidates
 from shared.errors import ServiceUnavailable
 
@@ -106,11 +106,14 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     # takes the words for independent, expects a few hundred matches of "sangatta utara"
     # where 28,000 are, and sorts them all instead of walking: 2 -> 29 ms)
     few = estimate <= facets.EXACT_UP_TO
-    m = match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
-                    exact=words.exact if few or mode != WALK else ())
-    rows = await page.fetch(conn, m, mode, position, limit + 1, others=counts.others,
-                            partial_many=estimate > page.PARTIAL_CANDIDATES,
-                            few=few, q=q, first_ids=counts.first_ids)
+    if counts.first_page is not None and position is None and mode in (RANKED, WALK):
+        rows = counts.first_page  # (the counts' statement returned it)
+    else:
+        m = match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
+                        exact=words.exact if few or mode != WALK else ())
+        rows = await page.fetch(conn, m, mode, position, limit + 1, others=counts.others,
+                                partial_many=estimate > page.PARTIAL_CANDIDATES,
+                                few=few, q=q)
     unmatched: list[str] = []
     if (mode == PARTIAL or not counts.total) and not q.empty:
         unmatched = [q.labels[i]

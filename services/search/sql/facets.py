@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from services.search.sql.match import FACET_COLS, Match, _json
+from services.search.sql.page import ITEM
 from services.search.models import Counts
 
 EXACT_UP_TO = 10_000
@@ -103,16 +104,38 @@ def _first_ids_sql(m: Match, rank_up_to: int, first: int) -> str:
                                LIMIT {int(first)}) END"""
 
 
+def _first_page_sql(m: Match, rank_up_to: int, first: int) -> str:
+    """SQL (json): the first page itself, where the counts named its records (`fi.first_ids`):
+    those records and the matched regions and datasets, best first, as `page.fetch` gives
+    them (the same items and scores: a ranked record's score is `record_score`, a walked
+    one's its static rank), so a first page costs no statement of its own. `d` is hits."""
+    score = (f"CASE WHEN h.read <= {int(rank_up_to)} THEN {m.record_score} "
+             f"ELSE d.static_rank::float8 END")
+    return f"""CASE WHEN fi.first_ids IS NOT NULL THEN (
+        WITH q AS (SELECT {m.tsq} AS tsq),
+             page AS (
+                SELECT x.doc_id, x.score FROM (
+                    SELECT o.doc_id, o.score FROM others o
+                    UNION ALL
+                    SELECT d.doc_id, {score} FROM hits d
+                    WHERE d.doc_id = ANY(fi.first_ids)) x
+                ORDER BY x.score DESC, x.doc_id LIMIT {int(first)})
+        SELECT coalesce(json_agg({ITEM} ORDER BY p.score DESC, p.doc_id), '[]')
+        FROM page p JOIN documents d ON d.doc_id = p.doc_id, q) END"""
+
+
 async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
                 with_facets: bool = True, first_page: tuple[int, int] | None = None) -> Counts:
     """Matches are grouped per distinct facet combination as they are read (a few thousand
     combinations at most); the six facets and the total add those up. With `first_page`
-    (the rank limit, and a page's length + 1) and a ranked match, the counts also name the
-    records a first page can show (`Counts.first_ids`), so the page need not find the
-    matches again (a bitmap of a common word's documents, intersected with a filter's, costs
-    as much as the counts did)."""
+    (the rank limit, and a page's length + 1) and a ranked match, the counts also choose the
+    records a first page can show (`Counts.first_ids`) and return that page
+    (`Counts.first_page`): the page need not find the matches again (a bitmap of a common
+    word's documents, intersected with a filter's, costs as much as the counts did), nor
+    cost a statement."""
     facets = _facets_sql(values_max) if with_facets else "NULL::json"
     first_ids = _first_ids_sql(m, *first_page) if first_page else "NULL::text[]"
+    page_items = _first_page_sql(m, *first_page) if first_page else "NULL::json"
     # (what the choice reads, only when it is made: a read of 10,001 rows carries no more)
     scored = ", d.doc_id, d.static_rank, d.title, d.region_code" if first_page else ""
     text = f"""
@@ -130,8 +153,10 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
         SELECT h.read AS record_hits, (SELECT count(*) FROM others WHERE hit) AS other_hits,
                {OTHERS_READ},
                (SELECT coalesce(sum(n), 0)::int8 FROM combos) AS total,
-               {facets} AS facets, {first_ids} AS first_ids
-        FROM (SELECT count(*) AS read FROM hits) h"""
+               {facets} AS facets, fi.first_ids, {page_items} AS first_page
+        FROM (SELECT count(*) AS read FROM hits) h
+        -- (OFFSET 0: chosen once; pulled up, it was computed for each use)
+        CROSS JOIN LATERAL (SELECT {first_ids} AS first_ids OFFSET 0) fi"""
     used = max(map(int, re.findall(r"\$(\d+)", text)), default=0)
     row = await conn.fetchrow(text, *m.sql.args[:used])
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -143,4 +168,5 @@ async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
                   every_word=row["record_hits"] + row["other_hits"],
                   records=row["record_hits"],
                   first_ids=None if row["first_ids"] is None else tuple(row["first_ids"]),
+                  first_page=None if row["first_page"] is None else _json(row["first_page"]),
                   others=others_of(row))

@@ -35,22 +35,12 @@ def _keyset(m: Match, cursor: Cursor | None) -> str:
 
 
 def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_many: bool,
-             few: bool = False, q: ParsedQuery | None = None,
-             first_ids: tuple[str, ...] | None = None) -> str:
+             few: bool = False, q: ParsedQuery | None = None) -> str:
     """The record candidates of one page, each with its score. A walk with few matches (at
     most 10,000, as the counts just read) sorts them (GIN bitmap, top-N; `::float8` keeps the
     planner off the walk index) rather than walking the static-rank index, which may pass
     hundreds of thousands of other records before it meets them; the order is the same.
-    `first_ids`: the records a first page can show as the counts chose them
-    (Counts.first_ids: the best ranked, or the first in static rank), looked up by key."""
-    if first_ids is not None and cursor is None and mode in (RANKED, WALK):
-        # (held to the match again, a few microseconds a record: a page shows only matches;
-        # and it names the match's every argument, which a statement must type)
-        score, bound = ((m.record_score, "true") if mode == RANKED
-                        else ("d.static_rank::float8", f"d.static_rank <= {m.ceiling}"))
-        return (f"SELECT d.doc_id, {score} AS score FROM documents d "
-                f"WHERE d.doc_id = ANY({m.sql.param(list(first_ids))}::text[]) "
-                f"AND {m.records} AND {bound}")
+    (A first page whose records the counts chose comes with the counts: facets.count.)"""
     if mode == WALK:
         after = "true"
         if cursor is not None:  # an index range first, then the exact keyset
@@ -96,7 +86,8 @@ def _records(m: Match, mode: str, cursor: Cursor | None, limit: str, partial_man
     return f"SELECT d.doc_id, {m.record_score} AS score FROM documents d WHERE {m.records}"
 
 
-_ITEM = """json_build_object(
+# a page's item (d: its document, p: its score, q: the query's tsquery)
+ITEM = """json_build_object(
     'kind', d.kind, 'id', d.ref, 'title', d.title, 'score', p.score,
     'dataset', d.dataset, 'region_code', d.region_code,
     'region_name', d.region_name, 'period', d.period, 'values', d."values",
@@ -112,14 +103,13 @@ _ITEM = """json_build_object(
 
 async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
                 limit: int, *, others: tuple[tuple[str, float], ...],
-                partial_many: bool = False, few: bool = False, q: ParsedQuery | None = None,
-                first_ids: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+                partial_many: bool = False, few: bool = False,
+                q: ParsedQuery | None = None) -> list[dict[str, Any]]:
     """Up to `limit` items after `cursor`, with snippets (limit + 1 tells a next page):
     `others`, the regions and datasets the counts matched, with their scores (Counts.others;
-    `m` is built without them); `q` lets a partial answer honour a year it names;
-    `first_ids`, the records a first page can show, as the counts chose them."""
+    `m` is built without them); `q` lets a partial answer honour a year it names."""
     lim = m.sql.param(limit)
-    records = _records(m, mode, cursor, lim, partial_many, few, q, first_ids)
+    records = _records(m, mode, cursor, lim, partial_many, few, q)
     keyset = _keyset(m, cursor)
     others_json = m.sql.param([list(o) for o in others])
     items = await conn.fetchval(f"""
@@ -132,6 +122,6 @@ async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | 
                     SELECT r.doc_id, r.score FROM ({records}) r) x
                 WHERE {keyset}
                 ORDER BY x.score DESC, x.doc_id LIMIT {lim})
-        SELECT json_agg({_ITEM} ORDER BY p.score DESC, p.doc_id)
+        SELECT json_agg({ITEM} ORDER BY p.score DESC, p.doc_id)
         FROM page p JOIN documents d ON d.doc_id = p.doc_id, q""", *m.sql.args)
     return _json(items) or []
