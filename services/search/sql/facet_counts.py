@@ -229,9 +229,10 @@ async def contained_term(conn: asyncpg.Connection, terms: list[str]) -> str | No
     one kecamatan whose every record holds "muara" or "sangatta"; 0.6 ms where the index
     took 2-4). Else by the tsvector index, for a document holding the rarest term but not all
     the others (one bitmap of the difference, empty when it holds: 3-6 ms at 1,000,000
-    records, against reading 10,001 matches, 20-30 ms). That bitmap merges the terms' posting lists: past
-    CONTAINED_CHECK_MAX records of the rarest it is not tried ("jumlah penduduk", 712,000 and
-    1,000,000: 115 ms, where reading 10,001 matches takes 53). None when it does not hold."""
+    records, against reading 10,001 matches, 20-30 ms). That bitmap merges the terms'
+    posting lists: past CONTAINED_CHECK_MAX records of the rarest it is not tried (terms of
+    712,000 and 1,000,000 records, "jumlah penduduk", took 115 ms, where reading 10,001
+    matches takes 53; the kept counts now show that pair). None when it does not hold."""
     row = await conn.fetchrow(f"""
         WITH t AS (SELECT DISTINCT unnest($1::text[]) AS term),
              q AS (SELECT t.term, CASE WHEN t.term LIKE '~%' THEN (

@@ -1,10 +1,10 @@
 """The kept counts hold every record under one more term, '*' (ALL_RECORDS in
-sql/facet_counts.py; no lexeme is punctuation): how many records each facet value has. With it they can show that every
-record holding one word holds another without reading a document: where all of the rarest
-word's records have values of one facet that every record with that value holds the other word
-under ("wahau" lies in kecamatan Muara Wahau, whose every record holds "muara"). The counts of
-'*' are counted once from the documents here, then kept by the same statement triggers, through
-`doc_terms`.
+sql/facet_counts.py; no lexeme is punctuation): how many records each facet value has. With
+it they can show that every record holding one word holds another without reading a
+document: where all of the rarest word's records have values of one facet that every record
+with that value holds the other word under ("wahau" lies in kecamatan Muara Wahau, whose
+every record holds "muara"). The counts of '*' are counted once from the documents here,
+then kept by the same statement triggers, through `doc_terms`.
 
 Revision ID: 0012
 """
