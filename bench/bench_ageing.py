@@ -28,7 +28,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_registry import DATASET, PERIODS, PUBLISHER, SLUG, Keys  # noqa: E402
+from bench.common import scratch  # noqa: E402
 from bench.proc_cpu import tree_cpu_seconds  # noqa: E402
 from services.registry.access import store as access_store  # noqa: E402
 from services.registry.datasets import service as datasets  # noqa: E402
@@ -203,21 +203,22 @@ async def main() -> None:
     parser.add_argument("--chunks", type=int, default=40)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args()
-    embedded = None
-    if args.database_url:
-        server = args.database_url
-    else:
-        from shared.infra import EmbeddedPostgres
+    with scratch("satudata-bench-") as folder:
+        embedded = None
+        if args.database_url:
+            server = args.database_url
+        else:
+            from shared.infra import EmbeddedPostgres
 
-        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="satudata-bench-")) / "pg")
-        server = embedded.start().url
-    try:
-        result = await run(server, args)
-        result["server"] = "embedded" if embedded else "DATABASE_URL"
-        print(json.dumps(result, indent=2))
-    finally:
-        if embedded:
-            embedded.stop()
+            embedded = EmbeddedPostgres(folder / "pg")
+            server = embedded.start().url
+        try:
+            result = await run(server, args)
+            result["server"] = "embedded" if embedded else "DATABASE_URL"
+            print(json.dumps(result, indent=2))
+        finally:
+            if embedded:
+                embedded.stop()
 
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@ import asyncio
 import json
 import random
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import bench_registry as b
+from common import scratch
 from services.registry.access import store as access_store
 from services.registry.datasets import service as datasets
 from services.registry.datasets import store as datasets_store
@@ -113,11 +112,12 @@ async def main() -> None:
     args = parser.parse_args()
     from shared.infra import EmbeddedPostgres
 
-    embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="satudata-bench-")) / "pg")
-    try:
-        print(json.dumps(await run(embedded.start().url, args), indent=2))
-    finally:
-        embedded.stop()
+    with scratch("satudata-bench-") as folder:
+        embedded = EmbeddedPostgres(folder / "pg")
+        try:
+            print(json.dumps(await run(embedded.start().url, args), indent=2))
+        finally:
+            embedded.stop()
 
 
 if __name__ == "__main__":

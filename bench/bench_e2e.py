@@ -36,7 +36,6 @@ import csv
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -46,7 +45,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import e2e_preload, pipeline_floor, proc_cpu  # noqa: E402
-from bench.common import (POPULATION, Workload, raw_copy_rows_per_second,  # noqa: E402
+from bench.common import (POPULATION, Workload, raw_copy_rows_per_second, scratch,  # noqa: E402
                           sample_rows, save, service_auth)
 from satudata import platform as sd  # noqa: E402
 from shared.reporting_calendar import YEARS  # noqa: E402
@@ -341,31 +340,31 @@ def preloaded(gateway: str, walidata_key: str, database_url: str, records: int, 
 
 
 def _own_platform(args) -> dict:
-    state = Path(tempfile.mkdtemp(prefix="satudata-bench-"))
-    service_auth()  # one secret for the services started here and for the bench's own calls
-    infra = sd.ensure_infra(state)
-    procs = None
-    try:
-        sd.migrate_all(infra.database_url)
-        summary = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)
-        ports = sd.pick_ports(default=False)
-        procs = sd.Processes(sd.service_env(infra, ports), ports, prefix_output=False,
-                             log_dir=state)
-        procs.start_all()
-        procs.wait_ready()
-        gateway, keys = f"http://127.0.0.1:{ports['gateway']}", summary["keys"]
-        work, loaded = POPULATION, None
-        if args.preload:
-            work, loaded = preloaded(gateway, keys["SATUDATA_KEY_WALIDATA"],
-                                     infra.database_url, args.preload, args.rows)
-        result = asyncio.run(measure_runs(
-            args, gateway, keys["SATUDATA_KEY_OPD"], infra.database_url,
-            f"http://127.0.0.1:{ports['search']}", platform_pids(infra, procs), work))
-        return result | ({"preloaded": loaded} if loaded else {})
-    finally:
-        if procs:
-            procs.stop()
-        infra.stop()
+    with scratch("satudata-bench-") as state:
+        service_auth()  # one secret for the services started here and for the bench's own calls
+        infra = sd.ensure_infra(state)
+        procs = None
+        try:
+            sd.migrate_all(infra.database_url)
+            summary = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)
+            ports = sd.pick_ports(default=False)
+            procs = sd.Processes(sd.service_env(infra, ports), ports, prefix_output=False,
+                                 log_dir=state)
+            procs.start_all()
+            procs.wait_ready()
+            gateway, keys = f"http://127.0.0.1:{ports['gateway']}", summary["keys"]
+            work, loaded = POPULATION, None
+            if args.preload:
+                work, loaded = preloaded(gateway, keys["SATUDATA_KEY_WALIDATA"],
+                                         infra.database_url, args.preload, args.rows)
+            result = asyncio.run(measure_runs(
+                args, gateway, keys["SATUDATA_KEY_OPD"], infra.database_url,
+                f"http://127.0.0.1:{ports['search']}", platform_pids(infra, procs), work))
+            return result | ({"preloaded": loaded} if loaded else {})
+        finally:
+            if procs:
+                procs.stop()
+            infra.stop()
 
 
 def main() -> None:

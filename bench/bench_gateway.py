@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import time
 import sys
@@ -72,6 +73,7 @@ async def bare_pass_through(body: bytes):
         for proc in procs:
             proc.terminate()
             proc.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def cpu_seconds(pid: int) -> float:

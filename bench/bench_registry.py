@@ -31,7 +31,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -48,6 +47,7 @@ from services.registry.publishing import apply  # noqa: E402
 from services.registry.bootstrap.seed import seed  # noqa: E402
 from services.registry.verification import store as verification_store  # noqa: E402
 from services.registry.records.validation import dims_key  # noqa: E402
+from bench.common import scratch  # noqa: E402
 from shared.db import create_pool, run_migrations  # noqa: E402
 
 SLUG = "contoh-benchmark"
@@ -270,31 +270,32 @@ async def main() -> None:
     parser.add_argument("--compare-checks", action="store_true",
                         help="also --batches paired rounds of checks on / outliers off / off")
     args = parser.parse_args()
-    embedded = None
-    if args.database_url:
-        server = args.database_url
-        name = f"bench_registry_{uuid.uuid4().hex[:8]}"
-        base = server.rpartition("/")[0]
-        admin = await asyncpg.connect(f"{base}/postgres")
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        url = f"{base}/{name}"
-    else:
-        from shared.infra import EmbeddedPostgres
-
-        embedded = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="satudata-bench-")) / "pg")
-        url = embedded.start().url
-    try:
-        result = await run(url, args)
-        result["server"] = "embedded" if embedded else "DATABASE_URL"
-        print(json.dumps(result, indent=2))
-    finally:
-        if embedded:
-            embedded.stop()
-        elif not args.keep:
+    with scratch("satudata-bench-") as folder:
+        embedded = None
+        if args.database_url:
+            server = args.database_url
+            name = f"bench_registry_{uuid.uuid4().hex[:8]}"
+            base = server.rpartition("/")[0]
             admin = await asyncpg.connect(f"{base}/postgres")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}"')
             await admin.close()
+            url = f"{base}/{name}"
+        else:
+            from shared.infra import EmbeddedPostgres
+
+            embedded = EmbeddedPostgres(folder / "pg")
+            url = embedded.start().url
+        try:
+            result = await run(url, args)
+            result["server"] = "embedded" if embedded else "DATABASE_URL"
+            print(json.dumps(result, indent=2))
+        finally:
+            if embedded:
+                embedded.stop()
+            elif not args.keep:
+                admin = await asyncpg.connect(f"{base}/postgres")
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.close()
 
 
 if __name__ == "__main__":

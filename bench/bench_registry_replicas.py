@@ -19,7 +19,6 @@ import contextlib
 import os
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_e2e import fresh_start_year, villages  # noqa: E402
-from bench.common import raw_copy_rows_per_second, sample_rows, save  # noqa: E402
+from bench.common import raw_copy_rows_per_second, sample_rows, save, scratch  # noqa: E402
 from satudata import platform as sd  # noqa: E402
 
 
@@ -111,66 +110,70 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(n) for n in args.replicas.split(",")]
     cores = os.cpu_count() or 1
-    state = Path(tempfile.mkdtemp(prefix="satudata-bench-replicas-"))
-    infra = sd.ensure_infra(state)
-    runs = []
-    try:
-        sd.migrate_all(infra.database_url)
-        summary = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)
-        places = villages()
-        for n in counts:
-            ports = sd.pick_ports(default=False)
-            env = sd.service_env(infra, ports)
-            sd.add_replicas(ports, env, {"registry": n})
-            # The whole backlog is accepted first, held in ingest's outbox (a window of 0
-            # chunks in flight), then ingest restarts with no window: the registry replicas
-            # alone set the rate.
-            env["INGEST_MAX_INFLIGHT_CHUNKS"] = "0"
-            procs = sd.Processes(env, ports, prefix_output=False, log_dir=state)
-            try:
-                procs.start_all()
-                procs.wait_ready()
-                # real years (the registry refuses others), after every year stored: three
-                # runs of 18,000 rows take 192 of the 201
-                rows = sample_rows(args.rows, places, start_year=asyncio.run(
-                    fresh_start_year(infra.database_url, args.rows, len(places))))
-                ids = asyncio.run(_submit_all(f"http://127.0.0.1:{ports['gateway']}",
-                                              summary["keys"]["SATUDATA_KEY_OPD"], rows,
-                                              args.per_submission, args.concurrency))
-                procs.kill("ingest", signal.SIGTERM)
-                env["INGEST_MAX_INFLIGHT_CHUNKS"] = "1000000"
-                registry = [p.pid for k, p in procs.procs.items() if sd.service_of(k) == "registry"]
-                groups = {"postgresql": _postmaster(state), "registry": registry}
-                before = {g: _cpu_seconds(pids) for g, pids in groups.items()}
-                procs.start("ingest")
-                procs.wait_ready(names=["ingest"])
-                result = asyncio.run(_applied(infra.database_url, ids, len(rows)))
-                # CPU spent from ingest's restart to the end, over the seconds the rows were
-                # being applied (both are near idle before the first chunk arrives)
-                result["cores_busy_while_applying"] = {
-                    g: round((_cpu_seconds(pids) - before[g]) / result["seconds_applying"], 2)
-                    for g, pids in groups.items()}
-            finally:
-                procs.stop()
-            rate = result["rows_per_second"]
-            runs.append({"replicas": n, **result, "per_replica": round(rate / n, 1),
-                         "per_core": round(rate / cores, 1)})
-            print(runs[-1], flush=True)
-        copy_rate = asyncio.run(raw_copy_rows_per_second(
-            infra.database_url, [(r["region"], r["period"], r["jenis_kelamin"], str(r["jumlah"]))
-                                 for r in sample_rows(args.rows, places, start_year=900)]))
-    finally:
-        infra.stop()
-    base = runs[0]["rows_per_second"]
-    save("registry_replicas", {
-        "cores": cores, "raw_copy_rows_per_second": round(copy_rate, 1), "runs": runs,
-        "speedup": {str(r["replicas"]): round(r["rows_per_second"] / base, 2) for r in runs},
-        "limit": (f"{cores} cores shared by PostgreSQL, NATS, the four services and the load "
-                  "generator (and, on a shared machine, anything else running): each registry "
-                  "replica applies one chunk at a time, so replicas add throughput only while "
-                  "there are idle cores; cores_busy_while_applying shows how many cores PostgreSQL "
-                  "and the registry replicas used while the rows were applied."),
-    })
+    with scratch("satudata-bench-replicas-") as state:
+        infra = sd.ensure_infra(state)
+        runs = []
+        try:
+            sd.migrate_all(infra.database_url)
+            summary = sd.seed_all(infra.database_url, state / "dev-keys.env", sample_values=False)
+            places = villages()
+            for n in counts:
+                ports = sd.pick_ports(default=False)
+                env = sd.service_env(infra, ports)
+                sd.add_replicas(ports, env, {"registry": n})
+                # The whole backlog is accepted first, held in ingest's outbox (a window of 0
+                # chunks in flight), then ingest restarts with no window: the registry replicas
+                # alone set the rate.
+                env["INGEST_MAX_INFLIGHT_CHUNKS"] = "0"
+                procs = sd.Processes(env, ports, prefix_output=False, log_dir=state)
+                try:
+                    procs.start_all()
+                    procs.wait_ready()
+                    # real years (the registry refuses others), after every year stored: three
+                    # runs of 18,000 rows take 192 of the 201
+                    rows = sample_rows(args.rows, places, start_year=asyncio.run(
+                        fresh_start_year(infra.database_url, args.rows, len(places))))
+                    ids = asyncio.run(_submit_all(f"http://127.0.0.1:{ports['gateway']}",
+                                                  summary["keys"]["SATUDATA_KEY_OPD"], rows,
+                                                  args.per_submission, args.concurrency))
+                    procs.kill("ingest", signal.SIGTERM)
+                    env["INGEST_MAX_INFLIGHT_CHUNKS"] = "1000000"
+                    registry = [p.pid for k, p in procs.procs.items()
+                                if sd.service_of(k) == "registry"]
+                    groups = {"postgresql": _postmaster(state),
+                              "registry": registry}
+                    before = {g: _cpu_seconds(pids) for g, pids in groups.items()}
+                    procs.start("ingest")
+                    procs.wait_ready(names=["ingest"])
+                    result = asyncio.run(_applied(infra.database_url, ids, len(rows)))
+                    # CPU spent from ingest's restart to the end, over the seconds the rows were
+                    # being applied (both are near idle before the first chunk arrives)
+                    result["cores_busy_while_applying"] = {
+                        g: round((_cpu_seconds(pids) - before[g]) / result["seconds_applying"], 2)
+                        for g, pids in groups.items()}
+                finally:
+                    procs.stop()
+                rate = result["rows_per_second"]
+                runs.append({"replicas": n, **result, "per_replica": round(rate / n, 1),
+                             "per_core": round(rate / cores, 1)})
+                print(runs[-1], flush=True)
+            copy_rate = asyncio.run(raw_copy_rows_per_second(
+                infra.database_url,
+                [(r["region"], r["period"], r["jenis_kelamin"], str(r["jumlah"]))
+                 for r in sample_rows(args.rows, places, start_year=900)]))
+        finally:
+            infra.stop()
+        base = runs[0]["rows_per_second"]
+        save("registry_replicas", {
+            "cores": cores, "raw_copy_rows_per_second": round(copy_rate, 1), "runs": runs,
+            "speedup": {str(r["replicas"]): round(r["rows_per_second"] / base, 2) for r in runs},
+            "limit": (f"{cores} cores shared by PostgreSQL, NATS, the four services and the "
+                      "load generator (and, on a shared machine, anything else running): each "
+                      "registry replica applies one chunk at a time, so replicas add throughput "
+                      "only while there are idle cores; cores_busy_while_applying shows how many "
+                      "cores PostgreSQL and the registry replicas used while the rows were "
+                      "applied."),
+        })
 
 
 if __name__ == "__main__":

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import statistics
+import sys
+import tempfile
 import time
 import uuid
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import asyncpg
 import httpx
@@ -18,6 +23,20 @@ import httpx
 from shared.signing import ServiceAuth
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A folder for a bench's own servers and logs, removed when the bench ends (with a
+    million records its database is 1-3 GB, and it holds the run's dev keys); kept, and named
+    on stderr, when the bench fails. Stop what runs in it before leaving the block."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    except BaseException:
+        print(f"bench: {path} kept (the run failed)", file=sys.stderr, flush=True)
+        raise
+    shutil.rmtree(path, ignore_errors=True)
 
 
 async def raw_copy_rows_per_second(database_url: str, rows: list[tuple], batch: int = 1000

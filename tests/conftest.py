@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -54,6 +55,7 @@ def pg_server_url():
     pg = EmbeddedPostgres(tmp / "pg").start()
     yield pg.url
     pg.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # (150-250 MB of data a worker, each run)
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +69,7 @@ def nats_server():
     server = EmbeddedNats(tmp / "nats").start()
     yield server
     server.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # (its JetStream store, 30-50 MB)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -151,7 +150,7 @@ USER_RE = re.compile(r'\{user: "([\w-]+)", password: \$(\w+)(?:, permissions: \{
                      r'publish: (\[[^\]]*\]),\s*subscribe: (\[[^\]]*\])\})?\}')
 
 
-def test_each_service_has_its_own_nats_user_with_only_its_permissions(rendered):
+def test_each_service_has_its_own_nats_user_with_only_its_permissions(rendered, tmp_path):
     """The cluster's users are the services' users of `make up` (shared/infra.py
     NATS_PERMISSIONS), each Deployment connects as its own, and nats-server accepts the file."""
     _, docs = rendered
@@ -171,7 +170,7 @@ def test_each_service_has_its_own_nats_user_with_only_its_permissions(rendered):
             if "secretKeyRef" in e.get("valueFrom", {})}
     assert {keys[var] for _, (var, *_) in users.items()} == {
         "password", *(f"{n}_password" for n in NATS_PERMISSIONS)}
-    path = Path(tempfile.mkdtemp(prefix="satudata-natsconf-")) / "nats.conf"
+    path = tmp_path / "nats.conf"  # (pytest keeps the last three runs' only)
     path.write_text(conf)
     env = {**os.environ, "POD_NAME": "nats-0", **{var: "contoh" for var in keys}}
     out = subprocess.run([nats_server_binary(), "-c", str(path), "-t"], env=env,

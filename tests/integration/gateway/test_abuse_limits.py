@@ -74,6 +74,7 @@ async def test_failed_authentications_are_counted_across_gateway_replicas_in_red
     finally:
         redis.terminate()
         redis.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def test_many_event_streams_cost_the_registry_one_follower(standin, nats_url,

@@ -6,6 +6,7 @@ own (it makes one the old way)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -20,7 +21,9 @@ from shared.infra import EmbeddedPostgres, _as_pg_user, _make_traversable, _pg_b
 @pytest.fixture
 def folder(monkeypatch):
     monkeypatch.setenv("SATUDATA_PG_SHARED_BUFFERS", "128MB")
-    return Path(tempfile.mkdtemp(prefix="satudata-test-logins-"))
+    path = Path(tempfile.mkdtemp(prefix="satudata-test-logins-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)  # (a data folder, 46 MB, and its password)
 
 
 async def _refused(url: str) -> None:
