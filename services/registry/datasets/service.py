@@ -107,10 +107,25 @@ async def create_dataset(conn: asyncpg.Connection, data: dict, *,
     return await answer(conn, created)
 
 
+FREQUENCY_WORDS = {"annual": "tahunan", "semester": "semesteran", "quarterly": "triwulanan",
+                   "monthly": "bulanan"}
+
+
 async def update_dataset(conn: asyncpg.Connection, principal: Principal, slug: str,
                          changes: dict) -> dict:
     current = await get_dataset(conn, slug, allow_retracted=True)
     check_required_metadata({**current, **changes})
+    wanted = changes.get("frequency")
+    if (wanted and wanted != current["frequency"]
+            and await store.has_records(conn, current["id"])):
+        # (every stored period is in the old frequency's format, which no other one shares:
+        # the dataset's up-to-dateness could not be read, nor its old rows checked again)
+        old, new = FREQUENCY_WORDS[current["frequency"]], FREQUENCY_WORDS[wanted]
+        raise Conflict(f"Dataset '{slug}' sudah berisi data {old}; frekuensinya tidak dapat "
+                       f"diubah menjadi {new}. Buat dataset baru untuk data {new}.",
+                       code="frequency_fixed_by_data",
+                       details=[{"field": "frequency", "current": current["frequency"],
+                                 "requested": wanted}])
     if changes.get("schema") is not None:
         changes = {**changes, "schema": await classifications.apply_to(
             conn, DatasetSchemaV1.model_validate(changes["schema"]))}

@@ -127,6 +127,12 @@ async def latest_data(conn: asyncpg.Connection, dataset_id: int
     return (row["period"], row["at"]) if row else (None, None)
 
 
+async def has_records(conn: asyncpg.Connection, dataset_id: int) -> bool:
+    """Whether the dataset holds any record, whatever its status (one index probe)."""
+    return await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM records WHERE dataset_id = $1)", dataset_id)
+
+
 async def latest_data_all(conn: asyncpg.Connection) -> dict[int, tuple[str, datetime]]:
     rows = await conn.fetch(_LATEST, None)
     return {r["dataset_id"]: (r["period"], r["at"]) for r in rows}

@@ -119,3 +119,31 @@ async def test_walidata_retracts_and_restores_a_dataset(client, registry):
     assert r.status_code == 200 and r.json()["retracted_at"] is None
     assert (await client.get(f"/v1/records/{first['id']}")).status_code == 200
     assert SLUG in [d["slug"] for d in (await client.get("/v1/datasets")).json()["items"]]
+
+
+async def test_a_dataset_holding_data_keeps_its_frequency(client, registry):
+    """Its stored periods are in its frequency's format (2024, 2024-S1, 2024-Q1, 2024-01: no
+    two share one): once it holds a record, any record, another frequency is refused with
+    what to do instead, and nothing changes; before, the change was stored and the answer
+    read "2024" as a month (a 500, found by the schemathesis run)."""
+    await _two_records(registry["pool"])
+    before = (await client.get(f"/v1/datasets/{SLUG}")).json()
+    r = await client.patch(f"/v1/datasets/{SLUG}", headers=STEWARD,
+                           json={"frequency": "monthly"})
+    assert r.status_code == 409, r.text
+    error = r.json()["error"]
+    assert error["code"] == "frequency_fixed_by_data"
+    assert "tahunan" in error["message"] and "dataset baru" in error["message"]
+    assert error["details"] == [{"field": "frequency", "current": "annual",
+                                 "requested": "monthly"}]
+    after = (await client.get(f"/v1/datasets/{SLUG}")).json()
+    assert (after["frequency"], after["version"]) == ("annual", before["version"])
+    assert after["currency"]["latest_period"] == "2024"
+    # the same frequency, or other fields, still change; a dataset without data may change it
+    r = await client.patch(f"/v1/datasets/{SLUG}", headers=STEWARD,
+                           json={"frequency": "annual", "title": "Jumlah Penduduk (contoh)"})
+    assert r.status_code == 200, r.text
+    r = await client.post("/v1/datasets", headers=STEWARD, json=dataset_payload("x-data"))
+    assert r.status_code == 201, r.text
+    r = await client.patch("/v1/datasets/x-data", headers=STEWARD, json={"frequency": "monthly"})
+    assert r.status_code == 200 and r.json()["frequency"] == "monthly", r.text
