@@ -11,7 +11,7 @@ from services.search import answer_store, asked, currency, store
 from services.search.sql import facet_counts, facets, match, page
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
-from services.search.models import (FACETS, PARTIAL, RANKED, WALK, Counts, Cursor, Filters,
+from services.search.models import (FACETS, PARTIAL, WALK, Counts, Cursor, Filters,
                                      ParsedQuery, SearchResults)
 from services.search.query_text import parse_words, typo_candidates
 from shared.errors import ServiceUnavailable
@@ -77,8 +77,8 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
     of record matches: from the counts the indexer keeps where they answer (a word's; several
     words' where the rarest one's records hold the others), else from the matches (exact up
     to 10,000, which is all the choice of mode needs: no planner estimate; on a first page
-    they also name the `page_length` records it can show); when no document has every word,
-    the partial match answers instead."""
+    they also return it, `page_length` items, Counts.first_page); when no document has every
+    word, the partial match answers instead."""
     if mode != PARTIAL:
         strict = match.build(q, f, snapshot, mode="ranked", checked=words.common,
                              exact=words.exact)
@@ -102,13 +102,13 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
                                             facet_values_max, rank_limit, words, limit + 1)
-    # (a walk through many matches keeps every alternative: matching one lexeme, the planner
-    # takes the words for independent, expects a few hundred matches of "sangatta utara"
-    # where 28,000 are, and sorts them all instead of walking: 2 -> 29 ms)
-    few = estimate <= facets.EXACT_UP_TO
-    if counts.first_page is not None and position is None and mode in (RANKED, WALK):
-        rows = counts.first_page  # (the counts' statement returned it)
+    if counts.first_page is not None:  # (a first page: the counts' statement returned it)
+        rows = counts.first_page
     else:
+        # (a walk through many matches keeps every alternative: matching one lexeme, the
+        # planner takes the words for independent, expects a few hundred matches of "sangatta
+        # utara" where 28,000 are, and sorts them all instead of walking: 2 -> 29 ms)
+        few = estimate <= facets.EXACT_UP_TO
         m = match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
                         exact=words.exact if few or mode != WALK else ())
         rows = await page.fetch(conn, m, mode, position, limit + 1, others=counts.others,

@@ -20,7 +20,6 @@ from services.registry.access import service as access
 from services.registry.datasets import service as datasets
 from services.registry.boundaries import service as boundaries
 from services.registry.publishing import service as publishing
-from services.registry.records import service as records
 from services.registry.regions import service as regions
 from shared.auth import hash_key
 from shared.db import xact_lock
@@ -102,7 +101,7 @@ async def seed_sample_values(conn: asyncpg.Connection, period: str = "2023") -> 
 async def _demo_is_empty(conn: asyncpg.Connection) -> bool:
     """Sample values go only where no value was ever sent: never over someone's figures."""
     dataset = await datasets.get_dataset_row(conn, DEMO_DATASET["slug"])
-    return dataset is not None and not await records.dataset_has_records(
+    return dataset is not None and not await datasets.dataset_has_records(
         conn, dataset["id"])
 
 

@@ -168,5 +168,6 @@ async def existing_dataset_slugs(conn: asyncpg.Connection, slugs: list[str]) -> 
 # The dataset's schedule: days of grace after a period ends before it counts as late.
 up_to_dateness = currency.up_to_dateness
 grace_days = store.grace_days
+dataset_has_records = store.has_records
 all_grace_days = store.all_grace_days
 set_grace_days = store.set_grace_days

@@ -128,7 +128,8 @@ async def latest_data(conn: asyncpg.Connection, dataset_id: int
 
 
 async def has_records(conn: asyncpg.Connection, dataset_id: int) -> bool:
-    """Whether the dataset holds any record, whatever its status (one index probe)."""
+    """Whether the dataset holds any record, whatever its status (one index probe): the
+    demo seed writes only into an empty one; a frequency changes only while it is empty."""
     return await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM records WHERE dataset_id = $1)", dataset_id)
 

@@ -18,7 +18,7 @@ from services.registry.records.events import (  # noqa: F401 - the events other 
 from services.registry.records.staging_store import (  # noqa: F401 - the apply path, set-based
     apply_staged, chunk_summary, claim_chunk, classify_staged, save_chunk_summary, stage_rows)
 from services.registry.records.store import (  # noqa: F401 - one record's reads and writes
-    RECORD_SELECT, dataset_has_records, get_record as get_record_row, lock_record, new_version)
+    RECORD_SELECT, get_record as get_record_row, lock_record, new_version)
 from services.registry.records.classify import Meeting, Plan, plan  # noqa: F401 - the rules
 from services.registry.records.validation import ValidRow, dims_key, validate_row  # noqa: F401
 from services.registry.regions import service as regions
@@ -28,7 +28,7 @@ from shared.pagination import decode_cursor, page, text
 
 __all__ = [  # what the other topics may use: nothing else of this topic
     "Meeting", "Plan", "RECORD_SELECT", "ValidRow", "apply_staged", "changes",
-    "chunk_summary", "claim_chunk", "classify_staged", "current_of", "dataset_has_records",
+    "chunk_summary", "claim_chunk", "classify_staged", "current_of",
     "dims_key", "get_record", "get_record_row", "list_records", "lock_record", "new_version",
     "plan", "publish_records", "record_event", "record_public", "record_snapshot",
     "save_chunk_summary", "send_record_events", "stage_rows", "validate_row"]

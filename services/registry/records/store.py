@@ -41,11 +41,6 @@ async def list_records(conn: asyncpg.Connection, *, dataset_id: int, region: str
     return [dict(r) for r in rows]
 
 
-async def dataset_has_records(conn: asyncpg.Connection, dataset_id: int) -> bool:
-    return await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM records WHERE dataset_id = $1)", dataset_id)
-
-
 async def get_record(conn: asyncpg.Connection, record_id: uuid.UUID) -> dict | None:
     row = await conn.fetchrow(f"{RECORD_SELECT} WHERE r.id = $1", record_id)
     return dict(row) if row else None

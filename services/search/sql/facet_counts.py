@@ -217,6 +217,24 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
 CONTAINED_CHECK_MAX = 100_000  # records of the rarest term up to which containment is checked
 
 
+ALL_RECORDS = "*"  # the kept counts' term every record holds (migration 0012; no lexeme is
+# punctuation): each facet value's records
+# SQL (in contained_term, over r: the rarest term and its records): a facet covers the rarest
+# term when every record holding it has a value of that facet (its counts there add up to
+# all of them) and every record with each of those values holds every other term (as many
+# records hold it as have the value). Then each record of the rarest term holds the others.
+_COVERED = f"""EXISTS (
+                   SELECT 1 FROM facet_counts a
+                   JOIN facet_counts e ON e.term = '{ALL_RECORDS}' AND e.facet = a.facet
+                                      AND e.value = a.value
+                   WHERE a.term = r.term AND a.n > 0
+                   GROUP BY a.facet
+                   HAVING sum(a.n) = r.n AND bool_and(NOT EXISTS (
+                       SELECT 1 FROM t LEFT JOIN facet_counts b
+                         ON b.term = t.term AND b.facet = a.facet AND b.value = a.value
+                       WHERE t.term <> r.term AND coalesce(b.n, 0) < e.n)))"""
+
+
 async def contained_term(conn: asyncpg.Connection, terms: list[str]) -> str | None:
     """The rarest of the counted `terms` (one per word: a lexeme or a concept) when every
     record holding it holds every other one too: then the records matching all the words
@@ -256,24 +274,6 @@ async def contained_term(conn: asyncpg.Connection, terms: list[str]) -> str | No
                END AS outside
         FROM r""", terms, CONTAINED_CHECK_MAX)
     return row["term"] if row is not None and row["outside"] == 0 else None
-
-
-ALL_RECORDS = "*"  # the kept counts' term every record holds (migration 0012; no lexeme is
-# punctuation): each facet value's records
-# SQL (in contained_term, over r: the rarest term and its records): a facet covers the rarest
-# term when every record holding it has a value of that facet (its counts there add up to
-# all of them) and every record with each of those values holds every other term (as many
-# records hold it as have the value). Then each record of the rarest term holds the others.
-_COVERED = f"""EXISTS (
-                   SELECT 1 FROM facet_counts a
-                   JOIN facet_counts e ON e.term = '{ALL_RECORDS}' AND e.facet = a.facet
-                                      AND e.value = a.value
-                   WHERE a.term = r.term AND a.n > 0
-                   GROUP BY a.facet
-                   HAVING sum(a.n) = r.n AND bool_and(NOT EXISTS (
-                       SELECT 1 FROM t LEFT JOIN facet_counts b
-                         ON b.term = t.term AND b.facet = a.facet AND b.value = a.value
-                       WHERE t.term <> r.term AND coalesce(b.n, 0) < e.n)))"""
 
 
 async def widest_word_counts(conn: asyncpg.Connection, f: Filters, m: Match, *,
