@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import asyncpg
 
 from services.search import answer_store, asked, currency, store
-from services.search.sql import facet_counts, facets, match, page
+from services.search.sql import facet_counts, facets, match, opening, page
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, WALK, Counts, Cursor, Filters,
@@ -51,16 +51,23 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                 return hit
         try:
             async with conn.transaction(readonly=True, isolation="repeatable_read"):
-                version, snapshot, fixes, known, begins = await store.open_search(
-                    conn, statement_timeout_ms, typo_candidates(text), typo_similarity)
-                key = (version, qhash, cursor, limit)
+                candidates = typo_candidates(text)
+                foreseen = _foreseen(text, prefix, candidates, filters)
+                opened = await opening.open_search(
+                    conn, statement_timeout_ms, candidates, typo_similarity,
+                    lexemes=foreseen.lexemes if foreseen else None)
+                key = (opened.version, qhash, cursor, limit)
                 if filters.current:
                     filters = replace(filters, current_datasets=tuple(
                         await currency.current_datasets(conn, at)))
-                parsed = parse_words(text, prefix, fixes, complete=known, begins=begins)
+                parsed = parse_words(text, prefix, opened.fixes, complete=opened.known,
+                                     begins=opened.begins)
+                words = await facet_counts.words_of(
+                    conn, parsed, filters,
+                    foreseen.rows_for(parsed, opened.lexemes) if foreseen else None)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
-                                       position.snapshot if position else snapshot,
-                                       limit=limit, facet_values_max=facet_values_max,
+                                       position.snapshot if position else opened.snapshot,
+                                       words, limit=limit, facet_values_max=facet_values_max,
                                        rank_limit=rank_limit)
         except asyncpg.QueryCanceledError as exc:
             raise ServiceUnavailable("Pencarian terlalu lama; persempit kata kunci atau filter.",
@@ -68,6 +75,46 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
     entry = (answer, answer.model_dump_json().encode())
     cache.put(key, entry)
     return entry
+
+
+@dataclass(frozen=True)
+class _Foreseen:
+    """The parse a query gets when every word it types is in the vocabulary (`whole`), and,
+    where its last word would be typed as a prefix were it not (the only other parse without
+    typo corrections), that one (`begun`): the opening statement looks up their words' kept
+    counts, so the words' statement is made only when a typo correction changed the parse."""
+
+    whole: ParsedQuery
+    begun: ParsedQuery | None
+    lexemes: list[tuple[str, str | None, str | None]]
+
+    def rows_for(self, parsed: ParsedQuery, rows: list | None) -> list | None:
+        if rows is None:
+            return None
+        n = len(self.whole.groups)
+        if parsed == self.whole:
+            return rows[:n]
+        if parsed == self.begun:
+            return rows[:n - 1] + [rows[n]]
+        return None
+
+
+def _foreseen(text: str, prefix: bool, candidates: list[str], f: Filters) -> _Foreseen | None:
+    whole = parse_words(text, prefix, {}, complete=set(candidates))
+    looked = facet_counts.lexeme_words(whole, f)
+    if looked is None:
+        return None
+    lexemes = [(w, p, None) for w, p in looked]
+    begun = None
+    if candidates:
+        last = candidates[-1]
+        begun = parse_words(text, prefix, {}, complete=set(candidates[:-1]), begins={last})
+        also = facet_counts.lexeme_words(begun, f)
+        if begun.prefix != last or also is None or also[:-1] != looked[:-1]:
+            begun = None
+        else:  # (looked up only where the opening statement finds the word not known)
+            lexemes.append((also[-1][0], also[-1][1], last))
+    return _Foreseen(whole, begun, lexemes)
 
 
 async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapshot: int,
@@ -96,9 +143,9 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
 
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
-                  position: Cursor | None, qhash: str, snapshot: int, *, limit: int,
-                  facet_values_max: int, rank_limit: int) -> SearchResults:
-    words = await facet_counts.words_of(conn, q, f)
+                  position: Cursor | None, qhash: str, snapshot: int,
+                  words: facet_counts.Words, *, limit: int, facet_values_max: int,
+                  rank_limit: int) -> SearchResults:
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
                                             facet_values_max, rank_limit, words, limit + 1)

@@ -6,7 +6,6 @@ index (events in any order, late or twice) and a rebuild from the registry's sna
 
 from __future__ import annotations
 
-import json
 from typing import Iterable, Sequence
 
 import asyncpg
@@ -329,43 +328,6 @@ async def refresh_vocabulary(conn: asyncpg.Connection) -> None:
 
 
 # --- queries -------------------------------------------------------------------------------
-
-async def open_search(conn: asyncpg.Connection, ms: int, words: Sequence[str],
-                      threshold: float
-                      ) -> tuple[int, int, dict[str, list[str]], set[str], set[str]]:
-    """The first statement of a search transaction, one round trip: settings for this
-    transaction only, the index version, a walk's snapshot (documents created after it stay
-    hidden along the walk), and the typo corrections: for each word not in the vocabulary,
-    the closest vocabulary words (trigram similarity); the words that are in it; and the
-    words that begin a longer one in it (typed as a prefix, such a word needs no correction).
-    Settings: plans made for the actual words and filters (a generic plan cannot estimate how
-    many documents a tsquery matches), without JIT (its compile time is longer than these
-    queries run); the index lives in memory or on SSD (random_page_cost); many clients share
-    few cores (no parallel workers); facet hash tables stay in memory (work_mem)."""
-    row = await conn.fetchrow("""
-        SELECT set_config('statement_timeout', $1, true),
-               set_config('plan_cache_mode', 'force_custom_plan', true),
-               set_config('jit', 'off', true), set_config('random_page_cost', '1.1', true),
-               set_config('max_parallel_workers_per_gather', '0', true),
-               set_config('work_mem', '32MB', true),
-               (SELECT version FROM index_state WHERE id = 1) AS version,
-               (SELECT coalesce(max(created_seq), 0) FROM documents) AS snapshot,
-               (SELECT json_agg(json_build_object('w', w, 'known', k.known, 'alts',
-                   CASE WHEN k.known THEN '{}'::text[] ELSE ARRAY(
-                       SELECT v.word FROM vocabulary v
-                       WHERE v.word % w AND similarity(v.word, w) >= $3
-                       ORDER BY similarity(v.word, w) DESC, v.word LIMIT 2) END,
-                   'begins', EXISTS (SELECT 1 FROM vocabulary v
-                                     WHERE v.word LIKE w || '%' AND v.word <> w)))
-                FROM unnest($2::text[]) w, LATERAL (SELECT EXISTS (
-                    SELECT 1 FROM vocabulary v WHERE v.word = w) AS known) k) AS words
-        """, str(int(ms)), list(words), threshold)
-    found = row["words"] or []
-    found = json.loads(found) if isinstance(found, str) else found  # (the pool decodes json)
-    return (row["version"] or 0, row["snapshot"],
-            {x["w"]: list(x["alts"]) for x in found if x["alts"]},
-            {x["w"] for x in found if x["known"]}, {x["w"] for x in found if x["begins"]})
-
 
 async def vocabulary_words(conn: asyncpg.Connection) -> list[str]:
     return [r["word"] for r in await conn.fetch("SELECT word FROM vocabulary")]

@@ -49,7 +49,20 @@ class Words:
     records: tuple[int, ...] = ()  # per word, how many records its term's kept counts hold
 
 
-async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters) -> Words:
+def lexeme_words(q: ParsedQuery, f: Filters) -> list[tuple[str, str | None]] | None:
+    """Per word what `words_of` looks up (its alternatives as text, the prefix it is typed
+    as); None where it asks nothing (no words; one word with filters, of one alternative,
+    not a prefix)."""
+    if q.empty or (f != Filters() and len(q.groups) < 2
+                   and len(q.groups[0]) < 2 and q.prefix is None):
+        return None
+    looked = [_word_term_of(q, i) for i in range(len(q.groups))]
+    return [(" ".join(w[0]), w[1]) if w else (" ".join(g), None)
+            for w, g in zip(looked, q.groups)]
+
+
+async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters,
+                   rows: list[list[Any]] | None = None) -> Words:
     """Per word its counted term, and the words of a query of several that each occur in more
     than COMMON_SHARE of the documents (at least: the kept count of its most frequent
     lexeme), keeping the rarest in the index. A word typed as a prefix, or with a lexeme not
@@ -57,14 +70,15 @@ async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters) -> Word
     word's records holds under any filter. One word with filters asks them only where it
     stands for several alternatives, for its one lexeme: "sekolah" in a village, one posting
     list instead of ten merged, 8.5 -> 4.3 ms at 1,000,000 records where the statement costs
-    0.6; a word of one lexeme would gain nothing.)"""
-    if q.empty or (f != Filters() and len(q.groups) < 2
-                   and len(q.groups[0]) < 2 and q.prefix is None):
+    0.6; a word of one lexeme would gain nothing.) `rows`: the lookup of `lexeme_words`
+    already made (the opening statement makes it where it could foresee the words: no
+    statement here)."""
+    looked = lexeme_words(q, f)
+    if looked is None:
         return Words(tuple(None for _ in q.groups), frozenset())
-    looked = [_word_term_of(q, i) for i in range(len(q.groups))]
-    rows = await _lexemes(conn, [(" ".join(w[0]), w[1]) if w else (" ".join(g), None)
-                                 for w, g in zip(looked, q.groups)])
-    terms = tuple(_term(r) if w else None for w, r in zip(looked, rows))
+    if rows is None:
+        rows = await _lexemes(conn, looked)
+    terms = tuple(_term(r) if _word_term_of(q, i) else None for i, r in enumerate(rows))
     exact = tuple(_exact(t, r) for t, r in zip(terms, rows))
     records = tuple(_records_of(t, r) for t, r in zip(terms, rows))
     common: set[int] = set()
@@ -97,47 +111,31 @@ def _exact(term: str | None, rows: list) -> str | None:
                  if r["n"] and r["n"] == r["concept_n"]), None)
 
 
-async def _lexemes(conn: asyncpg.Connection,
-                   words: list[tuple[str, str | None]]) -> list[list[asyncpg.Record]]:
-    """Per word (its alternatives, and the prefix it is typed as): its lexemes, typed and
-    begun by its prefix (the counted terms in that range of the counts' key); whether each is
-    counted, how many records hold it, its concept, and whether another lexeme of that
-    concept occurs (then the concept counts more documents than the word matches)."""
-    rows = await conn.fetch("""
-        WITH g AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-                            WITH ORDINALITY g(words, prefix, prefix_end, i)),
-             typed AS (SELECT g.i, x AS lex FROM g,
-                           unnest(tsvector_to_array(to_tsvector('indonesian', g.words))) x),
-             begun AS (SELECT g.i, b.lex FROM g CROSS JOIN LATERAL (
-                           SELECT DISTINCT f.term AS lex FROM facet_counts f
-                           WHERE g.prefix IS NOT NULL AND f.term >= g.prefix
-                             AND f.term < g.prefix_end AND f.facet = 'kind' AND f.n > 0
-                           LIMIT $4) b),
-             l AS (SELECT i, lex, bool_or(typed) AS typed
-                   FROM (SELECT i, lex, true AS typed FROM typed
-                         UNION ALL SELECT i, lex, false FROM begun) x GROUP BY i, lex),
-             s AS (SELECT l.i, l.lex, l.typed, counted_term(l.lex) AS counted, c.concept,
-                          (SELECT f.n FROM facet_counts f WHERE f.term = l.lex
-                           AND f.facet = 'kind' AND f.value = 'record') AS n,
-                          (SELECT f.n FROM facet_counts f WHERE f.term = c.concept
-                           AND f.facet = 'kind' AND f.value = 'record') AS concept_n,
-                          array_agg(l.lex) OVER (PARTITION BY l.i) AS group_lexemes
-                   FROM l LEFT JOIN count_concepts c ON c.lexeme = l.lex)
-        SELECT s.i, s.lex, s.typed, s.counted, s.concept, s.n, s.concept_n,
-               (SELECT count(*) FROM begun b WHERE b.i = s.i) AS begun,
-               s.concept IS NOT NULL AND EXISTS (
-                   SELECT 1 FROM count_concepts c
-                   JOIN facet_counts f ON f.term = c.lexeme AND f.facet = 'kind'
-                   WHERE c.concept = s.concept AND f.n > 0
-                     AND c.lexeme <> ALL(s.group_lexemes)) AS others_occur,
-               (SELECT reltuples FROM pg_class WHERE oid = 'documents'::regclass) AS reltuples
-        FROM s""",
-        [w for w, _p in words], [p for _w, p in words],
-        [p and p[:-1] + chr(ord(p[-1]) + 1) for _w, p in words], PREFIX_TERMS_MAX + 1)
-    by_word: list[list[asyncpg.Record]] = [[] for _ in words]
+def lexemes_args(words: list[tuple[str, str | None, str | None]]) -> list[Any]:
+    """`search.word_lexemes`' arguments for words (alternatives, prefix, unless_known: a word
+    skipped when this one is in the vocabulary), and the most terms a prefix is looked up
+    for."""
+    return [[w for w, _p, _u in words], [p for _w, p, _u in words],
+            [p and p[:-1] + chr(ord(p[-1]) + 1) for _w, p, _u in words],
+            [u for _w, _p, u in words], PREFIX_TERMS_MAX + 1]
+
+
+def lexemes_by_word(rows: list[Any], n: int) -> list[list[Any]]:
+    """`search.word_lexemes`' rows per word, for `n` words."""
+    by_word: list[list[Any]] = [[] for _ in range(n)]
     for r in rows:
         by_word[r["i"] - 1].append(r)
     return by_word
+
+
+async def _lexemes(conn: asyncpg.Connection,
+                   words: list[tuple[str, str | None]]) -> list[list[Any]]:
+    """Per word (its alternatives, and the prefix it is typed as): its lexemes, typed and
+    begun by its prefix, what the kept counts hold of each (`search.word_lexemes`, search
+    migration 0013: its own statement where the opening one could not foresee the words)."""
+    rows = await conn.fetchval("SELECT word_lexemes($1, $2, $3, $4, $5)",
+                               *lexemes_args([(w, p, None) for w, p in words]))
+    return lexemes_by_word(_json(rows) or [], len(words))
 
 
 def _term(rows: list) -> str | None:

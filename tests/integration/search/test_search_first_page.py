@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-from services.search import indexing, store
+from services.search import indexing
 from services.search.models import Filters
 from services.search.query_text import parse_words, typo_candidates
-from services.search.sql import facet_counts, facets, match
+from services.search.sql import facet_counts, facets, match, opening
 from tests.integration.search.conftest import dataset, kutim_regions, record
 
 FIRST = 21  # a page of 20 and one more (a next page)
@@ -35,9 +35,9 @@ async def _load(conn) -> None:
 async def _first_and_best(conn, text: str) -> tuple[list[str], list[str], dict, int]:
     """The counts' first page, the best FIRST matches by the full score (every match scored),
     the counting statement's plan, and how many titles spell the query out."""
-    _v, snapshot, fixes, known, begins = await store.open_search(
-        conn, 5000, typo_candidates(text), 0.45)
-    q = parse_words(text, True, fixes, complete=known, begins=begins)
+    o = await opening.open_search(conn, 5000, typo_candidates(text), 0.45)
+    snapshot = o.snapshot
+    q = parse_words(text, True, o.fixes, complete=o.known, begins=o.begins)
     checked = (await facet_counts.words_of(conn, q, Filters())).common
     m = match.build(q, Filters(), snapshot, mode="ranked", checked=checked)
     assert m.record_spelled is not None, text  # (the shortcut applies to these queries)

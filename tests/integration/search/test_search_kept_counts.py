@@ -223,8 +223,8 @@ async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_fin
     seen = {}
     real = facet_counts.words_of
 
-    async def spy(conn, q, f):
-        words = await real(conn, q, f)
+    async def spy(conn, q, f, rows=None):
+        words = await real(conn, q, f, rows)
         seen[q.text] = words
         return words
     monkeypatch.setattr(facet_counts, "words_of", spy)
@@ -235,8 +235,8 @@ async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_fin
     assert seen["sekolah"].exact[0] in ("seko", "sekolah")  # (with filters)
     assert all(one[w]["total"] for w in FILTERED)
 
-    async def every_alternative(conn, q, f):
-        return replace(await real(conn, q, f), exact=())
+    async def every_alternative(conn, q, f, rows=None):
+        return replace(await real(conn, q, f, rows), exact=())
     monkeypatch.setattr(facet_counts, "words_of", every_alternative)
     for w in [*CONCEPT_QUERIES, *FILTERED]:
         full = await query(c, q=w, limit=19, **FILTERED.get(w, {}))  # another key: computed
@@ -254,3 +254,44 @@ async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_fin
     answer = await query(c, q="penduduk kombeng  ")  # (another cache key)
     assert seen["penduduk kombeng"].exact[0] is None  # no lexeme holds every record now
     assert answer["total"] >= one["penduduk kombeng "]["total"]
+
+
+# (query, filters, whether the opening statement foresees its words): every word known; a
+# last word typed as a prefix of known ones ("kombe", "muara wah"); one word with filters;
+# a typo, whose corrections change the words (their own statement follows)
+FORESEEN = [("penduduk", {}, True), ("sangatta utara", {}, True), ("kombe", {}, True),
+            ("muara wah", {}, True), ("sekolah", {"kind": "record", "region": "64.08.08"}, True),
+            ("sangata utara", {}, False), ("muara ancalog", {}, False)]
+
+
+async def test_the_opening_statement_looks_the_words_up_where_it_can_foresee_them(
+        search_app, registry_bus, monkeypatch):
+    """The opening statement looks up what the kept counts hold of the query's words when
+    they parse the same whatever it finds (every word known, or the last one typed as a
+    prefix of known ones): no statement of their own follows. What it found equals that
+    statement's finding; where a typo correction changes the words, the statement runs."""
+    await _load(search_app, registry_bus)
+    c = search_app["client"]
+    real_words, real_lexemes = facet_counts.words_of, facet_counts._lexemes
+    seen, statements = [], []
+
+    async def lexemes(conn, words):
+        statements.append(words)
+        return await real_lexemes(conn, words)
+
+    async def words_of(conn, q, f, rows=None):
+        words = await real_words(conn, q, f, rows)
+        made = len(statements)  # (by the service: where nothing was foreseen)
+        seen.append((rows is not None, made, words,
+                     await real_words(conn, q, f) if rows is not None else words))
+        return words
+    monkeypatch.setattr(facet_counts, "words_of", words_of)
+    monkeypatch.setattr(facet_counts, "_lexemes", lexemes)
+    for text, filters, foreseen in FORESEEN:
+        seen.clear()
+        statements.clear()
+        answer = await query(c, q=text, **filters)
+        assert answer["total"] > 0, text
+        (given, made, found, looked_up), = seen
+        assert (given, made) == ((True, 0) if foreseen else (False, 1)), text
+        assert found == looked_up, text  # (the lookup of its own statement)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from services.search import answer_store, service, store
+from services.search import answer_store, service
 from services.search.cache import AnswerCache
 from services.search.cursor import encode_cursor, query_hash
 from services.search.models import PARTIAL, Cursor, Filters
 from services.search.query_text import parse_words, typo_candidates
-from services.search.sql import facets, page
+from services.search.sql import facets, opening, page
 from services.search.sql.match import tsquery_sql
 from shared.sql import Where
 from tests.helpers import eventually, signed
@@ -266,9 +266,8 @@ async def test_a_partial_answer_counts_its_widest_word_from_the_kept_counts(
                              prefix=True, typo_similarity=0.45, facet_values_max=50,
                              statement_timeout_ms=5000)
     async with pool.acquire() as conn, conn.transaction():
-        _v, _s, fixes, known, begins = await store.open_search(conn, 5000,
-                                                                typo_candidates(text), 0.45)
-        q = parse_words(text, True, fixes, complete=known, begins=begins)
+        o = await opening.open_search(conn, 5000, typo_candidates(text), 0.45)
+        q = parse_words(text, True, o.fixes, complete=o.known, begins=o.begins)
         per_word = []
         for i in range(len(q.groups)):
             sql = Where()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from services.search import answer_store, asked, indexing, store
+from services.search import answer_store, asked, indexing
+from services.search.sql import opening
 from services.search.query_text import parse_words, typo_candidates
 from tests.integration.search.conftest import dataset, kutim_regions, record
 
@@ -66,9 +67,8 @@ async def test_side_probes_read_a_record_each(search_db):
         await conn.execute("ANALYZE documents")
         async with conn.transaction(readonly=True, isolation="repeatable_read"):
             text = "sekolah kongbeng"
-            _v, _s, fixes, known, begins = await store.open_search(
-                conn, 5000, typo_candidates(text), 0.45)
-            q = parse_words(text, True, fixes, complete=known, begins=begins)
+            o = await opening.open_search(conn, 5000, typo_candidates(text), 0.45)
+            q = parse_words(text, True, o.fixes, complete=o.known, begins=o.begins)
             seen = Recording(conn)
             figure = await asked.asked_figure(seen, q)
             assert figure is not None and figure.dataset == "jumlah-sekolah"

@@ -1,0 +1,103 @@
+"""A search's first statement and its words' lookup as functions planned once per session.
+
+A search transaction's first statement reads the index version, a walk's snapshot, the typo
+corrections and what the kept counts hold of the query's words. Planned anew each time, its
+planning cost more than running it (0.3-0.45 ms planning against 0.1-0.2 running, at 1,000,000
+records): every plan it can get is the same (index probes by key, a vocabulary of a few
+thousand words), so these functions keep one generic plan per session (PL/pgSQL caches it;
+`SET plan_cache_mode` holds only inside the function, and the caller's statements after it are
+planned for their own words). `word_lexemes` is what `facet_counts.words_of` reads: per word
+(its alternatives, the prefix it is typed as, i from 1) its lexemes, typed and begun by its
+prefix (the counted terms in that range of the counts' key); whether each is counted, how many
+records hold it, its concept, and whether another lexeme of that concept occurs (then the
+concept counts more documents than the word matches). A word whose `unless_known` entry is in
+the vocabulary is skipped (the opening looks a last word up both whole and as a prefix, and
+only a word not known is typed as one).
+
+Revision ID: 0013
+"""
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+S = "search"
+PLANNED_ONCE = "SET plan_cache_mode = force_generic_plan SET search_path = search, public"
+
+
+def upgrade() -> None:
+    op.execute(f"""
+        CREATE FUNCTION {S}.word_lexemes(words text[], prefix text[], prefix_end text[],
+                                         unless_known text[], terms_max int) RETURNS json
+        LANGUAGE plpgsql STABLE {PLANNED_ONCE} AS $$
+        BEGIN
+        RETURN (SELECT json_agg(r) FROM (
+        WITH g AS (SELECT g.* FROM unnest(words, prefix, prefix_end, unless_known)
+                                   WITH ORDINALITY g(words, prefix, prefix_end, unless_known, i)
+                   CROSS JOIN LATERAL (SELECT EXISTS (
+                       SELECT 1 FROM vocabulary v WHERE v.word = g.unless_known) AS known) k
+                   WHERE g.unless_known IS NULL OR NOT k.known),
+             typed AS (SELECT g.i, x AS lex FROM g,
+                           unnest(tsvector_to_array(to_tsvector('indonesian', g.words))) x),
+             begun AS (SELECT g.i, b.lex FROM g CROSS JOIN LATERAL (
+                           SELECT DISTINCT f.term AS lex FROM facet_counts f
+                           WHERE g.prefix IS NOT NULL AND f.term >= g.prefix
+                             AND f.term < g.prefix_end AND f.facet = 'kind' AND f.n > 0
+                           LIMIT terms_max) b),
+             l AS (SELECT l.i, l.lex, bool_or(l.typed) AS typed
+                   FROM (SELECT t.i, t.lex, true AS typed FROM typed t
+                         UNION ALL SELECT b.i, b.lex, false FROM begun b) l
+                   GROUP BY l.i, l.lex),
+             s AS (SELECT l.i, l.lex, l.typed, counted_term(l.lex) AS counted, c.concept,
+                          (SELECT f.n FROM facet_counts f WHERE f.term = l.lex
+                           AND f.facet = 'kind' AND f.value = 'record') AS n,
+                          (SELECT f.n FROM facet_counts f WHERE f.term = c.concept
+                           AND f.facet = 'kind' AND f.value = 'record') AS concept_n,
+                          array_agg(l.lex) OVER (PARTITION BY l.i) AS group_lexemes
+                   FROM l LEFT JOIN count_concepts c ON c.lexeme = l.lex)
+        SELECT s.i, s.lex, s.typed, s.counted, s.concept, s.n, s.concept_n,
+               (SELECT count(*) FROM begun b WHERE b.i = s.i) AS begun,
+               s.concept IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM count_concepts c
+                   JOIN facet_counts f ON f.term = c.lexeme AND f.facet = 'kind'
+                   WHERE c.concept = s.concept AND f.n > 0
+                     AND c.lexeme <> ALL(s.group_lexemes)) AS others_occur,
+               (SELECT c.reltuples FROM pg_class c
+                WHERE c.oid = 'search.documents'::regclass) AS reltuples
+        FROM s) r);
+        END $$""")
+    # the typo corrections: for each word not in the vocabulary, the closest vocabulary words
+    # (trigram similarity); whether it is in it; whether it begins a longer one in it
+    op.execute(f"""
+        CREATE FUNCTION {S}.search_opening(words text[], threshold float8,
+                                           lex_words text[], lex_prefix text[],
+                                           lex_prefix_end text[], lex_unless_known text[],
+                                           terms_max int,
+                                           OUT version bigint, OUT snapshot bigint,
+                                           OUT typed json, OUT lexemes json)
+        LANGUAGE plpgsql STABLE {PLANNED_ONCE} AS $$
+        BEGIN
+        version := (SELECT s.version FROM index_state s WHERE s.id = 1);
+        snapshot := (SELECT coalesce(max(d.created_seq), 0) FROM documents d);
+        typed := (SELECT json_agg(json_build_object('w', w, 'known', k.known, 'alts',
+                      CASE WHEN k.known THEN '{{}}'::text[] ELSE ARRAY(
+                          SELECT v.word FROM vocabulary v
+                          WHERE v.word % w AND similarity(v.word, w) >= threshold
+                          ORDER BY similarity(v.word, w) DESC, v.word LIMIT 2) END,
+                      'begins', EXISTS (SELECT 1 FROM vocabulary v
+                                        WHERE v.word LIKE w || '%' AND v.word <> w)))
+                   FROM unnest(words) w, LATERAL (SELECT EXISTS (
+                       SELECT 1 FROM vocabulary v WHERE v.word = w) AS known) k);
+        IF cardinality(lex_words) > 0 THEN
+            lexemes := word_lexemes(lex_words, lex_prefix, lex_prefix_end, lex_unless_known,
+                                    terms_max);
+        END IF;
+        END $$""")
+
+
+def downgrade() -> None:
+    op.execute(f"DROP FUNCTION {S}.search_opening(text[], float8, text[], text[], text[], "
+               f"text[], int)")
+    op.execute(f"DROP FUNCTION {S}.word_lexemes(text[], text[], text[], text[], int)")
