@@ -41,27 +41,15 @@ async def words_nothing_holds(conn: asyncpg.Connection, groups: Sequence[Sequenc
 async def place_named(conn: asyncpg.Connection, words: Sequence[str],
                       level_words: Sequence[str], level: int | None) -> dict | None:
     """The place in force whose name (or an alias), without its level word, is all among the
-    typed `words`: the longest such name; the level typed, then the higher level, first. Only
-    names holding a typed word are split into words (splitting all ~1,700 names and aliases
-    took ~1 ms of every query of several words): a name all of whose words are typed holds
-    one."""
-    row = await conn.fetchrow("""
-        SELECT g.code, g.name, g.level, n.words
-        FROM regions g
-        CROSS JOIN LATERAL unnest(g.name || g.aliases) x(name)
-        CROSS JOIN LATERAL (SELECT lower(x.name) AS lowered) l
-        CROSS JOIN LATERAL (
-            SELECT array_agg(w) AS words
-            FROM regexp_split_to_table(l.lowered, '[^a-z0-9]+') w
-            WHERE w <> '' AND w <> ALL($2::text[])) n
-        WHERE g.valid_until IS NULL
-          AND EXISTS (SELECT 1 FROM unnest($1::text[]) t WHERE strpos(l.lowered, t) > 0)
-          AND n.words <@ $1::text[]
-        ORDER BY cardinality(n.words) DESC,
-                 coalesce(cardinality(string_to_array(g.code, '.')) = $3, false) DESC,
-                 cardinality(string_to_array(g.code, '.')), g.code
-        LIMIT 1""", list(words), list(level_words), level)
-    return dict(row) if row else None
+    typed `words`: the longest such name; the level typed, then the higher level, first
+    (`search.place_named`, search migration 0013; the opening statement reads it where it
+    can: sql/opening.py)."""
+    return _json_value(await conn.fetchval("SELECT place_named($1, $2, $3)",
+                                           list(words), list(level_words), level))
+
+
+def _json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value  # (the pool decodes json)
 
 
 async def dataset_measured_at(conn: asyncpg.Connection, tsq: str, args: Sequence[Any],

@@ -18,13 +18,29 @@ from services.search.models import AskedFigure, ParsedQuery
 from services.search.query_text import LEVELS, SEX
 
 
-async def asked_figure(conn: asyncpg.Connection, q: ParsedQuery) -> AskedFigure | None:
-    """None unless the query names a place and, with its other words (the year and sex set
-    aside), a dataset that holds records there."""
+NOT_LOOKED_UP = object()
+
+
+def place_lookup(q: ParsedQuery) -> tuple[list[str], list[str], int | None] | None:
+    """What the place a query names is looked up by (its typed words, the level words, the
+    level typed: `answer_store.place_named`'s arguments); None where no figure is asked (one
+    word). The words are as typed, before any typo correction: the opening statement looks
+    the place up beside the corrections."""
     if len(q.groups) < 2:
         return None
-    typed = [w for label in q.labels for w in label.split()]
-    place = await answer_store.place_named(conn, typed, list(LEVELS), q.level)
+    return [w for label in q.labels for w in label.split()], list(LEVELS), q.level
+
+
+async def asked_figure(conn: asyncpg.Connection, q: ParsedQuery,
+                       place: dict | None | object = NOT_LOOKED_UP) -> AskedFigure | None:
+    """None unless the query names a place and, with its other words (the year and sex set
+    aside), a dataset that holds records there. `place`: the one the opening statement found
+    for `place_lookup(q)`, where it looked."""
+    lookup = place_lookup(q)
+    if lookup is None:
+        return None
+    if place is NOT_LOOKED_UP:
+        place = await answer_store.place_named(conn, *lookup)
     if place is None:
         return None
     named = set(place["words"])

@@ -52,10 +52,12 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
         try:
             async with conn.transaction(readonly=True, isolation="repeatable_read"):
                 candidates = typo_candidates(text)
-                foreseen = _foreseen(text, prefix, candidates, filters)
+                whole = parse_words(text, prefix, {}, complete=set(candidates))
+                foreseen = _foreseen(whole, text, prefix, candidates, filters)
                 opened = await opening.open_search(
                     conn, statement_timeout_ms, candidates, typo_similarity,
-                    lexemes=foreseen.lexemes if foreseen else None)
+                    lexemes=foreseen.lexemes if foreseen else None,
+                    place=asked.place_lookup(whole) if position is None else None)
                 key = (opened.version, qhash, cursor, limit)
                 if filters.current:
                     filters = replace(filters, current_datasets=tuple(
@@ -67,7 +69,8 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                     foreseen.rows_for(parsed, opened.lexemes) if foreseen else None)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
                                        position.snapshot if position else opened.snapshot,
-                                       words, limit=limit, facet_values_max=facet_values_max,
+                                       words, opened.place, limit=limit,
+                                       facet_values_max=facet_values_max,
                                        rank_limit=rank_limit)
         except asyncpg.QueryCanceledError as exc:
             raise ServiceUnavailable("Pencarian terlalu lama; persempit kata kunci atau filter.",
@@ -99,8 +102,8 @@ class _Foreseen:
         return None
 
 
-def _foreseen(text: str, prefix: bool, candidates: list[str], f: Filters) -> _Foreseen | None:
-    whole = parse_words(text, prefix, {}, complete=set(candidates))
+def _foreseen(whole: ParsedQuery, text: str, prefix: bool, candidates: list[str],
+              f: Filters) -> _Foreseen | None:
     looked = facet_counts.lexeme_words(whole, f)
     if looked is None:
         return None
@@ -144,8 +147,10 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
                   position: Cursor | None, qhash: str, snapshot: int,
-                  words: facet_counts.Words, *, limit: int, facet_values_max: int,
-                  rank_limit: int) -> SearchResults:
+                  words: facet_counts.Words, place: dict | None, *, limit: int,
+                  facet_values_max: int, rank_limit: int) -> SearchResults:
+    """`place`: what the opening statement found the query's words name (on a first page of
+    several words; asked.place_lookup)."""
     mode, counts, estimate = await _counted(conn, q, f, snapshot,
                                             position.mode if position else None,
                                             facet_values_max, rank_limit, words, limit + 1)
@@ -166,7 +171,7 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
         unmatched = [q.labels[i]
                      for i in await answer_store.words_nothing_holds(conn, q.groups, q.prefix)]
     suggestion = None if counts.total or q.empty else await _suggestion(conn, q, unmatched)
-    figure = (await asked.asked_figure(conn, q)
+    figure = (await asked.asked_figure(conn, q, place)
               if position is None and counts.total and mode != PARTIAL else None)
     items = rows[:limit]
     next_cursor = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.search import answer_store, asked
 from services.search.sql import facet_counts
 from tests.helpers import eventually
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
@@ -262,6 +263,8 @@ async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_fin
 FORESEEN = [("penduduk", {}, True), ("sangatta utara", {}, True), ("kombe", {}, True),
             ("muara wah", {}, True), ("sekolah", {"kind": "record", "region": "64.08.08"}, True),
             ("sangata utara", {}, False), ("muara ancalog", {}, False)]
+# (a place is named by the words as typed: "muara wah" names none whole, nor does a typo)
+NAMING_A_PLACE = {"sangatta utara"}
 
 
 async def test_the_opening_statement_looks_the_words_up_where_it_can_foresee_them(
@@ -269,7 +272,9 @@ async def test_the_opening_statement_looks_the_words_up_where_it_can_foresee_the
     """The opening statement looks up what the kept counts hold of the query's words when
     they parse the same whatever it finds (every word known, or the last one typed as a
     prefix of known ones): no statement of their own follows. What it found equals that
-    statement's finding; where a typo correction changes the words, the statement runs."""
+    statement's finding; where a typo correction changes the words, the statement runs. The
+    place a first page of several words names (for the figure a question asks) comes with it
+    too, the same as its own statement finds."""
     await _load(search_app, registry_bus)
     c = search_app["client"]
     real_words, real_lexemes = facet_counts.words_of, facet_counts._lexemes
@@ -285,13 +290,24 @@ async def test_the_opening_statement_looks_the_words_up_where_it_can_foresee_the
         seen.append((rows is not None, made, words,
                      await real_words(conn, q, f) if rows is not None else words))
         return words
+    real_figure, places = asked.asked_figure, []
+
+    async def asked_figure(conn, q, place):  # (no default: the opening looked it up)
+        lookup = asked.place_lookup(q)
+        places.append((place, lookup and await answer_store.place_named(conn, *lookup)))
+        return await real_figure(conn, q, place)
     monkeypatch.setattr(facet_counts, "words_of", words_of)
     monkeypatch.setattr(facet_counts, "_lexemes", lexemes)
+    monkeypatch.setattr(asked, "asked_figure", asked_figure)
     for text, filters, foreseen in FORESEEN:
         seen.clear()
         statements.clear()
+        places.clear()
         answer = await query(c, q=text, **filters)
         assert answer["total"] > 0, text
         (given, made, found, looked_up), = seen
         assert (given, made) == ((True, 0) if foreseen else (False, 1)), text
         assert found == looked_up, text  # (the lookup of its own statement)
+        (place, named), = places
+        assert place == named, text
+        assert (place is not None) == (text in NAMING_A_PLACE), text

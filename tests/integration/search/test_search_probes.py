@@ -29,6 +29,10 @@ class Recording:
         self.statements.append((sql, args))
         return await self.conn.fetchrow(sql, *args)
 
+    async def fetchval(self, sql, *args):
+        self.statements.append((sql, args))
+        return await self.conn.fetchval(sql, *args)
+
 
 def _read_by_probes(plan: dict) -> list[float]:
     """Per probe (a loop of a scan of a probe index): the records it returned or dropped (the
