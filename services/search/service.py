@@ -132,8 +132,15 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
     if mode != PARTIAL:
         strict = match.build(q, f, snapshot, mode="ranked", checked=words.common,
                              exact=words.exact)
+        expected = min(words.records, default=0)  # (what the kept counts count: below)
+
+        def first_page() -> page.FirstPage:
+            chosen = page.mode_for(expected, rank_limit)
+            m, few = _page_match(q, f, snapshot, chosen, words, expected)
+            return page.first_page(m, chosen, page_length, expected, few)
         counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max,
-                                                  terms=words.terms)
+                                                  terms=words.terms,
+                                                  first_page=None if mode else first_page)
                   or await facets.count(conn, strict, values_max=values_max,
                                         first_page=None if mode else (rank_limit, page_length)))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
@@ -143,6 +150,18 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
                                                     words=words)
               or await facets.count(conn, loose, values_max=values_max))
     return PARTIAL, counts, counts.records
+
+
+def _page_match(q: ParsedQuery, f: Filters, snapshot: int, mode: str,
+                words: facet_counts.Words, estimate: float) -> tuple[match.Match, bool]:
+    """The match a page reads its records by (the counts hold its regions and datasets), and
+    whether few records match (at most EXACT_UP_TO: sorted, not walked)."""
+    # (a walk through many matches keeps every alternative: matching one lexeme, the planner
+    # takes the words for independent, expects a few hundred matches of "sangatta utara"
+    # where 28,000 are, and sorts them all instead of walking: 2 -> 29 ms)
+    few = estimate <= facets.EXACT_UP_TO
+    return match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
+                       exact=words.exact if few or mode != WALK else ()), few
 
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,
@@ -157,12 +176,7 @@ async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filter
     if counts.first_page is not None:  # (a first page: the counts' statement returned it)
         rows = counts.first_page
     else:
-        # (a walk through many matches keeps every alternative: matching one lexeme, the
-        # planner takes the words for independent, expects a few hundred matches of "sangatta
-        # utara" where 28,000 are, and sorts them all instead of walking: 2 -> 29 ms)
-        few = estimate <= facets.EXACT_UP_TO
-        m = match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
-                        exact=words.exact if few or mode != WALK else ())
+        m, few = _page_match(q, f, snapshot, mode, words, estimate)
         rows = await page.fetch(conn, m, mode, position, limit + 1, others=counts.others,
                                 partial_many=estimate > page.PARTIAL_CANDIDATES,
                                 few=few, q=q)

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 import asyncpg
 
 from services.search.sql.match import Match, _json
 from shared.sql import Where
 from services.search.models import Counts, Filters, ParsedQuery
-from services.search.sql import facets
+from services.search.sql import facets, page
 
 NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
 
@@ -159,7 +159,7 @@ def _term(rows: list) -> str | None:
     return None if present[0]["others_occur"] else concepts.pop()
 
 
-def _facets_sql(others: str, term: str, values_max: str) -> str:
+def _facets_sql(others: str, term: str, values_max: str, first_page: str) -> str:
     return f"""
         WITH others AS MATERIALIZED ({others}),
              c AS (SELECT facet, value, n FROM facet_counts WHERE term = {term} AND n > 0
@@ -181,7 +181,7 @@ def _facets_sql(others: str, term: str, values_max: str) -> str:
                     'label', CASE WHEN facet = 'kecamatan' THEN (
                         SELECT g.kecamatan_name FROM regions g WHERE g.code = r.value)
                         ELSE {facets.label_sql('facet', 'value')} END))
-                FROM r WHERE rank <= {values_max}) AS facets"""
+                FROM r WHERE rank <= {values_max}) AS facets, ({first_page}) AS first_page"""
 
 
 def _word_term_of(q: ParsedQuery, i: int) -> tuple[tuple[str, ...], str | None] | None:
@@ -196,11 +196,14 @@ def _word_term_of(q: ParsedQuery, i: int) -> tuple[tuple[str, ...], str | None] 
 
 
 async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: Match, *,
-                       values_max: int, terms: tuple[str | None, ...]) -> Counts | None:
+                       values_max: int, terms: tuple[str | None, ...],
+                       first_page: Callable[[], page.FirstPage] | None = None
+                       ) -> Counts | None:
     """The counts of a query without filters, exact whatever its number of matches: of one
     word, its counted term's; of several, the rarest word's when every document holding it
     holds the others too (`contained_term`); None when the kept counts cannot answer it.
-    `terms`: each word's counted term (Words.terms)."""
+    `terms`: each word's counted term (Words.terms). `first_page`: the page to return with
+    them (Counts.first_page), built where they answer."""
     if f != Filters() or m.empty or not terms or None in terms:
         return None
     term = terms[0]
@@ -209,7 +212,7 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
                 else await contained_term(conn, list(terms)))
         if term is None:
             return None
-    return await _counts_of(conn, m, term, values_max)
+    return await _counts_of(conn, m, term, values_max, first_page() if first_page else None)
 
 
 CONTAINED_CHECK_MAX = 100_000  # records of the rarest term up to which containment is checked
@@ -293,8 +296,10 @@ async def widest_word_counts(conn: asyncpg.Connection, f: Filters, m: Match, *,
     return replace(await _counts_of(conn, m, widest[1], values_max), exact=False)
 
 
-async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: int) -> Counts:
-    """The kept counts of `term` for records, and `m`'s regions and datasets counted live."""
+async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: int,
+                     first: page.FirstPage | None = None) -> Counts:
+    """The kept counts of `term` for records, and `m`'s regions and datasets counted live;
+    with `first`, the first page too (its regions and datasets are these)."""
     # the match's arguments the regions' and datasets' SQL names, renumbered from $1 (the
     # records' arguments, which it does not name, may come between them: a statement must
     # type every argument it is given)
@@ -303,15 +308,22 @@ async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: 
     others = re.sub(r"\$(\d+)", lambda x: f"${number[int(x.group(1))]}", m.others)
     sql = Where()
     sql.args.extend(m.sql.args[n - 1] for n in used)
-    row = await conn.fetchrow(
-        _facets_sql(others, sql.param(term), sql.param(values_max)), *sql.args)
+    term_sql, values_max_sql = sql.param(term), sql.param(values_max)
+    page_sql = "NULL::json"
+    if first is not None:  # (its arguments follow these: renumbered)
+        page_sql = re.sub(r"\$(\d+)", lambda x: f"${int(x.group(1)) + len(sql.args)}",
+                          first.sql)
+    text = _facets_sql(others, term_sql, values_max_sql, page_sql)
+    row = await conn.fetchrow(text, *sql.args, *(first.args if first else ()))
     grouped: dict[str, list[dict[str, Any]]] = {}
     for fv in sorted(_json(row["facets"]) or [], key=lambda x: (-x["count"], x["value"])):
         grouped.setdefault(fv["facet"], []).append(
             {"value": fv["value"], "count": fv["count"], "label": fv["label"]})
     return Counts(total=row["total"], facets=grouped, exact=True,
                   every_word=row["record_hits"] + row["other_hits"],
-                  records=row["record_hits"], others=facets.others_of(row))
+                  records=row["record_hits"], others=facets.others_of(row),
+                  first_page=(_json(row["first_page"]) if first is not None
+                              and first.records == row["record_hits"] else None))
 
 
 async def kept(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:

@@ -9,6 +9,7 @@ names) are ranked by how many words they match.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -101,6 +102,22 @@ ITEM = """json_build_object(
                         'MaxWords=30, MinWords=10, MaxFragments=2') END)"""
 
 
+def _page_sql(m: Match, others: str, records: str, keyset: str, lim: str) -> str:
+    """SQL (json): the page's items, best first: `others` (the matched regions and datasets,
+    doc_id and score) and `records` (the record candidates), after `keyset`."""
+    return f"""
+        WITH q AS (SELECT {m.tsq} AS tsq),
+             page AS (
+                SELECT x.doc_id, x.score FROM (
+                    {others}
+                    UNION ALL
+                    SELECT r.doc_id, r.score FROM ({records}) r) x
+                WHERE {keyset}
+                ORDER BY x.score DESC, x.doc_id LIMIT {lim})
+        SELECT coalesce(json_agg({ITEM} ORDER BY p.score DESC, p.doc_id), '[]')
+        FROM page p JOIN documents d ON d.doc_id = p.doc_id, q"""
+
+
 async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | None,
                 limit: int, *, others: tuple[tuple[str, float], ...],
                 partial_many: bool = False, few: bool = False,
@@ -112,16 +129,30 @@ async def fetch(conn: asyncpg.Connection, m: Match, mode: str, cursor: Cursor | 
     records = _records(m, mode, cursor, lim, partial_many, few, q)
     keyset = _keyset(m, cursor)
     others_json = m.sql.param([list(o) for o in others])
-    items = await conn.fetchval(f"""
-        WITH q AS (SELECT {m.tsq} AS tsq),
-             page AS (
-                SELECT x.doc_id, x.score FROM (
-                    SELECT (o->>0) COLLATE "C" AS doc_id, (o->>1)::float8 AS score
-                    FROM json_array_elements({others_json}::json) o
-                    UNION ALL
-                    SELECT r.doc_id, r.score FROM ({records}) r) x
-                WHERE {keyset}
-                ORDER BY x.score DESC, x.doc_id LIMIT {lim})
-        SELECT json_agg({ITEM} ORDER BY p.score DESC, p.doc_id)
-        FROM page p JOIN documents d ON d.doc_id = p.doc_id, q""", *m.sql.args)
+    items = await conn.fetchval(_page_sql(
+        m, f"""SELECT (o->>0) COLLATE "C" AS doc_id, (o->>1)::float8 AS score
+               FROM json_array_elements({others_json}::json) o""", records, keyset, lim),
+        *m.sql.args)
     return _json(items) or []
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """A first page for counts that do not read the matches (the kept counts') to return
+    beside them, so it costs no statement of its own: `sql` (json, its arguments `args`
+    numbered from $1) reads the matched regions and datasets from the counts' own `others`
+    (doc_id, score). Built for `records` record matches (its mode and walk): counts of
+    another number discard it."""
+
+    records: int
+    sql: str
+    args: list[Any]
+
+
+def first_page(m: Match, mode: str, limit: int, records: int, few: bool) -> FirstPage:
+    """The first page of `m` (built without regions and datasets) as `fetch` finds it, for
+    counts of `records` record matches (`mode` and `few` as `fetch` is given them)."""
+    lim = m.sql.param(limit)
+    sql = _page_sql(m, "SELECT o.doc_id, o.score FROM others o",
+                    _records(m, mode, None, lim, False, few), "true", lim)
+    return FirstPage(records, sql, list(m.sql.args))

@@ -328,3 +328,39 @@ async def test_a_first_page_from_the_records_the_counts_chose_is_the_one_the_pag
             monkeypatch.undo()
             monkeypatch.setattr(page, "fetch", spy)
         assert answers[0][0] and answers[0] == answers[1], (text, filters, rank_limit)
+
+
+async def test_a_first_page_beside_the_kept_counts_is_the_one_the_page_finds(
+        search_app, registry_bus, monkeypatch):
+    """Counts the indexer keeps (one word, a place's name, a prefix of one term) read no
+    match; the first page comes with them from the same statement, built for the number of
+    records they count: no page statement follows. Its items and scores are the ones the page
+    statement finds, ranked and walked; a page built for another number is not used."""
+    await _load(search_app, registry_bus)
+    pool = search_app["pool"]
+    used = []
+    fetch, first_page = page.fetch, page.first_page
+
+    async def spy(*args, **kwargs):
+        used.append(True)
+        return await fetch(*args, **kwargs)
+
+    def built_for_another(m, mode, limit, records, few):
+        return first_page(m, mode, limit, records + 1, few)
+
+    monkeypatch.setattr(page, "fetch", spy)
+    for rank_limit, text in [(n, t) for n in (2000, 5)
+                             for t in ("penduduk", "kombeng", "sangatta utara", "pendud")]:
+        answers = []
+        for beside in (True, False):
+            if not beside:
+                monkeypatch.setattr(page, "first_page", built_for_another)
+            used.clear()
+            r = await service.search(pool, AnswerCache(0), text, Filters(), limit=8, cursor=None,
+                                     prefix=True, typo_similarity=0.45, facet_values_max=50,
+                                     statement_timeout_ms=5000, rank_limit=rank_limit)
+            assert r.exact and used == ([] if beside else [True]), text
+            answers.append(([(i.url, i.score) for i in r.items], r.total, r.next_cursor))
+            monkeypatch.undo()
+            monkeypatch.setattr(page, "fetch", spy)
+        assert answers[0][0] and answers[0] == answers[1], (text, rank_limit)
