@@ -218,24 +218,6 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
 CONTAINED_CHECK_MAX = 100_000  # records of the rarest term up to which containment is checked
 
 
-ALL_RECORDS = "*"  # the kept counts' term every record holds (migration 0012; no lexeme is
-# punctuation): each facet value's records
-# SQL (in contained_term, over r: the rarest term and its records): a facet covers the rarest
-# term when every record holding it has a value of that facet (its counts there add up to
-# all of them) and every record with each of those values holds every other term (as many
-# records hold it as have the value). Then each record of the rarest term holds the others.
-_COVERED = f"""EXISTS (
-                   SELECT 1 FROM facet_counts a
-                   JOIN facet_counts e ON e.term = '{ALL_RECORDS}' AND e.facet = a.facet
-                                      AND e.value = a.value
-                   WHERE a.term = r.term AND a.n > 0
-                   GROUP BY a.facet
-                   HAVING sum(a.n) = r.n AND bool_and(NOT EXISTS (
-                       SELECT 1 FROM t LEFT JOIN facet_counts b
-                         ON b.term = t.term AND b.facet = a.facet AND b.value = a.value
-                       WHERE t.term <> r.term AND coalesce(b.n, 0) < e.n)))"""
-
-
 async def contained_term(conn: asyncpg.Connection, terms: list[str]) -> str | None:
     """The rarest of the counted `terms` (one per word: a lexeme or a concept) when every
     record holding it holds every other one too: then the records matching all the words
@@ -244,37 +226,19 @@ async def contained_term(conn: asyncpg.Connection, terms: list[str]) -> str | No
     kind of padi), and then its 10,001 matches need not be read for an approximate count.
     Decided by the kept counts where they can: a facet value more records with the rarest
     term have than with another term rules it out ("jembatan bengalon" at once); a facet
-    that covers the rarest term shows it (`_COVERED`: "wahau", "ancalong" and "utara" lie in
+    that covers the rarest term shows it (every record holding it has a value of that facet,
+    and every record with each of those values, counted under the term `*` every record
+    holds, migration 0012, holds every other term: "wahau", "ancalong" and "utara" lie in
     one kecamatan whose every record holds "muara" or "sangatta"; 0.6 ms where the index
     took 2-4). Else by the tsvector index, for a document holding the rarest term but not all
     the others (one bitmap of the difference, empty when it holds: 3-6 ms at 1,000,000
     records, against reading 10,001 matches, 20-30 ms). That bitmap merges the terms'
     posting lists: past CONTAINED_CHECK_MAX records of the rarest it is not tried (terms of
     712,000 and 1,000,000 records, "jumlah penduduk", took 115 ms, where reading 10,001
-    matches takes 53; the kept counts now show that pair). None when it does not hold."""
-    row = await conn.fetchrow(f"""
-        WITH t AS (SELECT DISTINCT unnest($1::text[]) AS term),
-             q AS (SELECT t.term, CASE WHEN t.term LIKE '~%' THEN (
-                       SELECT '(' || string_agg(quote_literal(c.lexeme), ' | ') || ')'
-                       FROM count_concepts c WHERE c.concept = t.term)
-                       ELSE quote_literal(t.term) END AS tsq
-                   FROM t),
-             r AS (SELECT q.term, q.tsq, sum(f.n) AS n FROM q
-                   JOIN facet_counts f ON f.term = q.term AND f.facet = 'kind'
-                   GROUP BY q.term, q.tsq ORDER BY sum(f.n), q.term LIMIT 1)
-        SELECT r.term, CASE WHEN EXISTS (
-                   SELECT 1 FROM facet_counts a CROSS JOIN t
-                   LEFT JOIN facet_counts b
-                     ON b.term = t.term AND b.facet = a.facet AND b.value = a.value
-                   WHERE a.term = r.term AND a.n > 0 AND t.term <> r.term
-                     AND coalesce(b.n, 0) < a.n) THEN NULL
-               WHEN {_COVERED} THEN 0
-               WHEN r.n <= $2 THEN (SELECT count(*) FROM documents d WHERE d.tsv @@ (
-                        r.tsq || ' & !(' || (SELECT string_agg(q.tsq, ' & ') FROM q
-                                             WHERE q.term <> r.term) || ')')::tsquery)
-               END AS outside
-        FROM r""", terms, CONTAINED_CHECK_MAX)
-    return row["term"] if row is not None and row["outside"] == 0 else None
+    matches takes 53; the kept counts now show that pair). None when it does not hold.
+    (`search.contained_term`, migration 0013: planned once per session; planned per call it
+    cost 0.3-0.55 ms to plan, where ruling a pair out costs 0.1 to run.)"""
+    return await conn.fetchval("SELECT contained_term($1, $2)", terms, CONTAINED_CHECK_MAX)
 
 
 async def widest_word_counts(conn: asyncpg.Connection, f: Filters, m: Match, *,

@@ -1,5 +1,5 @@
-"""A search's first statement, its words' lookup and the place a question names, as functions
-planned once per session.
+"""A search's first statement, its words' lookup, the place a question names and the check
+that one word's records hold the others, as functions planned once per session.
 
 A search transaction's first statement reads the index version, a walk's snapshot, the typo
 corrections and what the kept counts hold of the query's words. Planned anew each time, its
@@ -94,6 +94,44 @@ def upgrade() -> None:
                  cardinality(string_to_array(g.code, '.')), g.code
         LIMIT 1);
         END $$""")
+    # the rarest of the counted terms (one per word) when every record holding it holds every
+    # other one too (facet_counts.contained_term says how it is decided); NULL when not
+    op.execute(f"""
+        CREATE FUNCTION {S}.contained_term(terms text[], check_max bigint) RETURNS text
+        LANGUAGE plpgsql STABLE {PLANNED_ONCE} AS $$
+        BEGIN
+        RETURN (SELECT CASE WHEN x.outside = 0 THEN x.term END FROM (
+        WITH t AS (SELECT DISTINCT unnest(terms) AS term),
+             q AS (SELECT t.term, CASE WHEN t.term LIKE '~%' THEN (
+                       SELECT '(' || string_agg(quote_literal(c.lexeme), ' | ') || ')'
+                       FROM count_concepts c WHERE c.concept = t.term)
+                       ELSE quote_literal(t.term) END AS tsq
+                   FROM t),
+             r AS (SELECT q.term, q.tsq, sum(f.n) AS n FROM q
+                   JOIN facet_counts f ON f.term = q.term AND f.facet = 'kind'
+                   GROUP BY q.term, q.tsq ORDER BY sum(f.n), q.term LIMIT 1)
+        SELECT r.term, CASE WHEN EXISTS (
+                   SELECT 1 FROM facet_counts a CROSS JOIN t
+                   LEFT JOIN facet_counts b
+                     ON b.term = t.term AND b.facet = a.facet AND b.value = a.value
+                   WHERE a.term = r.term AND a.n > 0 AND t.term <> r.term
+                     AND coalesce(b.n, 0) < a.n) THEN NULL
+               WHEN EXISTS (  -- a facet covers the rarest term
+                   SELECT 1 FROM facet_counts a
+                   JOIN facet_counts e ON e.term = '*' AND e.facet = a.facet
+                                      AND e.value = a.value
+                   WHERE a.term = r.term AND a.n > 0
+                   GROUP BY a.facet
+                   HAVING sum(a.n) = r.n AND bool_and(NOT EXISTS (
+                       SELECT 1 FROM t LEFT JOIN facet_counts b
+                         ON b.term = t.term AND b.facet = a.facet AND b.value = a.value
+                       WHERE t.term <> r.term AND coalesce(b.n, 0) < e.n))) THEN 0
+               WHEN r.n <= check_max THEN (SELECT count(*) FROM documents d WHERE d.tsv @@ (
+                        r.tsq || ' & !(' || (SELECT string_agg(q.tsq, ' & ') FROM q
+                                             WHERE q.term <> r.term) || ')')::tsquery)
+               END AS outside
+        FROM r) x);
+        END $$""")
     # the typo corrections: for each word not in the vocabulary, the closest vocabulary words
     # (trigram similarity); whether it is in it; whether it begins a longer one in it; and,
     # asked for, the words' lexemes and the place they name
@@ -132,4 +170,5 @@ def downgrade() -> None:
     op.execute(f"DROP FUNCTION {S}.search_opening(text[], float8, text[], text[], text[], "
                f"text[], int, text[], text[], int)")
     op.execute(f"DROP FUNCTION {S}.place_named(text[], text[], int)")
+    op.execute(f"DROP FUNCTION {S}.contained_term(text[], bigint)")
     op.execute(f"DROP FUNCTION {S}.word_lexemes(text[], text[], text[], text[], int)")
