@@ -62,8 +62,9 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                 if filters.current:
                     filters = replace(filters, current_datasets=tuple(
                         await currency.current_datasets(conn, at)))
-                parsed = parse_words(text, prefix, opened.fixes, complete=opened.known,
-                                     begins=opened.begins)
+                parsed = (whole if not opened.fixes and opened.known >= set(candidates)
+                          else parse_words(text, prefix, opened.fixes, complete=opened.known,
+                                           begins=opened.begins))
                 words = await facet_counts.words_of(
                     conn, parsed, filters,
                     foreseen.rows_for(parsed, opened.lexemes) if foreseen else None)
