@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 import asyncpg
 
+from services.search.sql.match import _json
 from shared.reporting_calendar import Coverage
 from shared.sql import valid_on
 
@@ -44,12 +45,8 @@ async def place_named(conn: asyncpg.Connection, words: Sequence[str],
     typed `words`: the longest such name; the level typed, then the higher level, first
     (`search.place_named`, search migration 0013; the opening statement reads it where it
     can: sql/opening.py)."""
-    return _json_value(await conn.fetchval("SELECT place_named($1, $2, $3)",
-                                           list(words), list(level_words), level))
-
-
-def _json_value(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value  # (the pool decodes json)
+    return _json(await conn.fetchval("SELECT place_named($1, $2, $3)",
+                                     list(words), list(level_words), level))
 
 
 async def dataset_measured_at(conn: asyncpg.Connection, tsq: str, args: Sequence[Any],

@@ -37,7 +37,8 @@ COMMON_SHARE = 0.3  # a word in more of the documents is checked on rows, not in
 
 @dataclass(frozen=True)
 class Words:
-    """What the kept counts say of a query's words (one statement, `words_of`)."""
+    """What the kept counts say of a query's words (`words_of`: one lookup, made by the
+    opening statement where it can foresee the words)."""
 
     terms: tuple[str | None, ...]  # per word its counted term (_term), None where none is
     common: frozenset[int]         # words checked on rows, not in the index (match.py)

@@ -1,15 +1,16 @@
 """A search transaction's first statement: its settings, the index version, a walk's
-snapshot, the typo corrections, and what the kept counts hold of the words it can foresee."""
+snapshot, the typo corrections and, where they can be foreseen, what the kept counts hold of
+the query's words and the place they name."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import asyncpg
 
 from services.search.sql import facet_counts
+from services.search.sql.match import _json
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,10 @@ async def open_search(conn: asyncpg.Connection, ms: int, words: Sequence[str],
         FROM search_opening($2, $3, $4, $5, $6, $7, $8, $9, $10, $11) o""",
         str(int(ms)), list(words), threshold, *facet_counts.lexemes_args(lexemes or []),
         *(place or (None, None, None)))
-    found = _decoded(row["typed"]) or []
+    found = _json(row["typed"]) or []
     return Opening(row["version"] or 0, row["snapshot"],
                    {x["w"]: list(x["alts"]) for x in found if x["alts"]},
                    {x["w"] for x in found if x["known"]}, {x["w"] for x in found if x["begins"]},
                    None if not lexemes else facet_counts.lexemes_by_word(
-                       _decoded(row["lexemes"]) or [], len(lexemes)),
-                   _decoded(row["place"]))
-
-
-def _decoded(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value  # (the pool decodes json)
+                       _json(row["lexemes"]) or [], len(lexemes)),
+                   _json(row["place"]))
