@@ -18,9 +18,6 @@ from services.search.models import AskedFigure, ParsedQuery
 from services.search.query_text import LEVELS, SEX
 
 
-NOT_LOOKED_UP = object()
-
-
 def place_lookup(q: ParsedQuery) -> tuple[list[str], list[str], int | None] | None:
     """What the place a query names is looked up by (its typed words, the level words, the
     level typed: `answer_store.place_named`'s arguments); None where no figure is asked (one
@@ -32,16 +29,11 @@ def place_lookup(q: ParsedQuery) -> tuple[list[str], list[str], int | None] | No
 
 
 async def asked_figure(conn: asyncpg.Connection, q: ParsedQuery,
-                       place: dict | None | object = NOT_LOOKED_UP) -> AskedFigure | None:
+                       place: dict | None) -> AskedFigure | None:
     """None unless the query names a place and, with its other words (the year and sex set
-    aside), a dataset that holds records there. `place`: the one the opening statement found
-    for `place_lookup(q)`, where it looked."""
-    lookup = place_lookup(q)
-    if lookup is None:
-        return None
-    if place is NOT_LOOKED_UP:
-        place = await answer_store.place_named(conn, *lookup)
-    if place is None:
+    aside), a dataset that holds records there. `place`: the one `place_lookup(q)` finds
+    (`answer_store.place_named`; the opening statement reads it)."""
+    if place is None or place_lookup(q) is None:
         return None
     named = set(place["words"])
     rest = [i for i, label in enumerate(q.labels)

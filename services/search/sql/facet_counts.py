@@ -261,6 +261,11 @@ async def widest_word_counts(conn: asyncpg.Connection, f: Filters, m: Match, *,
     return replace(await _counts_of(conn, m, widest[1], values_max), exact=False)
 
 
+def _renumbered(sql: str, number: Callable[[int], int]) -> str:
+    """`sql` with each argument $n numbered number(n)."""
+    return re.sub(r"\$(\d+)", lambda x: f"${number(int(x.group(1)))}", sql)
+
+
 async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: int,
                      first: page.FirstPage | None = None) -> Counts:
     """The kept counts of `term` for records, and `m`'s regions and datasets counted live;
@@ -270,14 +275,14 @@ async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: 
     # type every argument it is given)
     used = sorted({int(n) for n in re.findall(r"\$(\d+)", m.others)})
     number = {n: i + 1 for i, n in enumerate(used)}
-    others = re.sub(r"\$(\d+)", lambda x: f"${number[int(x.group(1))]}", m.others)
+    others = _renumbered(m.others, number.__getitem__)
     sql = Where()
     sql.args.extend(m.sql.args[n - 1] for n in used)
     term_sql, values_max_sql = sql.param(term), sql.param(values_max)
     page_sql = "NULL::json"
-    if first is not None:  # (its arguments follow these: renumbered)
-        page_sql = re.sub(r"\$(\d+)", lambda x: f"${int(x.group(1)) + len(sql.args)}",
-                          first.sql)
+    if first is not None:  # (its arguments follow these)
+        after = len(sql.args)
+        page_sql = _renumbered(first.sql, lambda n: n + after)
     text = _facets_sql(others, term_sql, values_max_sql, page_sql)
     row = await conn.fetchrow(text, *sql.args, *(first.args if first else ()))
     grouped: dict[str, list[dict[str, Any]]] = {}

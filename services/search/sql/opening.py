@@ -39,8 +39,9 @@ async def open_search(conn: asyncpg.Connection, ms: int, words: Sequence[str],
     With `lexemes` (alternatives, prefix, unless_known per word), what the kept counts hold
     of those words too (`facet_counts.words_of`'s lookup, made here where the caller can
     foresee the parse). With `place` (the typed words, the level words, the level typed),
-    the place they name (answer_store.place_named, for the figure a question asks). The reads are `search.search_opening` (migration 0013), planned once
-    per session: planned per call they cost 0.3-0.45 ms to plan and 0.1-0.2 to run.
+    the place they name (answer_store.place_named, for the figure a question asks). The
+    reads are `search.search_opening` (migration 0013), planned once per session: planned
+    per call they cost 0.3-0.45 ms to plan and 0.1-0.2 to run.
     Settings: plans made for the actual words and filters (a generic plan cannot estimate how
     many documents a tsquery matches), without JIT (its compile time is longer than these
     queries run); the index lives in memory or on SSD (random_page_cost); many clients share
@@ -50,7 +51,8 @@ async def open_search(conn: asyncpg.Connection, ms: int, words: Sequence[str],
                set_config('plan_cache_mode', 'force_custom_plan', true),
                set_config('jit', 'off', true), set_config('random_page_cost', '1.1', true),
                set_config('max_parallel_workers_per_gather', '0', true),
-               set_config('work_mem', '32MB', true), o.version, o.snapshot, o.typed, o.lexemes, o.place
+               set_config('work_mem', '32MB', true),
+               o.version, o.snapshot, o.typed, o.lexemes, o.place
         FROM search_opening($2, $3, $4, $5, $6, $7, $8, $9, $10, $11) o""",
         str(int(ms)), list(words), threshold, *facet_counts.lexemes_args(lexemes or []),
         *(place or (None, None, None)))

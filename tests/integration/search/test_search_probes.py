@@ -74,7 +74,8 @@ async def test_side_probes_read_a_record_each(search_db):
             o = await opening.open_search(conn, 5000, typo_candidates(text), 0.45)
             q = parse_words(text, True, o.fixes, complete=o.known, begins=o.begins)
             seen = Recording(conn)
-            figure = await asked.asked_figure(seen, q)
+            place = await answer_store.place_named(conn, *asked.place_lookup(q))
+            figure = await asked.asked_figure(seen, q, place)
             assert figure is not None and figure.dataset == "jumlah-sekolah"
             assert figure.region_name == "Kombeng"  # (typed as the statistics agency spells it)
             await answer_store.datasets_for_currency(seen)
