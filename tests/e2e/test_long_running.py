@@ -69,7 +69,12 @@ class Up:
         return "".join(line for line in self.lines if line.startswith("satudata |"))
 
     def holder(self) -> dict:
-        return json.loads((self.home / ownership.LOCK_FILE).read_text())
+        """What the running platform wrote in its lock file (its servers' pids and ports)."""
+        text = (self.home / ownership.LOCK_FILE).read_text()
+        said = json.loads(text)
+        assert "servers" in said, f"platform.lock holds {text!r}, lock held: " \
+            f"{ownership.HomeLock(self.home).holder() is not None}\n{self.output()}"
+        return said
 
     def database_url(self) -> str:  # the operator's (superuser) URL of the embedded server
         password = (self.home / "postgres.password").read_text().strip()
