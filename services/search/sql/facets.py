@@ -108,7 +108,9 @@ def _first_page_sql(m: Match, rank_up_to: int, first: int) -> str:
     """SQL (json): the first page itself, where the counts named its records (`fi.first_ids`):
     those records and the matched regions and datasets, best first, as `page.fetch` gives
     them (the same items and scores: a ranked record's score is `record_score`, a walked
-    one's its static rank), so a first page costs no statement of its own. `d` is hits."""
+    one's its static rank), so a first page costs no statement of its own. Its records are
+    read by key (`d` is documents: the columns hits holds of them, the same scores); testing
+    each hit against the chosen ids read them all (0.9 ms of 2,512 hits, up to 10,000)."""
     score = (f"CASE WHEN h.read <= {int(rank_up_to)} THEN {m.record_score} "
              f"ELSE d.static_rank::float8 END")
     return f"""CASE WHEN fi.first_ids IS NOT NULL THEN (
@@ -117,7 +119,7 @@ def _first_page_sql(m: Match, rank_up_to: int, first: int) -> str:
                 SELECT x.doc_id, x.score FROM (
                     SELECT o.doc_id, o.score FROM others o
                     UNION ALL
-                    SELECT d.doc_id, {score} FROM hits d
+                    SELECT d.doc_id, {score} FROM documents d
                     WHERE d.doc_id = ANY(fi.first_ids)) x
                 ORDER BY x.score DESC, x.doc_id LIMIT {int(first)})
         SELECT coalesce(json_agg({ITEM} ORDER BY p.score DESC, p.doc_id), '[]')
