@@ -72,7 +72,7 @@ def _scored(plan: dict) -> list[int]:
     while todo:
         node = todo.pop()
         todo += node.get("Plans", [])
-        if "spelled OR" in node.get("Filter", ""):
+        if "bound >=" in node.get("Filter", ""):
             out.append(node["Actual Rows"])
     return out
 
