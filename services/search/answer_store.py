@@ -58,26 +58,11 @@ async def dataset_measured_at(conn: asyncpg.Connection, tsq: str, args: Sequence
     a kecamatan at 1,000,000 records; an EXISTS, a scan of the table from its start). The
     probes compare in the documents' collation: `datasets.slug` is COLLATE "C", and a
     condition of another collation is no index condition (the walk read 5,841 records of the
-    kecamatan from the heap to meet one of the dataset's)."""
-    n = len(args)
-    row = await conn.fetchrow(f"""
-        SELECT c.slug, c.title, c.dimension_values FROM (
-            SELECT s.slug, s.title, s.payload->'dimension_values' AS dimension_values,
-                   ts_rank_cd(d.tsv, {tsq}) AS rank
-            FROM documents d JOIN datasets s ON s.slug = d.dataset
-            WHERE d.kind <> 'record' AND d.kind = 'dataset'  -- (the first: its partial index)
-              AND ts_match_vq(d.tsv, {tsq})
-            ORDER BY rank DESC, s.slug) c
-        WHERE coalesce(
-            (SELECT true FROM documents r
-             WHERE r.region_code = ${n + 1} AND r.dataset = c.slug COLLATE "default"
-               AND r.kind = 'record'
-             LIMIT 1),
-            (SELECT true FROM documents r
-             WHERE r.region_code LIKE ${n + 2} AND r.dataset = c.slug COLLATE "default"
-               AND r.kind = 'record'
-             ORDER BY r.region_code LIMIT 1), false)
-        LIMIT 1""", *args, region_code, region_code + ".%")
+    kecamatan from the heap to meet one of the dataset's). `search.dataset_measured_at`
+    (migration 0016) is planned once per session."""
+    row = await conn.fetchrow(
+        f"SELECT slug, title, dimension_values FROM dataset_measured_at({tsq}, "
+        f"${len(args) + 1})", *args, region_code)
     if row is None:
         return None
     out = dict(row)

@@ -6,6 +6,7 @@ dataset column was compared in `datasets.slug`'s collation, which no index can s
 from __future__ import annotations
 
 import json
+import re
 
 from services.search import answer_store, asked, indexing
 from services.search.sql import opening
@@ -47,10 +48,31 @@ def _read_by_probes(plan: dict) -> list[float]:
     return out
 
 
+async def _explained(conn, sql: str, args) -> str:
+    """EXPLAIN ANALYZE of a statement; of one calling `search.dataset_measured_at`, of the
+    query inside the function, planned as the function plans it (one generic plan)."""
+    called = re.fullmatch(r"\s*SELECT .* FROM dataset_measured_at\((.*)\)\s*", sql, re.S)
+    if called is None:
+        return await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
+    q, region = await conn.fetchrow(f"SELECT {called.group(1)}", *args)
+    body = await conn.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'dataset_measured_at'")
+    query = re.search(r"RETURN QUERY(.*?);\s*END", body, re.S).group(1)
+    await conn.execute("PREPARE measured(tsquery, text) AS "
+                       + re.sub(r"\bq\b", "$1", re.sub(r"\bregion\b", "$2", query)))
+    try:
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        explain = await conn.fetchval(  # (EXECUTE takes no protocol arguments: literals)
+            "SELECT format('EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE measured(%L, %L)', "
+            "$1::text, $2::text)", str(q), region)
+        return await conn.fetchval(explain)
+    finally:
+        await conn.execute("DEALLOCATE measured")
+
+
 async def _probes(conn, statements) -> list[float]:
     read = []
     for sql, args in statements:
-        raw = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
+        raw = await _explained(conn, sql, args)
         read += _read_by_probes((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"])
     return read
 
