@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import os
+import resource
 import socket
 import sys
 import time
@@ -43,7 +44,7 @@ class HomeLock:
         except BlockingIOError:
             os.close(fd)
             return False
-        self.fd = fd
+        self.fd = _out_of_the_way(fd)
         return True
 
     def acquire(self, on_wait=None) -> None:
@@ -53,7 +54,7 @@ class HomeLock:
             on_wait(self.holder())
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        self.fd = fd
+        self.fd = _out_of_the_way(fd)
 
     def describe(self, **info) -> None:
         """Say who holds the lock (the holder writes; anyone reads)."""
@@ -76,6 +77,17 @@ class HomeLock:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+def _out_of_the_way(fd: int) -> int:
+    """The lock's descriptor moved above the numbers `open` hands out (the lowest free one):
+    held at 3, the first a process opens, one stray close of a number some library closed
+    already and the kernel gave to the lock (a double close) would release the lock and send
+    `describe` into another file. The flock belongs to the open file, which the copy keeps."""
+    floor = min(256, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2)
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+    os.close(fd)
+    return high
 
 
 def running_platform(state_dir: Path | None = None) -> dict | None:
