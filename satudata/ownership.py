@@ -84,7 +84,8 @@ def _out_of_the_way(fd: int) -> int:
     held at 3, the first a process opens, one stray close of a number some library closed
     already and the kernel gave to the lock (a double close) would release the lock and send
     `describe` into another file. The flock belongs to the open file, which the copy keeps."""
-    floor = min(256, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2)
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    floor = 256 if soft == resource.RLIM_INFINITY else min(256, soft // 2)
     high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
     os.close(fd)
     return high
