@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from services.search.sql.match import FACET_COLS, Match, _json
-from services.search.sql.page import ITEM
+from services.search.sql.page import _page_sql
 from services.search.models import Counts
 
 EXACT_UP_TO = 10_000
@@ -114,17 +114,11 @@ def _first_page_sql(m: Match, rank_up_to: int, first: int) -> str:
     each hit against the chosen ids read them all (0.9 ms of 2,512 hits, up to 10,000)."""
     score = (f"CASE WHEN h.read <= {int(rank_up_to)} THEN {m.record_score} "
              f"ELSE d.static_rank::float8 END")
-    return f"""CASE WHEN fi.first_ids IS NOT NULL THEN (
-        WITH q AS (SELECT {m.tsq} AS tsq),
-             page AS (
-                SELECT x.doc_id, x.score FROM (
-                    SELECT o.doc_id, o.score FROM others o
-                    UNION ALL
-                    SELECT d.doc_id, {score} FROM documents d
-                    WHERE d.doc_id = ANY(fi.first_ids)) x
-                ORDER BY x.score DESC, x.doc_id LIMIT {int(first)})
-        SELECT coalesce(json_agg({ITEM} ORDER BY p.score DESC, p.doc_id), '[]')
-        FROM page p JOIN documents d ON d.doc_id = p.doc_id, q) END"""
+    records = (f"SELECT d.doc_id, {score} AS score FROM documents d "
+               f"WHERE d.doc_id = ANY(fi.first_ids)")
+    items = _page_sql(m, "SELECT o.doc_id, o.score FROM others o", records, "true",
+                      str(int(first)))
+    return f"CASE WHEN fi.first_ids IS NOT NULL THEN ({items}) END"
 
 
 async def count(conn: asyncpg.Connection, m: Match, *, values_max: int,
