@@ -211,9 +211,8 @@ async def test_up_runs_replicas_that_share_the_work(pg_server_url, nats_url, tmp
     up = subprocess.Popen([SATUDATA, "up", "--replicas", "search=2,registry=2"], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           start_new_session=True)
+    lines: list[str] = []
     try:
-        lines = []
-
         ready = threading.Event()
 
         def read_output():  # to the end: a full pipe would stall the services' output
@@ -246,6 +245,7 @@ async def test_up_runs_replicas_that_share_the_work(pg_server_url, nats_url, tmp
         assert len(re.findall(r"^registry ", status.stdout, re.M)) == 2, status.stdout
         assert status.returncode == 0, status.stdout
     finally:
+        print("".join(lines))  # (the platform's own log, shown where the test fails)
         if up.poll() is None:
             os.killpg(up.pid, signal.SIGINT)
             try:
