@@ -30,8 +30,9 @@ async def test_current_filter_keeps_datasets_every_village_sent_the_period_due_f
     c = search_app["client"]
     total = 3 + len(villages) + 3 * len(desa)
 
-    async def indexed():
-        return (await query(c, q="jumlah "))["total"] == total
+    async def indexed():  # (regions too: a fetch of records may commit before theirs)
+        return ((await query(c, q="jumlah "))["total"] == total
+                and (await query(c, kind="region"))["total"] == len(kutim_regions()))
     await eventually(indexed, timeout=20)
     r = await query(c, q="jumlah ", current="true")
     assert {v["value"]: v["count"] for v in r["facets"]["dataset"]} == {
