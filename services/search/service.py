@@ -57,7 +57,8 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                 opened = await opening.open_search(
                     conn, statement_timeout_ms, candidates, typo_similarity,
                     lexemes=foreseen.lexemes if foreseen else None,
-                    place=asked.place_lookup(whole) if position is None else None)
+                    place=asked.place_lookup(whole) if position is None else None,
+                    region=filters.region)
                 key = (opened.version, qhash, cursor, limit)
                 if filters.current:
                     filters = replace(filters, current_datasets=tuple(
@@ -67,7 +68,8 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                                            begins=opened.begins))
                 words = await facet_counts.words_of(
                     conn, parsed, filters,
-                    foreseen.rows_for(parsed, opened.lexemes) if foreseen else None)
+                    foreseen.rows_for(parsed, opened.lexemes) if foreseen else None,
+                    region=opened.region)
                 answer = await _answer(conn, text, parsed, filters, position, qhash,
                                        position.snapshot if position else opened.snapshot,
                                        words, opened.place, limit=limit,
@@ -132,7 +134,7 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
     word, the partial match answers instead."""
     if mode != PARTIAL:
         strict = match.build(q, f, snapshot, mode="ranked", checked=words.common,
-                             exact=words.exact)
+                             exact=words.exact, narrow=words.narrow)
         expected = min(words.records, default=0)  # (what the kept counts count: below)
 
         def first_page() -> page.FirstPage:
@@ -162,7 +164,8 @@ def _page_match(q: ParsedQuery, f: Filters, snapshot: int, mode: str,
     # where 28,000 are, and sorts them all instead of walking: 2 -> 29 ms)
     few = estimate <= facets.EXACT_UP_TO
     return match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
-                       exact=words.exact if few or mode != WALK else ()), few
+                       exact=words.exact if few or mode != WALK else (),
+                       narrow=words.narrow), few
 
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,

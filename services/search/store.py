@@ -268,6 +268,8 @@ async def build_record_docs(conn: asyncpg.Connection, *, record_ids: Sequence | 
         SELECT 'record:' || r.record_id, 'record', r.record_id::text, r.version, x.title, NULL,
                '{{}}',
                concat_ws(' ', x.title, '—', x.dims, x.vals, '—', g.ancestry_names),
+               -- (its region's name and aliases, and its ancestors': search.region_lexeme
+               -- relies on every record of a village holding them, migration 0017)
                weighted_tsv(NULL,
                             concat_ws(' ', coalesce(s.title, r.dataset), g.name,
                                       array_to_string(g.aliases, ' '), r.period),

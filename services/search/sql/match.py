@@ -79,16 +79,20 @@ def _quoted(lexeme: str) -> str:
 
 
 def _records_match(q: ParsedQuery, sql: Where, tsq: str, checked: frozenset[int],
-                   exact: Sequence[str | None] = ()) -> str:
+                   exact: Sequence[str | None] = (), narrow: str | None = None) -> str:
     """How a record matches every word. The words in `checked` (each in over 30 % of the
     documents, facet_counts.words_of) are checked on the rows the other words find
     through the GIN index, not intersected inside it: the index decodes every posting of a
-    word in 700,000 documents to keep the 1,541 that also hold "sangatta utara 2024"."""
+    word in 700,000 documents to keep the 1,541 that also hold "sangatta utara 2024".
+    `narrow`: a lexeme every record under the filters holds (Words.narrow), ANDed with the
+    words the index looks up."""
     rare = [i for i in range(len(q.groups)) if i not in checked]
+    also = f" && {sql.param(_quoted(narrow))}::tsquery" if narrow else ""
     if not checked or not rare:
-        return f"d.tsv @@ {tsquery_sql(q, sql, exact=exact) if any(exact) else tsq}"
+        words = tsquery_sql(q, sql, exact=exact) if any(exact) or narrow else tsq
+        return f"d.tsv @@ ({words}{also})" if also else f"d.tsv @@ {words}"
     # (ts_match_vq is the @@ operator as a function: the planner never takes it to the index)
-    return (f"d.tsv @@ {tsquery_sql(q, sql, only=rare, exact=exact)} "
+    return (f"d.tsv @@ ({tsquery_sql(q, sql, only=rare, exact=exact)}{also}) "
             f"AND ts_match_vq(d.tsv, {tsquery_sql(q, sql, only=checked, exact=exact)})")
 
 
@@ -190,12 +194,13 @@ def title_fit_sql(text: str, sql: Where) -> tuple[str, str | None, str]:
 
 def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
           checked: frozenset[int] = frozenset(), others: bool = True,
-          exact: Sequence[str | None] = ()) -> Match:
+          exact: Sequence[str | None] = (), narrow: str | None = None) -> Match:
     """The match of `q` under filters `f`, as seen by a walk that began at `snapshot`.
     In PARTIAL mode a document matches by any word, and scores by how many it matches.
     `checked`: indexes of words checked on rows rather than through the index (_records_match).
     `exact`: per word, a lexeme that finds exactly its records (Words.exact), for records only:
     regions and datasets (not in the kept counts) still match by every alternative.
+    `narrow`: a lexeme every record under the filters holds (Words.narrow), records only.
     `others` False: no SQL (nor arguments) for regions and datasets (a page takes those the
     counts matched, Counts.others)."""
     sql = Where()
@@ -208,7 +213,7 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
                      "0::float8", "NULL::tsquery", True)
     tsq = tsquery_sql(q, sql, any_word=mode == PARTIAL)
     matches = (_records_match(q, sql, tsq, frozenset()) if mode == PARTIAL
-               else _records_match(q, sql, tsq, checked, exact))
+               else _records_match(q, sql, tsq, checked, exact, narrow))
     if mode == PARTIAL:
         fit = _words_matched(q, sql)
     else:

@@ -224,8 +224,8 @@ async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_fin
     seen = {}
     real = facet_counts.words_of
 
-    async def spy(conn, q, f, rows=None):
-        words = await real(conn, q, f, rows)
+    async def spy(conn, q, f, rows=None, region=None):
+        words = await real(conn, q, f, rows, region)
         seen[q.text] = words
         return words
     monkeypatch.setattr(facet_counts, "words_of", spy)
@@ -236,8 +236,8 @@ async def test_a_word_is_matched_by_one_lexeme_where_the_kept_counts_show_it_fin
     assert seen["sekolah"].exact[0] in ("seko", "sekolah")  # (with filters)
     assert all(one[w]["total"] for w in FILTERED)
 
-    async def every_alternative(conn, q, f, rows=None):
-        return replace(await real(conn, q, f, rows), exact=())
+    async def every_alternative(conn, q, f, rows=None, region=None):
+        return replace(await real(conn, q, f, rows, region), exact=())
     monkeypatch.setattr(facet_counts, "words_of", every_alternative)
     for w in [*CONCEPT_QUERIES, *FILTERED]:
         full = await query(c, q=w, limit=19, **FILTERED.get(w, {}))  # another key: computed
@@ -284,8 +284,8 @@ async def test_the_opening_statement_looks_the_words_up_where_it_can_foresee_the
         statements.append(words)
         return await real_lexemes(conn, words)
 
-    async def words_of(conn, q, f, rows=None):
-        words = await real_words(conn, q, f, rows)
+    async def words_of(conn, q, f, rows=None, region=None):
+        words = await real_words(conn, q, f, rows, region)
         made = len(statements)  # (by the service: where nothing was foreseen)
         seen.append((rows is not None, made, words,
                      await real_words(conn, q, f) if rows is not None else words))
