@@ -1,7 +1,7 @@
 """Exact counts for a one-word query from the counts the indexer keeps (migration 0004); a
 word typed as a prefix too when what it begins is one counted term (or one concept); and for
 several words when every record holding the rarest one holds the others (a place's name of two
-words, "muara wahau").
+words, "muara wahau"); and for no word at all (browsing everything: the term `*`).
 
 `search.facet_counts` holds, per term (a lexeme, or a concept: the lexemes a synonym set
 stands for together), how many record documents have each facet value. A one-word query
@@ -27,6 +27,7 @@ from services.search.models import Counts, Filters, ParsedQuery
 from services.search.sql import facets, page
 
 NO_RECORDS = ""  # no lexeme of the word occurs in any record: zero record matches, exactly
+EVERY_RECORD = "*"  # the term every record holds (migration 0012): an empty query's records
 
 
 PREFIX_TERMS_MAX = 50  # a prefix that begins more counted terms is counted live
@@ -233,10 +234,16 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
                        ) -> Counts | None:
     """The counts of a query without filters, exact whatever its number of matches: of one
     word, its counted term's; of several, the rarest word's when every document holding it
-    holds the others too (`contained_term`); None when the kept counts cannot answer it.
-    `terms`: each word's counted term (Words.terms). `first_page`: the page to return with
-    them (Counts.first_page), built where they answer."""
-    if f != Filters() or m.empty or not terms or None in terms:
+    holds the others too (`contained_term`); of none (browsing everything), the term every
+    record holds; None when the kept counts cannot answer it. `terms`: each word's counted
+    term (Words.terms). `first_page`: the page to return with them (Counts.first_page), built
+    where they answer (not for an empty query: its page walks the records in static-rank
+    order, the first 21 of the walk index)."""
+    if f != Filters():
+        return None
+    if m.empty:
+        return await _counts_of(conn, m, EVERY_RECORD, values_max)
+    if not terms or None in terms:
         return None
     term = terms[0]
     if len(terms) > 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.search import answer_store, asked
-from services.search.sql import facet_counts
+from services.search.sql import facet_counts, facets
 from tests.helpers import eventually
 from tests.integration.search.conftest import dataset, kutim_regions, query, record
 from tests.integration.search.test_search_paging_and_facets import _load
@@ -44,6 +44,30 @@ async def test_one_word_counts_from_kept_counts_equal_counting_the_matches(
         assert (kept[w]["total"], kept[w]["exact"]) == (counted["total"], True), w
         assert _by_value(kept[w]) == _by_value(counted), w
     assert kept["penduduk"]["total"] > 0 and kept["zzzqx"]["total"] == 0
+
+
+async def test_browsing_everything_is_counted_exactly_from_the_kept_counts(
+        search_app, registry_bus, monkeypatch):
+    """An empty query without filters (browsing every document) is counted from the term
+    every record holds: exact however many there are, where reading the matches stops at
+    EXACT_UP_TO + 1 (10,000; 100 here) and answers a lower bound."""
+    await _load(search_app, registry_bus)
+    monkeypatch.setattr(facets, "EXACT_UP_TO", 100)
+    c = search_app["client"]
+    kept = await query(c, q="")
+    documents = await search_app["pool"].fetchval("SELECT count(*) FROM documents")
+    assert (kept["total"], kept["exact"], kept["message"]) == (documents, True, None)
+
+    async def none(*args, **kwargs):
+        return None
+    monkeypatch.setattr(facet_counts, "exact_counts", none)
+    read = await query(c, q="", limit=19)  # another cache key: computed
+    assert (read["total"], read["exact"]) == (101 + 162, False)  # (regions, datasets: live)
+    monkeypatch.setattr(facets, "EXACT_UP_TO", 10_000)
+    counted = await query(c, q="", limit=18)
+    assert (counted["total"], counted["exact"]) == (documents, True)
+    assert _by_value(kept) == _by_value(counted)
+    assert [i["id"] for i in kept["items"][:18]] == [i["id"] for i in counted["items"]]
 
 
 async def _equal_to_a_recount(pool) -> bool:
