@@ -23,6 +23,7 @@ class Filters:
     publisher: str | None = None
     current: bool = False              # only datasets (and their records) not past due
     current_datasets: tuple[str, ...] | None = None  # `current` resolved at query time
+    region_level: str | None = None    # the region filter's level, read at query time
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import asyncpg
 
 from services.search import answer_store, asked, currency, store
-from services.search.sql import facet_counts, facets, match, opening, page
+from services.search.sql import cells, facet_counts, facets, match, opening, page
 from services.search.cache import AnswerCache
 from services.search.cursor import decode_cursor, encode_cursor, query_hash
 from services.search.models import (FACETS, PARTIAL, WALK, Counts, Cursor, Filters,
@@ -60,6 +60,8 @@ async def search_cached(pool: asyncpg.Pool, cache: AnswerCache, text: str, filte
                     place=asked.place_lookup(whole) if position is None else None,
                     region=filters.region)
                 key = (opened.version, qhash, cursor, limit)
+                if filters.region is not None:
+                    filters = replace(filters, region_level=(opened.region or {}).get("level"))
                 if filters.current:
                     filters = replace(filters, current_datasets=tuple(
                         await currency.current_datasets(conn, at)))
@@ -128,7 +130,8 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
                    words: facet_counts.Words, page_length: int) -> tuple[str, Counts, float]:
     """The mode (kept from the cursor, or chosen on the first page), counts and the number
     of record matches: from the counts the indexer keeps where they answer (a word's; several
-    words' where the rarest one's records hold the others), else from the matches (exact up
+    words' where the rarest one's records hold the others; no word's, every record's or, under
+    filters, the cells they keep: cells.py), else from the matches (exact up
     to 10,000, which is all the choice of mode needs: no planner estimate; on a first page
     they also return it, `page_length` items, Counts.first_page); when no document has every
     word, the partial match answers instead."""
@@ -144,6 +147,7 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
         counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max,
                                                   terms=words.terms,
                                                   first_page=None if mode else first_page)
+                  or await cells.counts(conn, strict, f, values_max=values_max)
                   or await facets.count(conn, strict, values_max=values_max,
                                         first_page=None if mode else (rank_limit, page_length)))
         if counts.every_word or len(q.groups) < 2 or mode is not None:

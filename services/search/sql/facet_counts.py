@@ -118,7 +118,7 @@ def narrowing(region: dict | None, looked_up: list[int], documents: float) -> st
     4.6 ms at 1,000,000 records); a word most documents hold is better tested on the rows the
     region and period btree finds ("penduduk" in a village and a year: 3.4 -> 5.7 ms narrowed)
     and a rare one is already cheap."""
-    if region is None or not looked_up:
+    if region is None or not region.get("lexeme") or not looked_up:
         return None
     rarest = min(looked_up)
     own = region.get("records") or 0  # (a code is not counted: it names one place)
@@ -192,10 +192,15 @@ def _term(rows: list) -> str | None:
     return None if present[0]["others_occur"] else concepts.pop()
 
 
-def _facets_sql(others: str, term: str, values_max: str, first_page: str) -> str:
+def _facets_sql(others: str, kept: str, records: str, values_max: str, first_page: str,
+                cells: str = "") -> str:
+    """The counts' statement: `kept` (SQL: facet, value, n of the records, kept by the
+    indexer), `records` (SQL: how many records), the regions and datasets `others` counted
+    live; `cells`, the filtered record_cells both read, where they are what is kept."""
+    cells = f"cells AS MATERIALIZED ({cells})," if cells else ""
     return f"""
-        WITH others AS MATERIALIZED ({others}),
-             c AS (SELECT facet, value, n FROM facet_counts WHERE term = {term} AND n > 0
+        WITH others AS MATERIALIZED ({others}), {cells}
+             c AS ({kept}
                    UNION ALL
                    SELECT x.facet, x.value, count(*) FROM others o
                    CROSS JOIN LATERAL (VALUES ('kind', o.kind), ('dataset', o.dataset),
@@ -206,8 +211,7 @@ def _facets_sql(others: str, term: str, values_max: str, first_page: str) -> str
              r AS (SELECT facet, value, n, row_number() OVER (
                           PARTITION BY facet ORDER BY n DESC, value) AS rank FROM s)
         SELECT (SELECT coalesce(sum(n), 0) FROM s WHERE facet = 'kind')::int8 AS total,
-               (SELECT coalesce(sum(n), 0) FROM facet_counts
-                WHERE term = {term} AND facet = 'kind')::int8 AS record_hits,
+               ({records})::int8 AS record_hits,
                (SELECT count(*) FROM others WHERE hit) AS other_hits, {facets.OTHERS_READ},
                (SELECT json_agg(json_build_object(
                     'facet', facet, 'value', value, 'count', n,
@@ -238,12 +242,10 @@ async def exact_counts(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, m: 
     record holds; None when the kept counts cannot answer it. `terms`: each word's counted
     term (Words.terms). `first_page`: the page to return with them (Counts.first_page), built
     where they answer (not for an empty query: its page walks the records in static-rank
-    order, the first 21 of the walk index)."""
-    if f != Filters():
-        return None
+    order, the first 21 of the walk index). An empty query with filters: cells.py."""
     if m.empty:
-        return await _counts_of(conn, m, EVERY_RECORD, values_max)
-    if not terms or None in terms:
+        return await _counts_of(conn, m, EVERY_RECORD, values_max) if f == Filters() else None
+    if f != Filters() or not terms or None in terms:
         return None
     term = terms[0]
     if len(terms) > 1:
@@ -308,6 +310,20 @@ async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: 
                      first: page.FirstPage | None = None) -> Counts:
     """The kept counts of `term` for records, and `m`'s regions and datasets counted live;
     with `first`, the first page too (its regions and datasets are these)."""
+    def kept(sql: Where) -> tuple[str, str, str]:
+        t = sql.param(term)
+        return (f"SELECT facet, value, n FROM facet_counts WHERE term = {t} AND n > 0",
+                f"SELECT coalesce(sum(n), 0) FROM facet_counts "
+                f"WHERE term = {t} AND facet = 'kind'", "")
+    return await kept_counts(conn, m, values_max, kept, first)
+
+
+async def kept_counts(conn: asyncpg.Connection, m: Match, values_max: int,
+                       kept: Callable[[Where], tuple[str, str, str] | None],
+                       first: page.FirstPage | None = None) -> Counts | None:
+    """Counts from what the indexer keeps (`kept` names it: its rows, its records and the
+    cells it reads, with its own arguments; None: it cannot say) and `m`'s regions and
+    datasets counted live; with `first`, the first page too."""
     # the match's arguments the regions' and datasets' SQL names, renumbered from $1 (the
     # records' arguments, which it does not name, may come between them: a statement must
     # type every argument it is given)
@@ -316,12 +332,16 @@ async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: 
     others = _renumbered(m.others, number.__getitem__)
     sql = Where()
     sql.args.extend(m.sql.args[n - 1] for n in used)
-    term_sql, values_max_sql = sql.param(term), sql.param(values_max)
+    named = kept(sql)
+    if named is None:
+        return None
+    values_max_sql = sql.param(values_max)
     page_sql = "NULL::json"
     if first is not None:  # (its arguments follow these)
         after = len(sql.args)
         page_sql = _renumbered(first.sql, lambda n: n + after)
-    text = _facets_sql(others, term_sql, values_max_sql, page_sql)
+    rows, records, cells = named
+    text = _facets_sql(others, rows, records, values_max_sql, page_sql, cells)
     row = await conn.fetchrow(text, *sql.args, *(first.args if first else ()))
     grouped: dict[str, list[dict[str, Any]]] = {}
     for fv in sorted(_json(row["facets"]) or [], key=lambda x: (-x["count"], x["value"])):
@@ -334,11 +354,24 @@ async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: 
                               and first.records == row["record_hits"] else None))
 
 
+CELLS = """SELECT '#cell', concat(dataset, '|', topic, '|', publisher, '|', kecamatan_code),
+                  coalesce(period, ''), {n}
+           FROM {source} WHERE {where} GROUP BY dataset, topic, publisher, kecamatan_code, period"""
+
+
 async def kept(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:
-    """Every kept count (to compare the live index with a rebuild)."""
-    rows = await conn.fetch("SELECT term, facet, value, n FROM facet_counts WHERE n <> 0 "
-                            "ORDER BY term, facet, value")
-    return [tuple(r) for r in rows]
+    """Every kept count (to compare the live index with a rebuild): the words' and the record
+    cells' (migration 0018; term '#cell', their key as facet and value)."""
+    cells = await _cells_kept(conn)
+    rows = await conn.fetch("SELECT term, facet, value, n FROM facet_counts WHERE n <> 0" + (
+        " UNION ALL " + CELLS.format(n="sum(n)::int8", source="record_cells", where="n <> 0")
+        if cells else ""))
+    return sorted(tuple(r) for r in rows)
+
+
+async def _cells_kept(conn: asyncpg.Connection) -> bool:
+    """Whether the record cells are kept (an index before migration 0018 has none)."""
+    return await conn.fetchval("SELECT to_regclass('record_cells') IS NOT NULL")
 
 
 async def recounted(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:
@@ -350,5 +383,7 @@ async def recounted(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]
                                    ('publisher', d.publisher), ('kecamatan', d.kecamatan_code),
                                    ('period', d.period)) x(facet, value)
         WHERE d.kind = 'record' AND x.value IS NOT NULL
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""")
-    return [tuple(r) for r in rows]
+        GROUP BY 1, 2, 3""" + (
+        " UNION ALL " + CELLS.format(n="count(*)", source="documents", where="kind = 'record'")
+        if await _cells_kept(conn) else ""))
+    return sorted(tuple(r) for r in rows)

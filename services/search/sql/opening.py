@@ -24,7 +24,8 @@ class Opening:
     begins: set[str]                # the words that begin a longer one in it
     lexemes: list[Any] | None       # per word, search.word_lexemes' rows (None: not asked)
     place: dict | None              # the place the words name (search.place_named), if asked
-    region: dict | None = None      # a village filter's own lexeme (search.region_lexeme)
+    region: dict | None = None      # the region filter's level and, for a village, its own
+                                    # lexeme (search.region_lexeme)
 
 
 async def open_search(conn: asyncpg.Connection, ms: int, words: Sequence[str],
@@ -41,8 +42,8 @@ async def open_search(conn: asyncpg.Connection, ms: int, words: Sequence[str],
     of those words too (`facet_counts.words_of`'s lookup, made here where the caller can
     foresee the parse). With `place` (the typed words, the level words, the level typed),
     the place they name (answer_store.place_named, for the figure a question asks). With
-    `region` (a region filter), the lexeme every record document of that village holds
-    (`search.region_lexeme`, migration 0017; None for a larger region). The reads are
+    `region` (a region filter), its level and, for a village, the lexeme every record
+    document of it holds (`search.region_lexeme`, migrations 0017 and 0018). The reads are
     `search.search_opening` (migration 0013), planned once per session: planned
     per call they cost 0.3-0.45 ms to plan and 0.1-0.2 to run.
     Settings: plans made for the actual words and filters (a generic plan cannot estimate how

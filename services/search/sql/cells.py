@@ -1,0 +1,52 @@
+"""An empty query's counts under filters, from the records the indexer keeps counted per
+facet combination (search.record_cells, migration 0018): exact at any size, where reading the
+matches stopped at EXACT_UP_TO + 1 and answered a lower bound ("produksi-padi": 44,275 records,
+exact, where it was "Lebih dari 10.000 hasil"). Regions and datasets are counted live, as
+beside the kept counts of a word (facet_counts.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import asyncpg
+
+from services.search.models import Counts, Filters
+from services.search.sql.facet_counts import kept_counts
+from services.search.sql.match import Match, filters_sql
+from shared.sql import Where
+
+FACETS = """SELECT x.facet, x.value, sum(d.n) AS n FROM cells d
+            CROSS JOIN LATERAL (VALUES ('kind', 'record'), ('dataset', d.dataset),
+                ('topic', d.topic), ('publisher', d.publisher),
+                ('kecamatan', d.kecamatan_code), ('period', d.period)) x(facet, value)
+            WHERE x.value IS NOT NULL GROUP BY 1, 2"""
+
+
+def cells_where(f: Filters, sql: Where) -> str | None:
+    """The record_cells (as `d`) that hold exactly the records under `f`, as SQL; None where
+    the cells cannot say: a kind other than record, a region other than a kecamatan (a
+    village's records are not told apart by the cells; a kecamatan's are its cells: the
+    indexer sets a record's kecamatan from its region's ancestry)."""
+    if f.kind not in (None, "record") or (f.region is not None
+                                          and f.region_level != "kecamatan"):
+        return None
+    conds = filters_sql(replace(f, kind=None, region=None, region_level=None), sql)
+    if f.region is not None:
+        conds.append(f"d.kecamatan_code = {sql.param(f.region)}")
+    return " AND ".join(["d.n > 0", *conds])
+
+
+async def counts(conn: asyncpg.Connection, m: Match, f: Filters, *,
+                 values_max: int) -> Counts | None:
+    """The counts of `m`, an empty query under filters `f`, from the cells the filters keep;
+    None where it has words, no filters, or filters the cells cannot say (`cells_where`)."""
+    if not m.empty or f == Filters():
+        return None
+
+    def kept(sql: Where) -> tuple[str, str, str] | None:
+        where = cells_where(f, sql)
+        if where is None:
+            return None
+        return (FACETS, "SELECT coalesce(sum(n), 0) FROM cells",
+                f"SELECT * FROM record_cells d WHERE {where}")
+    return await kept_counts(conn, m, values_max, kept)
