@@ -151,7 +151,7 @@ async def index_version(conn: asyncpg.Connection) -> int:
 async def truncate_all(conn: asyncpg.Connection) -> None:
     # (a TRUNCATE fires no row or statement trigger: the kept counts go with it)
     await conn.execute("TRUNCATE documents, records, datasets, regions, vocabulary, "
-                       "facet_counts, publishers")
+                       "facet_counts, record_cells, publishers")
     await bump_index_version(conn)
 
 
