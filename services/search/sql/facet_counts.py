@@ -82,8 +82,8 @@ async def words_of(conn: asyncpg.Connection, q: ParsedQuery, f: Filters,
     0.6; a word of one lexeme would gain nothing; with a region filter, how many records
     hold the word says whether the village's lexeme narrows it: `narrowing`.) `rows`: the
     lookup of `lexeme_words` already made (the opening statement makes it where it could
-    foresee the words: no statement here). `region`: the region filter's lexeme, where it is
-    a village's (`search.region_lexeme`, read by the opening statement)."""
+    foresee the words: no statement here). `region`: what the opening statement read of the
+    region filter (`search.region_lexeme`: its level and, for a village, its lexeme)."""
     looked = lexeme_words(q, f)
     if looked is None:
         return Words(tuple(None for _ in q.groups), frozenset())
