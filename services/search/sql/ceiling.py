@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from services.search.models import ParsedQuery
+from services.search.models import Filters, ParsedQuery
 
 # the static rank of a current place's record of year y, month 12: no record of any period of
 # year y or before ranks higher (store._CURRENT + store._RECENT, the same numeric arithmetic)
@@ -48,3 +48,19 @@ def rank_ceiling_sql(q: ParsedQuery, arg: Callable[[Any], str]) -> str:
         return "'Infinity'::real"
     return ("(SELECT coalesce(min(g.top), 'Infinity'::real) FROM (VALUES "
             + ", ".join(f"({t})" for t in tops) + ") g(top))")
+
+
+def period_ceiling_sql(f: Filters) -> str | None:
+    """SQL (real): no record under the period filter's upper end ranks above it, or None
+    without one. `period_to` keeps the periods before `<period_to>~` ("2014" keeps "2014-12"):
+    their year is at most its year and, where it names a month ("2014-03"), their month at
+    most that one (periods are validated: a month is 01-12, a quarter or semester has none).
+    A walk through older records (browsing 2014 at 1,000,000 records) started at the top and
+    passed every newer one first: 850 ms, growing with every year indexed. (Numbers, not
+    arguments: a statement that does not use it must not carry an untyped argument.)"""
+    if f.period_to is None or not f.period_to[:4].isdigit():
+        return None
+    month = f.period_to[5:]
+    month_top = int(month) if re.fullmatch(r"[0-9]{2}", month) else 12
+    return (f"(0.5 + least(greatest({int(f.period_to[:4])} - 1900, 0), 199) / 400.0 "
+            f"+ {month_top} / 10000.0)::real")

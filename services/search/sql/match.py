@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from services.search.sql.ceiling import rank_ceiling_sql
+from services.search.sql.ceiling import period_ceiling_sql, rank_ceiling_sql
 from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
 from shared.sql import Where
 
@@ -205,12 +205,15 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     counts matched, Counts.others)."""
     sql = Where()
     common = " AND ".join([f"d.created_seq <= {sql.param(snapshot)}", *filters_sql(f, sql)])
+    # (a walk under a period filter starts at the newest rank a record of it can have)
+    period_top = period_ceiling_sql(f)
     if q.empty:
         return Match(sql, common, f"d.kind = 'record' AND {common}",
                      f"SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name, "
                      f"(d.static_rank)::float8 AS score, false AS hit FROM documents d "
                      f"WHERE d.kind <> 'record' AND {common}" if others else "",
-                     "0::float8", "NULL::tsquery", True)
+                     "0::float8", "NULL::tsquery", True,
+                     ceiling=period_top or "'Infinity'::real")
     tsq = tsquery_sql(q, sql, any_word=mode == PARTIAL)
     matches = (_records_match(q, sql, tsq, frozenset()) if mode == PARTIAL
                else _records_match(q, sql, tsq, checked, exact, narrow))
@@ -241,6 +244,8 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
         record_bound = f"({record_fit} + {preferences})::float8"
     else:
         ceiling = rank_ceiling_sql(q, sql.param)
+        if period_top is not None:
+            ceiling = f"least({ceiling}, {period_top})"
     return Match(sql, common, f"{matches} AND d.kind = 'record' AND {common}",
                  others_sql, record_score, tsq, False, ceiling, record_bound, spelled, ws, parts)
 
