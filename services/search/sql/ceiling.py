@@ -15,12 +15,19 @@ from typing import Any, Callable
 
 from services.search.models import Filters, ParsedQuery
 
-# the static rank of a current place's record of year y, month 12: no record of any period of
-# year y or before ranks higher (store._CURRENT + store._RECENT, the same numeric arithmetic)
-_TERM_TOP = """(SELECT CASE WHEN count(*) = 0 THEN '-Infinity'::real
-                            WHEN max(f.value) ~ '^[0-9]{4}' THEN (0.5 + least(greatest(
-                                left(max(f.value), 4)::int - 1900, 0), 199) / 400.0
-                                + 12 / 10000.0)::real END
+
+def _rank_top(year: str, month: str) -> str:
+    """SQL (real): the static rank of a current place's record of `year`, `month` (SQL
+    integers): no record of a period of that year up to that month, or before, ranks higher
+    (store._CURRENT + store._RECENT, the same numeric arithmetic)."""
+    return (f"(0.5 + least(greatest({year} - 1900, 0), 199) / 400.0 "
+            f"+ {month} / 10000.0)::real")
+
+
+# a word's ceiling: the newest year the kept counts hold for a lexeme, month 12
+_TERM_TOP = f"""(SELECT CASE WHEN count(*) = 0 THEN '-Infinity'::real
+                            WHEN max(f.value) ~ '^[0-9]{{4}}'
+                            THEN {_rank_top("left(max(f.value), 4)::int", "12")} END
                 FROM facet_counts f
                 WHERE f.term = t.term AND f.facet = 'period' AND f.n > 0)"""
 
@@ -61,6 +68,5 @@ def period_ceiling_sql(f: Filters) -> str | None:
     if f.period_to is None or not f.period_to[:4].isdigit():
         return None
     month = f.period_to[5:]
-    month_top = int(month) if re.fullmatch(r"[0-9]{2}", month) else 12
-    return (f"(0.5 + least(greatest({int(f.period_to[:4])} - 1900, 0), 199) / 400.0 "
-            f"+ {month_top} / 10000.0)::real")
+    return _rank_top(str(int(f.period_to[:4])),
+                     str(int(month) if re.fullmatch(r"[0-9]{2}", month) else 12))

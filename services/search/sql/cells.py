@@ -11,15 +11,13 @@ from dataclasses import replace
 import asyncpg
 
 from services.search.models import Counts, Filters
-from services.search.sql.facet_counts import kept_counts
+from services.search.sql.facet_counts import facet_values, kept_counts
 from services.search.sql.match import Match, filters_sql
 from shared.sql import Where
 
-FACETS = """SELECT x.facet, x.value, sum(d.n) AS n FROM cells d
-            CROSS JOIN LATERAL (VALUES ('kind', 'record'), ('dataset', d.dataset),
-                ('topic', d.topic), ('publisher', d.publisher),
-                ('kecamatan', d.kecamatan_code), ('period', d.period)) x(facet, value)
-            WHERE x.value IS NOT NULL GROUP BY 1, 2"""
+FACETS = f"""SELECT x.facet, x.value, sum(d.n) AS n FROM cells d
+             CROSS JOIN LATERAL {facet_values("d")} x(facet, value)
+             WHERE x.value IS NOT NULL GROUP BY 1, 2"""
 
 
 def cells_where(f: Filters, sql: Where) -> str | None:
@@ -48,5 +46,5 @@ async def counts(conn: asyncpg.Connection, m: Match, f: Filters, *,
         if where is None:
             return None
         return (FACETS, "SELECT coalesce(sum(n), 0) FROM cells",
-                f"SELECT * FROM record_cells d WHERE {where}")
+                f"SELECT d.*, 'record' AS kind FROM record_cells d WHERE {where}")
     return await kept_counts(conn, m, values_max, kept)

@@ -192,6 +192,14 @@ def _term(rows: list) -> str | None:
     return None if present[0]["others_occur"] else concepts.pop()
 
 
+def facet_values(alias: str) -> str:
+    """SQL: the six facets of a row `alias` (kind, dataset, topic, publisher, kecamatan,
+    period) as (facet, value) rows, for a CROSS JOIN LATERAL."""
+    return (f"(VALUES ('kind', {alias}.kind), ('dataset', {alias}.dataset), "
+            f"('topic', {alias}.topic), ('publisher', {alias}.publisher), "
+            f"('kecamatan', {alias}.kecamatan_code), ('period', {alias}.period))")
+
+
 def _facets_sql(others: str, kept: str, records: str, values_max: str, first_page: str,
                 cells: str = "") -> str:
     """The counts' statement: `kept` (SQL: facet, value, n of the records, kept by the
@@ -203,9 +211,7 @@ def _facets_sql(others: str, kept: str, records: str, values_max: str, first_pag
              c AS ({kept}
                    UNION ALL
                    SELECT x.facet, x.value, count(*) FROM others o
-                   CROSS JOIN LATERAL (VALUES ('kind', o.kind), ('dataset', o.dataset),
-                       ('topic', o.topic), ('publisher', o.publisher),
-                       ('kecamatan', o.kecamatan_code), ('period', o.period)) x(facet, value)
+                   CROSS JOIN LATERAL {facet_values("o")} x(facet, value)
                    WHERE x.value IS NOT NULL GROUP BY 1, 2),
              s AS (SELECT facet, value, sum(n)::int8 AS n FROM c GROUP BY 1, 2),
              r AS (SELECT facet, value, n, row_number() OVER (
@@ -376,12 +382,10 @@ async def _cells_kept(conn: asyncpg.Connection) -> bool:
 
 async def recounted(conn: asyncpg.Connection) -> list[tuple[str, str, str, int]]:
     """The counts as the documents hold them now, counted afresh (what `kept` must equal)."""
-    rows = await conn.fetch("""
+    rows = await conn.fetch(f"""
         SELECT t.term, x.facet, x.value, count(*) AS n
         FROM documents d CROSS JOIN LATERAL doc_terms(d.tsv) t(term)
-        CROSS JOIN LATERAL (VALUES ('kind', d.kind), ('dataset', d.dataset), ('topic', d.topic),
-                                   ('publisher', d.publisher), ('kecamatan', d.kecamatan_code),
-                                   ('period', d.period)) x(facet, value)
+        CROSS JOIN LATERAL {facet_values("d")} x(facet, value)
         WHERE d.kind = 'record' AND x.value IS NOT NULL
         GROUP BY 1, 2, 3""" + (
         " UNION ALL " + CELLS.format(n="count(*)", source="documents", where="kind = 'record'")

@@ -89,7 +89,7 @@ def _records_match(q: ParsedQuery, sql: Where, tsq: str, checked: frozenset[int]
     rare = [i for i in range(len(q.groups)) if i not in checked]
     also = f" && {sql.param(_quoted(narrow))}::tsquery" if narrow else ""
     if not checked or not rare:
-        words = tsquery_sql(q, sql, exact=exact) if any(exact) or narrow else tsq
+        words = tsquery_sql(q, sql, exact=exact) if any(exact) else tsq
         return f"d.tsv @@ ({words}{also})" if also else f"d.tsv @@ {words}"
     # (ts_match_vq is the @@ operator as a function: the planner never takes it to the index)
     return (f"d.tsv @@ ({tsquery_sql(q, sql, only=rare, exact=exact)}{also}) "
