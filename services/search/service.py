@@ -144,14 +144,20 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
             chosen = page.mode_for(expected, rank_limit)
             m, few = _page_match(q, f, snapshot, chosen, words, expected)
             return page.first_page(m, chosen, page_length, expected, few)
+        def browsed(records_sql: str) -> page.FirstPage:
+            return page.browse_first_page(
+                match.build(q, f, snapshot, mode=WALK, others=False), page_length,
+                records_sql, in_order=_in_order(q, f), few_up_to=facets.EXACT_UP_TO)
         counts = (await facet_counts.exact_counts(conn, q, f, strict, values_max=values_max,
                                                   terms=words.terms,
                                                   first_page=None if mode else first_page)
-                  or await cells.counts(conn, strict, f, values_max=values_max)
+                  or await cells.counts(conn, strict, f, values_max=values_max,
+                                        first=None if mode else browsed)
                   or await facets.count(conn, strict, values_max=values_max,
                                         first_page=None if mode else (rank_limit, page_length)))
         if counts.every_word or len(q.groups) < 2 or mode is not None:
-            return mode or page.mode_for(counts.records, rank_limit), counts, counts.records
+            chosen = WALK if _in_order(q, f) else page.mode_for(counts.records, rank_limit)
+            return mode or chosen, counts, counts.records
     loose = match.build(q, f, snapshot, mode=PARTIAL)
     counts = (await facet_counts.widest_word_counts(conn, f, loose, values_max=values_max,
                                                     words=words)
@@ -166,10 +172,17 @@ def _page_match(q: ParsedQuery, f: Filters, snapshot: int, mode: str,
     # (a walk through many matches keeps every alternative: matching one lexeme, the planner
     # takes the words for independent, expects a few hundred matches of "sangatta utara"
     # where 28,000 are, and sorts them all instead of walking: 2 -> 29 ms)
-    few = estimate <= facets.EXACT_UP_TO
+    few = estimate <= facets.EXACT_UP_TO and not _in_order(q, f)
     return match.build(q, f, snapshot, mode=mode, checked=words.common, others=False,
                        exact=words.exact if few or mode != WALK else (),
                        narrow=words.narrow), few
+
+
+def _in_order(q: ParsedQuery, f: Filters) -> bool:
+    """Whether the page walks its records in static rank however few match: an empty query
+    over one dataset in one kecamatan, whose records an index holds in that order
+    (documents_dataset_kecamatan_walk, migration 0019; with match.build's kecamatan)."""
+    return q.empty and f.dataset is not None and f.region_level == "kecamatan"
 
 
 async def _answer(conn: asyncpg.Connection, text: str, q: ParsedQuery, f: Filters,

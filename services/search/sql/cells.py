@@ -6,6 +6,7 @@ beside the kept counts of a word (facet_counts.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import asyncpg
@@ -13,6 +14,7 @@ import asyncpg
 from services.search.models import Counts, Filters
 from services.search.sql.facet_counts import facet_values, kept_counts
 from services.search.sql.match import Match, filters_sql
+from services.search.sql.page import FirstPage
 from shared.sql import Where
 
 FACETS = f"""SELECT x.facet, x.value, sum(d.n) AS n FROM cells d
@@ -34,17 +36,18 @@ def cells_where(f: Filters, sql: Where) -> str | None:
     return " AND ".join(["d.n > 0", *conds])
 
 
-async def counts(conn: asyncpg.Connection, m: Match, f: Filters, *,
-                 values_max: int) -> Counts | None:
+RECORDS = "SELECT coalesce(sum(n), 0) FROM cells"
+
+
+async def counts(conn: asyncpg.Connection, m: Match, f: Filters, *, values_max: int,
+                 first: Callable[[str], FirstPage] | None = None) -> Counts | None:
     """The counts of `m`, an empty query under filters `f`, from the cells the filters keep;
-    None where it has words, no filters, or filters the cells cannot say (`cells_where`)."""
-    if not m.empty or f == Filters():
+    None where it has words, no filters, or filters the cells cannot say (`cells_where`).
+    `first`: the first page to return with them, given the SQL of how many records match."""
+    if not m.empty or f == Filters() or cells_where(f, Where()) is None:
         return None
 
-    def kept(sql: Where) -> tuple[str, str, str] | None:
-        where = cells_where(f, sql)
-        if where is None:
-            return None
-        return (FACETS, "SELECT coalesce(sum(n), 0) FROM cells",
-                f"SELECT d.*, 'record' AS kind FROM record_cells d WHERE {where}")
-    return await kept_counts(conn, m, values_max, kept)
+    def kept(sql: Where) -> tuple[str, str, str]:
+        return (FACETS, RECORDS,
+                f"SELECT d.*, 'record' AS kind FROM record_cells d WHERE {cells_where(f, sql)}")
+    return await kept_counts(conn, m, values_max, kept, first(RECORDS) if first else None)

@@ -357,7 +357,7 @@ async def kept_counts(conn: asyncpg.Connection, m: Match, values_max: int,
                   every_word=row["record_hits"] + row["other_hits"],
                   records=row["record_hits"], others=facets.others_of(row),
                   first_page=(_json(row["first_page"]) if first is not None
-                              and first.records == row["record_hits"] else None))
+                              and first.records in (None, row["record_hits"]) else None))
 
 
 CELLS = """SELECT '#cell', concat(dataset, '|', topic, '|', publisher, '|', kecamatan_code),

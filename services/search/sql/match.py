@@ -208,11 +208,14 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     # (a walk under a period filter starts at the newest rank a record of it can have)
     period_top = period_ceiling_sql(f)
     if q.empty:
-        return Match(sql, common, f"d.kind = 'record' AND {common}",
+        records = f"d.kind = 'record' AND {common}"
+        if f.region_level == "kecamatan":  # (the same records: their index walks by it)
+            records += f" AND d.kecamatan_code = {sql.param(f.region)}"
+        return Match(sql, common, records,
                      f"SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name, "
                      f"(d.static_rank)::float8 AS score, false AS hit FROM documents d "
                      f"WHERE d.kind <> 'record' AND {common}" if others else "",
-                     "0::float8", "NULL::tsquery", True,
+                     "d.static_rank::float8", "NULL::tsquery", True,
                      ceiling=period_top or "'Infinity'::real")
     tsq = tsquery_sql(q, sql, any_word=mode == PARTIAL)
     matches = (_records_match(q, sql, tsq, frozenset()) if mode == PARTIAL

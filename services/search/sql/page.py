@@ -142,9 +142,9 @@ class FirstPage:
     beside them, so it costs no statement of its own: `sql` (json, its arguments `args`
     numbered from $1) reads the matched regions and datasets from the counts' own `others`
     (doc_id, score). Built for `records` record matches (its mode and walk): counts of
-    another number discard it."""
+    another number discard it; None: for any number (browse_first_page)."""
 
-    records: int
+    records: int | None
     sql: str
     args: list[Any]
 
@@ -156,3 +156,22 @@ def first_page(m: Match, mode: str, limit: int, records: int, few: bool) -> Firs
     sql = _page_sql(m, "SELECT o.doc_id, o.score FROM others o",
                     _records(m, mode, None, lim, False, few), "true", lim)
     return FirstPage(records, sql, list(m.sql.args))
+
+
+def browse_first_page(m: Match, limit: int, records_sql: str, *, in_order: bool,
+                      few_up_to: int) -> FirstPage:
+    """The first page of `m`, an empty query, for counts that learn how many records match in
+    the same statement (`records_sql`, SQL: that number; the record cells'). An empty query's
+    records are in static rank whatever the mode, so only the plan depends on the number:
+    sorted when few (up to `few_up_to`), walked when many (`fetch`'s `few`), or walked always where an index
+    holds the filters' records in that order (`in_order`: one dataset in one kecamatan,
+    migration 0019). The plan not taken is a one-time filter's: never run."""
+    lim = m.sql.param(limit)
+    walked = _records(m, WALK, None, lim, False, few=False)
+    records = walked
+    if not in_order:
+        few = f"({records_sql}) <= {int(few_up_to)}"
+        records = (f"SELECT * FROM ({_records(m, WALK, None, lim, False, few=True)}) s "
+                   f"WHERE {few} UNION ALL SELECT * FROM ({walked}) w WHERE NOT {few}")
+    sql = _page_sql(m, "SELECT o.doc_id, o.score FROM others o", records, "true", lim)
+    return FirstPage(None, sql, list(m.sql.args))
