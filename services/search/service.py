@@ -144,6 +144,7 @@ async def _counted(conn: asyncpg.Connection, q: ParsedQuery, f: Filters, snapsho
             chosen = page.mode_for(expected, rank_limit)
             m, few = _page_match(q, f, snapshot, chosen, words, expected)
             return page.first_page(m, chosen, page_length, expected, few)
+
         def browsed(records_sql: str) -> page.FirstPage:
             return page.browse_first_page(
                 match.build(q, f, snapshot, mode=WALK, others=False), page_length,

@@ -163,9 +163,9 @@ def browse_first_page(m: Match, limit: int, records_sql: str, *, in_order: bool,
     """The first page of `m`, an empty query, for counts that learn how many records match in
     the same statement (`records_sql`, SQL: that number; the record cells'). An empty query's
     records are in static rank whatever the mode, so only the plan depends on the number:
-    sorted when few (up to `few_up_to`), walked when many (`fetch`'s `few`), or walked always where an index
-    holds the filters' records in that order (`in_order`: one dataset in one kecamatan,
-    migration 0019). The plan not taken is a one-time filter's: never run."""
+    sorted when few (up to `few_up_to`), walked when many (`fetch`'s `few`), or walked always
+    where an index holds the filters' records in that order (`in_order`: one dataset in one
+    kecamatan, migration 0019). The plan not taken is a one-time filter's: never run."""
     lim = m.sql.param(limit)
     walked = _records(m, WALK, None, lim, False, few=False)
     records = walked
