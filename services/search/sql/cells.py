@@ -22,14 +22,17 @@ FACETS = f"""SELECT x.facet, x.value, sum(d.n) AS n FROM cells d
              WHERE x.value IS NOT NULL GROUP BY 1, 2"""
 
 
-def cells_where(f: Filters, sql: Where) -> str | None:
-    """The record_cells (as `d`) that hold exactly the records under `f`, as SQL; None where
-    the cells cannot say: a kind other than record, a region other than a kecamatan (a
-    village's records are not told apart by the cells; a kecamatan's are its cells: the
-    indexer sets a record's kecamatan from its region's ancestry)."""
-    if f.kind not in (None, "record") or (f.region is not None
-                                          and f.region_level != "kecamatan"):
-        return None
+def cells_say(f: Filters) -> bool:
+    """Whether the cells hold exactly the records under `f`: not for a kind other than record,
+    nor a region other than a kecamatan (a village's records are not told apart by the
+    cells; a kecamatan's are its cells: the indexer sets a record's kecamatan from its
+    region's ancestry)."""
+    return f.kind in (None, "record") and (f.region is None or f.region_level == "kecamatan")
+
+
+def cells_where(f: Filters, sql: Where) -> str:
+    """The record_cells (as `d`) that hold the records under `f` (where `cells_say`), as
+    SQL."""
     conds = filters_sql(replace(f, kind=None, region=None, region_level=None), sql)
     if f.region is not None:
         conds.append(f"d.kecamatan_code = {sql.param(f.region)}")
@@ -42,9 +45,9 @@ RECORDS = "SELECT coalesce(sum(n), 0) FROM cells"
 async def counts(conn: asyncpg.Connection, m: Match, f: Filters, *, values_max: int,
                  first: Callable[[str], FirstPage] | None = None) -> Counts | None:
     """The counts of `m`, an empty query under filters `f`, from the cells the filters keep;
-    None where it has words, no filters, or filters the cells cannot say (`cells_where`).
+    None where it has words, no filters, or filters the cells cannot say (`cells_say`).
     `first`: the first page to return with them, given the SQL of how many records match."""
-    if not m.empty or f == Filters() or cells_where(f, Where()) is None:
+    if not m.empty or f == Filters() or not cells_say(f):
         return None
 
     def kept(sql: Where) -> tuple[str, str, str]:

@@ -325,11 +325,11 @@ async def _counts_of(conn: asyncpg.Connection, m: Match, term: str, values_max: 
 
 
 async def kept_counts(conn: asyncpg.Connection, m: Match, values_max: int,
-                       kept: Callable[[Where], tuple[str, str, str] | None],
-                       first: page.FirstPage | None = None) -> Counts | None:
+                      kept: Callable[[Where], tuple[str, str, str]],
+                      first: page.FirstPage | None = None) -> Counts:
     """Counts from what the indexer keeps (`kept` names it: its rows, its records and the
-    cells it reads, with its own arguments; None: it cannot say) and `m`'s regions and
-    datasets counted live; with `first`, the first page too."""
+    cells it reads, with its own arguments) and `m`'s regions and datasets counted live;
+    with `first`, the first page too."""
     # the match's arguments the regions' and datasets' SQL names, renumbered from $1 (the
     # records' arguments, which it does not name, may come between them: a statement must
     # type every argument it is given)
@@ -338,15 +338,12 @@ async def kept_counts(conn: asyncpg.Connection, m: Match, values_max: int,
     others = _renumbered(m.others, number.__getitem__)
     sql = Where()
     sql.args.extend(m.sql.args[n - 1] for n in used)
-    named = kept(sql)
-    if named is None:
-        return None
+    rows, records, cells = kept(sql)
     values_max_sql = sql.param(values_max)
     page_sql = "NULL::json"
     if first is not None:  # (its arguments follow these)
         after = len(sql.args)
         page_sql = _renumbered(first.sql, lambda n: n + after)
-    rows, records, cells = named
     text = _facets_sql(others, rows, records, values_max_sql, page_sql, cells)
     row = await conn.fetchrow(text, *sql.args, *(first.args if first else ()))
     grouped: dict[str, list[dict[str, Any]]] = {}
