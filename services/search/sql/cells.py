@@ -12,14 +12,29 @@ from dataclasses import replace
 import asyncpg
 
 from services.search.models import Counts, Filters
-from services.search.sql.facet_counts import facet_values, kept_counts
+from services.search.sql.facet_counts import kept_counts
 from services.search.sql.match import Match, filters_sql
 from services.search.sql.page import FirstPage
 from shared.sql import Where
 
-FACETS = f"""SELECT x.facet, x.value, sum(d.n) AS n FROM cells d
-             CROSS JOIN LATERAL {facet_values("d")} x(facet, value)
-             WHERE x.value IS NOT NULL GROUP BY 1, 2"""
+# the cells' records per facet value: one grouping set per facet over the cells (one row per
+# facet combination), where a row per cell and facet hashed by (facet, value) cost 0.37 ms
+# more for a dataset in a kecamatan (157 cells). In a grouping set the other columns are
+# NULL, so the coalesce is the grouped column's own value (NULL, dropped, where it is NULL).
+FACETS = """SELECT g.facet, g.value, g.n FROM (
+                SELECT CASE WHEN GROUPING(d.kind) = 0 THEN 'kind'
+                            WHEN GROUPING(d.dataset) = 0 THEN 'dataset'
+                            WHEN GROUPING(d.topic) = 0 THEN 'topic'
+                            WHEN GROUPING(d.publisher) = 0 THEN 'publisher'
+                            WHEN GROUPING(d.kecamatan_code) = 0 THEN 'kecamatan'
+                            ELSE 'period' END AS facet,
+                       coalesce(d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code,
+                                d.period) AS value,
+                       sum(d.n) AS n
+                FROM cells d
+                GROUP BY GROUPING SETS ((d.kind), (d.dataset), (d.topic), (d.publisher),
+                                        (d.kecamatan_code), (d.period))) g
+            WHERE g.value IS NOT NULL"""
 
 
 def cells_say(f: Filters) -> bool:
