@@ -81,10 +81,12 @@ def _ranked_first_sql(m: Match, first: int) -> str:
                 f"ORDER BY {m.record_score} DESC, d.doc_id LIMIT {int(first)})")
     # (the order's expression is record_score's with the shortcut: the same arithmetic gives
     # the same scores, and the page orders the chosen ones by record_score; OFFSET 0 keeps the
-    # shortcut's test above the sort, where the limit stops it)
+    # shortcut's test above the sort, where the limit stops it. `s` is read twice but not
+    # materialized: copying every hit's columns cost more than computing its bound twice,
+    # 0.5 ms of "penduduk" in a kecamatan and a year, 1,536 hits)
     score = m.score_with_fit(f"CASE WHEN {m.record_spelled} THEN 1 ELSE {m.title_ws} END")
     return f"""ARRAY(
-        WITH s AS MATERIALIZED (SELECT d.*, {m.record_bound} AS bound FROM hits d),
+        WITH s AS NOT MATERIALIZED (SELECT d.*, {m.record_bound} AS bound FROM hits d),
              cut AS (SELECT d.bound FROM (SELECT * FROM s ORDER BY s.bound DESC OFFSET 0) d
                      WHERE {m.record_spelled} OFFSET {int(first) - 1} LIMIT 1)
         SELECT d.doc_id FROM s d

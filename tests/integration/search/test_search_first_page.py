@@ -67,12 +67,13 @@ async def _first_and_best(conn, text: str) -> tuple[list[str], list[str], dict, 
 
 
 def _scored(plan: dict) -> list[int]:
-    """Rows of the scan that keeps the hits whose trigram fit is computed (the prune's)."""
+    """Rows of the scan that keeps the hits whose trigram fit is computed (the prune's: a hit's
+    bound at least the cut's, or -Infinity without one)."""
     out, todo = [], [plan]
     while todo:
         node = todo.pop()
         todo += node.get("Plans", [])
-        if "bound >=" in node.get("Filter", ""):
+        if ">= COALESCE(" in node.get("Filter", "") and "'-Infinity'" in node["Filter"]:
             out.append(node["Actual Rows"])
     return out
 
