@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from services.search.sql.ceiling import period_ceiling_sql, rank_ceiling_sql
@@ -17,6 +17,10 @@ from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
 from shared.sql import Where
 
 FACET_COLS = "d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code, d.period"
+# the regions and datasets matched where none can be (a kind=record filter); it names the
+# query's tsquery, which types its arguments where nothing else in a statement names it
+NO_OTHERS = (f"SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name, 0::float8 AS score, "
+             f"false AS hit FROM documents d WHERE false AND d.tsv @@ {{tsq}}")
 
 
 @dataclass
@@ -203,6 +207,17 @@ def build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str,
     `narrow`: a lexeme every record under the filters holds (Words.narrow), records only.
     `others` False: no SQL (nor arguments) for regions and datasets (a page takes those the
     counts matched, Counts.others)."""
+    if others and f.kind == "record":  # (no region or dataset can match: no plan to make for
+        # them, 0.2-0.5 ms of planning where their conditions contradict the filter's)
+        m = _build(q, f, snapshot, mode=mode, checked=checked, others=False, exact=exact,
+                   narrow=narrow)
+        return replace(m, others=NO_OTHERS.format(tsq=m.tsq))
+    return _build(q, f, snapshot, mode=mode, checked=checked, others=others, exact=exact,
+                  narrow=narrow)
+
+
+def _build(q: ParsedQuery, f: Filters, snapshot: int, *, mode: str, checked: frozenset[int],
+           others: bool, exact: Sequence[str | None], narrow: str | None) -> Match:
     sql = Where()
     common = " AND ".join([f"d.created_seq <= {sql.param(snapshot)}", *filters_sql(f, sql)])
     # (a walk under a period filter starts at the newest rank a record of it can have)

@@ -99,3 +99,33 @@ async def test_one_dataset_in_one_kecamatan_is_one_statement_walking_its_own_ind
         assert len(read) == 1 and read[0] <= 2 * PER_MONTH + 1 < matches, (read, matches)
     finally:
         await pool.close()
+
+
+async def test_only_records_asked_for_plans_no_region_or_dataset(search_db, database_url):
+    """A kind=record filter: regions and datasets cannot match, so the statement names none
+    (match.NO_OTHERS, nothing to plan); the answer is the records' part of the unfiltered
+    one, and every item a record."""
+    await _load(search_db)
+    pool = await create_pool(database_url, "search", max_size=1, session_state=False)
+    try:
+        sent: list[str] = []
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda q: sent.append(q.query))
+        for text in ("", "penduduk", "bengalon", "sekolah bengalon 2024", "jumlah pendudu"):
+            for region in (None, KECAMATAN, DESA[0]):
+                every = await service.search(pool, AnswerCache(0), text, Filters(region=region),
+                                             limit=20, cursor=None, **OPTIONS)
+                sent.clear()
+                only = await service.search(pool, AnswerCache(0), text,
+                                            Filters(kind="record", region=region),
+                                            limit=20, cursor=None, **OPTIONS)
+                records = {f.value: f.count for f in every.facets["kind"]}.get("record", 0)
+                assert only.total == records, (text, region)
+                assert {i.kind for i in only.items} <= {"record"}
+                assert len(only.items) == min(20, records), (text, region)
+                listed = [i.id for i in every.items if i.kind == "record"]
+                assert [i.id for i in only.items][:len(listed)] == listed, (text, region)
+                main = max(sent, key=len)
+                assert "d.kind <> 'record'" not in main, (text, region)
+    finally:
+        await pool.close()
