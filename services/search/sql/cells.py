@@ -13,27 +13,17 @@ import asyncpg
 
 from services.search.models import Counts, Filters
 from services.search.sql.facet_counts import kept_counts
-from services.search.sql.match import Match, filters_sql
+from services.search.sql.match import Match, facet_grouping, filters_sql
 from services.search.sql.page import FirstPage
 from shared.sql import Where
 
 # the cells' records per facet value: one grouping set per facet over the cells (one row per
 # facet combination), where a row per cell and facet hashed by (facet, value) cost 0.37 ms
-# more for a dataset in a kecamatan (157 cells). In a grouping set the other columns are
-# NULL, so the coalesce is the grouped column's own value (NULL, dropped, where it is NULL).
-FACETS = """SELECT g.facet, g.value, g.n FROM (
-                SELECT CASE WHEN GROUPING(d.kind) = 0 THEN 'kind'
-                            WHEN GROUPING(d.dataset) = 0 THEN 'dataset'
-                            WHEN GROUPING(d.topic) = 0 THEN 'topic'
-                            WHEN GROUPING(d.publisher) = 0 THEN 'publisher'
-                            WHEN GROUPING(d.kecamatan_code) = 0 THEN 'kecamatan'
-                            ELSE 'period' END AS facet,
-                       coalesce(d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code,
-                                d.period) AS value,
-                       sum(d.n) AS n
-                FROM cells d
-                GROUP BY GROUPING SETS ((d.kind), (d.dataset), (d.topic), (d.publisher),
-                                        (d.kecamatan_code), (d.period))) g
+# more for a dataset in a kecamatan (157 cells)
+_NAME, _VALUE, _SETS = facet_grouping("d")
+FACETS = f"""SELECT g.facet, g.value, g.n FROM (
+                SELECT {_NAME} AS facet, {_VALUE} AS value, sum(d.n) AS n
+                FROM cells d GROUP BY {_SETS}) g
             WHERE g.value IS NOT NULL"""
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from services.search.sql.match import FACET_COLS, Match, _json
+from services.search.sql.match import FACET_COLS, Match, _json, facet_grouping
 from services.search.sql.page import _page_sql
 from services.search.models import Counts
 
@@ -40,24 +40,16 @@ def others_of(row: Any) -> tuple[tuple[str, float], ...]:
 
 
 def _facets_sql(values_max: int) -> str:
+    name, value, sets = facet_grouping("c")
     return f"""(SELECT json_agg(t) FROM (
         SELECT facet, value, n AS count, coalesce(label, {label_sql('facet', 'value')}) AS label
         FROM (
             SELECT facet, value, n, label,
                    row_number() OVER (PARTITION BY facet ORDER BY n DESC, value) AS rank
-            FROM (SELECT CASE WHEN GROUPING(kind) = 0 THEN 'kind'
-                              WHEN GROUPING(dataset) = 0 THEN 'dataset'
-                              WHEN GROUPING(topic) = 0 THEN 'topic'
-                              WHEN GROUPING(kecamatan_code) = 0 THEN 'kecamatan'
-                              WHEN GROUPING(period) = 0 THEN 'period'
-                              ELSE 'publisher' END AS facet,
-                         coalesce(kind, dataset, topic, kecamatan_code, period,
-                                  publisher) AS value,
-                         CASE WHEN GROUPING(kecamatan_code) = 0
-                              THEN max(kecamatan_name) END AS label, sum(n)::int8 AS n
-                  FROM combos
-                  GROUP BY GROUPING SETS ((kind), (dataset), (topic), (kecamatan_code),
-                                          (period), (publisher))) g
+            FROM (SELECT {name} AS facet, {value} AS value,
+                         CASE WHEN GROUPING(c.kecamatan_code) = 0
+                              THEN max(c.kecamatan_name) END AS label, sum(c.n)::int8 AS n
+                  FROM combos c GROUP BY {sets}) g
             WHERE value IS NOT NULL) r
         WHERE rank <= {int(values_max)}) t)"""
 

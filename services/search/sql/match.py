@@ -17,6 +17,19 @@ from services.search.models import PARTIAL, WALK, Filters, ParsedQuery
 from shared.sql import Where
 
 FACET_COLS = "d.kind, d.dataset, d.topic, d.publisher, d.kecamatan_code, d.period"
+
+
+def facet_grouping(alias: str) -> tuple[str, str, str]:
+    """SQL over rows `alias` holding the six facet columns, grouped by one grouping set per
+    facet: (the facet's name, its value, the GROUP BY clause). In a grouping set the other
+    facet columns are NULL, so the coalesce is the grouped column's own value (NULL where it
+    is NULL: the caller drops those)."""
+    cols = [("kind", "kind"), ("dataset", "dataset"), ("topic", "topic"),
+            ("publisher", "publisher"), ("kecamatan", "kecamatan_code"), ("period", "period")]
+    name = ("CASE " + " ".join(f"WHEN GROUPING({alias}.{c}) = 0 THEN '{n}'" for n, c in cols[:-1])
+            + f" ELSE '{cols[-1][0]}' END")
+    value = f"coalesce({', '.join(f'{alias}.{c}' for _n, c in cols)})"
+    return name, value, f"GROUPING SETS ({', '.join(f'({alias}.{c})' for _n, c in cols)})"
 # the regions and datasets matched where none can be (a kind=record filter); it names the
 # query's tsquery, which types its arguments where nothing else in a statement names it
 NO_OTHERS = (f"SELECT d.doc_id, {FACET_COLS}, d.kecamatan_name, 0::float8 AS score, "
